@@ -1,0 +1,2 @@
+/** rpcservice: the public API. */
+export * from "./kernel/index.js";

@@ -1,0 +1,272 @@
+/**
+ * MainEngine: gateways, engines and apps around one EventEngine (vnpy/trader/engine.py).
+ *
+ * Every request is routed to the named gateway and logged as VeighNa logs it. Order entry goes through one
+ * pipeline of order checks that apps register (`addOrderCheck`), so a risk manager sees every order whoever
+ * sends it and whatever the order in which apps were added; VeighNa's monkey-patching lets RPC orders bypass it.
+ */
+import { resolve } from "node:path";
+import { Event, EventEngine } from "./event.js";
+import { EVENT_LOG } from "./event-types.js";
+import type { BaseGateway, GatewayClass, GatewaySetting } from "./gateway.js";
+import { defineMessages, setLanguage, type Language } from "./locale.js";
+import {
+  INFO,
+  LogData,
+  type BarData,
+  type CancelRequest,
+  type HistoryRequest,
+  type OrderRequest,
+  type QuoteRequest,
+  type SubscribeRequest,
+} from "./objects.js";
+import { OmsEngine } from "./oms.js";
+import type { Exchange } from "./constants.js";
+
+const t = defineMessages({
+  en: {
+    gatewayNotFound: "Gateway not found: {name}",
+    engineNotFound: "Engine not found: {name}",
+    connect: "Connect -> {gateway}",
+    subscribe: "Subscribe -> {gateway}: {req}",
+    sendOrder: "Send order -> {gateway}: {req}",
+    cancelOrder: "Cancel order -> {gateway}: {req}",
+    sendQuote: "Send quote -> {gateway}: {req}",
+    cancelQuote: "Cancel quote -> {gateway}: {req}",
+    queryHistory: "Query history -> {gateway}: {req}",
+    handlerFailed: "Event handler failed on {type}: {error}",
+  },
+  zh: {
+    gatewayNotFound: "找不到底层接口：{name}",
+    engineNotFound: "找不到引擎：{name}",
+    connect: "连接登录 -> {gateway}",
+    subscribe: "订阅行情 -> {gateway}：{req}",
+    sendOrder: "委托下单 -> {gateway}：{req}",
+    cancelOrder: "委托撤单 -> {gateway}：{req}",
+    sendQuote: "报价下单 -> {gateway}：{req}",
+    cancelQuote: "报价撤单 -> {gateway}：{req}",
+    queryHistory: "查询K线 -> {gateway}：{req}",
+    handlerFailed: "事件处理函数出错 {type}：{error}",
+  },
+});
+
+/** Who sent an order: checks and ownership rules may treat remote clients differently. */
+export type OrderOrigin =
+  | { readonly kind: "local" }
+  | { readonly kind: "rpc"; readonly clientId: string }
+  | { readonly kind: "console"; readonly clientId: string };
+
+export const LOCAL_ORIGIN: OrderOrigin = Object.freeze({ kind: "local" });
+
+/**
+ * A pre-trade check in the order-entry pipeline. Returns null to let the order through, or the reason it is
+ * blocked. Checks run synchronously, in ascending `priority`, before the order reaches its gateway.
+ */
+export interface OrderCheck {
+  readonly name: string;
+  check(req: OrderRequest, gatewayName: string, origin: OrderOrigin): string | null;
+}
+
+/** An engine plugged into MainEngine (VeighNa's BaseEngine). */
+export abstract class BaseEngine {
+  readonly mainEngine: MainEngine;
+  readonly eventEngine: EventEngine;
+  readonly engineName: string;
+
+  constructor(mainEngine: MainEngine, eventEngine: EventEngine, engineName: string) {
+    this.mainEngine = mainEngine;
+    this.eventEngine = eventEngine;
+    this.engineName = engineName;
+  }
+
+  close(): void | Promise<void> {}
+}
+
+export interface EngineClass<E extends BaseEngine = BaseEngine> {
+  new (mainEngine: MainEngine, eventEngine: EventEngine): E;
+}
+
+/** An app: a named engine with a display name (VeighNa's BaseApp without the Qt widget). */
+export interface AppClass<E extends BaseEngine = BaseEngine> {
+  readonly appName: string;
+  readonly displayName: string;
+  readonly engineClass: EngineClass<E>;
+}
+
+export interface MainEngineOptions {
+  eventEngine?: EventEngine;
+  /** Settings and data folder (VeighNa's `.vntrader`); default `.rpcservice` in the working directory. */
+  home?: string;
+  language?: Language;
+  /** Called with every log line (eLog); the command line prints them, a library user may not want to. */
+  logSink?: (log: LogData) => void;
+}
+
+export class MainEngine {
+  readonly eventEngine: EventEngine;
+  readonly home: string;
+  readonly oms: OmsEngine;
+  readonly gateways = new Map<string, BaseGateway>();
+  readonly engines = new Map<string, BaseEngine>();
+  readonly apps = new Map<string, AppClass>();
+  readonly exchanges: Exchange[] = [];
+  private orderChecks: { check: OrderCheck; priority: number }[] = [];
+  private closed = false;
+
+  constructor(options: MainEngineOptions = {}) {
+    if (options.language) setLanguage(options.language);
+    this.home = resolve(options.home ?? ".rpcservice");
+    this.eventEngine = options.eventEngine ?? new EventEngine();
+    this.eventEngine.start();
+    this.oms = new OmsEngine(this.eventEngine);
+    const sink = options.logSink;
+    if (sink) this.eventEngine.register(EVENT_LOG, (event) => sink(event.data as LogData));
+    this.eventEngine.onHandlerError((error, event) => {
+      // Report through eLog, except for failures while handling eLog itself (that could loop forever).
+      const text = t("handlerFailed", { type: event.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      if (event.type === EVENT_LOG) console.error(text);
+      else this.writeLog(text, "EventEngine", 40);
+    });
+  }
+
+  addGateway<G extends BaseGateway>(gatewayClass: GatewayClass<G>, gatewayName?: string): G {
+    const name = gatewayName || gatewayClass.defaultName;
+    const gateway = new gatewayClass(this.eventEngine, name);
+    this.gateways.set(name, gateway);
+    for (const exchange of gatewayClass.exchanges) if (!this.exchanges.includes(exchange)) this.exchanges.push(exchange);
+    return gateway;
+  }
+
+  addEngine<E extends BaseEngine>(engineClass: EngineClass<E>): E {
+    const engine = new engineClass(this, this.eventEngine);
+    this.engines.set(engine.engineName, engine);
+    return engine;
+  }
+
+  addApp<E extends BaseEngine>(app: AppClass<E>): E {
+    this.apps.set(app.appName, app);
+    return this.addEngine(app.engineClass);
+  }
+
+  /** Adds a check to the order-entry pipeline; lower priority runs first. Returns a function that removes it. */
+  addOrderCheck(check: OrderCheck, priority = 0): () => void {
+    const entry = { check, priority };
+    this.orderChecks = [...this.orderChecks, entry].sort((a, b) => a.priority - b.priority);
+    return () => {
+      this.orderChecks = this.orderChecks.filter((e) => e !== entry);
+    };
+  }
+
+  writeLog(msg: string, source = "MainEngine", level: number = INFO): void {
+    this.eventEngine.put(new Event(EVENT_LOG, new LogData({ msg, gateway_name: source, level })));
+  }
+
+  getGateway(gatewayName: string): BaseGateway | null {
+    const gateway = this.gateways.get(gatewayName);
+    if (!gateway) this.writeLog(t("gatewayNotFound", { name: gatewayName }));
+    return gateway ?? null;
+  }
+
+  getEngine(engineName: string): BaseEngine | null {
+    const engine = this.engines.get(engineName);
+    if (!engine) this.writeLog(t("engineNotFound", { name: engineName }));
+    return engine ?? null;
+  }
+
+  getDefaultSetting(gatewayName: string): GatewaySetting | null {
+    return this.getGateway(gatewayName)?.getDefaultSetting() ?? null;
+  }
+
+  getAllGatewayNames(): string[] {
+    return [...this.gateways.keys()];
+  }
+
+  getAllApps(): AppClass[] {
+    return [...this.apps.values()];
+  }
+
+  getAllExchanges(): Exchange[] {
+    return [...this.exchanges];
+  }
+
+  async connect(setting: GatewaySetting, gatewayName: string): Promise<void> {
+    this.writeLog(t("connect", { gateway: gatewayName }));
+    await this.getGateway(gatewayName)?.connect(setting);
+  }
+
+  async subscribe(req: SubscribeRequest, gatewayName: string): Promise<void> {
+    this.writeLog(t("subscribe", { gateway: gatewayName, req }));
+    await this.getGateway(gatewayName)?.subscribe(req);
+  }
+
+  /**
+   * Sends an order through the pipeline: log, find the gateway, run every order check, then the gateway.
+   * Returns the vt_orderid, or "" when the gateway is missing or a check blocked the order (VeighNa's contract).
+   */
+  async sendOrder(req: OrderRequest, gatewayName: string, origin: OrderOrigin = LOCAL_ORIGIN): Promise<string> {
+    this.writeLog(t("sendOrder", { gateway: gatewayName, req }));
+    const gateway = this.getGateway(gatewayName);
+    if (!gateway) return "";
+    if (this.blockedReason(req, gatewayName, origin) !== null) return "";
+    return gateway.sendOrder(req);
+  }
+
+  /** Runs the order checks alone; the reason of the first that blocks, or null. */
+  blockedReason(req: OrderRequest, gatewayName: string, origin: OrderOrigin = LOCAL_ORIGIN): string | null {
+    const checks = this.orderChecks;
+    for (let i = 0; i < checks.length; i++) {
+      const reason = checks[i]!.check.check(req, gatewayName, origin);
+      if (reason !== null) return reason;
+    }
+    return null;
+  }
+
+  async cancelOrder(req: CancelRequest, gatewayName: string): Promise<void> {
+    this.writeLog(t("cancelOrder", { gateway: gatewayName, req }));
+    await this.getGateway(gatewayName)?.cancelOrder(req);
+  }
+
+  async sendQuote(req: QuoteRequest, gatewayName: string): Promise<string> {
+    this.writeLog(t("sendQuote", { gateway: gatewayName, req }));
+    const gateway = this.getGateway(gatewayName);
+    return gateway ? gateway.sendQuote(req) : "";
+  }
+
+  async cancelQuote(req: CancelRequest, gatewayName: string): Promise<void> {
+    this.writeLog(t("cancelQuote", { gateway: gatewayName, req }));
+    await this.getGateway(gatewayName)?.cancelQuote(req);
+  }
+
+  async queryHistory(req: HistoryRequest, gatewayName: string): Promise<BarData[]> {
+    this.writeLog(t("queryHistory", { gateway: gatewayName, req }));
+    const gateway = this.getGateway(gatewayName);
+    return gateway ? gateway.queryHistory(req) : [];
+  }
+
+  // The OMS getters, as VeighNa binds them onto MainEngine.
+  getTick(vt_symbol: string) { return this.oms.getTick(vt_symbol); }
+  getOrder(vt_orderid: string) { return this.oms.getOrder(vt_orderid); }
+  getTrade(vt_tradeid: string) { return this.oms.getTrade(vt_tradeid); }
+  getPosition(vt_positionid: string) { return this.oms.getPosition(vt_positionid); }
+  getAccount(vt_accountid: string) { return this.oms.getAccount(vt_accountid); }
+  getContract(vt_symbol: string) { return this.oms.getContract(vt_symbol); }
+  getQuote(vt_quoteid: string) { return this.oms.getQuote(vt_quoteid); }
+  getAllTicks() { return this.oms.getAllTicks(); }
+  getAllOrders() { return this.oms.getAllOrders(); }
+  getAllTrades() { return this.oms.getAllTrades(); }
+  getAllPositions() { return this.oms.getAllPositions(); }
+  getAllAccounts() { return this.oms.getAllAccounts(); }
+  getAllContracts() { return this.oms.getAllContracts(); }
+  getAllQuotes() { return this.oms.getAllQuotes(); }
+  getAllActiveOrders() { return this.oms.getAllActiveOrders(); }
+  getAllActiveQuotes() { return this.oms.getAllActiveQuotes(); }
+
+  /** Stops the event engine, then closes every engine and every gateway (VeighNa's order). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.eventEngine.stop();
+    for (const engine of this.engines.values()) await engine.close();
+    for (const gateway of this.gateways.values()) await gateway.close();
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * BaseGateway: what every connection to a venue looks like to the engine (vnpy/trader/gateway.py).
+ *
+ * A gateway pushes data through `on*` methods, which emit the generic event (`eTick.`) and then the specific one
+ * (`eTick.rb2501.SHFE`), and takes requests through the abstract methods. Requests may complete asynchronously:
+ * a remote gateway has to ask its server.
+ */
+import type { Exchange } from "./constants.js";
+import { Event, type EventEngine } from "./event.js";
+import {
+  EVENT_ACCOUNT,
+  EVENT_CONTRACT,
+  EVENT_LOG,
+  EVENT_ORDER,
+  EVENT_POSITION,
+  EVENT_QUOTE,
+  EVENT_TICK,
+  EVENT_TRADE,
+} from "./event-types.js";
+import {
+  INFO,
+  LogData,
+  type AccountData,
+  type BarData,
+  type CancelRequest,
+  type ContractData,
+  type HistoryRequest,
+  type OrderData,
+  type OrderRequest,
+  type PositionData,
+  type QuoteData,
+  type QuoteRequest,
+  type SubscribeRequest,
+  type TickData,
+  type TradeData,
+} from "./objects.js";
+
+export type SettingValue = string | number | boolean | string[];
+export type GatewaySetting = Record<string, SettingValue>;
+
+/** The static side of a gateway class: what `MainEngine.addGateway` needs to know before constructing it. */
+export interface GatewayClass<G extends BaseGateway = BaseGateway> {
+  new (eventEngine: EventEngine, gatewayName: string): G;
+  readonly defaultName: string;
+  readonly defaultSetting: Readonly<GatewaySetting>;
+  readonly exchanges: readonly Exchange[];
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+export abstract class BaseGateway {
+  static readonly defaultName: string = "";
+  static readonly defaultSetting: Readonly<GatewaySetting> = {};
+  static readonly exchanges: readonly Exchange[] = [];
+
+  readonly eventEngine: EventEngine;
+  readonly gatewayName: string;
+
+  constructor(eventEngine: EventEngine, gatewayName: string) {
+    this.eventEngine = eventEngine;
+    this.gatewayName = gatewayName;
+  }
+
+  onEvent(type: string, data: unknown = null): void {
+    this.eventEngine.put(new Event(type, data));
+  }
+
+  onTick(tick: TickData): void {
+    this.onEvent(EVENT_TICK, tick);
+    this.onEvent(EVENT_TICK + tick.vt_symbol, tick);
+  }
+
+  onTrade(trade: TradeData): void {
+    this.onEvent(EVENT_TRADE, trade);
+    this.onEvent(EVENT_TRADE + trade.vt_symbol, trade);
+  }
+
+  onOrder(order: OrderData): void {
+    this.onEvent(EVENT_ORDER, order);
+    this.onEvent(EVENT_ORDER + order.vt_orderid, order);
+  }
+
+  onPosition(position: PositionData): void {
+    this.onEvent(EVENT_POSITION, position);
+    this.onEvent(EVENT_POSITION + position.vt_symbol, position);
+  }
+
+  onAccount(account: AccountData): void {
+    this.onEvent(EVENT_ACCOUNT, account);
+    this.onEvent(EVENT_ACCOUNT + account.vt_accountid, account);
+  }
+
+  onQuote(quote: QuoteData): void {
+    this.onEvent(EVENT_QUOTE, quote);
+    this.onEvent(EVENT_QUOTE + quote.vt_symbol, quote);
+  }
+
+  onLog(log: LogData): void {
+    this.onEvent(EVENT_LOG, log);
+  }
+
+  onContract(contract: ContractData): void {
+    this.onEvent(EVENT_CONTRACT, contract);
+  }
+
+  writeLog(msg: string, level: number = INFO): void {
+    this.onLog(new LogData({ gateway_name: this.gatewayName, msg, level }));
+  }
+
+  /** Logs in and queries contracts, account, positions, orders and trades. */
+  abstract connect(setting: GatewaySetting): MaybePromise<void>;
+  abstract close(): MaybePromise<void>;
+  abstract subscribe(req: SubscribeRequest): MaybePromise<void>;
+  /** Returns the new order's vt_orderid, or "" when it could not be sent. */
+  abstract sendOrder(req: OrderRequest): MaybePromise<string>;
+  abstract cancelOrder(req: CancelRequest): MaybePromise<void>;
+  abstract queryAccount(): MaybePromise<void>;
+  abstract queryPosition(): MaybePromise<void>;
+
+  queryHistory(_req: HistoryRequest): MaybePromise<BarData[]> {
+    return [];
+  }
+
+  sendQuote(_req: QuoteRequest): MaybePromise<string> {
+    return "";
+  }
+
+  cancelQuote(_req: CancelRequest): MaybePromise<void> {}
+
+  getDefaultSetting(): GatewaySetting {
+    return { ...(this.constructor as GatewayClass).defaultSetting };
+  }
+}

@@ -1,0 +1,11 @@
+/** The trading kernel: VeighNa's data model, event engine, gateway contract and main engine. Imports nothing above it. */
+export * from "./constants.js";
+export * from "./datetime.js";
+export * from "./objects.js";
+export * from "./event.js";
+export * from "./event-types.js";
+export * from "./gateway.js";
+export * from "./oms.js";
+export * from "./engine.js";
+export * from "./locale.js";
+export * from "./settings.js";

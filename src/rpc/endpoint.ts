@@ -1,0 +1,62 @@
+/**
+ * The transport seam: an endpoint carries calls in and events out, whatever the wire.
+ *
+ * The RPC server owns the function table, the event sequence and the client registry; each endpoint
+ * (ZeroMQ with VeighNa's pickle frames, WebSocket with JSON, ...) only translates its wire to these calls.
+ */
+import type { Event } from "../kernel/index.js";
+
+/** Who is calling: a stable id per connection, for logs, the connected-clients view and order ownership. */
+export interface CallContext {
+  /** Unique per client connection, e.g. "zmq:7" or "ws:3". */
+  readonly clientId: string;
+  /** The endpoint that carried the call ("zmq", "ws"). */
+  readonly endpoint: string;
+  /** Aborted when the caller has gone or its deadline passed; long calls may stop early. */
+  readonly signal?: AbortSignal;
+}
+
+/** Runs one call; resolves with the result or rejects with the error to report to the caller. */
+export type CallDispatcher = (
+  name: string,
+  args: readonly unknown[],
+  kwargs: Readonly<Record<string, unknown>>,
+  context: CallContext,
+) => Promise<unknown>;
+
+/** An event as it leaves the server: numbered per server run, so clients can detect gaps and restarts. */
+export interface PublishedEvent {
+  /** 1, 2, 3, ... for one server epoch. */
+  readonly seq: number;
+  /** Identifies one server run; a new epoch means a restart, and clients resynchronise. */
+  readonly epoch: string;
+  readonly event: Event;
+}
+
+export interface ConnectedClient {
+  readonly clientId: string;
+  readonly endpoint: string;
+  /** Remote address as the transport sees it (host:port, or the ipc path). */
+  readonly remoteAddress: string;
+  /** Authenticated identity if the transport has one (a CURVE public key, a token name). */
+  readonly identity?: string;
+  /** When it connected (epoch ms). */
+  readonly since: number;
+  readonly calls: number;
+  /** Events queued for it and not yet written. */
+  readonly eventsBehind: number;
+  readonly eventsDropped: number;
+}
+
+export interface ServerEndpoint {
+  /** Short name used in client ids and logs: "zmq", "ws". */
+  readonly name: string;
+  /** Binds and starts serving calls through `dispatch`. Rejects (and leaves nothing bound) if it cannot. */
+  start(dispatch: CallDispatcher): Promise<void>;
+  /** Stops serving and releases every address; may be started again afterwards. */
+  stop(): Promise<void>;
+  /** Broadcasts one event to the endpoint's subscribers; never blocks the caller. */
+  publish(published: PublishedEvent): void;
+  /** Clients currently connected through this endpoint. */
+  clients(): ConnectedClient[];
+}
