@@ -139,7 +139,6 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
   private tradeRules: RiskRule[] = [];
   private tickRules: RiskRule[] = [];
   private timerRules: RiskRule[] = [];
-  private readonly dirty = new Set<RiskRule>();
   private setting: Record<string, unknown>;
   private loading = false;
   private closed = false;
@@ -201,7 +200,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
   }
 
   settled(req: OrderRequest, _gatewayName: string, _origin: OrderOrigin, vt_orderid: string): void {
-    this.ownOrders.settle(req, vt_orderid);
+    this.ownOrders.settle(req, vt_orderid, this.now());
   }
 
   private block(reason: string): string {
@@ -275,7 +274,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     }
     this.rebuild();
     this.writeLog(t("ruleUpdated", { rule: rule.name, changes: names.map((key) => `${key}=${JSON.stringify(values[key])}`).join(", ") }));
-    this.dirty.delete(rule);
+    rule.takeChanged();
     this.putRuleEvent(rule);
     return rule.getData();
   }
@@ -294,10 +293,6 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
 
   writeLog(msg: string, level: number = INFO): void {
     this.mainEngine.writeLog(msg, RISK_ENGINE_NAME, level);
-  }
-
-  ruleChanged(rule: RiskRule): void {
-    this.dirty.add(rule);
   }
 
   override close(): void {
@@ -417,10 +412,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
         this.hookFailed(rules[i]!, "onTimer", error);
       }
     }
-    if (this.dirty.size > 0) {
-      for (const rule of this.dirty) this.putRuleEvent(rule);
-      this.dirty.clear();
-    }
+    for (const rule of this.rules) if (rule.takeChanged()) this.putRuleEvent(rule);
   };
 
   private putRuleEvent(rule: RiskRule): void {

@@ -5,85 +5,107 @@
  * Why not read the OMS alone: an order reaches the OMS only when the gateway's eOrder event is processed, on a
  * later turn of the event loop. A burst of orders sent in one turn (a strategy's loop, several RPC requests read
  * from one socket) would all be checked against the same stale picture and could all pass an active-order limit
- * or cross each other. So an accepted order counts from the moment it is accepted: as "pending" until the gateway
- * answers (MainEngine's `settled` call), then under its vt_orderid until its first eOrder event, then as the OMS
- * reports it until it is no longer active.
+ * or cross each other. So an accepted order counts from the moment it is accepted: as a pending request until
+ * the gateway answers (MainEngine's `settled` call), then under its vt_orderid until its first eOrder event, then
+ * as the events report it until it is no longer active.
+ *
+ * Accepting and settling an order allocate nothing (the request itself stands for it while pending); an entry is
+ * created only for an order that actually went out.
  */
 import { Direction, OrderType, type OmsEngine, type OrderData, type OrderRequest } from "../kernel/index.js";
 
-/** One working order. Fields are mutable so that the entry follows the order from acceptance to its end. */
+/** An order with a vt_orderid that is, or is about to be, working at its venue. */
 class WorkingOrder {
-  /** "" until the gateway has answered. */
-  vt_orderid = "";
-  /** True once an eOrder event has reported it (it is in the OMS). */
-  confirmed = false;
   constructor(
-    readonly vt_symbol: string,
-    public buy: boolean,
+    readonly vt_orderid: string,
+    readonly book: SymbolBook,
+    readonly buy: boolean,
     public price: number,
     /** A market order crosses whatever rests on the other side. */
-    public market: boolean,
-    /** The request it was accepted for (null for orders first seen in events). */
-    readonly req: OrderRequest | null,
-    /** When it was accepted or first seen, epoch ms. */
+    readonly market: boolean,
+    /** False until an eOrder event has reported it. */
+    public confirmed: boolean,
+    /** When the gateway answered or the event first showed it, epoch ms. */
     readonly since: number,
   ) {}
 }
 
+/** One vt_symbol's orders. Books are kept once created: their number is bounded by the contracts traded. */
+class SymbolBook {
+  readonly working: WorkingOrder[] = [];
+  readonly pending: OrderRequest[] = [];
+  /** Working entries not confirmed by an event yet. */
+  unconfirmed = 0;
+}
+
 export class OwnOrders {
-  private readonly bySymbol = new Map<string, WorkingOrder[]>();
-  /** Orders with a vt_orderid: confirmed by an event, or answered by the gateway and awaiting their event. */
+  private readonly books = new Map<string, SymbolBook>();
+  /** Every order with a vt_orderid, confirmed or not. */
   private readonly byId = new Map<string, WorkingOrder>();
-  /** Accepted, the gateway has not answered yet. */
-  private pending: WorkingOrder[] = [];
   /** Answered by the gateway, no event yet. */
   private readonly awaitingEvent = new Map<string, WorkingOrder>();
+  /** Accepted, the gateway has not answered yet; with when each was accepted (parallel arrays: no entry objects). */
+  private readonly pendingReqs: OrderRequest[] = [];
+  private readonly pendingTimes: number[] = [];
 
   constructor(private readonly oms: OmsEngine) {
     for (const order of oms.activeOrders.values()) this.onOrder(order, 0);
   }
 
-  /** Every working order: active in the OMS or on its way. */
+  /** Every working order: active at its venue or on its way there. */
   get activeCount(): number {
-    return this.byId.size + this.pending.length;
+    return this.byId.size + this.pendingReqs.length;
   }
 
   /** Orders accepted that no event has reported yet. */
   get inFlightCount(): number {
-    return this.pending.length + this.awaitingEvent.size;
+    return this.pendingReqs.length + this.awaitingEvent.size;
   }
 
   inFlightFor(vt_symbol: string): number {
-    const list = this.bySymbol.get(vt_symbol);
-    if (!list) return 0;
-    let count = 0;
-    for (let i = 0; i < list.length; i++) if (!list[i]!.confirmed) count++;
-    return count;
+    const book = this.books.get(vt_symbol);
+    return book ? book.pending.length + book.unconfirmed : 0;
   }
 
-  /** The highest price among our own working buy orders on `vt_symbol`, +Infinity if one is a market order, -Infinity if none. */
+  /** The highest price among our own working buy orders on `vt_symbol`: +Infinity if one is a market order, -Infinity if none. */
   bestBid(vt_symbol: string): number {
-    const list = this.bySymbol.get(vt_symbol);
     let best = Number.NEGATIVE_INFINITY;
-    if (!list) return best;
-    for (let i = 0; i < list.length; i++) {
-      const order = list[i]!;
+    const book = this.books.get(vt_symbol);
+    if (!book) return best;
+    const working = book.working;
+    for (let i = 0; i < working.length; i++) {
+      const order = working[i]!;
       if (!order.buy) continue;
       const price = order.market ? Number.POSITIVE_INFINITY : order.price;
+      if (price > best) best = price;
+    }
+    const pending = book.pending;
+    for (let i = 0; i < pending.length; i++) {
+      const req = pending[i]!;
+      if (req.direction !== Direction.LONG) continue;
+      const price = req.type === OrderType.MARKET ? Number.POSITIVE_INFINITY : req.price;
       if (price > best) best = price;
     }
     return best;
   }
 
-  /** The lowest price among our own working sell orders on `vt_symbol`, -Infinity if one is a market order, +Infinity if none. */
+  /** The lowest price among our own working sell orders on `vt_symbol`: -Infinity if one is a market order, +Infinity if none. */
   bestAsk(vt_symbol: string): number {
-    const list = this.bySymbol.get(vt_symbol);
     let best = Number.POSITIVE_INFINITY;
-    if (!list) return best;
-    for (let i = 0; i < list.length; i++) {
-      const order = list[i]!;
+    const book = this.books.get(vt_symbol);
+    if (!book) return best;
+    const working = book.working;
+    for (let i = 0; i < working.length; i++) {
+      const order = working[i]!;
       if (order.buy) continue;
       const price = order.market ? Number.NEGATIVE_INFINITY : order.price;
+      if (price < best) best = price;
+    }
+    const pending = book.pending;
+    for (let i = 0; i < pending.length; i++) {
+      const req = pending[i]!;
+      if (req.direction === Direction.LONG) continue;
+      const price = req.type === OrderType.MARKET ? Number.NEGATIVE_INFINITY : req.price;
       if (price < best) best = price;
     }
     return best;
@@ -96,24 +118,22 @@ export class OwnOrders {
 
   /** The risk engine let `req` through. */
   accept(req: OrderRequest, now: number): void {
-    const order = new WorkingOrder(req.vt_symbol, req.direction === Direction.LONG, req.price, req.type === OrderType.MARKET, req, now);
-    this.pending.push(order);
-    this.listFor(req.vt_symbol).push(order);
+    this.pendingReqs.push(req);
+    this.pendingTimes.push(now);
+    this.bookFor(req.vt_symbol).pending.push(req);
   }
 
   /** MainEngine's answer for an accepted order: its vt_orderid, or "" when it did not go out. */
-  settle(req: OrderRequest, vt_orderid: string): void {
-    let index = 0;
-    while (index < this.pending.length && this.pending[index]!.req !== req) index++;
-    if (index === this.pending.length) return; // pruned as stale meanwhile
-    const order = this.pending[index]!;
-    this.pending.splice(index, 1);
-    // Already reported by an event (a remote gateway may push before it answers): that entry stands for it.
-    if (vt_orderid === "" || this.byId.has(vt_orderid) || this.oms.orders.has(vt_orderid)) {
-      this.removeFromSymbol(order);
-      return;
-    }
-    order.vt_orderid = vt_orderid;
+  settle(req: OrderRequest, vt_orderid: string, now: number): void {
+    const index = this.pendingReqs.lastIndexOf(req); // usually the last one accepted
+    if (index < 0) return; // pruned as stale meanwhile
+    this.removePending(index);
+    // An event may have reported it already (a remote gateway can push before it answers): that entry stands for it.
+    if (vt_orderid === "" || this.byId.has(vt_orderid) || this.oms.orders.has(vt_orderid)) return;
+    const book = this.bookFor(req.vt_symbol);
+    const order = new WorkingOrder(vt_orderid, book, req.direction === Direction.LONG, req.price, req.type === OrderType.MARKET, false, now);
+    book.working.push(order);
+    book.unconfirmed++;
     this.byId.set(vt_orderid, order);
     this.awaitingEvent.set(vt_orderid, order);
   }
@@ -122,21 +142,19 @@ export class OwnOrders {
   onOrder(order: OrderData, now: number): void {
     const known = this.byId.get(order.vt_orderid);
     if (order.isActive()) {
-      if (known) {
-        known.confirmed = true;
-        known.price = order.price;
-        this.awaitingEvent.delete(order.vt_orderid);
+      if (!known) {
+        const book = this.bookFor(order.vt_symbol);
+        const entry = new WorkingOrder(order.vt_orderid, book, order.direction === Direction.LONG, order.price, order.type === OrderType.MARKET, true, now);
+        book.working.push(entry);
+        this.byId.set(order.vt_orderid, entry);
         return;
       }
-      const entry = new WorkingOrder(order.vt_symbol, order.direction === Direction.LONG, order.price, order.type === OrderType.MARKET, null, now);
-      entry.vt_orderid = order.vt_orderid;
-      entry.confirmed = true;
-      this.byId.set(order.vt_orderid, entry);
-      this.listFor(order.vt_symbol).push(entry);
+      known.price = order.price;
+      if (!known.confirmed) this.confirm(known);
     } else if (known) {
+      if (!known.confirmed) this.confirm(known);
       this.byId.delete(order.vt_orderid);
-      this.awaitingEvent.delete(order.vt_orderid);
-      this.removeFromSymbol(known);
+      removeItem(known.book.working, known);
     }
   }
 
@@ -146,43 +164,51 @@ export class OwnOrders {
    */
   prune(now: number, maxAgeMs: number): number {
     let dropped = 0;
-    if (this.pending.length > 0 && now - this.pending[0]!.since > maxAgeMs) {
-      const keep: WorkingOrder[] = [];
-      for (const order of this.pending) {
-        if (now - order.since > maxAgeMs) {
-          this.removeFromSymbol(order);
-          dropped++;
-        } else keep.push(order);
-      }
-      this.pending = keep;
+    for (let i = this.pendingTimes.length - 1; i >= 0; i--) {
+      if (now - this.pendingTimes[i]! <= maxAgeMs) continue;
+      this.removePending(i);
+      dropped++;
     }
     for (const [vt_orderid, order] of this.awaitingEvent) {
       if (now - order.since <= maxAgeMs) continue;
-      this.awaitingEvent.delete(vt_orderid);
+      this.confirm(order);
       this.byId.delete(vt_orderid);
-      this.removeFromSymbol(order);
+      removeItem(order.book.working, order);
       dropped++;
     }
     return dropped;
   }
 
-  private listFor(vt_symbol: string): WorkingOrder[] {
-    let list = this.bySymbol.get(vt_symbol);
-    if (!list) {
-      list = [];
-      this.bySymbol.set(vt_symbol, list);
-    }
-    return list;
+  private confirm(order: WorkingOrder): void {
+    order.confirmed = true;
+    order.book.unconfirmed--;
+    this.awaitingEvent.delete(order.vt_orderid);
   }
 
-  private removeFromSymbol(order: WorkingOrder): void {
-    const list = this.bySymbol.get(order.vt_symbol);
-    if (!list) return;
-    const index = list.indexOf(order);
-    if (index < 0) return;
-    // Order within a symbol does not matter: swap with the last, no shifting.
-    list[index] = list[list.length - 1]!;
-    list.pop();
-    if (list.length === 0) this.bySymbol.delete(order.vt_symbol);
+  private removePending(index: number): void {
+    const req = this.pendingReqs[index]!;
+    swapRemove(this.pendingReqs, index);
+    swapRemove(this.pendingTimes, index);
+    removeItem(this.bookFor(req.vt_symbol).pending, req);
   }
+
+  private bookFor(vt_symbol: string): SymbolBook {
+    let book = this.books.get(vt_symbol);
+    if (!book) {
+      book = new SymbolBook();
+      this.books.set(vt_symbol, book);
+    }
+    return book;
+  }
+}
+
+/** Order within these lists does not matter: move the last item into the hole, no shifting. */
+function swapRemove<T>(list: T[], index: number): void {
+  const last = list.pop()!;
+  if (index < list.length) list[index] = last;
+}
+
+function removeItem<T>(list: T[], item: T): void {
+  const index = list.lastIndexOf(item);
+  if (index >= 0) swapRemove(list, index);
 }

@@ -25,8 +25,6 @@ export interface RuleHost {
   now(): number;
   /** Writes an eLog line from "RiskManager". */
   writeLog(msg: string, level?: number): void;
-  /** The rule's variables changed: an eRiskRule event follows, at most one per rule per timer second. */
-  ruleChanged(rule: RiskRule): void;
 }
 
 /** A rule's state as VeighNa 2.0's `get_data()` gives it (eRiskRule events, the console, the RPC layer). */
@@ -59,6 +57,7 @@ export abstract class RiskRule {
   active = true;
 
   private attachedHost: RuleHost | null = null;
+  private changedSinceEvent = false;
 
   /** Decides one order; see the module comment for the contract. */
   abstract checkAllowed(req: OrderRequest, gatewayName: string, origin: OrderOrigin): RuleVerdict;
@@ -115,9 +114,16 @@ export abstract class RiskRule {
     return this.host.now();
   }
 
-  /** Marks the variables as changed (cheap: the event is built on the next timer). */
+  /** Marks the variables as changed: an eRiskRule event follows on the next timer event (a flag, so it is cheap per order). */
   protected changed(): void {
-    this.host.ruleChanged(this);
+    this.changedSinceEvent = true;
+  }
+
+  /** True once after each `changed()`: the engine asks on every timer event. */
+  takeChanged(): boolean {
+    const changed = this.changedSinceEvent;
+    this.changedSinceEvent = false;
+    return changed;
   }
 
   protected getContract(vt_symbol: string): ContractData | undefined {
