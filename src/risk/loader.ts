@@ -9,7 +9,8 @@
  *                                                                                    // passes its own RiskRule
  *
  * Every exported class that extends RiskRule is a rule; a default export that is a plain function is called with
- * the kit below and returns a rule class or an array of them.
+ * the kit below and returns a rule class or an array of them. `.mjs` is always an ES module; an ES module named
+ * `.js` needs Node 20.19+ (syntax detection) or a package.json with "type": "module" in the folder.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
