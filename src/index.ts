@@ -1,3 +1,4 @@
 /** rpcservice: the public API. */
 export * from "./kernel/index.js";
 export * from "./codec/index.js";
+export * from "./sim/index.js";
