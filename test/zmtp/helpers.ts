@@ -21,13 +21,13 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 }
 
 interface Subscribable {
-  once(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /** Resolves with the arguments of the next `event`, or rejects after `ms`. */
-export function nextEvent<A extends unknown[]>(emitter: Subscribable, event: string, ms = 5000): Promise<A> {
+export function nextEvent<A extends unknown[] = unknown[]>(emitter: object, event: string, ms = 5000): Promise<A> {
   return withTimeout(
-    new Promise<A>((resolve) => emitter.once(event, ((...args: A) => resolve(args)) as unknown as (...args: never[]) => void)),
+    new Promise<A>((resolve) => (emitter as Subscribable).once(event, (...args: unknown[]) => resolve(args as A))),
     ms,
     `event ${event}`,
   );
