@@ -2,3 +2,5 @@
 export * from "./kernel/index.js";
 export * from "./codec/index.js";
 export * from "./sim/index.js";
+export * from "./rpc/index.js";
+export * from "./service/index.js";

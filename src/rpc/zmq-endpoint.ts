@@ -9,7 +9,7 @@
  *   attributes of the Event (Python's unpickler just sets them on the instance), and `["heartbeat", time]`
  *   from its own timer every `heartbeatInterval`, whatever the calls are doing.
  */
-import { decodeCall, encodeBroadcast, encodeResult } from "./wire.js";
+import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
 import { Event } from "../kernel/index.js";
 import type { ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
@@ -172,7 +172,7 @@ export class ZmqEndpoint implements ServerEndpoint {
   private heartbeat(): void {
     const now = Date.now();
     // VeighNa's payload: the server's time.time(), a float of epoch seconds.
-    this.publisher?.send([encodeBroadcast("heartbeat", now / 1000)]);
+    this.publisher?.send([encodeBroadcast("heartbeat", heartbeatPayload(now))]);
     this.expireIdle(now);
   }
 

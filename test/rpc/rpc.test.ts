@@ -15,7 +15,8 @@ import {
   type ConnectionState,
   type StreamEvent,
 } from "../../src/rpc/index.js";
-import { encodeRequest, decodeReply } from "../../src/codec/index.js";
+import { encodeRequest } from "../../src/codec/index.js";
+import { decodeResult as decodeReply } from "../../src/rpc/wire.js";
 import { SIGNATURE, decodeReplyHeader, encodeCallHeader } from "../../src/rpc/protocol.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
