@@ -119,7 +119,11 @@ export class DateTime {
   /** The wall time in `zone` of the instant `epochMicros` (µs since 1970-01-01T00:00Z). */
   static fromEpochMicros(epochMicros: number, zone: TimeZone | null): DateTime {
     const offset = zone ? offsetMicrosAtInstant(zone, epochMicros) : 0;
-    return fromLocalMicros(epochMicros + offset, zone);
+    const wall = fromLocalMicros(epochMicros + offset, zone);
+    // The second pass through a repeated hour is fold 1, as Python's astimezone() marks it; fold 0 would name the
+    // first pass, an hour earlier.
+    if (zone?.kind === "zoneinfo" && wall.utcOffsetMicros() !== offset) return new DateTime({ ...wall, fold: 1 }, zone);
+    return wall;
   }
 
   static fromDate(date: Date, zone: TimeZone | null = CHINA_TZ): DateTime {

@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  BaseGateway,
+  EVENT_TICK,
+  EVENT_TIMER,
+  Event,
+  EventEngine,
+  Exchange,
+  TickData,
+  CHINA_TZ,
+  DateTime,
+  type EventHandler,
+} from "../../src/kernel/index.js";
+
+/** A gateway whose requests do nothing: these tests only use its push helpers. */
+class PushOnlyGateway extends BaseGateway {
+  connect(): void {}
+  close(): void {}
+  subscribe(): void {}
+  sendOrder(): string {
+    return "";
+  }
+  cancelOrder(): void {}
+  queryAccount(): void {}
+  queryPosition(): void {}
+}
+
+function recorder(log: string[], name: string): EventHandler {
+  return (event) => log.push(`${name}:${event.type}`);
+}
+
+describe("EventEngine", () => {
+  test("a type's handlers run in registration order, then the general handlers", () => {
+    const engine = new EventEngine();
+    const log: string[] = [];
+    engine.registerGeneral(recorder(log, "general"));
+    engine.register("a", recorder(log, "a1"));
+    engine.register("a", recorder(log, "a2"));
+    engine.register("b", recorder(log, "b1"));
+    engine.put(new Event("a"));
+    engine.put(new Event("b"));
+    engine.put(new Event("c"));
+    engine.flush();
+    assert.deepEqual(log, ["a1:a", "a2:a", "general:a", "b1:b", "general:b", "general:c"]);
+  });
+
+  test("a gateway puts the generic event before the specific one", () => {
+    const engine = new EventEngine();
+    const types: string[] = [];
+    engine.registerGeneral((event) => types.push(event.type));
+    const gateway = new PushOnlyGateway(engine, "G");
+    const tick = new TickData({ gateway_name: "G", symbol: "rb2505", exchange: Exchange.SHFE, datetime: new DateTime({ year: 2025, month: 3, day: 3 }, CHINA_TZ) });
+    gateway.onTick(tick);
+    gateway.writeLog("hello");
+    engine.flush();
+    assert.deepEqual(types, [EVENT_TICK, `${EVENT_TICK}rb2505.SHFE`, "eLog"]);
+  });
+
+  test("registering twice has no effect, and unregistering removes the handler", () => {
+    const engine = new EventEngine();
+    const log: string[] = [];
+    const handler = recorder(log, "h");
+    const general = recorder(log, "g");
+    engine.register("a", handler);
+    engine.register("a", handler);
+    engine.registerGeneral(general);
+    engine.registerGeneral(general);
+    engine.put(new Event("a"));
+    engine.flush();
+    assert.deepEqual(log, ["h:a", "g:a"]);
+    engine.unregister("a", handler);
+    engine.unregisterGeneral(general);
+    engine.put(new Event("a"));
+    engine.flush();
+    assert.deepEqual(log, ["h:a", "g:a"]);
+  });
+
+  test("a throwing handler is reported and the engine goes on with the next handler and event", () => {
+    const engine = new EventEngine();
+    const log: string[] = [];
+    const failures: string[] = [];
+    engine.onHandlerError((error, event) => failures.push(`${event.type}:${(error as Error).message}`));
+    engine.register("a", () => {
+      throw new Error("boom");
+    });
+    engine.register("a", recorder(log, "after"));
+    engine.register("b", recorder(log, "b"));
+    engine.put(new Event("a"));
+    engine.put(new Event("b"));
+    engine.flush();
+    assert.deepEqual(failures, ["a:boom"]);
+    assert.deepEqual(log, ["after:a", "b:b"]);
+  });
+
+  test("a throwing error listener does not stop the engine either", () => {
+    const engine = new EventEngine();
+    const log: string[] = [];
+    engine.onHandlerError(() => {
+      throw new Error("listener broke");
+    });
+    engine.register("a", () => {
+      throw new Error("boom");
+    });
+    engine.register("b", recorder(log, "b"));
+    engine.put(new Event("a"));
+    engine.put(new Event("b"));
+    engine.flush();
+    assert.deepEqual(log, ["b:b"]);
+  });
+
+  test("events put by a handler are processed after the ones already queued", () => {
+    const engine = new EventEngine();
+    const log: string[] = [];
+    engine.register("first", (event) => {
+      log.push(event.type);
+      engine.put(new Event("third"));
+    });
+    engine.registerGeneral((event) => {
+      if (event.type !== "first") log.push(event.type);
+    });
+    engine.put(new Event("first"));
+    engine.put(new Event("second"));
+    engine.flush();
+    assert.deepEqual(log, ["first", "second", "third"]);
+    assert.equal(engine.processed, 3);
+    assert.equal(engine.pending, 0);
+  });
+
+  test("a started engine processes on its own, in batches that yield to I/O", async () => {
+    const engine = new EventEngine({ batchSize: 100 });
+    let count = 0;
+    engine.register("x", () => count++);
+    engine.start();
+    for (let i = 0; i < 1000; i++) engine.put(new Event("x"));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(count > 0 && count < 1000, `a turn processes one batch, not everything (processed ${count})`);
+    for (let i = 0; i < 50 && count < 1000; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(count, 1000);
+    engine.stop();
+  });
+
+  test("stop processes what is queued, and a stopped engine waits for flush", () => {
+    const engine = new EventEngine();
+    let count = 0;
+    engine.register("x", () => count++);
+    engine.start();
+    engine.put(new Event("x"));
+    engine.put(new Event("x"));
+    engine.stop();
+    assert.equal(count, 2);
+    engine.put(new Event("x"));
+    assert.equal(engine.pending, 1);
+    engine.flush();
+    assert.equal(count, 3);
+  });
+
+  test("the timer puts eTimer events every interval while started", async () => {
+    const engine = new EventEngine({ interval: 0.02 });
+    let timers = 0;
+    engine.register(EVENT_TIMER, (event) => {
+      assert.equal(event.data, null);
+      timers++;
+    });
+    engine.start();
+    for (let i = 0; i < 200 && timers < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    engine.stop();
+    assert.ok(timers >= 3, `got ${timers} timer events`);
+    const stoppedAt = timers;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(timers, stoppedAt, "no timer events after stop");
+  });
+
+  test("an interval that is not positive is refused", () => {
+    assert.throws(() => new EventEngine({ interval: 0 }), RangeError);
+  });
+});
