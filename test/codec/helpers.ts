@@ -11,6 +11,7 @@ import {
   DateTime,
   Event,
   PyEnum,
+  PyFloat,
   PyGlobal,
   PyObject,
   TimeDelta,
@@ -160,6 +161,7 @@ export function toTyped(value: unknown, isFloat = false, kind?: FieldKind): unkn
       throw new Error(`unexpected ${typeof value}`);
   }
   const floats = new Set<Slot>(floatSlots(value) ?? []);
+  if (value instanceof PyFloat) return typedFloat(value.value);
   if (value instanceof PyEnum) return { $enum: value.qualifiedName, name: value.name, value: value.value };
   if (value instanceof DateTime) return datetimeJson(value);
   if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString("base64") };
