@@ -192,3 +192,54 @@ export function toTyped(value: unknown, isFloat = false, kind?: FieldKind): unkn
   }
   throw new Error(`unexpected object ${String(value)}`);
 }
+
+// ---- hand-made pickles ---------------------------------------------------------------------------------------
+
+/** Pickle opcodes used by hand-made test pickles. */
+export const OP = {
+  PROTO: 0x80, FRAME: 0x95, STOP: 0x2e, MARK: 0x28, NONE: 0x4e, NEWTRUE: 0x88, BININT1: 0x4b, BININT: 0x4a, LONG1: 0x8a,
+  LONG4: 0x8b, BINFLOAT: 0x47, SHORT_BINUNICODE: 0x8c, BINUNICODE: 0x58, BINUNICODE8: 0x8d, BINBYTES: 0x42,
+  SHORT_BINBYTES: 0x43, EMPTY_LIST: 0x5d, APPEND: 0x61, APPENDS: 0x65, EMPTY_DICT: 0x7d, SETITEM: 0x73,
+  SETITEMS: 0x75, EMPTY_TUPLE: 0x29, TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87, TUPLE: 0x74, STACK_GLOBAL: 0x93,
+  GLOBAL: 0x63, REDUCE: 0x52, NEWOBJ: 0x81, BUILD: 0x62, MEMOIZE: 0x94, BINGET: 0x68, LONG_BINGET: 0x6a,
+  LONG_BINPUT: 0x72, BINPUT: 0x71, POP: 0x30, DUP: 0x32, PERSID: 0x50, EMPTY_SET: 0x8f, ADDITEMS: 0x90,
+} as const;
+
+/** A str opcode for `text`. */
+export function str(text: string): Buffer {
+  const body = Buffer.from(text, "utf8");
+  if (body.length < 256) return Buffer.concat([Buffer.from([OP.SHORT_BINUNICODE, body.length]), body]);
+  const header = Buffer.alloc(5);
+  header[0] = OP.BINUNICODE;
+  header.writeUInt32LE(body.length, 1);
+  return Buffer.concat([header, body]);
+}
+
+/** STACK_GLOBAL of module.name (protocol 4). */
+export function global(module: string, name: string): Buffer {
+  return Buffer.concat([str(module), str(name), Buffer.from([OP.STACK_GLOBAL])]);
+}
+
+export function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+export function u64(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(n);
+  return b;
+}
+
+/** Concatenates opcodes (numbers), strings (as str opcodes) and byte chunks; prefixes PROTO 4, ends with STOP. */
+export function pickle(...parts: (number | string | Buffer | readonly number[])[]): Buffer {
+  const chunks: Buffer[] = [Buffer.from([OP.PROTO, 4])];
+  for (const part of parts) {
+    if (typeof part === "number") chunks.push(Buffer.from([part]));
+    else if (typeof part === "string") chunks.push(str(part));
+    else chunks.push(Buffer.from(part));
+  }
+  chunks.push(Buffer.from([OP.STOP]));
+  return Buffer.concat(chunks);
+}
