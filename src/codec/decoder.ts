@@ -9,8 +9,8 @@ import { DATA_CLASSES, DateTime, Event, type DataClassName, type EnumName, type 
 import { PickleDecodeError, PickleSecurityError } from "./errors.js";
 import { GETATTR, KnownGlobal, ZONEINFO, ZONEINFO_UNPICKLE, lookupGlobal } from "./globals.js";
 import { HIGHEST_PROTOCOL, Op } from "./opcodes.js";
-import { decodeUtf8 } from "./utf8.js";
-import { DISTINCT_STRINGS, FLOAT_SLOTS, PyEnum, PyGlobal, PyObject, TimeDelta, Tuple, attachHints, hintsOf, type Slot } from "./values.js";
+import { CACHE_SLOTS, decodeUtf8, lastDecoded } from "./utf8.js";
+import { HINTS, PyEnum, PyGlobal, PyObject, TimeDelta, Tuple, asTuple, attachHints, type Hinted, type Slot } from "./values.js";
 import { fixedZone, isDecodedZone, zoneForKey } from "./zones.js";
 
 export type DecodeMode = "request" | "event";
@@ -48,26 +48,57 @@ export interface DecodeOptions {
   onGlobal?: (module: string, name: string, allowed: boolean) => void;
 }
 
-/** Meta word per stack slot and memo entry: two hint bits, then the nesting depth. */
+/** Meta word per stack slot and memo entry: three flag bits, then the nesting depth. */
 const FLOAT = 1;
 const DISTINCT = 2;
-const DEPTH_SHIFT = 2;
+/**
+ * A tuple is built as a plain array and only becomes a Tuple (in place, so identity holds) when it lands in a
+ * container or is returned: most tuples are REDUCE arguments that never reach the user, and constructing an
+ * Array subclass is slow.
+ */
+const TUPLE = 4;
+/** An instance made by NEWOBJ that BUILD has not filled yet (stack slots only). */
+const PENDING = 8;
+/** A dict just made by EMPTY_DICT right above a PENDING instance: its items go straight into the instance. */
+const INTO_INSTANCE = 16;
+const DEPTH_SHIFT = 5;
 const DEPTH_ONE = 1 << DEPTH_SHIFT;
+const DEPTH_MASK = ~(DEPTH_ONE - 1);
+
+const EMPTY = Buffer.alloc(0);
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE_BIG = BigInt(Number.MIN_SAFE_INTEGER);
 
-/** Per data class: its enum fields, turned from PyEnum back into plain kernel values after BUILD. */
-const enumFieldsByPrototype = new Map<object, ReadonlyArray<readonly [string, EnumName]>>();
+/**
+ * What the decoder knows of a kernel class it rebuilds: its enum fields (turned from PyEnum back into plain
+ * kernel values after BUILD) and the key sequence of the last state it saw. Instances are created with those
+ * keys already in place, from a template: an object that gets its properties one computed key at a time
+ * turns into a slow dictionary-mode object in V8, and ticks are decoded by the thousand.
+ */
+interface ClassShape {
+  readonly prototype: object;
+  readonly enumFields: ReadonlyArray<readonly [string, EnumName]>;
+  keys: readonly string[];
+  template: object | undefined;
+}
+
+const shapes = new Map<object, ClassShape>();
 for (const name of Object.keys(DATA_CLASSES) as DataClassName[]) {
   const cls = DATA_CLASSES[name];
   const kinds = cls.fieldKinds as Readonly<Record<string, FieldKind>>;
-  enumFieldsByPrototype.set(
-    cls.prototype,
-    Object.entries(kinds).filter((entry): entry is [string, EnumName] => entry[1] !== "datetime"),
-  );
+  const enumFields = Object.entries(kinds).filter((entry): entry is [string, EnumName] => entry[1] !== "datetime");
+  shapes.set(cls.prototype, { prototype: cls.prototype, enumFields, keys: [], template: undefined });
 }
-enumFieldsByPrototype.set(Event.prototype, []);
+shapes.set(Event.prototype, { prototype: Event.prototype, enumFields: [], keys: [], template: undefined });
+
+/** A fast-mode object holding `keys` in order, and the hints slot (JSON.parse builds objects in fast mode). */
+function makeTemplate(keys: readonly string[]): object | undefined {
+  if (keys.length === 0 || keys.length > 256) return undefined;
+  const template = JSON.parse(`{${keys.map((k) => `${JSON.stringify(k)}:null`).join(",")}}`) as Hinted;
+  template[HINTS] = undefined;
+  return template;
+}
 
 function typeName(value: unknown): string {
   if (value === null) return "None";
@@ -93,18 +124,32 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 class Unpickler {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   private end = 0;
   private opStart = 0;
   private stack: unknown[] = [];
   private meta = new Int32Array(64);
   private sp = 0;
+  private stackHigh = 0;
   private marks: number[] = [];
   private memo: unknown[] = [];
   private memoMeta = new Int32Array(64);
   private memoCount = 0;
-  private seenStrings = new Set<string>();
+  /** Highest memo index used + 1: the part of `memo` to clear afterwards. */
+  private memoHigh = 0;
+  /**
+   * Strings memoized so far, to spot a second copy of the same text. Cached short strings are tracked in a
+   * table indexed by their cache slot (first text per slot and decode); the rest, and slot collisions, in a Set.
+   */
+  private readonly seenSlotEpoch = new Int32Array(CACHE_SLOTS);
+  private readonly seenSlotText: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
+  private epoch = 0;
+  private readonly seenStrings = new Set<string>();
+  /** Stack index of the string pushed last, and its cache slot. */
+  private lastStringAt = -1;
+  private lastStringSlot = -1;
+  private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer, 0, 0);
   private dictSizes = new Map<object, number>();
   /** Dicts turned into Maps after their first non-string key: references still to the old object are forwarded. */
   private forwarded: Map<object, Map<unknown, unknown>> | null = null;
@@ -115,8 +160,13 @@ class Unpickler {
 
   decode(bytes: Buffer, strict: boolean, limits: DecodeLimits, onGlobal: DecodeOptions["onGlobal"]): unknown {
     this.buf = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     this.pos = 0;
     this.end = bytes.length;
+    if (++this.epoch === 0x7fffffff) {
+      this.epoch = 1;
+      this.seenSlotEpoch.fill(0);
+    }
     this.strict = strict;
     this.limits = limits;
     this.onGlobal = onGlobal;
@@ -129,15 +179,21 @@ class Unpickler {
   }
 
   private reset(): void {
-    this.stack.fill(undefined, 0, this.sp);
+    this.stack.fill(undefined, 0, Math.max(this.sp, this.stackHigh));
     this.sp = 0;
+    this.stackHigh = 0;
     this.marks.length = 0;
-    this.memo = [];
+    // Reuse the memo array unless a stream made it big (or sparse).
+    if (this.memoHigh > 65_536) this.memo = [];
+    else this.memo.fill(undefined, 0, this.memoHigh);
+    this.memoHigh = 0;
     this.memoCount = 0;
-    this.seenStrings.clear();
-    this.dictSizes.clear();
+    if (this.seenStrings.size) this.seenStrings.clear();
+    if (this.dictSizes.size) this.dictSizes.clear();
+    this.lastStringAt = -1;
     this.forwarded = null;
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
+    this.view = new DataView(EMPTY.buffer, 0, 0);
     this.onGlobal = undefined;
     this.busy = false;
   }
@@ -186,7 +242,7 @@ class Unpickler {
   private deeper(current: number, child: number): number {
     const depth = (child >>> DEPTH_SHIFT) + 1;
     if (depth > this.limits.maxDepth) this.fail("DEPTH_EXCEEDED", `nesting deeper than ${this.limits.maxDepth}`);
-    return depth > current >>> DEPTH_SHIFT ? depth << DEPTH_SHIFT : current & ~(DEPTH_ONE - 1);
+    return depth > current >>> DEPTH_SHIFT ? (depth << DEPTH_SHIFT) | (current & ~DEPTH_MASK) : current;
   }
 
   private run(): unknown {
@@ -210,7 +266,7 @@ class Unpickler {
         }
         case Op.STOP: {
           this.requireItems(1);
-          return this.stack[this.sp - 1];
+          return this.escape(this.stack[this.sp - 1], this.meta[this.sp - 1]!);
         }
         case Op.MARK:
           this.marks.push(this.sp);
@@ -266,7 +322,7 @@ class Unpickler {
         }
         case Op.BINFLOAT: {
           this.need(8);
-          const value = buf.readDoubleBE(this.pos);
+          const value = this.view.getFloat64(this.pos, false);
           this.pos += 8;
           this.push(value, Number.isSafeInteger(value) ? FLOAT : 0);
           break;
@@ -293,7 +349,7 @@ class Unpickler {
           this.need(1);
           const n = buf[this.pos++]!;
           this.need(n);
-          this.push(decodeUtf8(buf, this.pos, this.pos + n, this.opStart), 0);
+          this.pushString(decodeUtf8(buf, this.pos, this.pos + n, this.opStart));
           this.pos += n;
           break;
         }
@@ -302,7 +358,7 @@ class Unpickler {
           const n = buf.readUInt32LE(this.pos);
           this.pos += 4;
           this.need(n);
-          this.push(decodeUtf8(buf, this.pos, this.pos + n, this.opStart), 0);
+          this.pushString(decodeUtf8(buf, this.pos, this.pos + n, this.opStart));
           this.pos += n;
           break;
         }
@@ -310,7 +366,7 @@ class Unpickler {
           this.need(8);
           const n = this.readU64();
           this.need(n);
-          this.push(decodeUtf8(buf, this.pos, this.pos + n, this.opStart), 0);
+          this.pushString(decodeUtf8(buf, this.pos, this.pos + n, this.opStart));
           this.pos += n;
           break;
         }
@@ -361,7 +417,7 @@ class Unpickler {
         }
 
         case Op.EMPTY_TUPLE:
-          this.push(new Tuple(), DEPTH_ONE);
+          this.push([], DEPTH_ONE | TUPLE);
           break;
         case Op.TUPLE1:
         case Op.TUPLE2:
@@ -395,9 +451,14 @@ class Unpickler {
           this.appendTo(mark);
           break;
         }
-        case Op.EMPTY_DICT:
-          this.push({}, DEPTH_ONE);
+        case Op.EMPTY_DICT: {
+          // The state dict of a data object (NEWOBJ, EMPTY_DICT, ..., SETITEMS, BUILD) is written straight into
+          // the instance: CPython never refers to a state dict again, so the dict itself stays empty.
+          const below = this.sp - 1;
+          const into = below >= this.base() && this.sp > 0 && (this.meta[below]! & PENDING) !== 0 ? INTO_INSTANCE : 0;
+          this.push({}, DEPTH_ONE | into);
           break;
+        }
         case Op.DICT: {
           const mark = this.popMark();
           const dict: Record<string, unknown> = {};
@@ -433,7 +494,7 @@ class Unpickler {
           if (!(target instanceof Set)) this.fail("MALFORMED", `ADDITEMS on ${typeName(target)}`);
           let m = this.meta[mark - 1]!;
           for (let i = mark; i < this.sp; i++) {
-            target.add(this.stack[i]);
+            target.add(this.escape(this.stack[i], this.meta[i]!));
             m = this.deeper(m, this.meta[i]!);
           }
           this.checkLength(target.size);
@@ -446,7 +507,7 @@ class Unpickler {
           const set = new Set<unknown>();
           let m = DEPTH_ONE;
           for (let i = mark; i < this.sp; i++) {
-            set.add(this.stack[i]);
+            set.add(this.escape(this.stack[i], this.meta[i]!));
             m = this.deeper(m, this.meta[i]!);
           }
           this.checkLength(set.size);
@@ -500,29 +561,30 @@ class Unpickler {
         }
         case Op.REDUCE: {
           this.requireItems(2);
-          const args = this.stack[this.sp - 1];
+          const args = this.stack[this.sp - 1] as unknown[];
           const argsMeta = this.meta[this.sp - 1]!;
           const callable = this.stack[this.sp - 2];
-          if (!(args instanceof Tuple)) this.fail("MALFORMED", `REDUCE arguments must be a tuple, not ${typeName(args)}`);
+          if (!(argsMeta & TUPLE)) this.fail("MALFORMED", `REDUCE arguments must be a tuple, not ${typeName(args)}`);
           this.truncate(this.sp - 2);
-          this.push(this.reduce(callable, args), argsMeta & ~(DEPTH_ONE - 1));
+          this.push(this.reduce(callable, args), argsMeta & DEPTH_MASK);
           break;
         }
         case Op.NEWOBJ: {
           this.requireItems(2);
-          const args = this.stack[this.sp - 1];
+          const args = this.stack[this.sp - 1] as unknown[];
           const cls = this.stack[this.sp - 2];
-          if (!(args instanceof Tuple)) this.fail("MALFORMED", `NEWOBJ arguments must be a tuple, not ${typeName(args)}`);
+          if (!(this.meta[this.sp - 1]! & TUPLE)) this.fail("MALFORMED", `NEWOBJ arguments must be a tuple, not ${typeName(args)}`);
           this.truncate(this.sp - 2);
-          this.push(this.newObject(cls, args), DEPTH_ONE);
+          const instance = this.newObject(cls, args);
+          this.push(instance, instance instanceof PyObject ? DEPTH_ONE : DEPTH_ONE | PENDING);
           break;
         }
         case Op.NEWOBJ_EX: {
           this.requireItems(3);
           const kwargs = this.stack[this.sp - 1];
-          const args = this.stack[this.sp - 2];
+          const args = this.stack[this.sp - 2] as unknown[];
           const cls = this.stack[this.sp - 3];
-          if (!(args instanceof Tuple)) this.fail("MALFORMED", "NEWOBJ_EX arguments must be a tuple");
+          if (!(this.meta[this.sp - 2]! & TUPLE)) this.fail("MALFORMED", "NEWOBJ_EX arguments must be a tuple");
           if (!isPlainObject(kwargs) || Object.keys(kwargs).length !== 0) this.fail("UNSUPPORTED_CALL", "NEWOBJ_EX with keyword arguments");
           this.truncate(this.sp - 3);
           this.push(this.newObject(cls, args), DEPTH_ONE);
@@ -545,9 +607,13 @@ class Unpickler {
         case Op.BUILD: {
           this.requireItems(2);
           const state = this.stack[this.sp - 1];
+          const stateMeta = this.meta[this.sp - 1]!;
           const target = this.stack[this.sp - 2];
+          const targetMeta = this.meta[this.sp - 2]!;
           this.truncate(this.sp - 1);
-          this.build(target, state);
+          if (stateMeta & INTO_INSTANCE && targetMeta & PENDING) this.finishInstance(target as Record<string, unknown>);
+          else this.build(target, this.escape(state, stateMeta));
+          this.meta[this.sp - 1] = this.meta[this.sp - 1]! & ~PENDING;
           this.meta[this.sp - 1] = this.deeper(this.meta[this.sp - 1]!, this.meta[this.sp]!);
           break;
         }
@@ -658,8 +724,8 @@ class Unpickler {
   // ---- memo ----------------------------------------------------------------------------------------------
 
   private memoGet(index: number): void {
-    if (index >= this.memo.length || !(index in this.memo)) this.fail("MALFORMED", `memo key ${index} not found`);
-    let value = this.memo[index];
+    let value = index < this.memoHigh ? this.memo[index] : undefined;
+    if (value === undefined) this.fail("MALFORMED", `memo key ${index} not found`);
     if (this.forwarded !== null && typeof value === "object" && value !== null) {
       const target = this.forwarded.get(value);
       if (target) this.memo[index] = value = target;
@@ -672,24 +738,52 @@ class Unpickler {
     if (index >= this.limits.maxMemo) this.fail("MEMO_LIMIT", `memo index ${index} exceeds the limit of ${this.limits.maxMemo}`);
     const top = this.sp - 1;
     const value = this.stack[top];
-    if (typeof value === "string") {
-      // Python only pickles a string again (rather than referencing the first copy) when it is another object
-      // with the same text; remember that, so pickling the value again writes the same bytes.
-      if (this.seenStrings.has(value)) this.meta[top] = this.meta[top]! | DISTINCT;
-      else this.seenStrings.add(value);
-    }
+    // Python only pickles a string again (rather than referencing the first copy) when it is another object
+    // with the same text; remember that, so pickling the value again writes the same bytes.
+    if (typeof value === "string" && this.seenBefore(value, top)) this.meta[top] = this.meta[top]! | DISTINCT;
     if (index >= this.memoMeta.length) {
       const grown = new Int32Array(Math.max(index + 1, this.memoMeta.length * 2));
       grown.set(this.memoMeta);
       this.memoMeta = grown;
     }
-    if (!(index in this.memo)) this.memoCount++;
+    if (index >= this.memoHigh) this.memoHigh = index + 1;
+    if (this.memo[index] === undefined) this.memoCount++;
     this.memo[index] = value;
-    this.memoMeta[index] = this.meta[top]!;
+    this.memoMeta[index] = this.meta[top]! & ~(PENDING | INTO_INSTANCE);
   }
 
+  private pushString(text: string): void {
+    this.lastStringAt = this.sp;
+    this.lastStringSlot = lastDecoded.slot;
+    this.push(text, 0);
+  }
+
+  /** Was this text memoized before in this pickle? Records it if not. */
+  private seenBefore(text: string, at: number): boolean {
+    const slot = at === this.lastStringAt ? this.lastStringSlot : -1;
+    if (slot >= 0) {
+      if (this.seenSlotEpoch[slot] !== this.epoch) {
+        this.seenSlotEpoch[slot] = this.epoch;
+        this.seenSlotText[slot] = text;
+        return false;
+      }
+      if (this.seenSlotText[slot] === text) return true;
+      // Another text owns this slot in this pickle: this one is tracked in the Set, always (same slot each time).
+    }
+    if (this.seenStrings.has(text)) return true;
+    this.seenStrings.add(text);
+    return false;
+  }
+
+  /** A value leaving the stack for a container (or the caller): a tuple-to-be becomes a Tuple now. */
+  private escape(value: unknown, meta: number): unknown {
+    if (meta & TUPLE) asTuple(value as unknown[]);
+    return value;
+  }
+
+  /** Drops stack[to..sp). The slots keep their values until overwritten or reset(): clearing costs more than it saves. */
   private truncate(to: number): void {
-    this.stack.fill(undefined, to, this.sp);
+    if (this.sp > this.stackHigh) this.stackHigh = this.sp;
     this.sp = to;
   }
 
@@ -698,20 +792,20 @@ class Unpickler {
   private makeTuple(from: number): void {
     const n = this.sp - from;
     this.checkLength(n);
-    const t = new Tuple();
-    let floats: Set<Slot> | undefined;
-    let distinct: Set<Slot> | undefined;
-    let m = DEPTH_ONE;
+    const items = new Array<unknown>(n);
+    let floats: Slot[] | undefined;
+    let distinct: Slot[] | undefined;
+    let m = DEPTH_ONE | TUPLE;
     for (let i = 0; i < n; i++) {
-      t.push(this.stack[from + i]);
       const im = this.meta[from + i]!;
-      if (im & FLOAT) (floats ??= new Set()).add(i);
-      if (im & DISTINCT) (distinct ??= new Set()).add(i);
+      items[i] = im & TUPLE ? this.escape(this.stack[from + i], im) : this.stack[from + i];
+      if (im & FLOAT) (floats ??= []).push(i);
+      if (im & DISTINCT) (distinct ??= []).push(i);
       if (im >= DEPTH_ONE) m = this.deeper(m, im);
     }
-    if (floats || distinct) attachHints(t, floats, distinct);
+    if (floats || distinct) attachHints(items, floats, distinct);
     this.truncate(from);
-    this.push(t, m);
+    this.push(items, m);
   }
 
   /** Appends stack[from..sp) to `list`; returns the list's new meta. */
@@ -719,14 +813,14 @@ class Unpickler {
     const offset = list.length;
     const n = this.sp - from;
     this.checkLength(offset + n);
-    let floats: Set<Slot> | undefined;
-    let distinct: Set<Slot> | undefined;
+    let floats: Slot[] | undefined;
+    let distinct: Slot[] | undefined;
     let m = meta;
     for (let i = 0; i < n; i++) {
-      list.push(this.stack[from + i]);
       const im = this.meta[from + i]!;
-      if (im & FLOAT) (floats ??= new Set()).add(offset + i);
-      if (im & DISTINCT) (distinct ??= new Set()).add(offset + i);
+      list.push(im & TUPLE ? this.escape(this.stack[from + i], im) : this.stack[from + i]);
+      if (im & FLOAT) (floats ??= []).push(offset + i);
+      if (im & DISTINCT) (distinct ??= []).push(offset + i);
       if (im >= DEPTH_ONE) m = this.deeper(m, im);
     }
     if (floats || distinct) attachHints(list, floats, distinct);
@@ -736,12 +830,13 @@ class Unpickler {
   /** APPEND / APPENDS: stack[from..sp) go into the list at stack[from - 1]. */
   private appendTo(from: number): void {
     const target = this.stack[from - 1];
-    if (Array.isArray(target) && !(target instanceof Tuple)) {
-      this.meta[from - 1] = this.appendItems(target, this.meta[from - 1]!, from);
+    const targetMeta = this.meta[from - 1]!;
+    if (Array.isArray(target) && !(targetMeta & TUPLE) && !(target instanceof Tuple)) {
+      this.meta[from - 1] = this.appendItems(target, targetMeta, from);
     } else if (target instanceof PyObject && !this.strict) {
       const items = (target.listItems ??= []);
       this.checkLength(items.length + this.sp - from);
-      for (let i = from; i < this.sp; i++) items.push(this.stack[i]);
+      for (let i = from; i < this.sp; i++) items.push(this.escape(this.stack[i], this.meta[i]!));
     } else {
       this.fail("MALFORMED", `APPEND on ${typeName(target)}`);
     }
@@ -754,18 +849,23 @@ class Unpickler {
     const at = from - 1;
     let target = this.stack[at];
     let m = this.meta[at]!;
+    if (m & INTO_INSTANCE && at - 1 >= this.base() && this.meta[at - 1]! & PENDING) {
+      this.meta[at - 1] = this.writeState(this.stack[at - 1] as Record<string, unknown>, from, this.meta[at - 1]!);
+      this.truncate(at + 1);
+      return;
+    }
     if (isPlainObject(target)) {
       const dict = target;
-      let floats: Set<Slot> | undefined;
-      let distinct: Set<Slot> | undefined;
+      let floats: Slot[] | undefined;
+      let distinct: Slot[] | undefined;
       let i = from;
       for (; i < this.sp; i += 2) {
         const key = this.stack[i];
         if (!isPlainKey(key)) break;
-        setOwn(dict, key, this.stack[i + 1]);
         const vm = this.meta[i + 1]!;
-        if (vm & FLOAT) (floats ??= new Set()).add(key);
-        if (vm & DISTINCT) (distinct ??= new Set()).add(key);
+        setOwn(dict, key, vm & TUPLE ? this.escape(this.stack[i + 1], vm) : this.stack[i + 1]);
+        if (vm & FLOAT) (floats ??= []).push(key);
+        if (vm & DISTINCT) (distinct ??= []).push(key);
         if (vm >= DEPTH_ONE) m = this.deeper(m, vm);
       }
       if (floats || distinct) attachHints(dict, floats, distinct);
@@ -775,30 +875,32 @@ class Unpickler {
         this.stack[at] = map;
         target = map;
         from = i;
-      } else {
+      } else if (i - from > 64 || this.dictSizes.size > 0) {
         // Counting keys would cost O(size) per batch; an upper bound (repeated keys counted twice) is enough.
         const size = (this.dictSizes.get(dict) ?? 0) + (i - from) / 2;
-        if (size > 1000) this.checkLength(size);
+        this.checkLength(size);
         this.dictSizes.set(dict, size);
       }
     }
     if (target instanceof Map) {
       const map = target;
-      const hints = hintsOf(map);
+      const floats: Slot[] = [];
+      const distinct: Slot[] = [];
       for (let i = from; i < this.sp; i += 2) {
-        const key = this.stack[i];
-        map.set(key, this.stack[i + 1]);
-        const vm = this.meta[i + 1]!;
-        if (vm & FLOAT) (hints[FLOAT_SLOTS] ?? newHint(map, FLOAT_SLOTS)).add(key);
-        if (vm & DISTINCT) (hints[DISTINCT_STRINGS] ?? newHint(map, DISTINCT_STRINGS)).add(key);
         const km = this.meta[i]!;
+        const vm = this.meta[i + 1]!;
+        const key = this.escape(this.stack[i], km);
+        map.set(key, this.escape(this.stack[i + 1], vm));
+        if (vm & FLOAT) floats.push(key);
+        if (vm & DISTINCT) distinct.push(key);
         if (km >= DEPTH_ONE) m = this.deeper(m, km);
         if (vm >= DEPTH_ONE) m = this.deeper(m, vm);
       }
+      if (floats.length || distinct.length) attachHints(map, floats.length ? floats : undefined, distinct.length ? distinct : undefined);
       this.checkLength(map.size);
     } else if (target instanceof PyObject && !this.strict) {
       const items = (target.dictItems ??= new Map());
-      for (let i = from; i < this.sp; i += 2) items.set(this.stack[i], this.stack[i + 1]);
+      for (let i = from; i < this.sp; i += 2) items.set(this.escape(this.stack[i], this.meta[i]!), this.escape(this.stack[i + 1], this.meta[i + 1]!));
       this.checkLength(items.size);
     } else if (!isPlainObject(target)) {
       this.fail("MALFORMED", `SETITEM on ${typeName(target)}`);
@@ -811,8 +913,8 @@ class Unpickler {
   private toMap(dict: Record<string, unknown>): Map<unknown, unknown> {
     const map = new Map<unknown, unknown>();
     for (const key of Object.keys(dict)) map.set(key, dict[key]);
-    const hints = hintsOf(dict);
-    attachHints(map, hints[FLOAT_SLOTS] && new Set(hints[FLOAT_SLOTS]), hints[DISTINCT_STRINGS] && new Set(hints[DISTINCT_STRINGS]));
+    const hints = (dict as Hinted)[HINTS];
+    if (hints) attachHints(map, hints.floats?.slice(), hints.distinct?.slice());
     (this.forwarded ??= new Map()).set(dict, map);
     return map;
   }
@@ -836,16 +938,16 @@ class Unpickler {
   }
 
   /** What a call the pickle asks for is not imitated: an error in strict mode, an inert placeholder otherwise. */
-  private placeholder(callable: unknown, args: Tuple, via: "reduce" | "newobj", why: string): PyObject {
+  private placeholder(callable: unknown, args: unknown[], via: "reduce" | "newobj", why: string): PyObject {
     if (this.strict) {
       if (callable instanceof PyGlobal && !(callable instanceof KnownGlobal)) throw new PickleSecurityError(callable.toString(), this.opStart);
       this.fail("UNSUPPORTED_CALL", why);
     }
     if (!(callable instanceof PyGlobal) && !(callable instanceof PyObject)) this.fail("MALFORMED", `${typeName(callable)} is not callable`);
-    return new PyObject(callable, args, via);
+    return new PyObject(callable, asTuple(args), via);
   }
 
-  private reduce(callable: unknown, args: Tuple): unknown {
+  private reduce(callable: unknown, args: unknown[]): unknown {
     if (!(callable instanceof KnownGlobal)) return this.placeholder(callable, args, "reduce", "call of an unknown callable");
     const meaning = callable.meaning;
     switch (meaning.kind) {
@@ -913,7 +1015,7 @@ class Unpickler {
     }
   }
 
-  private getattr(args: Tuple): unknown {
+  private getattr(args: unknown[]): unknown {
     const [target, name] = args;
     if (args.length !== 2 || typeof name !== "string") return this.placeholder(GETATTR, args, "reduce", "getattr() needs (object, name)");
     if (target instanceof KnownGlobal) {
@@ -931,10 +1033,10 @@ class Unpickler {
       return new PyGlobal(target.module, `${target.name}.${name}`);
     }
     if (this.strict) throw new PickleSecurityError(`getattr(<${typeName(target)}>, ${JSON.stringify(name)})`, this.opStart);
-    return new PyObject(GETATTR, args);
+    return new PyObject(GETATTR, asTuple(args));
   }
 
-  private datetime(callable: KnownGlobal, args: Tuple): unknown {
+  private datetime(callable: KnownGlobal, args: unknown[]): unknown {
     const first = args[0];
     let bytes: Uint8Array | undefined;
     if (first instanceof Uint8Array) bytes = first;
@@ -963,7 +1065,7 @@ class Unpickler {
     }
     if (tz !== null && !isDecodedZone(tz)) {
       if (this.strict) this.fail("BAD_VALUE", `tzinfo must be a time zone, not ${typeName(tz)}`);
-      return new PyObject(callable, args); // e.g. a pytz zone from vnpy 2.x: kept inert, whole
+      return new PyObject(callable, asTuple(args)); // e.g. a pytz zone from vnpy 2.x: kept inert, whole
     }
     try {
       return new DateTime(fields, tz as TimeZone | null);
@@ -972,7 +1074,7 @@ class Unpickler {
     }
   }
 
-  private builtinCall(callable: KnownGlobal, builtin: string, args: Tuple): unknown {
+  private builtinCall(callable: KnownGlobal, builtin: string, args: unknown[]): unknown {
     const [arg] = args;
     if (args.length === 0) {
       switch (builtin) {
@@ -985,7 +1087,7 @@ class Unpickler {
         case "list":
           return [];
         case "tuple":
-          return new Tuple();
+          return asTuple([]);
         case "dict":
           return {};
       }
@@ -997,25 +1099,32 @@ class Unpickler {
       if (Array.isArray(arg)) {
         if (builtin === "set" || builtin === "frozenset") return new Set(arg);
         if (builtin === "list") return Array.from(arg);
-        if (builtin === "tuple") return Tuple.from(arg);
+        if (builtin === "tuple") return asTuple(Array.from(arg));
       }
     }
     return this.placeholder(callable, args, "reduce", `${builtin}() with these arguments`);
   }
 
-  private newObject(cls: unknown, args: Tuple): unknown {
+  private newObject(cls: unknown, args: unknown[]): unknown {
     if (cls instanceof KnownGlobal && args.length === 0) {
       const meaning = cls.meaning;
-      if (meaning.kind === "dataclass") return Object.create(meaning.cls.prototype as object) as object;
-      if (meaning.kind === "event") return Object.create(Event.prototype as object) as object;
+      const prototype = meaning.kind === "dataclass" ? (meaning.cls.prototype as object) : meaning.kind === "event" ? (Event.prototype as object) : undefined;
+      if (prototype) {
+        const shape = shapes.get(prototype)!;
+        if (!shape.template) return Object.create(prototype) as object;
+        // Its own keys exist from the start (null until BUILD), in the order the last state of this class had.
+        const instance = { ...shape.template };
+        Object.setPrototypeOf(instance, prototype);
+        return instance;
+      }
     }
     return this.placeholder(cls, args, "newobj", `${String(cls)}.__new__ with these arguments`);
   }
 
   /** INST / OBJ (protocols 0 and 1): `cls(*args)`, or `cls.__new__(cls)` when there are no arguments. */
   private instantiate(cls: unknown, from: number, to = from): void {
-    const args = new Tuple();
-    for (let i = from; i < this.sp; i++) args.push(this.stack[i]);
+    const args: unknown[] = [];
+    for (let i = from; i < this.sp; i++) args.push(this.escape(this.stack[i], this.meta[i]!));
     this.truncate(to);
     this.push(args.length === 0 ? this.newObject(cls, args) : this.reduce(cls, args), DEPTH_ONE);
   }
@@ -1026,18 +1135,64 @@ class Unpickler {
       target.state = state;
       return;
     }
-    const enumFields = typeof target === "object" && target !== null ? enumFieldsByPrototype.get(Object.getPrototypeOf(target) as object) : undefined;
-    if (!enumFields) this.fail("MALFORMED", `BUILD on ${typeName(target)}`);
+    const shape = typeof target === "object" && target !== null ? shapes.get(Object.getPrototypeOf(target) as object) : undefined;
+    if (!shape) this.fail("MALFORMED", `BUILD on ${typeName(target)}`);
     const instance = target as Record<string, unknown>;
     let dictState = state;
     let slotState: unknown = null;
-    if (state instanceof Tuple && state.length === 2) [dictState, slotState] = state;
+    if (state instanceof Tuple && state.length === 2) [dictState, slotState] = state as unknown[];
     this.applyState(instance, dictState);
     this.applyState(instance, slotState);
-    for (const [field, enumName] of enumFields) {
+    this.finishInstance(instance);
+  }
+
+  /** After its state is in: enum fields hold plain kernel values. */
+  private finishInstance(instance: Record<string, unknown>): void {
+    const shape = shapes.get(Object.getPrototypeOf(instance) as object)!;
+    for (const [field, enumName] of shape.enumFields) {
       const value = instance[field];
       if (value instanceof PyEnum && value.enumName === enumName) instance[field] = value.value;
     }
+  }
+
+  /**
+   * Items of a data object's state dict (stack[from..sp)), written straight into the instance. When the keys
+   * are those of the instance's template, in order, only values are stored; otherwise the instance is rebuilt
+   * key by key and the class's template follows this new shape.
+   */
+  private writeState(instance: Record<string, unknown>, from: number, meta: number): number {
+    const shape = shapes.get(Object.getPrototypeOf(instance) as object)!;
+    const n = (this.sp - from) / 2;
+    const keys = shape.keys;
+    let same = shape.template !== undefined && keys.length === n && Object.keys(instance).length === n;
+    for (let i = 0; same && i < n; i++) same = this.stack[from + 2 * i] === keys[i];
+    let floats: Slot[] | undefined;
+    let distinct: Slot[] | undefined;
+    let m = meta;
+    if (!same) {
+      // Another shape (first decode of the class, an extra attribute...): start from an empty instance.
+      for (const key of Object.keys(instance)) delete instance[key];
+      const seen: string[] = [];
+      for (let i = from; i < this.sp; i += 2) {
+        const key = this.stack[i];
+        if (typeof key !== "string") this.fail("BAD_VALUE", `object state must be a dict with str keys, not ${typeName(key)}`);
+        seen.push(key);
+      }
+      shape.keys = seen;
+      shape.template = makeTemplate(seen);
+    }
+    for (let i = from; i < this.sp; i += 2) {
+      const key = this.stack[i] as string;
+      const vm = this.meta[i + 1]!;
+      const value = vm & TUPLE ? this.escape(this.stack[i + 1], vm) : this.stack[i + 1];
+      if (same || key !== "__proto__") instance[key] = value;
+      else setOwn(instance, key, value);
+      if (vm & FLOAT) (floats ??= []).push(key);
+      if (vm & DISTINCT) (distinct ??= []).push(key);
+      if (vm >= DEPTH_ONE) m = this.deeper(m, vm);
+    }
+    if (floats || distinct) attachHints(instance, floats, distinct);
+    return m;
   }
 
   private applyState(instance: Record<string, unknown>, state: unknown): void {
@@ -1045,16 +1200,11 @@ class Unpickler {
     if (!isPlainObject(state)) this.fail("BAD_VALUE", `object state must be a dict with str keys, not ${typeName(state)}`);
     const keys = Object.keys(state);
     for (let i = 0; i < keys.length; i++) setOwn(instance, keys[i]!, state[keys[i]!]);
-    const hints = hintsOf(state);
-    if (hints[FLOAT_SLOTS] || hints[DISTINCT_STRINGS]) attachHints(instance, hints[FLOAT_SLOTS], hints[DISTINCT_STRINGS]);
+    const hints = (state as Hinted)[HINTS];
+    if (hints) attachHints(instance, hints.floats?.slice(), hints.distinct?.slice());
   }
 }
 
-function newHint(container: object, symbol: typeof FLOAT_SLOTS | typeof DISTINCT_STRINGS): Set<Slot> {
-  const set = new Set<Slot>();
-  Object.defineProperty(container, symbol, { value: set, writable: true, configurable: true, enumerable: false });
-  return set;
-}
 
 const shared = new Unpickler();
 

@@ -13,7 +13,7 @@ import { PickleEncodeError } from "./errors.js";
 import { knownClassGlobals } from "./globals.js";
 import { BATCH_SIZE, FRAME_SIZE_MIN, FRAME_SIZE_TARGET, Op } from "./opcodes.js";
 import { encodeSurrogatePass, wellFormed } from "./utf8.js";
-import { CONSTANT_MODULE, DISTINCT_STRINGS, FLOAT_SLOTS, PyEnum, PyFloat, PyGlobal, PyObject, TimeDelta, Tuple, isPythonInt, type Slot } from "./values.js";
+import { CONSTANT_MODULE, HINTS, PyEnum, PyFloat, PyGlobal, PyObject, SlotHints, TimeDelta, Tuple, isPythonInt, type Hinted } from "./values.js";
 
 export interface EncodeOptions {
   /** 4 (VeighNa on CPython 3.8-3.13, the default) or 5 (CPython 3.14); the bytes differ only in the PROTO byte. */
@@ -367,8 +367,9 @@ class Pickler {
       this.byte(Op.EMPTY_TUPLE); // the empty tuple is never memoized
       return;
     }
-    const floats = (t as { [FLOAT_SLOTS]?: Set<Slot> })[FLOAT_SLOTS];
-    const distinct = (t as { [DISTINCT_STRINGS]?: Set<Slot> })[DISTINCT_STRINGS];
+    const hints = (t as Hinted)[HINTS];
+    const floats = hints && SlotHints.of(hints.floats, n);
+    const distinct = hints && SlotHints.of(hints.distinct, n);
     if (n > 3) this.byte(Op.MARK);
     for (let i = 0; i < n; i++) this.save(t[i], floats !== undefined && floats.has(i), distinct !== undefined && distinct.has(i));
     const recursive = this.objMemo.get(t);
@@ -388,8 +389,9 @@ class Pickler {
     this.objMemo.set(list, this.memoize());
     const n = list.length;
     if (n === 0) return;
-    const floats = (list as { [FLOAT_SLOTS]?: Set<Slot> })[FLOAT_SLOTS];
-    const distinct = (list as { [DISTINCT_STRINGS]?: Set<Slot> })[DISTINCT_STRINGS];
+    const hints = (list as Hinted)[HINTS];
+    const floats = hints && SlotHints.of(hints.floats, n);
+    const distinct = hints && SlotHints.of(hints.distinct, n);
     if (n === 1) {
       this.save(list[0], floats !== undefined && floats.has(0), distinct !== undefined && distinct.has(0));
       this.byte(Op.APPEND);
@@ -418,18 +420,11 @@ class Pickler {
   private saveItems(dict: Record<string, unknown>, keys: string[], enumKinds: ReadonlyMap<string, EnumName> | undefined): void {
     const n = keys.length;
     if (n === 0) return;
-    const floats = (dict as { [FLOAT_SLOTS]?: Set<Slot> })[FLOAT_SLOTS];
-    const distinct = (dict as { [DISTINCT_STRINGS]?: Set<Slot> })[DISTINCT_STRINGS];
-    const item = (key: string): void => {
-      this.boundary();
-      this.saveStr(key, false);
-      let value = dict[key];
-      const kind = enumKinds?.get(key);
-      if (kind !== undefined && typeof value === "string") value = this.enumMember(kind, key, value);
-      this.save(value, floats !== undefined && floats.has(key), distinct !== undefined && distinct.has(key));
-    };
+    const hints = (dict as Hinted)[HINTS];
+    const floats = hints && SlotHints.of(hints.floats, keys);
+    const distinct = hints && SlotHints.of(hints.distinct, keys);
     if (n === 1) {
-      item(keys[0]!);
+      this.saveItem(dict, keys[0]!, enumKinds, floats, distinct);
       this.byte(Op.SETITEM);
       return;
     }
@@ -438,9 +433,29 @@ class Pickler {
     do {
       this.byte(Op.MARK);
       batch = 0;
-      for (; i < n && batch < BATCH_SIZE; i++, batch++) item(keys[i]!);
+      for (; i < n && batch < BATCH_SIZE; i++, batch++) this.saveItem(dict, keys[i]!, enumKinds, floats, distinct);
       this.byte(Op.SETITEMS);
     } while (batch === BATCH_SIZE);
+  }
+
+  private saveItem(
+    dict: Record<string, unknown>,
+    key: string,
+    enumKinds: ReadonlyMap<string, EnumName> | undefined,
+    floats: SlotHints | undefined,
+    distinct: SlotHints | undefined,
+  ): void {
+    this.boundary();
+    this.saveStr(key, false);
+    let value = dict[key];
+    if (enumKinds !== undefined && typeof value === "string") {
+      const kind = enumKinds.get(key);
+      if (kind !== undefined) value = this.enumMember(kind, key, value);
+    }
+    // Both cursors must see every key, in order.
+    const isFloat = floats !== undefined && floats.has(key);
+    const isDistinct = distinct !== undefined && distinct.has(key);
+    this.save(value, isFloat, isDistinct);
   }
 
   private enumMember(kind: EnumName, field: string, value: string): PyEnum {
@@ -454,12 +469,16 @@ class Pickler {
     this.objMemo.set(map, this.memoize());
     const n = map.size;
     if (n === 0) return;
-    const floats = (map as { [FLOAT_SLOTS]?: Set<Slot> })[FLOAT_SLOTS];
-    const distinct = (map as { [DISTINCT_STRINGS]?: Set<Slot> })[DISTINCT_STRINGS];
+    const hints = (map as Hinted)[HINTS];
+    const order = hints ? [...map.keys()] : [];
+    const floats = hints && SlotHints.of(hints.floats, order);
+    const distinct = hints && SlotHints.of(hints.distinct, order);
     const entries = map.entries();
     const item = (key: unknown, value: unknown): void => {
       this.save(key);
-      this.save(value, floats !== undefined && floats.has(key), distinct !== undefined && distinct.has(key));
+      const isFloat = floats !== undefined && floats.has(key);
+      const isDistinct = distinct !== undefined && distinct.has(key);
+      this.save(value, isFloat, isDistinct);
     };
     if (n === 1) {
       const [key, value] = entries.next().value as [unknown, unknown];

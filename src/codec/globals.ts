@@ -46,12 +46,19 @@ export class KnownGlobal extends PyGlobal {
   }
 }
 
-const table = new Map<string, KnownGlobal>();
+/** module -> name -> global: two lookups, so resolving never builds a key string. */
+const table = new Map<string, Map<string, KnownGlobal>>();
 
 function allow(module: string, name: string, meaning: GlobalKind): KnownGlobal {
   const known = new KnownGlobal(module, name, meaning);
-  table.set(`${module}\n${name}`, known);
+  let names = table.get(module);
+  if (!names) table.set(module, (names = new Map()));
+  names.set(name, known);
   return known;
+}
+
+function* allKnown(): Iterable<KnownGlobal> {
+  for (const names of table.values()) yield* names.values();
 }
 
 for (const className of Object.keys(DATA_CLASSES) as DataClassName[]) {
@@ -77,17 +84,17 @@ for (const builtin of BUILTIN_NAMES) {
 export const ZONEINFO_UNPICKLE = new KnownGlobal("zoneinfo", "ZoneInfo._unpickle", { kind: "zoneinfo_unpickle" });
 
 /** The allow-listed globals as "module.name", for documentation and audits. */
-export const ALLOWED_GLOBALS: readonly string[] = Object.freeze([...table.values()].map((g) => g.toString()));
+export const ALLOWED_GLOBALS: readonly string[] = Object.freeze([...allKnown()].map((g) => g.toString()));
 
 /** The allow-listed global `module.name`, or undefined. */
 export function lookupGlobal(module: string, name: string): KnownGlobal | undefined {
-  return table.get(`${module}\n${name}`);
+  return table.get(module)?.get(name);
 }
 
 /** The kernel class an allow-listed data-class or Event global stands for, by prototype (encoder side). */
 export function knownClassGlobals(): ReadonlyMap<object, KnownGlobal> {
   const byPrototype = new Map<object, KnownGlobal>();
-  for (const known of table.values()) {
+  for (const known of allKnown()) {
     if (known.module === "__builtin__") continue;
     const meaning = known.meaning;
     if (meaning.kind === "dataclass") byPrototype.set(meaning.cls.prototype, known);

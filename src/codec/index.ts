@@ -28,9 +28,9 @@
  * | anything else (event mode only)          | PyObject placeholder (class, args, state); PyGlobal for a bare global   |
  *
  * Ints and floats: Python sends `price=3500` (int) and `volume=123456.0` (float) side by side. Decoded, both
- * are plain numbers; the container keeps a hidden hint (FLOAT_SLOTS, non-enumerable) of which slots held
- * integral floats, and one (DISTINCT_STRINGS) of strings Python wrote as separate copies, so re-encoding a
- * decoded value reproduces CPython's bytes exactly. A number our own code creates is pickled as an int when
+ * are plain numbers; the container keeps hints under the symbol key HINTS (invisible to Object.keys, JSON and
+ * the pickled state): which slots held integral floats, and which strings Python wrote as separate copies, so
+ * re-encoding a decoded value reproduces CPython's bytes exactly. A number our own code creates is pickled as an int when
  * it is a safe integer (not -0), as a float otherwise; `markFloat(container, key)` or PyFloat override that.
  * A bare integral float at the top level decodes to a number and loses its float-ness.
  *
@@ -66,8 +66,7 @@ export {
 } from "./messages.js";
 export {
   CONSTANT_MODULE,
-  DISTINCT_STRINGS,
-  FLOAT_SLOTS,
+  HINTS,
   PyEnum,
   PyFloat,
   PyGlobal,
@@ -79,5 +78,6 @@ export {
   isPythonInt,
   markFloat,
   tuple,
+  type PickleHints,
   type Slot,
 } from "./values.js";

@@ -13,9 +13,15 @@ const CACHE_SIZE = 4096;
  */
 const shortCache: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
 
+/** Side result of the last decodeUtf8: its cache slot, or -1 when the string was not cacheable. */
+export const lastDecoded = { slot: -1 };
+
+export const CACHE_SLOTS = CACHE_SIZE;
+
 /** Decodes `buf[start, end)`; throws BAD_VALUE on bytes that are not UTF-8 (surrogates excepted). */
 export function decodeUtf8(buf: Buffer, start: number, end: number, offset: number): string {
   const length = end - start;
+  lastDecoded.slot = -1;
   if (length <= SHORT_MAX) {
     let hash = length;
     let i = start;
@@ -26,6 +32,7 @@ export function decodeUtf8(buf: Buffer, start: number, end: number, offset: numb
     }
     if (i === end) {
       const slot = (hash ^ (hash >>> 12)) & (CACHE_SIZE - 1);
+      lastDecoded.slot = slot;
       const cached = shortCache[slot];
       if (cached !== undefined && cached.length === length) {
         let same = true;

@@ -1,0 +1,101 @@
+/**
+ * Codec speed on the two payloads that matter: a tick event as every broadcast carries it
+ * (`['', Event('eTick.', TickData)]`, fixture pub_tick) and a `[True, get_all_contracts()]` reply of 1,000
+ * contracts (fixture rep_get_all_contracts_1000). Baseline, same run, same objects: JSON.stringify / JSON.parse.
+ *
+ *   node dist/bench/codec.bench.js [seconds per row, default 2]
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DateTime, decodePickle, encodePickle } from "../src/index.js";
+
+const secondsPerRow = Number(process.argv[2] ?? 2);
+if (!(secondsPerRow > 0 && secondsPerRow <= 20)) throw new RangeError("seconds per row must be in (0, 20]");
+
+function fixturesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
+  for (const candidate of [resolve(dir, "../shared"), resolve(dir, "../../shared")]) {
+    const fixtures = join(candidate, "fixtures", "vnpy-wire");
+    if (existsSync(fixtures)) return fixtures;
+  }
+  throw new Error("shared/fixtures/vnpy-wire not found");
+}
+
+interface Row {
+  payload: string;
+  what: string;
+  bytes: number;
+  p50: number;
+  p99: number;
+  opsPerSecond: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Times `op` one call at a time for about `seconds`, after a warm-up; latencies in µs. */
+function measure(payload: string, what: string, bytes: number, op: () => unknown): Row {
+  const warmUntil = performance.now() + Math.min(500, secondsPerRow * 250);
+  while (performance.now() < warmUntil) op();
+  gc?.();
+  const samples: number[] = [];
+  const end = performance.now() + secondsPerRow * 1000;
+  const started = process.hrtime.bigint();
+  let sink: unknown;
+  while (performance.now() < end && samples.length < 5_000_000) {
+    const t0 = process.hrtime.bigint();
+    sink = op();
+    samples.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  if (sink === undefined) throw new Error("nothing measured");
+  samples.sort((a, b) => a - b);
+  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
+  return { payload, what, bytes, p50: at(0.5), p99: at(0.99), opsPerSecond: samples.length / elapsed };
+}
+
+/** The same data as a JSON wire would carry it: datetimes as ISO strings, rendered once beforehand. */
+function jsonReady(value: unknown): unknown {
+  if (value instanceof DateTime) return value.toISOString();
+  if (Array.isArray(value)) return value.map(jsonReady);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = jsonReady(v);
+    return out;
+  }
+  return value;
+}
+
+const dir = fixturesDir();
+const rows: Row[] = [];
+for (const [payload, file] of [["tick event", "pub_tick.pkl"], ["1,000 contracts", "rep_get_all_contracts_1000.pkl"]] as const) {
+  const pickled = readFileSync(join(dir, file));
+  const value = decodePickle(pickled, { mode: "event" });
+  const json = JSON.stringify(value);
+  const plain = jsonReady(value);
+  const plainJson = JSON.stringify(plain);
+  rows.push(measure(payload, "pickle encode", pickled.length, () => encodePickle(value)));
+  rows.push(measure(payload, "pickle decode", pickled.length, () => decodePickle(pickled, { mode: "event" })));
+  rows.push(measure(payload, "JSON.stringify (baseline)", json.length, () => JSON.stringify(value)));
+  rows.push(measure(payload, "JSON.parse (baseline)", json.length, () => JSON.parse(json)));
+  rows.push(measure(payload, "JSON.stringify, dates pre-rendered", plainJson.length, () => JSON.stringify(plain)));
+}
+
+const fmt = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(2)} µs`);
+console.log(`codec: ${secondsPerRow} s per row, node ${process.version}, one call at a time\n`);
+console.log(["payload".padEnd(16), "operation".padEnd(35), "bytes".padStart(8), "p50".padStart(10), "p99".padStart(10), "ops/s".padStart(10), "MB/s".padStart(8)].join(" "));
+for (const r of rows) {
+  console.log([
+    r.payload.padEnd(16),
+    r.what.padEnd(35),
+    String(r.bytes).padStart(8),
+    fmt(r.p50).padStart(10),
+    fmt(r.p99).padStart(10),
+    Math.round(r.opsPerSecond).toLocaleString("en-US").padStart(10),
+    ((r.opsPerSecond * r.bytes) / 1e6).toFixed(1).padStart(8),
+  ].join(" "));
+}
+console.log("\nJSON.stringify of the kernel objects calls DateTime.toJSON (zone offsets through Intl); the last row of");
+console.log("each payload stringifies the same data with datetimes already rendered. JSON.parse yields plain objects");
+console.log("(no DateTime, enum or class instances), the pickle decoder the kernel's own objects.");
