@@ -50,7 +50,7 @@ export interface HeartbeatOptions {
 export interface ConnectionSettings extends HeartbeatOptions {
   socketType: SocketTypeName;
   identity: Buffer;
-  acceptPeerTypes: ReadonlySet<string>;
+  acceptPeerTypes: ReadonlySet<SocketTypeName | string>;
   maxMessageSize: number;
   handshakeTimeoutMs: number;
   curveServer?: CurveServerKeys;
@@ -81,7 +81,7 @@ class NullHandshake {
   }
   onCommand(body: Buffer): HandshakeStep {
     const command = parseCommand(body);
-    if (command.name === "READY") return { send: [], done: { metadata: parseMetadata(command.data), codec: null as unknown as CurveCodec, clientPublicKey: "" } };
+    if (command.name === "READY") return { send: [], done: { metadata: parseMetadata(command.data), codec: null, clientPublicKey: "" } };
     if (command.name === "ERROR") {
       const reason = command.data.toString("latin1", 1, 1 + (command.data[0] ?? 0));
       throw new ZmtpError("EMECHANISM", `peer sent ERROR: ${reason}`);
@@ -94,6 +94,10 @@ function flushConnection(connection: ZmtpConnection): void {
   connection.flush();
 }
 
+function describePeer(socket: Socket): string {
+  return socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? ""}` : socket.connecting ? "" : "ipc";
+}
+
 let nextConnectionNumber = 1;
 
 /**
@@ -103,10 +107,11 @@ let nextConnectionNumber = 1;
 export class ZmtpConnection implements FrameSink {
   readonly id: string;
   readonly stats: PeerStats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
-  readonly remoteAddress: string;
+  /** `ip:port` for tcp, "ipc" for ipc (known once the socket is connected). */
+  remoteAddress: string;
   /** Negotiated ZMTP minor version (0 or 1) once the greeting arrived. */
   minorVersion: 0 | 1 = 1;
-  peerSocketType = "";
+  peerSocketType: SocketTypeName | "" = "";
   peerIdentity: Buffer = Buffer.alloc(0);
   /** The CURVE client's long-term public key (Z85), known on both ends after a CURVE handshake. */
   curvePublicKey: string | undefined;
@@ -137,7 +142,8 @@ export class ZmtpConnection implements FrameSink {
     private readonly handler: ConnectionHandler,
   ) {
     this.id = `${settings.socketType.toLowerCase()}-${nextConnectionNumber++}`;
-    this.remoteAddress = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? ""}` : "ipc";
+    this.remoteAddress = describePeer(socket);
+    if (socket.connecting) socket.once("connect", () => (this.remoteAddress = describePeer(socket)));
     this.decoder = new FrameDecoder(this, settings.maxMessageSize);
     const properties: Array<[string, Buffer]> = [["Socket-Type", Buffer.from(settings.socketType, "latin1")]];
     if (settings.socketType === "REQ" || settings.socketType === "DEALER" || settings.socketType === "ROUTER") {
@@ -244,7 +250,7 @@ export class ZmtpConnection implements FrameSink {
       this.sendCommands([encodeCommandBody("ERROR", Buffer.from("\x13Invalid socket type", "latin1"))]);
       throw new ZmtpError("ESOCKETTYPE", `peer socket type ${socketType || "(none)"} cannot talk to ${this.settings.socketType}`);
     }
-    this.peerSocketType = socketType;
+    this.peerSocketType = socketType as SocketTypeName; // checked against acceptPeerTypes above
     this.peerIdentity = Buffer.from(step.done.metadata.get("identity") ?? Buffer.alloc(0));
     if (this.mechanism === "CURVE") {
       this.codec = step.done.codec;

@@ -18,7 +18,7 @@ export interface PeerInfo {
   /** Unique per connection (a reconnect gets a new id). */
   readonly id: string;
   /** The peer's Socket-Type from its READY metadata. */
-  readonly socketType: string;
+  readonly socketType: SocketTypeName;
   /** The peer's Identity metadata (routing id it asked for; often empty). */
   readonly identity: Buffer;
   /** `ip:port` for tcp, "ipc" for ipc. */
@@ -284,9 +284,9 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
   onReady(connection: ZmtpConnection): void {
     const info: PeerInfo = {
       id: connection.id,
-      socketType: connection.peerSocketType,
+      socketType: connection.peerSocketType as SocketTypeName,
       identity: connection.peerIdentity,
-      remoteAddress: connection.socket.remoteAddress ? `${connection.socket.remoteAddress}:${connection.socket.remotePort ?? ""}` : "ipc",
+      remoteAddress: connection.remoteAddress,
       endpoint: this.endpointOf.get(connection) ?? "",
       ...(connection.curvePublicKey ? { curvePublicKey: connection.curvePublicKey } : {}),
       zmtpVersion: connection.minorVersion === 0 ? "3.0" : "3.1",
