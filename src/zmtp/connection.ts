@@ -65,6 +65,8 @@ export interface ConnectionHandler {
   onClose(connection: ZmtpConnection, reason: ZmtpError, wasReady: boolean): void;
 }
 
+/** Frames per message accepted from a peer: empty MORE frames cost no bytes but still cost memory. */
+const MAX_FRAMES_PER_MESSAGE = 65_536;
 /** Payloads up to this size are copied into one batched write; larger bodies are written as they are (no copy). */
 const COPY_THRESHOLD = 16 * 1024;
 /** Flush at once past this many pending bytes instead of waiting for the end of the tick. */
@@ -231,6 +233,9 @@ export class ZmtpConnection implements FrameSink {
       throw new ZmtpError("EMSGSIZE", `message exceeds maxMessageSize ${this.settings.maxMessageSize}`);
     }
     this.messageFrames.push(body);
+    if (this.messageFrames.length > MAX_FRAMES_PER_MESSAGE) {
+      throw new ZmtpError("EMSGSIZE", `message has more than ${MAX_FRAMES_PER_MESSAGE} frames`);
+    }
     if (flags & FLAG_MORE) return;
     const frames = this.messageFrames;
     this.messageFrames = [];

@@ -209,6 +209,11 @@ describe("hostile peers: each loses only its own connection, with a reason", () 
       multiFrameOversize.sendFrame(0, Buffer.alloc(1));
       await eventually(() => disconnected.filter((c) => c === "EMSGSIZE").length === 2, 3000, "oversize message");
 
+      const endless = await attack();
+      endless.handshake("DEALER");
+      endless.socket.write(Buffer.alloc(2 * 70_000, Buffer.from([FLAG_MORE, 0]))); // empty MORE frames, never a last one
+      await eventually(() => disconnected.filter((c) => c === "EMSGSIZE").length === 3, 3000, "too many frames");
+
       const unknown = await attack();
       unknown.handshake("DEALER");
       unknown.sendCommand("BOGUS", Buffer.from("x"));
