@@ -3,6 +3,7 @@
 //   ZMTP_BENCH_QUICK=1 node dist/bench/...   smaller counts, for a smoke check
 // Servers and subscribers run in child processes so each side has its own event loop (as in production).
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,8 +28,16 @@ const PY_SCRIPT = fileURLToPath(new URL("../../bench/pyzmq_bench.py", import.met
 const SELF = fileURLToPath(import.meta.url);
 
 let endpointCounter = 0;
+const ipcPaths: string[] = [];
+process.once("exit", () => {
+  for (const path of ipcPaths) rmSync(path, { force: true });
+});
 function endpointFor(impl: Impl, transport: Transport): string {
-  if (transport === "ipc") return `ipc://${join(tmpdir(), `zmtp-bench-${process.pid}-${endpointCounter++}.sock`)}`;
+  if (transport === "ipc") {
+    const path = join(tmpdir(), `zmtp-bench-${process.pid}-${endpointCounter++}.sock`);
+    ipcPaths.push(path);
+    return `ipc://${path}`;
+  }
   return impl === "ours" ? "tcp://127.0.0.1:0" : "tcp://127.0.0.1:*";
 }
 
