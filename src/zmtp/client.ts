@@ -67,7 +67,7 @@ export class ZmtpDealer extends ClientSocket<DealerEvents> {
         return false;
       }
       this.backlog.push([...frames]);
-      return this.flow === "block";
+      return true;
     }
     let connection = this.ready[this.nextPeer++ % count]!;
     for (let tries = 1; tries < count && !connection.writable; tries++) connection = this.ready[this.nextPeer++ % count]!;

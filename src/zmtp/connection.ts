@@ -50,7 +50,7 @@ export interface HeartbeatOptions {
 export interface ConnectionSettings extends HeartbeatOptions {
   socketType: SocketTypeName;
   identity: Buffer;
-  acceptPeerTypes: ReadonlySet<string>;
+  acceptPeerTypes: ReadonlySet<SocketTypeName | string>;
   maxMessageSize: number;
   handshakeTimeoutMs: number;
   curveServer?: CurveServerKeys;
@@ -65,6 +65,8 @@ export interface ConnectionHandler {
   onClose(connection: ZmtpConnection, reason: ZmtpError, wasReady: boolean): void;
 }
 
+/** Frames per message accepted from a peer: empty MORE frames cost no bytes but still cost memory. */
+const MAX_FRAMES_PER_MESSAGE = 65_536;
 /** Payloads up to this size are copied into one batched write; larger bodies are written as they are (no copy). */
 const COPY_THRESHOLD = 16 * 1024;
 /** Flush at once past this many pending bytes instead of waiting for the end of the tick. */
@@ -81,7 +83,7 @@ class NullHandshake {
   }
   onCommand(body: Buffer): HandshakeStep {
     const command = parseCommand(body);
-    if (command.name === "READY") return { send: [], done: { metadata: parseMetadata(command.data), codec: null as unknown as CurveCodec, clientPublicKey: "" } };
+    if (command.name === "READY") return { send: [], done: { metadata: parseMetadata(command.data), codec: null, clientPublicKey: "" } };
     if (command.name === "ERROR") {
       const reason = command.data.toString("latin1", 1, 1 + (command.data[0] ?? 0));
       throw new ZmtpError("EMECHANISM", `peer sent ERROR: ${reason}`);
@@ -94,6 +96,10 @@ function flushConnection(connection: ZmtpConnection): void {
   connection.flush();
 }
 
+function describePeer(socket: Socket): string {
+  return socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? ""}` : socket.connecting ? "" : "ipc";
+}
+
 let nextConnectionNumber = 1;
 
 /**
@@ -103,10 +109,11 @@ let nextConnectionNumber = 1;
 export class ZmtpConnection implements FrameSink {
   readonly id: string;
   readonly stats: PeerStats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
-  readonly remoteAddress: string;
+  /** `ip:port` for tcp, "ipc" for ipc (known once the socket is connected). */
+  remoteAddress: string;
   /** Negotiated ZMTP minor version (0 or 1) once the greeting arrived. */
   minorVersion: 0 | 1 = 1;
-  peerSocketType = "";
+  peerSocketType: SocketTypeName | "" = "";
   peerIdentity: Buffer = Buffer.alloc(0);
   /** The CURVE client's long-term public key (Z85), known on both ends after a CURVE handshake. */
   curvePublicKey: string | undefined;
@@ -137,7 +144,8 @@ export class ZmtpConnection implements FrameSink {
     private readonly handler: ConnectionHandler,
   ) {
     this.id = `${settings.socketType.toLowerCase()}-${nextConnectionNumber++}`;
-    this.remoteAddress = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? ""}` : "ipc";
+    this.remoteAddress = describePeer(socket);
+    if (socket.connecting) socket.once("connect", () => (this.remoteAddress = describePeer(socket)));
     this.decoder = new FrameDecoder(this, settings.maxMessageSize);
     const properties: Array<[string, Buffer]> = [["Socket-Type", Buffer.from(settings.socketType, "latin1")]];
     if (settings.socketType === "REQ" || settings.socketType === "DEALER" || settings.socketType === "ROUTER") {
@@ -225,6 +233,9 @@ export class ZmtpConnection implements FrameSink {
       throw new ZmtpError("EMSGSIZE", `message exceeds maxMessageSize ${this.settings.maxMessageSize}`);
     }
     this.messageFrames.push(body);
+    if (this.messageFrames.length > MAX_FRAMES_PER_MESSAGE) {
+      throw new ZmtpError("EMSGSIZE", `message has more than ${MAX_FRAMES_PER_MESSAGE} frames`);
+    }
     if (flags & FLAG_MORE) return;
     const frames = this.messageFrames;
     this.messageFrames = [];
@@ -244,7 +255,7 @@ export class ZmtpConnection implements FrameSink {
       this.sendCommands([encodeCommandBody("ERROR", Buffer.from("\x13Invalid socket type", "latin1"))]);
       throw new ZmtpError("ESOCKETTYPE", `peer socket type ${socketType || "(none)"} cannot talk to ${this.settings.socketType}`);
     }
-    this.peerSocketType = socketType;
+    this.peerSocketType = socketType as SocketTypeName; // checked against acceptPeerTypes above
     this.peerIdentity = Buffer.from(step.done.metadata.get("identity") ?? Buffer.alloc(0));
     if (this.mechanism === "CURVE") {
       this.codec = step.done.codec;

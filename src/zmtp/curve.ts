@@ -87,7 +87,7 @@ function startsWithName(body: Buffer, name: string): boolean {
 
 /** Peer's ERROR command during the handshake: surface its reason. */
 function checkError(body: Buffer): void {
-  if (startsWithName(body, "ERROR") || (body.length === 6 && body.toString("latin1", 0, 6) === "\x05ERROR")) {
+  if (startsWithName(body, "ERROR")) {
     const reasonLength = body[6] ?? 0;
     throw new ZmtpError("EAUTH", `peer refused the CURVE handshake: ${body.toString("latin1", 7, 7 + reasonLength)}`);
   }
@@ -137,7 +137,7 @@ export interface HandshakeStep {
   /** Command bodies to send, in order. */
   send: Buffer[];
   /** Set when the handshake is complete. */
-  done?: { metadata: Metadata; codec: CurveCodec; clientPublicKey: string };
+  done?: { metadata: Metadata; codec: CurveCodec | null; clientPublicKey: string };
   /** Set when the handshake failed; `send` may hold an ERROR command to send first. */
   error?: ZmtpError;
 }

@@ -40,7 +40,7 @@ export class ZmtpRouter extends ZmtpSocketBase<RouterEvents> {
   /**
    * Sends a message to one peer (adding the REQ envelope when needed).
    * Returns false if the peer is gone or the message was dropped (flow "drop"); in flow "block" it also returns
-   * false when that peer is backed up: the message is queued, await drained() before sending more.
+   * false when that peer is backed up: the message is queued, await drained(peerId) before sending more to it.
    */
   send(peerId: string, frames: readonly Buffer[]): boolean {
     const connection = this.peersById.get(peerId);

@@ -18,7 +18,7 @@ export interface PeerInfo {
   /** Unique per connection (a reconnect gets a new id). */
   readonly id: string;
   /** The peer's Socket-Type from its READY metadata. */
-  readonly socketType: string;
+  readonly socketType: SocketTypeName;
   /** The peer's Identity metadata (routing id it asked for; often empty). */
   readonly identity: Buffer;
   /** `ip:port` for tcp, "ipc" for ipc. */
@@ -124,7 +124,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
   private readonly infos = new WeakMap<ZmtpConnection, PeerInfo>();
   private readonly endpointOf = new WeakMap<ZmtpConnection, string>();
   private readonly dialerOf = new WeakMap<ZmtpConnection, Dialer>();
-  private readonly drainWaiters: Array<() => void> = [];
+  private readonly drainWaiters: Array<{ isDrained: () => boolean; resolve: () => void }> = [];
   private readonly reconnectIntervalMs: number;
   private readonly reconnectMaxIntervalMs: number;
 
@@ -284,9 +284,9 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
   onReady(connection: ZmtpConnection): void {
     const info: PeerInfo = {
       id: connection.id,
-      socketType: connection.peerSocketType,
+      socketType: connection.peerSocketType as SocketTypeName,
       identity: connection.peerIdentity,
-      remoteAddress: connection.socket.remoteAddress ? `${connection.socket.remoteAddress}:${connection.socket.remotePort ?? ""}` : "ipc",
+      remoteAddress: connection.remoteAddress,
       endpoint: this.endpointOf.get(connection) ?? "",
       ...(connection.curvePublicKey ? { curvePublicKey: connection.curvePublicKey } : {}),
       zmtpVersion: connection.minorVersion === 0 ? "3.0" : "3.1",
@@ -358,10 +358,19 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
     return true;
   }
 
-  /** Resolves when every ready peer can take more data (block flow), or at once if none is backed up. */
-  drained(): Promise<void> {
-    if (this.allWritable()) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  /**
+   * Resolves when the socket can take more data (flow "block"): when every ready peer is writable, or, given a
+   * peer id, when that peer is writable or gone. Resolves at once if nothing is backed up.
+   */
+  drained(peerId?: string): Promise<void> {
+    const isDrained = peerId === undefined ? () => this.allWritable() : () => this.peerDrained(peerId);
+    if (isDrained()) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push({ isDrained, resolve }));
+  }
+
+  private peerDrained(peerId: string): boolean {
+    const connection = this.peersById.get(peerId);
+    return !connection || connection.writable;
   }
 
   private allWritable(): boolean {
@@ -370,8 +379,12 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
   }
 
   private resolveDrainWaiters(): void {
-    if (this.drainWaiters.length === 0 || !this.allWritable()) return;
-    for (const resolve of this.drainWaiters.splice(0)) resolve();
+    if (this.drainWaiters.length === 0) return;
+    const waiting = this.drainWaiters.splice(0);
+    for (const waiter of waiting) {
+      if (waiter.isDrained()) waiter.resolve();
+      else this.drainWaiters.push(waiter);
+    }
   }
 
   protected infoOf(connection: ZmtpConnection): PeerInfo | undefined {

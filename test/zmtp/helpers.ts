@@ -1,6 +1,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 
 /** Test helpers: everything bounded in time so a broken peer fails a test instead of hanging the suite. */
 
@@ -42,8 +43,16 @@ export async function eventually(condition: () => boolean, ms: number, what: str
   }
 }
 
+const ipcPaths: string[] = [];
+// libzmq peers (and killed python children) may leave their socket files behind; remove them at exit.
+process.once("exit", () => {
+  for (const path of ipcPaths) rmSync(path, { force: true });
+});
+
 export function ipcEndpoint(tag: string): string {
-  return `ipc://${join(tmpdir(), `zmtp-test-${tag}-${process.pid}-${randomBytes(4).toString("hex")}.sock`)}`;
+  const path = join(tmpdir(), `zmtp-test-${tag}-${process.pid}-${randomBytes(4).toString("hex")}.sock`);
+  ipcPaths.push(path);
+  return `ipc://${path}`;
 }
 
 export function strings(frames: readonly Buffer[]): string[] {

@@ -169,6 +169,43 @@ describe("flow control", () => {
   });
 });
 
+test("router in block flow: one stalled client backs up only itself; drained(peerId) follows that client", async () => {
+  const router = new ZmtpRouter({ flow: "block" });
+  const endpoint = await router.bind("tcp://127.0.0.1:0");
+  const stalled = await RawPeer.connect(endpoint);
+  const healthy = new ZmtpDealer();
+  try {
+    stalled.handshake("DEALER");
+    healthy.connect(endpoint);
+    await eventually(() => router.peers().length === 2, 3000, "two peers");
+    const stalledId = router.peers().find((p) => p.remoteAddress.endsWith(`:${stalled.socket.localPort}`))!.id;
+    const healthyId = router.peers().find((p) => p.id !== stalledId)!.id;
+    stalled.socket.pause();
+    const payload = Buffer.alloc(8192, 3);
+    let sent = 0;
+    while (router.send(stalledId, [payload])) {
+      sent++;
+      if (sent > 100_000) assert.fail("router never reported backpressure");
+      if (sent % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    sent++;
+    let stalledDrained = false;
+    const waiting = router.drained(stalledId).then(() => (stalledDrained = true));
+    await withTimeout(router.drained(healthyId), 1000, "healthy peer is not backed up");
+    const reply = nextEvent<[Buffer[]]>(healthy, "message");
+    assert.equal(router.send(healthyId, [Buffer.from("unaffected")]), true);
+    assert.deepEqual(strings((await reply)[0]), ["unaffected"]);
+    assert.equal(stalledDrained, false);
+    stalled.socket.resume();
+    await withTimeout(waiting, 10_000, "stalled peer drained after resuming");
+    await stalled.until(() => stalled.frames.filter((f) => f.body.length === 8192).length === sent, "every queued message delivered", 10_000);
+  } finally {
+    stalled.destroy();
+    await healthy.close();
+    await router.close();
+  }
+});
+
 describe("hostile peers: each loses only its own connection, with a reason", () => {
   test("malformed greeting, slowloris, wrong mechanism, wrong socket type, oversize frame, unknown command, PING TTL expiry", async () => {
     const router = echo(new ZmtpRouter({ handshakeTimeoutMs: 150, maxMessageSize: 1000 }));
@@ -208,6 +245,11 @@ describe("hostile peers: each loses only its own connection, with a reason", () 
       for (let i = 0; i < 3; i++) multiFrameOversize.sendFrame(FLAG_MORE, Buffer.alloc(400));
       multiFrameOversize.sendFrame(0, Buffer.alloc(1));
       await eventually(() => disconnected.filter((c) => c === "EMSGSIZE").length === 2, 3000, "oversize message");
+
+      const endless = await attack();
+      endless.handshake("DEALER");
+      endless.socket.write(Buffer.alloc(2 * 70_000, Buffer.from([FLAG_MORE, 0]))); // empty MORE frames, never a last one
+      await eventually(() => disconnected.filter((c) => c === "EMSGSIZE").length === 3, 3000, "too many frames");
 
       const unknown = await attack();
       unknown.handshake("DEALER");
