@@ -81,6 +81,19 @@ export function chinaDateTime(epochMs: number): DateTime {
   );
 }
 
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * `datetime.toISOString()` for the venue's Asia/Shanghai values, written from the fields: the generic path asks
+ * Intl for the zone's offset (several microseconds), and the journal writes a datetime per order and per fill.
+ */
+export function isoString(datetime: DateTime): string {
+  const zone = datetime.tzinfo;
+  if (zone?.kind !== "zoneinfo" || zone.key !== "Asia/Shanghai" || datetime.year < 1992) return datetime.toISOString();
+  const micro = datetime.microsecond ? `.${String(datetime.microsecond).padStart(6, "0")}` : "";
+  return `${String(datetime.year).padStart(4, "0")}-${pad2(datetime.month)}-${pad2(datetime.day)}T${pad2(datetime.hour)}:${pad2(datetime.minute)}:${pad2(datetime.second)}${micro}+08:00`;
+}
+
 /** The instant of a datetime; a naive one is taken as Shanghai wall time (the venue's zone). */
 export function instantOf(datetime: DateTime): number {
   const aware = datetime.isAware ? datetime : datetime.withZone(CHINA_TZ);

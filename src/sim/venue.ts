@@ -36,7 +36,7 @@ import { memberName, t } from "./messages.js";
 import { ContractModel, type Book } from "./model.js";
 import { specVtSymbol, toContractData, type SimContractSpec } from "./spec.js";
 import type { AccountRow, OrderRow, PositionRow, SimStore, TradeRow } from "./store.js";
-import { chinaDateTime, dayIndexOf, dayStartMs, floorToPeriod, instantOf, MINUTE_MS, type SimClock } from "./time.js";
+import { chinaDateTime, dayIndexOf, dayStartMs, floorToPeriod, instantOf, isoString, MINUTE_MS, type SimClock } from "./time.js";
 
 /** Why an order was rejected; also in `order.extra.code`, for programs. */
 export type RejectCode =
@@ -672,7 +672,7 @@ export class SimVenue {
       offset: trade.offset,
       price,
       volume,
-      datetime: trade.datetime!.toISOString(),
+      datetime: isoString(trade.datetime!),
       commission: fee,
     });
     batch.events.push(() => this.sink.trade(trade));
@@ -925,7 +925,7 @@ export class SimVenue {
       volume: Number.isFinite(order.volume) ? order.volume : null,
       traded: order.traded,
       status: order.status,
-      datetime: order.datetime!.toISOString(),
+      datetime: isoString(order.datetime!),
       reference: order.reference,
       reason: outcome?.reason ?? null,
       reason_code: outcome?.code ?? null,
