@@ -45,7 +45,7 @@ describe("a Python VeighNa client against our server", { skip }, () => {
   before(async () => {
     const home = tempDir("rpc-py-");
     const { rep, pub } = addressesFor("tcp", home);
-    ({ process: server, info } = await startServerProcess(rep, pub, home, "zeromq"));
+    ({ process: server, info } = await startServerProcess(rep, pub, home, "zmtp"));
   });
   after(async () => server?.stop("SIGKILL"));
 
