@@ -2,14 +2,17 @@
 import { RpcError } from "./errors.js";
 import type { Transport, TransportKind } from "./transport.js";
 import { zeromqTransport } from "./zeromq-transport.js";
+import { zmtpTransport } from "./zmtp-transport.js";
 
-export const DEFAULT_TRANSPORT: TransportKind = "zeromq";
+export const DEFAULT_TRANSPORT: TransportKind = "zmtp";
 
 export function resolveTransport(transport: TransportKind | Transport | undefined): Transport {
   if (transport !== undefined && typeof transport === "object") return transport;
   switch (transport ?? DEFAULT_TRANSPORT) {
     case "zeromq":
       return zeromqTransport;
+    case "zmtp":
+      return zmtpTransport;
     default:
       throw new RpcError("ERR_RPC_OPTIONS", `unknown transport ${JSON.stringify(transport)} (expected "zmtp" or "zeromq")`);
   }

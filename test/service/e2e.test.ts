@@ -24,7 +24,7 @@ import { decodeResult } from "../../src/rpc/wire.js";
 import { RpcGateway, type RpcConnectionStatus, EVENT_RPC_CONNECTION } from "../../src/service/index.js";
 import { JsonProcess, addressesFor, restingBuyPrice, startServerProcess, tempDir, until, type ServerInfo } from "./helpers.js";
 
-const TRANSPORTS: TransportKind[] = ["zeromq"];
+const TRANSPORTS: TransportKind[] = ["zmtp", "zeromq"];
 
 interface ClientSummary {
   state: string;

@@ -1,0 +1,145 @@
+/**
+ * The transport on our own ZMTP 3.1 implementation (src/zmtp), the default: it runs on the event loop, with
+ * no I/O thread hand-off, and knows each peer's address and connect/disconnect.
+ *
+ * Every socket uses flow "drop": a slow subscriber loses events (and the publisher counts them per peer) rather
+ * than hold the server up, and the DEALER refuses instead of keeping a backlog while no server is connected.
+ */
+import { ZmtpDealer, ZmtpPublisher, ZmtpRouter, ZmtpSubscriber, type PeerInfo } from "../zmtp/index.js";
+import { EMPTY } from "./protocol.js";
+import type {
+  DealerHandlers,
+  DealerSocket,
+  PeerDetails,
+  PublisherSocket,
+  RouterHandlers,
+  RouterSocket,
+  SocketTuning,
+  SubscriberHandlers,
+  SubscriberSocket,
+  Transport,
+} from "./transport.js";
+
+const DEFAULT_HWM = 100_000;
+
+function options(tuning: SocketTuning | undefined) {
+  return {
+    flow: "drop" as const,
+    highWaterMark: { messages: tuning?.highWaterMark ?? DEFAULT_HWM, bytes: 256 * 1024 * 1024 },
+    ...(tuning?.maxMessageSize !== undefined ? { maxMessageSize: tuning.maxMessageSize } : {}),
+  };
+}
+
+class ZmtpRouterSocket implements RouterSocket {
+  private readonly socket: ZmtpRouter;
+  private readonly peers = new Map<string, PeerInfo>();
+
+  constructor(handlers: RouterHandlers, tuning?: SocketTuning) {
+    this.socket = new ZmtpRouter(options(tuning));
+    this.socket.on("connect", (peer) => this.peers.set(peer.id, peer));
+    this.socket.on("disconnect", (peer) => {
+      this.peers.delete(peer.id);
+      handlers.peerClosed?.(peer.id);
+    });
+    this.socket.on("message", (peer, frames) => {
+      // ZmtpRouter strips a REQ peer's delimiter; the RPC layer expects ROUTER's view, with it.
+      handlers.message(peer.id, peer.socketType === "REQ" ? [EMPTY, ...frames] : frames);
+    });
+  }
+
+  bind(address: string): Promise<string> {
+    return this.socket.bind(address);
+  }
+
+  send(peerId: string, frames: Buffer[]): void {
+    const peer = this.peers.get(peerId);
+    const wire = peer?.socketType === "REQ" && frames[0]?.length === 0 ? frames.slice(1) : frames;
+    this.socket.send(peerId, wire);
+  }
+
+  peerDetails(peerId: string): PeerDetails | undefined {
+    const peer = this.peers.get(peerId);
+    if (!peer) return undefined;
+    return { remoteAddress: peer.remoteAddress, ...(peer.curvePublicKey ? { identity: peer.curvePublicKey } : {}) };
+  }
+
+  close(): Promise<void> {
+    return this.socket.close();
+  }
+}
+
+class ZmtpPublisherSocket implements PublisherSocket {
+  private readonly socket: ZmtpPublisher;
+
+  constructor(tuning?: SocketTuning) {
+    this.socket = new ZmtpPublisher(options(tuning));
+  }
+
+  bind(address: string): Promise<string> {
+    return this.socket.bind(address);
+  }
+
+  send(frames: Buffer[]): void {
+    this.socket.publish(frames);
+  }
+
+  subscriberStats(): { remoteAddress: string; queued: number; dropped: number }[] {
+    return this.socket.subscribers().map((s) => ({ remoteAddress: s.remoteAddress, queued: 0, dropped: s.stats.dropped }));
+  }
+
+  close(): Promise<void> {
+    return this.socket.close();
+  }
+}
+
+class ZmtpDealerSocket implements DealerSocket {
+  private readonly socket: ZmtpDealer;
+  private connected = 0;
+
+  constructor(handlers: DealerHandlers, tuning?: SocketTuning) {
+    this.socket = new ZmtpDealer(options(tuning));
+    this.socket.on("connect", () => this.connected++);
+    this.socket.on("disconnect", () => this.connected--);
+    this.socket.on("message", (frames) => handlers.message(frames));
+  }
+
+  connect(address: string): void {
+    this.socket.connect(address);
+  }
+
+  send(frames: Buffer[]): Promise<void> {
+    // Never let the socket keep a backlog for a server that is not there.
+    if (this.connected <= 0) return Promise.reject(new Error("not connected"));
+    return this.socket.send(frames) ? Promise.resolve() : Promise.reject(new Error("send queue full"));
+  }
+
+  close(): Promise<void> {
+    return this.socket.close();
+  }
+}
+
+class ZmtpSubscriberSocket implements SubscriberSocket {
+  private readonly socket: ZmtpSubscriber;
+
+  constructor(handlers: SubscriberHandlers, tuning?: SocketTuning) {
+    this.socket = new ZmtpSubscriber(options(tuning));
+    this.socket.subscribe("");
+    this.socket.on("message", (frames) => handlers.message(frames));
+  }
+
+  connect(address: string): void {
+    this.socket.connect(address);
+  }
+
+  close(): Promise<void> {
+    return this.socket.close();
+  }
+}
+
+export const zmtpTransport: Transport = {
+  kind: "zmtp",
+  router: (handlers, tuning) => new ZmtpRouterSocket(handlers, tuning),
+  publisher: (tuning) => new ZmtpPublisherSocket(tuning),
+  dealer: (handlers, tuning) => new ZmtpDealerSocket(handlers, tuning),
+  subscriber: (handlers, tuning) => new ZmtpSubscriberSocket(handlers, tuning),
+};

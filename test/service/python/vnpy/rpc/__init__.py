@@ -1,0 +1,2 @@
+from .client import RpcClient, RemoteException
+from .server import RpcServer
