@@ -72,6 +72,7 @@ for (const order of ["RiskManagerApp first", "RpcServiceApp first"] as const) {
       const sim = server.addGateway(SimGateway);
       sim.useClock(new ManualClock(Date.parse("2025-01-06T10:00:00+08:00"))); // the market moves only if pumped
       await server.connect({ data_dir: ":memory:" }, "SIM");
+      server.eventEngine.flush(); // the contracts the connect pushed are in the OMS
       const apps: AppClass[] = [riskManagerApp({ rulesFolder: null }), RpcServiceApp];
       if (order === "RpcServiceApp first") apps.reverse();
       for (const app of apps) server.addApp(app);
