@@ -1,2 +1,3 @@
 /** rpcservice: the public API. */
 export * from "./kernel/index.js";
+export * from "./console/index.js";
