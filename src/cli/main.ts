@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/** The `rpcservice` command. */
+import { Command } from "commander";
+import { registerServeCommand } from "./serve-command.js";
+
+const program = new Command();
+program
+  .name("rpcservice")
+  .description("Share one broker connection among many trading processes (a VeighNa-compatible RPC server).")
+  .version("0.1.0");
+
+registerServeCommand(program);
+
+await program.parseAsync(process.argv);
