@@ -1,3 +1,4 @@
 /** rpcservice: the public API. */
 export * from "./kernel/index.js";
+export * from "./risk/index.js";
 export * from "./console/index.js";

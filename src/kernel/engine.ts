@@ -35,6 +35,7 @@ const t = defineMessages({
     cancelQuote: "Cancel quote -> {gateway}: {req}",
     queryHistory: "Query history -> {gateway}: {req}",
     handlerFailed: "Event handler failed on {type}: {error}",
+    settleFailed: "Order check {check} failed after the order was sent: {error}",
   },
   zh: {
     gatewayNotFound: "找不到底层接口：{name}",
@@ -47,6 +48,7 @@ const t = defineMessages({
     cancelQuote: "报价撤单 -> {gateway}：{req}",
     queryHistory: "查询K线 -> {gateway}：{req}",
     handlerFailed: "事件处理函数出错 {type}：{error}",
+    settleFailed: "委托检查{check}在委托发出后出错：{error}",
   },
 });
 
@@ -65,6 +67,12 @@ export const LOCAL_ORIGIN: OrderOrigin = Object.freeze({ kind: "local" });
 export interface OrderCheck {
   readonly name: string;
   check(req: OrderRequest, gatewayName: string, origin: OrderOrigin): string | null;
+  /**
+   * Optional: told how an order this check let through ended: the gateway's vt_orderid, or "" when a later check
+   * blocked it or the gateway did not take it. The gateway may answer asynchronously, so a check that limits
+   * orders in flight (active orders, self-trade) needs this to know which accepted orders are still on their way.
+   */
+  settled?(req: OrderRequest, gatewayName: string, origin: OrderOrigin, vt_orderid: string): void;
 }
 
 /** An engine plugged into MainEngine (VeighNa's BaseEngine). */
@@ -207,11 +215,48 @@ export class MainEngine {
     this.writeLog(t("sendOrder", { gateway: gatewayName, req }));
     const gateway = this.getGateway(gatewayName);
     if (!gateway) return "";
-    if (this.blockedReason(req, gatewayName, origin) !== null) return "";
-    return gateway.sendOrder(req);
+    // The list is replaced, never mutated, when checks are added or removed: this one stays valid across the await.
+    const checks = this.orderChecks;
+    for (let i = 0; i < checks.length; i++) {
+      if (checks[i]!.check.check(req, gatewayName, origin) !== null) {
+        this.settle(checks, i, req, gatewayName, origin, "");
+        return "";
+      }
+    }
+    let vt_orderid = "";
+    try {
+      vt_orderid = await gateway.sendOrder(req);
+    } finally {
+      this.settle(checks, checks.length, req, gatewayName, origin, vt_orderid);
+    }
+    return vt_orderid;
   }
 
-  /** Runs the order checks alone; the reason of the first that blocks, or null. */
+  /** Tells the first `count` checks (those that let the order through) how it ended. */
+  private settle(
+    checks: readonly { check: OrderCheck }[],
+    count: number,
+    req: OrderRequest,
+    gatewayName: string,
+    origin: OrderOrigin,
+    vt_orderid: string,
+  ): void {
+    for (let i = 0; i < count; i++) {
+      const check = checks[i]!.check;
+      if (!check.settled) continue;
+      try {
+        check.settled(req, gatewayName, origin, vt_orderid);
+      } catch (error) {
+        // The order has gone (or not) already; a failing listener must not change what the caller is told.
+        this.writeLog(t("settleFailed", { check: check.name, error: error instanceof Error ? error.message : String(error) }), "MainEngine", 40);
+      }
+    }
+  }
+
+  /**
+   * Runs the order checks alone; the reason of the first that blocks, or null. Checks may count what they let
+   * through (order flow, duplicates), so this is not a dry run; `settled` is not called.
+   */
   blockedReason(req: OrderRequest, gatewayName: string, origin: OrderOrigin = LOCAL_ORIGIN): string | null {
     const checks = this.orderChecks;
     for (let i = 0; i < checks.length; i++) {

@@ -1,0 +1,137 @@
+/**
+ * The rule plug-in contract (VeighNa 2.0's RuleTemplate, typed).
+ *
+ * A rule is a small class: a `name`, a `priority`, declared `parameters` and `variables` whose values are the
+ * rule's own fields of the same name, `checkAllowed` and any of the optional hooks. The engine calls a hook only
+ * if the rule defines it, and subscribes to an event type only while some rule wants it.
+ *
+ * `checkAllowed` runs for every order, so it should neither allocate nor build strings unless it blocks:
+ * return `true` to let the order through, or the reason (a string) to block it. `false` blocks with a generic
+ * reason, for rules ported from VeighNa that return a bool.
+ */
+import type { MainEngine, OrderData, OrderOrigin, OrderRequest, TickData, TradeData, ContractData } from "../kernel/index.js";
+import { RiskError } from "./errors.js";
+import type { OwnOrders } from "./own-orders.js";
+import type { Label, ParameterSpecs, ParameterValue, VariableSpecs } from "./parameters.js";
+
+export type RuleVerdict = boolean | string;
+
+/** What a rule sees of its engine. */
+export interface RuleHost {
+  readonly mainEngine: MainEngine;
+  /** The server's working orders: active ones and those still on their way to a gateway. */
+  readonly ownOrders: OwnOrders;
+  /** The engine's clock, epoch milliseconds (tests inject one). */
+  now(): number;
+  /** Writes an eLog line from "RiskManager". */
+  writeLog(msg: string, level?: number): void;
+  /** The rule's variables changed: an eRiskRule event follows, at most one per rule per timer second. */
+  ruleChanged(rule: RiskRule): void;
+}
+
+/** A rule's state as VeighNa 2.0's `get_data()` gives it (eRiskRule events, the console, the RPC layer). */
+export interface RiskRuleData {
+  name: string;
+  class_name: string;
+  parameters: Record<string, ParameterValue>;
+  variables: Record<string, unknown>;
+}
+
+/** A rule class as the engine instantiates it: no constructor arguments. */
+export type RiskRuleClass = new () => RiskRule;
+
+/** Rules without a priority of their own run after every built-in one. */
+export const DEFAULT_RULE_PRIORITY = 100;
+
+const ACTIVE_LABEL: Label = { en: "Rule enabled", zh: "启用规则" };
+
+export abstract class RiskRule {
+  /** Stable identifier: the key in risk_manager_setting.json, the name `updateRule` takes, `name` in RiskRuleData. */
+  abstract readonly name: string;
+  /** For people: the console's title for the rule. */
+  readonly displayName: Label = "";
+  /** Position in the chain: lower runs first, ties broken by name. Built-in rules use 0 to 70. */
+  readonly priority: number = DEFAULT_RULE_PRIORITY;
+  /** Parameters besides `active`, which every rule has. */
+  readonly parameters: ParameterSpecs = {};
+  readonly variables: VariableSpecs = {};
+  /** An inactive rule checks nothing but keeps following events, so its counters are right when re-enabled. */
+  active = true;
+
+  private attachedHost: RuleHost | null = null;
+
+  /** Decides one order; see the module comment for the contract. */
+  abstract checkAllowed(req: OrderRequest, gatewayName: string, origin: OrderOrigin): RuleVerdict;
+
+  /** Once every rule has let the order through (counting rules count here, not in checkAllowed). */
+  onAccepted?(req: OrderRequest, gatewayName: string, origin: OrderOrigin): void;
+  onTick?(tick: TickData): void;
+  onOrder?(order: OrderData): void;
+  onTrade?(trade: TradeData): void;
+  /** Every timer event (1 s). */
+  onTimer?(): void;
+  /** After the engine attached the rule and applied its settings. */
+  onInit?(): void;
+  /** After an update changed these parameters (not called for the settings applied at start). */
+  onParametersChanged?(names: readonly string[]): void;
+
+  get host(): RuleHost {
+    if (!this.attachedHost) throw new RiskError("ERR_RISK_RULE_DETACHED", `rule ${this.name} is not attached to a risk engine`);
+    return this.attachedHost;
+  }
+
+  /** Called by the engine once, before settings are applied. */
+  attach(host: RuleHost): void {
+    if (this.attachedHost && this.attachedHost !== host) {
+      throw new RiskError("ERR_RISK_INVALID_RULE", `rule ${this.name} is already attached to another risk engine`);
+    }
+    this.attachedHost = host;
+  }
+
+  /** Every parameter with its spec, `active` first. */
+  parameterSpecs(): ParameterSpecs {
+    return { active: { kind: "boolean", label: ACTIVE_LABEL }, ...this.parameters };
+  }
+
+  /** Current parameter values, by name. */
+  parameterValues(): Record<string, ParameterValue> {
+    const values: Record<string, ParameterValue> = {};
+    for (const name of Object.keys(this.parameterSpecs())) values[name] = this.field(name) as ParameterValue;
+    return values;
+  }
+
+  /** Assigns already validated values to the fields of the same name. */
+  assignParameters(values: Readonly<Record<string, ParameterValue>>): void {
+    for (const [name, value] of Object.entries(values)) (this as unknown as Record<string, unknown>)[name] = value;
+  }
+
+  getData(): RiskRuleData {
+    const variables: Record<string, unknown> = {};
+    for (const name of Object.keys(this.variables)) variables[name] = plain(this.field(name));
+    return { name: this.name, class_name: this.constructor.name, parameters: this.parameterValues(), variables };
+  }
+
+  protected now(): number {
+    return this.host.now();
+  }
+
+  /** Marks the variables as changed (cheap: the event is built on the next timer). */
+  protected changed(): void {
+    this.host.ruleChanged(this);
+  }
+
+  protected getContract(vt_symbol: string): ContractData | undefined {
+    return this.host.mainEngine.oms.contracts.get(vt_symbol);
+  }
+
+  private field(name: string): unknown {
+    return (this as unknown as Record<string, unknown>)[name];
+  }
+}
+
+/** Variables travel as plain data (JSON, pickle): Maps become dicts, Sets their size. */
+function plain(value: unknown): unknown {
+  if (value instanceof Map) return Object.fromEntries(value);
+  if (value instanceof Set) return value.size;
+  return value;
+}
