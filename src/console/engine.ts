@@ -24,6 +24,7 @@ import {
   type MainEngine,
 } from "../kernel/index.js";
 import type { CallContext, CallDispatcher, ConnectedClient, ServerEndpoint } from "../rpc/endpoint.js";
+import { RISK_ENGINE_NAME, RiskEngine, TRADING_STATES, type TradingState } from "../risk/index.js";
 import { ConsoleCallError, ConsoleStartError } from "./errors.js";
 import { isLoopbackHost, loadOrCreateToken } from "./token.js";
 import { WebHost } from "./web-host.js";
@@ -45,14 +46,6 @@ export interface RpcServiceControl {
   clients?(): ConnectedClient[];
   /** Adds an endpoint (the console's `/ws`) to the service's server, started and stopped with it. */
   addEndpoint?(endpoint: ServerEndpoint): void;
-}
-
-/** What the console drives of the risk manager (engine "RiskManager"). */
-export interface RiskControl {
-  getRules(): unknown[];
-  updateRule(name: string, setting: Record<string, unknown>): unknown;
-  readonly tradingState?: string;
-  setTradingState?(state: string): unknown;
 }
 
 export interface ConsoleStartOptions {
@@ -194,8 +187,9 @@ export class ConsoleEngine extends BaseEngine {
     return this.mainEngine.engines.get("RpcService") as unknown as RpcServiceControl | undefined;
   }
 
-  private riskManager(): RiskControl | undefined {
-    return this.mainEngine.engines.get("RiskManager") as unknown as RiskControl | undefined;
+  private riskManager(): RiskEngine | undefined {
+    const engine = this.mainEngine.engines.get(RISK_ENGINE_NAME);
+    return engine instanceof RiskEngine ? engine : undefined;
   }
 
   private registerTradingCalls(): void {
@@ -249,7 +243,8 @@ export class ConsoleEngine extends BaseEngine {
     });
     this.register("rpc_stop", async () => this.need(this.rpcService(), "the RPC service app is not loaded").stop());
     this.register("get_clients", () => [...(this.rpcService()?.clients?.() ?? []), ...this.endpoint.clients()]);
-    this.register("risk_rules", () => this.riskManager()?.getRules() ?? []);
+    // Rules with labels, kinds and bounds: what a form needs (eRiskRule events then carry the new values).
+    this.register("risk_rules", () => this.riskManager()?.describeRules() ?? []);
     this.register("risk_update_rule", ([name, setting]) => {
       const risk = this.need(this.riskManager(), "the risk manager app is not loaded");
       if (setting === null || typeof setting !== "object" || Array.isArray(setting)) {
@@ -257,11 +252,15 @@ export class ConsoleEngine extends BaseEngine {
       }
       return risk.updateRule(text(name, "name"), setting as Record<string, unknown>);
     });
-    this.register("risk_state", () => this.riskManager()?.tradingState ?? null);
+    this.register("risk_state", () => this.riskManager()?.getTradingState() ?? null);
     this.register("risk_set_state", ([state]) => {
       const risk = this.need(this.riskManager(), "the risk manager app is not loaded");
-      if (!risk.setTradingState) throw new ConsoleCallError("NOT_AVAILABLE", "this risk manager has no trading state");
-      return risk.setTradingState(text(state, "state"));
+      const wanted = text(state, "state");
+      if (!(TRADING_STATES as readonly string[]).includes(wanted)) {
+        throw new ConsoleCallError("INVALID_ARGUMENT", `state must be one of ${TRADING_STATES.join(", ")}`);
+      }
+      risk.setTradingState(wanted as TradingState);
+      return risk.getTradingState();
     });
   }
 

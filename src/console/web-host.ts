@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize, sep } from "node:path";
+import { extname, join, normalize, resolve, sep } from "node:path";
 import type { Duplex } from "node:stream";
 import { ConsoleStartError } from "./errors.js";
 import { tokenMatches } from "./token.js";
@@ -148,8 +148,10 @@ export class WebHost {
       // The page needs the token; its scripts and styles are the same for everyone and carry no data.
       if (isPage && !this.authorised(req, url)) return sendText(res, 401, "token required: open the console URL printed at start (…/?token=…)");
       const relative = isPage ? "index.html" : decodeURIComponent(url.pathname).replace(/^\/+/, "");
-      const file = normalize(join(root, relative));
-      if (!file.startsWith(normalize(root) + sep)) return sendText(res, 404, "not found");
+      // Anything that resolves outside the page's folder ("/../../etc/passwd") is simply not there.
+      const base = resolve(root);
+      const file = normalize(join(base, relative));
+      if (!file.startsWith(base + sep)) return sendText(res, 404, "not found");
       let body: Buffer;
       try {
         body = await readFile(file);

@@ -27,6 +27,16 @@ import {
   type SubscribeResult,
 } from "./wire/protocol.js";
 
+/**
+ * What the serving side gives the endpoint at start: the dispatcher alone, or a host that also tells where the
+ * event stream stands (so a client learns the epoch before the first event) and takes log lines.
+ */
+export interface WsEndpointHost {
+  readonly dispatch: CallDispatcher;
+  position?(): { readonly epoch: string; readonly seq: number };
+  log?(level: number, message: string): void;
+}
+
 export interface WsEndpointOptions {
   /** Name in client ids and in the connected-clients view; default "ws". */
   name?: string;
@@ -71,6 +81,7 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
   private readonly ring: EventRing;
   private readonly connections = new Set<Connection>();
   private dispatch: CallDispatcher | undefined;
+  private host: WsEndpointHost | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private nextId = 1;
 
@@ -110,15 +121,18 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
     return this.dispatch !== undefined;
   }
 
-  /** The last event published through this endpoint (epoch "" and seq 0 before the first). */
+  /** Where the event stream stands: the server's position when it tells, else the last event seen here. */
   get position(): { epoch: string; seq: number } {
+    const position = this.host?.position?.();
+    if (position && position.epoch !== "") return { epoch: position.epoch, seq: position.seq };
     return { epoch: this.ring.epoch, seq: this.ring.lastSeq };
   }
 
-  async start(dispatch: CallDispatcher): Promise<void> {
+  async start(host: CallDispatcher | WsEndpointHost): Promise<void> {
     if (this.dispatch) return;
     if (this.ownHost) await this.ownHost.listen();
-    this.dispatch = dispatch;
+    this.host = typeof host === "function" ? { dispatch: host } : host;
+    this.dispatch = this.host.dispatch;
     this.heartbeat = setInterval(() => this.checkHeartbeats(), this.options.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -173,13 +187,15 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
 
   /** @internal */
   replay(epoch: string, seq: number): ReturnType<EventRing["since"]> {
+    const now = this.position;
+    // Up to date already (possibly before any event reached the ring): nothing to replay.
+    if (epoch === now.epoch && seq === now.seq) return { ok: true, entries: [] };
     return this.ring.since(epoch, seq);
   }
 
   private hello(clientId: string): HelloMessage {
-    return {
-      hello: { protocol: PROTOCOL_VERSION, server: "rpcservice", endpoint: this.name, client_id: clientId, epoch: this.ring.epoch, seq: this.ring.lastSeq },
-    };
+    const { epoch, seq } = this.position;
+    return { hello: { protocol: PROTOCOL_VERSION, server: "rpcservice", endpoint: this.name, client_id: clientId, epoch, seq } };
   }
 
   private checkHeartbeats(): void {

@@ -128,9 +128,8 @@ export async function sendOrder(ticket: OrderTicket): Promise<string> {
     offset: ticket.offset,
     reference: "console",
   };
-  const vtOrderid = await socket.call<string>("send_order", req, contract.gateway_name);
-  if (!vtOrderid) store.toast("error", "Order blocked or rejected (see the log)");
-  return vtOrderid;
+  // "" means blocked (a risk rule says why, in an eRiskNotify toast) or refused by the gateway (see the log).
+  return socket.call<string>("send_order", req, contract.gateway_name);
 }
 
 export async function cancelOrder(order: Order): Promise<void> {

@@ -112,6 +112,8 @@ export class Store {
     else if (type === "eRiskRule") {
       const rule = data as RiskRuleData;
       this.rules.set(rule.name, mergeRule(this.rules.get(rule.name), rule));
+      // The kill switch is a rule too: the header follows it.
+      if (rule.name === "trading_state") this.tradingState = rule.parameters.active === false ? "ACTIVE" : String(rule.parameters.state ?? "ACTIVE");
     }
     else if (type === "eRiskNotify") this.toast("error", `Risk: ${String(data)}`);
     else if (type === "eRiskState" && typeof data === "string") this.tradingState = data;

@@ -126,7 +126,10 @@ export function ChartPanel({ store }: { store: Store }) {
     const last = series[series.length - 1]!;
     const first = series[0]!;
     const rising = last >= first;
-    const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => low + f * (high - low));
+    // Gridlines on whole ticks, at most five, so no two axis labels read the same.
+    const stepTicks = Math.max(1, Math.ceil((high - low) / tickSize / 4));
+    const grid: number[] = [];
+    for (let v = Math.ceil(low / (stepTicks * tickSize)) * stepTicks * tickSize; v <= high + 1e-9 && grid.length < 6; v += stepTicks * tickSize) grid.push(v);
     body = (
       <svg viewBox={`0 0 ${CHART_W} ${CHART_H}`} preserveAspectRatio="none" class="chart" data-testid="chart" role="img" aria-label={`last price of ${vtSymbol}`}>
         {grid.map((v) => (
@@ -163,14 +166,18 @@ export function TicketPanel({ store }: { store: Store }) {
   const [volumeText, setVolume] = useState("1");
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
 
-  // Follow the symbol selected in the market table, and offer its last price.
+  // Follow the symbol selected in the market table, and offer its last price once there is one.
   useEffect(() => {
     if (store.selected && store.selected !== vtSymbol) {
       setSymbol(store.selected);
       const tick = store.ticks.get(store.selected);
-      if (tick) setPrice(String(tick.last_price));
+      setPrice(tick ? String(tick.last_price) : "");
     }
   }, [store.selected]);
+  const lastPrice = store.ticks.get(vtSymbol)?.last_price;
+  useEffect(() => {
+    if (priceText === "" && lastPrice !== undefined) setPrice(String(lastPrice));
+  }, [vtSymbol, lastPrice === undefined]);
 
   const fillPrice = (which: "bid" | "ask" | "last") => {
     const tick = store.ticks.get(vtSymbol);
@@ -180,6 +187,7 @@ export function TicketPanel({ store }: { store: Store }) {
 
   const submit = async (e: Event) => {
     e.preventDefault();
+    setResult(null);
     const volume = Number(volumeText);
     const priceValue = Number(priceText || "0");
     if (!vtSymbol || !(volume > 0) || !Number.isFinite(priceValue)) {

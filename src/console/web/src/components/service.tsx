@@ -133,7 +133,9 @@ export function LogPanel({ store }: { store: Store }) {
             <tr key={`${log.time}-${i}`} class={log.level >= 40 ? "error" : log.level >= 30 ? "warn" : ""}>
               <td class="mono dim">{clock(log.time)}</td>
               <td class="dim">{log.gateway_name}</td>
-              <td class="msg">{log.msg}</td>
+              <td class="msg" title={log.msg}>
+                {log.msg}
+              </td>
             </tr>
           ))}
         </tbody>
