@@ -13,7 +13,7 @@ import { WireError, type WireErrorCode } from "./errors.js";
 import { EventRing, type PublishedEntry } from "./ring.js";
 import { Subscription } from "./subscription.js";
 import { WebHost, type HostAddress, type UpgradeTarget } from "./web-host.js";
-import { toWire } from "./wire/json-wire.js";
+import { encodeJson } from "./wire/json-wire.js";
 import {
   CloseCode,
   PROTOCOL_VERSION,
@@ -151,7 +151,7 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (!this.dispatch) return ws.close(CloseCode.GOING_AWAY, "endpoint stopped");
       const remote = `${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? "?"}`;
-      const connection = new Connection(this, ws, `${this.name}:${this.nextId++}`, remote, identity);
+      const connection = new Connection(this, ws, socket, `${this.name}:${this.nextId++}`, remote, identity);
       this.connections.add(connection);
       connection.send(JSON.stringify(this.hello(connection.clientId)));
     });
@@ -208,6 +208,11 @@ class Connection {
   readonly clientId: string;
   private readonly endpoint: WsEndpoint;
   private readonly socket: WebSocket;
+  /** The TCP socket under the WebSocket: corked while a batch of events is written, so a batch is one write. */
+  private readonly raw: Duplex;
+  private corked = false;
+  /** Bytes still unsent when the current burst began: what the client failed to read in earlier turns. */
+  private backlog = 0;
   private readonly remoteAddress: string;
   private readonly identity: string | undefined;
   private readonly since = Date.now();
@@ -221,9 +226,10 @@ class Connection {
   private alive = true;
   private closed = false;
 
-  constructor(endpoint: WsEndpoint, socket: WebSocket, clientId: string, remoteAddress: string, identity: string | undefined) {
+  constructor(endpoint: WsEndpoint, socket: WebSocket, raw: Duplex, clientId: string, remoteAddress: string, identity: string | undefined) {
     this.endpoint = endpoint;
     this.socket = socket;
+    this.raw = raw;
     this.clientId = clientId;
     this.remoteAddress = remoteAddress;
     this.identity = identity;
@@ -256,13 +262,22 @@ class Connection {
     this.sendBytes(Buffer.from(text));
   }
 
-  /** Writes one message, unless this client is already too far behind: then it is dropped, alone. */
+  /**
+   * Writes one message, unless this client is already too far behind: then it is dropped, alone. "Behind" is
+   * what was still unsent when this burst began; the burst itself never had a chance to leave yet.
+   */
   sendBytes(bytes: Buffer): void {
     if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
-    const unsent = this.socket.bufferedAmount;
-    if (unsent + bytes.length > this.endpoint.limits.maxBufferedBytes) {
+    if (!this.corked) {
+      // Events come in bursts (the EventEngine drains its queue in one go): one syscall per burst, not per frame.
+      this.backlog = this.socket.bufferedAmount;
+      this.corked = true;
+      this.raw.cork();
+      process.nextTick(this.uncork);
+    }
+    if (this.backlog + bytes.length > this.endpoint.limits.maxBufferedBytes) {
       this.dropped += this.inflight + 1;
-      this.close(CloseCode.SLOW_CONSUMER, `slow consumer: ${unsent} bytes unsent (limit ${this.endpoint.limits.maxBufferedBytes})`);
+      this.close(CloseCode.SLOW_CONSUMER, `slow consumer: ${this.backlog} bytes unsent (limit ${this.endpoint.limits.maxBufferedBytes})`);
       return;
     }
     this.inflight++;
@@ -271,6 +286,11 @@ class Connection {
 
   private readonly written = (): void => {
     this.inflight--;
+  };
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.raw.uncork();
   };
 
   heartbeat(): void {
@@ -373,7 +393,7 @@ class Connection {
   private replyResult(id: MessageId, result: unknown): void {
     let text: string;
     try {
-      text = JSON.stringify({ id, ok: true, result: toWire(result) });
+      text = `{"id":${JSON.stringify(id)},"ok":true,"result":${encodeJson(result)}}`;
     } catch (error) {
       return this.replyError(id, new WireError("CALL_FAILED", `the result cannot be sent as JSON: ${(error as Error).message}`));
     }

@@ -13,8 +13,11 @@ import {
   Status,
   TickData,
   CHINA_TZ,
+  UTC,
+  fixedOffset,
+  zoneInfo,
 } from "../../src/kernel/index.js";
-import { CloseCode, WsEndpoint, fromWire, toWire } from "../../src/console/index.js";
+import { CloseCode, WsEndpoint, encodeJson, fromWire, isoMicros, toWire } from "../../src/console/index.js";
 import { RawClient, logEvent, startEndpoint, until } from "./helpers.js";
 
 const ORDER_ARG = {
@@ -363,3 +366,37 @@ function maskedTextFrame(text: string): Buffer {
   const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
   return Buffer.concat([header, mask, masked]);
 }
+
+test("datetimes are written as Python's isoformat with six µs digits, across zones, DST folds and naive values", () => {
+  const cases: DateTime[] = [
+    new DateTime({ year: 2025, month: 1, day: 2, hour: 9, minute: 30 }, CHINA_TZ),
+    new DateTime({ year: 2025, month: 1, day: 2, hour: 9, minute: 30, second: 5, microsecond: 7 }, CHINA_TZ),
+    new DateTime({ year: 2024, month: 11, day: 3, hour: 1, minute: 30, fold: 0 }, zoneInfo("America/New_York")),
+    new DateTime({ year: 2024, month: 11, day: 3, hour: 1, minute: 30, fold: 1 }, zoneInfo("America/New_York")),
+    new DateTime({ year: 2024, month: 3, day: 31, hour: 3, minute: 15 }, zoneInfo("Europe/Berlin")),
+    new DateTime({ year: 2024, month: 6, day: 1, hour: 12 }, fixedOffset(-150)),
+    new DateTime({ year: 2024, month: 6, day: 1, hour: 12 }, UTC),
+    new DateTime({ year: 2024, month: 6, day: 1, hour: 12, microsecond: 123456 }),
+  ];
+  for (const dt of cases) {
+    const python = dt.toISOString();
+    const expected = dt.microsecond === 0 ? `${python.slice(0, 19)}.000000${python.slice(19)}` : python;
+    assert.equal(isoMicros(dt), expected);
+    assert.equal(isoMicros(dt), expected, "a cached offset gives the same text");
+  }
+  assert.equal(isoMicros(cases[2]!), "2024-11-03T01:30:00.000000-04:00");
+  assert.equal(isoMicros(cases[3]!), "2024-11-03T01:30:00.000000-05:00");
+});
+
+test("the direct JSON writer gives exactly JSON.stringify(toWire(value))", () => {
+  const values: unknown[] = [
+    tick("rb2501", 3500.5),
+    [1, "two", null, undefined, true, Number.NaN, { nested: [new Event("eLog", { msg: "x" })] }],
+    new Event("eOrder.", new OrderData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, orderid: "1" })),
+    new Map([["a", 1]]),
+    { "quote\"key": "va\\lue\n", skipped: undefined, date: new Date(0) },
+    "plain",
+    42,
+  ];
+  for (const value of values) assert.equal(encodeJson(value), JSON.stringify(toWire(value)));
+});
