@@ -1,4 +1,5 @@
 /** rpcservice: the public API. */
 export * from "./kernel/index.js";
+export * from "./sim/index.js";
 export * from "./risk/index.js";
 export * from "./console/index.js";

@@ -1,0 +1,203 @@
+/** SimGateway: the embedded simulated exchange, plugged into the kernel as a VeighNa gateway. */
+import { resolve } from "node:path";
+import {
+  BaseGateway,
+  ERROR,
+  EVENT_TIMER,
+  Exchange,
+  WARNING,
+  type BarData,
+  type CancelRequest,
+  type EventHandler,
+  type GatewaySetting,
+  type HistoryRequest,
+  type OrderRequest,
+  type SubscribeRequest,
+} from "../kernel/index.js";
+import { SimError } from "./errors.js";
+import { t } from "./messages.js";
+import type { Book } from "./model.js";
+import { parseSimSetting, SIM_DEFAULT_SETTING, type SimSettings } from "./settings.js";
+import { loadContractsFile } from "./spec.js";
+import { MEMORY_STORE, SimStore } from "./store.js";
+import { SYSTEM_CLOCK, type SimClock } from "./time.js";
+import { defaultUniverse } from "./universe.js";
+import { SimVenue, type VenueSink } from "./venue.js";
+
+/** Shortest timer period: above 100 ticks/s one timer firing emits several ticks per contract. */
+const MIN_TIMER_MS = 10;
+
+/**
+ * A paper-trading venue that behaves like a Chinese futures/equity exchange: a realistic contract universe,
+ * random-walk markets with a 5-level book, order matching, positions with today/yesterday volume, margin and
+ * fees, price histories, and a journal that survives restarts and crashes.
+ *
+ * Settings (`connect(setting)`, defaults in `SimGateway.defaultSetting`):
+ * - `data_dir` (".rpcservice/sim"): folder of the venue database `sim.db` (account, positions, orders, trades),
+ *   relative to the working directory; ":memory:" keeps nothing.
+ * - `contracts_file` (""): a JSON file of contracts to trade instead of the built-in universe (format:
+ *   `parseContractSpecs`); the built-in one is futures of SHFE/DCE/CZCE/CFFEX/INE, A-shares, an ETF and IO options.
+ * - `ticks_per_second` (2): ticks per second for each subscribed contract, 0.1 to 10,000; one timer drives every
+ *   contract and emits several ticks per firing at high rates.
+ * - `seed` (1): the market is a pure function of seed, contract and time, so two runs with the same seed see the
+ *   same prices at the same instants, and history bars agree with the live ticks.
+ * - `capital` (1,000,000): balance of a new account; an existing account keeps its balance.
+ * - `accountid` ("SIM001").
+ * - `fsync` (false): synchronous=FULL, to survive power loss too (default survives crashes and `kill -9`).
+ *
+ * Rejected orders carry `extra = { reason, code }` (see `RejectCode`) and are logged at WARNING with their
+ * vt_orderid. The venue trades around the clock and rolls its trading day at midnight, Asia/Shanghai.
+ */
+export class SimGateway extends BaseGateway {
+  static override readonly defaultName: string = "SIM";
+  static override readonly defaultSetting: Readonly<GatewaySetting> = SIM_DEFAULT_SETTING;
+  static override readonly exchanges: readonly Exchange[] = [
+    Exchange.CFFEX,
+    Exchange.SHFE,
+    Exchange.CZCE,
+    Exchange.DCE,
+    Exchange.INE,
+    Exchange.SSE,
+    Exchange.SZSE,
+  ];
+
+  private venue: SimVenue | null = null;
+  private clock: SimClock = SYSTEM_CLOCK;
+  private clockDriven = true;
+  private timer: NodeJS.Timeout | undefined;
+  private activeSettings: SimSettings | null = null;
+  private readonly onTimer: EventHandler = () => this.venue?.publishAccount();
+  private readonly sink: VenueSink = {
+    contract: (contract) => this.onContract(contract),
+    order: (order) => this.onOrder(order),
+    trade: (trade) => this.onTrade(trade),
+    position: (position) => this.onPosition(position),
+    account: (account) => this.onAccount(account),
+    tick: (tick) => this.onTick(tick),
+    log: (msg, level) => this.writeLog(msg, level),
+  };
+
+  /**
+   * Replaces the venue's clock (before `connect`). The market then moves only when `pump()` is called, so a
+   * test or a replay decides exactly which ticks happen.
+   */
+  useClock(clock: SimClock): void {
+    if (this.venue) throw new SimError("ERR_SIM_SETTING", "useClock must be called before connect");
+    this.clock = clock;
+    this.clockDriven = false;
+  }
+
+  get connected(): boolean {
+    return this.venue !== null;
+  }
+
+  /** The settings of the current connection, validated. */
+  get settings(): SimSettings | null {
+    return this.activeSettings;
+  }
+
+  connect(setting: GatewaySetting): void {
+    if (this.venue) return;
+    let settings: SimSettings;
+    let store: SimStore | null = null;
+    try {
+      settings = parseSimSetting(setting);
+      const seed = settings.seed;
+      const universe = settings.contracts_file
+        ? loadContractsFile(resolve(settings.contracts_file))
+        : defaultUniverse(this.clock.now(), seed);
+      const dataDir = settings.data_dir === MEMORY_STORE ? MEMORY_STORE : resolve(settings.data_dir);
+      store = new SimStore(dataDir, { fsync: settings.fsync });
+      const venue = new SimVenue({
+        gatewayName: this.gatewayName,
+        accountid: settings.accountid,
+        capital: settings.capital,
+        seed,
+        ticksPerSecond: settings.ticks_per_second,
+        universe,
+        store,
+        clock: this.clock,
+        sink: this.sink,
+      });
+      venue.open();
+      this.venue = venue;
+    } catch (error) {
+      store?.close();
+      this.writeLog((error as Error).message, ERROR);
+      throw error;
+    }
+    this.activeSettings = settings;
+    this.eventEngine.register(EVENT_TIMER, this.onTimer);
+    if (this.clockDriven) {
+      const period = Math.max(MIN_TIMER_MS, 1000 / settings.ticks_per_second);
+      this.timer = setInterval(() => this.pump(), period);
+    }
+  }
+
+  /** Moves the market to the clock's present: ticks for subscribed contracts, resting orders filled. */
+  pump(): void {
+    try {
+      this.venue?.advance();
+    } catch (error) {
+      // A failed journal write is already logged; the next pump retries with the market state it left.
+      if (!(error instanceof SimError)) this.writeLog(`SIM market step failed: ${(error as Error).stack ?? error}`, ERROR);
+    }
+  }
+
+  /** Puts a contract's book where a test needs it until the next tick; resting orders trade against it. */
+  injectBook(vt_symbol: string, book: Book): void {
+    this.requireVenue("injectBook").injectBook(vt_symbol, book);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.eventEngine.unregister(EVENT_TIMER, this.onTimer);
+    this.venue?.close();
+    this.venue = null;
+    this.activeSettings = null;
+  }
+
+  subscribe(req: SubscribeRequest): void {
+    if (!this.venue) return this.notConnected("subscribe");
+    this.venue.subscribe(req.vt_symbol);
+  }
+
+  sendOrder(req: OrderRequest): string {
+    if (!this.venue) {
+      this.notConnected("sendOrder");
+      return "";
+    }
+    return this.venue.sendOrder(req);
+  }
+
+  cancelOrder(req: CancelRequest): void {
+    if (!this.venue) return this.notConnected("cancelOrder");
+    this.venue.cancelOrder(req);
+  }
+
+  queryAccount(): void {
+    this.venue?.publishAccount("none");
+  }
+
+  queryPosition(): void {
+    this.venue?.publishAccount("all");
+  }
+
+  override async queryHistory(req: HistoryRequest): Promise<BarData[]> {
+    if (!this.venue) {
+      this.notConnected("queryHistory");
+      return [];
+    }
+    return this.venue.queryHistory(req);
+  }
+
+  private requireVenue(action: string): SimVenue {
+    if (!this.venue) throw new SimError("ERR_SIM_NOT_CONNECTED", t("notConnected", { action }));
+    return this.venue;
+  }
+
+  private notConnected(action: string): void {
+    this.writeLog(t("notConnected", { action }), WARNING);
+  }
+}
