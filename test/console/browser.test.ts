@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
-import { startConsoleFixture, type ConsoleFixture } from "./fixture.js";
+import { startConsoleFixture, tradedSymbol, type ConsoleFixture } from "./fixture.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -20,6 +20,7 @@ const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (apt-get 
 const SCREENSHOTS = process.env.RPCSERVICE_SCREENSHOTS ? fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url)) : null;
 
 let fixture: ConsoleFixture;
+let symbol: string;
 let context: BrowserContext;
 let page: Page;
 let profile: string;
@@ -28,6 +29,7 @@ const pageErrors: string[] = [];
 before(async () => {
   if (skip) return;
   fixture = await startConsoleFixture();
+  symbol = tradedSymbol(fixture.mainEngine);
   profile = mkdtempSync(join(tmpdir(), "rpcservice-chromium-"));
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1600, height: 1000 } });
   context.setDefaultTimeout(10_000);
@@ -82,12 +84,19 @@ async function placeOrder(direction: "long" | "short", price: number, volume: nu
 }
 
 async function lastPrice(): Promise<number> {
-  const text = await page.getByTestId("tick-rb2501.SHFE").getByTestId("last-price").textContent();
+  const text = await page.getByTestId(`tick-${symbol}`).getByTestId("last-price").textContent();
   return Number((text ?? "").replace(/,/g, ""));
 }
 
-test("the page loads, watches the exchange's symbols and their ticks move", { skip }, async () => {
-  const row = page.getByTestId("tick-rb2501.SHFE");
+/** The contract's price step, so test prices are valid prices. */
+function pricetick(): number {
+  return fixture.mainEngine.getContract(symbol)!.pricetick;
+}
+
+test("the page loads, a symbol is added to the watch list and its ticks move", { skip }, async () => {
+  await page.getByTestId("watch-input").fill(symbol);
+  await page.getByTestId("watch-input").press("Enter");
+  const row = page.getByTestId(`tick-${symbol}`);
   await textMatching(row.getByTestId("last-price"), /\d/);
   const first = await row.getByTestId("last-price").textContent();
   await textMatching(row.getByTestId("last-price"), new RegExp(`^(?!${first}$)\\d`));
@@ -96,17 +105,17 @@ test("the page loads, watches the exchange's symbols and their ticks move", { sk
 });
 
 test("an order that crosses the book fills: order, trade and position monitors follow", { skip }, async () => {
-  await page.getByTestId("tick-rb2501.SHFE").click();
-  const result = await placeOrder("long", (await lastPrice()) + 20, 2);
+  await page.getByTestId(`tick-${symbol}`).click();
+  const result = await placeOrder("long", (await lastPrice()) + 20 * pricetick(), 2);
   const vtOrderid = /Sent (\S+)/.exec(result)?.[1];
   assert.ok(vtOrderid, result);
   await textMatching(page.getByTestId(`order-${vtOrderid}`).getByTestId("order-status"), /All traded/);
   await page.getByTestId("trades-panel").locator("tbody tr", { hasText: vtOrderid }).waitFor();
-  await textMatching(page.getByTestId("position-rb2501.SHFE-多").getByTestId("position-volume"), /^2$/);
+  await textMatching(page.getByTestId(`position-${symbol}-多`).getByTestId("position-volume"), /^2$/);
 });
 
 test("a resting order is cancelled from the order monitor", { skip }, async () => {
-  const result = await placeOrder("long", (await lastPrice()) - 50, 1);
+  const result = await placeOrder("long", (await lastPrice()) - 50 * pricetick(), 1);
   const vtOrderid = /Sent (\S+)/.exec(result)![1]!;
   const row = page.getByTestId(`order-${vtOrderid}`);
   await textMatching(row.getByTestId("order-status"), /Not traded/);
@@ -138,7 +147,7 @@ test("a risk rule, once tightened, blocks an order; switched off, it lets the sa
   await rule.getByTestId("rule-save").click();
   await until(async () => (await rule.getByTestId("rule-save").isDisabled()) && (await rule.getByTestId("param-order_volume_limit").inputValue()) === "2");
 
-  const price = (await lastPrice()) - 50;
+  const price = (await lastPrice()) - 50 * pricetick();
   const blocked = await placeOrder("long", price, 3);
   assert.match(blocked, /Blocked/);
   await textMatching(page.getByTestId("toast").last(), /order volume 3 exceeds the limit 2/);
