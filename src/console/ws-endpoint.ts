@@ -168,6 +168,16 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
     return [...this.connections].map((c) => c.snapshot());
   }
 
+  /** Closes one client's connection with a reason it can read (1008 policy by default); false if unknown. */
+  disconnect(clientId: string, reason: string, code: number = CloseCode.POLICY): boolean {
+    for (const connection of this.connections) {
+      if (connection.clientId !== clientId) continue;
+      connection.close(code, reason);
+      return true;
+    }
+    return false;
+  }
+
   // ---- used by Connection -------------------------------------------------------------------------------
 
   /** @internal */

@@ -26,6 +26,8 @@ export const PROTOCOL_VERSION = 1;
 export const CloseCode = {
   /** The endpoint stopped (RPC service stopped, console closed). */
   GOING_AWAY: 1001,
+  /** Closed on purpose by the server's operator (console "disconnect"). */
+  POLICY: 1008,
   /** A message exceeded the size limit (sent by the ws library itself). */
   MESSAGE_TOO_BIG: 1009,
   /** The client read too slowly: its queue reached the limit, so it alone was dropped. */
