@@ -16,7 +16,7 @@ import { WebHost, type HostAddress, type UpgradeTarget } from "./web-host.js";
 import { encodeJson } from "./wire/json-wire.js";
 import {
   CloseCode,
-  PROTOCOL_VERSION,
+  WS_PROTOCOL_VERSION,
   decodeArgs,
   parseClientMessage,
   salvageId,
@@ -205,7 +205,7 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
 
   private hello(clientId: string): HelloMessage {
     const { epoch, seq } = this.position;
-    return { hello: { protocol: PROTOCOL_VERSION, server: "rpcservice", endpoint: this.name, client_id: clientId, epoch, seq } };
+    return { hello: { protocol: WS_PROTOCOL_VERSION, server: "rpcservice", endpoint: this.name, client_id: clientId, epoch, seq } };
   }
 
   private checkHeartbeats(): void {

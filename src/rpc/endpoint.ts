@@ -14,6 +14,10 @@ export interface CallContext {
   readonly endpoint: string;
   /** Aborted when the caller has gone or its deadline passed; long calls may stop early. */
   readonly signal?: AbortSignal;
+  /** The caller's deadline (epoch ms, server clock) if it sent one: the server never starts a call after it. */
+  readonly deadline?: number;
+  /** The name the client declared (not authenticated); stable across its reconnects, unlike `clientId`. */
+  readonly clientName?: string;
 }
 
 /** Runs one call; resolves with the result or rejects with the error to report to the caller. */
@@ -31,6 +35,21 @@ export interface PublishedEvent {
   /** Identifies one server run; a new epoch means a restart, and clients resynchronise. */
   readonly epoch: string;
   readonly event: Event;
+}
+
+/** Where the event stream stands: replies carry it, so a client can line a snapshot up with the stream. */
+export interface StreamPosition {
+  readonly epoch: string;
+  /** The last sequence number published (0 before the first event). */
+  readonly seq: number;
+}
+
+/** What an endpoint gets from the server it serves. */
+export interface EndpointHost {
+  readonly dispatch: CallDispatcher;
+  position(): StreamPosition;
+  /** A log line from the endpoint (malformed frames, dropped calls); level as LogData (20 info, 30 warning, 40 error). */
+  log(level: number, message: string): void;
 }
 
 export interface ConnectedClient {
@@ -51,8 +70,8 @@ export interface ConnectedClient {
 export interface ServerEndpoint {
   /** Short name used in client ids and logs: "zmq", "ws". */
   readonly name: string;
-  /** Binds and starts serving calls through `dispatch`. Rejects (and leaves nothing bound) if it cannot. */
-  start(dispatch: CallDispatcher): Promise<void>;
+  /** Binds and starts serving calls through `host.dispatch`. Rejects (and leaves nothing bound) if it cannot. */
+  start(host: EndpointHost): Promise<void>;
   /** Stops serving and releases every address; may be started again afterwards. */
   stop(): Promise<void>;
   /** Broadcasts one event to the endpoint's subscribers; never blocks the caller. */

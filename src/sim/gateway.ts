@@ -144,9 +144,12 @@ export class SimGateway extends BaseGateway {
     }
   }
 
-  /** Puts a contract's book where a test needs it until the next tick; resting orders trade against it. */
-  injectBook(vt_symbol: string, book: Book): void {
-    this.requireVenue("injectBook").injectBook(vt_symbol, book);
+  /**
+   * Puts a contract's book (and optionally its last price) where a test needs it until the next tick; resting
+   * orders trade against it.
+   */
+  injectBook(vt_symbol: string, book: Book, lastPrice?: number): void {
+    this.requireVenue("injectBook").injectBook(vt_symbol, book, lastPrice);
   }
 
   close(): void {

@@ -1,24 +1,27 @@
-/** What the venue says: rejection reasons and log lines, in English or VeighNa's Chinese. */
-import { defineMessages } from "../kernel/index.js";
+/**
+ * What the venue says: rejection reasons and log lines, in English or VeighNa's Chinese. English lines name
+ * enums by member (`{type_name}`: MARKET), Chinese ones by value (`{type}`: 市价).
+ */
+import { defineMessages, enumMemberByValue, type EnumName } from "../kernel/index.js";
 
 export const t = defineMessages({
   en: {
     unknownContract: "unknown contract {vt_symbol}",
-    unsupportedType: "order type {type} is not supported (LIMIT, MARKET, FAK and FOK are)",
-    badDirection: "direction {direction} is not supported (LONG or SHORT)",
+    unsupportedType: "order type {type_name} is not supported (LIMIT, MARKET, FAK and FOK are)",
+    badDirection: "direction {direction_name} is not supported (LONG or SHORT)",
     badVolume: "volume {volume} must be a positive multiple of min_volume {min_volume}",
     volumeAboveMax: "volume {volume} exceeds max_volume {max_volume}",
     badPrice: "price {price} is not a finite number",
     priceOffTick: "price {price} is not a multiple of pricetick {pricetick}",
     priceOutsideLimits: "price {price} is outside today's limits [{limit_down}, {limit_up}]",
     shortSelling: "short selling {vt_symbol} is not supported; sell what you hold",
-    closeExceeds: "closing {volume} exceeds the closable {closable} of the {direction} position ({detail})",
+    closeExceeds: "closing {volume} exceeds the closable {closable} of the {direction_name} position ({detail})",
     closeDetailToday: "CLOSETODAY takes today's volume on {exchange}",
-    closeDetailYesterday: "{offset} takes yesterday's volume on {exchange}",
+    closeDetailYesterday: "{offset_name} takes yesterday's volume on {exchange}",
     closeDetailTPlusOne: "shares bought today can be sold from tomorrow (T+1)",
     closeDetailAny: "held {volume}, frozen by pending closes {frozen}",
     insufficientFunds: "insufficient funds: needs {required} (margin {margin} + fee {fee}), available {available}",
-    noLiquidity: "{type} order: the remaining {remaining} found no liquidity at its price and was cancelled",
+    noLiquidity: "{type_name} order: the remaining {remaining} found no liquidity at its price and was cancelled",
     cancelledByUser: "cancelled on request",
     rejected: "order {vt_orderid} rejected: {reason}",
     cancelUnknown: "cancel ignored: no order {orderid}",
@@ -61,3 +64,9 @@ export const t = defineMessages({
     storeFailed: "交易所数据库写入失败，变更未推送：{error}",
   },
 });
+
+/** An enum value's member name in lower or upper case, for English messages ("多" → "long"). */
+export function memberName(enumName: EnumName, value: string | null, lower = false): string {
+  const name = value === null ? "None" : (enumMemberByValue(enumName, value) ?? value);
+  return lower ? name.toLowerCase() : name;
+}

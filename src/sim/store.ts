@@ -27,7 +27,10 @@ export interface AccountRow {
   trading_day: number;
 }
 
-/** Enum fields hold the kernel's enum values; datetimes are ISO 8601 with their offset. */
+/**
+ * Enum fields hold the kernel's enum values; datetimes are ISO 8601 with their offset. A rejected order may carry
+ * a price or volume that is not a finite number: SQLite has no NaN, so those are NULL.
+ */
 export interface OrderRow {
   seq: number;
   orderid: string;
@@ -36,8 +39,8 @@ export interface OrderRow {
   type: string;
   direction: string;
   offset: string;
-  price: number;
-  volume: number;
+  price: number | null;
+  volume: number | null;
   traded: number;
   status: string;
   datetime: string;
@@ -162,7 +165,7 @@ export class SimStore {
         realized REAL NOT NULL, trading_day INTEGER NOT NULL) STRICT;
       CREATE TABLE IF NOT EXISTS orders (
         seq INTEGER PRIMARY KEY, orderid TEXT NOT NULL UNIQUE, symbol TEXT NOT NULL, exchange TEXT NOT NULL,
-        type TEXT NOT NULL, direction TEXT NOT NULL, "offset" TEXT NOT NULL, price REAL NOT NULL, volume REAL NOT NULL,
+        type TEXT NOT NULL, direction TEXT NOT NULL, "offset" TEXT NOT NULL, price REAL, volume REAL,
         traded REAL NOT NULL, status TEXT NOT NULL, datetime TEXT NOT NULL, reference TEXT NOT NULL,
         reason TEXT, reason_code TEXT) STRICT;
       CREATE TABLE IF NOT EXISTS trades (

@@ -32,7 +32,7 @@ import { SimError } from "./errors.js";
 import { BAR_PERIODS, historyBarsAsync, minuteBars, type DayBarCache } from "./history.js";
 import { closeRuleFor, commissionOf, Funds, isEquityLike, Leg, marginOf, pnlOf, type CloseAllocation, type CloseRule } from "./ledger.js";
 import { availableVolume, crossResting, isZeroVolume, takeLiquidity, worstPriceFor } from "./matching.js";
-import { t } from "./messages.js";
+import { memberName, t } from "./messages.js";
 import { ContractModel, type Book } from "./model.js";
 import { specVtSymbol, toContractData, type SimContractSpec } from "./spec.js";
 import type { AccountRow, OrderRow, PositionRow, SimStore, TradeRow } from "./store.js";
@@ -112,11 +112,6 @@ class Market {
   constructor(model: ContractModel) {
     this.model = model;
   }
-}
-
-/** A market the timer moves: someone watches it, or an order rests on it. Idle ones catch up when used. */
-function isLive(market: Market): boolean {
-  return market.subscribed || market.buys.length > 0 || market.sells.length > 0;
 }
 
 /** Holds on one position leg. */
@@ -406,15 +401,16 @@ export class SimVenue {
     const now = this.clock.now();
     const batch = new Batch();
     this.rollDayIfNeeded(now, batch);
-    for (const market of this.markets.values()) if (isLive(market)) this.catchUp(market, now, batch);
+    for (const market of this.markets.values()) this.catchUp(market, now, batch);
     this.commit(batch);
   }
 
   /**
    * Replaces a contract's current book (until the next tick) and lets resting orders trade against it; a
-   * subscribed contract pushes it as a tick. Tests and replays use it to put the market exactly where they need.
+   * subscribed contract pushes it as a tick. `lastPrice` also moves the last price, which positions are marked
+   * to. Tests and replays use it to put the market exactly where they need.
    */
-  injectBook(vt_symbol: string, book: Book): void {
+  injectBook(vt_symbol: string, book: Book, lastPrice?: number): void {
     const model = this.models.get(vt_symbol);
     if (!model) throw new RangeError(`unknown contract ${vt_symbol}`);
     const now = this.clock.now();
@@ -425,6 +421,13 @@ export class SimVenue {
       bids: book.bids.filter((l) => l.volume > 0).map((l) => ({ price: l.price, volume: l.volume })),
       asks: book.asks.filter((l) => l.volume > 0).map((l) => ({ price: l.price, volume: l.volume })),
     };
+    if (lastPrice !== undefined) {
+      market.last_price = lastPrice;
+      market.last_volume = 0;
+      // Held positions are re-marked: the price they are valued at just moved.
+      for (const entry of this.legs.values()) if (entry.vt_symbol === vt_symbol && entry.leg.volume > 0) batch.legs.add(entry);
+      batch.account = true;
+    }
     const tickTime = market.index * (1000 / this.rate);
     if (market.subscribed) {
       const tick = this.tickSnapshot(market, tickTime);
@@ -489,9 +492,9 @@ export class SimVenue {
     const model = this.models.get(order.vt_symbol);
     if (!model) return { ok: false, code: "UNKNOWN_CONTRACT", reason: t("unknownContract", { vt_symbol: order.vt_symbol }) };
     const spec = model.spec;
-    if (!SUPPORTED_TYPES.has(order.type)) return { ok: false, code: "UNSUPPORTED_TYPE", reason: t("unsupportedType", { type: order.type }) };
+    if (!SUPPORTED_TYPES.has(order.type)) return { ok: false, code: "UNSUPPORTED_TYPE", reason: t("unsupportedType", { type: order.type, type_name: memberName("OrderType", order.type) }) };
     if (order.direction !== Direction.LONG && order.direction !== Direction.SHORT) {
-      return { ok: false, code: "BAD_DIRECTION", reason: t("badDirection", { direction: String(order.direction) }) };
+      return { ok: false, code: "BAD_DIRECTION", reason: t("badDirection", { direction: String(order.direction), direction_name: memberName("Direction", order.direction) }) };
     }
 
     const lots = order.volume / spec.min_volume;
@@ -531,12 +534,18 @@ export class SimVenue {
           : rule === "todayOnly"
             ? t("closeDetailToday", { exchange: spec.exchange })
             : rule === "yesterdayOnly"
-              ? t("closeDetailYesterday", { exchange: spec.exchange, offset: order.offset || Offset.CLOSE })
+              ? t("closeDetailYesterday", { exchange: spec.exchange, offset: order.offset || Offset.CLOSE, offset_name: memberName("Offset", order.offset || Offset.CLOSE) })
               : t("closeDetailAny", { volume: leg.volume, frozen: leg.frozen });
         return {
           ok: false,
           code: "CLOSE_EXCEEDS_POSITION",
-          reason: t("closeExceeds", { volume: order.volume, closable: Math.max(0, closable), direction: legDirection, detail }),
+          reason: t("closeExceeds", {
+            volume: order.volume,
+            closable: Math.max(0, closable),
+            direction: legDirection,
+            direction_name: memberName("Direction", legDirection, true),
+            detail,
+          }),
         };
       }
       return { ok: true, model, legEntry: this.legEntry(model, legDirection), opening: false, rule };
@@ -584,7 +593,7 @@ export class SimVenue {
     if (!order.isActive()) return;
     if (order.type === OrderType.LIMIT) this.rest(active);
     else {
-      const reason = t("noLiquidity", { type: order.type, remaining: order.volume - order.traded });
+      const reason = t("noLiquidity", { type: order.type, type_name: memberName("OrderType", order.type), remaining: order.volume - order.traded });
       this.finish(active, Status.CANCELLED, batch, { reason, code: "NO_LIQUIDITY" });
     }
   }
@@ -736,7 +745,10 @@ export class SimVenue {
     market.turnover = 0;
   }
 
-  /** Steps a market tick by tick up to `now`, at most one second of ticks (a stalled loop skips, not floods). */
+  /**
+   * Steps a market tick by tick up to `now`, at most one second of ticks (a stalled loop skips, not floods).
+   * Every started market steps, watched or not, so positions are always marked to a moving last price.
+   */
   private catchUp(market: Market, now: number, batch: Batch): void {
     const latest = Math.floor((now * this.rate) / 1000);
     if (latest <= market.index) return;
@@ -833,7 +845,7 @@ export class SimVenue {
   /** The price positions are marked to: the market's last price, or the path's price if it is not running. */
   private markPrice(model: ContractModel): number {
     const market = this.markets.get(model.vt_symbol);
-    if (market && isLive(market)) return market.last_price;
+    if (market && !Number.isNaN(market.index)) return market.last_price;
     return model.roundPrice(model.price(this.clock.now()));
   }
 
@@ -909,8 +921,8 @@ export class SimVenue {
       type: order.type,
       direction: order.direction ?? "",
       offset: order.offset,
-      price: order.price,
-      volume: order.volume,
+      price: Number.isFinite(order.price) ? order.price : null,
+      volume: Number.isFinite(order.volume) ? order.volume : null,
       traded: order.traded,
       status: order.status,
       datetime: order.datetime!.toISOString(),
@@ -968,8 +980,8 @@ export class SimVenue {
       type: row.type as OrderType,
       direction: (row.direction || null) as Direction | null,
       offset: row.offset as Offset,
-      price: row.price,
-      volume: row.volume,
+      price: row.price ?? Number.NaN,
+      volume: row.volume ?? Number.NaN,
       traded: row.traded,
       status: row.status as Status,
       datetime: DateTime.parse(row.datetime, CHINA_TZ),

@@ -20,7 +20,7 @@ import {
 } from "../../kernel/index.js";
 import { WireError } from "../errors.js";
 
-export const PROTOCOL_VERSION = 1;
+export const WS_PROTOCOL_VERSION = 1;
 
 /** Close codes the server uses besides the standard ones (1001 going away, 1009 message too big). */
 export const CloseCode = {

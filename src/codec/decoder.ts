@@ -1,0 +1,1088 @@
+/**
+ * The pickle decoder: a loop over the bytes with one switch, a manual value stack and the memo.
+ *
+ * Safe by construction: globals are looked up in the allow-list (globals.ts) and every "call" a pickle asks
+ * for is this file's own imitation of that callable; nothing is imported or executed. Every input either
+ * decodes or throws a PickleDecodeError; work and memory are linear in the input size.
+ */
+import { DATA_CLASSES, DateTime, Event, type DataClassName, type EnumName, type FieldKind, type TimeZone } from "../kernel/index.js";
+import { PickleDecodeError, PickleSecurityError } from "./errors.js";
+import { GETATTR, KnownGlobal, ZONEINFO, ZONEINFO_UNPICKLE, lookupGlobal } from "./globals.js";
+import { HIGHEST_PROTOCOL, Op } from "./opcodes.js";
+import { decodeUtf8 } from "./utf8.js";
+import { DISTINCT_STRINGS, FLOAT_SLOTS, PyEnum, PyGlobal, PyObject, TimeDelta, Tuple, attachHints, hintsOf, type Slot } from "./values.js";
+import { fixedZone, isDecodedZone, zoneForKey } from "./zones.js";
+
+export type DecodeMode = "request" | "event";
+
+export interface DecodeLimits {
+  /** Largest accepted frame, in bytes. */
+  maxBytes: number;
+  /** Deepest nesting of containers. */
+  maxDepth: number;
+  /** Highest memo index (MEMOIZE / PUT). */
+  maxMemo: number;
+  /** Most items in one list, tuple, dict or set. */
+  maxContainerLength: number;
+  /** Longest integer (LONG1 / LONG4), in bytes. */
+  maxIntBytes: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
+  maxBytes: 64 * 1024 * 1024,
+  maxDepth: 1000,
+  maxMemo: 1 << 22,
+  maxContainerLength: 1 << 22,
+  maxIntBytes: 1024,
+});
+
+export interface DecodeOptions {
+  /**
+   * "request": strict, for requests from clients: a global outside the allow-list is a PickleSecurityError.
+   * "event": lenient, for replies and events from a Python server: objects of unknown classes become inert
+   * PyObject placeholders (nothing is ever called), so app payloads keep flowing.
+   */
+  mode: DecodeMode;
+  limits?: Partial<DecodeLimits>;
+  /** Sees every global the pickle names, before it is resolved (auditing, tests). */
+  onGlobal?: (module: string, name: string, allowed: boolean) => void;
+}
+
+/** Meta word per stack slot and memo entry: two hint bits, then the nesting depth. */
+const FLOAT = 1;
+const DISTINCT = 2;
+const DEPTH_SHIFT = 2;
+const DEPTH_ONE = 1 << DEPTH_SHIFT;
+
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE_BIG = BigInt(Number.MIN_SAFE_INTEGER);
+
+/** Per data class: its enum fields, turned from PyEnum back into plain kernel values after BUILD. */
+const enumFieldsByPrototype = new Map<object, ReadonlyArray<readonly [string, EnumName]>>();
+for (const name of Object.keys(DATA_CLASSES) as DataClassName[]) {
+  const cls = DATA_CLASSES[name];
+  const kinds = cls.fieldKinds as Readonly<Record<string, FieldKind>>;
+  enumFieldsByPrototype.set(
+    cls.prototype,
+    Object.entries(kinds).filter((entry): entry is [string, EnumName] => entry[1] !== "datetime"),
+  );
+}
+enumFieldsByPrototype.set(Event.prototype, []);
+
+function typeName(value: unknown): string {
+  if (value === null) return "None";
+  if (typeof value !== "object") return typeof value;
+  return (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? "object";
+}
+
+/** A string key that a plain JS object keeps in insertion order (array-index-like keys would be moved first). */
+function isPlainKey(key: unknown): key is string {
+  if (typeof key !== "string") return false;
+  const c = key.charCodeAt(0);
+  if (c < 48 || c > 57) return true;
+  return !/^(?:0|[1-9]\d{0,9})$/.test(key) || Number(key) >= 4294967295;
+}
+
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+class Unpickler {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private end = 0;
+  private opStart = 0;
+  private stack: unknown[] = [];
+  private meta = new Int32Array(64);
+  private sp = 0;
+  private marks: number[] = [];
+  private memo: unknown[] = [];
+  private memoMeta = new Int32Array(64);
+  private memoCount = 0;
+  private seenStrings = new Set<string>();
+  private dictSizes = new Map<object, number>();
+  /** Dicts turned into Maps after their first non-string key: references still to the old object are forwarded. */
+  private forwarded: Map<object, Map<unknown, unknown>> | null = null;
+  private strict = true;
+  private limits: DecodeLimits = DEFAULT_DECODE_LIMITS;
+  private onGlobal: DecodeOptions["onGlobal"] = undefined;
+  busy = false;
+
+  decode(bytes: Buffer, strict: boolean, limits: DecodeLimits, onGlobal: DecodeOptions["onGlobal"]): unknown {
+    this.buf = bytes;
+    this.pos = 0;
+    this.end = bytes.length;
+    this.strict = strict;
+    this.limits = limits;
+    this.onGlobal = onGlobal;
+    this.busy = true;
+    try {
+      return this.run();
+    } finally {
+      this.reset();
+    }
+  }
+
+  private reset(): void {
+    this.stack.fill(undefined, 0, this.sp);
+    this.sp = 0;
+    this.marks.length = 0;
+    this.memo = [];
+    this.memoCount = 0;
+    this.seenStrings.clear();
+    this.dictSizes.clear();
+    this.forwarded = null;
+    this.buf = Buffer.alloc(0);
+    this.onGlobal = undefined;
+    this.busy = false;
+  }
+
+  private fail(code: PickleDecodeError["code"], message: string): never {
+    throw new PickleDecodeError(code, message, this.opStart);
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) this.fail("TRUNCATED", "pickle data was truncated");
+  }
+
+  private push(value: unknown, meta: number): void {
+    const sp = this.sp;
+    if (sp === this.meta.length) {
+      const grown = new Int32Array(sp * 2);
+      grown.set(this.meta);
+      this.meta = grown;
+    }
+    this.stack[sp] = value;
+    this.meta[sp] = meta;
+    this.sp = sp + 1;
+  }
+
+  /** Bottom of the current MARK segment: Python's stack is empty below it. */
+  private base(): number {
+    const marks = this.marks;
+    return marks.length === 0 ? 0 : marks[marks.length - 1]!;
+  }
+
+  private requireItems(n: number): void {
+    if (this.sp - this.base() < n) this.fail("MALFORMED", "unpickling stack underflow");
+  }
+
+  private popMark(): number {
+    const mark = this.marks.pop();
+    if (mark === undefined) this.fail("MALFORMED", "could not find MARK");
+    return mark;
+  }
+
+  private checkLength(n: number): void {
+    if (n > this.limits.maxContainerLength) this.fail("CONTAINER_TOO_LARGE", `container of ${n} items exceeds the limit of ${this.limits.maxContainerLength}`);
+  }
+
+  /** Depth meta of a container holding children of meta `m` (with `current` its own meta so far). */
+  private deeper(current: number, child: number): number {
+    const depth = (child >>> DEPTH_SHIFT) + 1;
+    if (depth > this.limits.maxDepth) this.fail("DEPTH_EXCEEDED", `nesting deeper than ${this.limits.maxDepth}`);
+    return depth > current >>> DEPTH_SHIFT ? depth << DEPTH_SHIFT : current & ~(DEPTH_ONE - 1);
+  }
+
+  private run(): unknown {
+    const buf = this.buf;
+    for (;;) {
+      if (this.pos >= this.end) this.fail("TRUNCATED", "pickle data was truncated (no STOP)");
+      this.opStart = this.pos;
+      const op = buf[this.pos++]!;
+      switch (op) {
+        case Op.PROTO: {
+          this.need(1);
+          const proto = buf[this.pos++]!;
+          if (proto > HIGHEST_PROTOCOL) this.fail("UNSUPPORTED_PROTOCOL", `unsupported pickle protocol ${proto}`);
+          break;
+        }
+        case Op.FRAME: {
+          this.need(8);
+          const length = this.readU64();
+          if (length > this.end - this.pos) this.fail("TRUNCATED", "pickle data was truncated (frame)");
+          break;
+        }
+        case Op.STOP: {
+          this.requireItems(1);
+          return this.stack[this.sp - 1];
+        }
+        case Op.MARK:
+          this.marks.push(this.sp);
+          break;
+        case Op.POP:
+          if (this.sp > this.base()) this.stack[--this.sp] = undefined;
+          else this.popMark();
+          break;
+        case Op.POP_MARK:
+          this.sp = this.popMark();
+          break;
+        case Op.DUP:
+          this.requireItems(1);
+          this.push(this.stack[this.sp - 1], this.meta[this.sp - 1]!);
+          break;
+
+        case Op.NONE:
+          this.push(null, 0);
+          break;
+        case Op.NEWTRUE:
+          this.push(true, 0);
+          break;
+        case Op.NEWFALSE:
+          this.push(false, 0);
+          break;
+        case Op.BININT1:
+          this.need(1);
+          this.push(buf[this.pos++], 0);
+          break;
+        case Op.BININT2:
+          this.need(2);
+          this.push(buf[this.pos]! | (buf[this.pos + 1]! << 8), 0);
+          this.pos += 2;
+          break;
+        case Op.BININT:
+          this.need(4);
+          this.push(buf.readInt32LE(this.pos), 0);
+          this.pos += 4;
+          break;
+        case Op.LONG1: {
+          this.need(1);
+          const n = buf[this.pos++]!;
+          this.push(this.readLong(n), 0);
+          break;
+        }
+        case Op.LONG4: {
+          this.need(4);
+          const n = buf.readInt32LE(this.pos);
+          this.pos += 4;
+          if (n < 0) this.fail("MALFORMED", "LONG pickle has negative byte count");
+          this.push(this.readLong(n), 0);
+          break;
+        }
+        case Op.BINFLOAT: {
+          this.need(8);
+          const value = buf.readDoubleBE(this.pos);
+          this.pos += 8;
+          this.push(value, Number.isSafeInteger(value) ? FLOAT : 0);
+          break;
+        }
+        case Op.INT: {
+          const text = this.readLine();
+          if (text === "00") this.push(false, 0);
+          else if (text === "01") this.push(true, 0);
+          else this.push(this.parseIntText(text), 0);
+          break;
+        }
+        case Op.LONG: {
+          const text = this.readLine();
+          this.push(this.parseIntText(text.endsWith("L") ? text.slice(0, -1) : text), 0);
+          break;
+        }
+        case Op.FLOAT: {
+          const value = this.parseFloatText(this.readLine());
+          this.push(value, Number.isSafeInteger(value) ? FLOAT : 0);
+          break;
+        }
+
+        case Op.SHORT_BINUNICODE: {
+          this.need(1);
+          const n = buf[this.pos++]!;
+          this.need(n);
+          this.push(decodeUtf8(buf, this.pos, this.pos + n, this.opStart), 0);
+          this.pos += n;
+          break;
+        }
+        case Op.BINUNICODE: {
+          this.need(4);
+          const n = buf.readUInt32LE(this.pos);
+          this.pos += 4;
+          this.need(n);
+          this.push(decodeUtf8(buf, this.pos, this.pos + n, this.opStart), 0);
+          this.pos += n;
+          break;
+        }
+        case Op.BINUNICODE8: {
+          this.need(8);
+          const n = this.readU64();
+          this.need(n);
+          this.push(decodeUtf8(buf, this.pos, this.pos + n, this.opStart), 0);
+          this.pos += n;
+          break;
+        }
+        case Op.UNICODE:
+          this.push(this.rawUnicodeEscape(this.readLine()), 0);
+          break;
+        case Op.SHORT_BINSTRING: {
+          // Python 2 str: decoded as latin-1 so every byte survives.
+          this.need(1);
+          const n = buf[this.pos++]!;
+          this.need(n);
+          this.push(buf.toString("latin1", this.pos, this.pos + n), 0);
+          this.pos += n;
+          break;
+        }
+        case Op.BINSTRING: {
+          this.need(4);
+          const n = buf.readInt32LE(this.pos);
+          this.pos += 4;
+          if (n < 0) this.fail("MALFORMED", "BINSTRING pickle has negative byte count");
+          this.need(n);
+          this.push(buf.toString("latin1", this.pos, this.pos + n), 0);
+          this.pos += n;
+          break;
+        }
+        case Op.STRING:
+          this.push(this.pythonStringLiteral(this.readLine()), 0);
+          break;
+        case Op.SHORT_BINBYTES: {
+          this.need(1);
+          const n = buf[this.pos++]!;
+          this.push(this.readBytes(n), 0);
+          break;
+        }
+        case Op.BINBYTES: {
+          this.need(4);
+          const n = buf.readUInt32LE(this.pos);
+          this.pos += 4;
+          this.push(this.readBytes(n), 0);
+          break;
+        }
+        case Op.BINBYTES8:
+        case Op.BYTEARRAY8: {
+          this.need(8);
+          const n = this.readU64();
+          this.push(this.readBytes(n), 0);
+          break;
+        }
+
+        case Op.EMPTY_TUPLE:
+          this.push(new Tuple(), DEPTH_ONE);
+          break;
+        case Op.TUPLE1:
+        case Op.TUPLE2:
+        case Op.TUPLE3: {
+          const n = op - Op.TUPLE1 + 1;
+          this.requireItems(n);
+          this.makeTuple(this.sp - n);
+          break;
+        }
+        case Op.TUPLE:
+          this.makeTuple(this.popMark());
+          break;
+        case Op.EMPTY_LIST:
+          this.push([], DEPTH_ONE);
+          break;
+        case Op.LIST: {
+          const mark = this.popMark();
+          const list: unknown[] = [];
+          const m = this.appendItems(list, DEPTH_ONE, mark);
+          this.sp = mark;
+          this.push(list, m);
+          break;
+        }
+        case Op.APPEND:
+          this.requireItems(2);
+          this.appendTo(this.sp - 1);
+          break;
+        case Op.APPENDS: {
+          const mark = this.popMark();
+          if (mark < 1 || mark - 1 < this.base()) this.fail("MALFORMED", "APPENDS without a list");
+          this.appendTo(mark);
+          break;
+        }
+        case Op.EMPTY_DICT:
+          this.push({}, DEPTH_ONE);
+          break;
+        case Op.DICT: {
+          const mark = this.popMark();
+          const dict: Record<string, unknown> = {};
+          this.push(dict, DEPTH_ONE); // above the items: setItems reads the target just below `from`
+          // Move the new dict below its items so setItems sees the usual [dict, k, v, ...] layout.
+          const sp = this.sp;
+          for (let i = sp - 1; i > mark; i--) {
+            this.stack[i] = this.stack[i - 1];
+            this.meta[i] = this.meta[i - 1]!;
+          }
+          this.stack[mark] = dict;
+          this.meta[mark] = DEPTH_ONE;
+          this.setItems(mark + 1);
+          break;
+        }
+        case Op.SETITEM:
+          this.requireItems(3);
+          this.setItems(this.sp - 2);
+          break;
+        case Op.SETITEMS: {
+          const mark = this.popMark();
+          if (mark < 1 || mark - 1 < this.base()) this.fail("MALFORMED", "SETITEMS without a dict");
+          this.setItems(mark);
+          break;
+        }
+        case Op.EMPTY_SET:
+          this.push(new Set(), DEPTH_ONE);
+          break;
+        case Op.ADDITEMS: {
+          const mark = this.popMark();
+          if (mark < 1 || mark - 1 < this.base()) this.fail("MALFORMED", "ADDITEMS without a set");
+          const target = this.stack[mark - 1];
+          if (!(target instanceof Set)) this.fail("MALFORMED", `ADDITEMS on ${typeName(target)}`);
+          let m = this.meta[mark - 1]!;
+          for (let i = mark; i < this.sp; i++) {
+            target.add(this.stack[i]);
+            m = this.deeper(m, this.meta[i]!);
+          }
+          this.checkLength(target.size);
+          this.meta[mark - 1] = m;
+          this.truncate(mark);
+          break;
+        }
+        case Op.FROZENSET: {
+          const mark = this.popMark();
+          const set = new Set<unknown>();
+          let m = DEPTH_ONE;
+          for (let i = mark; i < this.sp; i++) {
+            set.add(this.stack[i]);
+            m = this.deeper(m, this.meta[i]!);
+          }
+          this.checkLength(set.size);
+          this.truncate(mark);
+          this.push(set, m);
+          break;
+        }
+
+        case Op.BINGET:
+          this.need(1);
+          this.memoGet(buf[this.pos++]!);
+          break;
+        case Op.LONG_BINGET:
+          this.need(4);
+          this.memoGet(buf.readUInt32LE(this.pos));
+          this.pos += 4;
+          break;
+        case Op.GET:
+          this.memoGet(this.parseIndex(this.readLine()));
+          break;
+        case Op.MEMOIZE:
+          this.memoPut(this.memoCount);
+          break;
+        case Op.BINPUT:
+          this.need(1);
+          this.memoPut(buf[this.pos++]!);
+          break;
+        case Op.LONG_BINPUT:
+          this.need(4);
+          this.memoPut(buf.readUInt32LE(this.pos));
+          this.pos += 4;
+          break;
+        case Op.PUT:
+          this.memoPut(this.parseIndex(this.readLine()));
+          break;
+
+        case Op.STACK_GLOBAL: {
+          this.requireItems(2);
+          const name = this.stack[this.sp - 1];
+          const module = this.stack[this.sp - 2];
+          if (typeof module !== "string" || typeof name !== "string") this.fail("MALFORMED", "STACK_GLOBAL requires str");
+          this.truncate(this.sp - 2);
+          this.push(this.resolveGlobal(module, name), 0);
+          break;
+        }
+        case Op.GLOBAL: {
+          const module = this.readLine();
+          const name = this.readLine();
+          this.push(this.resolveGlobal(module, name), 0);
+          break;
+        }
+        case Op.REDUCE: {
+          this.requireItems(2);
+          const args = this.stack[this.sp - 1];
+          const argsMeta = this.meta[this.sp - 1]!;
+          const callable = this.stack[this.sp - 2];
+          if (!(args instanceof Tuple)) this.fail("MALFORMED", `REDUCE arguments must be a tuple, not ${typeName(args)}`);
+          this.truncate(this.sp - 2);
+          this.push(this.reduce(callable, args), argsMeta & ~(DEPTH_ONE - 1));
+          break;
+        }
+        case Op.NEWOBJ: {
+          this.requireItems(2);
+          const args = this.stack[this.sp - 1];
+          const cls = this.stack[this.sp - 2];
+          if (!(args instanceof Tuple)) this.fail("MALFORMED", `NEWOBJ arguments must be a tuple, not ${typeName(args)}`);
+          this.truncate(this.sp - 2);
+          this.push(this.newObject(cls, args), DEPTH_ONE);
+          break;
+        }
+        case Op.NEWOBJ_EX: {
+          this.requireItems(3);
+          const kwargs = this.stack[this.sp - 1];
+          const args = this.stack[this.sp - 2];
+          const cls = this.stack[this.sp - 3];
+          if (!(args instanceof Tuple)) this.fail("MALFORMED", "NEWOBJ_EX arguments must be a tuple");
+          if (!isPlainObject(kwargs) || Object.keys(kwargs).length !== 0) this.fail("UNSUPPORTED_CALL", "NEWOBJ_EX with keyword arguments");
+          this.truncate(this.sp - 3);
+          this.push(this.newObject(cls, args), DEPTH_ONE);
+          break;
+        }
+        case Op.INST: {
+          const module = this.readLine();
+          const name = this.readLine();
+          const cls = this.resolveGlobal(module, name);
+          this.instantiate(cls, this.popMark());
+          break;
+        }
+        case Op.OBJ: {
+          const mark = this.popMark();
+          if (this.sp - mark < 1) this.fail("MALFORMED", "OBJ without a class");
+          const cls = this.stack[mark];
+          this.instantiate(cls, mark + 1, mark);
+          break;
+        }
+        case Op.BUILD: {
+          this.requireItems(2);
+          const state = this.stack[this.sp - 1];
+          const target = this.stack[this.sp - 2];
+          this.truncate(this.sp - 1);
+          this.build(target, state);
+          this.meta[this.sp - 1] = this.deeper(this.meta[this.sp - 1]!, this.meta[this.sp]!);
+          break;
+        }
+
+        case Op.PERSID:
+        case Op.BINPERSID:
+          this.fail("UNKNOWN_OPCODE", "persistent IDs are not supported");
+          break;
+        case Op.EXT1:
+        case Op.EXT2:
+        case Op.EXT4:
+          this.fail("UNKNOWN_OPCODE", "the copyreg extension registry is not supported");
+          break;
+        case Op.NEXT_BUFFER:
+        case Op.READONLY_BUFFER:
+          this.fail("UNKNOWN_OPCODE", "out-of-band buffers are not supported");
+          break;
+        default:
+          this.fail("UNKNOWN_OPCODE", `invalid load key 0x${op.toString(16).padStart(2, "0")}`);
+      }
+    }
+  }
+
+  // ---- readers -------------------------------------------------------------------------------------------
+
+  private readU64(): number {
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readUInt32LE(this.pos + 4);
+    this.pos += 8;
+    // Anything past 2^53 is far beyond any frame we accept; report it as such rather than lose precision.
+    return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * 0x100000000 + lo;
+  }
+
+  private readBytes(n: number): Buffer {
+    this.need(n);
+    const out = Buffer.allocUnsafe(n);
+    this.buf.copy(out, 0, this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  private readLong(n: number): number | bigint {
+    if (n > this.limits.maxIntBytes) this.fail("INT_TOO_LARGE", `integer of ${n} bytes exceeds the limit of ${this.limits.maxIntBytes}`);
+    this.need(n);
+    const buf = this.buf;
+    const at = this.pos;
+    this.pos += n;
+    if (n === 0) return 0;
+    if (n <= 6) {
+      let value = 0;
+      for (let i = n - 1; i >= 0; i--) value = value * 256 + buf[at + i]!;
+      return buf[at + n - 1]! & 0x80 ? value - 2 ** (8 * n) : value;
+    }
+    let big = BigInt(`0x${Buffer.from(buf.subarray(at, at + n)).reverse().toString("hex")}`);
+    if (buf[at + n - 1]! & 0x80) big -= 1n << BigInt(8 * n);
+    return big >= MIN_SAFE_BIG && big <= MAX_SAFE_BIG ? Number(big) : big;
+  }
+
+  private readLine(): string {
+    const nl = this.buf.indexOf(0x0a, this.pos);
+    if (nl < 0 || nl >= this.end) this.fail("TRUNCATED", "pickle data was truncated (line)");
+    const text = this.buf.toString("latin1", this.pos, nl);
+    this.pos = nl + 1;
+    return text;
+  }
+
+  private parseIntText(text: string): number | bigint {
+    if (!/^[+-]?\d{1,4300}$/.test(text.trim())) this.fail("MALFORMED", "invalid integer literal");
+    const big = BigInt(text.trim());
+    return big >= MIN_SAFE_BIG && big <= MAX_SAFE_BIG ? Number(big) : big;
+  }
+
+  private parseFloatText(text: string): number {
+    const t = text.trim().toLowerCase();
+    if (t === "nan" || t === "+nan" || t === "-nan") return NaN;
+    if (t === "inf" || t === "+inf" || t === "infinity") return Infinity;
+    if (t === "-inf" || t === "-infinity") return -Infinity;
+    if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/.test(t)) this.fail("MALFORMED", "invalid float literal");
+    return Number(t);
+  }
+
+  private parseIndex(text: string): number {
+    if (!/^\d{1,10}$/.test(text)) this.fail("MALFORMED", "invalid memo index");
+    return Number(text);
+  }
+
+  /** Protocol 0 UNICODE: latin-1 text with \uXXXX and \UXXXXXXXX escapes. */
+  private rawUnicodeEscape(text: string): string {
+    return text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_whole, u4: string | undefined, u8: string | undefined) => {
+      const code = parseInt(u4 ?? u8!, 16);
+      if (code > 0x10ffff) this.fail("BAD_VALUE", "invalid \\U escape");
+      return String.fromCodePoint(code);
+    });
+  }
+
+  /** Protocol 0 STRING: a Python 2 str literal, quotes included; decoded as latin-1. */
+  private pythonStringLiteral(text: string): string {
+    const quote = text[0];
+    if (text.length < 2 || (quote !== "'" && quote !== '"') || text[text.length - 1] !== quote) this.fail("MALFORMED", "the STRING opcode argument must be quoted");
+    const simple: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', n: "\n", r: "\r", t: "\t", a: "\x07", b: "\b", f: "\f", v: "\v", "\n": "" };
+    return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|[\s\S])/g, (whole, esc: string) => {
+      if (esc[0] === "x") return String.fromCharCode(parseInt(esc.slice(1), 16));
+      if (/^[0-7]/.test(esc)) return String.fromCharCode(parseInt(esc, 8) & 0xff);
+      return simple[esc] ?? whole;
+    });
+  }
+
+  // ---- memo ----------------------------------------------------------------------------------------------
+
+  private memoGet(index: number): void {
+    if (index >= this.memo.length || !(index in this.memo)) this.fail("MALFORMED", `memo key ${index} not found`);
+    let value = this.memo[index];
+    if (this.forwarded !== null && typeof value === "object" && value !== null) {
+      const target = this.forwarded.get(value);
+      if (target) this.memo[index] = value = target;
+    }
+    this.push(value, this.memoMeta[index]!);
+  }
+
+  private memoPut(index: number): void {
+    if (this.sp <= this.base()) this.fail("MALFORMED", "memoizing an empty stack");
+    if (index >= this.limits.maxMemo) this.fail("MEMO_LIMIT", `memo index ${index} exceeds the limit of ${this.limits.maxMemo}`);
+    const top = this.sp - 1;
+    const value = this.stack[top];
+    if (typeof value === "string") {
+      // Python only pickles a string again (rather than referencing the first copy) when it is another object
+      // with the same text; remember that, so pickling the value again writes the same bytes.
+      if (this.seenStrings.has(value)) this.meta[top] = this.meta[top]! | DISTINCT;
+      else this.seenStrings.add(value);
+    }
+    if (index >= this.memoMeta.length) {
+      const grown = new Int32Array(Math.max(index + 1, this.memoMeta.length * 2));
+      grown.set(this.memoMeta);
+      this.memoMeta = grown;
+    }
+    if (!(index in this.memo)) this.memoCount++;
+    this.memo[index] = value;
+    this.memoMeta[index] = this.meta[top]!;
+  }
+
+  private truncate(to: number): void {
+    this.stack.fill(undefined, to, this.sp);
+    this.sp = to;
+  }
+
+  // ---- containers ----------------------------------------------------------------------------------------
+
+  private makeTuple(from: number): void {
+    const n = this.sp - from;
+    this.checkLength(n);
+    const t = new Tuple();
+    let floats: Set<Slot> | undefined;
+    let distinct: Set<Slot> | undefined;
+    let m = DEPTH_ONE;
+    for (let i = 0; i < n; i++) {
+      t.push(this.stack[from + i]);
+      const im = this.meta[from + i]!;
+      if (im & FLOAT) (floats ??= new Set()).add(i);
+      if (im & DISTINCT) (distinct ??= new Set()).add(i);
+      if (im >= DEPTH_ONE) m = this.deeper(m, im);
+    }
+    if (floats || distinct) attachHints(t, floats, distinct);
+    this.truncate(from);
+    this.push(t, m);
+  }
+
+  /** Appends stack[from..sp) to `list`; returns the list's new meta. */
+  private appendItems(list: unknown[], meta: number, from: number): number {
+    const offset = list.length;
+    const n = this.sp - from;
+    this.checkLength(offset + n);
+    let floats: Set<Slot> | undefined;
+    let distinct: Set<Slot> | undefined;
+    let m = meta;
+    for (let i = 0; i < n; i++) {
+      list.push(this.stack[from + i]);
+      const im = this.meta[from + i]!;
+      if (im & FLOAT) (floats ??= new Set()).add(offset + i);
+      if (im & DISTINCT) (distinct ??= new Set()).add(offset + i);
+      if (im >= DEPTH_ONE) m = this.deeper(m, im);
+    }
+    if (floats || distinct) attachHints(list, floats, distinct);
+    return m;
+  }
+
+  /** APPEND / APPENDS: stack[from..sp) go into the list at stack[from - 1]. */
+  private appendTo(from: number): void {
+    const target = this.stack[from - 1];
+    if (Array.isArray(target) && !(target instanceof Tuple)) {
+      this.meta[from - 1] = this.appendItems(target, this.meta[from - 1]!, from);
+    } else if (target instanceof PyObject && !this.strict) {
+      const items = (target.listItems ??= []);
+      this.checkLength(items.length + this.sp - from);
+      for (let i = from; i < this.sp; i++) items.push(this.stack[i]);
+    } else {
+      this.fail("MALFORMED", `APPEND on ${typeName(target)}`);
+    }
+    this.truncate(from);
+  }
+
+  /** SETITEM / SETITEMS: pairs stack[from..sp) go into the dict at stack[from - 1]. */
+  private setItems(from: number): void {
+    if ((this.sp - from) % 2 !== 0) this.fail("MALFORMED", "odd number of items for SETITEMS");
+    const at = from - 1;
+    let target = this.stack[at];
+    let m = this.meta[at]!;
+    if (isPlainObject(target)) {
+      const dict = target;
+      let floats: Set<Slot> | undefined;
+      let distinct: Set<Slot> | undefined;
+      let i = from;
+      for (; i < this.sp; i += 2) {
+        const key = this.stack[i];
+        if (!isPlainKey(key)) break;
+        setOwn(dict, key, this.stack[i + 1]);
+        const vm = this.meta[i + 1]!;
+        if (vm & FLOAT) (floats ??= new Set()).add(key);
+        if (vm & DISTINCT) (distinct ??= new Set()).add(key);
+        if (vm >= DEPTH_ONE) m = this.deeper(m, vm);
+      }
+      if (floats || distinct) attachHints(dict, floats, distinct);
+      if (i < this.sp) {
+        // A key a plain object cannot hold in order: from now on this dict is a Map.
+        const map = this.toMap(dict);
+        this.stack[at] = map;
+        target = map;
+        from = i;
+      } else {
+        // Counting keys would cost O(size) per batch; an upper bound (repeated keys counted twice) is enough.
+        const size = (this.dictSizes.get(dict) ?? 0) + (i - from) / 2;
+        if (size > 1000) this.checkLength(size);
+        this.dictSizes.set(dict, size);
+      }
+    }
+    if (target instanceof Map) {
+      const map = target;
+      const hints = hintsOf(map);
+      for (let i = from; i < this.sp; i += 2) {
+        const key = this.stack[i];
+        map.set(key, this.stack[i + 1]);
+        const vm = this.meta[i + 1]!;
+        if (vm & FLOAT) (hints[FLOAT_SLOTS] ?? newHint(map, FLOAT_SLOTS)).add(key);
+        if (vm & DISTINCT) (hints[DISTINCT_STRINGS] ?? newHint(map, DISTINCT_STRINGS)).add(key);
+        const km = this.meta[i]!;
+        if (km >= DEPTH_ONE) m = this.deeper(m, km);
+        if (vm >= DEPTH_ONE) m = this.deeper(m, vm);
+      }
+      this.checkLength(map.size);
+    } else if (target instanceof PyObject && !this.strict) {
+      const items = (target.dictItems ??= new Map());
+      for (let i = from; i < this.sp; i += 2) items.set(this.stack[i], this.stack[i + 1]);
+      this.checkLength(items.size);
+    } else if (!isPlainObject(target)) {
+      this.fail("MALFORMED", `SETITEM on ${typeName(target)}`);
+    }
+    this.meta[at] = m;
+    this.truncate(at + 1);
+  }
+
+  /** Converts a plain-object dict to a Map, keeping order and hints, and forwards memo references to it. */
+  private toMap(dict: Record<string, unknown>): Map<unknown, unknown> {
+    const map = new Map<unknown, unknown>();
+    for (const key of Object.keys(dict)) map.set(key, dict[key]);
+    const hints = hintsOf(dict);
+    attachHints(map, hints[FLOAT_SLOTS] && new Set(hints[FLOAT_SLOTS]), hints[DISTINCT_STRINGS] && new Set(hints[DISTINCT_STRINGS]));
+    (this.forwarded ??= new Map()).set(dict, map);
+    return map;
+  }
+
+  // ---- globals and calls ---------------------------------------------------------------------------------
+
+  private resolveGlobal(module: string, name: string): unknown {
+    let known: KnownGlobal | PyEnum | undefined = lookupGlobal(module, name);
+    if (!known) {
+      // Protocol 4 may name a nested attribute directly, e.g. ("vnpy.trader.constant", "Direction.LONG").
+      const dot = name.indexOf(".");
+      if (dot > 0) {
+        const outer = lookupGlobal(module, name.slice(0, dot));
+        if (outer?.meaning.kind === "enum") known = PyEnum.lookup(outer.meaning.enumName, name.slice(dot + 1));
+      }
+    }
+    this.onGlobal?.(module, name, known !== undefined);
+    if (known) return known;
+    if (this.strict) throw new PickleSecurityError(`${module}.${name}`, this.opStart);
+    return new PyGlobal(module, name);
+  }
+
+  /** What a call the pickle asks for is not imitated: an error in strict mode, an inert placeholder otherwise. */
+  private placeholder(callable: unknown, args: Tuple, via: "reduce" | "newobj", why: string): PyObject {
+    if (this.strict) {
+      if (callable instanceof PyGlobal && !(callable instanceof KnownGlobal)) throw new PickleSecurityError(callable.toString(), this.opStart);
+      this.fail("UNSUPPORTED_CALL", why);
+    }
+    if (!(callable instanceof PyGlobal) && !(callable instanceof PyObject)) this.fail("MALFORMED", `${typeName(callable)} is not callable`);
+    return new PyObject(callable, args, via);
+  }
+
+  private reduce(callable: unknown, args: Tuple): unknown {
+    if (!(callable instanceof KnownGlobal)) return this.placeholder(callable, args, "reduce", "call of an unknown callable");
+    const meaning = callable.meaning;
+    switch (meaning.kind) {
+      case "getattr":
+        return this.getattr(args);
+      case "enum": {
+        const value = args[0];
+        const member = args.length === 1 && typeof value === "string" ? PyEnum.fromValue(meaning.enumName, value) : undefined;
+        if (member) return member;
+        if (this.strict) this.fail("BAD_VALUE", `${JSON.stringify(value)} is not a valid ${meaning.enumName}`);
+        return this.placeholder(callable, args, "reduce", "");
+      }
+      case "datetime":
+        return this.datetime(callable, args);
+      case "timedelta": {
+        if (args.length > 3 || !args.every((a) => Number.isSafeInteger(a))) return this.placeholder(callable, args, "reduce", "timedelta() with non-integer arguments");
+        try {
+          return new TimeDelta((args[0] as number | undefined) ?? 0, (args[1] as number | undefined) ?? 0, (args[2] as number | undefined) ?? 0);
+        } catch {
+          return this.fail("BAD_VALUE", "timedelta out of range");
+        }
+      }
+      case "timezone": {
+        const [offset, name] = args;
+        if (!(offset instanceof TimeDelta) || args.length > 2 || (args.length === 2 && typeof name !== "string")) {
+          return this.placeholder(callable, args, "reduce", "timezone() arguments must be (timedelta[, str])");
+        }
+        const micros = offset.totalMicros();
+        if (Math.abs(micros) >= 86_400_000_000) this.fail("BAD_VALUE", "timezone offset must be strictly between -24h and 24h");
+        return fixedZone(micros, name as string | undefined);
+      }
+      case "zoneinfo":
+      case "zoneinfo_unpickle": {
+        const key = args[0];
+        const arity = meaning.kind === "zoneinfo" ? 1 : 2;
+        if (typeof key !== "string" || args.length !== arity) return this.placeholder(callable, args, "reduce", "ZoneInfo needs a key");
+        const zone = zoneForKey(key);
+        if (!zone) this.fail("BAD_VALUE", `unknown time zone ${JSON.stringify(key)}`);
+        return zone;
+      }
+      case "ordereddict":
+      case "defaultdict": {
+        // The default factory of a defaultdict is dropped: a decoded dict never calls anything.
+        const items = meaning.kind === "ordereddict" ? args[0] : args[1];
+        const dict: Record<string, unknown> = {};
+        if (items === undefined || items === null) return dict;
+        if (isPlainObject(items)) {
+          for (const key of Object.keys(items)) setOwn(dict, key, items[key]);
+          return dict;
+        }
+        return this.placeholder(callable, args, "reduce", `${callable.name}() with these arguments`);
+      }
+      case "codecs_encode": {
+        const [text, encoding] = args;
+        if (typeof text === "string" && (encoding === "latin1" || encoding === "latin-1") && !/[^\u0000-\u00ff]/.test(text)) {
+          return Buffer.from(text, "latin1");
+        }
+        return this.placeholder(callable, args, "reduce", "_codecs.encode() other than latin-1");
+      }
+      case "builtin":
+        return this.builtinCall(callable, meaning.builtin, args);
+      case "dataclass":
+      case "event":
+        return this.placeholder(callable, args, "reduce", `${callable} is only rebuilt through NEWOBJ + BUILD`);
+    }
+  }
+
+  private getattr(args: Tuple): unknown {
+    const [target, name] = args;
+    if (args.length !== 2 || typeof name !== "string") return this.placeholder(GETATTR, args, "reduce", "getattr() needs (object, name)");
+    if (target instanceof KnownGlobal) {
+      if (target.meaning.kind === "enum") {
+        const member = PyEnum.lookup(target.meaning.enumName, name);
+        if (member) return member;
+        if (this.strict) this.fail("BAD_VALUE", `${target.meaning.enumName} has no member ${JSON.stringify(name)}`);
+        return new PyGlobal(target.module, `${target.name}.${name}`);
+      }
+      if (target === ZONEINFO && name === "_unpickle") return ZONEINFO_UNPICKLE;
+    }
+    if (target instanceof PyGlobal) {
+      this.onGlobal?.(target.module, `${target.name}.${name}`, false);
+      if (this.strict) throw new PickleSecurityError(`${target}.${name}`, this.opStart);
+      return new PyGlobal(target.module, `${target.name}.${name}`);
+    }
+    if (this.strict) throw new PickleSecurityError(`getattr(<${typeName(target)}>, ${JSON.stringify(name)})`, this.opStart);
+    return new PyObject(GETATTR, args);
+  }
+
+  private datetime(callable: KnownGlobal, args: Tuple): unknown {
+    const first = args[0];
+    let bytes: Uint8Array | undefined;
+    if (first instanceof Uint8Array) bytes = first;
+    else if (typeof first === "string" && first.length === 10 && !/[^\u0000-\u00ff]/.test(first)) bytes = Buffer.from(first, "latin1");
+    let tz: unknown = null;
+    let fields: ConstructorParameters<typeof DateTime>[0];
+    if (bytes && bytes.length === 10 && args.length <= 2) {
+      tz = args.length === 2 ? args[1] : null;
+      fields = {
+        year: (bytes[0]! << 8) | bytes[1]!,
+        month: bytes[2]! & 0x7f,
+        day: bytes[3]!,
+        hour: bytes[4]!,
+        minute: bytes[5]!,
+        second: bytes[6]!,
+        microsecond: (bytes[7]! << 16) | (bytes[8]! << 8) | bytes[9]!,
+        fold: bytes[2]! & 0x80 ? 1 : 0,
+      };
+    } else if (args.length >= 3 && args.length <= 8 && args.slice(0, Math.min(args.length, 7)).every((a) => Number.isSafeInteger(a))) {
+      // datetime(year, month, day[, hour[, minute[, second[, microsecond[, tzinfo]]]]])
+      const n = args as unknown as number[];
+      tz = args.length === 8 ? args[7] : null;
+      fields = { year: n[0]!, month: n[1]!, day: n[2]!, hour: n[3] ?? 0, minute: n[4] ?? 0, second: n[5] ?? 0, microsecond: n[6] ?? 0 };
+    } else {
+      return this.placeholder(callable, args, "reduce", "datetime() with arguments of an unknown form");
+    }
+    if (tz !== null && !isDecodedZone(tz)) {
+      if (this.strict) this.fail("BAD_VALUE", `tzinfo must be a time zone, not ${typeName(tz)}`);
+      return new PyObject(callable, args); // e.g. a pytz zone from vnpy 2.x: kept inert, whole
+    }
+    try {
+      return new DateTime(fields, tz as TimeZone | null);
+    } catch {
+      return this.fail("BAD_VALUE", "invalid datetime fields");
+    }
+  }
+
+  private builtinCall(callable: KnownGlobal, builtin: string, args: Tuple): unknown {
+    const [arg] = args;
+    if (args.length === 0) {
+      switch (builtin) {
+        case "bytes":
+        case "bytearray":
+          return Buffer.alloc(0);
+        case "set":
+        case "frozenset":
+          return new Set();
+        case "list":
+          return [];
+        case "tuple":
+          return new Tuple();
+        case "dict":
+          return {};
+      }
+    } else if (args.length === 1) {
+      if ((builtin === "bytes" || builtin === "bytearray") && arg instanceof Uint8Array) return Buffer.from(arg);
+      if ((builtin === "bytes" || builtin === "bytearray") && Array.isArray(arg) && arg.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
+        return Buffer.from(arg as number[]);
+      }
+      if (Array.isArray(arg)) {
+        if (builtin === "set" || builtin === "frozenset") return new Set(arg);
+        if (builtin === "list") return Array.from(arg);
+        if (builtin === "tuple") return Tuple.from(arg);
+      }
+    }
+    return this.placeholder(callable, args, "reduce", `${builtin}() with these arguments`);
+  }
+
+  private newObject(cls: unknown, args: Tuple): unknown {
+    if (cls instanceof KnownGlobal && args.length === 0) {
+      const meaning = cls.meaning;
+      if (meaning.kind === "dataclass") return Object.create(meaning.cls.prototype as object) as object;
+      if (meaning.kind === "event") return Object.create(Event.prototype as object) as object;
+    }
+    return this.placeholder(cls, args, "newobj", `${String(cls)}.__new__ with these arguments`);
+  }
+
+  /** INST / OBJ (protocols 0 and 1): `cls(*args)`, or `cls.__new__(cls)` when there are no arguments. */
+  private instantiate(cls: unknown, from: number, to = from): void {
+    const args = new Tuple();
+    for (let i = from; i < this.sp; i++) args.push(this.stack[i]);
+    this.truncate(to);
+    this.push(args.length === 0 ? this.newObject(cls, args) : this.reduce(cls, args), DEPTH_ONE);
+  }
+
+  private build(target: unknown, state: unknown): void {
+    if (target instanceof PyObject) {
+      if (this.strict) this.fail("MALFORMED", "BUILD on a placeholder");
+      target.state = state;
+      return;
+    }
+    const enumFields = typeof target === "object" && target !== null ? enumFieldsByPrototype.get(Object.getPrototypeOf(target) as object) : undefined;
+    if (!enumFields) this.fail("MALFORMED", `BUILD on ${typeName(target)}`);
+    const instance = target as Record<string, unknown>;
+    let dictState = state;
+    let slotState: unknown = null;
+    if (state instanceof Tuple && state.length === 2) [dictState, slotState] = state;
+    this.applyState(instance, dictState);
+    this.applyState(instance, slotState);
+    for (const [field, enumName] of enumFields) {
+      const value = instance[field];
+      if (value instanceof PyEnum && value.enumName === enumName) instance[field] = value.value;
+    }
+  }
+
+  private applyState(instance: Record<string, unknown>, state: unknown): void {
+    if (state === null || state === undefined) return;
+    if (!isPlainObject(state)) this.fail("BAD_VALUE", `object state must be a dict with str keys, not ${typeName(state)}`);
+    const keys = Object.keys(state);
+    for (let i = 0; i < keys.length; i++) setOwn(instance, keys[i]!, state[keys[i]!]);
+    const hints = hintsOf(state);
+    if (hints[FLOAT_SLOTS] || hints[DISTINCT_STRINGS]) attachHints(instance, hints[FLOAT_SLOTS], hints[DISTINCT_STRINGS]);
+  }
+}
+
+function newHint(container: object, symbol: typeof FLOAT_SLOTS | typeof DISTINCT_STRINGS): Set<Slot> {
+  const set = new Set<Slot>();
+  Object.defineProperty(container, symbol, { value: set, writable: true, configurable: true, enumerable: false });
+  return set;
+}
+
+const shared = new Unpickler();
+
+function resolveLimits(limits: Partial<DecodeLimits> | undefined): DecodeLimits {
+  if (limits === undefined) return DEFAULT_DECODE_LIMITS;
+  const resolved = { ...DEFAULT_DECODE_LIMITS };
+  for (const key of Object.keys(DEFAULT_DECODE_LIMITS) as (keyof DecodeLimits)[]) {
+    const value = limits[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`limits.${key} must be a positive integer, got ${String(value)}`);
+    resolved[key] = value;
+  }
+  return resolved;
+}
+
+/**
+ * Decodes one pickle (protocols 0 to 5; VeighNa sends 4, Python 3.14 sends 5) into kernel objects and the
+ * codec's value types. See index.ts for how each Python type is represented.
+ */
+export function decodePickle(bytes: Uint8Array, options: DecodeOptions): unknown {
+  const mode = options?.mode;
+  if (mode !== "request" && mode !== "event") throw new TypeError(`options.mode must be "request" or "event", got ${String(mode)}`);
+  const limits = resolveLimits(options.limits);
+  if (bytes.length > limits.maxBytes) {
+    throw new PickleDecodeError("TOO_LARGE", `pickle of ${bytes.length} bytes exceeds the limit of ${limits.maxBytes}`);
+  }
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  // onGlobal may decode recursively: a busy shared decoder is never re-entered.
+  const unpickler = shared.busy ? new Unpickler() : shared;
+  return unpickler.decode(buf, mode === "request", limits, options.onGlobal);
+}

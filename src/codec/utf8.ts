@@ -1,0 +1,147 @@
+/**
+ * UTF-8 as Python's pickle uses it: 'utf-8' with 'surrogatepass', so a lone surrogate (legal in both a Python
+ * str and a JS string) survives the trip both ways, where Buffer's codec would turn it into U+FFFD.
+ */
+import { PickleDecodeError } from "./errors.js";
+
+const SHORT_MAX = 24;
+const CACHE_SIZE = 4096;
+/**
+ * Field names, symbols and gateway names recur in every frame: short ASCII strings are looked up in a small
+ * direct-mapped cache, so decoding them allocates nothing and yields the same string object each time
+ * (cheap to use as a property key afterwards).
+ */
+const shortCache: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
+
+/** Decodes `buf[start, end)`; throws BAD_VALUE on bytes that are not UTF-8 (surrogates excepted). */
+export function decodeUtf8(buf: Buffer, start: number, end: number, offset: number): string {
+  const length = end - start;
+  if (length <= SHORT_MAX) {
+    let hash = length;
+    let i = start;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c > 0x7f) break;
+      hash = (Math.imul(hash, 31) + c) | 0;
+    }
+    if (i === end) {
+      const slot = (hash ^ (hash >>> 12)) & (CACHE_SIZE - 1);
+      const cached = shortCache[slot];
+      if (cached !== undefined && cached.length === length) {
+        let same = true;
+        for (let j = 0; j < length; j++) {
+          if (cached.charCodeAt(j) !== buf[start + j]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return cached;
+      }
+      const text = asciiString(buf, start, end);
+      shortCache[slot] = text;
+      return text;
+    }
+  }
+  const text = buf.toString("utf8", start, end);
+  // U+FFFD marks what Buffer could not decode; a genuine U+FFFD in the input decodes the same way twice.
+  return text.indexOf("\uFFFD") === -1 ? text : decodeStrict(buf, start, end, offset);
+}
+
+function asciiString(buf: Uint8Array, start: number, end: number): string {
+  // fromCharCode over a short run beats the native slice call, whose fixed cost dominates tiny strings.
+  let text = "";
+  for (let i = start; i < end; i++) text += String.fromCharCode(buf[i]!);
+  return text;
+}
+
+/** A full decoder that accepts encoded surrogates (ED A0..BF xx) and rejects everything else invalid. */
+function decodeStrict(buf: Uint8Array, start: number, end: number, offset: number): string {
+  const units: number[] = [];
+  let text = "";
+  const bad = (): never => {
+    throw new PickleDecodeError("BAD_VALUE", "string is not valid UTF-8", offset);
+  };
+  let i = start;
+  while (i < end) {
+    const b0 = buf[i]!;
+    let code: number;
+    if (b0 < 0x80) {
+      code = b0;
+      i += 1;
+    } else if (b0 >= 0xc2 && b0 < 0xe0) {
+      if (i + 1 >= end) bad();
+      const b1 = buf[i + 1]!;
+      if ((b1 & 0xc0) !== 0x80) bad();
+      code = ((b0 & 0x1f) << 6) | (b1 & 0x3f);
+      i += 2;
+    } else if (b0 >= 0xe0 && b0 < 0xf0) {
+      if (i + 2 >= end) bad();
+      const b1 = buf[i + 1]!;
+      const b2 = buf[i + 2]!;
+      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80) bad();
+      code = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
+      if (code < 0x800) bad(); // overlong
+      i += 3;
+    } else if (b0 >= 0xf0 && b0 < 0xf5) {
+      if (i + 3 >= end) bad();
+      const b1 = buf[i + 1]!;
+      const b2 = buf[i + 2]!;
+      const b3 = buf[i + 3]!;
+      if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80 || (b3 & 0xc0) !== 0x80) bad();
+      code = ((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
+      if (code < 0x10000 || code > 0x10ffff) bad();
+      i += 4;
+    } else {
+      return bad();
+    }
+    if (code >= 0x10000) {
+      code -= 0x10000;
+      units.push(0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff));
+    } else {
+      units.push(code);
+    }
+    if (units.length >= 8192) {
+      text += String.fromCharCode(...units);
+      units.length = 0;
+    }
+  }
+  return text + String.fromCharCode(...units);
+}
+
+const isWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
+/** True when the string has no lone surrogate, so Buffer's UTF-8 encoder writes what Python would. */
+export function wellFormed(text: string): boolean {
+  if (isWellFormed) return isWellFormed.call(text);
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
+
+/** UTF-8 with surrogatepass: Buffer.byteLength is right for it too (a lone surrogate is 3 bytes either way). */
+export function encodeSurrogatePass(text: string, out: Buffer, at: number): number {
+  let p = at;
+  for (let i = 0; i < text.length; i++) {
+    let code = text.charCodeAt(i);
+    if (code >= 0xd800 && code < 0xdc00 && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next < 0xe000) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+      }
+    }
+    if (code < 0x80) out[p++] = code;
+    else if (code < 0x800) {
+      out[p++] = 0xc0 | (code >> 6);
+      out[p++] = 0x80 | (code & 0x3f);
+    } else if (code < 0x10000) {
+      out[p++] = 0xe0 | (code >> 12);
+      out[p++] = 0x80 | ((code >> 6) & 0x3f);
+      out[p++] = 0x80 | (code & 0x3f);
+    } else {
+      out[p++] = 0xf0 | (code >> 18);
+      out[p++] = 0x80 | ((code >> 12) & 0x3f);
+      out[p++] = 0x80 | ((code >> 6) & 0x3f);
+      out[p++] = 0x80 | (code & 0x3f);
+    }
+  }
+  return p - at;
+}

@@ -1,0 +1,120 @@
+/**
+ * Typed errors of the RPC layer.
+ *
+ * Server-side failures carry the Python exception class a VeighNa client expects in its traceback text
+ * (`KeyError` for an unknown function, `TypeError` for bad arguments...), so one error object serves both our
+ * clients and unmodified VeighNa ones.
+ */
+
+export type RpcErrorCode =
+  | "ERR_RPC_UNKNOWN_FUNCTION"
+  | "ERR_RPC_BAD_ARGUMENTS"
+  | "ERR_RPC_MALFORMED"
+  | "ERR_RPC_TOO_LARGE"
+  | "ERR_RPC_DEADLINE"
+  | "ERR_RPC_FAILED"
+  | "ERR_RPC_UNENCODABLE"
+  | "ERR_RPC_TIMEOUT"
+  | "ERR_RPC_DISCONNECTED"
+  | "ERR_RPC_CLOSED"
+  | "ERR_RPC_REMOTE"
+  | "ERR_RPC_STATE"
+  | "ERR_RPC_OPTIONS";
+
+export class RpcError extends Error {
+  readonly code: RpcErrorCode;
+  constructor(code: RpcErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RpcError";
+    this.code = code;
+  }
+}
+
+/** A call the server refused or that failed there; `pythonType` names the exception in the traceback text. */
+export class RpcCallError extends RpcError {
+  readonly pythonType: string;
+  constructor(code: RpcErrorCode, pythonType: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = "RpcCallError";
+    this.pythonType = pythonType;
+  }
+}
+
+export const unknownFunction = (name: string): RpcCallError =>
+  new RpcCallError("ERR_RPC_UNKNOWN_FUNCTION", "KeyError", pythonRepr(name));
+
+export const badArguments = (message: string): RpcCallError => new RpcCallError("ERR_RPC_BAD_ARGUMENTS", "TypeError", message);
+
+export const malformedRequest = (message: string, cause?: unknown): RpcCallError =>
+  new RpcCallError("ERR_RPC_MALFORMED", "UnpicklingError", message, { cause });
+
+export const requestTooLarge = (size: number, limit: number): RpcCallError =>
+  new RpcCallError("ERR_RPC_TOO_LARGE", "ValueError", `request of ${size} bytes exceeds the limit of ${limit} bytes`);
+
+export const deadlinePassed = (name: string): RpcCallError =>
+  new RpcCallError("ERR_RPC_DEADLINE", "TimeoutError", `deadline of ${name}() passed before it could run; not executed`);
+
+export const unencodableResult = (name: string, cause: unknown): RpcCallError =>
+  new RpcCallError("ERR_RPC_UNENCODABLE", "PicklingError", `cannot encode the result of ${name}(): ${messageOf(cause)}`, { cause });
+
+/** No reply within the call's timeout; the client is still usable. */
+export class RpcTimeoutError extends RpcError {
+  constructor(name: string, timeout: number) {
+    super("ERR_RPC_TIMEOUT", `Timeout of ${timeout}ms reached for ${name}()`);
+    this.name = "RpcTimeoutError";
+  }
+}
+
+/** The server is not reachable now; the request was not sent (and will never be sent later). */
+export class RpcDisconnectedError extends RpcError {
+  constructor(name: string, detail = "not connected to the server") {
+    super("ERR_RPC_DISCONNECTED", `${name}() not sent: ${detail}`);
+    this.name = "RpcDisconnectedError";
+  }
+}
+
+/** The server answered with an error; `traceback` is its text (Python's for a VeighNa server). */
+export class RemoteError extends RpcError {
+  readonly traceback: string;
+  /** The exception class on the last line of the traceback, e.g. "KeyError". */
+  readonly remoteType: string;
+  constructor(traceback: string) {
+    const last = traceback.trimEnd().split("\n").pop() ?? "";
+    super("ERR_RPC_REMOTE", last || "remote call failed");
+    this.name = "RemoteError";
+    this.traceback = traceback;
+    this.remoteType = /^([A-Za-z_][\w.]*)(:|$)/.exec(last)?.[1] ?? "Exception";
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Python's repr of a str, as it appears in `KeyError: 'name'`. */
+export function pythonRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  const body = text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t");
+  return quote + (quote === "'" ? body.replace(/'/g, "\\'") : body) + quote;
+}
+
+/**
+ * The error text a VeighNa client receives in `[False, text]`: Python's traceback layout, so scripts that print
+ * or parse `RemoteException` keep working. Our frames point at the function, not at a source line.
+ */
+export function formatTraceback(functionName: string, error: unknown): string {
+  const type = error instanceof RpcCallError ? error.pythonType : error instanceof Error ? pythonTypeOf(error) : "Exception";
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    "Traceback (most recent call last):\n" +
+    `  File "rpcservice/server", line 1, in ${functionName || "<request>"}\n` +
+    `${type}: ${message}\n`
+  );
+}
+
+function pythonTypeOf(error: Error): string {
+  if (error instanceof TypeError) return "TypeError";
+  if (error instanceof RangeError) return "ValueError";
+  // Our typed errors (class extends Error with a code) keep their own class name: it tells the trader what failed.
+  return error.name && error.name !== "Error" ? error.name : "Exception";
+}

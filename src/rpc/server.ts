@@ -1,0 +1,124 @@
+/**
+ * RpcServer: the function table, the numbered event stream and the endpoints that carry both.
+ *
+ * Unlike VeighNa's single-threaded REP loop, every call runs as soon as it arrives (a slow history query never
+ * holds up an order), arguments are bound and checked before the function runs, and nothing a client sends can
+ * stop the server: each failure becomes an error reply and a log line.
+ */
+import type { Event } from "../kernel/index.js";
+import type { CallContext, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
+import { RpcError, deadlinePassed, unknownFunction } from "./errors.js";
+import { newEpoch } from "./protocol.js";
+import { bindArguments, type Param } from "./signature.js";
+
+export type RpcHandler = (args: unknown[], context: CallContext) => unknown;
+
+export interface RpcFunctionSpec {
+  readonly name: string;
+  readonly params: readonly Param[];
+  readonly handler: RpcHandler;
+}
+
+export type ServerLog = (level: number, message: string) => void;
+
+export interface RpcServerOptions {
+  /** Where log lines go (level as LogData); default: stderr for warnings and errors. */
+  log?: ServerLog;
+}
+
+export class RpcServer {
+  private readonly functions = new Map<string, RpcFunctionSpec>();
+  private endpoints: ServerEndpoint[] = [];
+  private readonly log: ServerLog;
+  private active = false;
+  private currentEpoch = "";
+  private lastSeq = 0;
+
+  constructor(options: RpcServerOptions = {}) {
+    this.log = options.log ?? ((level, message) => (level >= 30 ? console.error(message) : undefined));
+  }
+
+  /** Registers (or replaces) a function; `params` are checked before `handler` runs. */
+  register(name: string, params: readonly Param[], handler: RpcHandler): void {
+    this.functions.set(name, { name, params, handler });
+  }
+
+  functionNames(): string[] {
+    return [...this.functions.keys()];
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  get epoch(): string {
+    return this.currentEpoch;
+  }
+
+  position(): StreamPosition {
+    return { epoch: this.currentEpoch, seq: this.lastSeq };
+  }
+
+  /**
+   * Starts every endpoint with a fresh epoch and seq 0. If one cannot start, those already started are stopped
+   * again and the error is rethrown: nothing stays bound, so a retry on the same server works.
+   */
+  async start(endpoints: readonly ServerEndpoint[]): Promise<void> {
+    if (this.active) throw new RpcError("ERR_RPC_STATE", "the RPC server is already running");
+    if (endpoints.length === 0) throw new RpcError("ERR_RPC_OPTIONS", "the RPC server needs at least one endpoint");
+    this.currentEpoch = newEpoch();
+    this.lastSeq = 0;
+    const host: EndpointHost = {
+      dispatch: (name, args, kwargs, context) => this.dispatch(name, args, kwargs, context),
+      position: () => this.position(),
+      log: (level, message) => this.log(level, message),
+    };
+    const started: ServerEndpoint[] = [];
+    try {
+      for (const endpoint of endpoints) {
+        await endpoint.start(host);
+        started.push(endpoint);
+      }
+    } catch (error) {
+      for (const endpoint of started.reverse()) await endpoint.stop().catch(() => undefined);
+      throw error;
+    }
+    this.endpoints = [...endpoints];
+    this.active = true;
+  }
+
+  /** Stops every endpoint; the server may be started again. */
+  async stop(): Promise<void> {
+    if (!this.active) return;
+    this.active = false;
+    const endpoints = this.endpoints;
+    this.endpoints = [];
+    for (const endpoint of endpoints) {
+      await endpoint.stop().catch((error: unknown) => this.log(40, `RPC endpoint ${endpoint.name} failed to stop: ${String(error)}`));
+    }
+  }
+
+  /** Numbers the event and hands it to every endpoint. No-op while stopped. */
+  publish(event: Event): void {
+    if (!this.active) return;
+    const published = { seq: ++this.lastSeq, epoch: this.currentEpoch, event };
+    for (let i = 0; i < this.endpoints.length; i++) this.endpoints[i]!.publish(published);
+  }
+
+  clients(): ConnectedClient[] {
+    return this.endpoints.flatMap((endpoint) => endpoint.clients());
+  }
+
+  private async dispatch(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+    context: CallContext,
+  ): Promise<unknown> {
+    const spec = this.functions.get(name);
+    if (!spec) throw unknownFunction(name);
+    const bound = bindArguments(name, spec.params, args, kwargs);
+    if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);
+    return await spec.handler(bound, context);
+  }
+}

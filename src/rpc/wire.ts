@@ -1,0 +1,43 @@
+/**
+ * The pickle codec as the RPC layer uses it, in one place: VeighNa's three message shapes
+ * (`[name, args, kwargs]`, `[ok, value]`, `[topic, data]`), each one ZeroMQ frame.
+ */
+import { PyFloat, decodePublish, decodeReply, decodeRequest, encodePublish, encodeReply, encodeRequest } from "../codec/index.js";
+
+export interface DecodedCall {
+  readonly name: string;
+  readonly args: readonly unknown[];
+  readonly kwargs: Readonly<Record<string, unknown>>;
+}
+
+/** Strict "request" mode: a pickle naming anything beyond VeighNa's data classes is refused, never run. */
+export function decodeCall(bytes: Buffer): DecodedCall {
+  return decodeRequest(bytes);
+}
+
+export function encodeCall(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Buffer {
+  return encodeRequest(name, args, kwargs);
+}
+
+export function encodeResult(ok: boolean, value: unknown): Buffer {
+  return encodeReply(ok, value);
+}
+
+/** `value` is the result, or the traceback text when `ok` is false. */
+export function decodeResult(bytes: Buffer): { ok: boolean; value: unknown } {
+  const reply = decodeReply(bytes);
+  return reply.ok ? { ok: true, value: reply.result } : { ok: false, value: reply.traceback };
+}
+
+export function encodeBroadcast(topic: string, data: unknown): Buffer {
+  return encodePublish(topic, data);
+}
+
+export function decodeBroadcast(bytes: Buffer): { topic: string; data: unknown } {
+  return decodePublish(bytes);
+}
+
+/** VeighNa's heartbeat payload is `time.time()`: always a Python float. */
+export function heartbeatPayload(epochMs: number): PyFloat {
+  return new PyFloat(epochMs / 1000);
+}

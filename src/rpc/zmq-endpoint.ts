@@ -1,0 +1,310 @@
+/**
+ * The ZeroMQ endpoint: VeighNa's two sockets, serving unmodified VeighNa clients and our own at once.
+ *
+ * - request address: a ROUTER. A REQ-framed message (`["", pickle]`) is a VeighNa call and gets VeighNa's reply
+ *   `[True, result]` / `[False, traceback text]`; a message starting with our signature frame is a pipelined call
+ *   of our protocol (see protocol.ts). Requests are decoded in strict "request" mode: a hostile pickle is
+ *   rejected, never executed.
+ * - publish address: a PUB sending single-frame `["", Event]` pickles, with the server's seq and epoch as extra
+ *   attributes of the Event (Python's unpickler just sets them on the instance), and `["heartbeat", time]`
+ *   from its own timer every `heartbeatInterval`, whatever the calls are doing.
+ */
+import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
+import { Event } from "../kernel/index.js";
+import type { ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
+import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
+import {
+  EMPTY,
+  HELLO_FUNCTION,
+  PROTOCOL_VERSION,
+  SIGNATURE,
+  decodeCallHeader,
+  encodeReplyHeader,
+  isSignature,
+  type HelloInfo,
+} from "./protocol.js";
+import { resolveTransport } from "./transports.js";
+import type { PublisherSocket, RouterSocket, Transport, TransportKind } from "./transport.js";
+
+export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
+export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
+/** Events that could not be encoded are replaced by one of these, so subscribers see no false gap. */
+export const EVENT_RPC_SKIPPED = "eRpcSkipped";
+
+const WARNING = 30;
+const ERROR = 40;
+
+export interface ZmqEndpointOptions {
+  /** ROUTER address for calls, e.g. "tcp://127.0.0.1:2014" (port 0 picks a free one). */
+  repAddress: string;
+  /** PUB address for events, e.g. "tcp://127.0.0.1:4102". */
+  pubAddress: string;
+  /** Default "zmtp" (our implementation), or "zeromq" (zeromq.js / libzmq). */
+  transport?: TransportKind | Transport;
+  /** Milliseconds between heartbeats (VeighNa: 10,000). */
+  heartbeatInterval?: number;
+  /** Requests larger than this get an error reply without being decoded. */
+  maxRequestBytes?: number;
+  /** A client silent for this long leaves the connected-clients list (default: 3 heartbeats; REQ clients x 30). */
+  clientIdleTimeout?: number;
+  /** Messages queued per subscriber before PUB drops for it. */
+  publishHighWaterMark?: number;
+}
+
+interface ClientRecord {
+  clientId: string;
+  since: number;
+  lastSeen: number;
+  calls: number;
+  /** Speaks our protocol (pings every heartbeat) rather than VeighNa's REQ. */
+  rpcservice: boolean;
+  identity?: string;
+  reportedAddress?: string;
+}
+
+export class ZmqEndpoint implements ServerEndpoint {
+  readonly name = "zmq";
+  private readonly options: Required<Omit<ZmqEndpointOptions, "transport">> & { transport: Transport };
+  private router: RouterSocket | null = null;
+  private publisher: PublisherSocket | null = null;
+  private host: EndpointHost | null = null;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly peers = new Map<string, ClientRecord>();
+  private nextClient = 1;
+  private bound: { rep: string; pub: string } | null = null;
+
+  constructor(options: ZmqEndpointOptions) {
+    const heartbeatInterval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+    if (!(heartbeatInterval > 0)) throw new RpcError("ERR_RPC_OPTIONS", `heartbeatInterval must be > 0, got ${heartbeatInterval}`);
+    if (!options.repAddress || !options.pubAddress) throw new RpcError("ERR_RPC_OPTIONS", "repAddress and pubAddress are required");
+    this.options = {
+      repAddress: options.repAddress,
+      pubAddress: options.pubAddress,
+      transport: resolveTransport(options.transport),
+      heartbeatInterval,
+      maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+      clientIdleTimeout: options.clientIdleTimeout ?? 3 * heartbeatInterval,
+      publishHighWaterMark: options.publishHighWaterMark ?? 100_000,
+    };
+  }
+
+  /** The addresses actually bound (a port 0 resolved), while started. */
+  get addresses(): { rep: string; pub: string } | null {
+    return this.bound;
+  }
+
+  get transportKind(): TransportKind {
+    return this.options.transport.kind;
+  }
+
+  async start(host: EndpointHost): Promise<void> {
+    if (this.router) throw new RpcError("ERR_RPC_STATE", "endpoint already started");
+    const transport = this.options.transport;
+    const router = transport.router(
+      {
+        message: (peerId, frames) => this.onMessage(peerId, frames),
+        peerClosed: (peerId) => this.peers.delete(peerId),
+      },
+      // A generous hard cap: libzmq drops the connection beyond it; below it, the size check answers politely.
+      { maxMessageSize: Math.max(this.options.maxRequestBytes * 16, 16 << 20) },
+    );
+    const publisher = transport.publisher({ highWaterMark: this.options.publishHighWaterMark });
+    try {
+      const rep = await router.bind(this.options.repAddress);
+      const pub = await publisher.bind(this.options.pubAddress);
+      this.bound = { rep, pub };
+    } catch (error) {
+      await router.close().catch(() => undefined);
+      await publisher.close().catch(() => undefined);
+      throw error;
+    }
+    this.router = router;
+    this.publisher = publisher;
+    this.host = host;
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatInterval);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    const router = this.router;
+    const publisher = this.publisher;
+    this.router = null;
+    this.publisher = null;
+    this.host = null;
+    this.bound = null;
+    this.peers.clear();
+    await router?.close();
+    await publisher?.close();
+  }
+
+  publish(published: PublishedEvent): void {
+    const publisher = this.publisher;
+    if (!publisher) return;
+    const { event, seq, epoch } = published;
+    let frame: Buffer;
+    try {
+      frame = encodeBroadcast("", sequenced(event.type, event.data, seq, epoch));
+    } catch (error) {
+      this.host?.log(ERROR, `RPC publish: cannot encode ${event.type} (seq ${seq}): ${messageOf(error)}`);
+      frame = encodeBroadcast("", sequenced(EVENT_RPC_SKIPPED, event.type, seq, epoch));
+    }
+    publisher.send([frame]);
+  }
+
+  clients(): ConnectedClient[] {
+    this.expireIdle(Date.now());
+    return [...this.peers.entries()].map(([peerId, record]) => {
+      const details = this.router?.peerDetails(peerId);
+      return {
+        clientId: record.clientId,
+        endpoint: this.name,
+        remoteAddress: details?.remoteAddress ?? record.reportedAddress ?? "unknown",
+        ...(details?.identity ?? record.identity ? { identity: details?.identity ?? record.identity } : {}),
+        since: record.since,
+        calls: record.calls,
+        eventsBehind: 0,
+        eventsDropped: 0,
+      };
+    });
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    // VeighNa's payload: the server's time.time(), a float of epoch seconds.
+    this.publisher?.send([encodeBroadcast("heartbeat", heartbeatPayload(now))]);
+    this.expireIdle(now);
+  }
+
+  private expireIdle(now: number): void {
+    for (const [peerId, record] of this.peers) {
+      const limit = record.rpcservice ? this.options.clientIdleTimeout : this.options.clientIdleTimeout * 30;
+      if (now - record.lastSeen > limit) this.peers.delete(peerId);
+    }
+  }
+
+  private recordOf(peerId: string): ClientRecord {
+    let record = this.peers.get(peerId);
+    const now = Date.now();
+    if (!record) {
+      record = { clientId: `${this.name}:${this.nextClient++}`, since: now, lastSeen: now, calls: 0, rpcservice: false };
+      this.peers.set(peerId, record);
+    }
+    record.lastSeen = now;
+    return record;
+  }
+
+  private onMessage(peerId: string, frames: Buffer[]): void {
+    const record = this.recordOf(peerId);
+    if (frames.length > 0 && frames[0]!.length === 0) {
+      // VeighNa (REQ) framing: envelope up to the empty delimiter, then exactly one body frame.
+      const body = frames.slice(1);
+      const reply = (ok: boolean, value: unknown, name: string) => this.reply(peerId, [EMPTY], ok, value, name);
+      if (body.length !== 1) {
+        this.fail(record, "<request>", malformedRequest(`expected one frame after the delimiter, got ${body.length}`), reply);
+        return;
+      }
+      this.handleCall(record, body[0]!, 0, reply);
+      return;
+    }
+    if (isSignature(frames[0])) {
+      const header = frames.length === 3 ? decodeCallHeader(frames[1]!) : null;
+      if (!header) {
+        this.host?.log(WARNING, `RPC ${record.clientId}: malformed call frames dropped (${frames.length} frames)`);
+        return;
+      }
+      record.rpcservice = true;
+      const reply = (ok: boolean, value: unknown, name: string) => {
+        const position = this.host?.position() ?? { epoch: "0", seq: 0 };
+        const replyHeader = encodeReplyHeader({ id: header.id, seq: position.seq, epoch: position.epoch });
+        this.reply(peerId, [SIGNATURE, replyHeader], ok, value, name);
+      };
+      this.handleCall(record, frames[2]!, header.deadline, reply);
+      return;
+    }
+    // Neither framing: there is no way to address a reply the sender would understand.
+    this.host?.log(WARNING, `RPC ${record.clientId}: message in an unknown framing dropped (${frames.length} frames)`);
+  }
+
+  private handleCall(
+    record: ClientRecord,
+    body: Buffer,
+    deadline: number,
+    reply: (ok: boolean, value: unknown, name: string) => void,
+  ): void {
+    const host = this.host;
+    if (!host) return;
+    record.calls++;
+    if (body.length > this.options.maxRequestBytes) {
+      this.fail(record, "<request>", requestTooLarge(body.length, this.options.maxRequestBytes), reply);
+      return;
+    }
+    let request: { name: string; args: readonly unknown[]; kwargs: Readonly<Record<string, unknown>> };
+    try {
+      request = decodeCall(body);
+    } catch (error) {
+      this.fail(record, "<request>", malformedRequest(messageOf(error), error), reply);
+      return;
+    }
+    const { name, args, kwargs } = request;
+    if (name === HELLO_FUNCTION) {
+      this.hello(record, kwargs);
+      const position = host.position();
+      const info: HelloInfo = {
+        protocol: PROTOCOL_VERSION,
+        epoch: position.epoch,
+        seq: position.seq,
+        time: Date.now(),
+        heartbeat_interval: this.options.heartbeatInterval,
+      };
+      reply(true, info, name);
+      return;
+    }
+    const context = {
+      clientId: record.clientId,
+      endpoint: this.name,
+      ...(deadline > 0 ? { deadline } : {}),
+      ...(record.identity !== undefined ? { clientName: record.identity } : {}),
+    };
+    host.dispatch(name, args, kwargs, context).then(
+      (result) => reply(true, result, name),
+      (error: unknown) => this.fail(record, name, error, reply),
+    );
+  }
+
+  private hello(record: ClientRecord, kwargs: Readonly<Record<string, unknown>>): void {
+    const client = kwargs["client"];
+    const address = kwargs["address"];
+    if (typeof client === "string" && client) record.identity = client;
+    if (typeof address === "string" && address) record.reportedAddress = address;
+  }
+
+  private fail(
+    record: ClientRecord,
+    name: string,
+    error: unknown,
+    reply: (ok: boolean, value: unknown, name: string) => void,
+  ): void {
+    this.host?.log(WARNING, `RPC ${record.clientId}: ${name} failed: ${messageOf(error)}`);
+    reply(false, formatTraceback(name, error), name);
+  }
+
+  private reply(peerId: string, prefix: Buffer[], ok: boolean, value: unknown, name: string): void {
+    const router = this.router;
+    if (!router) return;
+    let payload: Buffer;
+    try {
+      payload = encodeResult(ok, value);
+    } catch (error) {
+      const failure = unencodableResult(name, error);
+      this.host?.log(ERROR, `RPC ${name}: ${failure.message}`);
+      payload = encodeResult(false, formatTraceback(name, failure));
+    }
+    router.send(peerId, [...prefix, payload]);
+  }
+}
+
+/** An Event with the stream position as extra attributes: pickled state `{type, data, seq, epoch}`. */
+function sequenced(type: string, data: unknown, seq: number, epoch: string): Event {
+  return Object.assign(new Event(type, data), { seq, epoch });
+}

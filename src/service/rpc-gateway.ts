@@ -1,0 +1,489 @@
+/**
+ * RpcGateway: a remote RPC server seen as a local broker (vnpy_rpcservice's RpcGateway, without its defects).
+ *
+ * `connect` returns at once; the client connects in the background and, on every (re)connection, server restart
+ * or gap in the event stream, takes a fresh snapshot: contracts -> accounts -> positions -> orders -> trades, each
+ * with a log line, then re-subscribes market data. Pushed events that arrive during a snapshot are held back and
+ * replayed afterwards, except those the snapshot already contains (their seq is not above the seq its reply
+ * carried), so an older snapshot never overwrites a newer update. Trades already seen are not emitted twice.
+ *
+ * Naming. Everything from the server is relabelled consistently: `gateway_name` becomes this gateway's name,
+ * every vt id is rebuilt from it, and specific events are re-derived locally, so `eOrder.RPC.<id>` listeners fire
+ * for pushed updates. Server vt ids are split at the first dot. When the server runs a single gateway, ids keep
+ * their server form: server `SIM.42` is `RPC.42` here. When it runs several (seen in the contract snapshot, or
+ * forced with `namespace: "prefixed"`), every local id carries its server gateway: orderid, tradeid, quoteid
+ * and accountid become `<serverGateway>:<id>` (`RPC.CTP:42`, `RPC.CTP2:42`) and a position is
+ * `RPC.<serverGateway>:<vt_symbol>.<direction>`, so two accounts never collide. The mode is fixed for the life of
+ * the gateway (ids must not change under a running strategy). Orders route to the server gateway that listed the
+ * contract first; cancels go back to the gateway that holds the order.
+ */
+import {
+  AccountData,
+  BaseGateway,
+  BarData,
+  CancelRequest,
+  ContractData,
+  EVENT_ACCOUNT,
+  EVENT_CONTRACT,
+  EVENT_LOG,
+  EVENT_ORDER,
+  EVENT_POSITION,
+  EVENT_QUOTE,
+  EVENT_TICK,
+  EVENT_TIMER,
+  EVENT_TRADE,
+  Exchange,
+  LogData,
+  OrderData,
+  PositionData,
+  QuoteData,
+  TickData,
+  TradeData,
+  defineMessages,
+  type Event,
+  type EventEngine,
+  type GatewaySetting,
+  type HistoryRequest,
+  type OrderRequest,
+  type SubscribeRequest,
+} from "../kernel/index.js";
+import {
+  RpcClient,
+  messageOf,
+  type ConnectionState,
+  type ResyncReason,
+  type StreamEvent,
+  type TransportKind,
+} from "../rpc/index.js";
+
+export const EVENT_RPC_CONNECTION = "eRpcConnection";
+export const REQ_ADDRESS_KEY = "主动请求地址";
+export const SUB_ADDRESS_KEY = "推送订阅地址";
+
+export const DEFAULT_REQ_ADDRESS = "tcp://127.0.0.1:2014";
+export const DEFAULT_SUB_ADDRESS = "tcp://127.0.0.1:4102";
+
+export type NamespaceMode = "auto" | "flat" | "prefixed";
+
+/** What `eRpcConnection` carries on every state change of the gateway's connection. */
+export interface RpcConnectionStatus {
+  readonly gateway_name: string;
+  readonly state: ConnectionState;
+  readonly previous: ConnectionState;
+  readonly reason: string;
+}
+
+const t = defineMessages({
+  en: {
+    connecting: "Connecting to the RPC server {req} / {sub}",
+    connected: "Server connected, starting initial queries",
+    state: "RPC connection {state}: {reason}",
+    resync: "Resynchronising ({reason}: {detail})",
+    contracts: "Contracts queried",
+    accounts: "Accounts queried",
+    positions: "Positions queried",
+    orders: "Orders queried",
+    trades: "Trades queried",
+    snapshotFailed: "Initial queries failed ({error}); will retry on the next connection",
+    unknownSymbol: "No server gateway lists contract {vt_symbol}",
+    callFailed: "{name} failed: {error}",
+    secondGateway: "The server has another gateway ({name}) but ids are in flat mode; set namespace to \"prefixed\"",
+    badSetting: "Invalid RPC gateway setting: {detail}",
+  },
+  zh: {
+    connecting: "连接RPC服务器 {req} / {sub}",
+    connected: "服务器连接成功，开始初始化查询",
+    state: "RPC连接{state}：{reason}",
+    resync: "重新同步（{reason}：{detail}）",
+    contracts: "合约信息查询成功",
+    accounts: "资金信息查询成功",
+    positions: "持仓信息查询成功",
+    orders: "委托信息查询成功",
+    trades: "成交信息查询成功",
+    snapshotFailed: "初始化查询失败（{error}），将在下次连接时重试",
+    unknownSymbol: "服务器没有合约{vt_symbol}",
+    callFailed: "{name}失败：{error}",
+    secondGateway: "服务器有另一个接口（{name}），但编号为扁平模式；请将namespace设为\"prefixed\"",
+    badSetting: "RPC接口配置无效：{detail}",
+  },
+});
+
+type Family = "contract" | "account" | "position" | "order" | "trade" | "quote";
+const FAMILY_OF_TYPE: Readonly<Record<string, Family>> = {
+  [EVENT_CONTRACT]: "contract",
+  [EVENT_ACCOUNT]: "account",
+  [EVENT_POSITION]: "position",
+  [EVENT_ORDER]: "order",
+  [EVENT_TRADE]: "trade",
+  [EVENT_QUOTE]: "quote",
+};
+const SPECIFIC_PREFIXES = [EVENT_TICK, EVENT_ORDER, EVENT_TRADE, EVENT_POSITION, EVENT_ACCOUNT, EVENT_QUOTE];
+
+export class RpcGateway extends BaseGateway {
+  static override readonly defaultName = "RPC";
+  static override readonly defaultSetting: Readonly<GatewaySetting> = {
+    [REQ_ADDRESS_KEY]: DEFAULT_REQ_ADDRESS,
+    [SUB_ADDRESS_KEY]: DEFAULT_SUB_ADDRESS,
+  };
+  static override readonly exchanges: readonly Exchange[] = Object.values(Exchange);
+
+  client: RpcClient | null = null;
+  private namespace: NamespaceMode = "auto";
+  private prefixed = false;
+  private namespaceDecided = false;
+  /** vt_symbol -> server gateway that listed it first. */
+  private readonly symbolGateway = new Map<string, string>();
+  /** local orderid -> server gateway (flat mode needs it to route cancels). */
+  private readonly orderGateway = new Map<string, string>();
+  private readonly serverGateways = new Set<string>();
+  private readonly subscriptions = new Map<string, SubscribeRequest>();
+  private readonly seenTrades = new Set<string>();
+  private readonly lastOrderState = new Map<string, string>();
+
+  private syncing = false;
+  private syncAgain: { reason: ResyncReason; detail: string } | null = null;
+  private held: StreamEvent[] = [];
+  /** Per family, the seq the snapshot reply carried during the current sync. */
+  private snapshotSeq = new Map<Family, number>();
+
+  constructor(eventEngine: EventEngine, gatewayName: string) {
+    super(eventEngine, gatewayName);
+  }
+
+  /** Starts connecting and returns at once; progress arrives as log lines and eRpcConnection events. */
+  connect(setting: GatewaySetting): void {
+    const req = pickString(setting, ["req_address", REQ_ADDRESS_KEY]) ?? DEFAULT_REQ_ADDRESS;
+    const sub = pickString(setting, ["sub_address", SUB_ADDRESS_KEY]) ?? DEFAULT_SUB_ADDRESS;
+    const transport = setting["transport"];
+    const timeout = setting["timeout"];
+    const namespace = setting["namespace"];
+    if (transport !== undefined && transport !== "zmtp" && transport !== "zeromq") {
+      this.writeLog(t("badSetting", { detail: `transport ${String(transport)}` }), 40);
+      return;
+    }
+    if (namespace !== undefined && namespace !== "auto" && namespace !== "flat" && namespace !== "prefixed") {
+      this.writeLog(t("badSetting", { detail: `namespace ${String(namespace)}` }), 40);
+      return;
+    }
+    if (this.client) return; // already connected or connecting: VeighNa's no-op
+    this.namespace = (namespace as NamespaceMode | undefined) ?? "auto";
+    if (this.namespace !== "auto") {
+      this.prefixed = this.namespace === "prefixed";
+      this.namespaceDecided = true;
+    }
+    const client = new RpcClient({
+      reqAddress: req,
+      subAddress: sub,
+      ...(transport ? { transport: transport as TransportKind } : {}),
+      ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
+      ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
+      ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
+    });
+    client.on("state", (state, previous, reason) => this.onState(state, previous, reason));
+    client.on("event", (pushed) => this.onPushed(pushed));
+    client.on("resync", (reason, detail) => void this.resync(reason, detail));
+    client.on("warning", (message) => this.writeLog(message, 30));
+    this.client = client;
+    this.writeLog(t("connecting", { req, sub }));
+    client.start();
+  }
+
+  /** Returns within a second: sockets close with zero linger. */
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    await client?.close();
+  }
+
+  get connectionState(): ConnectionState {
+    return this.client?.state ?? "disconnected";
+  }
+
+  async subscribe(req: SubscribeRequest): Promise<void> {
+    this.subscriptions.set(req.vt_symbol, req);
+    const gateway = this.symbolGateway.get(req.vt_symbol);
+    if (gateway === undefined) {
+      // Remembered: it is sent once a contract for it shows up.
+      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), 30);
+      return;
+    }
+    await this.remote("subscribe", [req, gateway]);
+  }
+
+  async sendOrder(req: OrderRequest): Promise<string> {
+    const gateway = this.symbolGateway.get(req.vt_symbol);
+    if (gateway === undefined) {
+      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), 30);
+      return "";
+    }
+    const serverId = await this.remote<string>("send_order", [req, gateway]);
+    if (typeof serverId !== "string" || !serverId) return "";
+    const { gateway: serverGateway, id } = splitVtId(serverId);
+    const orderid = this.localId(serverGateway, id);
+    this.orderGateway.set(orderid, serverGateway);
+    return `${this.gatewayName}.${orderid}`;
+  }
+
+  async cancelOrder(req: CancelRequest): Promise<void> {
+    const { gateway, id } = this.serverRef(req.orderid, req.vt_symbol);
+    if (!gateway) {
+      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), 30);
+      return;
+    }
+    await this.remote("cancel_order", [new CancelRequest({ orderid: id, symbol: req.symbol, exchange: req.exchange }), gateway]);
+  }
+
+  override async queryHistory(req: HistoryRequest): Promise<BarData[]> {
+    const gateway = this.symbolGateway.get(req.vt_symbol);
+    if (gateway === undefined) return [];
+    const bars = await this.remote<unknown>("query_history", [req, gateway]);
+    if (!Array.isArray(bars)) return [];
+    return bars.filter((bar): bar is BarData => bar instanceof BarData).map((bar) => {
+      bar.gateway_name = this.gatewayName;
+      return bar;
+    });
+  }
+
+  // The snapshot keeps accounts and positions current; VeighNa's RpcGateway has these as no-ops too.
+  queryAccount(): void {}
+  queryPosition(): void {}
+
+  // ---- connection and snapshot -------------------------------------------------------------------------------
+
+  private onState(state: ConnectionState, previous: ConnectionState, reason: string): void {
+    this.writeLog(t("state", { state, reason }), state === "disconnected" || state === "stale" ? 30 : 20);
+    const status: RpcConnectionStatus = { gateway_name: this.gatewayName, state, previous, reason };
+    this.onEvent(EVENT_RPC_CONNECTION, status);
+  }
+
+  private async resync(reason: ResyncReason, detail: string): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = { reason, detail };
+      return;
+    }
+    const client = this.client;
+    if (!client || (client.state !== "connected" && client.state !== "stale")) return; // the next connection resyncs
+    this.syncing = true;
+    this.held = [];
+    this.snapshotSeq = new Map();
+    if (reason === "connected") this.writeLog(t("connected"));
+    else this.writeLog(t("resync", { reason, detail }));
+    try {
+      await this.snapshot(client, "get_all_contracts", "contract", "contracts", (c: ContractData) => this.applyContract(c));
+      await this.snapshot(client, "get_all_accounts", "account", "accounts", (a: AccountData) => this.applyAccount(a));
+      await this.snapshot(client, "get_all_positions", "position", "positions", (p: PositionData) => this.applyPosition(p));
+      await this.snapshot(client, "get_all_orders", "order", "orders", (o: OrderData) => this.applyOrder(o));
+      await this.snapshot(client, "get_all_trades", "trade", "trades", (tr: TradeData) => this.applyTrade(tr));
+      // A restarted server has forgotten our market data subscriptions; subscribing twice is harmless.
+      for (const req of this.subscriptions.values()) {
+        const gateway = this.symbolGateway.get(req.vt_symbol);
+        if (gateway !== undefined) await this.remote("subscribe", [req, gateway]);
+      }
+    } catch (error) {
+      this.writeLog(t("snapshotFailed", { error: messageOf(error) }), 40);
+    } finally {
+      this.syncing = false;
+      this.replayHeld();
+    }
+    const again = this.syncAgain;
+    this.syncAgain = null;
+    if (again) await this.resync(again.reason, again.detail);
+  }
+
+  private async snapshot<T>(
+    client: RpcClient,
+    name: string,
+    family: Family,
+    message: "contracts" | "accounts" | "positions" | "orders" | "trades",
+    apply: (item: T) => void,
+  ): Promise<void> {
+    const { value, position } = await client.callWithPosition<unknown>(name, []);
+    if (position) this.snapshotSeq.set(family, position.seq);
+    const items = Array.isArray(value) ? (value as T[]) : [];
+    if (family === "contract") this.decideNamespace(items as ContractData[]);
+    for (const item of items) apply(item);
+    this.writeLog(t(message));
+  }
+
+  private decideNamespace(contracts: readonly ContractData[]): void {
+    if (this.namespaceDecided) return;
+    const names = new Set(contracts.map((c) => c.gateway_name));
+    this.prefixed = names.size > 1;
+    this.namespaceDecided = true;
+  }
+
+  private replayHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const pushed of held) {
+      const family = FAMILY_OF_TYPE[pushed.event.type];
+      const covered = family !== undefined ? this.snapshotSeq.get(family) : undefined;
+      if (pushed.seq !== null && covered !== undefined && pushed.seq <= covered) continue;
+      this.applyEvent(pushed.event);
+    }
+  }
+
+  // ---- pushed events -----------------------------------------------------------------------------------------
+
+  private onPushed(pushed: StreamEvent): void {
+    if (this.syncing && FAMILY_OF_TYPE[pushed.event.type] !== undefined) {
+      this.held.push(pushed);
+      return;
+    }
+    this.applyEvent(pushed.event);
+  }
+
+  private applyEvent(event: Event): void {
+    const { type, data } = event;
+    switch (type) {
+      case EVENT_TICK:
+        if (data instanceof TickData) {
+          data.gateway_name = this.gatewayName;
+          this.onTick(data);
+        }
+        return;
+      case EVENT_ORDER:
+        if (data instanceof OrderData) this.applyOrder(data);
+        return;
+      case EVENT_TRADE:
+        if (data instanceof TradeData) this.applyTrade(data);
+        return;
+      case EVENT_POSITION:
+        if (data instanceof PositionData) this.applyPosition(data);
+        return;
+      case EVENT_ACCOUNT:
+        if (data instanceof AccountData) this.applyAccount(data);
+        return;
+      case EVENT_CONTRACT:
+        if (data instanceof ContractData) this.applyContract(data);
+        return;
+      case EVENT_QUOTE:
+        if (data instanceof QuoteData) this.applyQuote(data);
+        return;
+      case EVENT_LOG:
+        if (data instanceof LogData) {
+          // Keep where the line came from: "RPC.MainEngine", "RPC.SIM".
+          data.gateway_name = `${this.gatewayName}.${data.gateway_name}`;
+          this.onLog(data);
+        }
+        return;
+      case EVENT_TIMER:
+        return;
+    }
+    // Specific twins are re-derived locally with local ids by the on* methods above.
+    if (SPECIFIC_PREFIXES.some((prefix) => type.startsWith(prefix))) return;
+    this.onEvent(type, data);
+  }
+
+  private applyContract(contract: ContractData): void {
+    const serverGateway = contract.gateway_name;
+    this.noteServerGateway(serverGateway);
+    const known = this.symbolGateway.has(contract.vt_symbol);
+    if (!known) this.symbolGateway.set(contract.vt_symbol, serverGateway);
+    contract.gateway_name = this.gatewayName;
+    this.onContract(contract);
+    // A contract that appeared after connect becomes routable; a pending subscription can go now.
+    const pending = this.subscriptions.get(contract.vt_symbol);
+    if (!known && pending && !this.syncing) void this.remote("subscribe", [pending, serverGateway]);
+  }
+
+  private applyAccount(account: AccountData): void {
+    const serverGateway = account.gateway_name;
+    this.noteServerGateway(serverGateway);
+    account.accountid = this.localId(serverGateway, account.accountid);
+    account.gateway_name = this.gatewayName;
+    account.vt_accountid = `${this.gatewayName}.${account.accountid}`;
+    this.onAccount(account);
+  }
+
+  private applyPosition(position: PositionData): void {
+    const serverGateway = position.gateway_name;
+    position.gateway_name = this.gatewayName;
+    const scope = this.prefixed ? `${serverGateway}:` : "";
+    position.vt_positionid = `${this.gatewayName}.${scope}${position.vt_symbol}.${position.direction}`;
+    this.onPosition(position);
+  }
+
+  private applyOrder(order: OrderData): void {
+    const serverGateway = order.gateway_name;
+    order.orderid = this.localId(serverGateway, order.orderid);
+    order.gateway_name = this.gatewayName;
+    order.vt_orderid = `${this.gatewayName}.${order.orderid}`;
+    this.orderGateway.set(order.orderid, serverGateway);
+    // A resync re-sends every order; an unchanged one is not news.
+    const state = `${order.status}|${order.traded}`;
+    if (this.lastOrderState.get(order.vt_orderid) === state) return;
+    this.lastOrderState.set(order.vt_orderid, state);
+    this.onOrder(order);
+  }
+
+  private applyTrade(trade: TradeData): void {
+    const serverGateway = trade.gateway_name;
+    trade.orderid = this.localId(serverGateway, trade.orderid);
+    trade.tradeid = this.localId(serverGateway, trade.tradeid);
+    trade.gateway_name = this.gatewayName;
+    trade.vt_orderid = `${this.gatewayName}.${trade.orderid}`;
+    trade.vt_tradeid = `${this.gatewayName}.${trade.tradeid}`;
+    // A trade must reach a strategy once, or its position count drifts.
+    if (this.seenTrades.has(trade.vt_tradeid)) return;
+    this.seenTrades.add(trade.vt_tradeid);
+    this.onTrade(trade);
+  }
+
+  private applyQuote(quote: QuoteData): void {
+    const serverGateway = quote.gateway_name;
+    quote.quoteid = this.localId(serverGateway, quote.quoteid);
+    quote.gateway_name = this.gatewayName;
+    quote.vt_quoteid = `${this.gatewayName}.${quote.quoteid}`;
+    this.onQuote(quote);
+  }
+
+  // ---- naming ------------------------------------------------------------------------------------------------
+
+  private noteServerGateway(name: string): void {
+    if (this.serverGateways.has(name)) return;
+    this.serverGateways.add(name);
+    if (this.namespaceDecided && !this.prefixed && this.serverGateways.size > 1) {
+      this.writeLog(t("secondGateway", { name }), 30);
+    }
+  }
+
+  private localId(serverGateway: string, id: string): string {
+    return this.prefixed ? `${serverGateway}:${id}` : id;
+  }
+
+  /** The server gateway and server-side id behind a local orderid. */
+  private serverRef(localOrderid: string, vt_symbol: string): { gateway: string | undefined; id: string } {
+    if (this.prefixed) {
+      const colon = localOrderid.indexOf(":");
+      if (colon > 0) return { gateway: localOrderid.slice(0, colon), id: localOrderid.slice(colon + 1) };
+    }
+    return { gateway: this.orderGateway.get(localOrderid) ?? this.symbolGateway.get(vt_symbol), id: localOrderid };
+  }
+
+  /** A call that logs its failure instead of throwing into a strategy (VeighNa's contract: "" / no-op). */
+  private async remote<T = unknown>(name: string, args: readonly unknown[]): Promise<T | undefined> {
+    const client = this.client;
+    if (!client) return undefined;
+    try {
+      return await client.call<T>(name, args);
+    } catch (error) {
+      this.writeLog(t("callFailed", { name, error: messageOf(error) }), 40);
+      return undefined;
+    }
+  }
+}
+
+function pickString(setting: GatewaySetting, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const value = setting[key];
+    if (typeof value === "string" && value.trim()) return value.trim();
+  }
+  return undefined;
+}
+
+/** Splits a server vt id at the first dot: the gateway name never contains one, the id may. */
+export function splitVtId(vtId: string): { gateway: string; id: string } {
+  const dot = vtId.indexOf(".");
+  return dot < 0 ? { gateway: "", id: vtId } : { gateway: vtId.slice(0, dot), id: vtId.slice(dot + 1) };
+}

@@ -1,0 +1,436 @@
+import type { Socket } from "node:net";
+import { ZmtpError } from "./errors.js";
+import {
+  FLAG_COMMAND,
+  FLAG_MORE,
+  FrameDecoder,
+  buildGreeting,
+  encodeCommandBody,
+  encodeMetadata,
+  frameHeaderSize,
+  negotiatedMinor,
+  parseCommand,
+  parseGreeting,
+  parseMetadata,
+  writeFrameHeader,
+  type FrameSink,
+  type Metadata,
+} from "./wire.js";
+import {
+  CurveClientHandshake,
+  CurveServerHandshake,
+  type CurveClientKeys,
+  type CurveCodec,
+  type CurveServerKeys,
+  type HandshakeStep,
+} from "./curve.js";
+
+/** ZeroMQ socket types as they appear in the READY "Socket-Type" property. */
+export type SocketTypeName = "REQ" | "REP" | "DEALER" | "ROUTER" | "PUB" | "SUB" | "XPUB" | "XSUB" | "PUSH" | "PULL" | "PAIR";
+
+/** Per-connection counters; every dropped message is counted here. */
+export interface PeerStats {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Messages not sent because this peer was over its high-water mark. */
+  dropped: number;
+}
+
+export interface HeartbeatOptions {
+  /** Send a PING this often once connected (0 = off, the default). */
+  heartbeatIntervalMs?: number;
+  /** Close when nothing arrives for this long after a PING (default: the interval). */
+  heartbeatTimeoutMs?: number;
+  /** TTL announced in our PINGs: the peer closes when it hears nothing from us for this long (default: timeout). */
+  heartbeatTtlMs?: number;
+}
+
+export interface ConnectionSettings extends HeartbeatOptions {
+  socketType: SocketTypeName;
+  identity: Buffer;
+  acceptPeerTypes: ReadonlySet<string>;
+  maxMessageSize: number;
+  handshakeTimeoutMs: number;
+  curveServer?: CurveServerKeys;
+  curveClient?: CurveClientKeys;
+}
+
+export interface ConnectionHandler {
+  onReady(connection: ZmtpConnection): void;
+  onMessage(connection: ZmtpConnection, frames: Buffer[]): void;
+  onSubscription(connection: ZmtpConnection, subscribe: boolean, topic: Buffer): void;
+  onDrain(connection: ZmtpConnection): void;
+  onClose(connection: ZmtpConnection, reason: ZmtpError, wasReady: boolean): void;
+}
+
+/** Payloads up to this size are copied into one batched write; larger bodies are written as they are (no copy). */
+const COPY_THRESHOLD = 16 * 1024;
+/** Flush at once past this many pending bytes instead of waiting for the end of the tick. */
+const FLUSH_THRESHOLD = 64 * 1024;
+/** Pending + kernel-queued bytes above which a connection reports itself not writable (backpressure). */
+const WRITABLE_LIMIT = 256 * 1024;
+
+type Handshake = { start(): Buffer[]; onCommand(body: Buffer): HandshakeStep };
+
+class NullHandshake {
+  constructor(private readonly metadata: Buffer) {}
+  start(): Buffer[] {
+    return [encodeCommandBody("READY", this.metadata)];
+  }
+  onCommand(body: Buffer): HandshakeStep {
+    const command = parseCommand(body);
+    if (command.name === "READY") return { send: [], done: { metadata: parseMetadata(command.data), codec: null as unknown as CurveCodec, clientPublicKey: "" } };
+    if (command.name === "ERROR") {
+      const reason = command.data.toString("latin1", 1, 1 + (command.data[0] ?? 0));
+      throw new ZmtpError("EMECHANISM", `peer sent ERROR: ${reason}`);
+    }
+    throw new ZmtpError("EPROTO", `unexpected ${command.name} command during NULL handshake`);
+  }
+}
+
+function flushConnection(connection: ZmtpConnection): void {
+  connection.flush();
+}
+
+let nextConnectionNumber = 1;
+
+/**
+ * One ZMTP connection over a stream socket: greeting, mechanism handshake, framing, heartbeats, batched writes.
+ * Socket roles live above it; it only reports whole messages and subscription commands to its handler.
+ */
+export class ZmtpConnection implements FrameSink {
+  readonly id: string;
+  readonly stats: PeerStats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
+  readonly remoteAddress: string;
+  /** Negotiated ZMTP minor version (0 or 1) once the greeting arrived. */
+  minorVersion: 0 | 1 = 1;
+  peerSocketType = "";
+  peerIdentity: Buffer = Buffer.alloc(0);
+  /** The CURVE client's long-term public key (Z85), known on both ends after a CURVE handshake. */
+  curvePublicKey: string | undefined;
+  connectedAt = 0;
+  /** Free for the owning socket (per-peer state such as subscriptions or queue counters). */
+  queuedMessages = 0;
+
+  private readonly decoder: FrameDecoder;
+  private handshake: Handshake | null;
+  private codec: CurveCodec | null = null;
+  private state: "handshake" | "ready" | "closed" = "handshake";
+  private messageFrames: Buffer[] = [];
+  private messageBytes = 0;
+  private pendingFlags: number[] = [];
+  private pendingBodies: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimeoutTimer: NodeJS.Timeout | null = null;
+  private ttlTimer: NodeJS.Timeout | null = null;
+  private receiveCount = 0;
+  private readonly mechanism: "NULL" | "CURVE";
+
+  constructor(
+    readonly socket: Socket,
+    private readonly settings: ConnectionSettings,
+    private readonly handler: ConnectionHandler,
+  ) {
+    this.id = `${settings.socketType.toLowerCase()}-${nextConnectionNumber++}`;
+    this.remoteAddress = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? ""}` : "ipc";
+    this.decoder = new FrameDecoder(this, settings.maxMessageSize);
+    const properties: Array<[string, Buffer]> = [["Socket-Type", Buffer.from(settings.socketType, "latin1")]];
+    if (settings.socketType === "REQ" || settings.socketType === "DEALER" || settings.socketType === "ROUTER") {
+      properties.push(["Identity", settings.identity]);
+    }
+    const metadata = encodeMetadata(properties);
+    if (settings.curveServer) {
+      this.mechanism = "CURVE";
+      this.handshake = new CurveServerHandshake(settings.curveServer, metadata);
+    } else if (settings.curveClient) {
+      this.mechanism = "CURVE";
+      this.handshake = new CurveClientHandshake(settings.curveClient, metadata);
+    } else {
+      this.mechanism = "NULL";
+      this.handshake = new NullHandshake(metadata);
+    }
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => {
+      if (this.state === "ready") this.handler.onDrain(this);
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => this.fail(new ZmtpError("ECONNRESET", `transport error: ${error.code ?? error.message}`)));
+    socket.on("close", () => this.fail(new ZmtpError("ECONNRESET", "peer closed the connection")));
+    this.handshakeTimer = setTimeout(
+      () => this.fail(new ZmtpError("EHANDSHAKE_TIMEOUT", `handshake not complete within ${settings.handshakeTimeoutMs} ms`)),
+      settings.handshakeTimeoutMs,
+    );
+    this.handshakeTimer.unref();
+    socket.write(buildGreeting(this.mechanism, settings.curveServer !== undefined));
+  }
+
+  get isReady(): boolean {
+    return this.state === "ready";
+  }
+
+  /** Bytes waiting in our batch plus bytes Node has not yet handed to the kernel. */
+  get queuedBytes(): number {
+    return this.pendingBytes + this.socket.writableLength;
+  }
+
+  /** False when the sender should wait for the handler's onDrain before sending more. */
+  get writable(): boolean {
+    return this.state === "ready" && this.pendingBytes + this.socket.writableLength < WRITABLE_LIMIT;
+  }
+
+  // ---- receive path ----
+
+  private onData(chunk: Buffer): void {
+    this.receiveCount++;
+    this.stats.bytesIn += chunk.length;
+    try {
+      this.decoder.push(chunk);
+    } catch (error) {
+      this.fail(error instanceof ZmtpError ? error : new ZmtpError("EPROTO", String(error)));
+    }
+  }
+
+  onGreeting(greeting: Buffer): void {
+    const peer = parseGreeting(greeting);
+    if (peer.mechanism !== this.mechanism) {
+      throw new ZmtpError("EMECHANISM", `peer mechanism ${peer.mechanism || "(empty)"} does not match ${this.mechanism}`);
+    }
+    // The as-server byte is not checked: libzmq always sends 0 there, whatever its role.
+    this.minorVersion = negotiatedMinor(peer);
+    this.sendCommands(this.handshake!.start());
+  }
+
+  onFrame(flags: number, body: Buffer): void {
+    if (this.state !== "ready") {
+      this.onHandshakeFrame(flags, body);
+      return;
+    }
+    if (this.codec) {
+      const inner = this.codec.decode(body);
+      flags = (inner.flags & 0x01 ? FLAG_MORE : 0) | (inner.flags & 0x02 ? FLAG_COMMAND : 0);
+      body = inner.body;
+    }
+    if (flags & FLAG_COMMAND) {
+      if (flags & FLAG_MORE) throw new ZmtpError("EPROTO", "command frame with MORE flag");
+      this.onCommand(body);
+      return;
+    }
+    this.messageBytes += body.length;
+    if (this.messageBytes > this.settings.maxMessageSize) {
+      throw new ZmtpError("EMSGSIZE", `message exceeds maxMessageSize ${this.settings.maxMessageSize}`);
+    }
+    this.messageFrames.push(body);
+    if (flags & FLAG_MORE) return;
+    const frames = this.messageFrames;
+    this.messageFrames = [];
+    this.messageBytes = 0;
+    this.stats.messagesIn++;
+    this.handler.onMessage(this, frames);
+  }
+
+  private onHandshakeFrame(flags: number, body: Buffer): void {
+    if (!(flags & FLAG_COMMAND) || flags & FLAG_MORE) throw new ZmtpError("EPROTO", "data frame before handshake completed");
+    const step = this.handshake!.onCommand(body);
+    this.sendCommands(step.send);
+    if (step.error) throw step.error;
+    if (!step.done) return;
+    const socketType = step.done.metadata.get("socket-type")?.toString("latin1") ?? "";
+    if (!this.settings.acceptPeerTypes.has(socketType)) {
+      this.sendCommands([encodeCommandBody("ERROR", Buffer.from("\x13Invalid socket type", "latin1"))]);
+      throw new ZmtpError("ESOCKETTYPE", `peer socket type ${socketType || "(none)"} cannot talk to ${this.settings.socketType}`);
+    }
+    this.peerSocketType = socketType;
+    this.peerIdentity = Buffer.from(step.done.metadata.get("identity") ?? Buffer.alloc(0));
+    if (this.mechanism === "CURVE") {
+      this.codec = step.done.codec;
+      this.curvePublicKey = step.done.clientPublicKey;
+    }
+    this.handshake = null;
+    this.state = "ready";
+    this.connectedAt = Date.now();
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+    this.startHeartbeats();
+    this.handler.onReady(this);
+  }
+
+  private onCommand(body: Buffer): void {
+    const command = parseCommand(body);
+    switch (command.name) {
+      case "PING": {
+        if (command.data.length < 2) throw new ZmtpError("EPROTO", "malformed PING");
+        const ttlDeciseconds = command.data.readUInt16BE(0);
+        if (ttlDeciseconds > 0) this.armTtl(ttlDeciseconds * 100);
+        this.sendCommand("PONG", command.data.subarray(2, 18));
+        return;
+      }
+      case "PONG":
+        return; // any traffic counts as liveness (receiveCount)
+      case "SUBSCRIBE":
+      case "CANCEL":
+        this.handler.onSubscription(this, command.name === "SUBSCRIBE", command.data);
+        return;
+      case "ERROR": {
+        const reason = command.data.toString("latin1", 1, 1 + (command.data[0] ?? 0));
+        throw new ZmtpError("EPROTO", `peer sent ERROR: ${reason}`);
+      }
+      default:
+        throw new ZmtpError("EPROTO", `unknown command ${JSON.stringify(command.name)}`);
+    }
+  }
+
+  // ---- heartbeats (rfc 37) ----
+
+  private startHeartbeats(): void {
+    const interval = this.settings.heartbeatIntervalMs ?? 0;
+    if (interval <= 0 || this.minorVersion === 0) return; // PING/PONG exist only in 3.1
+    const timeout = this.settings.heartbeatTimeoutMs ?? interval;
+    const ttlDeciseconds = Math.min(0xffff, Math.round((this.settings.heartbeatTtlMs ?? timeout) / 100));
+    const ttl = Buffer.allocUnsafe(2);
+    ttl.writeUInt16BE(ttlDeciseconds, 0);
+    this.heartbeatTimer = setInterval(() => {
+      this.sendCommand("PING", ttl);
+      if (this.heartbeatTimeoutTimer) return;
+      const countAtPing = this.receiveCount;
+      this.heartbeatTimeoutTimer = setTimeout(() => {
+        this.heartbeatTimeoutTimer = null;
+        if (this.receiveCount === countAtPing) {
+          this.fail(new ZmtpError("EHEARTBEAT", `no traffic for ${timeout} ms after PING`));
+        }
+      }, timeout);
+      this.heartbeatTimeoutTimer.unref();
+    }, interval);
+    this.heartbeatTimer.unref();
+  }
+
+  private armTtl(ttlMs: number): void {
+    if (this.ttlTimer) return; // re-checked (and re-armed) when it fires
+    const countAtArm = this.receiveCount;
+    this.ttlTimer = setTimeout(() => {
+      this.ttlTimer = null;
+      if (this.receiveCount === countAtArm) {
+        this.fail(new ZmtpError("EHEARTBEAT", `peer's heartbeat TTL of ${ttlMs} ms expired`));
+      }
+    }, ttlMs);
+    this.ttlTimer.unref();
+  }
+
+  // ---- send path ----
+
+  /** Queues one message; batched and written at the end of this tick (or earlier past FLUSH_THRESHOLD). */
+  send(frames: readonly Buffer[]): void {
+    if (this.state !== "ready") return;
+    const last = frames.length - 1;
+    for (let i = 0; i <= last; i++) this.enqueue(i < last ? FLAG_MORE : 0, frames[i]!);
+    this.stats.messagesOut++;
+  }
+
+  sendCommand(name: string, data?: Buffer): void {
+    if (this.state !== "ready") return;
+    this.enqueue(FLAG_COMMAND, encodeCommandBody(name, data));
+  }
+
+  private enqueue(flags: number, body: Buffer): void {
+    if (this.codec) {
+      body = this.codec.encode((flags & FLAG_MORE ? 0x01 : 0) | (flags & FLAG_COMMAND ? 0x02 : 0), body);
+      flags = 0; // libzmq sends MESSAGE as a plain frame; the real flags travel inside the box
+    }
+    this.pendingFlags.push(flags);
+    this.pendingBodies.push(body);
+    this.pendingBytes += frameHeaderSize(body.length) + body.length;
+    if (this.pendingBytes >= FLUSH_THRESHOLD) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(flushConnection, this);
+    }
+  }
+
+  private sendCommands(bodies: Buffer[]): void {
+    for (const body of bodies) {
+      this.pendingFlags.push(FLAG_COMMAND);
+      this.pendingBodies.push(body);
+      this.pendingBytes += frameHeaderSize(body.length) + body.length;
+    }
+    this.flush();
+  }
+
+  /** Writes everything queued: small frames coalesced into one buffer, large bodies passed through uncopied. */
+  flush(): void {
+    this.flushScheduled = false;
+    const count = this.pendingBodies.length;
+    if (count === 0 || this.state === "closed") return;
+    const flags = this.pendingFlags;
+    const bodies = this.pendingBodies;
+    this.stats.bytesOut += this.pendingBytes;
+    this.pendingFlags = [];
+    this.pendingBodies = [];
+    this.pendingBytes = 0;
+
+    let copySize = 0;
+    let hasLarge = false;
+    for (let i = 0; i < count; i++) {
+      const size = bodies[i]!.length;
+      copySize += frameHeaderSize(size);
+      if (size < COPY_THRESHOLD) copySize += size;
+      else hasLarge = true;
+    }
+    const out = Buffer.allocUnsafe(copySize);
+    const socket = this.socket;
+    if (hasLarge) socket.cork();
+    let pos = 0;
+    let runStart = 0;
+    for (let i = 0; i < count; i++) {
+      const body = bodies[i]!;
+      pos = writeFrameHeader(out, pos, flags[i]!, body.length);
+      if (body.length < COPY_THRESHOLD) {
+        pos += body.copy(out, pos);
+      } else {
+        socket.write(out.subarray(runStart, pos));
+        socket.write(body);
+        runStart = pos;
+      }
+    }
+    if (pos > runStart) socket.write(runStart === 0 ? out : out.subarray(runStart, pos));
+    if (hasLarge) socket.uncork();
+  }
+
+  // ---- closing ----
+
+  /** Local close: flushes what is queued, then ends the stream. */
+  close(reason: ZmtpError = new ZmtpError("ECLOSED", "closed locally")): void {
+    if (this.state === "closed") return;
+    this.flush();
+    this.shutdown(reason);
+    this.socket.end();
+    // A peer that never finishes the TCP close must not keep the handle alive.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  /** Closes because of an error (protocol, timeout, transport); tells the handler once. */
+  fail(reason: ZmtpError): void {
+    if (this.state === "closed") return;
+    this.flush(); // an ERROR command queued just before the failure still goes out
+    this.shutdown(reason);
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 200).unref();
+  }
+
+  private shutdown(reason: ZmtpError): void {
+    const wasReady = this.state === "ready";
+    this.state = "closed";
+    this.decoder.stop();
+    for (const timer of [this.handshakeTimer, this.heartbeatTimeoutTimer, this.ttlTimer]) if (timer) clearTimeout(timer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.handshakeTimer = this.heartbeatTimer = this.heartbeatTimeoutTimer = this.ttlTimer = null;
+    this.pendingFlags = [];
+    this.pendingBodies = [];
+    this.pendingBytes = 0;
+    this.handler.onClose(this, reason, wasReady);
+  }
+}

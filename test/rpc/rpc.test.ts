@@ -1,0 +1,210 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as zmq from "zeromq";
+import { Event, LogData } from "../../src/kernel/index.js";
+import {
+  RemoteError,
+  RpcClient,
+  RpcDisconnectedError,
+  RpcServer,
+  RpcTimeoutError,
+  ZmqEndpoint,
+  str,
+  type ConnectionState,
+  type StreamEvent,
+} from "../../src/rpc/index.js";
+import { encodeRequest } from "../../src/codec/index.js";
+import { decodeResult as decodeReply } from "../../src/rpc/wire.js";
+import { SIGNATURE, decodeReplyHeader, encodeCallHeader } from "../../src/rpc/protocol.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeout = 5_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
+
+function addresses(kind: "tcp" | "ipc"): { rep: string; pub: string } {
+  if (kind === "tcp") return { rep: "tcp://127.0.0.1:0", pub: "tcp://127.0.0.1:0" };
+  const base = join(tmpdir(), `rpc-test-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  return { rep: `ipc://${base}-rep`, pub: `ipc://${base}-pub` };
+}
+
+async function startServer(kind: "tcp" | "ipc" = "tcp", heartbeatInterval = 200) {
+  const logs: string[] = [];
+  const server = new RpcServer({ log: (_level, message) => logs.push(message) });
+  server.register("add", [{ name: "a", type: { name: "int", test: (v) => typeof v === "number" } }, { name: "b", type: { name: "int", test: (v) => typeof v === "number" } }], ([a, b]) => (a as number) + (b as number));
+  server.register("echo", [{ name: "text", type: str }], ([text]) => text);
+  server.register("slow", [{ name: "ms", type: { name: "int", test: (v) => typeof v === "number" } }], async ([ms]) => {
+    await sleep(ms as number);
+    return "slow done";
+  });
+  server.register("fail", [], () => {
+    throw new RangeError("bad argument");
+  });
+  server.register("unencodable", [], () => ({ f: () => 1, big: 10n ** 40n, sym: Symbol("x") }));
+  let executed = 0;
+  server.register("count", [], () => ++executed);
+  const { rep, pub } = addresses(kind);
+  const endpoint = new ZmqEndpoint({ repAddress: rep, pubAddress: pub, heartbeatInterval });
+  await server.start([endpoint]);
+  return { server, endpoint, logs, executed: () => executed, ...endpoint.addresses! };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function connectClient(rep: string, pub: string, options: Partial<ConstructorParameters<typeof RpcClient>[0]> = {}) {
+  const client = new RpcClient({ reqAddress: rep, subAddress: pub, timeout: 2_000, ...options });
+  cleanups.push(() => client.close());
+  client.start();
+  await client.waitConnected(5_000);
+  return client;
+}
+
+for (const kind of ["tcp", "ipc"] as const) {
+  test(`${kind}: calls are answered, pipelined, and matched to their callers`, async () => {
+    const s = await startServer(kind);
+    cleanups.push(() => s.server.stop());
+    const client = await connectClient(s.rep, s.pub);
+    assert.equal(client.serverKind, "rpcservice");
+    assert.equal(await client.call("add", [2, 3]), 5);
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => client.call<number>("add", [i, 1])));
+    assert.deepEqual(results, Array.from({ length: 200 }, (_, i) => i + 1));
+    assert.equal(s.server.clients().length, 1);
+  });
+}
+
+test("a slow call does not hold up others", async () => {
+  const s = await startServer();
+  cleanups.push(() => s.server.stop());
+  const client = await connectClient(s.rep, s.pub);
+  const slow = client.call("slow", [800]);
+  const started = Date.now();
+  assert.equal(await client.call("echo", ["fast"]), "fast");
+  const fastDone = Date.now() - started;
+  assert.equal(await slow, "slow done");
+  assert.ok(fastDone < Date.now() - started, "the fast call finished before the slow one");
+});
+
+test("errors come back as typed remote errors with Python-style tracebacks, and the server keeps serving", async () => {
+  const s = await startServer();
+  cleanups.push(() => s.server.stop());
+  const client = await connectClient(s.rep, s.pub);
+  await assert.rejects(client.call("no_such_function"), (e: unknown) => e instanceof RemoteError && e.remoteType === "KeyError" && e.traceback.includes("KeyError: 'no_such_function'"));
+  await assert.rejects(client.call("add", ["x", 1]), (e: unknown) => e instanceof RemoteError && e.remoteType === "TypeError" && /argument 'a' must be int, not str/.test(e.message));
+  await assert.rejects(client.call("add", [1]), (e: unknown) => e instanceof RemoteError && /missing 1 required positional argument: 'b'/.test(e.message));
+  await assert.rejects(client.call("add", [1, 2], { kwargs: { c: 1 } }), /unexpected keyword argument 'c'/);
+  await assert.rejects(client.call("fail"), (e: unknown) => e instanceof RemoteError && e.remoteType === "ValueError");
+  await assert.rejects(client.call("unencodable"), (e: unknown) => e instanceof RemoteError && e.remoteType === "PicklingError");
+  assert.equal(await client.call("add", [1, 2], { kwargs: {} }), 3);
+  assert.equal(await client.call("add", [1], { kwargs: { b: 5 } }), 6);
+  assert.ok(s.logs.some((line) => line.includes("no_such_function")));
+});
+
+test("hostile and malformed frames from a raw REQ socket get error replies", async () => {
+  const s = await startServer();
+  cleanups.push(() => s.server.stop());
+  const req = new zmq.Request({ linger: 0, receiveTimeout: 2_000 });
+  req.connect(s.rep);
+  cleanups.push(async () => req.close());
+  const ask = async (frame: Buffer) => {
+    await req.send(frame);
+    const [reply] = await req.receive();
+    return decodeReply(reply!);
+  };
+  const garbage = await ask(Buffer.from([0x80, 0x04, 0x95, 1, 2, 3, 0xff, 0xfe]));
+  assert.equal(garbage.ok, false);
+  assert.match(String(garbage.value), /^Traceback/);
+  const huge = await ask(Buffer.alloc(2 << 20, 7));
+  assert.equal(huge.ok, false);
+  assert.match(String(huge.value), /ValueError: request of \d+ bytes exceeds/);
+  const ok = await ask(encodeRequest("add", [20, 22], {}));
+  assert.deepEqual(ok, { ok: true, value: 42 });
+});
+
+test("a timed-out call never wedges the client and its late reply is dropped", async () => {
+  const s = await startServer();
+  cleanups.push(() => s.server.stop());
+  const client = await connectClient(s.rep, s.pub);
+  await assert.rejects(client.call("slow", [400], { timeout: 100 }), RpcTimeoutError);
+  assert.equal(await client.call("echo", ["after"]), "after");
+  await sleep(400);
+  assert.equal(await client.call("echo", ["later"]), "later");
+});
+
+test("a call whose deadline has passed is not executed by the server", async () => {
+  const s = await startServer();
+  cleanups.push(() => s.server.stop());
+  // A request that sat in some queue past its deadline, as our client frames it.
+  const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 2_000 });
+  cleanups.push(async () => dealer.close());
+  dealer.connect(s.rep);
+  const send = async (id: number, deadline: number) => {
+    await dealer.send([SIGNATURE, encodeCallHeader({ id, deadline }), encodeRequest("count", [], {})]);
+    const [, header, payload] = await dealer.receive();
+    return { header: decodeReplyHeader(header!), reply: decodeReply(payload!) };
+  };
+  const expired = await send(7, Date.now() - 1_000);
+  assert.equal(expired.header?.id, 7);
+  assert.equal(expired.reply.ok, false);
+  assert.match(String(expired.reply.value), /TimeoutError: deadline of count\(\) passed/);
+  assert.equal(s.executed(), 0);
+  const fresh = await send(8, Date.now() + 5_000);
+  assert.deepEqual(fresh.reply, { ok: true, value: 1 });
+  assert.equal(fresh.header?.epoch, s.server.epoch);
+});
+
+test("events carry seq and epoch; gaps and restarts ask for a resync; stop and start again works", async () => {
+  const s = await startServer();
+  cleanups.push(() => s.server.stop());
+  const client = new RpcClient({ reqAddress: s.rep, subAddress: s.pub, timeout: 2_000 });
+  cleanups.push(() => client.close());
+  const events: StreamEvent[] = [];
+  const resyncs: string[] = [];
+  client.on("event", (e) => events.push(e));
+  client.on("resync", (reason) => resyncs.push(reason));
+  client.start();
+  await client.waitConnected(5_000);
+  await sleep(100); // let the subscription reach the publisher
+  for (let i = 0; i < 5; i++) s.server.publish(new Event("eLog", new LogData({ gateway_name: "T", msg: `m${i}` })));
+  await until(() => events.length >= 5);
+  const seqs = events.map((e) => e.seq);
+  assert.deepEqual(seqs, [1, 2, 3, 4, 5]);
+  assert.equal(events[0]!.epoch, s.server.epoch);
+  assert.ok(events[0]!.event.data instanceof LogData);
+  assert.deepEqual(resyncs, ["connected"]);
+
+  const states: ConnectionState[] = [];
+  client.on("state", (state) => states.push(state));
+  const oldEpoch = s.server.epoch;
+  await s.server.stop();
+  await until(() => client.state === "disconnected", 5_000);
+  const endpoint = new ZmqEndpoint({ repAddress: s.rep, pubAddress: s.pub, heartbeatInterval: 200 });
+  await s.server.start([endpoint]);
+  assert.notEqual(s.server.epoch, oldEpoch);
+  await until(() => client.state === "connected", 5_000);
+  assert.ok(states.includes("stale") || states.includes("disconnected"));
+  await until(() => resyncs.includes("restart"));
+  assert.equal(await client.call("echo", ["back"]), "back");
+});
+
+test("calls while disconnected fail at once and are never delivered later", async () => {
+  const s = await startServer();
+  cleanups.push(() => s.server.stop());
+  const client = await connectClient(s.rep, s.pub, { heartbeatTolerance: 600 });
+  await s.server.stop();
+  await until(() => client.state === "disconnected", 5_000);
+  await assert.rejects(client.call("count"), RpcDisconnectedError);
+  const endpoint = new ZmqEndpoint({ repAddress: s.rep, pubAddress: s.pub, heartbeatInterval: 200 });
+  await s.server.start([endpoint]);
+  await until(() => client.state === "connected", 5_000);
+  assert.equal(await client.call("count"), 1, "the earlier call was never executed");
+});
