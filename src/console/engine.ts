@@ -23,30 +23,17 @@ import {
   type LogData,
   type MainEngine,
 } from "../kernel/index.js";
-import type { CallContext, CallDispatcher, ConnectedClient, ServerEndpoint } from "../rpc/endpoint.js";
+import type { CallContext, CallDispatcher } from "../rpc/endpoint.js";
 import { RISK_ENGINE_NAME, RiskEngine, TRADING_STATES, type TradingState } from "../risk/index.js";
+import { APP_NAME as RPC_APP_NAME, EVENT_RPC_LOG, RpcEngine } from "../service/index.js";
 import { ConsoleCallError, ConsoleStartError } from "./errors.js";
 import { isLoopbackHost, loadOrCreateToken } from "./token.js";
 import { WebHost } from "./web-host.js";
 import { WsEndpoint } from "./ws-endpoint.js";
 
 export const CONSOLE_APP_NAME = "Console";
-const EVENT_RPC_LOG = "eRpcLog";
 
 
-
-/** What the console drives of the RPC service app (engine "RpcService"); structural, so either side can evolve. */
-export interface RpcServiceControl {
-  readonly isActive: boolean;
-  readonly repAddress?: string;
-  readonly pubAddress?: string;
-  start(repAddress: string, pubAddress: string): boolean | Promise<boolean>;
-  stop(): boolean | Promise<boolean>;
-  /** Connected clients of every endpoint of the service. */
-  clients?(): ConnectedClient[];
-  /** Adds an endpoint (the console's `/ws`) to the service's server, started and stopped with it. */
-  addEndpoint?(endpoint: ServerEndpoint): void;
-}
 
 export interface ConsoleStartOptions {
   /** Default "127.0.0.1". Any other address requires the token. */
@@ -141,7 +128,8 @@ export class ConsoleEngine extends BaseEngine {
     const address = await web.listen();
     await this.endpoint.start(this.dispatch);
     this.host = web;
-    this.rpcService()?.addEndpoint?.(this.rpcEndpoint);
+    // The RPC service serves its functions and events on `/ws` too, from its next start on.
+    this.rpcService()?.addEndpoint(this.rpcEndpoint);
     const started: ConsoleStarted = {
       url: address.url,
       urlWithToken: token === null ? address.url : `${address.url}?token=${encodeURIComponent(token)}`,
@@ -183,8 +171,9 @@ export class ConsoleEngine extends BaseEngine {
     this.endpoint.publish({ seq: ++this.seq, epoch: this.epoch, event });
   };
 
-  private rpcService(): RpcServiceControl | undefined {
-    return this.mainEngine.engines.get("RpcService") as unknown as RpcServiceControl | undefined;
+  private rpcService(): RpcEngine | undefined {
+    const engine = this.mainEngine.engines.get(RPC_APP_NAME);
+    return engine instanceof RpcEngine ? engine : undefined;
   }
 
   private riskManager(): RiskEngine | undefined {
@@ -228,12 +217,14 @@ export class ConsoleEngine extends BaseEngine {
     this.register("get_logs", () => [...this.log]);
     this.register("rpc_status", () => {
       const rpc = this.rpcService();
+      // While running, the addresses actually bound (a port 0 resolved); else the ones the next start uses.
+      const bound = rpc?.addresses;
       return {
         available: rpc !== undefined,
         active: rpc?.isActive ?? false,
-        rep_address: rpc?.repAddress ?? "",
-        pub_address: rpc?.pubAddress ?? "",
-        ws_address: this.started && rpc?.addEndpoint ? `${this.started.url.replace(/^http/, "ws")}ws` : "",
+        rep_address: bound?.rep ?? rpc?.repAddress ?? "",
+        pub_address: bound?.pub ?? rpc?.pubAddress ?? "",
+        ws_address: this.started && rpc ? `${this.started.url.replace(/^http/, "ws")}ws` : "",
         log: [...this.rpcLog],
       };
     });
@@ -242,7 +233,7 @@ export class ConsoleEngine extends BaseEngine {
       return rpc.start(text(rep, "rep_address"), text(pub, "pub_address"));
     });
     this.register("rpc_stop", async () => this.need(this.rpcService(), "the RPC service app is not loaded").stop());
-    this.register("get_clients", () => [...(this.rpcService()?.clients?.() ?? []), ...this.endpoint.clients()]);
+    this.register("get_clients", () => [...(this.rpcService()?.clients() ?? []), ...this.endpoint.clients()]);
     // Rules with labels, kinds and bounds: what a form needs (eRiskRule events then carry the new values).
     this.register("risk_rules", () => this.riskManager()?.describeRules() ?? []);
     this.register("risk_update_rule", ([name, setting]) => {

@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Direction, Exchange, MainEngine, OrderRequest, OrderType } from "../../src/kernel/index.js";
 import { RiskManagerApp } from "../../src/risk/index.js";
-import { ConsoleApp, ConsoleStartError, TOKEN_FILENAME, isLoopbackHost, loadOrCreateToken, tokenMatches } from "../../src/console/index.js";
-import { RawClient } from "./helpers.js";
+import { RpcServiceApp } from "../../src/service/index.js";
+import { ConsoleApp, ConsoleStartError, TOKEN_FILENAME, WsCallError, WsRpcClient, isLoopbackHost, loadOrCreateToken, tokenMatches } from "../../src/console/index.js";
+import { RawClient, until } from "./helpers.js";
 
 function tempHome(): string {
   return mkdtempSync(join(tmpdir(), "rpcservice-console-test-"));
@@ -144,6 +145,49 @@ test("the console publishes every event but the timer, numbered, and keeps the l
     assert.deepEqual(logs.slice(-2).map((l) => [l.$class, l.msg]), [["LogData", "first line"], ["LogData", "second line"]]);
   } finally {
     client.close();
+    await mainEngine.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test("the RPC service, started from the console, serves its functions and events on /ws too, and stops it with itself", async () => {
+  const home = tempHome();
+  const mainEngine = new MainEngine({ home });
+  const rpc = mainEngine.addApp(RpcServiceApp);
+  const consoleEngine = mainEngine.addApp(ConsoleApp);
+  const started = await consoleEngine.start({ port: 0, webRoot: null });
+  const operator = await RawClient.open(`ws://127.0.0.1:${started.port}/console`);
+  const wsUrl = `ws://127.0.0.1:${started.port}/ws`;
+  try {
+    await assert.rejects(RawClient.open(wsUrl), /503/);
+    operator.send({ id: 1, call: "rpc_start", args: ["tcp://127.0.0.1:0", "tcp://127.0.0.1:0"] });
+    assert.equal((await operator.reply(1)).result, true);
+    assert.equal(rpc.isActive, true);
+
+    const client = new WsRpcClient({ url: wsUrl, reconnect: false });
+    await client.connect();
+    await client.subscribe(["eLog"]);
+    assert.deepEqual(await client.call("get_all_contracts"), []);
+    await assert.rejects(client.call("connect", [{}, "SIM"]), (error: unknown) => error instanceof WsCallError && /UNKNOWN_FUNCTION/.test(error.code));
+
+    operator.send({ id: 2, call: "get_clients" });
+    const clients = (await operator.reply(2)).result as { endpoint: string }[];
+    assert.deepEqual(clients.map((c) => c.endpoint).sort(), ["console", "ws"]);
+
+    operator.send({ id: 3, call: "rpc_status" });
+    const status = (await operator.reply(3)).result as { active: boolean; rep_address: string; ws_address: string; log: { msg: string }[] };
+    assert.equal(status.active, true);
+    assert.match(status.rep_address, /^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    assert.equal(status.ws_address, wsUrl);
+    assert.ok(status.log.some((l) => /started successfully/.test(l.msg)));
+
+    operator.send({ id: 4, call: "rpc_stop" });
+    assert.equal((await operator.reply(4)).result, true);
+    await until(() => client.state !== "connected", 5_000, "the /ws client is closed with the service");
+    await assert.rejects(RawClient.open(wsUrl), /503/);
+    await client.close();
+  } finally {
+    operator.close();
     await mainEngine.close();
     rmSync(home, { recursive: true, force: true });
   }

@@ -38,11 +38,11 @@ export function RpcPanel({ store }: { store: Store }) {
       <div class="form rpc-form">
         <label>
           <span>Request / reply</span>
-          <input data-testid="rep-address" value={rep} disabled={active} onInput={(e) => setRep(e.currentTarget.value)} spellcheck={false} />
+          <input data-testid="rep-address" value={active ? rpc!.rep_address : rep} disabled={active} onInput={(e) => setRep(e.currentTarget.value)} spellcheck={false} />
         </label>
         <label>
           <span>Event broadcast</span>
-          <input data-testid="pub-address" value={pub} disabled={active} onInput={(e) => setPub(e.currentTarget.value)} spellcheck={false} />
+          <input data-testid="pub-address" value={active ? rpc!.pub_address : pub} disabled={active} onInput={(e) => setPub(e.currentTarget.value)} spellcheck={false} />
         </label>
         {rpc?.ws_address ? (
           <label>
