@@ -1,11 +1,10 @@
-/** The web console and the native WebSocket endpoint: JSON protocol, endpoint, Node client, console app. */
+/** The web console and the native WebSocket endpoint (its wire and client are in src/rpc/ws). */
 export * from "./errors.js";
-export * from "./wire/json-wire.js";
-export * from "./wire/protocol.js";
+export * from "../rpc/ws/json-wire.js";
+export * from "../rpc/ws/protocol.js";
 export * from "./ring.js";
 export * from "./subscription.js";
 export * from "./token.js";
 export * from "./web-host.js";
 export * from "./ws-endpoint.js";
-export * from "./ws-client.js";
 export * from "./engine.js";

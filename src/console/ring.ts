@@ -3,7 +3,7 @@
  * Memory is bounded by the capacity; each event's JSON is made at most once, by whoever needs it first.
  */
 import type { PublishedEvent } from "../rpc/endpoint.js";
-import { eventToJson } from "./wire/json-wire.js";
+import { eventToJson } from "../rpc/ws/json-wire.js";
 
 export class PublishedEntry {
   readonly published: PublishedEvent;

@@ -9,11 +9,11 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import type { CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
-import { WireError, type WireErrorCode } from "./errors.js";
+import { WireError, type WireErrorCode } from "../rpc/ws/errors.js";
 import { EventRing, type PublishedEntry } from "./ring.js";
 import { Subscription } from "./subscription.js";
 import { WebHost, type HostAddress, type UpgradeTarget } from "./web-host.js";
-import { encodeJson } from "./wire/json-wire.js";
+import { encodeJson } from "../rpc/ws/json-wire.js";
 import {
   CloseCode,
   WS_PROTOCOL_VERSION,
@@ -25,7 +25,7 @@ import {
   type MessageId,
   type SubscribeMessage,
   type SubscribeResult,
-} from "./wire/protocol.js";
+} from "../rpc/ws/protocol.js";
 
 /**
  * What the serving side gives the endpoint at start: the dispatcher alone, or a host that also tells where the

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { Direction, Exchange, MainEngine, OrderRequest, OrderType } from "../../src/kernel/index.js";
 import { RiskManagerApp } from "../../src/risk/index.js";
 import { RpcServiceApp } from "../../src/service/index.js";
-import { ConsoleApp, ConsoleStartError, TOKEN_FILENAME, WsCallError, WsRpcClient, isLoopbackHost, loadOrCreateToken, tokenMatches } from "../../src/console/index.js";
+import { WsCallError, WsRpcClient } from "../../src/rpc/index.js";
+import { ConsoleApp, ConsoleStartError, TOKEN_FILENAME, isLoopbackHost, loadOrCreateToken, tokenMatches } from "../../src/console/index.js";
 import { RawClient, until } from "./helpers.js";
 
 function tempHome(): string {
@@ -164,9 +165,8 @@ test("the RPC service, started from the console, serves its functions and events
     assert.equal((await operator.reply(1)).result, true);
     assert.equal(rpc.isActive, true);
 
-    const client = new WsRpcClient({ url: wsUrl, reconnect: false });
-    await client.connect();
-    await client.subscribe(["eLog"]);
+    const client = new WsRpcClient({ url: wsUrl, reconnect: false, types: ["eLog"] });
+    await client.waitConnected(5_000);
     assert.deepEqual(await client.call("get_all_contracts"), []);
     await assert.rejects(client.call("connect", [{}, "SIM"]), (error: unknown) => error instanceof WsCallError && /UNKNOWN_FUNCTION/.test(error.code));
 

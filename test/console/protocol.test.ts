@@ -17,7 +17,8 @@ import {
   fixedOffset,
   zoneInfo,
 } from "../../src/kernel/index.js";
-import { CloseCode, WsEndpoint, encodeJson, fromWire, isoMicros, toWire } from "../../src/console/index.js";
+import { CloseCode, encodeJson, fromWire, isoMicros, toWire } from "../../src/rpc/index.js";
+import { WsEndpoint } from "../../src/console/index.js";
 import { RawClient, logEvent, startEndpoint, until } from "./helpers.js";
 
 const ORDER_ARG = {

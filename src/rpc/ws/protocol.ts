@@ -18,7 +18,7 @@ import {
   type EnumName,
   type FieldKinds,
 } from "../../kernel/index.js";
-import { WireError } from "../errors.js";
+import { WireError } from "./errors.js";
 
 export const WS_PROTOCOL_VERSION = 1;
 
