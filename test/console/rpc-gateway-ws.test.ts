@@ -39,7 +39,9 @@ test("RpcGateway given a ws:// address snapshots, streams ticks, and trades thro
       "RPC",
     );
     assert.match(vtOrderid, /^RPC\./);
-    await until(() => client.getOrder(vtOrderid)?.status === Status.ALLTRADED, 10_000, "the fill");
+    await until(() => client.getOrder(vtOrderid)?.status === Status.ALLTRADED, 10_000, "the fill").catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(client.getOrder(vtOrderid))}`);
+    });
     await until(() => client.getAllTrades().some((t) => t.vt_orderid === vtOrderid), 10_000, "the trade");
 
     const clients = rpc.clients();
