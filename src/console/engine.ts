@@ -33,8 +33,6 @@ import { WsEndpoint } from "./ws-endpoint.js";
 
 export const CONSOLE_APP_NAME = "Console";
 
-
-
 export interface ConsoleStartOptions {
   /** Default "127.0.0.1". Any other address requires the token. */
   host?: string;
@@ -45,10 +43,8 @@ export interface ConsoleStartOptions {
    * "always": required everywhere; or the token itself.
    */
   token?: "auto" | "always" | { value: string };
-  /** Folder of the built page; default the one `npm run build` writes (dist/console-web). */
+  /** Folder of the built page; default the one `npm run build` writes (dist/console-web); null: no page. */
   webRoot?: string | null;
-  /** Events kept for resume; default 20 000. */
-  ringSize?: number;
 }
 
 export interface ConsoleStarted {
@@ -126,10 +122,12 @@ export class ConsoleEngine extends BaseEngine {
     this.endpoint.attachTo(web);
     this.rpcEndpoint.attachTo(web);
     const address = await web.listen();
-    await this.endpoint.start(this.dispatch);
+    await this.endpoint.start({ dispatch: this.dispatch, position: () => ({ epoch: this.epoch, seq: this.seq }) });
     this.host = web;
     // The RPC service serves its functions and events on `/ws` too, from its next start on.
-    this.rpcService()?.addEndpoint(this.rpcEndpoint);
+    const rpc = this.rpcService();
+    rpc?.addEndpoint(this.rpcEndpoint);
+    if (rpc?.isActive) this.mainEngine.writeLog("The RPC service is already running: it serves /ws from its next start", CONSOLE_APP_NAME, 30);
     const started: ConsoleStarted = {
       url: address.url,
       urlWithToken: token === null ? address.url : `${address.url}?token=${encodeURIComponent(token)}`,
