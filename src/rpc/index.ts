@@ -25,3 +25,4 @@ export {
 export { HELLO_FUNCTION, PROTOCOL_VERSION, type HelloInfo } from "./protocol.js";
 export type { Transport, TransportKind } from "./transport.js";
 export { DEFAULT_TRANSPORT, resolveTransport } from "./transports.js";
+export * from "./ws/index.js";

@@ -39,6 +39,7 @@ import {
   type CallContext,
   type ConnectedClient,
   type Param,
+  type ServerEndpoint,
   type TransportKind,
 } from "../rpc/index.js";
 
@@ -97,6 +98,8 @@ export class RpcEngine extends BaseEngine {
   heartbeatInterval: number | undefined;
   cancelPolicy: CancelPolicy = "any";
   private endpoint: ZmqEndpoint | null = null;
+  /** Endpoints started and stopped with the ZeroMQ one (the console's WebSocket endpoint). */
+  private readonly extraEndpoints: ServerEndpoint[] = [];
   /** vt_orderid -> owner key (declared client name, else connection id). */
   private readonly owners = new Map<string, string>();
   private starting: Promise<boolean> | null = null;
@@ -116,6 +119,14 @@ export class RpcEngine extends BaseEngine {
   /** The addresses actually bound while active (a port 0 resolved). */
   get addresses(): { rep: string; pub: string } | null {
     return this.endpoint?.addresses ?? null;
+  }
+
+  /**
+   * Serves the same functions and events through one more endpoint (e.g. the WebSocket one) from the next
+   * start on; started and stopped with the ZeroMQ endpoint.
+   */
+  addEndpoint(endpoint: ServerEndpoint): void {
+    if (!this.extraEndpoints.includes(endpoint)) this.extraEndpoints.push(endpoint);
   }
 
   clients(): ConnectedClient[] {
@@ -151,7 +162,7 @@ export class RpcEngine extends BaseEngine {
         ...(transport ? { transport } : {}),
         ...(heartbeatInterval ? { heartbeatInterval } : {}),
       });
-      await this.server.start([endpoint]);
+      await this.server.start([endpoint, ...this.extraEndpoints]);
     } catch (error) {
       this.writeLog(t("failed", { error: messageOf(error) }), 40);
       return false;

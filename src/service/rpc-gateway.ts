@@ -49,6 +49,7 @@ import {
 } from "../kernel/index.js";
 import {
   RpcClient,
+  WsRpcClient,
   messageOf,
   type ConnectionState,
   type ResyncReason,
@@ -127,7 +128,7 @@ export class RpcGateway extends BaseGateway {
   };
   static override readonly exchanges: readonly Exchange[] = Object.values(Exchange);
 
-  client: RpcClient | null = null;
+  client: RpcClient | WsRpcClient | null = null;
   private namespace: NamespaceMode = "auto";
   private prefixed = false;
   private namespaceDecided = false;
@@ -171,14 +172,22 @@ export class RpcGateway extends BaseGateway {
       this.prefixed = this.namespace === "prefixed";
       this.namespaceDecided = true;
     }
-    const client = new RpcClient({
-      reqAddress: req,
-      subAddress: sub,
-      ...(transport ? { transport: transport as TransportKind } : {}),
-      ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
-      ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
-      ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
-    });
+    // A ws:// request address means the native WebSocket endpoint: one connection, JSON, no subscribe address.
+    const client = /^wss?:\/\//.test(req)
+      ? new WsRpcClient({
+          url: req,
+          ...(typeof setting["token"] === "string" && setting["token"] ? { token: setting["token"] } : {}),
+          ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
+          ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
+        })
+      : new RpcClient({
+          reqAddress: req,
+          subAddress: sub,
+          ...(transport ? { transport: transport as TransportKind } : {}),
+          ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
+          ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
+          ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
+        });
     client.on("state", (state, previous, reason) => this.onState(state, previous, reason));
     client.on("event", (pushed) => this.onPushed(pushed));
     client.on("resync", (reason, detail) => void this.resync(reason, detail));
@@ -291,7 +300,7 @@ export class RpcGateway extends BaseGateway {
   }
 
   private async snapshot<T>(
-    client: RpcClient,
+    client: RpcClient | WsRpcClient,
     name: string,
     family: Family,
     message: "contracts" | "accounts" | "positions" | "orders" | "trades",

@@ -1,0 +1,281 @@
+/**
+ * ConsoleApp / ConsoleEngine: the web console. One HTTP server (default http://127.0.0.1:8080) serves the
+ * page, the console's own WebSocket (`/console`: trading and management calls, every event, always on while the
+ * console runs) and, once the RPC service adopts it, the RPC service's WebSocket endpoint (`/ws`).
+ *
+ *   const consoleEngine = mainEngine.addApp(ConsoleApp);
+ *   const started = await consoleEngine.start({ host: "127.0.0.1", port: 8080 });
+ *   console.log(`console: ${started.urlWithToken}`);
+ */
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import {
+  BaseEngine,
+  CancelRequest,
+  EVENT_LOG,
+  EVENT_TIMER,
+  HistoryRequest,
+  OrderRequest,
+  SubscribeRequest,
+  type AppClass,
+  type Event,
+  type EventEngine,
+  type LogData,
+  type MainEngine,
+} from "../kernel/index.js";
+import type { CallContext, CallDispatcher } from "../rpc/endpoint.js";
+import { RISK_ENGINE_NAME, RiskEngine, TRADING_STATES, type TradingState } from "../risk/index.js";
+import { APP_NAME as RPC_APP_NAME, EVENT_RPC_LOG, RpcEngine } from "../service/index.js";
+import { ConsoleCallError, ConsoleStartError } from "./errors.js";
+import { isLoopbackHost, loadOrCreateToken } from "./token.js";
+import { WebHost } from "./web-host.js";
+import { WsEndpoint } from "./ws-endpoint.js";
+
+export const CONSOLE_APP_NAME = "Console";
+
+export interface ConsoleStartOptions {
+  /** Default "127.0.0.1". Any other address requires the token. */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /**
+   * "auto" (default): required off loopback, read from or created in `<home>/console_token`;
+   * "always": required everywhere; or the token itself.
+   */
+  token?: "auto" | "always" | { value: string };
+  /** Folder of the built page; default the one `npm run build` writes (dist/console-web); null: no page. */
+  webRoot?: string | null;
+}
+
+export interface ConsoleStarted {
+  readonly url: string;
+  /** The URL to open: with `?token=` when a token is required. Print it, never log it as an event. */
+  readonly urlWithToken: string;
+  readonly host: string;
+  readonly port: number;
+  readonly token: string | null;
+  /** Where the token lives and whether this start generated it (print it once, then). */
+  readonly tokenPath?: string;
+  readonly tokenCreated: boolean;
+}
+
+type ConsoleFunction = (args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, context: CallContext) => unknown;
+
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../console-web/", import.meta.url));
+const LOG_KEEP = 500;
+
+export class ConsoleEngine extends BaseEngine {
+  /** The console's own WebSocket endpoint (`/console`). */
+  readonly endpoint: WsEndpoint;
+  /** The RPC service's WebSocket endpoint (`/ws`), served by the console's HTTP server. */
+  readonly rpcEndpoint: WsEndpoint;
+  private readonly functions = new Map<string, ConsoleFunction>();
+  private readonly epoch = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+  private seq = 0;
+  private readonly rpcLog: LogData[] = [];
+  private readonly log: LogData[] = [];
+  private host: WebHost | undefined;
+  private started: ConsoleStarted | undefined;
+
+  constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
+    super(mainEngine, eventEngine, CONSOLE_APP_NAME);
+    this.endpoint = new WsEndpoint({ name: "console", path: "/console" });
+    this.rpcEndpoint = new WsEndpoint({ name: "ws", path: "/ws" });
+    this.registerTradingCalls();
+    this.registerManagementCalls();
+    eventEngine.registerGeneral(this.processEvent);
+  }
+
+  get isActive(): boolean {
+    return this.started !== undefined;
+  }
+
+  /** Adds (or replaces) a console call. */
+  register(name: string, fn: ConsoleFunction): void {
+    this.functions.set(name, fn);
+  }
+
+  /** Names of every console call. */
+  callNames(): string[] {
+    return [...this.functions.keys()].sort();
+  }
+
+  async start(options: ConsoleStartOptions = {}): Promise<ConsoleStarted> {
+    if (this.started) return this.started;
+    const host = options.host ?? "127.0.0.1";
+    const port = options.port ?? 8080;
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConsoleStartError(`port must be 0..65535, got ${port}`);
+    const mode = options.token ?? "auto";
+    let token: string | null = null;
+    let tokenPath: string | undefined;
+    let tokenCreated = false;
+    if (typeof mode === "object") {
+      if (mode.value.length < 16) throw new ConsoleStartError("a console token must have at least 16 characters");
+      token = mode.value;
+    } else if (mode === "always" || !isLoopbackHost(host)) {
+      const file = loadOrCreateToken(this.mainEngine.home);
+      token = file.token;
+      tokenPath = file.path;
+      tokenCreated = file.created;
+    }
+    const web = new WebHost({ host, port, token, staticRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot });
+    this.endpoint.attachTo(web);
+    this.rpcEndpoint.attachTo(web);
+    const address = await web.listen();
+    await this.endpoint.start({ dispatch: this.dispatch, position: () => ({ epoch: this.epoch, seq: this.seq }) });
+    this.host = web;
+    // The RPC service serves its functions and events on `/ws` too, from its next start on.
+    const rpc = this.rpcService();
+    rpc?.addEndpoint(this.rpcEndpoint);
+    if (rpc?.isActive) this.mainEngine.writeLog("The RPC service is already running: it serves /ws from its next start", CONSOLE_APP_NAME, 30);
+    const started: ConsoleStarted = {
+      url: address.url,
+      urlWithToken: token === null ? address.url : `${address.url}?token=${encodeURIComponent(token)}`,
+      host: address.host,
+      port: address.port,
+      token,
+      tokenCreated,
+      ...(tokenPath === undefined ? {} : { tokenPath }),
+    };
+    this.started = started;
+    return started;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = undefined;
+    await this.endpoint.stop();
+    await this.rpcEndpoint.stop();
+    await this.host?.close();
+    this.host = undefined;
+  }
+
+  override async close(): Promise<void> {
+    this.eventEngine.unregisterGeneral(this.processEvent);
+    await this.stop();
+  }
+
+  /** Runs a console call as the WebSocket endpoint does (also handy for in-process use and tests). */
+  readonly dispatch: CallDispatcher = async (name, args, kwargs, context) => {
+    const fn = this.functions.get(name);
+    if (!fn) throw new ConsoleCallError("UNKNOWN_CALL", `no console call named ${JSON.stringify(name)}`);
+    return fn(args, kwargs, context);
+  };
+
+  private readonly processEvent = (event: Event): void => {
+    if (event.type === EVENT_TIMER) return;
+    if (event.type === EVENT_RPC_LOG) keep(this.rpcLog, event.data as LogData);
+    else if (event.type === EVENT_LOG) keep(this.log, event.data as LogData);
+    this.endpoint.publish({ seq: ++this.seq, epoch: this.epoch, event });
+  };
+
+  private rpcService(): RpcEngine | undefined {
+    const engine = this.mainEngine.engines.get(RPC_APP_NAME);
+    return engine instanceof RpcEngine ? engine : undefined;
+  }
+
+  private riskManager(): RiskEngine | undefined {
+    const engine = this.mainEngine.engines.get(RISK_ENGINE_NAME);
+    return engine instanceof RiskEngine ? engine : undefined;
+  }
+
+  private registerTradingCalls(): void {
+    const me = this.mainEngine;
+    this.register("subscribe", ([req, gateway]) => me.subscribe(arg(req, SubscribeRequest, "req"), text(gateway, "gateway_name")));
+    this.register("send_order", ([req, gateway], _kw, context) =>
+      me.sendOrder(arg(req, OrderRequest, "req"), text(gateway, "gateway_name"), { kind: "console", clientId: context.clientId }),
+    );
+    this.register("cancel_order", ([req, gateway]) => me.cancelOrder(arg(req, CancelRequest, "req"), text(gateway, "gateway_name")));
+    this.register("query_history", ([req, gateway]) => me.queryHistory(arg(req, HistoryRequest, "req"), text(gateway, "gateway_name")));
+    this.register("get_tick", ([id]) => me.getTick(text(id, "vt_symbol")));
+    this.register("get_order", ([id]) => me.getOrder(text(id, "vt_orderid")));
+    this.register("get_trade", ([id]) => me.getTrade(text(id, "vt_tradeid")));
+    this.register("get_position", ([id]) => me.getPosition(text(id, "vt_positionid")));
+    this.register("get_account", ([id]) => me.getAccount(text(id, "vt_accountid")));
+    this.register("get_contract", ([id]) => me.getContract(text(id, "vt_symbol")));
+    this.register("get_all_ticks", () => me.getAllTicks());
+    this.register("get_all_orders", () => me.getAllOrders());
+    this.register("get_all_trades", () => me.getAllTrades());
+    this.register("get_all_positions", () => me.getAllPositions());
+    this.register("get_all_accounts", () => me.getAllAccounts());
+    this.register("get_all_contracts", () => me.getAllContracts());
+    this.register("get_all_active_orders", () => me.getAllActiveOrders());
+    this.register("get_all_gateway_names", () => me.getAllGatewayNames());
+  }
+
+  private registerManagementCalls(): void {
+    this.register("console_info", () => ({
+      epoch: this.epoch,
+      seq: this.seq,
+      gateways: this.mainEngine.getAllGatewayNames(),
+      apps: this.mainEngine.getAllApps().map((app) => ({ app_name: app.appName, display_name: app.displayName })),
+      calls: this.callNames(),
+      token_required: this.started?.token != null,
+    }));
+    this.register("get_logs", () => [...this.log]);
+    this.register("rpc_status", () => {
+      const rpc = this.rpcService();
+      // While running, the addresses actually bound (a port 0 resolved); else the ones the next start uses.
+      const bound = rpc?.addresses;
+      return {
+        available: rpc !== undefined,
+        active: rpc?.isActive ?? false,
+        rep_address: bound?.rep ?? rpc?.repAddress ?? "",
+        pub_address: bound?.pub ?? rpc?.pubAddress ?? "",
+        ws_address: this.started && rpc ? `${this.started.url.replace(/^http/, "ws")}ws` : "",
+        log: [...this.rpcLog],
+      };
+    });
+    this.register("rpc_start", async ([rep, pub]) => {
+      const rpc = this.need(this.rpcService(), "the RPC service app is not loaded");
+      return rpc.start(text(rep, "rep_address"), text(pub, "pub_address"));
+    });
+    this.register("rpc_stop", async () => this.need(this.rpcService(), "the RPC service app is not loaded").stop());
+    this.register("get_clients", () => [...(this.rpcService()?.clients() ?? []), ...this.endpoint.clients()]);
+    // Rules with labels, kinds and bounds: what a form needs (eRiskRule events then carry the new values).
+    this.register("risk_rules", () => this.riskManager()?.describeRules() ?? []);
+    this.register("risk_update_rule", ([name, setting]) => {
+      const risk = this.need(this.riskManager(), "the risk manager app is not loaded");
+      if (setting === null || typeof setting !== "object" || Array.isArray(setting)) {
+        throw new ConsoleCallError("INVALID_ARGUMENT", "setting must be an object of parameter values");
+      }
+      return risk.updateRule(text(name, "name"), setting as Record<string, unknown>);
+    });
+    this.register("risk_state", () => this.riskManager()?.getTradingState() ?? null);
+    this.register("risk_set_state", ([state]) => {
+      const risk = this.need(this.riskManager(), "the risk manager app is not loaded");
+      const wanted = text(state, "state");
+      if (!(TRADING_STATES as readonly string[]).includes(wanted)) {
+        throw new ConsoleCallError("INVALID_ARGUMENT", `state must be one of ${TRADING_STATES.join(", ")}`);
+      }
+      risk.setTradingState(wanted as TradingState);
+      return risk.getTradingState();
+    });
+  }
+
+  private need<T>(value: T | undefined, message: string): T {
+    if (value === undefined) throw new ConsoleCallError("NOT_AVAILABLE", message);
+    return value;
+  }
+}
+
+function keep(list: LogData[], log: LogData): void {
+  list.push(log);
+  if (list.length > LOG_KEEP) list.splice(0, list.length - LOG_KEEP);
+}
+
+function text(value: unknown, name: string): string {
+  if (typeof value !== "string") throw new ConsoleCallError("INVALID_ARGUMENT", `${name} must be a string`);
+  return value;
+}
+
+function arg<T>(value: unknown, cls: abstract new (...args: never[]) => T, name: string): T {
+  if (!(value instanceof cls)) throw new ConsoleCallError("INVALID_ARGUMENT", `${name} must be a ${cls.name} ({"$class": "${cls.name}", ...})`);
+  return value;
+}
+
+export const ConsoleApp: AppClass<ConsoleEngine> = {
+  appName: CONSOLE_APP_NAME,
+  displayName: "Web console",
+  engineClass: ConsoleEngine,
+};

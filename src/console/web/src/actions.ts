@@ -1,0 +1,194 @@
+/** What the page does: load the snapshot, keep the subscription, and the user's commands. */
+import { toRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import { ConsoleSocket, type LinkState } from "./socket";
+import { byKey, store } from "./store";
+
+/** Generic types the page always follows; ticks come per watched symbol ("eTick.<vt_symbol>"). */
+const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eRiskNotify"];
+
+let socket: ConsoleSocket;
+
+export function connect(): void {
+  const params = new URLSearchParams(location.search);
+  const token = params.get("token") ?? sessionStorage.getItem("rpcservice.token");
+  if (token) sessionStorage.setItem("rpcservice.token", token);
+  // Keep the token out of the address bar (and of screenshots); the session keeps it for reloads.
+  if (params.has("token")) history.replaceState(null, "", location.pathname);
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const url = `${scheme}://${location.host}/console${token ? `?token=${encodeURIComponent(token)}` : ""}`;
+  socket = new ConsoleSocket(url, {
+    ready: (hello, snapshotNeeded) => {
+      store.epoch = hello.epoch;
+      store.seq = hello.seq;
+      if (snapshotNeeded) void loadSnapshot();
+      store.changed();
+    },
+    event: (event) => {
+      store.seq = event.seq;
+      store.epoch = event.epoch;
+      store.apply(event.type, event.data);
+    },
+    state: (state: LinkState, detail: string) => {
+      store.link = state;
+      store.linkDetail = detail;
+      store.changed();
+    },
+  });
+  socket.open();
+  window.setInterval(() => void refreshClients(), 2_000);
+}
+
+/**
+ * Subscribes first, then asks for every table: each reply takes its place in the ordered stream, so events that
+ * arrive after a reply are newer than the state it carries.
+ */
+async function loadSnapshot(): Promise<void> {
+  try {
+    await resubscribe();
+    const [info, contracts, ticks] = await Promise.all([
+      socket.call<ConsoleInfo>("console_info"),
+      socket.call<Contract[]>("get_all_contracts"),
+      socket.call<Tick[]>("get_all_ticks"),
+    ]);
+    store.info = info;
+    store.contracts = byKey(contracts, (c) => c.vt_symbol);
+    for (const tick of ticks) if (store.watched.includes(tick.vt_symbol)) store.putTick(tick);
+    if (store.watched.length === 0 && contracts.length > 0) {
+      for (const contract of contracts.slice(0, 3)) await watch(contract.vt_symbol);
+    } else {
+      for (const vtSymbol of store.watched) await subscribeMarket(vtSymbol);
+    }
+    if (!store.selected) store.selected = store.watched[0] ?? "";
+    store.changed();
+    const [orders, trades, positions, accounts, logs] = await Promise.all([
+      socket.call<Order[]>("get_all_orders"),
+      socket.call<Trade[]>("get_all_trades"),
+      socket.call<Position[]>("get_all_positions"),
+      socket.call<Account[]>("get_all_accounts"),
+      socket.call<Log[]>("get_logs"),
+    ]);
+    store.orders = byKey(orders, (o) => o.vt_orderid);
+    store.trades = byKey(trades, (t) => t.vt_tradeid);
+    store.positions = byKey(positions, (p) => p.vt_positionid);
+    store.accounts = byKey(accounts, (a) => a.vt_accountid);
+    store.logs = logs;
+    store.changed();
+    await Promise.all([refreshRpc(), refreshRisk(), refreshClients()]);
+  } catch (error) {
+    store.toast("error", `Loading the snapshot failed: ${(error as Error).message}`);
+  }
+}
+
+function resubscribe(): Promise<unknown> {
+  return socket.subscribe([...BASE_TYPES, ...store.watched.map((s) => `eTick.${s}`)]);
+}
+
+async function subscribeMarket(vtSymbol: string): Promise<void> {
+  const contract = store.contracts.get(vtSymbol);
+  if (!contract) return;
+  await socket.call("subscribe", { $class: "SubscribeRequest", symbol: contract.symbol, exchange: contract.exchange }, contract.gateway_name);
+}
+
+export async function watch(vtSymbol: string): Promise<void> {
+  if (!store.contracts.has(vtSymbol)) {
+    store.toast("error", `Unknown contract ${vtSymbol}`);
+    return;
+  }
+  store.watch(vtSymbol);
+  await resubscribe();
+  await subscribeMarket(vtSymbol);
+}
+
+export async function unwatch(vtSymbol: string): Promise<void> {
+  store.unwatch(vtSymbol);
+  store.ticks.delete(vtSymbol);
+  await resubscribe();
+}
+
+export interface OrderTicket {
+  vt_symbol: string;
+  direction: string;
+  offset: string;
+  type: string;
+  price: number;
+  volume: number;
+}
+
+export async function sendOrder(ticket: OrderTicket): Promise<string> {
+  const contract = store.contracts.get(ticket.vt_symbol);
+  if (!contract) throw new Error(`unknown contract ${ticket.vt_symbol}`);
+  const req = {
+    $class: "OrderRequest",
+    symbol: contract.symbol,
+    exchange: contract.exchange,
+    direction: ticket.direction,
+    type: ticket.type,
+    volume: ticket.volume,
+    price: ticket.price,
+    offset: ticket.offset,
+    reference: "console",
+  };
+  // "" means blocked (a risk rule says why, in an eRiskNotify toast) or refused by the gateway (see the log).
+  return socket.call<string>("send_order", req, contract.gateway_name);
+}
+
+export async function cancelOrder(order: Order): Promise<void> {
+  const req = { $class: "CancelRequest", orderid: order.orderid, symbol: order.symbol, exchange: order.exchange };
+  await socket.call("cancel_order", req, order.gateway_name);
+}
+
+export async function cancelAll(): Promise<void> {
+  const active = [...store.orders.values()].filter((o) => ["提交中", "未成交", "部分成交"].includes(o.status));
+  await Promise.all(active.map(cancelOrder));
+}
+
+export async function refreshRpc(): Promise<void> {
+  store.rpc = await socket.call<RpcStatus>("rpc_status");
+  store.changed();
+}
+
+export async function rpcStart(rep: string, pub: string): Promise<void> {
+  try {
+    await socket.call<boolean>("rpc_start", rep, pub);
+  } catch (error) {
+    store.toast("error", (error as Error).message);
+  }
+  await refreshRpc();
+}
+
+export async function rpcStop(): Promise<void> {
+  try {
+    await socket.call<boolean>("rpc_stop");
+  } catch (error) {
+    store.toast("error", (error as Error).message);
+  }
+  await refreshRpc();
+}
+
+export async function refreshClients(): Promise<void> {
+  if (store.link !== "online") return;
+  try {
+    store.clients = await socket.call<ConnectedClient[]>("get_clients");
+    store.changed();
+  } catch {
+    // The next poll tries again; a lost connection shows in the header.
+  }
+}
+
+export async function refreshRisk(): Promise<void> {
+  const [rules, state] = await Promise.all([socket.call<(RiskRule | RiskRuleData)[]>("risk_rules"), socket.call<string | null>("risk_state")]);
+  store.rules = byKey(rules.map(toRule), (r) => r.name);
+  store.tradingState = state;
+  store.changed();
+}
+
+export async function updateRule(name: string, setting: Record<string, unknown>): Promise<boolean> {
+  try {
+    await socket.call("risk_update_rule", name, setting);
+    await refreshRisk();
+    return true;
+  } catch (error) {
+    store.toast("error", `Rule ${name}: ${(error as Error).message}`);
+    return false;
+  }
+}

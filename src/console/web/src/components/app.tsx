@@ -1,0 +1,80 @@
+/** The page: a header with the link state, three columns of panels, and toasts. */
+import { useEffect, useState } from "preact/hooks";
+import type { Store } from "../store";
+import { AccountsPanel, OrdersPanel, PositionsPanel, TradesPanel } from "./blotter";
+import { ChartPanel, MarketPanel, TicketPanel } from "./market";
+import { RiskPanel } from "./risk";
+import { ClientsPanel, LogPanel, RpcPanel } from "./service";
+
+export function App({ store }: { store: Store }) {
+  const [, setVersion] = useState(0);
+  useEffect(() => store.onChange(() => setVersion((v) => v + 1)), [store]);
+  return (
+    <div class="shell">
+      <Header store={store} />
+      <main class="columns">
+        <div class="col left">
+          <RpcPanel store={store} />
+          <ClientsPanel store={store} />
+          <LogPanel store={store} />
+        </div>
+        <div class="col center">
+          <MarketPanel store={store} />
+          <ChartPanel store={store} />
+          <OrdersPanel store={store} />
+          <TradesPanel store={store} />
+        </div>
+        <div class="col right">
+          <TicketPanel store={store} />
+          <PositionsPanel store={store} />
+          <AccountsPanel store={store} />
+          <RiskPanel store={store} />
+        </div>
+      </main>
+      <div class="toasts" aria-live="polite">
+        {store.toasts.map((t) => (
+          <div key={t.id} class={`toast ${t.kind}`} data-testid="toast">
+            {t.text}
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function Header({ store }: { store: Store }) {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(new Date()), 1_000);
+    return () => window.clearInterval(timer);
+  }, []);
+  const linkText = { connecting: "Connecting", online: "Online", offline: "Reconnecting", refused: "Refused" }[store.link];
+  return (
+    <header class="topbar">
+      <div class="brand">
+        <svg viewBox="0 0 16 16" width="18" height="18" aria-hidden="true">
+          <rect width="16" height="16" rx="3" fill="#3d9be9" />
+          <path d="M3 11l3-4 3 2 4-5" stroke="white" stroke-width="1.6" fill="none" />
+        </svg>
+        <strong>rpcservice</strong>
+        <span class="dim">console</span>
+      </div>
+      <div class={`link ${store.link}`} data-testid="link-state" title={store.linkDetail}>
+        <i />
+        {linkText}
+        {store.link === "online" ? <span class="dim mono"> {store.linkDetail}</span> : null}
+      </div>
+      <div class="meta mono dim" title="event stream: epoch / last sequence number">
+        {store.epoch ? `${store.epoch} · #${store.seq}` : ""}
+      </div>
+      <div class="meta">
+        {(store.info?.gateways ?? []).map((g) => (
+          <span class="chip">{g}</span>
+        ))}
+      </div>
+      <div class="spacer" />
+      {store.tradingState ? <span class={`badge ${store.tradingState === "ACTIVE" ? "ok" : "bad"}`}>Trading {store.tradingState}</span> : null}
+      <div class="clock mono">{now.toLocaleTimeString("en-GB")}</div>
+    </header>
+  );
+}

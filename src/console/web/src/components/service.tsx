@@ -1,0 +1,145 @@
+/** VeighNa's RpcManager, on the web: the two addresses, start / stop, state, the service log; then the clients. */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { rpcStart, rpcStop } from "../actions";
+import { clock, since } from "../format";
+import type { Log } from "../protocol";
+import type { Store } from "../store";
+import { Empty, Panel } from "./panel";
+
+export function RpcPanel({ store }: { store: Store }) {
+  const rpc = store.rpc;
+  const [rep, setRep] = useState("");
+  const [pub, setPub] = useState("");
+  const [busy, setBusy] = useState(false);
+  // Prefill from the server once it told us its addresses (VeighNa prefills from the saved setting).
+  useEffect(() => {
+    if (rpc && rep === "" && pub === "") {
+      setRep(rpc.rep_address);
+      setPub(rpc.pub_address);
+    }
+  }, [rpc?.rep_address, rpc?.pub_address]);
+
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await action();
+    } finally {
+      setBusy(false);
+    }
+  };
+  const active = rpc?.active ?? false;
+  const state = !rpc ? "…" : !rpc.available ? "Not loaded" : active ? "Running" : "Stopped";
+  return (
+    <Panel
+      title="RPC service"
+      testid="rpc-panel"
+      tools={<span class={`badge ${active ? "ok" : "off"}`} data-testid="rpc-state">{state}</span>}
+    >
+      <div class="form rpc-form">
+        <label>
+          <span>Request / reply</span>
+          <input data-testid="rep-address" value={active ? rpc!.rep_address : rep} disabled={active} onInput={(e) => setRep(e.currentTarget.value)} spellcheck={false} />
+        </label>
+        <label>
+          <span>Event broadcast</span>
+          <input data-testid="pub-address" value={active ? rpc!.pub_address : pub} disabled={active} onInput={(e) => setPub(e.currentTarget.value)} spellcheck={false} />
+        </label>
+        {rpc?.ws_address ? (
+          <label>
+            <span>WebSocket</span>
+            <input value={rpc.ws_address} readOnly />
+          </label>
+        ) : null}
+        <div class="buttons">
+          <button class="primary" data-testid="rpc-start" disabled={busy || active || !rpc?.available} onClick={() => run(() => rpcStart(rep, pub))}>
+            Start
+          </button>
+          <button data-testid="rpc-stop" disabled={busy || !active} onClick={() => run(rpcStop)}>
+            Stop
+          </button>
+        </div>
+      </div>
+      <LogBox lines={rpc?.log ?? []} testid="rpc-log" />
+    </Panel>
+  );
+}
+
+/** VeighNa's log box: `time<TAB>msg`, newest at the bottom, following the end unless the user scrolled up. */
+function LogBox({ lines, testid }: { lines: Log[]; testid: string }) {
+  const box = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (el && el.scrollHeight - el.scrollTop - el.clientHeight < 40) el.scrollTop = el.scrollHeight;
+  }, [lines.length]);
+  return (
+    <pre class="logbox" ref={box} data-testid={testid}>
+      {lines.map((log) => (
+        <div class={log.level >= 40 ? "error" : log.level >= 30 ? "warn" : ""}>
+          <time>{clock(log.time)}</time>
+          {log.msg}
+        </div>
+      ))}
+    </pre>
+  );
+}
+
+export function ClientsPanel({ store }: { store: Store }) {
+  return (
+    <Panel title="Connected clients" testid="clients-panel" tools={<span class="count">{store.clients.length}</span>}>
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>Client</th>
+            <th>Endpoint</th>
+            <th>Remote</th>
+            <th>Since</th>
+            <th class="num">Calls</th>
+            <th class="num">Behind</th>
+          </tr>
+        </thead>
+        <tbody>
+          {store.clients.length === 0 ? <Empty columns={6} text="No client connected" /> : null}
+          {store.clients.map((c) => (
+            <tr key={c.clientId} title={c.identity ? `identity: ${c.identity}` : undefined}>
+              <td class="mono">{c.clientId}</td>
+              <td>{c.endpoint}</td>
+              <td class="mono dim">{c.remoteAddress}</td>
+              <td>{since(c.since)}</td>
+              <td class="num">{c.calls}</td>
+              <td class={`num ${c.eventsBehind > 100 ? "warn" : ""}`}>{c.eventsBehind}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}
+
+export function LogPanel({ store }: { store: Store }) {
+  const rows = store.logs.slice(-200).reverse();
+  return (
+    <Panel title="Log" testid="log-panel" tools={<span class="count">{store.logs.length}</span>}>
+      <table class="grid log">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Source</th>
+            <th>Message</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length === 0 ? <Empty columns={3} text="No log lines yet" /> : null}
+          {rows.map((log, i) => (
+            <tr key={`${log.time}-${i}`} class={log.level >= 40 ? "error" : log.level >= 30 ? "warn" : ""}>
+              <td class="mono dim">{clock(log.time)}</td>
+              <td class="dim">{log.gateway_name}</td>
+              <td class="msg" title={log.msg}>
+                {log.msg}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}

@@ -1,0 +1,230 @@
+/** The browser's view of the native WebSocket protocol (src/console/PROTOCOL.md); data stays plain JSON. */
+
+export interface Hello {
+  protocol: number;
+  server: string;
+  endpoint: string;
+  client_id: string;
+  epoch: string;
+  seq: number;
+}
+
+export interface WireError {
+  code: string;
+  message: string;
+  path?: string;
+}
+
+export interface SubscribeResult {
+  epoch: string;
+  seq: number;
+  resumed?: boolean;
+  replayed?: number;
+  reason?: string;
+}
+
+export interface WireEvent {
+  seq: number;
+  epoch: string;
+  type: string;
+  data: unknown;
+}
+
+type Json = Record<string, unknown>;
+
+/** Data objects as they arrive: VeighNa field names, enum values, ISO datetimes. */
+export interface Tick extends Json {
+  vt_symbol: string;
+  symbol: string;
+  exchange: string;
+  gateway_name: string;
+  datetime: string;
+  last_price: number;
+  volume: number;
+  open_price: number;
+  high_price: number;
+  low_price: number;
+  pre_close: number;
+  bid_price_1: number;
+  ask_price_1: number;
+  bid_volume_1: number;
+  ask_volume_1: number;
+}
+
+export interface Order extends Json {
+  vt_orderid: string;
+  orderid: string;
+  vt_symbol: string;
+  symbol: string;
+  exchange: string;
+  gateway_name: string;
+  type: string;
+  direction: string | null;
+  offset: string;
+  price: number;
+  volume: number;
+  traded: number;
+  status: string;
+  datetime: string | null;
+  reference: string;
+}
+
+export interface Trade extends Json {
+  vt_tradeid: string;
+  vt_orderid: string;
+  vt_symbol: string;
+  direction: string | null;
+  offset: string;
+  price: number;
+  volume: number;
+  datetime: string | null;
+}
+
+export interface Position extends Json {
+  vt_positionid: string;
+  vt_symbol: string;
+  direction: string;
+  volume: number;
+  yd_volume: number;
+  frozen: number;
+  price: number;
+  pnl: number;
+}
+
+export interface Account extends Json {
+  vt_accountid: string;
+  accountid: string;
+  balance: number;
+  frozen: number;
+  available: number;
+}
+
+export interface Contract extends Json {
+  vt_symbol: string;
+  symbol: string;
+  exchange: string;
+  name: string;
+  gateway_name: string;
+  size: number;
+  pricetick: number;
+  min_volume: number;
+}
+
+export interface Log extends Json {
+  msg: string;
+  level: number;
+  time: string;
+  gateway_name: string;
+}
+
+export interface ConnectedClient extends Json {
+  clientId: string;
+  endpoint: string;
+  remoteAddress: string;
+  identity?: string;
+  since: number;
+  calls: number;
+  eventsBehind: number;
+  eventsDropped: number;
+}
+
+/** A rule as VeighNa's get_data() gives it (eRiskRule events): values only. */
+export interface RiskRuleData {
+  name: string;
+  class_name: string;
+  parameters: Record<string, unknown>;
+  variables: Record<string, unknown>;
+}
+
+export interface RuleParameter {
+  name: string;
+  kind: "integer" | "number" | "boolean" | "string";
+  label: string;
+  value: unknown;
+  min?: number;
+  max?: number;
+  choices?: string[];
+}
+
+/** A rule as the risk manager describes it for forms (labels, kinds, bounds); what the page shows. */
+export interface RiskRule {
+  name: string;
+  class_name: string;
+  display_name: string;
+  active: boolean;
+  parameters: RuleParameter[];
+  variables: { name: string; label: string; value: unknown }[];
+}
+
+/** Accepts either shape: a description, or a bare data dict (labels then fall back to field names). */
+export function toRule(raw: RiskRule | RiskRuleData): RiskRule {
+  if (Array.isArray(raw.parameters)) return raw as RiskRule;
+  const data = raw as RiskRuleData;
+  return {
+    name: data.name,
+    class_name: data.class_name,
+    display_name: data.name,
+    active: data.parameters.active !== false,
+    parameters: Object.entries(data.parameters).map(([name, value]) => ({
+      name,
+      label: name,
+      value,
+      kind: typeof value === "boolean" ? "boolean" : typeof value === "number" ? (Number.isInteger(value) ? "integer" : "number") : "string",
+    })),
+    variables: Object.entries(data.variables).map(([name, value]) => ({ name, label: name, value })),
+  };
+}
+
+/** Puts new values (an eRiskRule event) into a rule the page already describes. */
+export function mergeRule(known: RiskRule | undefined, data: RiskRuleData): RiskRule {
+  if (!known) return toRule(data);
+  return {
+    ...known,
+    active: data.parameters.active !== false,
+    parameters: known.parameters.map((p) => (p.name in data.parameters ? { ...p, value: data.parameters[p.name] } : p)),
+    variables: known.variables.map((v) => (v.name in data.variables ? { ...v, value: data.variables[v.name] } : v)),
+  };
+}
+
+export interface RpcStatus {
+  available: boolean;
+  active: boolean;
+  rep_address: string;
+  pub_address: string;
+  ws_address: string;
+  log: Log[];
+}
+
+export interface ConsoleInfo {
+  epoch: string;
+  seq: number;
+  gateways: string[];
+  apps: { app_name: string; display_name: string }[];
+  calls: string[];
+  token_required: boolean;
+}
+
+/** VeighNa's enum values (what the wire carries) and the English the page shows. */
+export const LABELS: Record<string, string> = {
+  多: "Long",
+  空: "Short",
+  净: "Net",
+  开: "Open",
+  平: "Close",
+  平今: "Close today",
+  平昨: "Close yest.",
+  提交中: "Submitting",
+  未成交: "Not traded",
+  部分成交: "Part traded",
+  全部成交: "All traded",
+  已撤销: "Cancelled",
+  拒单: "Rejected",
+  限价: "Limit",
+  市价: "Market",
+  询价: "RFQ",
+};
+
+export const Direction = { LONG: "多", SHORT: "空" } as const;
+export const Offset = { NONE: "", OPEN: "开", CLOSE: "平", CLOSETODAY: "平今", CLOSEYESTERDAY: "平昨" } as const;
+export const OrderType = { LIMIT: "限价", MARKET: "市价", FAK: "FAK", FOK: "FOK" } as const;
+export const ACTIVE_STATUSES = new Set(["提交中", "未成交", "部分成交"]);

@@ -1,0 +1,145 @@
+/**
+ * Everything the page shows, kept from snapshots and events. Views re-render at most once per animation
+ * frame however fast ticks arrive.
+ */
+import { mergeRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import type { LinkState } from "./socket";
+
+const HISTORY = 300;
+const LOG_KEEP = 300;
+
+export interface Toast {
+  id: number;
+  kind: "error" | "info";
+  text: string;
+}
+
+export class Store {
+  link: LinkState = "connecting";
+  linkDetail = "";
+  epoch = "";
+  seq = 0;
+  info: ConsoleInfo | undefined;
+  contracts = new Map<string, Contract>();
+  ticks = new Map<string, Tick>();
+  /** Last prices per vt_symbol, oldest first, for the chart. */
+  history = new Map<string, number[]>();
+  previous = new Map<string, number>();
+  orders = new Map<string, Order>();
+  trades = new Map<string, Trade>();
+  positions = new Map<string, Position>();
+  accounts = new Map<string, Account>();
+  logs: Log[] = [];
+  rpc: RpcStatus | undefined;
+  clients: ConnectedClient[] = [];
+  rules = new Map<string, RiskRule>();
+  tradingState: string | null = null;
+  toasts: Toast[] = [];
+  watched: string[] = loadWatched();
+  selected = "";
+
+  private listeners = new Set<() => void>();
+  private frame = 0;
+  private toastId = 0;
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  changed(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  watch(vtSymbol: string): void {
+    if (!this.watched.includes(vtSymbol)) this.watched = [...this.watched, vtSymbol];
+    if (!this.selected) this.selected = vtSymbol;
+    saveWatched(this.watched);
+    this.changed();
+  }
+
+  unwatch(vtSymbol: string): void {
+    this.watched = this.watched.filter((s) => s !== vtSymbol);
+    if (this.selected === vtSymbol) this.selected = this.watched[0] ?? "";
+    saveWatched(this.watched);
+    this.changed();
+  }
+
+  toast(kind: Toast["kind"], text: string): void {
+    const toast = { id: ++this.toastId, kind, text };
+    this.toasts = [...this.toasts.slice(-4), toast];
+    window.setTimeout(() => {
+      this.toasts = this.toasts.filter((t) => t !== toast);
+      this.changed();
+    }, 8_000);
+    this.changed();
+  }
+
+  putTick(tick: Tick): void {
+    const old = this.ticks.get(tick.vt_symbol);
+    if (old) this.previous.set(tick.vt_symbol, old.last_price);
+    this.ticks.set(tick.vt_symbol, tick);
+    const series = this.history.get(tick.vt_symbol) ?? [];
+    series.push(tick.last_price);
+    if (series.length > HISTORY) series.splice(0, series.length - HISTORY);
+    this.history.set(tick.vt_symbol, series);
+  }
+
+  putLog(log: Log): void {
+    this.logs.push(log);
+    if (this.logs.length > LOG_KEEP) this.logs.splice(0, this.logs.length - LOG_KEEP);
+  }
+
+  putRpcLog(log: Log): void {
+    if (!this.rpc) return;
+    this.rpc = { ...this.rpc, log: [...this.rpc.log.slice(-LOG_KEEP), log] };
+  }
+
+  /** Applies one pushed event (by its generic type; the page subscribes to generic types and specific ticks). */
+  apply(type: string, data: unknown): void {
+    if (type.startsWith("eTick.")) this.putTick(data as Tick);
+    else if (type === "eOrder.") this.orders.set((data as Order).vt_orderid, data as Order);
+    else if (type === "eTrade.") this.trades.set((data as Trade).vt_tradeid, data as Trade);
+    else if (type === "ePosition.") this.positions.set((data as Position).vt_positionid, data as Position);
+    else if (type === "eAccount.") this.accounts.set((data as Account).vt_accountid, data as Account);
+    else if (type === "eContract.") this.contracts.set((data as Contract).vt_symbol, data as Contract);
+    else if (type === "eLog") this.putLog(data as Log);
+    else if (type === "eRpcLog") this.putRpcLog(data as Log);
+    else if (type === "eRiskRule") {
+      const rule = data as RiskRuleData;
+      this.rules.set(rule.name, mergeRule(this.rules.get(rule.name), rule));
+      // The kill switch is a rule too: the header follows it.
+      if (rule.name === "trading_state") this.tradingState = rule.parameters.active === false ? "ACTIVE" : String(rule.parameters.state ?? "ACTIVE");
+    }
+    else if (type === "eRiskNotify") this.toast("error", `Risk: ${String(data)}`);
+    else if (type === "eRiskState" && typeof data === "string") this.tradingState = data;
+    this.changed();
+  }
+}
+
+export function byKey<T>(items: T[], key: (item: T) => string): Map<string, T> {
+  return new Map(items.map((item) => [key(item), item]));
+}
+
+function loadWatched(): string[] {
+  try {
+    const saved = JSON.parse(localStorage.getItem("rpcservice.watched") ?? "[]") as unknown;
+    return Array.isArray(saved) ? saved.filter((s): s is string => typeof s === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveWatched(list: string[]): void {
+  try {
+    localStorage.setItem("rpcservice.watched", JSON.stringify(list));
+  } catch {
+    // Private windows may refuse storage; the watch list then lasts for the session.
+  }
+}
+
+export const store = new Store();

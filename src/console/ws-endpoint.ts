@@ -1,0 +1,424 @@
+/**
+ * The native WebSocket endpoint: JSON calls and filtered event streams, beside the ZeroMQ endpoint on the
+ * same seam (ServerEndpoint). One connection = one client; its calls run concurrently and reply by id.
+ *
+ * A slow reader never slows the server or the others: each send first looks at the connection's unsent
+ * bytes, and past the bound that client alone is dropped with close code 4008 and the reason.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+import type { CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
+import { WireError, type WireErrorCode } from "../rpc/ws/errors.js";
+import { EventRing, type PublishedEntry } from "./ring.js";
+import { Subscription } from "./subscription.js";
+import { WebHost, type HostAddress, type UpgradeTarget } from "./web-host.js";
+import { encodeJson } from "../rpc/ws/json-wire.js";
+import {
+  CloseCode,
+  WS_PROTOCOL_VERSION,
+  decodeArgs,
+  parseClientMessage,
+  salvageId,
+  type CallMessage,
+  type HelloMessage,
+  type MessageId,
+  type SubscribeMessage,
+  type SubscribeResult,
+} from "../rpc/ws/protocol.js";
+
+/**
+ * What the serving side gives the endpoint at start: the dispatcher alone, or a host that also tells where the
+ * event stream stands (so a client learns the epoch before the first event) and takes log lines.
+ */
+export interface WsEndpointHost {
+  readonly dispatch: CallDispatcher;
+  position?(): { readonly epoch: string; readonly seq: number };
+  log?(level: number, message: string): void;
+}
+
+export interface WsEndpointOptions {
+  /** Name in client ids and in the connected-clients view; default "ws". */
+  name?: string;
+  /** URL path of the WebSocket; default "/ws". */
+  path?: string;
+  /** Listen on an HTTP server of its own. Omit when the endpoint is added to a shared WebHost (`attachTo`). */
+  listen?: { host: string; port: number; token?: string | null };
+  /** Largest message accepted, bytes; bigger ones close the connection with 1009. Default 1 MiB. */
+  maxPayload?: number;
+  /** Unsent bytes one connection may accumulate before it is dropped as a slow consumer. Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** Calls one connection may have running at once. Default 256. */
+  maxPendingCalls?: number;
+  /** Events kept for resume after a reconnect. Default 20 000. */
+  ringSize?: number;
+  /** Ping interval; a connection that missed a whole interval without a pong is terminated. Default 15 s. */
+  heartbeatMs?: number;
+}
+
+interface ResolvedOptions {
+  name: string;
+  path: string;
+  maxPayload: number;
+  maxBufferedBytes: number;
+  maxPendingCalls: number;
+  ringSize: number;
+  heartbeatMs: number;
+}
+
+function positiveInteger(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${what} must be a positive integer, got ${value}`);
+  return value;
+}
+
+export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
+  readonly name: string;
+  readonly path: string;
+  private readonly options: ResolvedOptions;
+  private readonly ownHost: WebHost | undefined;
+  private readonly wss: WebSocketServer;
+  private readonly ring: EventRing;
+  private readonly connections = new Set<Connection>();
+  private dispatch: CallDispatcher | undefined;
+  private host: WsEndpointHost | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private nextId = 1;
+
+  constructor(options: WsEndpointOptions = {}) {
+    this.options = {
+      name: options.name ?? "ws",
+      path: options.path ?? "/ws",
+      maxPayload: positiveInteger(options.maxPayload, 1 << 20, "maxPayload"),
+      maxBufferedBytes: positiveInteger(options.maxBufferedBytes, 8 << 20, "maxBufferedBytes"),
+      maxPendingCalls: positiveInteger(options.maxPendingCalls, 256, "maxPendingCalls"),
+      ringSize: positiveInteger(options.ringSize, 20_000, "ringSize"),
+      heartbeatMs: positiveInteger(options.heartbeatMs, 15_000, "heartbeatMs"),
+    };
+    if (!this.options.path.startsWith("/")) throw new RangeError(`path must start with "/", got ${JSON.stringify(this.options.path)}`);
+    this.name = this.options.name;
+    this.path = this.options.path;
+    this.ring = new EventRing(this.options.ringSize);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload, perMessageDeflate: false, clientTracking: false });
+    if (options.listen) {
+      this.ownHost = new WebHost({ host: options.listen.host, port: options.listen.port, token: options.listen.token ?? null, staticRoot: null });
+      this.ownHost.addRoute(this.path, this);
+    }
+  }
+
+  /** Serves this endpoint from a shared HTTP server (the console's) instead of one of its own. */
+  attachTo(host: WebHost): void {
+    if (this.ownHost) throw new RangeError("this endpoint listens on its own server");
+    host.addRoute(this.path, this);
+  }
+
+  /** Where the endpoint listens when it has its own server (after start). */
+  get address(): HostAddress | undefined {
+    return this.ownHost?.address;
+  }
+
+  get accepting(): boolean {
+    return this.dispatch !== undefined;
+  }
+
+  /** Where the event stream stands: the server's position when it tells, else the last event seen here. */
+  get position(): { epoch: string; seq: number } {
+    const position = this.host?.position?.();
+    if (position && position.epoch !== "") return { epoch: position.epoch, seq: position.seq };
+    return { epoch: this.ring.epoch, seq: this.ring.lastSeq };
+  }
+
+  async start(host: CallDispatcher | WsEndpointHost): Promise<void> {
+    if (this.dispatch) return;
+    if (this.ownHost) await this.ownHost.listen();
+    this.host = typeof host === "function" ? { dispatch: host } : host;
+    this.dispatch = this.host.dispatch;
+    this.heartbeat = setInterval(() => this.checkHeartbeats(), this.options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.dispatch) return;
+    this.dispatch = undefined;
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    for (const connection of [...this.connections]) connection.close(CloseCode.GOING_AWAY, "endpoint stopped");
+    this.connections.clear();
+    if (this.ownHost) await this.ownHost.close();
+  }
+
+  acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, identity: string | undefined): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!this.dispatch) return ws.close(CloseCode.GOING_AWAY, "endpoint stopped");
+      const remote = `${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? "?"}`;
+      const connection = new Connection(this, ws, socket, `${this.name}:${this.nextId++}`, remote, identity);
+      this.connections.add(connection);
+      connection.send(JSON.stringify(this.hello(connection.clientId)));
+    });
+  }
+
+  publish(published: PublishedEvent): void {
+    const entry = this.ring.push(published);
+    for (const connection of this.connections) {
+      if (connection.wants(published)) connection.sendBytes(entry.bytes());
+    }
+  }
+
+  clients(): ConnectedClient[] {
+    return [...this.connections].map((c) => c.snapshot());
+  }
+
+  /** Closes one client's connection with a reason it can read (1008 policy by default); false if unknown. */
+  disconnect(clientId: string, reason: string, code: number = CloseCode.POLICY): boolean {
+    for (const connection of this.connections) {
+      if (connection.clientId !== clientId) continue;
+      connection.close(code, reason);
+      return true;
+    }
+    return false;
+  }
+
+  // ---- used by Connection -------------------------------------------------------------------------------
+
+  /** @internal */
+  get limits(): Readonly<ResolvedOptions> {
+    return this.options;
+  }
+
+  /** @internal */
+  get dispatcher(): CallDispatcher | undefined {
+    return this.dispatch;
+  }
+
+  /** @internal */
+  forget(connection: Connection): void {
+    this.connections.delete(connection);
+  }
+
+  /** @internal */
+  replay(epoch: string, seq: number): ReturnType<EventRing["since"]> {
+    const now = this.position;
+    // Up to date already (possibly before any event reached the ring): nothing to replay.
+    if (epoch === now.epoch && seq === now.seq) return { ok: true, entries: [] };
+    return this.ring.since(epoch, seq);
+  }
+
+  private hello(clientId: string): HelloMessage {
+    const { epoch, seq } = this.position;
+    return { hello: { protocol: WS_PROTOCOL_VERSION, server: "rpcservice", endpoint: this.name, client_id: clientId, epoch, seq } };
+  }
+
+  private checkHeartbeats(): void {
+    for (const connection of this.connections) connection.heartbeat();
+  }
+}
+
+/** One client connection: its subscription, its running calls and its send accounting. */
+class Connection {
+  readonly clientId: string;
+  private readonly endpoint: WsEndpoint;
+  private readonly socket: WebSocket;
+  /** The TCP socket under the WebSocket: corked while a batch of events is written, so a batch is one write. */
+  private readonly raw: Duplex;
+  private corked = false;
+  /** Bytes still unsent when the current burst began: what the client failed to read in earlier turns. */
+  private backlog = 0;
+  private readonly remoteAddress: string;
+  private readonly identity: string | undefined;
+  private readonly since = Date.now();
+  private readonly abort = new AbortController();
+  private subscription: Subscription | null = null;
+  private calls = 0;
+  private pendingCalls = 0;
+  /** Messages handed to the socket whose write has not completed yet. */
+  private inflight = 0;
+  private dropped = 0;
+  private alive = true;
+  private closed = false;
+
+  constructor(endpoint: WsEndpoint, socket: WebSocket, raw: Duplex, clientId: string, remoteAddress: string, identity: string | undefined) {
+    this.endpoint = endpoint;
+    this.socket = socket;
+    this.raw = raw;
+    this.clientId = clientId;
+    this.remoteAddress = remoteAddress;
+    this.identity = identity;
+    socket.on("message", (data, isBinary) => this.receive(data, isBinary));
+    socket.on("pong", () => (this.alive = true));
+    socket.on("close", () => this.gone());
+    // Errors (oversized frame, protocol violation) are followed by "close"; ws has already sent the close code.
+    socket.on("error", () => {});
+  }
+
+  wants(published: PublishedEvent): boolean {
+    return this.subscription !== null && this.subscription.matches(published.event);
+  }
+
+  snapshot(): ConnectedClient {
+    const client: { -readonly [K in keyof ConnectedClient]: ConnectedClient[K] } = {
+      clientId: this.clientId,
+      endpoint: this.endpoint.name,
+      remoteAddress: this.remoteAddress,
+      since: this.since,
+      calls: this.calls,
+      eventsBehind: this.inflight,
+      eventsDropped: this.dropped,
+    };
+    if (this.identity !== undefined) client.identity = this.identity;
+    return client;
+  }
+
+  send(text: string): void {
+    this.sendBytes(Buffer.from(text));
+  }
+
+  /**
+   * Writes one message, unless this client is already too far behind: then it is dropped, alone. "Behind" is
+   * what was still unsent when this burst began; the burst itself never had a chance to leave yet.
+   */
+  sendBytes(bytes: Buffer): void {
+    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.corked) {
+      // Events come in bursts (the EventEngine drains its queue in one go): one syscall per burst, not per frame.
+      this.backlog = this.socket.bufferedAmount;
+      this.corked = true;
+      this.raw.cork();
+      process.nextTick(this.uncork);
+    }
+    if (this.backlog + bytes.length > this.endpoint.limits.maxBufferedBytes) {
+      this.dropped += this.inflight + 1;
+      this.close(CloseCode.SLOW_CONSUMER, `slow consumer: ${this.backlog} bytes unsent (limit ${this.endpoint.limits.maxBufferedBytes})`);
+      return;
+    }
+    this.inflight++;
+    this.socket.send(bytes, { binary: false }, this.written);
+  }
+
+  private readonly written = (): void => {
+    this.inflight--;
+  };
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.raw.uncork();
+  };
+
+  heartbeat(): void {
+    if (!this.alive) {
+      this.closed = true;
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  /**
+   * Starts the closing handshake; a peer that does not read will never answer it, so the socket is
+   * destroyed after a short grace period instead of ws's 30 s.
+   */
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.endpoint.forget(this);
+    this.abort.abort();
+    this.socket.close(code, reason.slice(0, 120));
+    setTimeout(() => this.socket.terminate(), 1_000).unref();
+  }
+
+  private gone(): void {
+    this.closed = true;
+    this.abort.abort();
+    this.endpoint.forget(this);
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    if (isBinary) return this.replyError(null, new WireError("BINARY_FRAME", "binary frames are not accepted: send JSON text"));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data.toString());
+    } catch (error) {
+      return this.replyError(null, new WireError("BAD_JSON", `not valid JSON: ${(error as Error).message}`));
+    }
+    let message;
+    try {
+      message = parseClientMessage(parsed);
+    } catch (error) {
+      return this.replyError(salvageId(parsed), error);
+    }
+    if ("call" in message) this.call(message);
+    else this.subscribe(message);
+  }
+
+  private call(message: CallMessage): void {
+    const dispatch = this.endpoint.dispatcher;
+    if (!dispatch) return this.replyError(message.id, new WireError("NOT_AVAILABLE", "endpoint stopped"));
+    if (this.pendingCalls >= this.endpoint.limits.maxPendingCalls) {
+      return this.replyError(message.id, new WireError("TOO_MANY_CALLS", `more than ${this.endpoint.limits.maxPendingCalls} calls running on this connection`));
+    }
+    let args: unknown[];
+    let kwargs: Record<string, unknown>;
+    try {
+      args = decodeArgs(message.args ?? []) as unknown[];
+      kwargs = decodeArgs(message.kwargs ?? {}, "/kwargs") as Record<string, unknown>;
+    } catch (error) {
+      return this.replyError(message.id, error);
+    }
+    this.calls++;
+    this.pendingCalls++;
+    const context = { clientId: this.clientId, endpoint: this.endpoint.name, signal: this.abort.signal };
+    let running: Promise<unknown>;
+    try {
+      running = dispatch(message.call, args, kwargs, context);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.then(
+      (result) => {
+        this.pendingCalls--;
+        this.replyResult(message.id, result);
+      },
+      (error: unknown) => {
+        this.pendingCalls--;
+        this.replyError(message.id, error);
+      },
+    );
+  }
+
+  private subscribe(message: SubscribeMessage): void {
+    const { types, symbols, resume } = message.subscribe;
+    this.subscription = new Subscription(types, symbols);
+    const position = this.endpoint.position;
+    const result: SubscribeResult = { epoch: position.epoch, seq: position.seq };
+    if (!resume) return this.replyResult(message.id, result);
+    const answer = this.endpoint.replay(resume.epoch, resume.seq);
+    if (!answer.ok) return this.replyResult(message.id, { ...result, resumed: false, reason: answer.reason });
+    const missed = answer.entries.filter((entry: PublishedEntry) => this.wants(entry.published));
+    // The reply goes first, then the gap in order; live events follow, since all of this runs in one turn.
+    this.replyResult(message.id, { ...result, resumed: true, replayed: missed.length });
+    for (const entry of missed) this.sendBytes(entry.bytes());
+  }
+
+  private replyResult(id: MessageId, result: unknown): void {
+    let text: string;
+    try {
+      text = `{"id":${JSON.stringify(id)},"ok":true,"result":${encodeJson(result)}}`;
+    } catch (error) {
+      return this.replyError(id, new WireError("CALL_FAILED", `the result cannot be sent as JSON: ${(error as Error).message}`));
+    }
+    this.send(text);
+  }
+
+  private replyError(id: MessageId | null, error: unknown): void {
+    this.send(JSON.stringify({ id, ok: false, error: errorBody(error) }));
+  }
+}
+
+/** The wire form of an error: its own `code` when it has a string one, else CALL_FAILED. */
+function errorBody(error: unknown): { code: string; message: string; path?: string } {
+  if (error instanceof WireError) return error.path === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, path: error.path };
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: typeof code === "string" && code.length > 0 ? code : ("CALL_FAILED" satisfies WireErrorCode), message };
+}

@@ -1,0 +1,54 @@
+/** RpcGateway with a ws:// address: a client process trading through the server's WebSocket endpoint. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Direction, Exchange, MainEngine, Offset, OrderRequest, OrderType, Status, SubscribeRequest } from "../../src/kernel/index.js";
+import { REQ_ADDRESS_KEY, RpcGateway, RpcServiceApp, SUB_ADDRESS_KEY } from "../../src/service/index.js";
+import { startConsoleFixture } from "./fixture.js";
+import { until } from "./helpers.js";
+
+test("RpcGateway given a ws:// address snapshots, streams ticks, and trades through the WebSocket endpoint", async () => {
+  const server = await startConsoleFixture();
+  const rpc = server.mainEngine.engines.get("RpcService") as InstanceType<typeof RpcServiceApp.engineClass>;
+  assert.equal(await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0"), true);
+  const home = mkdtempSync(join(tmpdir(), "rpcservice-ws-client-"));
+  const client = new MainEngine({ home });
+  client.addGateway(RpcGateway);
+  try {
+    await client.connect({ [REQ_ADDRESS_KEY]: `ws://127.0.0.1:${server.started.port}/ws`, [SUB_ADDRESS_KEY]: "" }, "RPC");
+    await until(() => client.getAllContracts().length > 0 && client.getAllAccounts().length > 0, 10_000, "the snapshot");
+    const contract = client.getAllContracts().find((c) => c.exchange === Exchange.SHFE)!;
+    assert.equal(contract.gateway_name, "RPC");
+
+    await client.subscribe(new SubscribeRequest({ symbol: contract.symbol, exchange: contract.exchange }), "RPC");
+    await until(() => client.getTick(contract.vt_symbol) !== null, 10_000, "a tick through the WebSocket");
+    const tick = client.getTick(contract.vt_symbol)!;
+
+    const vtOrderid = await client.sendOrder(
+      new OrderRequest({
+        symbol: contract.symbol,
+        exchange: contract.exchange,
+        direction: Direction.LONG,
+        type: OrderType.LIMIT,
+        volume: 1,
+        price: tick.ask_price_1 + 10 * contract.pricetick,
+        offset: Offset.OPEN,
+      }),
+      "RPC",
+    );
+    assert.match(vtOrderid, /^RPC\./);
+    await until(() => client.getOrder(vtOrderid)?.status === Status.ALLTRADED, 10_000, "the fill").catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(client.getOrder(vtOrderid))}`);
+    });
+    await until(() => client.getAllTrades().some((t) => t.vt_orderid === vtOrderid), 10_000, "the trade");
+
+    const clients = rpc.clients();
+    assert.ok(clients.some((c) => c.endpoint === "ws"), JSON.stringify(clients));
+  } finally {
+    await client.close();
+    await server.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,99 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Event, LogData } from "../../src/kernel/index.js";
+import { WsCallError, WsRpcClient, type ConnectionState, type ResyncReason } from "../../src/rpc/index.js";
+import { WsEndpoint } from "../../src/console/index.js";
+import { logEvent, testDispatcher, until } from "./helpers.js";
+
+test("the WebSocket client calls, decodes kernel objects, and reports server errors with their codes", async () => {
+  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  await endpoint.start(async (name, args, kwargs) => {
+    if (name === "log") return new LogData({ msg: String(args[0]), gateway_name: "X" });
+    if (name === "kw") return kwargs;
+    return testDispatcher(name, args, kwargs, { clientId: "", endpoint: "" });
+  });
+  const client = new WsRpcClient({ url: `ws://127.0.0.1:${endpoint.address!.port}/ws`, reconnect: false });
+  try {
+    await assert.rejects(client.call("add", [1, 2]), (error: unknown) => error instanceof WsCallError && error.code === "NOT_CONNECTED");
+    await client.waitConnected(5_000);
+    assert.match(client.clientId, /^ws:\d+$/);
+    assert.equal(client.serverKind, "rpcservice");
+    assert.equal(await client.call("add", [40, 2]), 42);
+    const log = await client.call("log", ["hello"]);
+    assert.ok(log instanceof LogData);
+    assert.equal(log.msg, "hello");
+    assert.deepEqual(await client.call("kw", [], { kwargs: { a: 1 } }), { a: 1 });
+    await assert.rejects(client.call("fail"), (error: unknown) => error instanceof WsCallError && error.code === "ERR_ON_PURPOSE");
+    await assert.rejects(client.call("sleep", [1_000, 1], { timeout: 50 }), (error: unknown) => error instanceof WsCallError && error.code === "TIMEOUT");
+  } finally {
+    await client.close();
+    await endpoint.stop();
+  }
+});
+
+test("a reconnect to the same endpoint resumes from the last event: nothing lost, nothing twice, no resync", async () => {
+  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  let seq = 0;
+  const publish = (event: Event) => endpoint.publish({ seq: ++seq, epoch: "run-2", event });
+  await endpoint.start({ dispatch: testDispatcher, position: () => ({ epoch: "run-2", seq }) });
+  const received: number[] = [];
+  const resyncs: ResyncReason[] = [];
+  const client = new WsRpcClient({ url: `ws://127.0.0.1:${endpoint.address!.port}/ws`, types: ["eLog"] });
+  client.on("event", (pushed) => received.push(pushed.seq!));
+  client.on("resync", (reason) => resyncs.push(reason));
+  try {
+    await client.waitConnected(5_000);
+    publish(logEvent("1"));
+    await until(() => received.length === 1, 5_000, "first event");
+    assert.equal(endpoint.disconnect(client.clientId, "test: drop the connection"), true);
+    await until(() => client.state !== "connected", 5_000, "disconnect seen");
+    publish(logEvent("2"));
+    publish(new Event("eTick.", null)); // not subscribed: never sent, not even on replay
+    publish(logEvent("3"));
+    await until(() => received.length === 3, 10_000, "replayed events");
+    publish(logEvent("4"));
+    await until(() => received.length === 4, 5_000, "live again");
+    assert.deepEqual(received, [1, 2, 4, 5]);
+    assert.deepEqual(resyncs, ["connected"], "the gap was replayed: no snapshot needed");
+  } finally {
+    await client.close();
+    await endpoint.stop();
+  }
+});
+
+test("when the gap cannot be replayed (a new server run), the client asks its owner for a fresh snapshot", async () => {
+  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  let epoch = "run-1";
+  let seq = 0;
+  await endpoint.start({ dispatch: testDispatcher, position: () => ({ epoch, seq }) });
+  const port = endpoint.address!.port;
+  const states: ConnectionState[] = [];
+  const resyncs: ResyncReason[] = [];
+  const client = new WsRpcClient({ url: `ws://127.0.0.1:${port}/ws`, types: ["eLog"] });
+  client.on("state", (state) => states.push(state));
+  client.on("resync", (reason) => resyncs.push(reason));
+  try {
+    await client.waitConnected(5_000);
+    endpoint.publish({ seq: ++seq, epoch, event: logEvent("before") });
+    await until(() => client.streamPosition.seq === 1, 5_000, "first event");
+    await endpoint.stop(); // closes the client with 1001; the client retries
+    await until(() => client.state !== "connected", 5_000, "disconnect seen");
+    // The server comes back on the same port with a new run of its event stream.
+    epoch = "run-2";
+    seq = 0;
+    const again = new WsEndpoint({ listen: { host: "127.0.0.1", port } });
+    await again.start({ dispatch: testDispatcher, position: () => ({ epoch, seq }) });
+    try {
+      await until(() => resyncs.length === 2, 10_000, "resync after reconnect");
+      assert.deepEqual(resyncs, ["connected", "restart"]);
+      assert.deepEqual(client.streamPosition, { epoch: "run-2", seq: 0 });
+      assert.deepEqual(states.slice(0, 3), ["connecting", "connected", "disconnected"]);
+    } finally {
+      await client.close();
+      await again.stop();
+    }
+  } finally {
+    await client.close();
+    await endpoint.stop();
+  }
+});
