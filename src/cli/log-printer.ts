@@ -12,7 +12,3 @@ export function formatLog(log: LogData): string {
   const time = log.time.toString().replace(/(\.\d{3})\d{3}$/, "$1");
   return `${time}  ${levelName(log.level)}  ${log.gateway_name.padEnd(12)} ${log.msg}`;
 }
-
-export function printLog(log: LogData, stream: NodeJS.WritableStream = process.stdout): void {
-  stream.write(formatLog(log) + "\n");
-}
