@@ -51,8 +51,29 @@ function formatterFor(key: string): Intl.DateTimeFormat {
   return fmt;
 }
 
+/**
+ * Offsets resolved through Intl cost ~5 µs each and a tick's datetime needs up to three: keep them per zone and
+ * quarter hour (every transition of the tz database since 1970 falls on a quarter hour).
+ */
+const QUARTER_HOUR_MS = 900_000;
+const OFFSET_CACHE_LIMIT = 50_000;
+const offsetCache = new Map<string, Map<number, number>>();
+
 /** UTC offset (µs) of an IANA zone at a UTC instant given in epoch milliseconds. */
 function zoneOffsetMicrosAt(key: string, epochMs: number): number {
+  if (epochMs < 0) return intlOffsetMicrosAt(key, epochMs); // before 1970, transitions need not be on a quarter hour
+  const bucket = Math.floor(epochMs / QUARTER_HOUR_MS);
+  let zoneCache = offsetCache.get(key);
+  if (!zoneCache) offsetCache.set(key, (zoneCache = new Map()));
+  const cached = zoneCache.get(bucket);
+  if (cached !== undefined) return cached;
+  const offset = intlOffsetMicrosAt(key, bucket * QUARTER_HOUR_MS);
+  if (zoneCache.size >= OFFSET_CACHE_LIMIT) zoneCache.clear();
+  zoneCache.set(bucket, offset);
+  return offset;
+}
+
+function intlOffsetMicrosAt(key: string, epochMs: number): number {
   const wholeSecondMs = Math.floor(epochMs / 1000) * 1000;
   const parts = formatterFor(key).formatToParts(new Date(wholeSecondMs));
   const field = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);

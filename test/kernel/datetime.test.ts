@@ -38,6 +38,18 @@ describe("DateTime", () => {
     assert.equal(DateTime.fromEpochMicros(micros, NEW_YORK).hour, 20, "EST: UTC-5 in March before the switch");
   });
 
+  test("offsets switch at the exact minute of a DST transition, cached or not", () => {
+    // 2024-03-10 07:00Z: New York goes from -05:00 to -04:00.
+    const transition = Date.UTC(2024, 2, 10, 7, 0) * 1000;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let minute = -90; minute <= 90; minute++) {
+        const instant = transition + minute * 60_000_000;
+        const offset = DateTime.fromEpochMicros(instant, NEW_YORK).utcOffsetMicros();
+        assert.equal(offset, (minute < 0 ? -5 : -4) * 3_600_000_000, `minute ${minute}, pass ${pass}`);
+      }
+    }
+  });
+
   test("fold picks the earlier or later of a repeated wall time, as PEP 495 says", () => {
     const first = new DateTime({ year: 2024, month: 11, day: 3, hour: 1, minute: 30, fold: 0 }, NEW_YORK);
     const second = new DateTime({ year: 2024, month: 11, day: 3, hour: 1, minute: 30, fold: 1 }, NEW_YORK);
