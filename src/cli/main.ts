@@ -2,6 +2,7 @@
 /** The `rpcservice` command. */
 import { Command } from "commander";
 import { registerServeCommand } from "./serve-command.js";
+import { registerSteerCommands } from "./steer-commands.js";
 
 const program = new Command();
 program
@@ -10,5 +11,6 @@ program
   .version("0.1.0");
 
 registerServeCommand(program);
+registerSteerCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,156 @@
+/**
+ * Commands that steer a running server through its console endpoint (`ws://<console>/console`):
+ * `rpcservice status`, `rpcservice rpc start|stop`, `rpcservice risk list|set|state`.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { InvalidArgumentError, type Command } from "commander";
+import { WsRpcClient } from "../rpc/index.js";
+import { TRADING_STATES } from "../risk/index.js";
+
+interface ConnectionFlags {
+  console: string;
+  token?: string;
+  home: string;
+}
+
+interface RuleParameter {
+  name: string;
+  kind: string;
+  label: string;
+  value: unknown;
+}
+
+interface RuleDescription {
+  name: string;
+  display_name: string;
+  active: boolean;
+  parameters: RuleParameter[];
+  variables: { name: string; value: unknown }[];
+}
+
+interface ClientRow {
+  clientId: string;
+  endpoint: string;
+  remoteAddress: string;
+  since: number;
+  calls: number;
+  eventsBehind: number;
+  eventsDropped: number;
+}
+
+function consoleUrl(flags: ConnectionFlags): string {
+  const base = flags.console.replace(/\/+$/, "").replace(/^http/, "ws");
+  return /^wss?:\/\//.test(base) ? `${base}/console` : `ws://${base}/console`;
+}
+
+/** The token from the flag, or from the server's home folder when it is on this machine. */
+function tokenOf(flags: ConnectionFlags): string | undefined {
+  if (flags.token) return flags.token;
+  try {
+    return readFileSync(join(flags.home, "console_token"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Connects, runs `body`, and always closes, so a command never hangs on an open socket. */
+async function withConsole<T>(flags: ConnectionFlags, body: (client: WsRpcClient) => Promise<T>): Promise<T> {
+  const token = tokenOf(flags);
+  const client = new WsRpcClient({ url: consoleUrl(flags), reconnect: false, types: [], timeout: 10_000, ...(token ? { token } : {}) });
+  try {
+    await client.waitConnected(5_000);
+    return await body(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function connectionOptions(command: Command): Command {
+  return command
+    .option("--console <url>", "the server's console address", "http://127.0.0.1:8080")
+    .option("--token <token>", "console token (default: read from <home>/console_token)")
+    .option("--home <dir>", "the server's home folder, to find its console token", ".rpcservice");
+}
+
+/** Parses `key=value` into a typed value: numbers, true/false, else the text. */
+function parseAssignment(text: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError(`expected key=value, got ${JSON.stringify(text)}`);
+  const key = text.slice(0, eq);
+  const raw = text.slice(eq + 1);
+  const value = raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  return { ...previous, [key]: value };
+}
+
+function printRules(rules: RuleDescription[]): void {
+  for (const rule of rules) {
+    console.log(`${rule.active ? "[on] " : "[off]"} ${rule.name}  (${rule.display_name})`);
+    for (const p of rule.parameters) if (p.name !== "active") console.log(`        ${p.name} = ${JSON.stringify(p.value)}    ${p.label}`);
+    for (const v of rule.variables) console.log(`        · ${v.name}: ${JSON.stringify(v.value)}`);
+  }
+}
+
+export function registerSteerCommands(program: Command): void {
+  connectionOptions(program.command("status").description("show the RPC service, its connected clients and the trading state"))
+    .action(async (flags: ConnectionFlags) => {
+      await withConsole(flags, async (client) => {
+        const status = await client.call<{ active: boolean; rep_address: string; pub_address: string; ws_address: string }>("rpc_status");
+        const clients = await client.call<ClientRow[]>("get_clients");
+        const state = await client.call<string | null>("risk_state");
+        console.log(`RPC service: ${status.active ? "running" : "stopped"}`);
+        console.log(`  request/reply  ${status.rep_address}`);
+        console.log(`  broadcast      ${status.pub_address}`);
+        if (status.ws_address) console.log(`  websocket      ${status.ws_address}`);
+        console.log(`trading state: ${state ?? "no risk manager"}`);
+        console.log(`clients: ${clients.length}`);
+        for (const c of clients) {
+          const since = new Date(c.since).toISOString().replace("T", " ").slice(0, 19);
+          console.log(`  ${c.clientId.padEnd(24)} ${c.endpoint.padEnd(8)} ${c.remoteAddress.padEnd(22)} since ${since}  calls ${c.calls}  behind ${c.eventsBehind}  dropped ${c.eventsDropped}`);
+        }
+      });
+    });
+
+  const rpc = program.command("rpc").description("start or stop the RPC service of a running server");
+  connectionOptions(rpc.command("start").description("start the RPC service (on its saved addresses unless given)"))
+    .option("--rep <address>", "request/reply address")
+    .option("--pub <address>", "event broadcast address")
+    .action(async (flags: ConnectionFlags & { rep?: string; pub?: string }) => {
+      await withConsole(flags, async (client) => {
+        const status = await client.call<{ rep_address: string; pub_address: string }>("rpc_status");
+        const ok = await client.call<boolean>("rpc_start", [flags.rep ?? status.rep_address, flags.pub ?? status.pub_address]);
+        console.log(ok ? "RPC service started" : "RPC service did not start (already running, or see the server log)");
+        if (!ok) process.exitCode = 1;
+      });
+    });
+  connectionOptions(rpc.command("stop").description("stop the RPC service")).action(async (flags: ConnectionFlags) => {
+    await withConsole(flags, async (client) => {
+      const ok = await client.call<boolean>("rpc_stop");
+      console.log(ok ? "RPC service stopped" : "RPC service was not running");
+    });
+  });
+
+  const risk = program.command("risk").description("read and change the risk rules of a running server");
+  connectionOptions(risk.command("list").description("rules with their switches, parameters and counters")).action(async (flags: ConnectionFlags) => {
+    await withConsole(flags, async (client) => printRules(await client.call<RuleDescription[]>("risk_rules")));
+  });
+  connectionOptions(
+    risk
+      .command("set <rule> <assignments...>")
+      .description("change a rule at once, e.g. `risk set order_size order_volume_limit=20` or `risk set self_trade active=false`"),
+  ).action(async (rule: string, assignments: string[], flags: ConnectionFlags) => {
+    const setting = assignments.reduce<Record<string, unknown>>((acc, text) => parseAssignment(text, acc), {});
+    await withConsole(flags, async (client) => {
+      await client.call("risk_update_rule", [rule, setting]);
+      printRules((await client.call<RuleDescription[]>("risk_rules")).filter((r) => r.name === rule));
+    });
+  });
+  connectionOptions(
+    risk.command("state [state]").description(`show or set the trading state: ${TRADING_STATES.join(", ")} (HALTED: no new orders; REDUCING: closing orders only)`),
+  ).action(async (state: string | undefined, flags: ConnectionFlags) => {
+    await withConsole(flags, async (client) => {
+      const now = state ? await client.call<string>("risk_set_state", [state.toUpperCase()]) : await client.call<string | null>("risk_state");
+      console.log(`trading state: ${now ?? "no risk manager"}`);
+    });
+  });
+}
