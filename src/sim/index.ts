@@ -17,5 +17,6 @@ export { defaultUniverse } from "./universe.js";
 export { ContractModel, black76, type Book, type BookLevel, type DayLimits, type TickPrint } from "./model.js";
 export { historyBars, historyBarsAsync, minuteBars, aggregateBars, type BarValues, type DayBarCache, type HistoryQuery } from "./history.js";
 export { SimVenue, MAX_HISTORY_BARS, type OrderOutcome, type RejectCode, type VenueCancelCode, type VenueOptions, type VenueSink } from "./venue.js";
+export { LiveMarket } from "./market.js";
 export { SimStore, MEMORY_STORE, type StoreOptions } from "./store.js";
 export { ManualClock, SYSTEM_CLOCK, chinaDateTime, type SimClock } from "./time.js";
