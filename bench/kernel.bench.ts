@@ -8,6 +8,7 @@
  * 2. Orders through MainEngine → SimGateway (log, order checks, matching, SQLite journal, events), against the
  *    venue alone (no kernel), with its journal in memory and on disk.
  * 3. Ticks the simulator generates and publishes, against a bare loop building the same books and TickData.
+ * 4. A contracts file of 1,000 contracts: load and connect, against JSON.parse of the same text.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,7 +30,7 @@ import {
 } from "../src/kernel/index.js";
 import { ContractModel } from "../src/sim/model.js";
 import { SimGateway } from "../src/sim/gateway.js";
-import { parseContractSpecs, type SimContractSpec } from "../src/sim/spec.js";
+import { loadContractsFile, parseContractSpecs, type SimContractSpec } from "../src/sim/spec.js";
 import { MEMORY_STORE, SimStore } from "../src/sim/store.js";
 import { chinaDateTime, ManualClock } from "../src/sim/time.js";
 import { SimVenue, type VenueSink } from "../src/sim/venue.js";
@@ -352,6 +353,52 @@ async function benchTicks(): Promise<void> {
   }
 }
 
+// ---- 4. contracts file ------------------------------------------------------------------------------------------
+
+async function benchContractsFile(): Promise<void> {
+  console.error("a contracts file of 1,000 contracts");
+  const dir = mkdtempSync(join(tmpdir(), "rpcservice-bench-contracts-"));
+  try {
+    const entries = Array.from({ length: 1000 }, (_, i) => ({
+      symbol: `c${i}`,
+      exchange: "DCE",
+      name: `contract ${i}`,
+      product: "FUTURES",
+      size: 10,
+      pricetick: 1,
+      price: 1000 + i,
+      margin_rate: 0.1,
+      commission_rate: 0.0001,
+    }));
+    const file = join(dir, "contracts.json");
+    const text = JSON.stringify(entries);
+    writeFileSync(file, text);
+    const rate = (ms: number) => 1000 / (ms / 1000);
+    const timed = (fn: () => void) => best(5, () => {
+      const start = performance.now();
+      fn();
+      return rate(performance.now() - start);
+    });
+    report({ name: "baseline: JSON.parse of the file's text", perSecond: timed(() => JSON.parse(text)), unit: "contracts" });
+    report({ name: "loadContractsFile (read, parse, validate)", perSecond: timed(() => loadContractsFile(file)), unit: "contracts" });
+    let connects = 0;
+    report({
+      name: "SimGateway.connect with the file (journal, 1,000 eContract events)",
+      perSecond: timed(() => {
+        const engine = new EventEngine();
+        const gateway = new SimGateway(engine, "SIM");
+        gateway.useClock(new ManualClock(T0));
+        gateway.connect({ data_dir: join(dir, `venue-${connects++}`), contracts_file: file });
+        engine.flush();
+        gateway.close();
+      }),
+      unit: "contracts",
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- report ------------------------------------------------------------------------------------------------------
 
 function printTable(): void {
@@ -373,4 +420,5 @@ benchEvents();
 await benchEventLatency();
 await benchOrders();
 await benchTicks();
+await benchContractsFile();
 printTable();
