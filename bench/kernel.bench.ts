@@ -8,6 +8,7 @@
  * 2. Orders through MainEngine → SimGateway (log, order checks, matching, SQLite journal, events), against the
  *    venue alone (no kernel), with its journal in memory and on disk.
  * 3. Ticks the simulator generates and publishes, against a bare loop building the same books and TickData.
+ * 4. A contracts file of 1,000 contracts: load and connect, against JSON.parse of the same text.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,7 +30,7 @@ import {
 } from "../src/kernel/index.js";
 import { ContractModel } from "../src/sim/model.js";
 import { SimGateway } from "../src/sim/gateway.js";
-import { parseContractSpecs, type SimContractSpec } from "../src/sim/spec.js";
+import { loadContractsFile, parseContractSpecs, type SimContractSpec } from "../src/sim/spec.js";
 import { MEMORY_STORE, SimStore } from "../src/sim/store.js";
 import { chinaDateTime, ManualClock } from "../src/sim/time.js";
 import { SimVenue, type VenueSink } from "../src/sim/venue.js";
@@ -251,7 +252,7 @@ function tickUniverse(count: number): SimContractSpec[] {
   );
 }
 
-/** The venue's per-tick work without the venue: book, print, TickData. */
+/** The venue's per-tick work without the venue: the book, the trade print, a full TickData. */
 function bareTicks(specs: SimContractSpec[], rate: number, seconds: number): number {
   const models = specs.map((spec) => new ContractModel(spec, 1));
   const interval = 1000 / rate;
@@ -265,21 +266,46 @@ function bareTicks(specs: SimContractSpec[], rate: number, seconds: number): num
       const book = model.bookAt(t, k);
       const print = model.printAt(t, k, interval);
       const limits = model.dayLimits(Math.floor((t + 8 * 3_600_000) / 86_400_000));
+      const { bids, asks } = book;
       const tick = new TickData({
         gateway_name: "SIM",
         symbol: model.spec.symbol,
         exchange: model.spec.exchange,
         datetime: chinaDateTime(t),
-        last_price: book.bids[0]!.price,
+        name: model.spec.name,
+        volume: print.volume,
+        turnover: print.volume * bids[0]!.price * model.spec.size,
+        open_interest: model.openInterestAt(t),
+        last_price: print.side > 0 ? asks[0]!.price : bids[0]!.price,
         last_volume: print.volume,
         limit_up: limits.limit_up,
         limit_down: limits.limit_down,
-        bid_price_1: book.bids[0]!.price,
-        ask_price_1: book.asks[0]!.price,
-        bid_volume_1: book.bids[0]!.volume,
-        ask_volume_1: book.asks[0]!.volume,
+        open_price: limits.pre_close,
+        high_price: limits.pre_close,
+        low_price: limits.pre_close,
+        pre_close: limits.pre_close,
+        bid_price_1: bids[0]?.price ?? 0,
+        bid_price_2: bids[1]?.price ?? 0,
+        bid_price_3: bids[2]?.price ?? 0,
+        bid_price_4: bids[3]?.price ?? 0,
+        bid_price_5: bids[4]?.price ?? 0,
+        ask_price_1: asks[0]?.price ?? 0,
+        ask_price_2: asks[1]?.price ?? 0,
+        ask_price_3: asks[2]?.price ?? 0,
+        ask_price_4: asks[3]?.price ?? 0,
+        ask_price_5: asks[4]?.price ?? 0,
+        bid_volume_1: bids[0]?.volume ?? 0,
+        bid_volume_2: bids[1]?.volume ?? 0,
+        bid_volume_3: bids[2]?.volume ?? 0,
+        bid_volume_4: bids[3]?.volume ?? 0,
+        bid_volume_5: bids[4]?.volume ?? 0,
+        ask_volume_1: asks[0]?.volume ?? 0,
+        ask_volume_2: asks[1]?.volume ?? 0,
+        ask_volume_3: asks[2]?.volume ?? 0,
+        ask_volume_4: asks[3]?.volume ?? 0,
+        ask_volume_5: asks[4]?.volume ?? 0,
       });
-      if (tick.volume === 0) made++;
+      if (tick.vt_symbol) made++;
     }
   }
   return made / ((performance.now() - start) / 1000);
@@ -346,9 +372,55 @@ async function benchTicks(): Promise<void> {
     const label = `${contracts} contracts × ${rate}/s`;
     // Best of two runs each: the first also pays for compiling.
     const twice = async (run: () => number | Promise<number>) => Math.max(await run(), await run());
-    report({ name: `baseline: bare loop (book + print + TickData), ${label}`, perSecond: await twice(() => bareTicks(specs, rate, simSeconds)), unit: "ticks" });
+    report({ name: `baseline: bare loop (book + print + full TickData), ${label}`, perSecond: await twice(() => bareTicks(specs, rate, simSeconds)), unit: "ticks" });
     report({ name: `SimVenue, ${label}`, perSecond: await twice(() => venueTicks(specs, rate, simSeconds, false)), unit: "ticks" });
     report({ name: `SimGateway → EventEngine → handler, ${label}`, perSecond: await twice(() => venueTicks(specs, rate, simSeconds, true)), unit: "ticks" });
+  }
+}
+
+// ---- 4. contracts file ------------------------------------------------------------------------------------------
+
+async function benchContractsFile(): Promise<void> {
+  console.error("a contracts file of 1,000 contracts");
+  const dir = mkdtempSync(join(tmpdir(), "rpcservice-bench-contracts-"));
+  try {
+    const entries = Array.from({ length: 1000 }, (_, i) => ({
+      symbol: `c${i}`,
+      exchange: "DCE",
+      name: `contract ${i}`,
+      product: "FUTURES",
+      size: 10,
+      pricetick: 1,
+      price: 1000 + i,
+      margin_rate: 0.1,
+      commission_rate: 0.0001,
+    }));
+    const file = join(dir, "contracts.json");
+    const text = JSON.stringify(entries);
+    writeFileSync(file, text);
+    const rate = (ms: number) => 1000 / (ms / 1000);
+    const timed = (fn: () => void) => best(5, () => {
+      const start = performance.now();
+      fn();
+      return rate(performance.now() - start);
+    });
+    report({ name: "baseline: JSON.parse of the file's text", perSecond: timed(() => JSON.parse(text)), unit: "contracts" });
+    report({ name: "loadContractsFile (read, parse, validate)", perSecond: timed(() => loadContractsFile(file)), unit: "contracts" });
+    let connects = 0;
+    report({
+      name: "SimGateway.connect with the file (journal, 1,000 eContract events)",
+      perSecond: timed(() => {
+        const engine = new EventEngine();
+        const gateway = new SimGateway(engine, "SIM");
+        gateway.useClock(new ManualClock(T0));
+        gateway.connect({ data_dir: join(dir, `venue-${connects++}`), contracts_file: file });
+        engine.flush();
+        gateway.close();
+      }),
+      unit: "contracts",
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -373,4 +445,5 @@ benchEvents();
 await benchEventLatency();
 await benchOrders();
 await benchTicks();
+await benchContractsFile();
 printTable();

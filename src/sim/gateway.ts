@@ -46,7 +46,11 @@ const MIN_TIMER_MS = 10;
  * - `fsync` (false): synchronous=FULL, to survive power loss too (default survives crashes and `kill -9`).
  *
  * Rejected orders carry `extra = { reason, code }` (see `RejectCode`) and are logged at WARNING with their
- * vt_orderid. The venue trades around the clock and rolls its trading day at midnight, Asia/Shanghai.
+ * vt_orderid. The venue trades around the clock and rolls its trading day at midnight, Asia/Shanghai; the
+ * built-in universe is chosen at connect from the date (contract months roll on the next connect).
+ *
+ * Tests and replays: `useClock(new ManualClock(t))` before connect stops the timer, `pump()` then moves the
+ * market to the clock, and `injectBook()` puts a book exactly where a test needs it.
  */
 export class SimGateway extends BaseGateway {
   static override readonly defaultName: string = "SIM";

@@ -6,7 +6,8 @@
  * orders freeze volume on the leg; pending open orders freeze margin on the account. The average price is the
  * open cost, kept through partial closes; it is what margin and P&L are measured from.
  */
-import { Direction, Exchange, Offset, Product } from "../kernel/index.js";
+import { AccountData, Direction, Exchange, Offset, PositionData, Product } from "../kernel/index.js";
+import type { ContractModel } from "./model.js";
 import type { SimContractSpec } from "./spec.js";
 
 /** Which of a leg's volumes a close order may take. */
@@ -145,5 +146,107 @@ export class Funds {
   book(pnl: number): void {
     this.realized += pnl;
     this.cash += pnl;
+  }
+}
+
+/** One position leg and what it belongs to. */
+export interface LegEntry {
+  readonly vt_symbol: string;
+  readonly model: ContractModel;
+  readonly direction: Direction;
+  readonly leg: Leg;
+}
+
+/** The price a contract's positions are valued at now. */
+export type MarkPrice = (model: ContractModel) => number;
+
+/** Money values as VeighNa shows them: to the cent, without float dust. */
+function money(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** What a leg lookup reads when there is no position at all; never written. */
+const EMPTY_LEG: Readonly<Leg> = new Leg();
+
+/** Every position leg and the funds, and the account and positions they add up to. */
+export class Portfolio {
+  readonly gatewayName: string;
+  readonly accountid: string;
+  funds: Funds;
+  private readonly legs = new Map<string, LegEntry>();
+
+  constructor(gatewayName: string, accountid: string, funds: Funds) {
+    this.gatewayName = gatewayName;
+    this.accountid = accountid;
+    this.funds = funds;
+  }
+
+  /** A leg, created flat on first use. */
+  entry(model: ContractModel, direction: Direction): LegEntry {
+    const key = `${model.vt_symbol}|${direction}`;
+    let entry = this.legs.get(key);
+    if (!entry) {
+      entry = { vt_symbol: model.vt_symbol, model, direction, leg: new Leg() };
+      this.legs.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** A leg to read, without creating one (a flat, empty leg if there is none). */
+  peek(vt_symbol: string, direction: Direction): Readonly<Leg> {
+    return this.legs.get(`${vt_symbol}|${direction}`)?.leg ?? EMPTY_LEG;
+  }
+
+  entries(): IterableIterator<LegEntry> {
+    return this.legs.values();
+  }
+
+  /** Margin held by positions, at their open price. */
+  positionMargin(): number {
+    let margin = 0;
+    for (const { model, leg } of this.legs.values()) if (leg.volume > 0) margin += marginOf(model.spec, leg.price, leg.volume);
+    return margin;
+  }
+
+  floatingPnl(mark: MarkPrice): number {
+    let pnl = 0;
+    for (const { model, direction, leg } of this.legs.values()) {
+      if (leg.volume > 0) pnl += pnlOf(model.spec, direction, leg.price, mark(model), leg.volume);
+    }
+    return pnl;
+  }
+
+  /** Balance (cash + floating P&L) minus margin held by positions and by pending opens. */
+  available(mark: MarkPrice): number {
+    return this.funds.cash + this.floatingPnl(mark) - this.positionMargin() - this.funds.pendingMargin;
+  }
+
+  /** A new trading day: every leg's volume becomes yesterday's. */
+  rollDay(): void {
+    for (const { leg } of this.legs.values()) leg.rollDay();
+  }
+
+  accountData(mark: MarkPrice): AccountData {
+    return new AccountData({
+      gateway_name: this.gatewayName,
+      accountid: this.accountid,
+      balance: money(this.funds.cash + this.floatingPnl(mark)),
+      frozen: money(this.positionMargin() + this.funds.pendingMargin),
+    });
+  }
+
+  positionData(entry: LegEntry, mark: MarkPrice): PositionData {
+    const { model, direction, leg } = entry;
+    return new PositionData({
+      gateway_name: this.gatewayName,
+      symbol: model.spec.symbol,
+      exchange: model.spec.exchange,
+      direction,
+      volume: leg.volume,
+      frozen: leg.frozen,
+      price: leg.price,
+      pnl: leg.volume > 0 ? money(pnlOf(model.spec, direction, leg.price, mark(model), leg.volume)) : 0,
+      yd_volume: leg.yd_volume,
+    });
   }
 }

@@ -58,7 +58,7 @@ export class ContractModel {
   private readonly path: LogPath | null;
   /** Futures only: the month's own small drift around the product path (calendar spreads move, slowly). */
   private readonly monthPath: LogPath | null;
-  private readonly interestPath: LogPath;
+  private interestPath: LogPath | null = null;
   private readonly underlying: ContractModel | null;
   private readonly limitCache = new Map<number, DayLimits>();
   private lastLimits: DayLimits | null = null;
@@ -75,7 +75,6 @@ export class ContractModel {
     const product = spec.product === Product.FUTURES ? /^[A-Za-z]+/.exec(spec.symbol)?.[0] : undefined;
     this.path = spec.option ? null : new LogPath(product ? contractKey(seed, `${product}.${spec.exchange}`) : this.key, spec.volatility);
     this.monthPath = product ? new LogPath(mix32(this.key ^ 0x27d4eb2f), spec.volatility * MONTH_SPREAD_VOLATILITY, MONTH_FINEST_OCTAVE) : null;
-    this.interestPath = new LogPath(mix32(this.key ^ 0x5bd1e995), 0.3, MONTH_FINEST_OCTAVE);
     this.underlying = spec.option ? underlying : null;
   }
 
@@ -181,6 +180,7 @@ export class ContractModel {
 
   openInterestAt(epochMs: number): number {
     if (this.spec.open_interest === 0) return 0;
+    this.interestPath ??= new LogPath(mix32(this.key ^ 0x5bd1e995), 0.3, MONTH_FINEST_OCTAVE);
     return Math.round(this.spec.open_interest * Math.exp(this.interestPath.at(epochMs)));
   }
 

@@ -26,15 +26,17 @@ const DAY_CALIBRATION = 0.4994;
  */
 const SPLIT_OCTAVE = 4; // knots every 4 minutes
 
+/** Knot spacing of each octave, its inverse, and its amplitude for a daily σ of 1: the same for every path. */
+const PERIOD_MS = Float64Array.from({ length: OCTAVES }, (_, j) => KNOT_MS * 2 ** j);
+const PER_MS = PERIOD_MS.map((period) => 1 / period);
+const UNIT_AMPLITUDE = PERIOD_MS.map((period) => DAY_CALIBRATION * Math.sqrt(period / 86_400_000));
+
 export class LogPath {
+  private readonly dailySigma: number;
   private readonly finest: number;
   private readonly finestCoarse: number;
-  private readonly amplitude = new Float64Array(OCTAVES);
-  private readonly periodMs = new Float64Array(OCTAVES);
-  private readonly perMs = new Float64Array(OCTAVES);
-  private readonly knot = new Float64Array(OCTAVES).fill(Number.NaN);
-  private readonly left = new Float64Array(OCTAVES);
-  private readonly right = new Float64Array(OCTAVES);
+  /** Per octave: index of the cached knot pair, then its left and right values (one array: paths are many). */
+  private readonly cache = new Float64Array(3 * OCTAVES).fill(Number.NaN);
   private coarseKnot = Number.NaN;
   private coarseLeft = 0;
   private coarseRight = 0;
@@ -49,29 +51,24 @@ export class LogPath {
     annualVolatility: number,
     finestOctave = 0,
   ) {
+    this.dailySigma = annualVolatility / Math.sqrt(TRADING_DAYS_PER_YEAR);
     this.finest = Math.min(finestOctave, SPLIT_OCTAVE);
     this.finestCoarse = Math.max(finestOctave, SPLIT_OCTAVE);
-    const dailySigma = annualVolatility / Math.sqrt(TRADING_DAYS_PER_YEAR);
-    for (let j = 0; j < OCTAVES; j++) {
-      this.periodMs[j] = KNOT_MS * 2 ** j;
-      this.perMs[j] = 1 / this.periodMs[j]!;
-      this.amplitude[j] = j < finestOctave ? 0 : DAY_CALIBRATION * dailySigma * Math.sqrt(this.periodMs[j]! / 86_400_000);
-    }
   }
 
   /** log(price / reference) at an instant (epoch ms). */
   at(epochMs: number): number {
     let sum = 0;
     for (let j = this.finest; j < SPLIT_OCTAVE; j++) sum += this.octave(j, epochMs);
-    const u = epochMs * this.perMs[SPLIT_OCTAVE]!;
+    const u = epochMs * PER_MS[SPLIT_OCTAVE]!;
     const i = Math.floor(u);
     if (i !== this.coarseKnot) {
-      const period = this.periodMs[SPLIT_OCTAVE]!;
+      const period = PERIOD_MS[SPLIT_OCTAVE]!;
       this.coarseLeft = i === this.coarseKnot + 1 ? this.coarseRight : this.coarseAt(i * period);
       this.coarseRight = this.coarseAt((i + 1) * period);
       this.coarseKnot = i;
     }
-    return sum + this.coarseLeft + (this.coarseRight - this.coarseLeft) * (u - i);
+    return this.dailySigma * (sum + this.coarseLeft + (this.coarseRight - this.coarseLeft) * (u - i));
   }
 
   private coarseAt(epochMs: number): number {
@@ -80,19 +77,20 @@ export class LogPath {
     return sum;
   }
 
+  /** Octave `j` at an instant, for a daily σ of 1. */
   private octave(j: number, epochMs: number): number {
-    const u = epochMs * this.perMs[j]!;
+    const u = epochMs * PER_MS[j]!;
     const i = Math.floor(u);
-    if (i !== this.knot[j]) this.loadKnots(j, i);
-    const a = this.left[j]!;
-    return this.amplitude[j]! * (a + (this.right[j]! - a) * (u - i));
-  }
-
-  private loadKnots(j: number, i: number): void {
-    // Moving forward by one knot (the usual case) reuses the right knot as the new left one.
-    this.left[j] = i === this.knot[j]! + 1 ? this.right[j]! : this.knotValue(j, i);
-    this.right[j] = this.knotValue(j, i + 1);
-    this.knot[j] = i;
+    const cache = this.cache;
+    const at = 3 * j;
+    if (i !== cache[at]) {
+      // Moving forward by one knot (the usual case) reuses the right knot as the new left one.
+      cache[at + 1] = i === cache[at]! + 1 ? cache[at + 2]! : this.knotValue(j, i);
+      cache[at + 2] = this.knotValue(j, i + 1);
+      cache[at] = i;
+    }
+    const left = cache[at + 1]!;
+    return UNIT_AMPLITUDE[j]! * (left + (cache[at + 2]! - left) * (u - i));
   }
 
   /** A unit-variance uniform value for knot `i` of octave `j`. */

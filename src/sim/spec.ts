@@ -209,7 +209,17 @@ export function parseContractSpec(entry: unknown, where = "contract"): SimContra
 
 /**
  * Builds a universe from JSON: an array of entries, or `{ "contracts": [...] }`. Checks that vt_symbols are
- * unique and that every option's underlying is a non-option contract of the same universe.
+ * unique and that every option's underlying is a non-option contract of the same universe. An entry:
+ *
+ *     { "symbol": "rb2505", "exchange": "SHFE", "name": "螺纹钢2505", "product": "FUTURES",
+ *       "size": 10, "pricetick": 1, "min_volume": 1, "max_volume": 500, "price": 3500,
+ *       "margin_rate": 0.1, "commission_rate": 0.0001, "commission_per_lot": 0,
+ *       "volatility": 0.2, "limit_pct": 0.07, "depth": 300, "daily_volume": 1000000, "open_interest": 1800000 }
+ *
+ * symbol, exchange, size, pricetick and price (not for options) are required; the rest default by product.
+ * Options add option_underlying (a vt_symbol), option_type (CALL/PUT), option_strike and option_expiry (ISO;
+ * a naive time is Shanghai time), and optionally option_listed, option_portfolio, option_index. Enums are
+ * given by member name (FUTURES) or by VeighNa value (期货).
  */
 export function parseContractSpecs(value: unknown, source = "contracts"): SimContractSpec[] {
   const list = Array.isArray(value) ? value : (value as { contracts?: unknown } | null)?.contracts;

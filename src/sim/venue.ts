@@ -7,49 +7,37 @@
  * client never sees a state that a crash would take back.
  */
 import {
-  AccountData,
-  CHINA_TZ,
-  ContractData,
-  DateTime,
-  Direction,
-  ERROR,
   Interval,
-  Offset,
-  OrderData,
   OrderType,
-  PositionData,
   Status,
-  TickData,
   TradeData,
   WARNING,
+  ERROR,
+  INFO,
+  type AccountData,
   type BarData,
   type CancelRequest,
-  type Exchange,
+  type ContractData,
   type HistoryRequest,
+  type OrderData,
   type OrderRequest,
+  type PositionData,
+  type TickData,
 } from "../kernel/index.js";
+import { admit, sideOf, type RejectCode } from "./admission.js";
 import { SimError } from "./errors.js";
-import { BAR_PERIODS, historyBarsAsync, minuteBars, type DayBarCache } from "./history.js";
-import { closeRuleFor, commissionOf, Funds, isEquityLike, Leg, marginOf, pnlOf, type CloseAllocation, type CloseRule } from "./ledger.js";
-import { availableVolume, crossResting, isZeroVolume, takeLiquidity, worstPriceFor } from "./matching.js";
+import { BAR_PERIODS, historyBarsAsync, type DayBarCache } from "./history.js";
+import { Batch, orderFromRow, orderRow, positionRow, snapshotOrder, tradeFromRow, tradeRow } from "./journal.js";
+import { closeRuleFor, commissionOf, Funds, marginOf, pnlOf, Portfolio, type CloseAllocation, type LegEntry, type MarkPrice } from "./ledger.js";
+import { LiveMarket } from "./market.js";
+import { availableVolume, crossResting, isZeroVolume, takeLiquidity } from "./matching.js";
 import { memberName, t } from "./messages.js";
 import { ContractModel, type Book } from "./model.js";
 import { specVtSymbol, toContractData, type SimContractSpec } from "./spec.js";
-import type { AccountRow, OrderRow, PositionRow, SimStore, TradeRow } from "./store.js";
-import { chinaDateTime, dayIndexOf, dayStartMs, floorToPeriod, instantOf, isoString, MINUTE_MS, type SimClock } from "./time.js";
+import type { AccountRow, SimStore } from "./store.js";
+import { chinaDateTime, dayIndexOf, dayStartMs, instantOf, type SimClock } from "./time.js";
 
-/** Why an order was rejected; also in `order.extra.code`, for programs. */
-export type RejectCode =
-  | "UNKNOWN_CONTRACT"
-  | "UNSUPPORTED_TYPE"
-  | "BAD_DIRECTION"
-  | "BAD_VOLUME"
-  | "BAD_PRICE"
-  | "PRICE_OFF_TICK"
-  | "PRICE_OUTSIDE_LIMITS"
-  | "SHORT_SELLING"
-  | "CLOSE_EXCEEDS_POSITION"
-  | "INSUFFICIENT_FUNDS";
+export type { RejectCode } from "./admission.js";
 
 /** Why the venue (not the user) cancelled what was left of an order. */
 export type VenueCancelCode = "NO_LIQUIDITY";
@@ -88,105 +76,19 @@ export interface VenueOptions {
 export const MAX_HISTORY_BARS = 100_000;
 
 const PRICE_TOLERANCE = 1e-6; // in ticks
-const SUPPORTED_TYPES: ReadonlySet<OrderType> = new Set([OrderType.LIMIT, OrderType.MARKET, OrderType.FAK, OrderType.FOK]);
-
-/** One contract's live market: the current book (consumed by our fills), the day's statistics, resting orders. */
-class Market {
-  readonly model: ContractModel;
-  subscribed = false;
-  /** Tick index of `book`; NaN until the market has started. */
-  index = Number.NaN;
-  book: Book = { bids: [], asks: [] };
-  day = Number.NaN;
-  last_price = 0;
-  last_volume = 0;
-  volume = 0;
-  turnover = 0;
-  open_price = 0;
-  high_price = 0;
-  low_price = 0;
-  /** Resting buys, best price first, then oldest; `sells` likewise. */
-  readonly buys: ActiveOrder[] = [];
-  readonly sells: ActiveOrder[] = [];
-
-  constructor(model: ContractModel) {
-    this.model = model;
-  }
-}
-
-/** Holds on one position leg. */
-interface LegEntry {
-  readonly key: string;
-  readonly vt_symbol: string;
-  readonly model: ContractModel;
-  readonly direction: Direction;
-  readonly leg: Leg;
-}
 
 /** An order that can still trade, with what it holds: margin (opens) or position volume (closes). */
 interface ActiveOrder {
   readonly seq: number;
   readonly order: OrderData;
-  readonly market: Market;
+  readonly market: LiveMarket<ActiveOrder>;
   readonly legEntry: LegEntry;
   readonly opening: boolean;
   readonly marginPerLot: number;
   readonly allocation: CloseAllocation;
 }
 
-type Admission =
-  | { readonly ok: false; readonly code: RejectCode; readonly reason: string }
-  | { readonly ok: true; readonly model: ContractModel; readonly legEntry: LegEntry; readonly opening: true; readonly marginPerLot: number }
-  | { readonly ok: true; readonly model: ContractModel; readonly legEntry: LegEntry; readonly opening: false; readonly rule: CloseRule };
-
-/** Changes of one action: journaled together, then published in order. */
-class Batch {
-  readonly orders = new Map<number, OrderRow>();
-  readonly trades: TradeRow[] = [];
-  readonly legs = new Set<LegEntry>();
-  readonly contracts: SimContractSpec[] = [];
-  account = false;
-  readonly events: Array<() => void> = [];
-
-  get isEmpty(): boolean {
-    return this.events.length === 0 && this.orders.size === 0 && this.legs.size === 0 && !this.account;
-  }
-}
-
-function legKey(vt_symbol: string, direction: Direction): string {
-  return `${vt_symbol}|${direction}`;
-}
-
-/** What an admission check reads when there is no position at all; never written. */
-const EMPTY_LEG: Readonly<Leg> = new Leg();
-
-function opposite(direction: Direction): Direction {
-  return direction === Direction.LONG ? Direction.SHORT : Direction.LONG;
-}
-
-function money(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-function snapshotOrder(order: OrderData): OrderData {
-  const copy = new OrderData({
-    gateway_name: order.gateway_name,
-    symbol: order.symbol,
-    exchange: order.exchange,
-    orderid: order.orderid,
-    type: order.type,
-    direction: order.direction,
-    offset: order.offset,
-    price: order.price,
-    volume: order.volume,
-    traded: order.traded,
-    status: order.status,
-    datetime: order.datetime,
-    reference: order.reference,
-  });
-  if (order.extra !== undefined) copy.extra = order.extra === null ? null : { ...order.extra };
-  return copy;
-}
+type Market = LiveMarket<ActiveOrder>;
 
 export class SimVenue {
   readonly gatewayName: string;
@@ -195,17 +97,20 @@ export class SimVenue {
   private readonly store: SimStore;
   private readonly clock: SimClock;
   private readonly sink: VenueSink;
-  private readonly rate: number;
   private readonly models = new Map<string, ContractModel>();
   private readonly markets = new Map<string, Market>();
-  private readonly legs = new Map<string, LegEntry>();
   private readonly active = new Map<string, ActiveOrder>();
   private readonly journaledSpecs = new Set<string>();
   private readonly dayBars = new Map<string, DayBarCache>();
-  private funds: Funds;
+  private readonly portfolio: Portfolio;
   private tradingDay = Number.NaN;
   private nextOrderSeq = 1;
   private nextTradeSeq = 1;
+  /** Positions are valued at the running market's last price, or at the path's price if it is not running. */
+  private readonly mark: MarkPrice = (model) => {
+    const market = this.markets.get(model.vt_symbol);
+    return market?.started ? market.last_price : model.roundPrice(model.price(this.clock.now()));
+  };
 
   constructor(options: VenueOptions) {
     this.options = options;
@@ -214,8 +119,7 @@ export class SimVenue {
     this.store = options.store;
     this.clock = options.clock;
     this.sink = options.sink;
-    this.rate = options.ticksPerSecond;
-    this.funds = new Funds(options.capital);
+    this.portfolio = new Portfolio(options.gatewayName, options.accountid, new Funds(options.capital));
   }
 
   // ---- start -------------------------------------------------------------------------------------------------
@@ -234,46 +138,38 @@ export class SimVenue {
         `${this.store.path} holds account ${account.accountid}, not ${this.accountid}; use another data_dir or accountid ${account.accountid}`,
       );
     }
-    this.funds = account ? new Funds(account.capital, account.cash, account.commission, account.realized) : new Funds(this.options.capital);
+    if (account) this.portfolio.funds = new Funds(account.capital, account.cash, account.commission, account.realized);
     this.tradingDay = account ? account.trading_day : dayIndexOf(now);
 
     for (const row of state.positions) {
       const model = this.models.get(row.vt_symbol);
-      if (!model) continue; // buildModels keeps every journaled spec, so this only skips a corrupt row
-      const entry = this.legEntry(model, row.direction as Direction);
-      entry.leg.volume = row.volume;
-      entry.leg.yd_volume = row.yd_volume;
-      entry.leg.price = row.price;
+      if (!model) continue; // every journaled position's spec is journaled too; this only skips a damaged row
+      const { leg } = this.portfolio.entry(model, row.direction as LegEntry["direction"]);
+      leg.volume = row.volume;
+      leg.yd_volume = row.yd_volume;
+      leg.price = row.price;
     }
 
-    const orders = state.orders.map((row) => this.orderFromRow(row));
-    for (let i = 0; i < orders.length; i++) {
-      const order = orders[i]!;
+    // Active orders hold again what they held, under the trading day they were placed on; the roll below moves on.
+    const orders = state.orders.map((row) => orderFromRow(row, this.gatewayName));
+    orders.forEach((order, i) => {
       if (order.isActive()) this.restoreActive(state.orders[i]!.seq, order, now);
-    }
+    });
     this.nextOrderSeq = (state.orders.at(-1)?.seq ?? 0) + 1;
     this.nextTradeSeq = (state.trades.at(-1)?.seq ?? 0) + 1;
 
     const batch = new Batch();
-    if (!account) batch.account = true;
+    batch.account = !account;
     this.rollDayIfNeeded(now, batch);
     this.commit(batch);
 
     for (const model of this.models.values()) this.sink.contract(toContractData(model.spec, this.gatewayName));
-    this.sink.account(this.accountSnapshot());
-    for (const entry of this.legs.values()) this.sink.position(this.positionSnapshot(entry));
+    this.sink.account(this.portfolio.accountData(this.mark));
+    for (const entry of this.portfolio.entries()) this.sink.position(this.portfolio.positionData(entry, this.mark));
     for (const order of orders) this.sink.order(order);
-    for (const row of state.trades) this.sink.trade(this.tradeFromRow(row));
-    this.sink.log(
-      t("connected", {
-        contracts: this.models.size,
-        orders: orders.length,
-        active: this.active.size,
-        trades: state.trades.length,
-        path: this.store.path,
-      }),
-      20,
-    );
+    for (const row of state.trades) this.sink.trade(tradeFromRow(row, this.gatewayName));
+    const summary = { contracts: this.models.size, orders: orders.length, active: this.active.size, trades: state.trades.length, path: this.store.path };
+    this.sink.log(t("connected", summary), INFO);
   }
 
   /** Models for every spec, options after their underlyings; a later spec of the same vt_symbol is ignored. */
@@ -290,20 +186,21 @@ export class SimVenue {
 
   private restoreActive(seq: number, order: OrderData, now: number): void {
     const model = this.models.get(order.vt_symbol)!;
-    const { opening, legDirection } = this.sideOf(model.spec, order);
-    const entry = this.legEntry(model, legDirection);
+    const { opening, legDirection } = sideOf(model.spec, order);
+    const legEntry = this.portfolio.entry(model, legDirection);
     const remaining = order.volume - order.traded;
     const active: ActiveOrder = {
       seq,
       order,
       market: this.liveMarket(model, now, null),
-      legEntry: entry,
+      legEntry,
       opening,
       marginPerLot: opening ? marginOf(model.spec, order.price, 1) : 0,
-      allocation: opening ? { today: 0, yesterday: 0 } : entry.leg.freezeClose(closeRuleFor(model.spec, order.offset), remaining),
+      allocation: opening ? { today: 0, yesterday: 0 } : legEntry.leg.freezeClose(closeRuleFor(model.spec, order.offset), remaining),
     };
-    if (opening) this.funds.pendingMargin += active.marginPerLot * remaining;
-    this.rest(active);
+    if (opening) this.portfolio.funds.pendingMargin += active.marginPerLot * remaining;
+    this.active.set(order.orderid, active);
+    active.market.rest(active);
   }
 
   // ---- requests ----------------------------------------------------------------------------------------------
@@ -316,20 +213,19 @@ export class SimVenue {
     return this.models.get(vt_symbol)?.spec;
   }
 
-  /** Starts pushing ticks of a contract; false if there is no such contract. */
+  /** Starts pushing ticks of a contract, beginning with the current one; false if there is no such contract. */
   subscribe(vt_symbol: string): boolean {
     const model = this.models.get(vt_symbol);
     if (!model) {
       this.sink.log(t("subscribeUnknown", { vt_symbol }), WARNING);
       return false;
     }
-    const batch = new Batch();
-    const now = this.clock.now();
-    this.rollDayIfNeeded(now, batch);
-    const market = this.liveMarket(model, now, batch);
+    const batch = this.begin();
+    const market = this.liveMarket(model, this.clock.now(), batch);
     if (!market.subscribed) {
       market.subscribed = true;
-      batch.events.push(() => this.sink.tick(this.tickSnapshot(market, market.index * (1000 / this.rate))));
+      const tick = market.tickData(this.gatewayName);
+      batch.events.push(() => this.sink.tick(tick));
     }
     this.commit(batch);
     return true;
@@ -341,14 +237,19 @@ export class SimVenue {
    */
   sendOrder(req: OrderRequest): string {
     const now = this.clock.now();
-    const batch = new Batch();
-    this.rollDayIfNeeded(now, batch);
+    const batch = this.begin();
     const seq = this.nextOrderSeq++;
     const order = req.createOrderData(String(seq), this.gatewayName);
     order.datetime = chinaDateTime(now);
     this.publishOrder(batch, seq, order);
 
-    const admission = this.admit(order, now, batch);
+    const model = this.models.get(order.vt_symbol);
+    const admission = admit(order, model, {
+      now,
+      portfolio: this.portfolio,
+      mark: this.mark,
+      book: (m) => this.liveMarket(m, now, batch).book,
+    });
     if (!admission.ok) {
       order.status = Status.REJECTED;
       order.extra = { reason: admission.reason, code: admission.code } satisfies OrderOutcome;
@@ -358,23 +259,23 @@ export class SimVenue {
       return order.vt_orderid;
     }
 
-    const { model, legEntry } = admission;
-    if (order.type !== OrderType.MARKET) order.price = model.roundPrice(order.price);
-    this.journalSpec(model.spec, batch);
-    const market = this.liveMarket(model, now, batch);
+    const contract = model!;
+    if (order.type !== OrderType.MARKET) order.price = contract.roundPrice(order.price);
+    this.journalSpec(contract.spec, batch);
+    const legEntry = this.portfolio.entry(contract, admission.legDirection);
     const active: ActiveOrder = {
       seq,
       order,
-      market,
+      market: this.liveMarket(contract, now, batch),
       legEntry,
       opening: admission.opening,
       marginPerLot: admission.opening ? admission.marginPerLot : 0,
       allocation: admission.opening ? { today: 0, yesterday: 0 } : legEntry.leg.freezeClose(admission.rule, order.volume),
     };
-    if (active.opening) {
-      this.funds.pendingMargin += active.marginPerLot * order.volume;
-      batch.account = true;
-    } else batch.legs.add(legEntry);
+    // An open holds margin (the account changes); a close holds volume (the position changes).
+    if (active.opening) this.portfolio.funds.pendingMargin += active.marginPerLot * order.volume;
+    else batch.legs.add(legEntry);
+    batch.account = true;
     this.active.set(order.orderid, active);
     order.status = Status.NOTTRADED;
     this.publishOrder(batch, seq, order);
@@ -390,17 +291,15 @@ export class SimVenue {
       this.sink.log(t("cancelUnknown", { orderid: `${this.gatewayName}.${req.orderid}` }), WARNING);
       return;
     }
-    const batch = new Batch();
-    this.rollDayIfNeeded(this.clock.now(), batch);
+    const batch = this.begin();
     this.finish(active, Status.CANCELLED, batch, null);
     this.commit(batch);
   }
 
-  /** Moves every live market to the clock's present: ticks, resting fills, the day roll. */
+  /** Moves every started market to the clock's present: ticks, resting fills, the day roll. */
   advance(): void {
     const now = this.clock.now();
-    const batch = new Batch();
-    this.rollDayIfNeeded(now, batch);
+    const batch = this.begin();
     for (const market of this.markets.values()) this.catchUp(market, now, batch);
     this.commit(batch);
   }
@@ -414,8 +313,7 @@ export class SimVenue {
     const model = this.models.get(vt_symbol);
     if (!model) throw new RangeError(`unknown contract ${vt_symbol}`);
     const now = this.clock.now();
-    const batch = new Batch();
-    this.rollDayIfNeeded(now, batch);
+    const batch = this.begin();
     const market = this.liveMarket(model, now, batch);
     market.book = {
       bids: book.bids.filter((l) => l.volume > 0).map((l) => ({ price: l.price, volume: l.volume })),
@@ -424,13 +322,12 @@ export class SimVenue {
     if (lastPrice !== undefined) {
       market.last_price = lastPrice;
       market.last_volume = 0;
-      // Held positions are re-marked: the price they are valued at just moved.
-      for (const entry of this.legs.values()) if (entry.vt_symbol === vt_symbol && entry.leg.volume > 0) batch.legs.add(entry);
+      // Held positions are valued anew: publish them with the account.
+      for (const entry of this.portfolio.entries()) if (entry.vt_symbol === vt_symbol && entry.leg.volume > 0) batch.legs.add(entry);
       batch.account = true;
     }
-    const tickTime = market.index * (1000 / this.rate);
     if (market.subscribed) {
-      const tick = this.tickSnapshot(market, tickTime);
+      const tick = market.tickData(this.gatewayName);
       batch.events.push(() => this.sink.tick(tick));
     }
     this.matchResting(market, now, batch);
@@ -438,16 +335,16 @@ export class SimVenue {
   }
 
   /**
-   * Pushes positions and the account, marked to the latest prices: "held" positions (the periodic refresh),
+   * Pushes positions and the account, valued at the latest prices: "held" positions (the periodic refresh),
    * "all" (every position ever held, flat ones included) or "none".
    */
   publishAccount(positions: "held" | "all" | "none" = "held"): void {
     if (positions !== "none") {
-      for (const entry of this.legs.values()) {
-        if (positions === "all" || entry.leg.volume > 0 || entry.leg.frozen > 0) this.sink.position(this.positionSnapshot(entry));
+      for (const entry of this.portfolio.entries()) {
+        if (positions === "all" || entry.leg.volume > 0 || entry.leg.frozen > 0) this.sink.position(this.portfolio.positionData(entry, this.mark));
       }
     }
-    this.sink.account(this.accountSnapshot());
+    this.sink.account(this.portfolio.accountData(this.mark));
   }
 
   /** Bars of the contract's path; long spans yield to the event loop as they go, and day bars are cached. */
@@ -477,106 +374,6 @@ export class SimVenue {
     this.store.close();
   }
 
-  // ---- admission ---------------------------------------------------------------------------------------------
-
-  /** Which leg an order works on, and whether it opens. Equities: LONG buys, SHORT sells what is held. */
-  private sideOf(spec: SimContractSpec, order: OrderData): { opening: boolean; legDirection: Direction } {
-    const opening = order.offset === Offset.OPEN || order.offset === Offset.NONE;
-    if (isEquityLike(spec) && order.direction === Direction.SHORT && order.offset === Offset.NONE) {
-      return { opening: false, legDirection: Direction.LONG };
-    }
-    return { opening, legDirection: opening ? order.direction! : opposite(order.direction!) };
-  }
-
-  private admit(order: OrderData, now: number, batch: Batch): Admission {
-    const model = this.models.get(order.vt_symbol);
-    if (!model) return { ok: false, code: "UNKNOWN_CONTRACT", reason: t("unknownContract", { vt_symbol: order.vt_symbol }) };
-    const spec = model.spec;
-    if (!SUPPORTED_TYPES.has(order.type)) return { ok: false, code: "UNSUPPORTED_TYPE", reason: t("unsupportedType", { type: order.type, type_name: memberName("OrderType", order.type) }) };
-    if (order.direction !== Direction.LONG && order.direction !== Direction.SHORT) {
-      return { ok: false, code: "BAD_DIRECTION", reason: t("badDirection", { direction: String(order.direction), direction_name: memberName("Direction", order.direction) }) };
-    }
-
-    const lots = order.volume / spec.min_volume;
-    if (!Number.isFinite(lots) || lots <= 0 || Math.abs(lots - Math.round(lots)) > 1e-9 * Math.max(1, lots)) {
-      return { ok: false, code: "BAD_VOLUME", reason: t("badVolume", { volume: order.volume, min_volume: spec.min_volume }) };
-    }
-    if (spec.max_volume !== null && order.volume > spec.max_volume) {
-      return { ok: false, code: "BAD_VOLUME", reason: t("volumeAboveMax", { volume: order.volume, max_volume: spec.max_volume }) };
-    }
-
-    const limits = model.dayLimits(dayIndexOf(now));
-    if (order.type !== OrderType.MARKET) {
-      if (!Number.isFinite(order.price)) return { ok: false, code: "BAD_PRICE", reason: t("badPrice", { price: order.price }) };
-      if (!model.isOnTick(order.price)) {
-        return { ok: false, code: "PRICE_OFF_TICK", reason: t("priceOffTick", { price: order.price, pricetick: spec.pricetick }) };
-      }
-      const ticks = order.price / spec.pricetick;
-      const up = limits.limit_up / spec.pricetick;
-      const down = limits.limit_down / spec.pricetick;
-      if (ticks > up + PRICE_TOLERANCE || ticks < down - PRICE_TOLERANCE) {
-        return { ok: false, code: "PRICE_OUTSIDE_LIMITS", reason: t("priceOutsideLimits", { price: order.price, ...limits }) };
-      }
-    }
-
-    if (isEquityLike(spec) && order.direction === Direction.SHORT && order.offset === Offset.OPEN) {
-      return { ok: false, code: "SHORT_SELLING", reason: t("shortSelling", { vt_symbol: order.vt_symbol }) };
-    }
-    const { opening, legDirection } = this.sideOf(spec, order);
-
-    if (!opening) {
-      const rule = closeRuleFor(spec, order.offset);
-      const leg = this.legs.get(legKey(model.vt_symbol, legDirection))?.leg ?? EMPTY_LEG;
-      const closable = leg.closable(rule);
-      if (order.volume > closable + 1e-9) {
-        const detail = isEquityLike(spec) && legDirection === Direction.LONG
-          ? t("closeDetailTPlusOne")
-          : rule === "todayOnly"
-            ? t("closeDetailToday", { exchange: spec.exchange })
-            : rule === "yesterdayOnly"
-              ? t("closeDetailYesterday", { exchange: spec.exchange, offset: order.offset || Offset.CLOSE, offset_name: memberName("Offset", order.offset || Offset.CLOSE) })
-              : t("closeDetailAny", { volume: leg.volume, frozen: leg.frozen });
-        return {
-          ok: false,
-          code: "CLOSE_EXCEEDS_POSITION",
-          reason: t("closeExceeds", {
-            volume: order.volume,
-            closable: Math.max(0, closable),
-            direction: legDirection,
-            direction_name: memberName("Direction", legDirection, true),
-            detail,
-          }),
-        };
-      }
-      return { ok: true, model, legEntry: this.legEntry(model, legDirection), opening: false, rule };
-    }
-
-    // Opening: the margin held is priced at the limit, or at the worst level a market order would reach.
-    let price = order.price;
-    if (order.type === OrderType.MARKET) {
-      const market = this.liveMarket(model, now, batch);
-      price = worstPriceFor(market.book, order.direction, order.volume)
-        ?? (order.direction === Direction.LONG ? limits.limit_up : limits.limit_down);
-    }
-    const marginPerLot = marginOf(spec, price, 1);
-    const margin = marginPerLot * order.volume;
-    const fee = commissionOf(spec, price, order.volume);
-    const available = this.available();
-    if (margin + fee > available + 1e-6) {
-      return {
-        ok: false,
-        code: "INSUFFICIENT_FUNDS",
-        reason: t("insufficientFunds", {
-          required: (margin + fee).toFixed(2),
-          margin: margin.toFixed(2),
-          fee: fee.toFixed(2),
-          available: available.toFixed(2),
-        }),
-      };
-    }
-    return { ok: true, model, legEntry: this.legEntry(model, legDirection), opening: true, marginPerLot };
-  }
-
   // ---- matching ----------------------------------------------------------------------------------------------
 
   private matchIncoming(active: ActiveOrder, now: number, batch: Batch): void {
@@ -584,27 +381,26 @@ export class SimVenue {
     const tolerance = market.model.pricetick * PRICE_TOLERANCE;
     const direction = order.direction!;
     const limit = order.type === OrderType.MARKET ? null : order.price;
-    const remaining = order.volume;
     // FOK trades all or nothing: look before taking.
-    const fills = order.type === OrderType.FOK && availableVolume(market.book, direction, limit, tolerance) < remaining - 1e-9
-      ? []
-      : takeLiquidity(market.book, direction, remaining, limit, tolerance);
+    const allOrNothing = order.type === OrderType.FOK && availableVolume(market.book, direction, limit, tolerance) < order.volume - 1e-9;
+    const fills = allOrNothing ? [] : takeLiquidity(market.book, direction, order.volume, limit, tolerance);
     for (const fill of fills) this.fill(active, fill.price, fill.volume, now, batch);
     if (!order.isActive()) return;
-    if (order.type === OrderType.LIMIT) this.rest(active);
-    else {
-      const reason = t("noLiquidity", { type: order.type, type_name: memberName("OrderType", order.type), remaining: order.volume - order.traded });
-      this.finish(active, Status.CANCELLED, batch, { reason, code: "NO_LIQUIDITY" });
+    if (order.type === OrderType.LIMIT) {
+      market.rest(active);
+      return;
     }
+    const type_name = memberName("OrderType", order.type);
+    const reason = t("noLiquidity", { type: order.type, type_name, remaining: order.volume - order.traded });
+    this.finish(active, Status.CANCELLED, batch, { reason, code: "NO_LIQUIDITY" });
   }
 
   /** Resting orders the market has reached trade at their own price, best-priced and oldest first. */
   private matchResting(market: Market, now: number, batch: Batch): void {
     const tolerance = market.model.pricetick * PRICE_TOLERANCE;
     for (const side of [market.buys, market.sells]) {
-      let i = 0;
-      while (i < side.length) {
-        const active = side[i]!;
+      while (side.length > 0) {
+        const active = side[0]!;
         const order = active.order;
         const filled = crossResting(market.book, order.direction!, order.price, order.volume - order.traded, tolerance);
         if (isZeroVolume(filled)) break; // the next order's price is no better: nothing more can cross
@@ -614,34 +410,20 @@ export class SimVenue {
     }
   }
 
-  private rest(active: ActiveOrder): void {
-    const { order, market } = active;
-    this.active.set(order.orderid, active);
-    const buy = order.direction === Direction.LONG;
-    const side = buy ? market.buys : market.sells;
-    let i = side.length;
-    while (i > 0) {
-      const other = side[i - 1]!.order.price;
-      const better = buy ? order.price > other : order.price < other;
-      if (!better) break;
-      i--;
-    }
-    side.splice(i, 0, active);
-  }
-
   private fill(active: ActiveOrder, price: number, volume: number, now: number, batch: Batch): void {
     const { order, legEntry } = active;
     const spec = legEntry.model.spec;
+    const funds = this.portfolio.funds;
     const leg = legEntry.leg;
     if (active.opening) {
-      this.funds.pendingMargin -= active.marginPerLot * volume;
+      funds.pendingMargin -= active.marginPerLot * volume;
       leg.addOpen(price, volume);
     } else {
-      this.funds.book(pnlOf(spec, legEntry.direction, leg.price, price, volume));
+      funds.book(pnlOf(spec, legEntry.direction, leg.price, price, volume));
       leg.removeClose(active.allocation, volume);
     }
     const fee = commissionOf(spec, price, volume);
-    this.funds.pay(fee);
+    funds.pay(fee);
 
     order.traded += volume;
     const done = order.traded >= order.volume - 1e-9;
@@ -662,19 +444,7 @@ export class SimVenue {
       volume,
       datetime: chinaDateTime(now),
     });
-    batch.trades.push({
-      seq: tradeSeq,
-      tradeid: trade.tradeid,
-      orderid: trade.orderid,
-      symbol: trade.symbol,
-      exchange: trade.exchange,
-      direction: trade.direction!,
-      offset: trade.offset,
-      price,
-      volume,
-      datetime: isoString(trade.datetime!),
-      commission: fee,
-    });
+    batch.trades.push(tradeRow(tradeSeq, trade, fee));
     batch.events.push(() => this.sink.trade(trade));
     batch.legs.add(legEntry);
     batch.account = true;
@@ -683,16 +453,14 @@ export class SimVenue {
 
   /** Ends an order: releases what it still holds and takes it off the book. */
   private finish(active: ActiveOrder, status: Status, batch: Batch, outcome: OrderOutcome | null): void {
-    const { order, market } = active;
-    const remaining = order.volume - order.traded;
-    if (active.opening) this.funds.pendingMargin -= active.marginPerLot * remaining;
+    const { order } = active;
+    const funds = this.portfolio.funds;
+    if (active.opening) funds.pendingMargin -= active.marginPerLot * (order.volume - order.traded);
     else active.legEntry.leg.release(active.allocation);
     this.active.delete(order.orderid);
-    if (this.active.size === 0) this.funds.pendingMargin = 0; // no float dust once nothing is pending
-    const side = order.direction === Direction.LONG ? market.buys : market.sells;
-    const at = side.indexOf(active);
-    if (at >= 0) side.splice(at, 1);
-    batch.legs.add(active.legEntry);
+    if (this.active.size === 0) funds.pendingMargin = 0; // no float dust once nothing is pending
+    active.market.unrest(active);
+    if (!active.opening) batch.legs.add(active.legEntry); // its frozen volume is released
     batch.account = true;
     if (order.status !== status) {
       order.status = status;
@@ -703,126 +471,34 @@ export class SimVenue {
 
   // ---- market ------------------------------------------------------------------------------------------------
 
-  /** A contract's market, started (day statistics from the path) and moved to the present. */
+  /** A contract's market, started if new, else moved to the present (when a batch can take the ticks). */
   private liveMarket(model: ContractModel, now: number, batch: Batch | null): Market {
     let market = this.markets.get(model.vt_symbol);
     if (!market) {
-      market = new Market(model);
+      market = new LiveMarket<ActiveOrder>(model, this.options.ticksPerSecond);
       this.markets.set(model.vt_symbol, market);
     }
-    if (Number.isNaN(market.index)) this.startMarket(market, now);
+    if (!market.started) market.start(now);
     else if (batch) this.catchUp(market, now, batch);
     return market;
   }
 
-  private startMarket(market: Market, now: number): void {
-    const model = market.model;
-    const index = Math.floor((now * this.rate) / 1000);
-    const tickTime = index * (1000 / this.rate);
-    this.startDay(market, dayIndexOf(tickTime));
-    // The day so far, from the same minute bars history serves: the tick's open/high/low/volume agree with them.
-    const dayStart = dayStartMs(market.day);
-    for (const bar of minuteBars(model, dayStart, floorToPeriod(tickTime, MINUTE_MS))) {
-      if (bar.high > market.high_price) market.high_price = bar.high;
-      if (bar.low < market.low_price) market.low_price = bar.low;
-      market.volume += bar.volume;
-      market.turnover += bar.turnover;
-    }
-    market.last_price = model.roundPrice(model.price(tickTime));
-    market.high_price = Math.max(market.high_price, market.last_price);
-    market.low_price = Math.min(market.low_price, market.last_price);
-    market.index = index;
-    market.book = model.bookAt(tickTime, index);
-  }
-
-  private startDay(market: Market, day: number): void {
-    market.day = day;
-    const open = market.model.dayLimits(day).pre_close;
-    market.open_price = open;
-    market.high_price = open;
-    market.low_price = open;
-    market.volume = 0;
-    market.turnover = 0;
-  }
-
   /**
    * Steps a market tick by tick up to `now`, at most one second of ticks (a stalled loop skips, not floods).
-   * Every started market steps, watched or not, so positions are always marked to a moving last price.
+   * Every started market steps, watched or not, so positions are always valued at a moving last price.
    */
   private catchUp(market: Market, now: number, batch: Batch): void {
-    const latest = Math.floor((now * this.rate) / 1000);
+    const latest = market.indexAt(now);
     if (latest <= market.index) return;
-    const first = Math.max(market.index + 1, latest - Math.max(1, Math.ceil(this.rate)) + 1);
-    for (let index = first; index <= latest; index++) this.step(market, index, batch);
-  }
-
-  private step(market: Market, index: number, batch: Batch): void {
-    const model = market.model;
-    const interval = 1000 / this.rate;
-    const tickTime = index * interval;
-    const day = dayIndexOf(tickTime);
-    if (day !== market.day) this.startDay(market, day);
-    market.index = index;
-    market.book = model.bookAt(tickTime, index);
-    const print = model.printAt(tickTime, index, interval);
-    market.last_volume = print.volume;
-    if (print.volume > 0) {
-      const best = print.side > 0 ? (market.book.asks[0] ?? market.book.bids[0]) : (market.book.bids[0] ?? market.book.asks[0]);
-      if (best) market.last_price = best.price;
-      market.volume += print.volume;
-      market.turnover += print.volume * market.last_price * model.spec.size;
-      if (market.last_price > market.high_price) market.high_price = market.last_price;
-      if (market.last_price < market.low_price) market.low_price = market.last_price;
+    const first = Math.max(market.index + 1, latest - Math.max(1, Math.ceil(market.ticksPerSecond)) + 1);
+    for (let index = first; index <= latest; index++) {
+      market.step(index);
+      if (market.subscribed) {
+        const tick = market.tickData(this.gatewayName); // before our fills consume the book
+        batch.events.push(() => this.sink.tick(tick));
+      }
+      if (market.hasResting) this.matchResting(market, market.tickTime, batch);
     }
-    if (market.subscribed) {
-      const tick = this.tickSnapshot(market, tickTime); // before our fills consume the book
-      batch.events.push(() => this.sink.tick(tick));
-    }
-    if (market.buys.length > 0 || market.sells.length > 0) this.matchResting(market, tickTime, batch);
-  }
-
-  private tickSnapshot(market: Market, tickTime: number): TickData {
-    const model = market.model;
-    const { bids, asks } = market.book;
-    const limits = model.dayLimits(market.day);
-    return new TickData({
-      gateway_name: this.gatewayName,
-      symbol: model.spec.symbol,
-      exchange: model.spec.exchange,
-      datetime: chinaDateTime(tickTime),
-      name: model.spec.name,
-      volume: market.volume,
-      turnover: market.turnover,
-      open_interest: model.openInterestAt(tickTime),
-      last_price: market.last_price,
-      last_volume: market.last_volume,
-      limit_up: limits.limit_up,
-      limit_down: limits.limit_down,
-      open_price: market.open_price,
-      high_price: market.high_price,
-      low_price: market.low_price,
-      pre_close: limits.pre_close,
-      bid_price_1: bids[0]?.price ?? 0,
-      bid_price_2: bids[1]?.price ?? 0,
-      bid_price_3: bids[2]?.price ?? 0,
-      bid_price_4: bids[3]?.price ?? 0,
-      bid_price_5: bids[4]?.price ?? 0,
-      ask_price_1: asks[0]?.price ?? 0,
-      ask_price_2: asks[1]?.price ?? 0,
-      ask_price_3: asks[2]?.price ?? 0,
-      ask_price_4: asks[3]?.price ?? 0,
-      ask_price_5: asks[4]?.price ?? 0,
-      bid_volume_1: bids[0]?.volume ?? 0,
-      bid_volume_2: bids[1]?.volume ?? 0,
-      bid_volume_3: bids[2]?.volume ?? 0,
-      bid_volume_4: bids[3]?.volume ?? 0,
-      bid_volume_5: bids[4]?.volume ?? 0,
-      ask_volume_1: asks[0]?.volume ?? 0,
-      ask_volume_2: asks[1]?.volume ?? 0,
-      ask_volume_3: asks[2]?.volume ?? 0,
-      ask_volume_4: asks[3]?.volume ?? 0,
-      ask_volume_5: asks[4]?.volume ?? 0,
-    });
   }
 
   private freshModel(spec: SimContractSpec): ContractModel {
@@ -830,110 +506,37 @@ export class SimVenue {
     return new ContractModel(spec, this.options.seed, underlying ? new ContractModel(underlying, this.options.seed) : null);
   }
 
-  // ---- positions and account ---------------------------------------------------------------------------------
+  // ---- journal -----------------------------------------------------------------------------------------------
 
-  private legEntry(model: ContractModel, direction: Direction): LegEntry {
-    const key = legKey(model.vt_symbol, direction);
-    let entry = this.legs.get(key);
-    if (!entry) {
-      entry = { key, vt_symbol: model.vt_symbol, model, direction, leg: new Leg() };
-      this.legs.set(key, entry);
-    }
-    return entry;
-  }
-
-  /** The price positions are marked to: the market's last price, or the path's price if it is not running. */
-  private markPrice(model: ContractModel): number {
-    const market = this.markets.get(model.vt_symbol);
-    if (market && !Number.isNaN(market.index)) return market.last_price;
-    return model.roundPrice(model.price(this.clock.now()));
-  }
-
-  private positionMargin(): number {
-    let margin = 0;
-    for (const { model, leg } of this.legs.values()) if (leg.volume > 0) margin += marginOf(model.spec, leg.price, leg.volume);
-    return margin;
-  }
-
-  private floatingPnl(): number {
-    let pnl = 0;
-    for (const { model, direction, leg } of this.legs.values()) {
-      if (leg.volume > 0) pnl += pnlOf(model.spec, direction, leg.price, this.markPrice(model), leg.volume);
-    }
-    return pnl;
-  }
-
-  /** Balance (cash + floating P&L) minus margin held by positions and by pending opens. */
-  private available(): number {
-    return this.funds.cash + this.floatingPnl() - this.positionMargin() - this.funds.pendingMargin;
-  }
-
-  private accountSnapshot(): AccountData {
-    return new AccountData({
-      gateway_name: this.gatewayName,
-      accountid: this.accountid,
-      balance: money(this.funds.cash + this.floatingPnl()),
-      frozen: money(this.positionMargin() + this.funds.pendingMargin),
-    });
-  }
-
-  private positionSnapshot(entry: LegEntry): PositionData {
-    const { model, direction, leg } = entry;
-    return new PositionData({
-      gateway_name: this.gatewayName,
-      symbol: model.spec.symbol,
-      exchange: model.spec.exchange,
-      direction,
-      volume: leg.volume,
-      frozen: leg.frozen,
-      price: leg.price,
-      pnl: leg.volume > 0 ? money(pnlOf(model.spec, direction, leg.price, this.markPrice(model), leg.volume)) : 0,
-      yd_volume: leg.yd_volume,
-    });
+  /** A batch for a new action, after rolling the trading day if midnight has passed. */
+  private begin(): Batch {
+    const batch = new Batch();
+    this.rollDayIfNeeded(this.clock.now(), batch);
+    return batch;
   }
 
   private rollDayIfNeeded(now: number, batch: Batch): void {
     const today = dayIndexOf(now);
     if (!(today > this.tradingDay)) return;
     this.tradingDay = today;
-    for (const entry of this.legs.values()) {
-      entry.leg.rollDay();
-      batch.legs.add(entry);
-    }
-    for (const active of this.active.values()) {
-      active.allocation.yesterday += active.allocation.today;
-      active.allocation.today = 0;
+    this.portfolio.rollDay();
+    for (const entry of this.portfolio.entries()) batch.legs.add(entry);
+    for (const { allocation } of this.active.values()) {
+      allocation.yesterday += allocation.today;
+      allocation.today = 0;
     }
     batch.account = true;
-    const day = chinaDateTime(dayStartMs(today));
-    batch.events.push(() => this.sink.log(t("dayRolled", { day: `${day.year}-${String(day.month).padStart(2, "0")}-${String(day.day).padStart(2, "0")}` }), 20));
+    const day = chinaDateTime(dayStartMs(today)).toString().slice(0, 10);
+    batch.events.push(() => this.sink.log(t("dayRolled", { day }), INFO));
   }
 
-  // ---- journal -----------------------------------------------------------------------------------------------
-
   private publishOrder(batch: Batch, seq: number, order: OrderData): void {
-    const outcome = order.extra as Partial<OrderOutcome> | undefined;
-    batch.orders.set(seq, {
-      seq,
-      orderid: order.orderid,
-      symbol: order.symbol,
-      exchange: order.exchange,
-      type: order.type,
-      direction: order.direction ?? "",
-      offset: order.offset,
-      price: Number.isFinite(order.price) ? order.price : null,
-      volume: Number.isFinite(order.volume) ? order.volume : null,
-      traded: order.traded,
-      status: order.status,
-      datetime: isoString(order.datetime!),
-      reference: order.reference,
-      reason: outcome?.reason ?? null,
-      reason_code: outcome?.code ?? null,
-    });
+    batch.orders.set(seq, orderRow(seq, order));
     const snapshot = snapshotOrder(order);
     batch.events.push(() => this.sink.order(snapshot));
   }
 
+  /** Keeps the spec of a traded contract, so its positions outlive a change of universe. */
   private journalSpec(spec: SimContractSpec, batch: Batch): void {
     const vt_symbol = specVtSymbol(spec);
     if (this.journaledSpecs.has(vt_symbol)) return;
@@ -945,64 +548,19 @@ export class SimVenue {
   /** Writes the batch, then publishes its events, positions and account. Nothing is published if the write fails. */
   private commit(batch: Batch): void {
     if (batch.isEmpty) return;
-    const positions: PositionRow[] = [];
-    for (const entry of batch.legs) {
-      positions.push({ vt_symbol: entry.vt_symbol, direction: entry.direction, volume: entry.leg.volume, yd_volume: entry.leg.yd_volume, price: entry.leg.price });
-    }
+    const funds = this.portfolio.funds;
     const account: AccountRow | null =
-      batch.account || positions.length > 0
-        ? {
-            accountid: this.accountid,
-            capital: this.funds.capital,
-            cash: this.funds.cash,
-            commission: this.funds.commission,
-            realized: this.funds.realized,
-            trading_day: this.tradingDay,
-          }
+      batch.account || batch.legs.size > 0
+        ? { accountid: this.accountid, capital: funds.capital, cash: funds.cash, commission: funds.commission, realized: funds.realized, trading_day: this.tradingDay }
         : null;
     try {
-      this.store.write({ account, orders: batch.orders.values(), trades: batch.trades, positions, contracts: batch.contracts });
+      this.store.write({ account, orders: batch.orders.values(), trades: batch.trades, positions: [...batch.legs].map(positionRow), contracts: batch.contracts });
     } catch (error) {
       this.sink.log(t("storeFailed", { error: (error as Error).message }), ERROR);
       throw error;
     }
     for (const publish of batch.events) publish();
-    for (const entry of batch.legs) this.sink.position(this.positionSnapshot(entry));
-    if (account) this.sink.account(this.accountSnapshot());
-  }
-
-  private orderFromRow(row: OrderRow): OrderData {
-    const order = new OrderData({
-      gateway_name: this.gatewayName,
-      symbol: row.symbol,
-      exchange: row.exchange as Exchange,
-      orderid: row.orderid,
-      type: row.type as OrderType,
-      direction: (row.direction || null) as Direction | null,
-      offset: row.offset as Offset,
-      price: row.price ?? Number.NaN,
-      volume: row.volume ?? Number.NaN,
-      traded: row.traded,
-      status: row.status as Status,
-      datetime: DateTime.parse(row.datetime, CHINA_TZ),
-      reference: row.reference,
-    });
-    if (row.reason !== null) order.extra = { reason: row.reason, code: row.reason_code };
-    return order;
-  }
-
-  private tradeFromRow(row: TradeRow): TradeData {
-    return new TradeData({
-      gateway_name: this.gatewayName,
-      symbol: row.symbol,
-      exchange: row.exchange as Exchange,
-      orderid: row.orderid,
-      tradeid: row.tradeid,
-      direction: row.direction as Direction,
-      offset: row.offset as Offset,
-      price: row.price,
-      volume: row.volume,
-      datetime: DateTime.parse(row.datetime, CHINA_TZ),
-    });
+    for (const entry of batch.legs) this.sink.position(this.portfolio.positionData(entry, this.mark));
+    if (account) this.sink.account(this.portfolio.accountData(this.mark));
   }
 }

@@ -110,6 +110,20 @@ describe("matching against the book", () => {
     venue.close();
   });
 
+  test("a part-traded order, cancelled, keeps its fills and releases the margin of the rest", () => {
+    const { venue, sink } = openVenue();
+    venue.injectBook(RB, book([], [[P + 1, 2]]));
+    const vt_orderid = venue.sendOrder(orderRequest(RB, LONG, OrderType.LIMIT, 5, P + 1));
+    const pendingMargin = (P + 1) * 3 * 10 * 0.1;
+    const positionMargin = (P + 1) * 2 * 10 * 0.1;
+    assert.ok(Math.abs(sink.lastAccount().frozen - (pendingMargin + positionMargin)) < 0.01);
+    venue.cancelOrder({ orderid: vt_orderid.split(".")[1]!, symbol: "rb2505", exchange: "SHFE" } as Parameters<typeof venue.cancelOrder>[0]);
+    assert.deepEqual(sink.statuses(vt_orderid), [SUBMITTING, NOTTRADED, PARTTRADED, CANCELLED]);
+    assert.equal(sink.lastOrder(vt_orderid).traded, 2);
+    assert.ok(Math.abs(sink.lastAccount().frozen - positionMargin) < 0.01);
+    venue.close();
+  });
+
   test("order ids contain no dot, so vt_orderid splits on its first dot", () => {
     const { venue } = openVenue();
     const ids = [1, 2, 3].map(() => venue.sendOrder(orderRequest(RB, LONG, OrderType.LIMIT, 1, P - 10)));
