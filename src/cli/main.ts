@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `rpcservice` command. */
 import { Command } from "commander";
+import { registerClientCommand } from "./client-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSteerCommands } from "./steer-commands.js";
 
@@ -11,6 +12,7 @@ program
   .version("0.1.0");
 
 registerServeCommand(program);
+registerClientCommand(program);
 registerSteerCommands(program);
 
 await program.parseAsync(process.argv);
