@@ -48,22 +48,28 @@ export interface DecodeOptions {
   onGlobal?: (module: string, name: string, allowed: boolean) => void;
 }
 
-/** Meta word per stack slot and memo entry: three flag bits, then the nesting depth. */
-const FLOAT = 1;
-const DISTINCT = 2;
 /**
- * A tuple is built as a plain array and only becomes a Tuple (in place, so identity holds) when it lands in a
- * container or is returned: most tuples are REDUCE arguments that never reach the user, and constructing an
- * Array subclass is slow.
+ * Meta word per stack slot and memo entry: flag bits, then the nesting depth. A const enum, so the values are
+ * inlined as literals: module-level constants cost a context load and a TDZ check at every use in the loop.
  */
-const TUPLE = 4;
-/** An instance made by NEWOBJ that BUILD has not filled yet (stack slots only). */
-const PENDING = 8;
-/** A dict just made by EMPTY_DICT right above a PENDING instance: its items go straight into the instance. */
-const INTO_INSTANCE = 16;
-const DEPTH_SHIFT = 5;
-const DEPTH_ONE = 1 << DEPTH_SHIFT;
-const DEPTH_MASK = ~(DEPTH_ONE - 1);
+const enum Meta {
+  FLOAT = 1,
+  DISTINCT = 2,
+  /**
+   * A tuple is built as a plain array and only becomes a Tuple (in place, so identity holds) when it lands in
+   * a container or is returned: most tuples are REDUCE arguments that never reach the user, and constructing
+   * an Array subclass is slow.
+   */
+  TUPLE = 4,
+  /** An instance made by NEWOBJ that BUILD has not filled yet (stack slots only). */
+  PENDING = 8,
+  /** A dict just made by EMPTY_DICT right above a PENDING instance: its items go straight into the instance. */
+  INTO_INSTANCE = 16,
+  DEPTH_SHIFT = 5,
+  DEPTH_ONE = 32,
+  DEPTH_MASK = ~31,
+  FLAGS = 31,
+}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -240,9 +246,9 @@ class Unpickler {
 
   /** Depth meta of a container holding children of meta `m` (with `current` its own meta so far). */
   private deeper(current: number, child: number): number {
-    const depth = (child >>> DEPTH_SHIFT) + 1;
+    const depth = (child >>> Meta.DEPTH_SHIFT) + 1;
     if (depth > this.limits.maxDepth) this.fail("DEPTH_EXCEEDED", `nesting deeper than ${this.limits.maxDepth}`);
-    return depth > current >>> DEPTH_SHIFT ? (depth << DEPTH_SHIFT) | (current & ~DEPTH_MASK) : current;
+    return depth > current >>> Meta.DEPTH_SHIFT ? (depth << Meta.DEPTH_SHIFT) | (current & Meta.FLAGS) : current;
   }
 
   private run(): unknown {
@@ -324,7 +330,7 @@ class Unpickler {
           this.need(8);
           const value = this.view.getFloat64(this.pos, false);
           this.pos += 8;
-          this.push(value, Number.isSafeInteger(value) ? FLOAT : 0);
+          this.push(value, Number.isSafeInteger(value) ? Meta.FLOAT : 0);
           break;
         }
         case Op.INT: {
@@ -341,7 +347,7 @@ class Unpickler {
         }
         case Op.FLOAT: {
           const value = this.parseFloatText(this.readLine());
-          this.push(value, Number.isSafeInteger(value) ? FLOAT : 0);
+          this.push(value, Number.isSafeInteger(value) ? Meta.FLOAT : 0);
           break;
         }
 
@@ -417,7 +423,7 @@ class Unpickler {
         }
 
         case Op.EMPTY_TUPLE:
-          this.push([], DEPTH_ONE | TUPLE);
+          this.push([], Meta.DEPTH_ONE | Meta.TUPLE);
           break;
         case Op.TUPLE1:
         case Op.TUPLE2:
@@ -431,12 +437,12 @@ class Unpickler {
           this.makeTuple(this.popMark());
           break;
         case Op.EMPTY_LIST:
-          this.push([], DEPTH_ONE);
+          this.push([], Meta.DEPTH_ONE);
           break;
         case Op.LIST: {
           const mark = this.popMark();
           const list: unknown[] = [];
-          const m = this.appendItems(list, DEPTH_ONE, mark);
+          const m = this.appendItems(list, Meta.DEPTH_ONE, mark);
           this.sp = mark;
           this.push(list, m);
           break;
@@ -455,14 +461,14 @@ class Unpickler {
           // The state dict of a data object (NEWOBJ, EMPTY_DICT, ..., SETITEMS, BUILD) is written straight into
           // the instance: CPython never refers to a state dict again, so the dict itself stays empty.
           const below = this.sp - 1;
-          const into = below >= this.base() && this.sp > 0 && (this.meta[below]! & PENDING) !== 0 ? INTO_INSTANCE : 0;
-          this.push({}, DEPTH_ONE | into);
+          const into = below >= this.base() && this.sp > 0 && (this.meta[below]! & Meta.PENDING) !== 0 ? Meta.INTO_INSTANCE : 0;
+          this.push({}, Meta.DEPTH_ONE | into);
           break;
         }
         case Op.DICT: {
           const mark = this.popMark();
           const dict: Record<string, unknown> = {};
-          this.push(dict, DEPTH_ONE); // above the items: setItems reads the target just below `from`
+          this.push(dict, Meta.DEPTH_ONE); // above the items: setItems reads the target just below `from`
           // Move the new dict below its items so setItems sees the usual [dict, k, v, ...] layout.
           const sp = this.sp;
           for (let i = sp - 1; i > mark; i--) {
@@ -470,7 +476,7 @@ class Unpickler {
             this.meta[i] = this.meta[i - 1]!;
           }
           this.stack[mark] = dict;
-          this.meta[mark] = DEPTH_ONE;
+          this.meta[mark] = Meta.DEPTH_ONE;
           this.setItems(mark + 1);
           break;
         }
@@ -485,7 +491,7 @@ class Unpickler {
           break;
         }
         case Op.EMPTY_SET:
-          this.push(new Set(), DEPTH_ONE);
+          this.push(new Set(), Meta.DEPTH_ONE);
           break;
         case Op.ADDITEMS: {
           const mark = this.popMark();
@@ -505,7 +511,7 @@ class Unpickler {
         case Op.FROZENSET: {
           const mark = this.popMark();
           const set = new Set<unknown>();
-          let m = DEPTH_ONE;
+          let m = Meta.DEPTH_ONE;
           for (let i = mark; i < this.sp; i++) {
             set.add(this.escape(this.stack[i], this.meta[i]!));
             m = this.deeper(m, this.meta[i]!);
@@ -564,19 +570,19 @@ class Unpickler {
           const args = this.stack[this.sp - 1] as unknown[];
           const argsMeta = this.meta[this.sp - 1]!;
           const callable = this.stack[this.sp - 2];
-          if (!(argsMeta & TUPLE)) this.fail("MALFORMED", `REDUCE arguments must be a tuple, not ${typeName(args)}`);
+          if (!(argsMeta & Meta.TUPLE)) this.fail("MALFORMED", `REDUCE arguments must be a tuple, not ${typeName(args)}`);
           this.truncate(this.sp - 2);
-          this.push(this.reduce(callable, args), argsMeta & DEPTH_MASK);
+          this.push(this.reduce(callable, args), argsMeta & Meta.DEPTH_MASK);
           break;
         }
         case Op.NEWOBJ: {
           this.requireItems(2);
           const args = this.stack[this.sp - 1] as unknown[];
           const cls = this.stack[this.sp - 2];
-          if (!(this.meta[this.sp - 1]! & TUPLE)) this.fail("MALFORMED", `NEWOBJ arguments must be a tuple, not ${typeName(args)}`);
+          if (!(this.meta[this.sp - 1]! & Meta.TUPLE)) this.fail("MALFORMED", `NEWOBJ arguments must be a tuple, not ${typeName(args)}`);
           this.truncate(this.sp - 2);
           const instance = this.newObject(cls, args);
-          this.push(instance, instance instanceof PyObject ? DEPTH_ONE : DEPTH_ONE | PENDING);
+          this.push(instance, instance instanceof PyObject ? Meta.DEPTH_ONE : Meta.DEPTH_ONE | Meta.PENDING);
           break;
         }
         case Op.NEWOBJ_EX: {
@@ -584,10 +590,10 @@ class Unpickler {
           const kwargs = this.stack[this.sp - 1];
           const args = this.stack[this.sp - 2] as unknown[];
           const cls = this.stack[this.sp - 3];
-          if (!(this.meta[this.sp - 2]! & TUPLE)) this.fail("MALFORMED", "NEWOBJ_EX arguments must be a tuple");
+          if (!(this.meta[this.sp - 2]! & Meta.TUPLE)) this.fail("MALFORMED", "NEWOBJ_EX arguments must be a tuple");
           if (!isPlainObject(kwargs) || Object.keys(kwargs).length !== 0) this.fail("UNSUPPORTED_CALL", "NEWOBJ_EX with keyword arguments");
           this.truncate(this.sp - 3);
-          this.push(this.newObject(cls, args), DEPTH_ONE);
+          this.push(this.newObject(cls, args), Meta.DEPTH_ONE);
           break;
         }
         case Op.INST: {
@@ -611,9 +617,9 @@ class Unpickler {
           const target = this.stack[this.sp - 2];
           const targetMeta = this.meta[this.sp - 2]!;
           this.truncate(this.sp - 1);
-          if (stateMeta & INTO_INSTANCE && targetMeta & PENDING) this.finishInstance(target as Record<string, unknown>);
+          if (stateMeta & Meta.INTO_INSTANCE && targetMeta & Meta.PENDING) this.finishInstance(target as Record<string, unknown>);
           else this.build(target, this.escape(state, stateMeta));
-          this.meta[this.sp - 1] = this.meta[this.sp - 1]! & ~PENDING;
+          this.meta[this.sp - 1] = this.meta[this.sp - 1]! & ~Meta.PENDING;
           this.meta[this.sp - 1] = this.deeper(this.meta[this.sp - 1]!, this.meta[this.sp]!);
           break;
         }
@@ -740,7 +746,7 @@ class Unpickler {
     const value = this.stack[top];
     // Python only pickles a string again (rather than referencing the first copy) when it is another object
     // with the same text; remember that, so pickling the value again writes the same bytes.
-    if (typeof value === "string" && this.seenBefore(value, top)) this.meta[top] = this.meta[top]! | DISTINCT;
+    if (typeof value === "string" && this.seenBefore(value, top)) this.meta[top] = this.meta[top]! | Meta.DISTINCT;
     if (index >= this.memoMeta.length) {
       const grown = new Int32Array(Math.max(index + 1, this.memoMeta.length * 2));
       grown.set(this.memoMeta);
@@ -749,7 +755,7 @@ class Unpickler {
     if (index >= this.memoHigh) this.memoHigh = index + 1;
     if (this.memo[index] === undefined) this.memoCount++;
     this.memo[index] = value;
-    this.memoMeta[index] = this.meta[top]! & ~(PENDING | INTO_INSTANCE);
+    this.memoMeta[index] = this.meta[top]! & ~(Meta.PENDING | Meta.INTO_INSTANCE);
   }
 
   private pushString(text: string): void {
@@ -777,7 +783,7 @@ class Unpickler {
 
   /** A value leaving the stack for a container (or the caller): a tuple-to-be becomes a Tuple now. */
   private escape(value: unknown, meta: number): unknown {
-    if (meta & TUPLE) asTuple(value as unknown[]);
+    if (meta & Meta.TUPLE) asTuple(value as unknown[]);
     return value;
   }
 
@@ -795,13 +801,13 @@ class Unpickler {
     const items = new Array<unknown>(n);
     let floats: Slot[] | undefined;
     let distinct: Slot[] | undefined;
-    let m = DEPTH_ONE | TUPLE;
+    let m = Meta.DEPTH_ONE | Meta.TUPLE;
     for (let i = 0; i < n; i++) {
       const im = this.meta[from + i]!;
-      items[i] = im & TUPLE ? this.escape(this.stack[from + i], im) : this.stack[from + i];
-      if (im & FLOAT) (floats ??= []).push(i);
-      if (im & DISTINCT) (distinct ??= []).push(i);
-      if (im >= DEPTH_ONE) m = this.deeper(m, im);
+      items[i] = im & Meta.TUPLE ? this.escape(this.stack[from + i], im) : this.stack[from + i];
+      if (im & Meta.FLOAT) (floats ??= []).push(i);
+      if (im & Meta.DISTINCT) (distinct ??= []).push(i);
+      if (im >= Meta.DEPTH_ONE) m = this.deeper(m, im);
     }
     if (floats || distinct) attachHints(items, floats, distinct);
     this.truncate(from);
@@ -818,10 +824,10 @@ class Unpickler {
     let m = meta;
     for (let i = 0; i < n; i++) {
       const im = this.meta[from + i]!;
-      list.push(im & TUPLE ? this.escape(this.stack[from + i], im) : this.stack[from + i]);
-      if (im & FLOAT) (floats ??= []).push(offset + i);
-      if (im & DISTINCT) (distinct ??= []).push(offset + i);
-      if (im >= DEPTH_ONE) m = this.deeper(m, im);
+      list.push(im & Meta.TUPLE ? this.escape(this.stack[from + i], im) : this.stack[from + i]);
+      if (im & Meta.FLOAT) (floats ??= []).push(offset + i);
+      if (im & Meta.DISTINCT) (distinct ??= []).push(offset + i);
+      if (im >= Meta.DEPTH_ONE) m = this.deeper(m, im);
     }
     if (floats || distinct) attachHints(list, floats, distinct);
     return m;
@@ -831,7 +837,7 @@ class Unpickler {
   private appendTo(from: number): void {
     const target = this.stack[from - 1];
     const targetMeta = this.meta[from - 1]!;
-    if (Array.isArray(target) && !(targetMeta & TUPLE) && !(target instanceof Tuple)) {
+    if (Array.isArray(target) && !(targetMeta & Meta.TUPLE) && !(target instanceof Tuple)) {
       this.meta[from - 1] = this.appendItems(target, targetMeta, from);
     } else if (target instanceof PyObject && !this.strict) {
       const items = (target.listItems ??= []);
@@ -849,7 +855,7 @@ class Unpickler {
     const at = from - 1;
     let target = this.stack[at];
     let m = this.meta[at]!;
-    if (m & INTO_INSTANCE && at - 1 >= this.base() && this.meta[at - 1]! & PENDING) {
+    if (m & Meta.INTO_INSTANCE && at - 1 >= this.base() && this.meta[at - 1]! & Meta.PENDING) {
       this.meta[at - 1] = this.writeState(this.stack[at - 1] as Record<string, unknown>, from, this.meta[at - 1]!);
       this.truncate(at + 1);
       return;
@@ -863,10 +869,10 @@ class Unpickler {
         const key = this.stack[i];
         if (!isPlainKey(key)) break;
         const vm = this.meta[i + 1]!;
-        setOwn(dict, key, vm & TUPLE ? this.escape(this.stack[i + 1], vm) : this.stack[i + 1]);
-        if (vm & FLOAT) (floats ??= []).push(key);
-        if (vm & DISTINCT) (distinct ??= []).push(key);
-        if (vm >= DEPTH_ONE) m = this.deeper(m, vm);
+        setOwn(dict, key, vm & Meta.TUPLE ? this.escape(this.stack[i + 1], vm) : this.stack[i + 1]);
+        if (vm & Meta.FLOAT) (floats ??= []).push(key);
+        if (vm & Meta.DISTINCT) (distinct ??= []).push(key);
+        if (vm >= Meta.DEPTH_ONE) m = this.deeper(m, vm);
       }
       if (floats || distinct) attachHints(dict, floats, distinct);
       if (i < this.sp) {
@@ -891,10 +897,10 @@ class Unpickler {
         const vm = this.meta[i + 1]!;
         const key = this.escape(this.stack[i], km);
         map.set(key, this.escape(this.stack[i + 1], vm));
-        if (vm & FLOAT) floats.push(key);
-        if (vm & DISTINCT) distinct.push(key);
-        if (km >= DEPTH_ONE) m = this.deeper(m, km);
-        if (vm >= DEPTH_ONE) m = this.deeper(m, vm);
+        if (vm & Meta.FLOAT) floats.push(key);
+        if (vm & Meta.DISTINCT) distinct.push(key);
+        if (km >= Meta.DEPTH_ONE) m = this.deeper(m, km);
+        if (vm >= Meta.DEPTH_ONE) m = this.deeper(m, vm);
       }
       if (floats.length || distinct.length) attachHints(map, floats.length ? floats : undefined, distinct.length ? distinct : undefined);
       this.checkLength(map.size);
@@ -1126,7 +1132,7 @@ class Unpickler {
     const args: unknown[] = [];
     for (let i = from; i < this.sp; i++) args.push(this.escape(this.stack[i], this.meta[i]!));
     this.truncate(to);
-    this.push(args.length === 0 ? this.newObject(cls, args) : this.reduce(cls, args), DEPTH_ONE);
+    this.push(args.length === 0 ? this.newObject(cls, args) : this.reduce(cls, args), Meta.DEPTH_ONE);
   }
 
   private build(target: unknown, state: unknown): void {
@@ -1184,12 +1190,12 @@ class Unpickler {
     for (let i = from; i < this.sp; i += 2) {
       const key = this.stack[i] as string;
       const vm = this.meta[i + 1]!;
-      const value = vm & TUPLE ? this.escape(this.stack[i + 1], vm) : this.stack[i + 1];
+      const value = vm & Meta.TUPLE ? this.escape(this.stack[i + 1], vm) : this.stack[i + 1];
       if (same || key !== "__proto__") instance[key] = value;
       else setOwn(instance, key, value);
-      if (vm & FLOAT) (floats ??= []).push(key);
-      if (vm & DISTINCT) (distinct ??= []).push(key);
-      if (vm >= DEPTH_ONE) m = this.deeper(m, vm);
+      if (vm & Meta.FLOAT) (floats ??= []).push(key);
+      if (vm & Meta.DISTINCT) (distinct ??= []).push(key);
+      if (vm >= Meta.DEPTH_ONE) m = this.deeper(m, vm);
     }
     if (floats || distinct) attachHints(instance, floats, distinct);
     return m;

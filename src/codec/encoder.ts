@@ -23,6 +23,11 @@ export interface EncodeOptions {
 }
 
 const FRAME_HEADER = 9;
+/** Memo entries of one encode live in [stamp, stamp + STAMP_STEP). */
+const STAMP_STEP = 2 ** 32;
+const MAX_STAMP = Number.MAX_SAFE_INTEGER - 2 * STAMP_STEP;
+/** Distinct strings remembered across encodes before the tables start afresh (bounds memory). */
+const MAX_REMEMBERED = 50_000;
 const DEFAULT_MAX_DEPTH = 1000;
 
 /** What the encoder knows of a kernel class: where Python finds it, and which fields hold enums. */
@@ -48,6 +53,10 @@ function isTimeZone(value: object): value is TimeZone {
   return kind === "zoneinfo" || kind === "utc" || kind === "fixed";
 }
 
+const float64 = new Float64Array(1);
+const float64Bytes = new Uint8Array(float64.buffer);
+if (new Uint16Array(new Uint8Array([1, 0]).buffer)[0] !== 1) throw new Error("the codec assumes a little-endian host");
+
 class Pickler {
   private buf = Buffer.allocUnsafe(64 * 1024);
   private pos = 0;
@@ -55,9 +64,14 @@ class Pickler {
   private framing = false;
   private memoCount = 0;
   private readonly objMemo = new Map<object, number>();
+  /**
+   * Strings, and globals and zoneinfo zones by name (Python has one object for each), memoized across encodes:
+   * an entry holds `stamp + memo index`, valid only when it is at least this encode's stamp. Overwriting an
+   * entry is much cheaper than refilling a cleared Map with the same field names for every tick.
+   */
   private readonly strMemo = new Map<string, number>();
-  /** Globals and zoneinfo zones, by name: Python has one object for each. */
   private readonly nameMemo = new Map<string, number>();
+  private stamp = 0;
   private depth = 0;
   private maxDepth = DEFAULT_MAX_DEPTH;
   busy = false;
@@ -65,6 +79,12 @@ class Pickler {
   encode(value: unknown, protocol: number, maxDepth: number): Buffer {
     this.busy = true;
     this.maxDepth = maxDepth;
+    this.stamp += STAMP_STEP;
+    if (this.stamp > MAX_STAMP || this.strMemo.size > MAX_REMEMBERED) {
+      this.stamp = STAMP_STEP;
+      this.strMemo.clear();
+      this.nameMemo.clear();
+    }
     try {
       this.pos = 0;
       this.frameStart = -1;
@@ -83,8 +103,6 @@ class Pickler {
       this.memoCount = 0;
       this.depth = 0;
       this.objMemo.clear();
-      this.strMemo.clear();
-      this.nameMemo.clear();
       if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024); // do not pin a huge scratch
       this.busy = false;
     }
@@ -218,14 +236,15 @@ class Pickler {
   }
 
   private saveStr(text: string, distinct: boolean): void {
-    const known = this.strMemo.get(text);
-    if (known !== undefined && !distinct) {
-      this.writeGet(known);
+    const entry = this.strMemo.get(text);
+    const known = entry !== undefined && entry >= this.stamp;
+    if (known && !distinct) {
+      this.writeGet(entry - this.stamp);
       return;
     }
     this.writeStr(text);
     const index = this.memoize();
-    if (known === undefined) this.strMemo.set(text, index);
+    if (!known) this.strMemo.set(text, this.stamp + index);
   }
 
   /** A str object of its own (a C type's __qualname__, a method name): written and memoized, never shared. */
@@ -275,9 +294,19 @@ class Pickler {
 
   private saveFloat(value: number): void {
     this.reserve(9);
-    this.buf[this.pos] = Op.BINFLOAT;
-    this.buf.writeDoubleBE(value, this.pos + 1);
-    this.pos += 9;
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = Op.BINFLOAT;
+    float64[0] = value; // big-endian, as pickle wants: the scratch holds it little-endian
+    buf[p + 1] = float64Bytes[7]!;
+    buf[p + 2] = float64Bytes[6]!;
+    buf[p + 3] = float64Bytes[5]!;
+    buf[p + 4] = float64Bytes[4]!;
+    buf[p + 5] = float64Bytes[3]!;
+    buf[p + 6] = float64Bytes[2]!;
+    buf[p + 7] = float64Bytes[1]!;
+    buf[p + 8] = float64Bytes[0]!;
+    this.pos = p + 9;
   }
 
   private saveInt(value: number): void {
@@ -519,8 +548,8 @@ class Pickler {
   private saveGlobal(module: string, name: string, sharedName: boolean, key = `${module}\n${name}`): void {
     this.boundary();
     const known = this.nameMemo.get(key);
-    if (known !== undefined) {
-      this.writeGet(known);
+    if (known !== undefined && known >= this.stamp) {
+      this.writeGet(known - this.stamp);
       return;
     }
     this.boundary();
@@ -529,7 +558,7 @@ class Pickler {
     if (sharedName) this.saveStr(name, false);
     else this.saveFreshStr(name);
     this.byte(Op.STACK_GLOBAL);
-    this.nameMemo.set(key, this.memoize());
+    this.nameMemo.set(key, this.stamp + this.memoize());
   }
 
   /** copyreg.__reduce_ex__ of a dataclass: cls.__new__(cls) then BUILD with the whole instance __dict__. */
@@ -597,8 +626,8 @@ class Pickler {
       // ZoneInfo(key) is cached by key in Python: one object per key, so memoized by key.
       const key = `zoneinfo\n${zone.key}`;
       const known = this.nameMemo.get(key);
-      if (known !== undefined) {
-        this.writeGet(known);
+      if (known !== undefined && known >= this.stamp) {
+        this.writeGet(known - this.stamp);
         return;
       }
       // getattr(ZoneInfo, '_unpickle')(key, 1)
@@ -620,7 +649,7 @@ class Pickler {
       this.byte(Op.TUPLE2);
       this.memoize();
       this.byte(Op.REDUCE);
-      this.nameMemo.set(key, this.memoize());
+      this.nameMemo.set(key, this.stamp + this.memoize());
       return;
     }
     const known = this.objMemo.get(zone);
