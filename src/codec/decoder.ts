@@ -72,6 +72,9 @@ const enum Meta {
 }
 
 const EMPTY = Buffer.alloc(0);
+const float64 = new Float64Array(1);
+const float64Bytes = new Uint8Array(float64.buffer);
+if (new Uint16Array(new Uint8Array([1, 0]).buffer)[0] !== 1) throw new Error("the codec assumes a little-endian host");
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE_BIG = BigInt(Number.MIN_SAFE_INTEGER);
@@ -155,7 +158,6 @@ class Unpickler {
   /** Stack index of the string pushed last, and its cache slot. */
   private lastStringAt = -1;
   private lastStringSlot = -1;
-  private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer, 0, 0);
   private dictSizes = new Map<object, number>();
   /** Dicts turned into Maps after their first non-string key: references still to the old object are forwarded. */
   private forwarded: Map<object, Map<unknown, unknown>> | null = null;
@@ -166,7 +168,6 @@ class Unpickler {
 
   decode(bytes: Buffer, strict: boolean, limits: DecodeLimits, onGlobal: DecodeOptions["onGlobal"]): unknown {
     this.buf = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     this.pos = 0;
     this.end = bytes.length;
     if (++this.epoch === 0x7fffffff) {
@@ -199,7 +200,6 @@ class Unpickler {
     this.lastStringAt = -1;
     this.forwarded = null;
     this.buf = EMPTY;
-    this.view = new DataView(EMPTY.buffer, 0, 0);
     this.onGlobal = undefined;
     this.busy = false;
   }
@@ -328,8 +328,18 @@ class Unpickler {
         }
         case Op.BINFLOAT: {
           this.need(8);
-          const value = this.view.getFloat64(this.pos, false);
-          this.pos += 8;
+          // Big-endian on the wire; the scratch is little-endian (checked at load).
+          const p = this.pos;
+          float64Bytes[7] = buf[p]!;
+          float64Bytes[6] = buf[p + 1]!;
+          float64Bytes[5] = buf[p + 2]!;
+          float64Bytes[4] = buf[p + 3]!;
+          float64Bytes[3] = buf[p + 4]!;
+          float64Bytes[2] = buf[p + 5]!;
+          float64Bytes[1] = buf[p + 6]!;
+          float64Bytes[0] = buf[p + 7]!;
+          const value = float64[0]!;
+          this.pos = p + 8;
           this.push(value, Number.isSafeInteger(value) ? Meta.FLOAT : 0);
           break;
         }
@@ -653,11 +663,15 @@ class Unpickler {
     return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * 0x100000000 + lo;
   }
 
+  /** A copy: the caller may reuse its input buffer (a ZeroMQ message) once decoding returns. */
   private readBytes(n: number): Buffer {
     this.need(n);
     const out = Buffer.allocUnsafe(n);
-    this.buf.copy(out, 0, this.pos, this.pos + n);
-    this.pos += n;
+    const buf = this.buf;
+    const at = this.pos;
+    if (n <= 64) for (let i = 0; i < n; i++) out[i] = buf[at + i]!;
+    else buf.copy(out, 0, at, at + n);
+    this.pos = at + n;
     return out;
   }
 

@@ -7,11 +7,13 @@ import { PickleDecodeError } from "./errors.js";
 const SHORT_MAX = 24;
 const CACHE_SIZE = 4096;
 /**
- * Field names, symbols and gateway names recur in every frame: short ASCII strings are looked up in a small
- * direct-mapped cache, so decoding them allocates nothing and yields the same string object each time
- * (cheap to use as a property key afterwards).
+ * Field names, symbols and gateway names recur in every frame: short strings are looked up in a small
+ * direct-mapped cache keyed by their bytes, so decoding them allocates nothing and yields the same string
+ * object each time (cheap to use as a property key afterwards). The bytes of each entry live in one arena.
  */
-const shortCache: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
+const cacheText: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
+const cacheLength = new Uint8Array(CACHE_SIZE);
+const cacheBytes = new Uint8Array(CACHE_SIZE * SHORT_MAX);
 
 /** Side result of the last decodeUtf8: its cache slot, or -1 when the string was not cacheable. */
 export const lastDecoded = { slot: -1 };
@@ -21,34 +23,41 @@ export const CACHE_SLOTS = CACHE_SIZE;
 /** Decodes `buf[start, end)`; throws BAD_VALUE on bytes that are not UTF-8 (surrogates excepted). */
 export function decodeUtf8(buf: Buffer, start: number, end: number, offset: number): string {
   const length = end - start;
-  lastDecoded.slot = -1;
-  if (length <= SHORT_MAX) {
-    let hash = length;
-    let i = start;
-    for (; i < end; i++) {
-      const c = buf[i]!;
-      if (c > 0x7f) break;
-      hash = (Math.imul(hash, 31) + c) | 0;
-    }
-    if (i === end) {
-      const slot = (hash ^ (hash >>> 12)) & (CACHE_SIZE - 1);
-      lastDecoded.slot = slot;
-      const cached = shortCache[slot];
-      if (cached !== undefined && cached.length === length) {
-        let same = true;
-        for (let j = 0; j < length; j++) {
-          if (cached.charCodeAt(j) !== buf[start + j]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return cached;
-      }
-      const text = asciiString(buf, start, end);
-      shortCache[slot] = text;
-      return text;
+  if (length === 0) {
+    lastDecoded.slot = -1;
+    return "";
+  }
+  if (length > SHORT_MAX) {
+    lastDecoded.slot = -1;
+    return decodeLong(buf, start, end, offset);
+  }
+  // A few bytes pick the slot; the full comparison below makes collisions harmless.
+  let hash = Math.imul(length, 0x9e3779b1) ^ buf[start]!;
+  hash = Math.imul(hash ^ buf[end - 1]!, 0x85ebca6b) ^ buf[start + (length >> 1)]!;
+  hash = Math.imul(hash ^ buf[end - 2 < start ? start : end - 2]!, 0xc2b2ae35);
+  const slot = (hash ^ (hash >>> 15)) & (CACHE_SIZE - 1);
+  lastDecoded.slot = slot;
+  const base = slot * SHORT_MAX;
+  if (cacheLength[slot] === length) {
+    let i = 0;
+    while (i < length && cacheBytes[base + i] === buf[start + i]) i++;
+    if (i === length) return cacheText[slot]!;
+  }
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (buf[i]! > 0x7f) {
+      ascii = false;
+      break;
     }
   }
+  const text = ascii ? asciiString(buf, start, end) : decodeLong(buf, start, end, offset);
+  cacheText[slot] = text;
+  cacheLength[slot] = length;
+  for (let i = 0; i < length; i++) cacheBytes[base + i] = buf[start + i]!;
+  return text;
+}
+
+function decodeLong(buf: Buffer, start: number, end: number, offset: number): string {
   const text = buf.toString("utf8", start, end);
   // U+FFFD marks what Buffer could not decode; a genuine U+FFFD in the input decodes the same way twice.
   return text.indexOf("\uFFFD") === -1 ? text : decodeStrict(buf, start, end, offset);
