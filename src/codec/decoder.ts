@@ -185,14 +185,24 @@ class Unpickler {
     }
   }
 
+  /** Drops every reference to the decoded values; working arrays are kept for the next frame unless one grew large. */
   private reset(): void {
-    this.stack.fill(undefined, 0, Math.max(this.sp, this.stackHigh));
+    const large = 1 << 16;
+    if (Math.max(this.sp, this.stackHigh) > large) {
+      this.stack = [];
+      this.meta = new Int32Array(64);
+    } else {
+      this.stack.fill(undefined, 0, Math.max(this.sp, this.stackHigh));
+    }
     this.sp = 0;
     this.stackHigh = 0;
     this.marks.length = 0;
-    // Reuse the memo array unless a stream made it big (or sparse).
-    if (this.memoHigh > 65_536) this.memo = [];
-    else this.memo.fill(undefined, 0, this.memoHigh);
+    if (this.memoHigh > large || this.memoMeta.length > large) {
+      this.memo = [];
+      this.memoMeta = new Int32Array(64);
+    } else {
+      this.memo.fill(undefined, 0, this.memoHigh);
+    }
     this.memoHigh = 0;
     this.memoCount = 0;
     if (this.seenStrings.size) this.seenStrings.clear();
