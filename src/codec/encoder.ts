@@ -103,7 +103,12 @@ class Pickler {
       this.memoCount = 0;
       this.depth = 0;
       this.objMemo.clear();
-      if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024); // do not pin a huge scratch
+      // Do not pin what one huge value needed: its scratch buffer, or its strings.
+      if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024);
+      if (this.strMemo.size > MAX_REMEMBERED) {
+        this.strMemo.clear();
+        this.nameMemo.clear();
+      }
       this.busy = false;
     }
   }
