@@ -23,11 +23,31 @@ export interface EncodeOptions {
 }
 
 const FRAME_HEADER = 9;
-/** Memo entries of one encode live in [stamp, stamp + STAMP_STEP). */
-const STAMP_STEP = 2 ** 32;
-const MAX_STAMP = Number.MAX_SAFE_INTEGER - 2 * STAMP_STEP;
 /** Distinct strings remembered across encodes before the tables start afresh (bounds memory). */
 const MAX_REMEMBERED = 50_000;
+
+/** A memo slot remembered across encodes: it holds for the encode whose stamp it carries. */
+interface MemoEntry {
+  stamp: number;
+  index: number;
+}
+
+/** The memo index of `key` in this encode, or -1. */
+function lookup(table: Map<string, MemoEntry>, key: string, stamp: number): number {
+  const entry = table.get(key);
+  return entry !== undefined && entry.stamp === stamp ? entry.index : -1;
+}
+
+function remember(table: Map<string, MemoEntry>, key: string, stamp: number, index: number): void {
+  const entry = table.get(key);
+  if (entry === undefined) table.set(key, { stamp, index });
+  else {
+    entry.stamp = stamp;
+    entry.index = index;
+  }
+}
+
+const ENUM_GLOBAL_KEYS = new Map<string, string>();
 const DEFAULT_MAX_DEPTH = 1000;
 
 /** What the encoder knows of a kernel class: where Python finds it, and which fields hold enums. */
@@ -65,12 +85,13 @@ class Pickler {
   private memoCount = 0;
   private readonly objMemo = new Map<object, number>();
   /**
-   * Strings, and globals and zoneinfo zones by name (Python has one object for each), memoized across encodes:
-   * an entry holds `stamp + memo index`, valid only when it is at least this encode's stamp. Overwriting an
-   * entry is much cheaper than refilling a cleared Map with the same field names for every tick.
+   * Strings, globals by name and zoneinfo zones by key (Python has one object for each). Entries outlive an
+   * encode and count only when they carry its stamp: updating an entry in place is much cheaper than
+   * refilling a cleared Map with the same field names for every tick.
    */
-  private readonly strMemo = new Map<string, number>();
-  private readonly nameMemo = new Map<string, number>();
+  private readonly strMemo = new Map<string, MemoEntry>();
+  private readonly globalMemo = new Map<string, MemoEntry>();
+  private readonly zoneMemo = new Map<string, MemoEntry>();
   private stamp = 0;
   private depth = 0;
   private maxDepth = DEFAULT_MAX_DEPTH;
@@ -79,12 +100,7 @@ class Pickler {
   encode(value: unknown, protocol: number, maxDepth: number): Buffer {
     this.busy = true;
     this.maxDepth = maxDepth;
-    this.stamp += STAMP_STEP;
-    if (this.stamp > MAX_STAMP || this.strMemo.size > MAX_REMEMBERED) {
-      this.stamp = STAMP_STEP;
-      this.strMemo.clear();
-      this.nameMemo.clear();
-    }
+    this.stamp++;
     try {
       this.pos = 0;
       this.frameStart = -1;
@@ -105,10 +121,9 @@ class Pickler {
       this.objMemo.clear();
       // Do not pin what one huge value needed: its scratch buffer, or its strings.
       if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024);
-      if (this.strMemo.size > MAX_REMEMBERED) {
-        this.strMemo.clear();
-        this.nameMemo.clear();
-      }
+      if (this.strMemo.size > MAX_REMEMBERED) this.strMemo.clear();
+      if (this.zoneMemo.size > MAX_REMEMBERED) this.zoneMemo.clear();
+      if (this.globalMemo.size > MAX_REMEMBERED) this.globalMemo.clear();
       this.busy = false;
     }
   }
@@ -242,14 +257,18 @@ class Pickler {
 
   private saveStr(text: string, distinct: boolean): void {
     const entry = this.strMemo.get(text);
-    const known = entry !== undefined && entry >= this.stamp;
+    const known = entry !== undefined && entry.stamp === this.stamp;
     if (known && !distinct) {
-      this.writeGet(entry - this.stamp);
+      this.writeGet(entry.index);
       return;
     }
     this.writeStr(text);
     const index = this.memoize();
-    if (!known) this.strMemo.set(text, this.stamp + index);
+    if (entry === undefined) this.strMemo.set(text, { stamp: this.stamp, index });
+    else if (!known) {
+      entry.stamp = this.stamp;
+      entry.index = index;
+    }
   }
 
   /** A str object of its own (a C type's __qualname__, a method name): written and memoized, never shared. */
@@ -552,9 +571,9 @@ class Pickler {
   /** STACK_GLOBAL, memoized by name. A C type's __qualname__ is a new str each time; a Python class's is shared. */
   private saveGlobal(module: string, name: string, sharedName: boolean, key = `${module}\n${name}`): void {
     this.boundary();
-    const known = this.nameMemo.get(key);
-    if (known !== undefined && known >= this.stamp) {
-      this.writeGet(known - this.stamp);
+    const known = lookup(this.globalMemo, key, this.stamp);
+    if (known >= 0) {
+      this.writeGet(known);
       return;
     }
     this.boundary();
@@ -563,7 +582,7 @@ class Pickler {
     if (sharedName) this.saveStr(name, false);
     else this.saveFreshStr(name);
     this.byte(Op.STACK_GLOBAL);
-    this.nameMemo.set(key, this.stamp + this.memoize());
+    remember(this.globalMemo, key, this.stamp, this.memoize());
   }
 
   /** copyreg.__reduce_ex__ of a dataclass: cls.__new__(cls) then BUILD with the whole instance __dict__. */
@@ -586,7 +605,9 @@ class Pickler {
   private saveEnum(member: PyEnum): void {
     this.saveGlobal("builtins", "getattr", false, "builtins\ngetattr");
     this.boundary();
-    this.saveGlobal(CONSTANT_MODULE, member.enumName, true);
+    let key = ENUM_GLOBAL_KEYS.get(member.enumName);
+    if (key === undefined) ENUM_GLOBAL_KEYS.set(member.enumName, (key = `${CONSTANT_MODULE}\n${member.enumName}`));
+    this.saveGlobal(CONSTANT_MODULE, member.enumName, true, key);
     this.boundary();
     this.saveStr(member.name, false);
     this.byte(Op.TUPLE2);
@@ -629,10 +650,9 @@ class Pickler {
   private saveZone(zone: TimeZone): void {
     if (zone.kind === "zoneinfo") {
       // ZoneInfo(key) is cached by key in Python: one object per key, so memoized by key.
-      const key = `zoneinfo\n${zone.key}`;
-      const known = this.nameMemo.get(key);
-      if (known !== undefined && known >= this.stamp) {
-        this.writeGet(known - this.stamp);
+      const known = lookup(this.zoneMemo, zone.key, this.stamp);
+      if (known >= 0) {
+        this.writeGet(known);
         return;
       }
       // getattr(ZoneInfo, '_unpickle')(key, 1)
@@ -654,7 +674,7 @@ class Pickler {
       this.byte(Op.TUPLE2);
       this.memoize();
       this.byte(Op.REDUCE);
-      this.nameMemo.set(key, this.stamp + this.memoize());
+      remember(this.zoneMemo, zone.key, this.stamp, this.memoize());
       return;
     }
     const known = this.objMemo.get(zone);
