@@ -93,13 +93,6 @@ interface ClassShape {
 }
 
 const shapes = new Map<object, ClassShape>();
-for (const name of Object.keys(DATA_CLASSES) as DataClassName[]) {
-  const cls = DATA_CLASSES[name];
-  const kinds = cls.fieldKinds as Readonly<Record<string, FieldKind>>;
-  const enumFields = Object.entries(kinds).filter((entry): entry is [string, EnumName] => entry[1] !== "datetime");
-  shapes.set(cls.prototype, { prototype: cls.prototype, enumFields, keys: [], template: undefined });
-}
-shapes.set(Event.prototype, { prototype: Event.prototype, enumFields: [], keys: [], template: undefined });
 
 /** A fast-mode object holding `keys` in order, and the hints slot (JSON.parse builds objects in fast mode). */
 function makeTemplate(keys: readonly string[]): object | undefined {
@@ -108,6 +101,26 @@ function makeTemplate(keys: readonly string[]): object | undefined {
   template[HINTS] = undefined;
   return template;
 }
+
+function addShape(prototype: object, enumFields: ClassShape["enumFields"], keys: string[]): void {
+  shapes.set(prototype, { prototype, enumFields, keys, template: makeTemplate(keys) });
+}
+
+// The first template of each class: the keys its constructor defines, which are VeighNa's __dict__ order
+// (constructing with no fields is harmless: our own constructors only copy and format what they are given).
+for (const name of Object.keys(DATA_CLASSES) as DataClassName[]) {
+  const cls = DATA_CLASSES[name] as unknown as { new (init: object): object; prototype: object; fieldKinds: Readonly<Record<string, FieldKind>> };
+  const enumFields = Object.entries(cls.fieldKinds).filter((entry): entry is [string, EnumName] => entry[1] !== "datetime");
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(new cls({}));
+  } catch {
+    // A constructor that insists on its fields: the template is learned from the first state decoded instead.
+  }
+  addShape(cls.prototype, enumFields, keys);
+}
+addShape(Event.prototype, [], Object.keys(new Event("")));
+
 
 function typeName(value: unknown): string {
   if (value === null) return "None";
