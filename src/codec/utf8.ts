@@ -14,6 +14,8 @@ const CACHE_SIZE = 4096;
 const cacheText: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
 const cacheLength = new Uint8Array(CACHE_SIZE);
 const cacheBytes = new Uint8Array(CACHE_SIZE * SHORT_MAX);
+/** Per pair of slots: which one was hit last (the other is replaced first). */
+const recent = new Uint8Array(CACHE_SIZE / 2);
 
 /** Side result of the last decodeUtf8: its cache slot, or -1 when the string was not cacheable. */
 export const lastDecoded = { slot: -1 };
@@ -23,26 +25,34 @@ export const CACHE_SLOTS = CACHE_SIZE;
 /** Decodes `buf[start, end)`; throws BAD_VALUE on bytes that are not UTF-8 (surrogates excepted). */
 export function decodeUtf8(buf: Buffer, start: number, end: number, offset: number): string {
   const length = end - start;
-  if (length === 0) {
-    lastDecoded.slot = -1;
-    return "";
+  lastDecoded.slot = -1;
+  if (length === 0 || length > SHORT_MAX) return length === 0 ? "" : decodeLong(buf, start, end, offset);
+  // Five bytes, mixed in sequence (FNV-1a style), pick the slot: field names that differ in two places
+  // ("bid_price_1" / "ask_price_2") must not share one. The full comparison makes collisions harmless.
+  let hash = Math.imul(0x811c9dc5 ^ length, 0x01000193);
+  hash = Math.imul(hash ^ buf[start]!, 0x01000193);
+  hash = Math.imul(hash ^ buf[start + 1 < end ? start + 1 : start]!, 0x01000193);
+  hash = Math.imul(hash ^ buf[start + (length >> 1)]!, 0x01000193);
+  hash = Math.imul(hash ^ buf[end - 2 >= start ? end - 2 : start]!, 0x01000193);
+  hash = Math.imul(hash ^ buf[end - 1]!, 0x01000193);
+  // Two-way set-associative: a pair of slots per hash, so two hot strings that hash alike both stay cached.
+  const first = (hash ^ (hash >>> 16)) & (CACHE_SIZE - 2);
+  for (let slot = first; slot <= first + 1; slot++) {
+    if (cacheLength[slot] !== length) continue;
+    const base = slot * SHORT_MAX - start;
+    let i = start;
+    while (i < end && cacheBytes[base + i] === buf[i]) i++;
+    if (i === end) {
+      lastDecoded.slot = slot;
+      recent[first >> 1] = slot - first;
+      return cacheText[slot]!;
+    }
   }
-  if (length > SHORT_MAX) {
-    lastDecoded.slot = -1;
-    return decodeLong(buf, start, end, offset);
-  }
-  // A few bytes pick the slot; the full comparison below makes collisions harmless.
-  let hash = Math.imul(length, 0x9e3779b1) ^ buf[start]!;
-  hash = Math.imul(hash ^ buf[end - 1]!, 0x85ebca6b) ^ buf[start + (length >> 1)]!;
-  hash = Math.imul(hash ^ buf[end - 2 < start ? start : end - 2]!, 0xc2b2ae35);
-  const slot = (hash ^ (hash >>> 15)) & (CACHE_SIZE - 1);
-  lastDecoded.slot = slot;
-  const base = slot * SHORT_MAX;
-  if (cacheLength[slot] === length) {
-    let i = 0;
-    while (i < length && cacheBytes[base + i] === buf[start + i]) i++;
-    if (i === length) return cacheText[slot]!;
-  }
+  return cacheMiss(buf, start, end, offset, first);
+}
+
+function cacheMiss(buf: Buffer, start: number, end: number, offset: number, first: number): string {
+  const length = end - start;
   let ascii = true;
   for (let i = start; i < end; i++) {
     if (buf[i]! > 0x7f) {
@@ -51,6 +61,11 @@ export function decodeUtf8(buf: Buffer, start: number, end: number, offset: numb
     }
   }
   const text = ascii ? asciiString(buf, start, end) : decodeLong(buf, start, end, offset);
+  // An empty slot of the pair, else the one not hit last.
+  const slot = cacheLength[first] === 0 ? first : cacheLength[first + 1] === 0 ? first + 1 : first + 1 - recent[first >> 1]!;
+  lastDecoded.slot = slot;
+  recent[first >> 1] = slot - first;
+  const base = slot * SHORT_MAX;
   cacheText[slot] = text;
   cacheLength[slot] = length;
   for (let i = 0; i < length; i++) cacheBytes[base + i] = buf[start + i]!;
