@@ -797,7 +797,7 @@ class Unpickler {
 
   private pushString(text: string): void {
     this.lastStringAt = this.sp;
-    this.lastStringSlot = lastDecoded.slot;
+    this.lastStringSlot = lastDecoded.bucket;
     this.push(text, 0);
   }
 

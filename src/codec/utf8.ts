@@ -17,15 +17,18 @@ const cacheBytes = new Uint8Array(CACHE_SIZE * SHORT_MAX);
 /** Per pair of slots: which one was hit last (the other is replaced first). */
 const recent = new Uint8Array(CACHE_SIZE / 2);
 
-/** Side result of the last decodeUtf8: its cache slot, or -1 when the string was not cacheable. */
-export const lastDecoded = { slot: -1 };
+/**
+ * Side result of the last decodeUtf8: its cache bucket (a function of its bytes alone, whatever the cache
+ * holds), or -1 when the string was not cacheable. The decoder tracks which texts it has seen by bucket.
+ */
+export const lastDecoded = { bucket: -1 };
 
 export const CACHE_SLOTS = CACHE_SIZE;
 
 /** Decodes `buf[start, end)`; throws BAD_VALUE on bytes that are not UTF-8 (surrogates excepted). */
 export function decodeUtf8(buf: Buffer, start: number, end: number, offset: number): string {
   const length = end - start;
-  lastDecoded.slot = -1;
+  lastDecoded.bucket = -1;
   if (length === 0 || length > SHORT_MAX) return length === 0 ? "" : decodeLong(buf, start, end, offset);
   // Five bytes, mixed in sequence (FNV-1a style), pick the slot: field names that differ in two places
   // ("bid_price_1" / "ask_price_2") must not share one. The full comparison makes collisions harmless.
@@ -37,13 +40,13 @@ export function decodeUtf8(buf: Buffer, start: number, end: number, offset: numb
   hash = Math.imul(hash ^ buf[end - 1]!, 0x01000193);
   // Two-way set-associative: a pair of slots per hash, so two hot strings that hash alike both stay cached.
   const first = (hash ^ (hash >>> 16)) & (CACHE_SIZE - 2);
+  lastDecoded.bucket = first;
   for (let slot = first; slot <= first + 1; slot++) {
     if (cacheLength[slot] !== length) continue;
     const base = slot * SHORT_MAX - start;
     let i = start;
     while (i < end && cacheBytes[base + i] === buf[i]) i++;
     if (i === end) {
-      lastDecoded.slot = slot;
       recent[first >> 1] = slot - first;
       return cacheText[slot]!;
     }
@@ -63,7 +66,6 @@ function cacheMiss(buf: Buffer, start: number, end: number, offset: number, firs
   const text = ascii ? asciiString(buf, start, end) : decodeLong(buf, start, end, offset);
   // An empty slot of the pair, else the one not hit last.
   const slot = cacheLength[first] === 0 ? first : cacheLength[first + 1] === 0 ? first + 1 : first + 1 - recent[first >> 1]!;
-  lastDecoded.slot = slot;
   recent[first >> 1] = slot - first;
   const base = slot * SHORT_MAX;
   cacheText[slot] = text;
