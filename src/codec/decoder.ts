@@ -2,16 +2,16 @@
  * The pickle decoder: a loop over the bytes with one switch, a manual value stack and the memo.
  *
  * Safe by construction: globals are looked up in the allow-list (globals.ts) and every "call" a pickle asks
- * for is this file's own imitation of that callable; nothing is imported or executed. Every input either
+ * for is the codec's own imitation of that callable (calls.ts); nothing is imported or executed. Every input either
  * decodes or throws a PickleDecodeError; work and memory are linear in the input size.
  */
-import { DATA_CLASSES, DateTime, Event, type DataClassName, type EnumName, type FieldKind, type TimeZone } from "../kernel/index.js";
 import { PickleDecodeError, PickleSecurityError } from "./errors.js";
-import { GETATTR, KnownGlobal, ZONEINFO, ZONEINFO_UNPICKLE, lookupGlobal } from "./globals.js";
+import { isPlainObject, newObject, reduce, resolveGlobal, setOwn, typeName, type CallSite } from "./calls.js";
 import { HIGHEST_PROTOCOL, Op } from "./opcodes.js";
+import { makeTemplate, shapeOf } from "./shapes.js";
+import { parseFloatText, parseIndex, parseIntText, pythonStringLiteral, rawUnicodeEscape, toInt } from "./text-opcodes.js";
 import { CACHE_SLOTS, decodeUtf8, lastDecoded } from "./utf8.js";
-import { HINTS, PyEnum, PyGlobal, PyObject, TimeDelta, Tuple, asTuple, attachHints, type Hinted, type Slot } from "./values.js";
-import { fixedZone, isDecodedZone, zoneForKey } from "./zones.js";
+import { HINTS, PyEnum, PyObject, Tuple, asTuple, attachHints, type Hinted, type Slot } from "./values.js";
 
 export type DecodeMode = "request" | "event";
 
@@ -76,57 +76,7 @@ const float64 = new Float64Array(1);
 const float64Bytes = new Uint8Array(float64.buffer);
 if (new Uint16Array(new Uint8Array([1, 0]).buffer)[0] !== 1) throw new Error("the codec assumes a little-endian host");
 
-const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE_BIG = BigInt(Number.MIN_SAFE_INTEGER);
 
-/**
- * What the decoder knows of a kernel class it rebuilds: its enum fields (turned from PyEnum back into plain
- * kernel values after BUILD) and the key sequence of the last state it saw. Instances are created with those
- * keys already in place, from a template: an object that gets its properties one computed key at a time
- * turns into a slow dictionary-mode object in V8, and ticks are decoded by the thousand.
- */
-interface ClassShape {
-  readonly prototype: object;
-  readonly enumFields: ReadonlyArray<readonly [string, EnumName]>;
-  keys: readonly string[];
-  template: object | undefined;
-}
-
-const shapes = new Map<object, ClassShape>();
-
-/** A fast-mode object holding `keys` in order, and the hints slot (JSON.parse builds objects in fast mode). */
-function makeTemplate(keys: readonly string[]): object | undefined {
-  if (keys.length === 0 || keys.length > 256) return undefined;
-  const template = JSON.parse(`{${keys.map((k) => `${JSON.stringify(k)}:null`).join(",")}}`) as Hinted;
-  template[HINTS] = undefined;
-  return template;
-}
-
-function addShape(prototype: object, enumFields: ClassShape["enumFields"], keys: string[]): void {
-  shapes.set(prototype, { prototype, enumFields, keys, template: makeTemplate(keys) });
-}
-
-// The first template of each class: the keys its constructor defines, which are VeighNa's __dict__ order
-// (constructing with no fields is harmless: our own constructors only copy and format what they are given).
-for (const name of Object.keys(DATA_CLASSES) as DataClassName[]) {
-  const cls = DATA_CLASSES[name] as unknown as { new (init: object): object; prototype: object; fieldKinds: Readonly<Record<string, FieldKind>> };
-  const enumFields = Object.entries(cls.fieldKinds).filter((entry): entry is [string, EnumName] => entry[1] !== "datetime");
-  let keys: string[] = [];
-  try {
-    keys = Object.keys(new cls({}));
-  } catch {
-    // A constructor that insists on its fields: the template is learned from the first state decoded instead.
-  }
-  addShape(cls.prototype, enumFields, keys);
-}
-addShape(Event.prototype, [], Object.keys(new Event("")));
-
-
-function typeName(value: unknown): string {
-  if (value === null) return "None";
-  if (typeof value !== "object") return typeof value;
-  return (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? "object";
-}
 
 /** A string key that a plain JS object keeps in insertion order (array-index-like keys would be moved first). */
 function isPlainKey(key: unknown): key is string {
@@ -136,16 +86,9 @@ function isPlainKey(key: unknown): key is string {
   return !/^(?:0|[1-9]\d{0,9})$/.test(key) || Number(key) >= 4294967295;
 }
 
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-  else target[key] = value;
-}
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
-}
 
-class Unpickler {
+class Unpickler implements CallSite {
   private buf: Buffer = EMPTY;
   private pos = 0;
   private end = 0;
@@ -174,9 +117,9 @@ class Unpickler {
   private dictSizes = new Map<object, number>();
   /** Dicts turned into Maps after their first non-string key: references still to the old object are forwarded. */
   private forwarded: Map<object, Map<unknown, unknown>> | null = null;
-  private strict = true;
+  strict = true;
   private limits: DecodeLimits = DEFAULT_DECODE_LIMITS;
-  private onGlobal: DecodeOptions["onGlobal"] = undefined;
+  onGlobal: DecodeOptions["onGlobal"] = undefined;
   busy = false;
 
   decode(bytes: Buffer, strict: boolean, limits: DecodeLimits, onGlobal: DecodeOptions["onGlobal"]): unknown {
@@ -227,8 +170,12 @@ class Unpickler {
     this.busy = false;
   }
 
-  private fail(code: PickleDecodeError["code"], message: string): never {
+  fail(code: PickleDecodeError["code"], message: string): never {
     throw new PickleDecodeError(code, message, this.opStart);
+  }
+
+  refuse(global: string): never {
+    throw new PickleSecurityError(global, this.opStart);
   }
 
   private need(n: number): void {
@@ -370,16 +317,16 @@ class Unpickler {
           const text = this.readLine();
           if (text === "00") this.push(false, 0);
           else if (text === "01") this.push(true, 0);
-          else this.push(this.parseIntText(text), 0);
+          else this.push(parseIntText(text, this.opStart), 0);
           break;
         }
         case Op.LONG: {
           const text = this.readLine();
-          this.push(this.parseIntText(text.endsWith("L") ? text.slice(0, -1) : text), 0);
+          this.push(parseIntText(text.endsWith("L") ? text.slice(0, -1) : text, this.opStart), 0);
           break;
         }
         case Op.FLOAT: {
-          const value = this.parseFloatText(this.readLine());
+          const value = parseFloatText(this.readLine(), this.opStart);
           this.push(value, Number.isSafeInteger(value) ? Meta.FLOAT : 0);
           break;
         }
@@ -410,7 +357,7 @@ class Unpickler {
           break;
         }
         case Op.UNICODE:
-          this.push(this.rawUnicodeEscape(this.readLine()), 0);
+          this.push(rawUnicodeEscape(this.readLine(), this.opStart), 0);
           break;
         case Op.SHORT_BINSTRING: {
           // Python 2 str: decoded as latin-1 so every byte survives.
@@ -432,7 +379,7 @@ class Unpickler {
           break;
         }
         case Op.STRING:
-          this.push(this.pythonStringLiteral(this.readLine()), 0);
+          this.push(pythonStringLiteral(this.readLine(), this.opStart), 0);
           break;
         case Op.SHORT_BINBYTES: {
           this.need(1);
@@ -565,7 +512,7 @@ class Unpickler {
           this.pos += 4;
           break;
         case Op.GET:
-          this.memoGet(this.parseIndex(this.readLine()));
+          this.memoGet(parseIndex(this.readLine(), this.opStart));
           break;
         case Op.MEMOIZE:
           this.memoPut(this.memoCount);
@@ -580,7 +527,7 @@ class Unpickler {
           this.pos += 4;
           break;
         case Op.PUT:
-          this.memoPut(this.parseIndex(this.readLine()));
+          this.memoPut(parseIndex(this.readLine(), this.opStart));
           break;
 
         case Op.STACK_GLOBAL: {
@@ -589,13 +536,13 @@ class Unpickler {
           const module = this.stack[this.sp - 2];
           if (typeof module !== "string" || typeof name !== "string") this.fail("MALFORMED", "STACK_GLOBAL requires str");
           this.truncate(this.sp - 2);
-          this.push(this.resolveGlobal(module, name), 0);
+          this.push(resolveGlobal(this, module, name), 0);
           break;
         }
         case Op.GLOBAL: {
           const module = this.readLine();
           const name = this.readLine();
-          this.push(this.resolveGlobal(module, name), 0);
+          this.push(resolveGlobal(this, module, name), 0);
           break;
         }
         case Op.REDUCE: {
@@ -605,7 +552,7 @@ class Unpickler {
           const callable = this.stack[this.sp - 2];
           if (!(argsMeta & Meta.TUPLE)) this.fail("MALFORMED", `REDUCE arguments must be a tuple, not ${typeName(args)}`);
           this.truncate(this.sp - 2);
-          this.push(this.reduce(callable, args), argsMeta & Meta.DEPTH_MASK);
+          this.push(reduce(this, callable, args), argsMeta & Meta.DEPTH_MASK);
           break;
         }
         case Op.NEWOBJ: {
@@ -614,7 +561,7 @@ class Unpickler {
           const cls = this.stack[this.sp - 2];
           if (!(this.meta[this.sp - 1]! & Meta.TUPLE)) this.fail("MALFORMED", `NEWOBJ arguments must be a tuple, not ${typeName(args)}`);
           this.truncate(this.sp - 2);
-          const instance = this.newObject(cls, args);
+          const instance = newObject(this, cls, args);
           this.push(instance, instance instanceof PyObject ? Meta.DEPTH_ONE : Meta.DEPTH_ONE | Meta.PENDING);
           break;
         }
@@ -626,13 +573,13 @@ class Unpickler {
           if (!(this.meta[this.sp - 2]! & Meta.TUPLE)) this.fail("MALFORMED", "NEWOBJ_EX arguments must be a tuple");
           if (!isPlainObject(kwargs) || Object.keys(kwargs).length !== 0) this.fail("UNSUPPORTED_CALL", "NEWOBJ_EX with keyword arguments");
           this.truncate(this.sp - 3);
-          this.push(this.newObject(cls, args), Meta.DEPTH_ONE);
+          this.push(newObject(this, cls, args), Meta.DEPTH_ONE);
           break;
         }
         case Op.INST: {
           const module = this.readLine();
           const name = this.readLine();
-          const cls = this.resolveGlobal(module, name);
+          const cls = resolveGlobal(this, module, name);
           this.instantiate(cls, this.popMark());
           break;
         }
@@ -712,7 +659,7 @@ class Unpickler {
     }
     let big = BigInt(`0x${Buffer.from(buf.subarray(at, at + n)).reverse().toString("hex")}`);
     if (buf[at + n - 1]! & 0x80) big -= 1n << BigInt(8 * n);
-    return big >= MIN_SAFE_BIG && big <= MAX_SAFE_BIG ? Number(big) : big;
+    return toInt(big);
   }
 
   private readLine(): string {
@@ -721,47 +668,6 @@ class Unpickler {
     const text = this.buf.toString("latin1", this.pos, nl);
     this.pos = nl + 1;
     return text;
-  }
-
-  private parseIntText(text: string): number | bigint {
-    if (!/^[+-]?\d{1,4300}$/.test(text.trim())) this.fail("MALFORMED", "invalid integer literal");
-    const big = BigInt(text.trim());
-    return big >= MIN_SAFE_BIG && big <= MAX_SAFE_BIG ? Number(big) : big;
-  }
-
-  private parseFloatText(text: string): number {
-    const t = text.trim().toLowerCase();
-    if (t === "nan" || t === "+nan" || t === "-nan") return NaN;
-    if (t === "inf" || t === "+inf" || t === "infinity") return Infinity;
-    if (t === "-inf" || t === "-infinity") return -Infinity;
-    if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/.test(t)) this.fail("MALFORMED", "invalid float literal");
-    return Number(t);
-  }
-
-  private parseIndex(text: string): number {
-    if (!/^\d{1,10}$/.test(text)) this.fail("MALFORMED", "invalid memo index");
-    return Number(text);
-  }
-
-  /** Protocol 0 UNICODE: latin-1 text with \uXXXX and \UXXXXXXXX escapes. */
-  private rawUnicodeEscape(text: string): string {
-    return text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_whole, u4: string | undefined, u8: string | undefined) => {
-      const code = parseInt(u4 ?? u8!, 16);
-      if (code > 0x10ffff) this.fail("BAD_VALUE", "invalid \\U escape");
-      return String.fromCodePoint(code);
-    });
-  }
-
-  /** Protocol 0 STRING: a Python 2 str literal, quotes included; decoded as latin-1. */
-  private pythonStringLiteral(text: string): string {
-    const quote = text[0];
-    if (text.length < 2 || (quote !== "'" && quote !== '"') || text[text.length - 1] !== quote) this.fail("MALFORMED", "the STRING opcode argument must be quoted");
-    const simple: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', n: "\n", r: "\r", t: "\t", a: "\x07", b: "\b", f: "\f", v: "\v", "\n": "" };
-    return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|[\s\S])/g, (whole, esc: string) => {
-      if (esc[0] === "x") return String.fromCharCode(parseInt(esc.slice(1), 16));
-      if (/^[0-7]/.test(esc)) return String.fromCharCode(parseInt(esc, 8) & 0xff);
-      return simple[esc] ?? whole;
-    });
   }
 
   // ---- memo ----------------------------------------------------------------------------------------------
@@ -962,214 +868,12 @@ class Unpickler {
     return map;
   }
 
-  // ---- globals and calls ---------------------------------------------------------------------------------
-
-  private resolveGlobal(module: string, name: string): unknown {
-    let known: KnownGlobal | PyEnum | undefined = lookupGlobal(module, name);
-    if (!known) {
-      // Protocol 4 may name a nested attribute directly, e.g. ("vnpy.trader.constant", "Direction.LONG").
-      const dot = name.indexOf(".");
-      if (dot > 0) {
-        const outer = lookupGlobal(module, name.slice(0, dot));
-        if (outer?.meaning.kind === "enum") known = PyEnum.lookup(outer.meaning.enumName, name.slice(dot + 1));
-      }
-    }
-    this.onGlobal?.(module, name, known !== undefined);
-    if (known) return known;
-    if (this.strict) throw new PickleSecurityError(`${module}.${name}`, this.opStart);
-    return new PyGlobal(module, name);
-  }
-
-  /** What a call the pickle asks for is not imitated: an error in strict mode, an inert placeholder otherwise. */
-  private placeholder(callable: unknown, args: unknown[], via: "reduce" | "newobj", why: string): PyObject {
-    if (this.strict) {
-      if (callable instanceof PyGlobal && !(callable instanceof KnownGlobal)) throw new PickleSecurityError(callable.toString(), this.opStart);
-      this.fail("UNSUPPORTED_CALL", why);
-    }
-    if (!(callable instanceof PyGlobal) && !(callable instanceof PyObject)) this.fail("MALFORMED", `${typeName(callable)} is not callable`);
-    return new PyObject(callable, asTuple(args), via);
-  }
-
-  private reduce(callable: unknown, args: unknown[]): unknown {
-    if (!(callable instanceof KnownGlobal)) return this.placeholder(callable, args, "reduce", "call of an unknown callable");
-    const meaning = callable.meaning;
-    switch (meaning.kind) {
-      case "getattr":
-        return this.getattr(args);
-      case "enum": {
-        const value = args[0];
-        const member = args.length === 1 && typeof value === "string" ? PyEnum.fromValue(meaning.enumName, value) : undefined;
-        if (member) return member;
-        if (this.strict) this.fail("BAD_VALUE", `${JSON.stringify(value)} is not a valid ${meaning.enumName}`);
-        return this.placeholder(callable, args, "reduce", "");
-      }
-      case "datetime":
-        return this.datetime(callable, args);
-      case "timedelta": {
-        if (args.length > 3 || !args.every((a) => Number.isSafeInteger(a))) return this.placeholder(callable, args, "reduce", "timedelta() with non-integer arguments");
-        try {
-          return new TimeDelta((args[0] as number | undefined) ?? 0, (args[1] as number | undefined) ?? 0, (args[2] as number | undefined) ?? 0);
-        } catch {
-          return this.fail("BAD_VALUE", "timedelta out of range");
-        }
-      }
-      case "timezone": {
-        const [offset, name] = args;
-        if (!(offset instanceof TimeDelta) || args.length > 2 || (args.length === 2 && typeof name !== "string")) {
-          return this.placeholder(callable, args, "reduce", "timezone() arguments must be (timedelta[, str])");
-        }
-        const micros = offset.totalMicros();
-        if (Math.abs(micros) >= 86_400_000_000) this.fail("BAD_VALUE", "timezone offset must be strictly between -24h and 24h");
-        return fixedZone(micros, name as string | undefined);
-      }
-      case "zoneinfo":
-      case "zoneinfo_unpickle": {
-        const key = args[0];
-        const arity = meaning.kind === "zoneinfo" ? 1 : 2;
-        if (typeof key !== "string" || args.length !== arity) return this.placeholder(callable, args, "reduce", "ZoneInfo needs a key");
-        const zone = zoneForKey(key);
-        if (!zone) this.fail("BAD_VALUE", `unknown time zone ${JSON.stringify(key)}`);
-        return zone;
-      }
-      case "ordereddict":
-      case "defaultdict": {
-        // The default factory of a defaultdict is dropped: a decoded dict never calls anything.
-        const items = meaning.kind === "ordereddict" ? args[0] : args[1];
-        const dict: Record<string, unknown> = {};
-        if (items === undefined || items === null) return dict;
-        if (isPlainObject(items)) {
-          for (const key of Object.keys(items)) setOwn(dict, key, items[key]);
-          return dict;
-        }
-        return this.placeholder(callable, args, "reduce", `${callable.name}() with these arguments`);
-      }
-      case "codecs_encode": {
-        const [text, encoding] = args;
-        if (typeof text === "string" && (encoding === "latin1" || encoding === "latin-1") && !/[^\u0000-\u00ff]/.test(text)) {
-          return Buffer.from(text, "latin1");
-        }
-        return this.placeholder(callable, args, "reduce", "_codecs.encode() other than latin-1");
-      }
-      case "builtin":
-        return this.builtinCall(callable, meaning.builtin, args);
-      case "dataclass":
-      case "event":
-        return this.placeholder(callable, args, "reduce", `${callable} is only rebuilt through NEWOBJ + BUILD`);
-    }
-  }
-
-  private getattr(args: unknown[]): unknown {
-    const [target, name] = args;
-    if (args.length !== 2 || typeof name !== "string") return this.placeholder(GETATTR, args, "reduce", "getattr() needs (object, name)");
-    if (target instanceof KnownGlobal) {
-      if (target.meaning.kind === "enum") {
-        const member = PyEnum.lookup(target.meaning.enumName, name);
-        if (member) return member;
-        if (this.strict) this.fail("BAD_VALUE", `${target.meaning.enumName} has no member ${JSON.stringify(name)}`);
-        return new PyGlobal(target.module, `${target.name}.${name}`);
-      }
-      if (target === ZONEINFO && name === "_unpickle") return ZONEINFO_UNPICKLE;
-    }
-    if (target instanceof PyGlobal) {
-      this.onGlobal?.(target.module, `${target.name}.${name}`, false);
-      if (this.strict) throw new PickleSecurityError(`${target}.${name}`, this.opStart);
-      return new PyGlobal(target.module, `${target.name}.${name}`);
-    }
-    if (this.strict) throw new PickleSecurityError(`getattr(<${typeName(target)}>, ${JSON.stringify(name)})`, this.opStart);
-    return new PyObject(GETATTR, asTuple(args));
-  }
-
-  private datetime(callable: KnownGlobal, args: unknown[]): unknown {
-    const first = args[0];
-    let bytes: Uint8Array | undefined;
-    if (first instanceof Uint8Array) bytes = first;
-    else if (typeof first === "string" && first.length === 10 && !/[^\u0000-\u00ff]/.test(first)) bytes = Buffer.from(first, "latin1");
-    let tz: unknown = null;
-    let fields: ConstructorParameters<typeof DateTime>[0];
-    if (bytes && bytes.length === 10 && args.length <= 2) {
-      tz = args.length === 2 ? args[1] : null;
-      fields = {
-        year: (bytes[0]! << 8) | bytes[1]!,
-        month: bytes[2]! & 0x7f,
-        day: bytes[3]!,
-        hour: bytes[4]!,
-        minute: bytes[5]!,
-        second: bytes[6]!,
-        microsecond: (bytes[7]! << 16) | (bytes[8]! << 8) | bytes[9]!,
-        fold: bytes[2]! & 0x80 ? 1 : 0,
-      };
-    } else if (args.length >= 3 && args.length <= 8 && args.slice(0, Math.min(args.length, 7)).every((a) => Number.isSafeInteger(a))) {
-      // datetime(year, month, day[, hour[, minute[, second[, microsecond[, tzinfo]]]]])
-      const n = args as unknown as number[];
-      tz = args.length === 8 ? args[7] : null;
-      fields = { year: n[0]!, month: n[1]!, day: n[2]!, hour: n[3] ?? 0, minute: n[4] ?? 0, second: n[5] ?? 0, microsecond: n[6] ?? 0 };
-    } else {
-      return this.placeholder(callable, args, "reduce", "datetime() with arguments of an unknown form");
-    }
-    if (tz !== null && !isDecodedZone(tz)) {
-      if (this.strict) this.fail("BAD_VALUE", `tzinfo must be a time zone, not ${typeName(tz)}`);
-      return new PyObject(callable, asTuple(args)); // e.g. a pytz zone from vnpy 2.x: kept inert, whole
-    }
-    try {
-      return new DateTime(fields, tz as TimeZone | null);
-    } catch {
-      return this.fail("BAD_VALUE", "invalid datetime fields");
-    }
-  }
-
-  private builtinCall(callable: KnownGlobal, builtin: string, args: unknown[]): unknown {
-    const [arg] = args;
-    if (args.length === 0) {
-      switch (builtin) {
-        case "bytes":
-        case "bytearray":
-          return Buffer.alloc(0);
-        case "set":
-        case "frozenset":
-          return new Set();
-        case "list":
-          return [];
-        case "tuple":
-          return asTuple([]);
-        case "dict":
-          return {};
-      }
-    } else if (args.length === 1) {
-      if ((builtin === "bytes" || builtin === "bytearray") && arg instanceof Uint8Array) return Buffer.from(arg);
-      if ((builtin === "bytes" || builtin === "bytearray") && Array.isArray(arg) && arg.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
-        return Buffer.from(arg as number[]);
-      }
-      if (Array.isArray(arg)) {
-        if (builtin === "set" || builtin === "frozenset") return new Set(arg);
-        if (builtin === "list") return Array.from(arg);
-        if (builtin === "tuple") return asTuple(Array.from(arg));
-      }
-    }
-    return this.placeholder(callable, args, "reduce", `${builtin}() with these arguments`);
-  }
-
-  private newObject(cls: unknown, args: unknown[]): unknown {
-    if (cls instanceof KnownGlobal && args.length === 0) {
-      const meaning = cls.meaning;
-      const prototype = meaning.kind === "dataclass" ? (meaning.cls.prototype as object) : meaning.kind === "event" ? (Event.prototype as object) : undefined;
-      if (prototype) {
-        const shape = shapes.get(prototype)!;
-        if (!shape.template) return Object.create(prototype) as object;
-        // Its own keys exist from the start (null until BUILD), in the order the last state of this class had.
-        const instance = { ...shape.template };
-        Object.setPrototypeOf(instance, prototype);
-        return instance;
-      }
-    }
-    return this.placeholder(cls, args, "newobj", `${String(cls)}.__new__ with these arguments`);
-  }
-
   /** INST / OBJ (protocols 0 and 1): `cls(*args)`, or `cls.__new__(cls)` when there are no arguments. */
   private instantiate(cls: unknown, from: number, to = from): void {
     const args: unknown[] = [];
     for (let i = from; i < this.sp; i++) args.push(this.escape(this.stack[i], this.meta[i]!));
     this.truncate(to);
-    this.push(args.length === 0 ? this.newObject(cls, args) : this.reduce(cls, args), Meta.DEPTH_ONE);
+    this.push(args.length === 0 ? newObject(this, cls, args) : reduce(this, cls, args), Meta.DEPTH_ONE);
   }
 
   private build(target: unknown, state: unknown): void {
@@ -1178,7 +882,7 @@ class Unpickler {
       target.state = state;
       return;
     }
-    const shape = typeof target === "object" && target !== null ? shapes.get(Object.getPrototypeOf(target) as object) : undefined;
+    const shape = typeof target === "object" && target !== null ? shapeOf(Object.getPrototypeOf(target) as object | null) : undefined;
     if (!shape) this.fail("MALFORMED", `BUILD on ${typeName(target)}`);
     const instance = target as Record<string, unknown>;
     let dictState = state;
@@ -1191,7 +895,7 @@ class Unpickler {
 
   /** After its state is in: enum fields hold plain kernel values. */
   private finishInstance(instance: Record<string, unknown>): void {
-    const shape = shapes.get(Object.getPrototypeOf(instance) as object)!;
+    const shape = shapeOf(Object.getPrototypeOf(instance) as object | null)!;
     for (const [field, enumName] of shape.enumFields) {
       const value = instance[field];
       if (value instanceof PyEnum && value.enumName === enumName) instance[field] = value.value;
@@ -1204,7 +908,7 @@ class Unpickler {
    * key by key and the class's template follows this new shape.
    */
   private writeState(instance: Record<string, unknown>, from: number, meta: number): number {
-    const shape = shapes.get(Object.getPrototypeOf(instance) as object)!;
+    const shape = shapeOf(Object.getPrototypeOf(instance) as object | null)!;
     const n = (this.sp - from) / 2;
     const keys = shape.keys;
     let same = shape.template !== undefined && keys.length === n && Object.keys(instance).length === n;
