@@ -65,10 +65,12 @@ const enum Meta {
   PENDING = 8,
   /** A dict just made by EMPTY_DICT right above a PENDING instance: its items go straight into the instance. */
   INTO_INSTANCE = 16,
-  DEPTH_SHIFT = 5,
-  DEPTH_ONE = 32,
-  DEPTH_MASK = ~31,
-  FLAGS = 31,
+  /** Such a dict after its first SETITEMS: later batches (objects of over 1000 attributes) add to the instance. */
+  STATE_STARTED = 32,
+  DEPTH_SHIFT = 6,
+  DEPTH_ONE = 64,
+  DEPTH_MASK = ~63,
+  FLAGS = 63,
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -799,7 +801,9 @@ class Unpickler implements CallSite {
     let target = this.stack[at];
     let m = this.meta[at]!;
     if (m & Meta.INTO_INSTANCE && at - 1 >= this.base() && this.meta[at - 1]! & Meta.PENDING) {
-      this.meta[at - 1] = this.writeState(this.stack[at - 1] as Record<string, unknown>, from, this.meta[at - 1]!);
+      const started = (m & Meta.STATE_STARTED) !== 0;
+      this.meta[at - 1] = this.writeState(this.stack[at - 1] as Record<string, unknown>, from, this.meta[at - 1]!, started);
+      this.meta[at] = m | Meta.STATE_STARTED;
       this.truncate(at + 1);
       return;
     }
@@ -907,26 +911,29 @@ class Unpickler implements CallSite {
    * are those of the instance's template, in order, only values are stored; otherwise the instance is rebuilt
    * key by key and the class's template follows this new shape.
    */
-  private writeState(instance: Record<string, unknown>, from: number, meta: number): number {
+  private writeState(instance: Record<string, unknown>, from: number, meta: number, started: boolean): number {
     const shape = shapeOf(Object.getPrototypeOf(instance) as object | null)!;
     const n = (this.sp - from) / 2;
     const keys = shape.keys;
-    let same = shape.template !== undefined && keys.length === n && Object.keys(instance).length === n;
+    let same = !started && shape.template !== undefined && keys.length === n && Object.keys(instance).length === n;
     for (let i = 0; same && i < n; i++) same = this.stack[from + 2 * i] === keys[i];
     let floats: Slot[] | undefined;
     let distinct: Slot[] | undefined;
     let m = meta;
     if (!same) {
-      // Another shape (first decode of the class, an extra attribute...): start from an empty instance.
-      for (const key of Object.keys(instance)) delete instance[key];
       const seen: string[] = [];
       for (let i = from; i < this.sp; i += 2) {
         const key = this.stack[i];
         if (typeof key !== "string") this.fail("BAD_VALUE", `object state must be a dict with str keys, not ${typeName(key)}`);
         seen.push(key);
       }
-      shape.keys = seen;
-      shape.template = makeTemplate(seen);
+      if (!started) {
+        // Another shape (an extra attribute, an older vnpy...): start from an empty instance, and let the
+        // class's template follow this shape from now on.
+        for (const key of Object.keys(instance)) delete instance[key];
+        shape.keys = seen;
+        shape.template = makeTemplate(seen);
+      }
     }
     for (let i = from; i < this.sp; i += 2) {
       const key = this.stack[i] as string;
