@@ -105,10 +105,7 @@ class Unpickler implements CallSite {
   private memoCount = 0;
   /** Highest memo index used + 1: the part of `memo` to clear afterwards. */
   private memoHigh = 0;
-  /**
-   * Strings memoized so far, to spot a second copy of the same text. Cached short strings are tracked in a
-   * table indexed by their cache slot (first text per slot and decode); the rest, and slot collisions, in a Set.
-   */
+  /** Strings memoized so far, to spot a second copy of the same text (see seenBefore). */
   private readonly seenSlotEpoch = new Int32Array(CACHE_SLOTS);
   private readonly seenSlotText: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
   private epoch = 0;
@@ -709,17 +706,23 @@ class Unpickler implements CallSite {
     this.push(text, 0);
   }
 
-  /** Was this text memoized before in this pickle? Records it if not. */
+  /**
+   * Was this text memoized before in this pickle? Records it if not. Cached short strings live in an
+   * open-addressing table (probing from their cache bucket; a slot counts only with this decode's epoch);
+   * long strings, and any that find no slot within a few probes, in a Set.
+   */
   private seenBefore(text: string, at: number): boolean {
-    const slot = at === this.lastStringAt ? this.lastStringSlot : -1;
+    let slot = at === this.lastStringAt ? this.lastStringSlot : -1;
     if (slot >= 0) {
-      if (this.seenSlotEpoch[slot] !== this.epoch) {
-        this.seenSlotEpoch[slot] = this.epoch;
-        this.seenSlotText[slot] = text;
-        return false;
+      for (let probe = 0; probe < 16; probe++) {
+        if (this.seenSlotEpoch[slot] !== this.epoch) {
+          this.seenSlotEpoch[slot] = this.epoch;
+          this.seenSlotText[slot] = text;
+          return false;
+        }
+        if (this.seenSlotText[slot] === text) return true;
+        slot = (slot + 1) & (CACHE_SLOTS - 1);
       }
-      if (this.seenSlotText[slot] === text) return true;
-      // Another text owns this slot in this pickle: this one is tracked in the Set, always (same slot each time).
     }
     if (this.seenStrings.has(text)) return true;
     this.seenStrings.add(text);

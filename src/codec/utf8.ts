@@ -5,7 +5,7 @@
 import { PickleDecodeError } from "./errors.js";
 
 const SHORT_MAX = 24;
-const CACHE_SIZE = 4096;
+const CACHE_SIZE = 16384;
 /**
  * Field names, symbols and gateway names recur in every frame: short strings are looked up in a small
  * direct-mapped cache keyed by their bytes, so decoding them allocates nothing and yields the same string
@@ -30,14 +30,10 @@ export function decodeUtf8(buf: Buffer, start: number, end: number, offset: numb
   const length = end - start;
   lastDecoded.bucket = -1;
   if (length === 0 || length > SHORT_MAX) return length === 0 ? "" : decodeLong(buf, start, end, offset);
-  // Five bytes, mixed in sequence (FNV-1a style), pick the slot: field names that differ in two places
-  // ("bid_price_1" / "ask_price_2") must not share one. The full comparison makes collisions harmless.
-  let hash = Math.imul(0x811c9dc5 ^ length, 0x01000193);
-  hash = Math.imul(hash ^ buf[start]!, 0x01000193);
-  hash = Math.imul(hash ^ buf[start + 1 < end ? start + 1 : start]!, 0x01000193);
-  hash = Math.imul(hash ^ buf[start + (length >> 1)]!, 0x01000193);
-  hash = Math.imul(hash ^ buf[end - 2 >= start ? end - 2 : start]!, 0x01000193);
-  hash = Math.imul(hash ^ buf[end - 1]!, 0x01000193);
+  // FNV-1a over every byte: identifiers such as "IO2501-C-3084.CFFEX" differ only in a few inner bytes, so a
+  // hash of sampled bytes puts whole families of them in one bucket. The full comparison below settles hits.
+  let hash = 0x811c9dc5 ^ length;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
   // Two-way set-associative: a pair of slots per hash, so two hot strings that hash alike both stay cached.
   const first = (hash ^ (hash >>> 16)) & (CACHE_SIZE - 2);
   lastDecoded.bucket = first;
