@@ -201,7 +201,7 @@ export class PyFloat {
 export const HINTS: unique symbol = Symbol("pickle.hints");
 
 /** Key of a plain object, index of an array or tuple, or key of a Map. */
-export type Slot = string | number | unknown;
+export type Slot = unknown;
 
 export interface PickleHints {
   floats?: Slot[];
