@@ -36,6 +36,7 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
   else target[key] = value;
 }
 
+/** What a global names: an allow-listed KnownGlobal (or enum member), else a refusal (strict) or an inert PyGlobal. */
 export function resolveGlobal(site: CallSite, module: string, name: string): unknown {
   let known: KnownGlobal | PyEnum | undefined = lookupGlobal(module, name);
   if (!known) {
@@ -62,6 +63,7 @@ function placeholder(site: CallSite, callable: unknown, args: unknown[], via: "r
   return new PyObject(callable, asTuple(args), via);
 }
 
+/** REDUCE, `callable(*args)`, as the decoder imitates it for allow-listed callables. */
 export function reduce(site: CallSite, callable: unknown, args: unknown[]): unknown {
   if (!(callable instanceof KnownGlobal)) return placeholder(site, callable, args, "reduce", "call of an unknown callable");
   const meaning = callable.meaning;
@@ -220,6 +222,7 @@ function builtinCall(site: CallSite, callable: KnownGlobal, builtin: string, arg
   return placeholder(site, callable, args, "reduce", `${builtin}() with these arguments`);
 }
 
+/** NEWOBJ, `cls.__new__(cls, *args)`: a kernel data object or Event waiting for its state (BUILD). */
 export function newObject(site: CallSite, cls: unknown, args: unknown[]): unknown {
   if (cls instanceof KnownGlobal && args.length === 0) {
     const meaning = cls.meaning;
