@@ -23,6 +23,31 @@ export interface EncodeOptions {
 }
 
 const FRAME_HEADER = 9;
+/** Distinct strings remembered across encodes before the tables start afresh (bounds memory). */
+const MAX_REMEMBERED = 50_000;
+
+/** A memo slot remembered across encodes: it holds for the encode whose stamp it carries. */
+interface MemoEntry {
+  stamp: number;
+  index: number;
+}
+
+/** The memo index of `key` in this encode, or -1. */
+function lookup(table: Map<string, MemoEntry>, key: string, stamp: number): number {
+  const entry = table.get(key);
+  return entry !== undefined && entry.stamp === stamp ? entry.index : -1;
+}
+
+function remember(table: Map<string, MemoEntry>, key: string, stamp: number, index: number): void {
+  const entry = table.get(key);
+  if (entry === undefined) table.set(key, { stamp, index });
+  else {
+    entry.stamp = stamp;
+    entry.index = index;
+  }
+}
+
+const ENUM_GLOBAL_KEYS = new Map<string, string>();
 const DEFAULT_MAX_DEPTH = 1000;
 
 /** What the encoder knows of a kernel class: where Python finds it, and which fields hold enums. */
@@ -48,6 +73,10 @@ function isTimeZone(value: object): value is TimeZone {
   return kind === "zoneinfo" || kind === "utc" || kind === "fixed";
 }
 
+const float64 = new Float64Array(1);
+const float64Bytes = new Uint8Array(float64.buffer);
+if (new Uint16Array(new Uint8Array([1, 0]).buffer)[0] !== 1) throw new Error("the codec assumes a little-endian host");
+
 class Pickler {
   private buf = Buffer.allocUnsafe(64 * 1024);
   private pos = 0;
@@ -55,9 +84,15 @@ class Pickler {
   private framing = false;
   private memoCount = 0;
   private readonly objMemo = new Map<object, number>();
-  private readonly strMemo = new Map<string, number>();
-  /** Globals and zoneinfo zones, by name: Python has one object for each. */
-  private readonly nameMemo = new Map<string, number>();
+  /**
+   * Strings, globals by name and zoneinfo zones by key (Python has one object for each). Entries outlive an
+   * encode and count only when they carry its stamp: updating an entry in place is much cheaper than
+   * refilling a cleared Map with the same field names for every tick.
+   */
+  private readonly strMemo = new Map<string, MemoEntry>();
+  private readonly globalMemo = new Map<string, MemoEntry>();
+  private readonly zoneMemo = new Map<string, MemoEntry>();
+  private stamp = 0;
   private depth = 0;
   private maxDepth = DEFAULT_MAX_DEPTH;
   busy = false;
@@ -65,6 +100,7 @@ class Pickler {
   encode(value: unknown, protocol: number, maxDepth: number): Buffer {
     this.busy = true;
     this.maxDepth = maxDepth;
+    this.stamp++;
     try {
       this.pos = 0;
       this.frameStart = -1;
@@ -83,9 +119,11 @@ class Pickler {
       this.memoCount = 0;
       this.depth = 0;
       this.objMemo.clear();
-      this.strMemo.clear();
-      this.nameMemo.clear();
-      if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024); // do not pin a huge scratch
+      // Do not pin what one huge value needed: its scratch buffer, or its strings.
+      if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024);
+      if (this.strMemo.size > MAX_REMEMBERED) this.strMemo.clear();
+      if (this.zoneMemo.size > MAX_REMEMBERED) this.zoneMemo.clear();
+      if (this.globalMemo.size > MAX_REMEMBERED) this.globalMemo.clear();
       this.busy = false;
     }
   }
@@ -218,14 +256,19 @@ class Pickler {
   }
 
   private saveStr(text: string, distinct: boolean): void {
-    const known = this.strMemo.get(text);
-    if (known !== undefined && !distinct) {
-      this.writeGet(known);
+    const entry = this.strMemo.get(text);
+    const known = entry !== undefined && entry.stamp === this.stamp;
+    if (known && !distinct) {
+      this.writeGet(entry.index);
       return;
     }
     this.writeStr(text);
     const index = this.memoize();
-    if (known === undefined) this.strMemo.set(text, index);
+    if (entry === undefined) this.strMemo.set(text, { stamp: this.stamp, index });
+    else if (!known) {
+      entry.stamp = this.stamp;
+      entry.index = index;
+    }
   }
 
   /** A str object of its own (a C type's __qualname__, a method name): written and memoized, never shared. */
@@ -275,9 +318,19 @@ class Pickler {
 
   private saveFloat(value: number): void {
     this.reserve(9);
-    this.buf[this.pos] = Op.BINFLOAT;
-    this.buf.writeDoubleBE(value, this.pos + 1);
-    this.pos += 9;
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = Op.BINFLOAT;
+    float64[0] = value; // big-endian, as pickle wants: the scratch holds it little-endian
+    buf[p + 1] = float64Bytes[7]!;
+    buf[p + 2] = float64Bytes[6]!;
+    buf[p + 3] = float64Bytes[5]!;
+    buf[p + 4] = float64Bytes[4]!;
+    buf[p + 5] = float64Bytes[3]!;
+    buf[p + 6] = float64Bytes[2]!;
+    buf[p + 7] = float64Bytes[1]!;
+    buf[p + 8] = float64Bytes[0]!;
+    this.pos = p + 9;
   }
 
   private saveInt(value: number): void {
@@ -518,8 +571,8 @@ class Pickler {
   /** STACK_GLOBAL, memoized by name. A C type's __qualname__ is a new str each time; a Python class's is shared. */
   private saveGlobal(module: string, name: string, sharedName: boolean, key = `${module}\n${name}`): void {
     this.boundary();
-    const known = this.nameMemo.get(key);
-    if (known !== undefined) {
+    const known = lookup(this.globalMemo, key, this.stamp);
+    if (known >= 0) {
       this.writeGet(known);
       return;
     }
@@ -529,7 +582,7 @@ class Pickler {
     if (sharedName) this.saveStr(name, false);
     else this.saveFreshStr(name);
     this.byte(Op.STACK_GLOBAL);
-    this.nameMemo.set(key, this.memoize());
+    remember(this.globalMemo, key, this.stamp, this.memoize());
   }
 
   /** copyreg.__reduce_ex__ of a dataclass: cls.__new__(cls) then BUILD with the whole instance __dict__. */
@@ -552,7 +605,9 @@ class Pickler {
   private saveEnum(member: PyEnum): void {
     this.saveGlobal("builtins", "getattr", false, "builtins\ngetattr");
     this.boundary();
-    this.saveGlobal(CONSTANT_MODULE, member.enumName, true);
+    let key = ENUM_GLOBAL_KEYS.get(member.enumName);
+    if (key === undefined) ENUM_GLOBAL_KEYS.set(member.enumName, (key = `${CONSTANT_MODULE}\n${member.enumName}`));
+    this.saveGlobal(CONSTANT_MODULE, member.enumName, true, key);
     this.boundary();
     this.saveStr(member.name, false);
     this.byte(Op.TUPLE2);
@@ -595,9 +650,8 @@ class Pickler {
   private saveZone(zone: TimeZone): void {
     if (zone.kind === "zoneinfo") {
       // ZoneInfo(key) is cached by key in Python: one object per key, so memoized by key.
-      const key = `zoneinfo\n${zone.key}`;
-      const known = this.nameMemo.get(key);
-      if (known !== undefined) {
+      const known = lookup(this.zoneMemo, zone.key, this.stamp);
+      if (known >= 0) {
         this.writeGet(known);
         return;
       }
@@ -620,7 +674,7 @@ class Pickler {
       this.byte(Op.TUPLE2);
       this.memoize();
       this.byte(Op.REDUCE);
-      this.nameMemo.set(key, this.memoize());
+      remember(this.zoneMemo, zone.key, this.stamp, this.memoize());
       return;
     }
     const known = this.objMemo.get(zone);

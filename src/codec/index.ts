@@ -29,10 +29,16 @@
  *
  * Ints and floats: Python sends `price=3500` (int) and `volume=123456.0` (float) side by side. Decoded, both
  * are plain numbers; the container keeps hints under the symbol key HINTS (invisible to Object.keys, JSON and
- * the pickled state): which slots held integral floats, and which strings Python wrote as separate copies, so
- * re-encoding a decoded value reproduces CPython's bytes exactly. A number our own code creates is pickled as an int when
- * it is a safe integer (not -0), as a float otherwise; `markFloat(container, key)` or PyFloat override that.
- * A bare integral float at the top level decodes to a number and loses its float-ness.
+ * the pickled state, visible to console.log): which slots held integral floats, and which strings Python wrote
+ * as separate copies, so re-encoding a decoded value reproduces CPython's bytes exactly. A number our own code
+ * creates is pickled as an int when it is a safe integer (not -0), as a float otherwise; `markFloat(container,
+ * key)` or PyFloat override that. A bare integral float at the top level decodes to a number and loses its
+ * float-ness. Datetime folds travel with protocol 4 and 5 only, as in CPython.
+ *
+ * Limits of exactness: for pickles CPython writes, decode -> encode gives CPython's bytes. A stream that
+ * refers to a data object's state dict after BUILD, or to a dict before its first non-str key arrives, gets
+ * equivalent but not identical values there (the dict is written straight into the instance / turns into a
+ * Map); both are safe.
  *
  * Safety: decoding never imports or runs anything; only ALLOWED_GLOBALS mean something. Mode "request"
  * (requests from clients) refuses every other global with a PickleSecurityError; mode "event" (replies and

@@ -5,50 +5,72 @@
 import { PickleDecodeError } from "./errors.js";
 
 const SHORT_MAX = 24;
-const CACHE_SIZE = 4096;
+const CACHE_SIZE = 16384;
 /**
- * Field names, symbols and gateway names recur in every frame: short ASCII strings are looked up in a small
- * direct-mapped cache, so decoding them allocates nothing and yields the same string object each time
- * (cheap to use as a property key afterwards).
+ * Field names, symbols and gateway names recur in every frame: short strings are looked up in a small
+ * direct-mapped cache keyed by their bytes, so decoding them allocates nothing and yields the same string
+ * object each time (cheap to use as a property key afterwards). The bytes of each entry live in one arena.
  */
-const shortCache: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
+const cacheText: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
+const cacheLength = new Uint8Array(CACHE_SIZE);
+const cacheBytes = new Uint8Array(CACHE_SIZE * SHORT_MAX);
+/** Per pair of slots: which one was hit last (the other is replaced first). */
+const recent = new Uint8Array(CACHE_SIZE / 2);
 
-/** Side result of the last decodeUtf8: its cache slot, or -1 when the string was not cacheable. */
-export const lastDecoded = { slot: -1 };
+/**
+ * Side result of the last decodeUtf8: its cache bucket (a function of its bytes alone, whatever the cache
+ * holds), or -1 when the string was not cacheable. The decoder tracks which texts it has seen by bucket.
+ */
+export const lastDecoded = { bucket: -1 };
 
 export const CACHE_SLOTS = CACHE_SIZE;
 
 /** Decodes `buf[start, end)`; throws BAD_VALUE on bytes that are not UTF-8 (surrogates excepted). */
 export function decodeUtf8(buf: Buffer, start: number, end: number, offset: number): string {
   const length = end - start;
-  lastDecoded.slot = -1;
-  if (length <= SHORT_MAX) {
-    let hash = length;
+  lastDecoded.bucket = -1;
+  if (length === 0 || length > SHORT_MAX) return length === 0 ? "" : decodeLong(buf, start, end, offset);
+  // FNV-1a over every byte: identifiers such as "IO2501-C-3084.CFFEX" differ only in a few inner bytes, so a
+  // hash of sampled bytes puts whole families of them in one bucket. The full comparison below settles hits.
+  let hash = 0x811c9dc5 ^ length;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+  // Two-way set-associative: a pair of slots per hash, so two hot strings that hash alike both stay cached.
+  const first = (hash ^ (hash >>> 16)) & (CACHE_SIZE - 2);
+  lastDecoded.bucket = first;
+  for (let slot = first; slot <= first + 1; slot++) {
+    if (cacheLength[slot] !== length) continue;
+    const base = slot * SHORT_MAX - start;
     let i = start;
-    for (; i < end; i++) {
-      const c = buf[i]!;
-      if (c > 0x7f) break;
-      hash = (Math.imul(hash, 31) + c) | 0;
-    }
+    while (i < end && cacheBytes[base + i] === buf[i]) i++;
     if (i === end) {
-      const slot = (hash ^ (hash >>> 12)) & (CACHE_SIZE - 1);
-      lastDecoded.slot = slot;
-      const cached = shortCache[slot];
-      if (cached !== undefined && cached.length === length) {
-        let same = true;
-        for (let j = 0; j < length; j++) {
-          if (cached.charCodeAt(j) !== buf[start + j]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return cached;
-      }
-      const text = asciiString(buf, start, end);
-      shortCache[slot] = text;
-      return text;
+      recent[first >> 1] = slot - first;
+      return cacheText[slot]!;
     }
   }
+  return cacheMiss(buf, start, end, offset, first);
+}
+
+function cacheMiss(buf: Buffer, start: number, end: number, offset: number, first: number): string {
+  const length = end - start;
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (buf[i]! > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  const text = ascii ? asciiString(buf, start, end) : decodeLong(buf, start, end, offset);
+  // An empty slot of the pair, else the one not hit last.
+  const slot = cacheLength[first] === 0 ? first : cacheLength[first + 1] === 0 ? first + 1 : first + 1 - recent[first >> 1]!;
+  recent[first >> 1] = slot - first;
+  const base = slot * SHORT_MAX;
+  cacheText[slot] = text;
+  cacheLength[slot] = length;
+  for (let i = 0; i < length; i++) cacheBytes[base + i] = buf[start + i]!;
+  return text;
+}
+
+function decodeLong(buf: Buffer, start: number, end: number, offset: number): string {
   const text = buf.toString("utf8", start, end);
   // U+FFFD marks what Buffer could not decode; a genuine U+FFFD in the input decodes the same way twice.
   return text.indexOf("\uFFFD") === -1 ? text : decodeStrict(buf, start, end, offset);

@@ -31,7 +31,8 @@ export const CONSTANT_MODULE = "vnpy.trader.constant";
  * the kernel value alone would lose which enum it belongs to. Members are singletons: compare with `===`.
  */
 export class PyEnum {
-  private static readonly members = new Map<string, PyEnum>();
+  /** Per enum: member name -> member. */
+  private static readonly members = new Map<EnumName, Map<string, PyEnum>>();
   /** Per enum: Chinese and English value -> member. */
   private static readonly byValue = new Map<EnumName, Map<string, PyEnum>>();
 
@@ -54,8 +55,10 @@ export class PyEnum {
 
   /** The member `enumName.name`, or undefined. */
   static lookup(enumName: EnumName, name: string): PyEnum | undefined {
+    const members = PyEnum.members.get(enumName);
+    if (members) return members.get(name);
     PyEnum.ensure(enumName);
-    return PyEnum.members.get(`${enumName}.${name}`);
+    return PyEnum.members.get(enumName)!.get(name);
   }
 
   /** The member holding `value` in the Chinese or the English locale, or undefined. */
@@ -80,18 +83,20 @@ export class PyEnum {
     let table = PyEnum.byValue.get(enumName);
     if (table) return table;
     table = new Map();
+    const members = new Map<string, PyEnum>();
     const values = ENUMS[enumName] as Record<string, EnumValue>;
     const english = ENGLISH_VALUES[enumName] ?? {};
     for (const name of enumMemberNames(enumName)) {
       const member = new PyEnum(enumName, name, values[name]!);
-      PyEnum.members.set(`${enumName}.${name}`, member);
+      members.set(name, member);
       if (!table.has(member.value)) table.set(member.value, member);
     }
     // English values second: a Chinese value always wins a clash.
     for (const name of enumMemberNames(enumName)) {
       const englishValue = english[name];
-      if (englishValue !== undefined && !table.has(englishValue)) table.set(englishValue, PyEnum.members.get(`${enumName}.${name}`)!);
+      if (englishValue !== undefined && !table.has(englishValue)) table.set(englishValue, members.get(name)!);
     }
+    PyEnum.members.set(enumName, members);
     PyEnum.byValue.set(enumName, table);
     return table;
   }
@@ -196,7 +201,7 @@ export class PyFloat {
 export const HINTS: unique symbol = Symbol("pickle.hints");
 
 /** Key of a plain object, index of an array or tuple, or key of a Map. */
-export type Slot = string | number | unknown;
+export type Slot = unknown;
 
 export interface PickleHints {
   floats?: Slot[];

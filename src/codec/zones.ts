@@ -28,10 +28,10 @@ export function zoneForKey(key: string): TimeZone | undefined {
   if (!known) {
     if (zoneByKey.size >= MAX_CACHED_KEYS) return undefined;
     try {
-      // Aliases such as "PRC" or "Asia/Chongqing" are valid for Python too; Intl knows them, case-insensitively,
-      // so also insist on the exact spelling Python's file lookup would need.
+      // An alias ("PRC", "Asia/Chongqing") is a valid key for Python too. Intl accepts any letter case, where
+      // Python's zoneinfo (a file lookup) does not: a key Intl only knows under another spelling is refused.
       const resolved = new Intl.DateTimeFormat("en-US", { timeZone: key }).resolvedOptions().timeZone;
-      known = resolved.toLowerCase() === key.toLowerCase() ? resolved === key : /^[A-Z]/.test(key);
+      known = resolved === key || resolved.toLowerCase() !== key.toLowerCase();
     } catch {
       known = false;
     }
@@ -50,24 +50,4 @@ export function fixedZone(offsetMicros: number, name: string | undefined): TimeZ
     : Object.freeze({ kind: "fixed", offsetMicros, name });
   decodedZones.add(zone);
   return zone;
-}
-
-/** Python's `tzname()` of a fixed zone: its name, or "UTC", or "UTC+08:00". */
-export function fixedZoneName(zone: TimeZone): string {
-  if (zone.kind === "utc") return "UTC";
-  if (zone.kind !== "fixed") return zone.key;
-  if (zone.name !== undefined) return zone.name;
-  if (zone.offsetMicros === 0) return "UTC";
-  const sign = zone.offsetMicros < 0 ? "-" : "+";
-  let rest = Math.abs(zone.offsetMicros);
-  const hours = Math.floor(rest / 3_600_000_000);
-  rest -= hours * 3_600_000_000;
-  const minutes = Math.floor(rest / 60_000_000);
-  rest -= minutes * 60_000_000;
-  const seconds = Math.floor(rest / 1_000_000);
-  const micros = rest - seconds * 1_000_000;
-  let text = `UTC${sign}${String(hours).padStart(2, "0")}:${String(minutes).padStart(2, "0")}`;
-  if (seconds || micros) text += `:${String(seconds).padStart(2, "0")}`;
-  if (micros) text += `.${String(micros).padStart(6, "0")}`;
-  return text;
 }

@@ -226,6 +226,33 @@ describe("CPython reads what we write", { skip: hasPython ? false : `${PYTHON} n
   });
 });
 
+describe("CPython's protocol 0 and 1 pickles (old peers, Python 2 era) decode too", { skip: hasPython ? false : `${PYTHON} not found` }, () => {
+  it("decodes plain values, datetimes and enums re-pickled with the text protocols", () => {
+    const dir = mkdtempSync(join(tmpdir(), "codec-protocol01-"));
+    try {
+      const all = cases();
+      // CPython writes a datetime's fold only with protocol 4 and up: leave the fold=1 one out here.
+      all.datetimes = (all.datetimes as DateTime[]).filter((dt) => dt.fold === 0);
+      // Data objects pickle through copyreg._reconstructor below protocol 2, which is (rightly) not allowed.
+      const plain = ["datetimes", "ints", "floats", "strings", "bytes", "containers", "shared_references", "timedelta", "all_enums"];
+      mkdirSync(join(dir, "src"));
+      for (const name of plain) writeFileSync(join(dir, "src", `${name}.pkl`), encodePickle(all[name]));
+      for (const protocol of [0, 1]) {
+        const out = join(dir, `p${protocol}`);
+        mkdirSync(out);
+        const result = runPython(["repickle", join(dir, "src"), out, String(protocol)]);
+        assert.deepEqual(result.failures, []);
+        for (const name of plain) {
+          const value = decodePickle(readFileSync(join(out, `${name}.pkl`)), { mode: "request" });
+          assert.deepEqual(sortSets(toTyped(value)), sortSets(toTyped(all[name])), `protocol ${protocol}: ${name}`);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** Set order is Python's hash order: compare sets as sorted lists. */
 function sortSets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortSets);

@@ -122,6 +122,22 @@ describe("kernel objects", () => {
     assert.equal(typeof bench.data.extra, "object");
   });
 
+  it("decodes data objects of any shape: extra attributes, missing fields, over 1000 attributes", () => {
+    const tick = new TickData({ gateway_name: "SIM", symbol: "IF2501", exchange: Exchange.CFFEX, datetime: DateTime.now(CHINA_TZ) });
+    const record = tick as unknown as Record<string, unknown>;
+    for (let i = 0; i < 1500; i++) record[`attr_${i}`] = i; // two SETITEMS batches
+    const wide = roundTrip(tick) as Record<string, unknown>;
+    assert.ok(wide instanceof TickData);
+    assert.deepEqual(Object.keys(wide), Object.keys(tick));
+    assert.equal(wide.attr_1499, 1499);
+    delete record.name; // an older peer without a field
+    for (let i = 0; i < 1500; i++) delete record[`attr_${i}`];
+    const narrow = roundTrip(tick) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(narrow), Object.keys(tick));
+    const usual = roundTrip(new TickData({ gateway_name: "SIM", symbol: "IF2501", exchange: Exchange.CFFEX, datetime: DateTime.now(CHINA_TZ) }));
+    assert.ok(!Object.keys(usual as object).includes("attr_0"));
+  });
+
   it("gives enum fields plain kernel values and other enums a PyEnum identity", () => {
     const [, orders] = decodePickle(fixture("rep_get_all_orders"), { mode: "event" }) as [boolean, OrderData[]];
     assert.equal(orders[0]!.status, Status.PARTTRADED);
