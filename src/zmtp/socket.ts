@@ -111,7 +111,7 @@ interface CurveRole {
  * Shared machinery for all roles: listeners, dialers with reconnect, the peer table, flow control helpers.
  * Subclasses implement the role semantics in the protected `peer*` hooks.
  */
-export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitter<Events & BaseEvents & EventMap> implements ConnectionHandler {
+export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitter<Events & BaseEvents> implements ConnectionHandler {
   protected readonly peersById = new Map<string, ZmtpConnection>();
   protected readonly flow: FlowControl;
   protected readonly hwmMessages: number;
