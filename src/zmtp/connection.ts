@@ -96,6 +96,16 @@ function flushConnection(connection: ZmtpConnection): void {
   connection.flush();
 }
 
+/** Peer-controlled bytes must never surface as anything but a ZmtpError (which closes only that connection). */
+function guardCrypto<T>(operation: () => T): T {
+  try {
+    return operation();
+  } catch (error) {
+    if (error instanceof ZmtpError) throw error;
+    throw new ZmtpError("EMECHANISM", `handshake or message decryption failed: ${String(error)}`);
+  }
+}
+
 function describePeer(socket: Socket): string {
   return socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort ?? ""}` : socket.connecting ? "" : "ipc";
 }
@@ -199,7 +209,14 @@ export class ZmtpConnection implements FrameSink {
     try {
       this.decoder.push(chunk);
     } catch (error) {
-      this.fail(error instanceof ZmtpError ? error : new ZmtpError("EPROTO", String(error)));
+      if (error instanceof ZmtpError) {
+        this.fail(error);
+        return;
+      }
+      // An application listener threw while we delivered a message. The rest of this read is lost, so the
+      // connection cannot go on; the error itself is rethrown so it surfaces like any listener error.
+      this.fail(new ZmtpError("ECLOSED", `message listener threw: ${String(error)}`));
+      throw error;
     }
   }
 
@@ -219,7 +236,7 @@ export class ZmtpConnection implements FrameSink {
       return;
     }
     if (this.codec) {
-      const inner = this.codec.decode(body);
+      const inner = guardCrypto(() => this.codec!.decode(body));
       flags = (inner.flags & 0x01 ? FLAG_MORE : 0) | (inner.flags & 0x02 ? FLAG_COMMAND : 0);
       body = inner.body;
     }
@@ -246,7 +263,7 @@ export class ZmtpConnection implements FrameSink {
 
   private onHandshakeFrame(flags: number, body: Buffer): void {
     if (!(flags & FLAG_COMMAND) || flags & FLAG_MORE) throw new ZmtpError("EPROTO", "data frame before handshake completed");
-    const step = this.handshake!.onCommand(body);
+    const step = guardCrypto(() => this.handshake!.onCommand(body));
     this.sendCommands(step.send);
     if (step.error) throw step.error;
     if (!step.done) return;
