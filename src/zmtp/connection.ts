@@ -53,6 +53,8 @@ export interface ConnectionSettings extends HeartbeatOptions {
   acceptPeerTypes: ReadonlySet<SocketTypeName | string>;
   maxMessageSize: number;
   handshakeTimeoutMs: number;
+  /** Queued bytes at which `writable` turns false (flow "block"). */
+  writableLimit: number;
   curveServer?: CurveServerKeys;
   curveClient?: CurveClientKeys;
 }
@@ -71,8 +73,8 @@ const MAX_FRAMES_PER_MESSAGE = 65_536;
 const COPY_THRESHOLD = 16 * 1024;
 /** Flush at once past this many pending bytes instead of waiting for the end of the tick. */
 const FLUSH_THRESHOLD = 64 * 1024;
-/** Pending + kernel-queued bytes above which a connection reports itself not writable (backpressure). */
-const WRITABLE_LIMIT = 256 * 1024;
+/** Default pending + Node-buffered bytes above which a connection reports itself not writable (backpressure). */
+export const DEFAULT_WRITABLE_LIMIT = 256 * 1024;
 
 type Handshake = { start(): Buffer[]; onCommand(body: Buffer): HandshakeStep };
 
@@ -198,7 +200,7 @@ export class ZmtpConnection implements FrameSink {
 
   /** False when the sender should wait for the handler's onDrain before sending more. */
   get writable(): boolean {
-    return this.state === "ready" && this.pendingBytes + this.socket.writableLength < WRITABLE_LIMIT;
+    return this.state === "ready" && this.pendingBytes + this.socket.writableLength < this.settings.writableLimit;
   }
 
   // ---- receive path ----
@@ -393,6 +395,7 @@ export class ZmtpConnection implements FrameSink {
     this.flushScheduled = false;
     const count = this.pendingBodies.length;
     if (count === 0 || this.state === "closed") return;
+    const wasWritable = this.writable;
     const flags = this.pendingFlags;
     const bodies = this.pendingBodies;
     this.stats.bytesOut += this.pendingBytes;
@@ -426,6 +429,8 @@ export class ZmtpConnection implements FrameSink {
     }
     if (pos > runStart) socket.write(runStart === 0 ? out : out.subarray(runStart, pos));
     if (hasLarge) socket.uncork();
+    // The kernel took it all at once: no socket "drain" will come, so announce writability ourselves.
+    if (!wasWritable && this.writable) this.handler.onDrain(this);
   }
 
   // ---- closing ----

@@ -5,6 +5,7 @@ import { TypedEmitter, type EventMap } from "./emitter.js";
 import { formatIpcEndpoint, formatTcpEndpoint, parseEndpoint, type ParsedEndpoint } from "./endpoint.js";
 import { keyBytes, type CurveKey } from "./curve.js";
 import {
+  DEFAULT_WRITABLE_LIMIT,
   ZmtpConnection,
   type ConnectionHandler,
   type ConnectionSettings,
@@ -43,9 +44,12 @@ export interface RejectedConnection {
 export type FlowControl = "block" | "drop";
 
 export interface HighWaterMark {
-  /** Messages queued per peer before dropping (flow "drop"); an upper bound counted since the peer's queue was last empty. */
+  /** Messages queued per peer before dropping (flow "drop"); an upper bound counted since the peer's queue was last empty. Default 10000. */
   messages?: number;
-  /** Bytes queued per peer (ours + Node's socket buffer) before dropping (flow "drop"). */
+  /**
+   * Bytes queued per peer (ours + Node's socket buffer). Flow "drop": drop past it (default 16 MiB).
+   * Flow "block": send/publish return false past it (default 256 KiB, minimum 64 KiB).
+   */
   bytes?: number;
 }
 
@@ -143,6 +147,8 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       acceptPeerTypes: new Set(acceptPeerTypes),
       maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      // At least 64 KiB: below Node's own socket high-water mark no "drain" event would announce the way out.
+      writableLimit: options.flow === "drop" ? Number.MAX_SAFE_INTEGER : Math.max(64 * 1024, options.highWaterMark?.bytes ?? DEFAULT_WRITABLE_LIMIT),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       heartbeatTtlMs: options.heartbeatTtlMs,
