@@ -27,6 +27,8 @@ const PYTHON = "/usr/bin/python3";
 const PY_SCRIPT = fileURLToPath(new URL("../../bench/pyzmq_bench.py", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 
+zmq.context.blocky = false; // a stuck run must still be able to exit
+
 let endpointCounter = 0;
 const ipcPaths: string[] = [];
 process.once("exit", () => {

@@ -193,12 +193,10 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       server.once("error", (error: NodeJS.ErrnoException) => reject(new ZmtpError("EENDPOINT", `cannot bind ${endpoint}: ${error.code ?? error.message}`)));
       if (target.transport === "ipc") {
         // Like libzmq: a stale socket file from a previous run must not block the bind.
-        if (!target.path.startsWith("\0")) {
-          try {
-            unlinkSync(target.path);
-          } catch {
-            // nothing to remove
-          }
+        try {
+          unlinkSync(target.path);
+        } catch {
+          // nothing to remove
         }
         server.listen(target.path, resolve);
       } else if (target.anyHost) {

@@ -20,6 +20,9 @@ import {
 } from "../../src/zmtp/index.js";
 import { delay, eventually, ipcEndpoint, nextEvent, strings, withTimeout } from "./helpers.js";
 
+// Linger 0 by default: a failed test must not keep the process alive waiting to deliver queued messages.
+zmq.context.blocky = false;
+
 const TRANSPORTS = ["tcp", "ipc"] as const;
 type Transport = (typeof TRANSPORTS)[number];
 
