@@ -266,7 +266,6 @@ async function pipelined(impl: Impl, transport: Transport): Promise<number> {
       await new Promise<void>((resolve) => {
         let inFlight = 0;
         let id = 0;
-        const header = Buffer.alloc(4);
         const sendOne = (): void => {
           const requestId = Buffer.allocUnsafe(4);
           requestId.writeUInt32BE(id++ >>> 0, 0);
@@ -284,7 +283,6 @@ async function pipelined(impl: Impl, transport: Transport): Promise<number> {
           if (elapsed === 0) sendOne();
           else if (inFlight === 0) resolve();
         });
-        void header;
         for (let i = 0; i < PIPELINE_IN_FLIGHT; i++) sendOne();
       });
       await dealer.close();

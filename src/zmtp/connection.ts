@@ -14,7 +14,6 @@ import {
   parseMetadata,
   writeFrameHeader,
   type FrameSink,
-  type Metadata,
 } from "./wire.js";
 import {
   CurveClientHandshake,
