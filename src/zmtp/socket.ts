@@ -233,7 +233,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
   connect(endpoint: string): void {
     this.assertOpen();
     if (this.dialers.has(endpoint)) throw new ZmtpError("EINVAL", `already connected to ${endpoint}`);
-    const dialer: Dialer = { endpoint, target: parseEndpoint(endpoint), attempt: 0, timer: null, connection: null, state: "connecting" };
+    const dialer: Dialer = { endpoint, target: parseEndpoint(endpoint), attempt: 0, timer: null, connection: null, state: "disconnected" };
     this.dialers.set(endpoint, dialer);
     this.dial(dialer);
   }
