@@ -327,7 +327,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       this.peersById.delete(connection.id);
       this.peerClosed(connection, info, reason);
       this.emitUntyped("disconnect", info, reason);
-    } else if (!this.closed && reason.code !== "ECONNRESET" || connection.socket.bytesRead > 0) {
+    } else if (!this.closed && (reason.code !== "ECONNRESET" || connection.socket.bytesRead > 0)) {
       // A refused or reset dial attempt is routine while reconnecting; anything else is worth reporting.
       this.emitUntyped("rejected", { remoteAddress: connection.remoteAddress, endpoint: this.endpointOf.get(connection) ?? "" }, reason);
     }
