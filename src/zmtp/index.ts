@@ -18,6 +18,12 @@
  * - Hostile peers (bad greeting, oversize frame, unknown command, slow handshake, wrong key) lose only their own
  *   connection; the reason is emitted as "rejected" (before the handshake) or "disconnect" (after it).
  * - Heartbeats (3.1 PING/PONG with TTL) detect peers that vanish without a TCP reset.
+ * - Endpoints: tcp:// (IPv4, [IPv6], `*`, host names; port 0 or `*` when binding) and ipc:// paths. Abstract
+ *   ipc (`ipc://@name`) is refused: Node 20 pads abstract names, so libzmq peers could not reach them.
+ * - libzmq compatibility details: the greeting's as-server byte is not checked (libzmq always sends 0);
+ *   CURVE MESSAGE frames go out as plain frames with the real flags inside the box, as libzmq does; SUB
+ *   subscriptions go as SUBSCRIBE/CANCEL commands to 3.1 peers (libzmq 4.3.5 does the same) and as 1/0-prefixed
+ *   messages to 3.0 peers; a PUB accepts both forms from anyone.
  *
  * Public surface
  * - ZmtpRouter (server for REQ/DEALER peers): bind(endpoint) -> actual endpoint, on("message", (peer, frames)),
