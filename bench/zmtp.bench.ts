@@ -27,6 +27,8 @@ const PYTHON = "/usr/bin/python3";
 const PY_SCRIPT = fileURLToPath(new URL("../../bench/pyzmq_bench.py", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 
+zmq.context.blocky = false; // a stuck run must still be able to exit
+
 let endpointCounter = 0;
 const ipcPaths: string[] = [];
 process.once("exit", () => {
@@ -160,29 +162,93 @@ async function roundTrip(impl: Impl, transport: Transport, size: number, curve =
   return percentiles(samples);
 }
 
-async function pyRoundTrip(transport: Transport, size: number): Promise<{ p50: number; p99: number } | null> {
-  const endpoint = transport === "tcp" ? "tcp://127.0.0.1:*" : endpointFor("zeromq.js", "ipc");
-  const server = spawn(PYTHON, [PY_SCRIPT, "rep", endpoint], { stdio: ["ignore", "pipe", "inherit"] });
-  try {
-    const ready = await firstJsonLine(server);
-    const client = spawnSync(PYTHON, [PY_SCRIPT, "req", ready.ready as string, String(size), String(RTT_CALLS), String(RTT_WARMUP)], { encoding: "utf8", timeout: 60_000 });
-    if (client.status !== 0) return null;
-    return JSON.parse(client.stdout.trim().split("\n").pop()!) as { p50: number; p99: number };
-  } finally {
-    server.kill("SIGKILL");
+type PyLine = { ready?: string; p50?: number; p99?: number; rate?: number; start?: boolean; received?: number; lost?: number };
+
+/** A pyzmq child process (bench/pyzmq_bench.py) whose JSON lines can be awaited. */
+class PyProcess {
+  private readonly lines: PyLine[] = [];
+  private waiters: Array<() => void> = [];
+  private exited = false;
+  readonly child: ChildProcess;
+
+  constructor(args: string[]) {
+    this.child = spawn(PYTHON, [PY_SCRIPT, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    let buffered = "";
+    this.child.stdout!.on("data", (data: Buffer) => {
+      buffered += data.toString();
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        this.lines.push(JSON.parse(buffered.slice(0, newline)) as PyLine);
+        buffered = buffered.slice(newline + 1);
+      }
+      this.wake();
+    });
+    this.child.once("exit", () => {
+      this.exited = true;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  async next(predicate: (line: PyLine) => boolean): Promise<PyLine> {
+    for (;;) {
+      const found = this.lines.find(predicate);
+      if (found) return found;
+      if (this.exited) throw new Error("pyzmq bench process exited early");
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  kill(): void {
+    this.child.kill("SIGKILL");
   }
 }
 
-function firstJsonLine(child: ChildProcess): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    child.stdout!.on("data", (data: Buffer) => {
-      text += data.toString();
-      const newline = text.indexOf("\n");
-      if (newline >= 0) resolve(JSON.parse(text.slice(0, newline)) as Record<string, unknown>);
-    });
-    child.once("exit", () => reject(new Error("python exited early")));
-  });
+function pyEndpoint(transport: Transport): string {
+  return transport === "tcp" ? "tcp://127.0.0.1:*" : endpointFor("zeromq.js", "ipc");
+}
+
+async function pyRoundTrip(transport: Transport, size: number): Promise<Percentiles> {
+  const server = new PyProcess(["rep", pyEndpoint(transport)]);
+  try {
+    const { ready } = await server.next((l) => l.ready !== undefined);
+    const client = new PyProcess(["req", ready!, String(size), String(RTT_CALLS), String(RTT_WARMUP)]);
+    const result = await client.next((l) => l.p50 !== undefined);
+    return { p50: result.p50!, p99: result.p99! };
+  } finally {
+    server.kill();
+  }
+}
+
+async function pyPipelined(transport: Transport): Promise<number> {
+  const server = new PyProcess(["router", pyEndpoint(transport)]);
+  try {
+    const { ready } = await server.next((l) => l.ready !== undefined);
+    const client = new PyProcess(["dealer", ready!, String(PIPELINE_SECONDS), String(PIPELINE_IN_FLIGHT)]);
+    return (await client.next((l) => l.rate !== undefined)).rate!;
+  } finally {
+    server.kill();
+  }
+}
+
+async function pyPublishRate(subscribers: number, total: number): Promise<{ rate: number; lost: number }> {
+  const publisher = new PyProcess(["xpub", "tcp://127.0.0.1:*", String(total), String(subscribers)]);
+  const subs: PyProcess[] = [];
+  try {
+    const { ready } = await publisher.next((l) => l.ready !== undefined);
+    for (let i = 0; i < subscribers; i++) subs.push(new PyProcess(["sub", ready!]));
+    await publisher.next((l) => l.start === true);
+    const start = nowUs();
+    const reports = await Promise.all(subs.map((sub) => sub.next((l) => l.received !== undefined)));
+    const seconds = (nowUs() - start) / 1e6;
+    return { rate: total / seconds, lost: reports.reduce((sum, r) => sum + (r.lost ?? 0) + (total - (r.received ?? 0) - (r.lost ?? 0)), 0) };
+  } finally {
+    publisher.kill();
+    for (const sub of subs) sub.kill();
+  }
 }
 
 async function pipelined(impl: Impl, transport: Transport): Promise<number> {
@@ -200,7 +266,6 @@ async function pipelined(impl: Impl, transport: Transport): Promise<number> {
       await new Promise<void>((resolve) => {
         let inFlight = 0;
         let id = 0;
-        const header = Buffer.alloc(4);
         const sendOne = (): void => {
           const requestId = Buffer.allocUnsafe(4);
           requestId.writeUInt32BE(id++ >>> 0, 0);
@@ -218,7 +283,6 @@ async function pipelined(impl: Impl, transport: Transport): Promise<number> {
           if (elapsed === 0) sendOne();
           else if (inFlight === 0) resolve();
         });
-        void header;
         for (let i = 0; i < PIPELINE_IN_FLIGHT; i++) sendOne();
       });
       await dealer.close();
@@ -379,18 +443,20 @@ async function main(): Promise<void> {
     progress(`pipelined ${transport}`);
     const ours = await pipelined("ours", transport);
     const theirs = await pipelined("zeromq.js", transport);
-    rows.push([`pipelined DEALER->ROUTER ${transport}, ${PIPELINE_IN_FLIGHT} in flight, calls/s`, fmt(ours), fmt(theirs), "–", `${fmt(ours / theirs, 1)}×`]);
+    const py = pyAvailable ? await pyPipelined(transport) : null;
+    rows.push([`pipelined DEALER->ROUTER ${transport}, ${PIPELINE_IN_FLIGHT} in flight, calls/s`, fmt(ours), fmt(theirs), fmt(py), `${fmt(ours / theirs, 1)}×`]);
   }
   for (const subscribers of [1, 4]) {
     progress(`publish ${subscribers}`);
     // Sized so each run takes roughly PUB_SECONDS_TARGET at the rates measured on this machine.
     const ours = await publishRate("ours", subscribers, Math.round((subscribers === 1 ? 600_000 : 250_000) * PUB_SECONDS_TARGET));
     const theirs = await publishRate("zeromq.js", subscribers, Math.round((subscribers === 1 ? 90_000 : 40_000) * PUB_SECONDS_TARGET));
+    const py = pyAvailable ? await pyPublishRate(subscribers, Math.round((subscribers === 1 ? 300_000 : 100_000) * PUB_SECONDS_TARGET)) : null;
     rows.push([
       `publish 200 B, ${subscribers} subscriber process(es), lossless msg/s (lost)`,
       `${fmt(ours.rate)} (${ours.lost})`,
       `${fmt(theirs.rate)} (${theirs.lost})`,
-      "–",
+      py ? `${fmt(py.rate)} (${py.lost})` : "–",
       `${fmt(ours.rate / theirs.rate, 1)}×`,
     ]);
   }

@@ -14,7 +14,6 @@ import {
   parseMetadata,
   writeFrameHeader,
   type FrameSink,
-  type Metadata,
 } from "./wire.js";
 import {
   CurveClientHandshake,
@@ -53,6 +52,8 @@ export interface ConnectionSettings extends HeartbeatOptions {
   acceptPeerTypes: ReadonlySet<SocketTypeName | string>;
   maxMessageSize: number;
   handshakeTimeoutMs: number;
+  /** Queued bytes at which `writable` turns false (flow "block"). */
+  writableLimit: number;
   curveServer?: CurveServerKeys;
   curveClient?: CurveClientKeys;
 }
@@ -71,8 +72,8 @@ const MAX_FRAMES_PER_MESSAGE = 65_536;
 const COPY_THRESHOLD = 16 * 1024;
 /** Flush at once past this many pending bytes instead of waiting for the end of the tick. */
 const FLUSH_THRESHOLD = 64 * 1024;
-/** Pending + kernel-queued bytes above which a connection reports itself not writable (backpressure). */
-const WRITABLE_LIMIT = 256 * 1024;
+/** Default pending + Node-buffered bytes above which a connection reports itself not writable (backpressure). */
+export const DEFAULT_WRITABLE_LIMIT = 256 * 1024;
 
 type Handshake = { start(): Buffer[]; onCommand(body: Buffer): HandshakeStep };
 
@@ -94,6 +95,16 @@ class NullHandshake {
 
 function flushConnection(connection: ZmtpConnection): void {
   connection.flush();
+}
+
+/** Peer-controlled bytes must never surface as anything but a ZmtpError (which closes only that connection). */
+function guardCrypto<T>(operation: () => T): T {
+  try {
+    return operation();
+  } catch (error) {
+    if (error instanceof ZmtpError) throw error;
+    throw new ZmtpError("EMECHANISM", `handshake or message decryption failed: ${String(error)}`);
+  }
 }
 
 function describePeer(socket: Socket): string {
@@ -188,7 +199,7 @@ export class ZmtpConnection implements FrameSink {
 
   /** False when the sender should wait for the handler's onDrain before sending more. */
   get writable(): boolean {
-    return this.state === "ready" && this.pendingBytes + this.socket.writableLength < WRITABLE_LIMIT;
+    return this.state === "ready" && this.pendingBytes + this.socket.writableLength < this.settings.writableLimit;
   }
 
   // ---- receive path ----
@@ -199,7 +210,14 @@ export class ZmtpConnection implements FrameSink {
     try {
       this.decoder.push(chunk);
     } catch (error) {
-      this.fail(error instanceof ZmtpError ? error : new ZmtpError("EPROTO", String(error)));
+      if (error instanceof ZmtpError) {
+        this.fail(error);
+        return;
+      }
+      // An application listener threw while we delivered a message. The rest of this read is lost, so the
+      // connection cannot go on; the error itself is rethrown so it surfaces like any listener error.
+      this.fail(new ZmtpError("ECLOSED", `message listener threw: ${String(error)}`));
+      throw error;
     }
   }
 
@@ -219,7 +237,7 @@ export class ZmtpConnection implements FrameSink {
       return;
     }
     if (this.codec) {
-      const inner = this.codec.decode(body);
+      const inner = guardCrypto(() => this.codec!.decode(body));
       flags = (inner.flags & 0x01 ? FLAG_MORE : 0) | (inner.flags & 0x02 ? FLAG_COMMAND : 0);
       body = inner.body;
     }
@@ -246,7 +264,7 @@ export class ZmtpConnection implements FrameSink {
 
   private onHandshakeFrame(flags: number, body: Buffer): void {
     if (!(flags & FLAG_COMMAND) || flags & FLAG_MORE) throw new ZmtpError("EPROTO", "data frame before handshake completed");
-    const step = this.handshake!.onCommand(body);
+    const step = guardCrypto(() => this.handshake!.onCommand(body));
     this.sendCommands(step.send);
     if (step.error) throw step.error;
     if (!step.done) return;
@@ -376,6 +394,7 @@ export class ZmtpConnection implements FrameSink {
     this.flushScheduled = false;
     const count = this.pendingBodies.length;
     if (count === 0 || this.state === "closed") return;
+    const wasWritable = this.writable;
     const flags = this.pendingFlags;
     const bodies = this.pendingBodies;
     this.stats.bytesOut += this.pendingBytes;
@@ -409,6 +428,8 @@ export class ZmtpConnection implements FrameSink {
     }
     if (pos > runStart) socket.write(runStart === 0 ? out : out.subarray(runStart, pos));
     if (hasLarge) socket.uncork();
+    // The kernel took it all at once: no socket "drain" will come, so announce writability ourselves.
+    if (!wasWritable && this.writable) this.handler.onDrain(this);
   }
 
   // ---- closing ----

@@ -9,7 +9,7 @@ import nacl from "tweetnacl";
 import { randomBytes } from "node:crypto";
 import { ZmtpError } from "./errors.js";
 import { z85Decode, z85Encode } from "./z85.js";
-import { encodeMetadata, parseMetadata, type Metadata } from "./wire.js";
+import { parseMetadata, type Metadata } from "./wire.js";
 
 export const KEY_SIZE = 32;
 
@@ -296,5 +296,3 @@ export class CurveServerHandshake {
     fail("unexpected command after handshake");
   }
 }
-
-export { encodeMetadata };

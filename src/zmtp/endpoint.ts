@@ -7,15 +7,19 @@ export type ParsedEndpoint =
 
 /**
  * Parses an endpoint the way libzmq writes them: `tcp://127.0.0.1:5555`, `tcp://[::1]:5555`, `tcp://*:5555`,
- * `tcp://localhost:*` (port `*` or 0 = ephemeral, when binding), `ipc:///tmp/x.sock`, `ipc://@abstract`.
+ * `tcp://localhost:*` (port `*` or 0 = ephemeral, when binding), `ipc:///tmp/x.sock` (not `ipc://@abstract`).
  */
 export function parseEndpoint(endpoint: string): ParsedEndpoint {
   const match = /^([a-z]+):\/\/(.+)$/.exec(endpoint);
   if (!match) throw new ZmtpError("EENDPOINT", `malformed endpoint ${JSON.stringify(endpoint)}`);
   const [, transport, address] = match as unknown as [string, string, string];
   if (transport === "ipc") {
-    // libzmq's "@name" is Linux's abstract namespace, which Node spells with a leading NUL.
-    return { transport: "ipc", path: address.startsWith("@") ? `\0${address.slice(1)}` : address };
+    if (address.startsWith("@")) {
+      // libzmq's "@name" is Linux's abstract namespace. Node 20's libuv pads abstract names with NULs to the full
+      // sun_path length, so a libzmq peer could never reach ours (measured): refuse rather than fail silently.
+      throw new ZmtpError("EENDPOINT", `abstract ipc endpoints (${endpoint}) are not interoperable from Node; use a path`);
+    }
+    return { transport: "ipc", path: address };
   }
   if (transport !== "tcp") throw new ZmtpError("EENDPOINT", `unsupported transport ${transport}:// (tcp and ipc only)`);
   const colon = address.lastIndexOf(":");
@@ -33,5 +37,5 @@ export function formatTcpEndpoint(host: string, port: number): string {
 }
 
 export function formatIpcEndpoint(path: string): string {
-  return path.startsWith("\0") ? `ipc://@${path.slice(1)}` : `ipc://${path}`;
+  return `ipc://${path}`;
 }

@@ -18,6 +18,12 @@
  * - Hostile peers (bad greeting, oversize frame, unknown command, slow handshake, wrong key) lose only their own
  *   connection; the reason is emitted as "rejected" (before the handshake) or "disconnect" (after it).
  * - Heartbeats (3.1 PING/PONG with TTL) detect peers that vanish without a TCP reset.
+ * - Endpoints: tcp:// (IPv4, [IPv6], `*`, host names; port 0 or `*` when binding) and ipc:// paths. Abstract
+ *   ipc (`ipc://@name`) is refused: Node 20 pads abstract names, so libzmq peers could not reach them.
+ * - libzmq compatibility details: the greeting's as-server byte is not checked (libzmq always sends 0);
+ *   CURVE MESSAGE frames go out as plain frames with the real flags inside the box, as libzmq does; SUB
+ *   subscriptions go as SUBSCRIBE/CANCEL commands to 3.1 peers (libzmq 4.3.5 does the same) and as 1/0-prefixed
+ *   messages to 3.0 peers; a PUB accepts both forms from anyone.
  *
  * Public surface
  * - ZmtpRouter (server for REQ/DEALER peers): bind(endpoint) -> actual endpoint, on("message", (peer, frames)),
@@ -28,6 +34,32 @@
  *   connect(endpoint) with automatic reconnect, events connect/disconnect/state/message, close().
  * - curveKeyPair(), curvePublicKey(), z85Encode/z85Decode, ZmtpError (with a `code`).
  * - Low-level pieces for tools and tests: FrameDecoder, buildGreeting, parseEndpoint.
+ *
+ * Return values of send/publish: true = go on. In flow "block" false means "queued, but this peer (or some
+ * subscriber) is backed up: await drained(peerId?) before sending more"; in flow "drop" false means "dropped at
+ * the high-water mark" (always counted in stats.dropped). ZmtpRouter.send also returns false for an unknown peer.
+ *
+ * Fairness: each connection's reads are handled as they arrive, one read (at most 64 KiB) per connection per
+ * event-loop turn, so one busy peer cannot starve the others.
+ *
+ * Example
+ * ```ts
+ * const router = new ZmtpRouter({ curve: { ...serverKeys, authorize: (key) => allowed.has(key) } });
+ * const endpoint = await router.bind("tcp://127.0.0.1:0"); // "tcp://127.0.0.1:41234"
+ * router.on("message", (peer, frames) => {
+ *   // peer.curvePublicKey says who sent it; REQ envelopes are already stripped
+ *   if (!router.send(peer.id, reply(frames))) void router.drained(peer.id);
+ * });
+ * router.on("rejected", (connection, reason) => log.warn(reason.code, reason.message, connection.remoteAddress));
+ *
+ * const pub = new ZmtpPublisher({ flow: "drop", highWaterMark: { messages: 10_000, bytes: 16 << 20 } });
+ * await pub.bind("tcp://*:2015");
+ * pub.publish([Buffer.from(topic), body]); // pub.subscribers()[i].stats.dropped counts what a slow one missed
+ *
+ * const req = new ZmtpRequest({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000 });
+ * req.connect(endpoint);
+ * const replyFrames = await req.request([Buffer.from("ping")], { timeoutMs: 5000 });
+ * ```
  */
 export { ZmtpError, type ZmtpErrorCode } from "./errors.js";
 export { z85Decode, z85Encode } from "./z85.js";

@@ -5,6 +5,7 @@ import { TypedEmitter, type EventMap } from "./emitter.js";
 import { formatIpcEndpoint, formatTcpEndpoint, parseEndpoint, type ParsedEndpoint } from "./endpoint.js";
 import { keyBytes, type CurveKey } from "./curve.js";
 import {
+  DEFAULT_WRITABLE_LIMIT,
   ZmtpConnection,
   type ConnectionHandler,
   type ConnectionSettings,
@@ -43,9 +44,12 @@ export interface RejectedConnection {
 export type FlowControl = "block" | "drop";
 
 export interface HighWaterMark {
-  /** Messages queued per peer before dropping (flow "drop"); an upper bound counted since the peer's queue was last empty. */
+  /** Messages queued per peer before dropping (flow "drop"); an upper bound counted since the peer's queue was last empty. Default 10000. */
   messages?: number;
-  /** Bytes queued per peer (ours + Node's socket buffer) before dropping (flow "drop"). */
+  /**
+   * Bytes queued per peer (ours + Node's socket buffer). Flow "drop": drop past it (default 16 MiB).
+   * Flow "block": send/publish return false past it (default 256 KiB, minimum 64 KiB).
+   */
   bytes?: number;
 }
 
@@ -111,7 +115,7 @@ interface CurveRole {
  * Shared machinery for all roles: listeners, dialers with reconnect, the peer table, flow control helpers.
  * Subclasses implement the role semantics in the protected `peer*` hooks.
  */
-export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitter<Events & BaseEvents & EventMap> implements ConnectionHandler {
+export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitter<Events & BaseEvents> implements ConnectionHandler {
   protected readonly peersById = new Map<string, ZmtpConnection>();
   protected readonly flow: FlowControl;
   protected readonly hwmMessages: number;
@@ -143,6 +147,8 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       acceptPeerTypes: new Set(acceptPeerTypes),
       maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      // At least 64 KiB: below Node's own socket high-water mark no "drain" event would announce the way out.
+      writableLimit: options.flow === "drop" ? Number.MAX_SAFE_INTEGER : Math.max(64 * 1024, options.highWaterMark?.bytes ?? DEFAULT_WRITABLE_LIMIT),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       heartbeatTtlMs: options.heartbeatTtlMs,
@@ -187,12 +193,10 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       server.once("error", (error: NodeJS.ErrnoException) => reject(new ZmtpError("EENDPOINT", `cannot bind ${endpoint}: ${error.code ?? error.message}`)));
       if (target.transport === "ipc") {
         // Like libzmq: a stale socket file from a previous run must not block the bind.
-        if (!target.path.startsWith("\0")) {
-          try {
-            unlinkSync(target.path);
-          } catch {
-            // nothing to remove
-          }
+        try {
+          unlinkSync(target.path);
+        } catch {
+          // nothing to remove
         }
         server.listen(target.path, resolve);
       } else if (target.anyHost) {
@@ -229,7 +233,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
   connect(endpoint: string): void {
     this.assertOpen();
     if (this.dialers.has(endpoint)) throw new ZmtpError("EINVAL", `already connected to ${endpoint}`);
-    const dialer: Dialer = { endpoint, target: parseEndpoint(endpoint), attempt: 0, timer: null, connection: null, state: "connecting" };
+    const dialer: Dialer = { endpoint, target: parseEndpoint(endpoint), attempt: 0, timer: null, connection: null, state: "disconnected" };
     this.dialers.set(endpoint, dialer);
     this.dial(dialer);
   }
@@ -323,7 +327,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       this.peersById.delete(connection.id);
       this.peerClosed(connection, info, reason);
       this.emitUntyped("disconnect", info, reason);
-    } else if (!this.closed && reason.code !== "ECONNRESET" || connection.socket.bytesRead > 0) {
+    } else if (!this.closed && (reason.code !== "ECONNRESET" || connection.socket.bytesRead > 0)) {
       // A refused or reset dial attempt is routine while reconnecting; anything else is worth reporting.
       this.emitUntyped("rejected", { remoteAddress: connection.remoteAddress, endpoint: this.endpointOf.get(connection) ?? "" }, reason);
     }

@@ -9,6 +9,7 @@ import {
   ZmtpRequest,
   ZmtpRouter,
   buildGreeting,
+  curveKeyPair,
   encodeCommandBody,
   encodeFrame,
 } from "../../src/zmtp/index.js";
@@ -71,40 +72,57 @@ test(`fuzz: frame/greeting parser (seed ${SEED}) — valid streams decode identi
   assert.ok(rejected > 0, "some mutations were rejected");
 });
 
-test(`fuzz: garbage connections to a live router are closed and never disturb a good client (seed ${SEED})`, async () => {
-  const random = prng(SEED + 1);
-  const router = new ZmtpRouter({ handshakeTimeoutMs: 300, maxMessageSize: 4096 });
-  router.on("message", (peer, frames) => router.send(peer.id, frames));
-  let rejected = 0;
-  router.on("rejected", () => rejected++);
-  const endpoint = await router.bind("tcp://127.0.0.1:0");
-  const port = Number(endpoint.split(":").pop());
-  const client = new ZmtpRequest();
-  client.connect(endpoint);
-  try {
-    const attackers: Array<Promise<void>> = [];
-    for (let i = 0; i < 30; i++) {
-      const { stream } = randomStream(random);
-      const garbage = random() < 0.5 ? randomBytes(random, 1 + Math.floor(random() * 300)) : stream.subarray(0, Math.floor(random() * stream.length));
-      if (random() < 0.5) garbage[Math.floor(random() * garbage.length)] ^= 0xff;
-      attackers.push(
-        new Promise<void>((resolve) => {
-          const socket = net.connect(port, "127.0.0.1", () => socket.write(garbage));
-          socket.on("error", () => {});
-          socket.on("data", () => {});
-          socket.on("close", () => resolve());
-          setTimeout(() => socket.destroy(), 2000).unref();
-        }),
-      );
-      const reply = await withTimeout(client.request([Buffer.from(`ok ${i}`)]), 2000, "good client request");
-      assert.equal(reply[0]!.toString(), `ok ${i}`);
+for (const mechanism of ["NULL", "CURVE"] as const) {
+  test(`fuzz: garbage connections to a live ${mechanism} router are closed and never disturb a good client (seed ${SEED})`, async () => {
+    const random = prng(SEED + (mechanism === "NULL" ? 1 : 2));
+    const serverKeys = curveKeyPair();
+    const router = new ZmtpRouter({ handshakeTimeoutMs: 300, maxMessageSize: 4096, ...(mechanism === "CURVE" ? { curve: serverKeys } : {}) });
+    router.on("message", (peer, frames) => router.send(peer.id, frames));
+    let rejected = 0;
+    router.on("rejected", () => rejected++);
+    const endpoint = await router.bind("tcp://127.0.0.1:0");
+    const port = Number(endpoint.split(":").pop());
+    const client = new ZmtpRequest(mechanism === "CURVE" ? { curve: { ...curveKeyPair(), serverKey: serverKeys.publicKey } } : {});
+    client.connect(endpoint);
+    try {
+      const attackers: Array<Promise<void>> = [];
+      for (let i = 0; i < 30; i++) {
+        const garbage = attackBytes(random, mechanism);
+        attackers.push(
+          new Promise<void>((resolve) => {
+            const socket = net.connect(port, "127.0.0.1", () => socket.write(garbage));
+            socket.on("error", () => {});
+            socket.on("data", () => {});
+            socket.on("close", () => resolve());
+            setTimeout(() => socket.destroy(), 2000).unref();
+          }),
+        );
+        const reply = await withTimeout(client.request([Buffer.from(`ok ${i}`)]), 3000, "good client request");
+        assert.equal(reply[0]!.toString(), `ok ${i}`);
+      }
+      await withTimeout(Promise.all(attackers), 5000, "attackers closed");
+      assert.ok(rejected > 0);
+      assert.equal(router.peers().length, 1, "only the good client remains");
+    } finally {
+      await client.close();
+      await router.close();
+      await delay(0);
     }
-    await withTimeout(Promise.all(attackers), 5000, "attackers closed");
-    assert.ok(rejected > 0);
-    assert.equal(router.peers().length, 1, "only the good client remains");
-  } finally {
-    await client.close();
-    await router.close();
-    await delay(0);
+  });
+}
+
+/** Random junk, truncated/mutated valid streams, or (for CURVE) well-framed handshake commands with random contents. */
+function attackBytes(random: () => number, mechanism: "NULL" | "CURVE"): Buffer {
+  const choice = random();
+  if (choice < 0.3) return randomBytes(random, 1 + Math.floor(random() * 300));
+  if (mechanism === "CURVE" && choice < 0.7) {
+    const names = ["HELLO", "INITIATE", "READY", "MESSAGE", "ERROR"];
+    const name = names[Math.floor(random() * names.length)]!;
+    const size = name === "HELLO" ? 194 : Math.floor(random() * 400);
+    return Buffer.concat([buildGreeting("CURVE", false), encodeFrame(FLAG_COMMAND, encodeCommandBody(name, randomBytes(random, size)))]);
   }
-});
+  const { stream } = randomStream(random);
+  const garbage = Buffer.from(stream.subarray(0, 1 + Math.floor(random() * stream.length)));
+  garbage[Math.floor(random() * garbage.length)] ^= 0xff;
+  return garbage;
+}

@@ -343,6 +343,33 @@ describe("REQ failure modes", () => {
   });
 });
 
+test("dialing an endpoint nobody listens on keeps retrying (state events), then connects when a server appears", async () => {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve())); // now (almost certainly) nobody listens there
+  const dealer = new ZmtpDealer({ reconnectIntervalMs: 5, reconnectMaxIntervalMs: 40 });
+  const states: string[] = [];
+  dealer.on("state", (_endpoint, state) => states.push(state));
+  let rejected = 0;
+  dealer.on("rejected", () => rejected++);
+  const router = echo(new ZmtpRouter());
+  try {
+    dealer.connect(`tcp://127.0.0.1:${port}`);
+    await eventually(() => states.filter((s) => s === "disconnected").length >= 3, 5000, "three failed attempts");
+    assert.deepEqual(states.slice(0, 4), ["connecting", "disconnected", "connecting", "disconnected"]);
+    assert.equal(rejected, 0, "refused dials are routine, not rejections");
+    await router.bind(`tcp://127.0.0.1:${port}`);
+    const reply = nextEvent<[Buffer[]]>(dealer, "message");
+    dealer.send([Buffer.from("finally")]);
+    assert.deepEqual(strings((await reply)[0]), ["finally"]);
+    assert.equal(states[states.length - 1], "connected");
+  } finally {
+    await dealer.close();
+    await router.close();
+  }
+});
+
 describe("CURVE between our own sockets", () => {
   test("large multi-frame messages, heartbeats inside the box, authorization hook sees every client key", async () => {
     const server = curveKeyPair();
