@@ -33,9 +33,16 @@ const MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND;
 /** Intl formatters are costly to build: one per zone, kept. */
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 
+/** Zone keys come from the wire too (Intl accepts any letter case): bound the caches a peer can grow. */
+const ZONE_CACHE_LIMIT = 1_000;
+
 function formatterFor(key: string): Intl.DateTimeFormat {
   let fmt = zoneFormatters.get(key);
   if (!fmt) {
+    if (zoneFormatters.size >= ZONE_CACHE_LIMIT) {
+      zoneFormatters.clear();
+      offsetCache.clear();
+    }
     fmt = new Intl.DateTimeFormat("en-US", {
       timeZone: key,
       hourCycle: "h23",
