@@ -93,11 +93,14 @@ export function assertKnownZone(key: string): void {
   formatterFor(key);
 }
 
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm: pure arithmetic, no Date). */
 function daysFromCivil(year: number, month: number, day: number): number {
-  // setUTCFullYear, unlike Date.UTC, does not map years 0..99 to 1900..1999.
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  return Math.floor(date.getTime() / 86_400_000);
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * ((month + 9) % 12) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 export interface DateTimeFields {
@@ -248,11 +251,14 @@ export class DateTime {
     );
   }
 
-  /** ISO 8601 as Python's `isoformat()` writes it. */
-  toISOString(separator = "T"): string {
+  /**
+   * ISO 8601 as Python's `isoformat(sep, timespec)` writes it: "auto" writes microseconds only when there are
+   * some, "microseconds" always writes all six digits (one shape for every value, as the JSON wire wants).
+   */
+  toISOString(separator = "T", timespec: "auto" | "microseconds" = "auto"): string {
     const date = `${pad(this.year, 4)}-${pad(this.month, 2)}-${pad(this.day, 2)}`;
     let time = `${pad(this.hour, 2)}:${pad(this.minute, 2)}:${pad(this.second, 2)}`;
-    if (this.microsecond) time += `.${pad(this.microsecond, 6)}`;
+    if (this.microsecond || timespec === "microseconds") time += `.${pad(this.microsecond, 6)}`;
     const offset = this.utcOffsetMicros();
     return `${date}${separator}${time}${offset === null ? "" : formatOffset(offset)}`;
   }
@@ -309,7 +315,8 @@ function zoneOffsetForWallTime(key: string, localMicros: number, fold: 0 | 1): n
   // Candidate offsets: those in force a day either side cover every transition the wall time can fall near.
   const before = zoneOffsetMicrosAt(key, localMs - 86_400_000);
   const after = zoneOffsetMicrosAt(key, localMs + 86_400_000);
-  const candidates = before === after ? [before] : [before, after];
+  if (before === after) return before; // no transition near this wall time: the common case
+  const candidates = [before, after];
   const valid = candidates.filter((off) => zoneOffsetMicrosAt(key, Math.floor((localMicros - off) / 1000)) === off);
   if (valid.length === 0) return fold ? after : before; // a wall time in a gap: Python uses the offset before (fold 0)
   if (valid.length === 1) return valid[0]!;

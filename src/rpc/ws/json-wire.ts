@@ -9,56 +9,9 @@
  */
 import { DATA_CLASSES, DateTime, Event, dataClassName, type DataClassName, type FieldKinds } from "../../kernel/index.js";
 
-/**
- * ISO 8601 with all six microsecond digits, so every datetime on this wire has one shape.
- *
- * This runs for every tick sent, and resolving an IANA zone's offset costs several Intl calls: offsets are
- * cached per zone, quarter hour of wall time and fold (zone transitions fall on quarter hours).
- */
+/** ISO 8601 with all six microsecond digits, so every datetime on this wire has one shape. */
 export function isoMicros(dt: DateTime): string {
-  const offset = cachedOffset(dt);
-  const text =
-    `${pad(dt.year, 4)}-${pad(dt.month, 2)}-${pad(dt.day, 2)}T${pad(dt.hour, 2)}:${pad(dt.minute, 2)}:${pad(dt.second, 2)}.${pad(dt.microsecond, 6)}`;
-  return offset === null ? text : text + formatOffset(offset);
-}
-
-const offsets = new Map<string, number>();
-
-function cachedOffset(dt: DateTime): number | null {
-  const zone = dt.tzinfo;
-  if (zone === null) return null;
-  if (zone.kind === "utc") return 0;
-  if (zone.kind === "fixed") return zone.offsetMicros;
-  const key = `${zone.key}|${dt.year}-${dt.month}-${dt.day}|${dt.hour}:${(dt.minute / 15) | 0}|${dt.fold}`;
-  let offset = offsets.get(key);
-  if (offset === undefined) {
-    offset = dt.utcOffsetMicros() ?? 0;
-    if (offsets.size >= 10_000) offsets.clear();
-    offsets.set(key, offset);
-  }
-  return offset;
-}
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, "0");
-}
-
-/** "+08:00", or with seconds and µs when an offset has them (as Python writes it). */
-function formatOffset(offsetMicros: number): string {
-  const sign = offsetMicros < 0 ? "-" : "+";
-  let rest = Math.abs(offsetMicros);
-  const hours = Math.floor(rest / 3_600_000_000);
-  rest -= hours * 3_600_000_000;
-  const minutes = Math.floor(rest / 60_000_000);
-  rest -= minutes * 60_000_000;
-  let text = `${sign}${pad(hours, 2)}:${pad(minutes, 2)}`;
-  if (rest) {
-    const seconds = Math.floor(rest / 1_000_000);
-    const micros = rest - seconds * 1_000_000;
-    text += `:${pad(seconds, 2)}`;
-    if (micros) text += `.${pad(micros, 6)}`;
-  }
-  return text;
+  return dt.toISOString("T", "microseconds");
 }
 
 /** A value ready for JSON.stringify: data objects tagged, datetimes as strings, events as {type, data}. */
