@@ -65,6 +65,7 @@ export {
   encodePublish,
   encodeReply,
   encodeRequest,
+  peekPublishedEventType,
   type MessageDecodeOptions,
   type RpcPublish,
   type RpcReply,

@@ -90,3 +90,51 @@ export function decodePublish(bytes: Uint8Array, options?: MessageDecodeOptions)
   if (typeof topic !== "string") throw new MessageShapeError("a publish topic must be a str");
   return { topic, data };
 }
+
+const EVENT_MODULE = Buffer.from("vnpy.event.engine", "latin1");
+const EVENT_NAME = Buffer.from("Event", "latin1");
+const TYPE_KEY = Buffer.from("type", "latin1");
+
+/**
+ * The `type` of the Event a publish frame carries, read from the frame's first bytes without decoding it, or
+ * undefined when the frame does not start the way both CPython's pickler and ours write `["topic", Event]`
+ * (protocol 4+: list, topic, `vnpy.event.engine.Event` by STACK_GLOBAL, NEWOBJ, state dict whose first key is
+ * "type"). It only lets a subscriber skip an event it would throw away; undefined means "decode it to know".
+ */
+export function peekPublishedEventType(bytes: Uint8Array): string | undefined {
+  let at = 0;
+  const op = (code: number): boolean => (bytes[at] === code ? (at++, true) : false);
+  const memoize = () => op(0x94);
+  /** A SHORT_BINUNICODE; with `expect`, only those exact bytes. Returns [start, end) of its text, or null. */
+  const shortText = (expect?: Uint8Array): [number, number] | null => {
+    if (bytes[at] !== 0x8c || at + 2 > bytes.length) return null;
+    const length = bytes[at + 1]!;
+    const start = at + 2;
+    const end = start + length;
+    if (end > bytes.length) return null;
+    if (expect) {
+      if (length !== expect.length) return null;
+      for (let i = 0; i < length; i++) if (bytes[start + i] !== expect[i]) return null;
+    }
+    at = end;
+    memoize();
+    return [start, end];
+  };
+  if (!(op(0x80) && bytes[at] !== undefined && bytes[at]! >= 4)) return undefined;
+  at++;
+  if (op(0x95)) at += 8;
+  if (!op(0x5d)) return undefined; // EMPTY_LIST
+  memoize();
+  if (!op(0x28) || !shortText()) return undefined; // MARK, topic
+  if (!shortText(EVENT_MODULE) || !shortText(EVENT_NAME) || !op(0x93)) return undefined; // STACK_GLOBAL
+  memoize();
+  if (!op(0x29) || !op(0x81)) return undefined; // EMPTY_TUPLE NEWOBJ
+  memoize();
+  if (!op(0x7d)) return undefined; // EMPTY_DICT
+  memoize();
+  if (!op(0x28) || !shortText(TYPE_KEY)) return undefined;
+  const type = shortText();
+  if (!type) return undefined;
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  return buf.toString("utf8", type[0], type[1]);
+}

@@ -33,7 +33,7 @@ import {
 } from "./protocol.js";
 import type { DealerSocket, SubscriberSocket, Transport, TransportKind } from "./transport.js";
 import { resolveTransport } from "./transports.js";
-import { decodeBroadcast, decodeResult, encodeCall } from "./wire.js";
+import { decodeBroadcast, decodeResult, encodeCall, peekBroadcastType } from "./wire.js";
 
 export type ConnectionState = "connecting" | "connected" | "stale" | "disconnected";
 export type ServerKind = "rpcservice" | "veighna";
@@ -60,6 +60,12 @@ export interface RpcClientOptions {
   probeInterval?: number;
   /** How long one connection attempt (hello) may take, ms. */
   helloTimeout?: number;
+  /**
+   * Event types the owner would throw away (e.g. VeighNa's specific twins `eTick.<vt_symbol>` of every generic
+   * event): such events are recognised from the frame's first bytes and never decoded, nor emitted. They still
+   * count in the sequence, so gap detection is unchanged.
+   */
+  skipEvent?: (type: string) => boolean;
 }
 
 export interface CallOptions {
@@ -109,6 +115,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
   private readonly toleranceOption: number | undefined;
   private readonly probeInterval: number;
   private readonly helloTimeout: number;
+  private readonly skipEvent: ((type: string) => boolean) | undefined;
 
   private currentState: ConnectionState = "disconnected";
   private kind: ServerKind | null = null;
@@ -152,6 +159,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     this.toleranceOption = options.heartbeatTolerance;
     this.probeInterval = options.probeInterval ?? 250;
     this.helloTimeout = options.helloTimeout ?? 2_000;
+    this.skipEvent = options.skipEvent;
   }
 
   get state(): ConnectionState {
@@ -536,6 +544,16 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
   private onBroadcast(frames: Buffer[]): void {
     this.lastTraffic = Date.now();
     if (frames.length !== 1) return;
+    if (this.skipEvent) {
+      // Decoding is most of a subscriber's work; an event the owner drops is only counted. Each skipped event is
+      // one seq, so the count equals the server's seq unless something was lost, which the next decoded event
+      // (or hello) then shows as a gap, exactly as before.
+      const type = peekBroadcastType(frames[0]!);
+      if (type !== undefined && this.skipEvent(type)) {
+        if (this.lastSeq !== null) this.lastSeq++;
+        return;
+      }
+    }
     let topic: string;
     let data: unknown;
     try {
@@ -570,7 +588,9 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
       return;
     }
     const last = this.lastSeq ?? 0;
-    this.lastSeq = Math.max(last, seq);
+    // With skipped events the count between decoded ones is an estimate (a stale event in flight at the hello
+    // counts one too many); a decoded seq is the truth.
+    this.lastSeq = this.skipEvent ? seq : Math.max(last, seq);
     if (seq > last + 1) this.emit("resync", "gap", `events ${last + 1}..${seq - 1} missed`);
   }
 }

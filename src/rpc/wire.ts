@@ -2,7 +2,16 @@
  * The pickle codec as the RPC layer uses it, in one place: VeighNa's three message shapes
  * (`[name, args, kwargs]`, `[ok, value]`, `[topic, data]`), each one ZeroMQ frame.
  */
-import { PyFloat, decodePublish, decodeReply, decodeRequest, encodePublish, encodeReply, encodeRequest } from "../codec/index.js";
+import {
+  PyFloat,
+  decodePublish,
+  decodeReply,
+  decodeRequest,
+  encodePublish,
+  encodeReply,
+  encodeRequest,
+  peekPublishedEventType,
+} from "../codec/index.js";
 
 export interface DecodedCall {
   readonly name: string;
@@ -31,6 +40,11 @@ export function decodeResult(bytes: Buffer): { ok: boolean; value: unknown } {
 
 export function encodeBroadcast(topic: string, data: unknown): Buffer {
   return encodePublish(topic, data);
+}
+
+/** The Event type a broadcast carries, read without decoding it; undefined when the frame must be decoded to know. */
+export function peekBroadcastType(bytes: Buffer): string | undefined {
+  return peekPublishedEventType(bytes);
 }
 
 export function decodeBroadcast(bytes: Buffer): { topic: string; data: unknown } {

@@ -120,6 +120,12 @@ const FAMILY_OF_TYPE: Readonly<Record<string, Family>> = {
 };
 const SPECIFIC_PREFIXES = [EVENT_TICK, EVENT_ORDER, EVENT_TRADE, EVENT_POSITION, EVENT_ACCOUNT, EVENT_QUOTE];
 
+/** `eTick.rb2501.SHFE` and the like: re-derived locally with local ids, so the server's copy is never used. */
+function isSpecificTwin(type: string): boolean {
+  for (const prefix of SPECIFIC_PREFIXES) if (type.length > prefix.length && type.startsWith(prefix)) return true;
+  return false;
+}
+
 export class RpcGateway extends BaseGateway {
   static override readonly defaultName = "RPC";
   static override readonly defaultSetting: Readonly<GatewaySetting> = {
@@ -187,6 +193,8 @@ export class RpcGateway extends BaseGateway {
           ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
           ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
           ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
+          // VeighNa servers publish every event twice (generic + specific); half the decoding is saved here.
+          skipEvent: isSpecificTwin,
         });
     client.on("state", (state, previous, reason) => this.onState(state, previous, reason));
     client.on("event", (pushed) => this.onPushed(pushed));
@@ -380,7 +388,7 @@ export class RpcGateway extends BaseGateway {
         return;
     }
     // Specific twins are re-derived locally with local ids by the on* methods above.
-    if (SPECIFIC_PREFIXES.some((prefix) => type.startsWith(prefix))) return;
+    if (isSpecificTwin(type)) return;
     this.onEvent(type, data);
   }
 

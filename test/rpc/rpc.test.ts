@@ -207,6 +207,33 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     assert.equal(await client.call("echo", ["back"]), "back");
   });
 
+  test(`[${transport}] skipped event types are never emitted but still count in the sequence`, async () => {
+    currentTransport = transport;
+    const s = await startServer();
+    cleanups.push(() => s.server.stop());
+    const client = new RpcClient({
+      reqAddress: s.rep, subAddress: s.pub, timeout: 2_000, transport: currentTransport,
+      skipEvent: (type) => type.startsWith("eTick.") && type !== "eTick.",
+    });
+    cleanups.push(() => client.close());
+    const events: StreamEvent[] = [];
+    const resyncs: string[] = [];
+    client.on("event", (e) => events.push(e));
+    client.on("resync", (reason) => resyncs.push(reason));
+    client.start();
+    await client.waitConnected(5_000);
+    await sleep(100); // let the subscription reach the publisher
+    for (let i = 0; i < 3; i++) {
+      s.server.publish(new Event("eTick.", null));
+      s.server.publish(new Event("eTick.rb2501.SHFE", null));
+    }
+    await until(() => events.length >= 3);
+    await sleep(50);
+    assert.deepEqual(events.map((e) => [e.event.type, e.seq]), [["eTick.", 1], ["eTick.", 3], ["eTick.", 5]]);
+    assert.deepEqual(client.streamPosition.seq, 6);
+    assert.deepEqual(resyncs, ["connected"]);
+  });
+
   test(`[${transport}] calls while disconnected fail at once and are never delivered later`, async () => {
     currentTransport = transport;
     const s = await startServer();
