@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import {
   Direction,
+  displayValue,
   EVENT_ACCOUNT,
   EVENT_LOG,
   EVENT_ORDER,
@@ -137,11 +138,11 @@ async function runClient(options: ClientCommandOptions): Promise<void> {
   }
   engine.register(EVENT_ORDER, (e) => {
     const o = e.data as OrderData;
-    print(`order  ${o.vt_orderid} ${o.vt_symbol} ${o.direction ?? ""}${o.offset} ${o.volume}@${o.price} traded ${o.traded} ${o.status}`);
+    print(`order  ${o.vt_orderid} ${o.vt_symbol} ${displayValue("Direction", o.direction)} ${displayValue("Offset", o.offset)} ${o.volume}@${o.price} traded ${o.traded} ${displayValue("Status", o.status)}`);
   });
   engine.register(EVENT_TRADE, (e) => {
     const t = e.data as TradeData;
-    print(`trade  ${t.vt_tradeid} ${t.vt_orderid} ${t.vt_symbol} ${t.direction ?? ""} ${t.volume}@${t.price}`);
+    print(`trade  ${t.vt_tradeid} ${t.vt_orderid} ${t.vt_symbol} ${displayValue("Direction", t.direction)} ${t.volume}@${t.price}`);
   });
   engine.register(EVENT_POSITION, (e) => {
     const p = e.data as PositionData;
@@ -224,7 +225,7 @@ async function runClient(options: ClientCommandOptions): Promise<void> {
             for (const id of rest) await cancel(id);
             break;
           case "orders":
-            for (const o of mainEngine.getAllActiveOrders()) print(`active ${o.vt_orderid} ${o.vt_symbol} ${o.direction} ${o.volume}@${o.price} ${o.status}`);
+            for (const o of mainEngine.getAllActiveOrders()) print(`active ${o.vt_orderid} ${o.vt_symbol} ${displayValue("Direction", o.direction)} ${o.volume}@${o.price} ${displayValue("Status", o.status)}`);
             break;
           case "positions":
             for (const p of mainEngine.getAllPositions()) print(`pos    ${p.vt_positionid} ${p.volume}`);

@@ -211,3 +211,11 @@ export function englishValue(enumName: EnumName, value: EnumValue): string {
   const name = enumMemberName(enumName, value);
   return ENGLISH_VALUES[enumName]?.[name] ?? value;
 }
+
+import { getLanguage } from "./locale.js";
+
+/** A member's value for people to read, in the current language (English, or VeighNa's Chinese). */
+export function displayValue(enumName: EnumName, value: EnumValue | null | undefined): string {
+  if (value === null || value === undefined) return "";
+  return getLanguage() === "en" ? englishValue(enumName, value) : value;
+}
