@@ -14,8 +14,11 @@
  * forced with `namespace: "prefixed"`), every local id carries its server gateway: orderid, tradeid, quoteid
  * and accountid become `<serverGateway>:<id>` (`RPC.CTP:42`, `RPC.CTP2:42`) and a position is
  * `RPC.<serverGateway>:<vt_symbol>.<direction>`, so two accounts never collide. The mode is fixed for the life of
- * the gateway (ids must not change under a running strategy). Orders route to the server gateway that listed the
- * contract first; cancels go back to the gateway that holds the order.
+ * the gateway (ids must not change under a running strategy). A vt_symbol has one home: the server gateway of
+ * the first contract seen for it (the server's own contract table keeps one per vt_symbol, the last published,
+ * as VeighNa's OmsEngine does). Orders, subscriptions and history go there, and ticks and contract updates for
+ * that vt_symbol from another server gateway (another venue, other prices) are not passed on. Cancels go back
+ * to the gateway that holds the order; orders, trades, positions and accounts of every gateway are passed on.
  *
  * CURVE (a server with `curve: true`): `server_key` (服务器公钥) is the server's public key; our own key pair comes
  * from `key_file` (客户端密钥文件, written by `rpcservice keys generate`) or `secret_key`. Without either, a one-off
@@ -390,6 +393,7 @@ export class RpcGateway extends BaseGateway {
     switch (type) {
       case EVENT_TICK:
         if (data instanceof TickData) {
+          if (!this.isHome(data.gateway_name, data.vt_symbol)) return;
           data.gateway_name = this.gatewayName;
           this.onTick(data);
         }
@@ -432,6 +436,7 @@ export class RpcGateway extends BaseGateway {
     this.noteServerGateway(serverGateway);
     const known = this.symbolGateway.has(contract.vt_symbol);
     if (!known) this.symbolGateway.set(contract.vt_symbol, serverGateway);
+    else if (!this.isHome(serverGateway, contract.vt_symbol)) return; // the same symbol at another venue
     contract.gateway_name = this.gatewayName;
     this.onContract(contract);
     // A contract that appeared after connect becomes routable; a pending subscription can go now.
@@ -498,6 +503,12 @@ export class RpcGateway extends BaseGateway {
     if (this.namespaceDecided && !this.prefixed && this.serverGateways.size > 1) {
       this.writeLog(t("secondGateway", { name }), 30);
     }
+  }
+
+  /** Whether market data of `vt_symbol` from this server gateway is ours: it is the one orders go to. */
+  private isHome(serverGateway: string, vt_symbol: string): boolean {
+    const home = this.symbolGateway.get(vt_symbol);
+    return home === undefined || home === serverGateway;
   }
 
   private localId(serverGateway: string, id: string): string {
