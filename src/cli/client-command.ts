@@ -62,6 +62,8 @@ interface ClientCommandOptions {
   ticks: boolean;
   exitAfter?: number;
   prompt: boolean;
+  serverKey?: string;
+  keyFile?: string;
 }
 
 export function registerClientCommand(program: Command): void {
@@ -74,6 +76,8 @@ export function registerClientCommand(program: Command): void {
       if (v !== "zmtp" && v !== "zeromq") throw new InvalidArgumentError("must be zmtp or zeromq");
       return v;
     }, "zmtp")
+    .option("--server-key <key>", "the server's CURVE public key: turns on CURVE (see `rpcservice keys`)")
+    .option("--key-file <file>", "our CURVE secret key file (from `rpcservice keys generate`); default a one-off key")
     .option("--subscribe <vt_symbol>", "market data to stream (repeatable)", collect((s) => s), [])
     .option("--buy <order>", "buy limit order VT_SYMBOL@PRICE[xVOLUME], opening (repeatable)", collect(parseOrderSpec), [])
     .option("--sell <order>", "sell limit order VT_SYMBOL@PRICE[xVOLUME], opening (repeatable)", collect(parseOrderSpec), [])
@@ -92,6 +96,7 @@ Examples:
   rpcservice client --subscribe rb2501.SHFE
   rpcservice client --buy rb2501.SHFE@3500x1 --exit-after 5
   rpcservice client --cancel RPC.42 --exit-after 2
+  rpcservice client --server-key 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7' --key-file alice.key
 
 At the prompt (stdin a terminal):
   sub rb2501.SHFE          stream a contract
@@ -203,7 +208,16 @@ async function runClient(options: ClientCommandOptions): Promise<void> {
   process.once("SIGTERM", () => void shutdown());
   if (options.exitAfter) setTimeout(() => void shutdown(), options.exitAfter * 1000);
 
-  await mainEngine.connect({ req_address: options.req, sub_address: options.sub, transport: options.transport }, GATEWAY);
+  await mainEngine.connect(
+    {
+      req_address: options.req,
+      sub_address: options.sub,
+      transport: options.transport,
+      ...(options.serverKey ? { server_key: options.serverKey } : {}),
+      ...(options.keyFile ? { key_file: options.keyFile } : {}),
+    },
+    GATEWAY,
+  );
 
   if (options.prompt && process.stdin.isTTY) {
     const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "rpc> " });

@@ -2,6 +2,7 @@
 /** The `rpcservice` command. */
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
+import { registerKeysCommand } from "./keys-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSteerCommands } from "./steer-commands.js";
 
@@ -14,5 +15,6 @@ program
 registerServeCommand(program);
 registerClientCommand(program);
 registerSteerCommands(program);
+registerKeysCommand(program);
 
 await program.parseAsync(process.argv);

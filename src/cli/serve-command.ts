@@ -19,6 +19,8 @@ export interface ServeOptions {
   /** Override the saved publish address. */
   pub?: string;
   transport?: "zmtp" | "zeromq";
+  /** Turn CURVE on (saved with the RPC settings); absent: the saved setting. */
+  curve?: boolean;
   risk: boolean;
   /** null: no console. */
   console: { host: string; port: number } | null;
@@ -59,6 +61,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const started = consoleEngine && options.console ? await consoleEngine.start(options.console) : null;
     const rpcStarted = await rpc.start(options.rep ?? rpc.repAddress, options.pub ?? rpc.pubAddress, {
       ...(options.transport ? { transport: options.transport } : {}),
+      ...(options.curve !== undefined ? { curve: options.curve } : {}),
     });
     if (!rpcStarted) mainEngine.writeLog("The RPC service did not start; the console can start it once the cause is fixed", "serve", 30);
     if (started) {
@@ -91,6 +94,7 @@ interface ServeFlags {
   rep?: string;
   pub?: string;
   transport?: "zmtp" | "zeromq";
+  curve?: boolean;
   risk: boolean;
   console: boolean;
   consoleHost: string;
@@ -108,6 +112,8 @@ export function registerServeCommand(program: Command): void {
     .option("--rep <address>", "request/reply address, e.g. tcp://127.0.0.1:2014 or ipc:///tmp/rpc.sock (default: saved setting)")
     .option("--pub <address>", "event broadcast address, e.g. tcp://127.0.0.1:4102 (default: saved setting)")
     .addOption(new Option("--transport <kind>", "ZeroMQ implementation").choices(["zmtp", "zeromq"]))
+    .option("--curve", "CURVE encryption + client keys (saved): server key in <home>/curve_server.key, allow-list <home>/authorized_clients")
+    .option("--no-curve", "turn CURVE off again (saved)")
     .option("--no-risk", "run without the risk manager")
     .option("--no-console", "run without the web console")
     .option("--console-host <host>", "console address; anything but loopback requires the console token", "127.0.0.1")
@@ -123,6 +129,7 @@ export function registerServeCommand(program: Command): void {
         ...(flags.rep ? { rep: flags.rep } : {}),
         ...(flags.pub ? { pub: flags.pub } : {}),
         ...(flags.transport ? { transport: flags.transport } : {}),
+        ...(flags.curve !== undefined ? { curve: flags.curve } : {}),
         risk: flags.risk,
         console: flags.console ? { host: flags.consoleHost, port: flags.consolePort } : null,
         sim: {

@@ -33,6 +33,7 @@ interface ClientRow {
   clientId: string;
   endpoint: string;
   remoteAddress: string;
+  identity?: string;
   since: number;
   calls: number;
   eventsBehind: number;
@@ -106,7 +107,7 @@ export function registerSteerCommands(program: Command): void {
         console.log(`clients: ${clients.length}`);
         for (const c of clients) {
           const since = new Date(c.since).toISOString().replace("T", " ").slice(0, 19);
-          console.log(`  ${c.clientId.padEnd(24)} ${c.endpoint.padEnd(8)} ${c.remoteAddress.padEnd(22)} since ${since}  calls ${c.calls}  behind ${c.eventsBehind}  dropped ${c.eventsDropped}`);
+          console.log(`  ${c.clientId.padEnd(24)} ${c.endpoint.padEnd(8)} ${c.remoteAddress.padEnd(22)} since ${since}  calls ${c.calls}  behind ${c.eventsBehind}  dropped ${c.eventsDropped}${c.identity ? `  identity ${c.identity}` : ""}`);
         }
       });
     });

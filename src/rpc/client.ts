@@ -13,6 +13,10 @@
  *        ^                            ^                                           │                      │
  *        └────────────────────────────┴──────────────traffic again────────────────┘        probing (hello)
  *
+ * With `curve`, both sockets use CURVE: the server must prove it holds `serverKey`, and it sees our public key.
+ * A handshake the server refuses (our key not allowed, a wrong server key, CURVE on one side only) moves the
+ * state to "disconnected" with the reason and emits one "warning" per distinct reason, instead of a silent wait.
+ *
  * "resync" tells the owner to take a fresh snapshot: after the first connect, a reconnect, a server restart (new
  * epoch) or a gap in the event sequence (a seq jump, or a tail the periodic hello proves was lost).
  */
@@ -31,8 +35,10 @@ import {
   isSignature,
   type HelloInfo,
 } from "./protocol.js";
-import type { DealerSocket, SubscriberSocket, Transport, TransportKind } from "./transport.js";
+import type { CurveClientSecurity, DealerSocket, Refusal, SubscriberSocket, Transport, TransportKind } from "./transport.js";
 import { resolveTransport } from "./transports.js";
+import { isCurveKey } from "./zmq-endpoint.js";
+import { curvePublicKey } from "../zmtp/index.js";
 import { decodeBroadcast, decodeResult, encodeCall, peekBroadcastType } from "./wire.js";
 
 export type ConnectionState = "connecting" | "connected" | "stale" | "disconnected";
@@ -43,6 +49,14 @@ export const DEFAULT_CALL_TIMEOUT = 30_000;
 /** VeighNa's heartbeat period, assumed for a VeighNa server (ours tells its own in the hello). */
 const VEIGHNA_HEARTBEAT_INTERVAL = 10_000;
 const HEARTBEAT_TOPIC = "heartbeat";
+
+/** CURVE settings of a client (Z85 keys, 40 characters). */
+export interface RpcClientCurve {
+  /** The server's public key (the server prints it at start and keeps it in `<home>/curve_server.pub`). */
+  serverKey: string;
+  /** Our long-term secret key; our public key, which the server sees and may allow-list, is derived from it. */
+  secretKey: string;
+}
 
 export interface RpcClientOptions {
   /** The server's request address (VeighNa's 主动请求地址), e.g. "tcp://127.0.0.1:2014". */
@@ -66,6 +80,8 @@ export interface RpcClientOptions {
    * count in the sequence, so gap detection is unchanged.
    */
   skipEvent?: (type: string) => boolean;
+  /** CURVE encryption and authentication on both sockets; absent: VeighNa's NULL mechanism. */
+  curve?: RpcClientCurve;
 }
 
 export interface CallOptions {
@@ -116,6 +132,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
   private readonly probeInterval: number;
   private readonly helloTimeout: number;
   private readonly skipEvent: ((type: string) => boolean) | undefined;
+  private readonly curve: CurveClientSecurity | undefined;
+  private lastRefusal = "";
 
   private currentState: ConnectionState = "disconnected";
   private kind: ServerKind | null = null;
@@ -160,6 +178,17 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     this.probeInterval = options.probeInterval ?? 250;
     this.helloTimeout = options.helloTimeout ?? 2_000;
     this.skipEvent = options.skipEvent;
+    if (options.curve) {
+      const { serverKey, secretKey } = options.curve;
+      if (!isCurveKey(serverKey)) throw new RpcError("ERR_RPC_OPTIONS", "curve.serverKey must be a Z85 key of 40 characters");
+      if (!isCurveKey(secretKey)) throw new RpcError("ERR_RPC_OPTIONS", "curve.secretKey must be a Z85 key of 40 characters");
+      this.curve = { serverKey, secretKey, publicKey: curvePublicKey(secretKey) };
+    }
+  }
+
+  /** Our CURVE public key (Z85), the one the server sees, when CURVE is on. */
+  get curvePublicKey(): string | null {
+    return this.curve?.publicKey ?? null;
   }
 
   get state(): ConnectionState {
@@ -185,7 +214,10 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     if (this.closed) throw new RpcError("ERR_RPC_CLOSED", "the client was closed");
     if (this.started) return;
     this.started = true;
-    this.subscriber = this.transport.subscriber({ message: (frames) => this.onBroadcast(frames) });
+    this.subscriber = this.transport.subscriber(
+      { message: (frames) => this.onBroadcast(frames), rejected: (refusal) => this.onRefused(refusal) },
+      this.curve ? { curve: this.curve } : undefined,
+    );
     this.subscriber.connect(this.subAddress);
     this.dealer = this.newDealer();
     this.setState("connecting", "starting");
@@ -369,7 +401,10 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
   // ---- connection ---------------------------------------------------------------------------------------------
 
   private newDealer(): DealerSocket {
-    const dealer = this.transport.dealer({ message: (frames) => this.onReply(frames) });
+    const dealer = this.transport.dealer(
+      { message: (frames) => this.onReply(frames), rejected: (refusal) => this.onRefused(refusal) },
+      this.curve ? { curve: this.curve } : undefined,
+    );
     dealer.connect(this.reqAddress);
     return dealer;
   }
@@ -379,6 +414,24 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     if (this.closed) return;
     this.dealer = this.newDealer();
     void old?.close();
+  }
+
+  /** A handshake the server refused: say why, rather than keep "connecting" without a word. */
+  private onRefused(refusal: Refusal): void {
+    if (this.closed || this.currentState === "connected" || this.currentState === "stale") return;
+    let reason: string;
+    if (refusal.kind === "auth") {
+      reason = `the server refused our CURVE key ${this.curve?.publicKey ?? ""} (${refusal.reason})`;
+    } else if (this.curve) {
+      reason = `CURVE handshake failed: ${refusal.reason} (is server_key the server's public key, and does the server use CURVE?)`;
+    } else {
+      reason = `handshake failed: ${refusal.reason} (does the server require CURVE? then set its server_key)`;
+    }
+    this.setState("disconnected", reason);
+    if (reason !== this.lastRefusal) {
+      this.lastRefusal = reason;
+      this.emit("warning", reason);
+    }
   }
 
   /** One hello in REQ framing: our server and VeighNa's both answer it, differently. */
@@ -448,6 +501,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     if (info) this.adoptEpoch(info.epoch, info.seq);
     const first = !this.everConnected;
     this.everConnected = true;
+    this.lastRefusal = "";
     this.lastTraffic = Date.now();
     this.failedPings = 0;
     this.lastPingSeq = null;

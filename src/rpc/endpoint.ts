@@ -18,6 +18,11 @@ export interface CallContext {
   readonly deadline?: number;
   /** The name the client declared (not authenticated); stable across its reconnects, unlike `clientId`. */
   readonly clientName?: string;
+  /**
+   * Who the transport proved the caller to be (CURVE: the allow-list name of its key, else the key itself).
+   * Stable across reconnects and client restarts, and no other client can claim it.
+   */
+  readonly identity?: string;
 }
 
 /** Runs one call; resolves with the result or rejects with the error to report to the caller. */
@@ -57,8 +62,13 @@ export interface ConnectedClient {
   readonly endpoint: string;
   /** Remote address as the transport sees it (host:port, or the ipc path). */
   readonly remoteAddress: string;
-  /** Authenticated identity if the transport has one (a CURVE public key, a token name). */
+  /**
+   * Who the client is: its authenticated identity if the transport has one (the allow-list name of its CURVE key,
+   * else the key; a token name), otherwise the name it declared.
+   */
   readonly identity?: string;
+  /** The client's CURVE public key (Z85), when it connected with CURVE and the transport sees keys. */
+  readonly publicKey?: string;
   /** When it connected (epoch ms). */
   readonly since: number;
   readonly calls: number;

@@ -10,6 +10,7 @@ export {
   type CallResult,
   type ConnectionState,
   type ResyncReason,
+  type RpcClientCurve,
   type RpcClientEvents,
   type RpcClientOptions,
   type ServerKind,
@@ -20,9 +21,19 @@ export {
   DEFAULT_HEARTBEAT_INTERVAL,
   DEFAULT_MAX_REQUEST_BYTES,
   EVENT_RPC_SKIPPED,
+  isCurveKey,
+  type ZmqCurveOptions,
   type ZmqEndpointOptions,
 } from "./zmq-endpoint.js";
 export { HELLO_FUNCTION, PROTOCOL_VERSION, type HelloInfo } from "./protocol.js";
-export type { Transport, TransportKind } from "./transport.js";
+export type {
+  ClientSocketOptions,
+  CurveClientSecurity,
+  CurveServerSecurity,
+  Refusal,
+  ServerSocketOptions,
+  Transport,
+  TransportKind,
+} from "./transport.js";
 export { DEFAULT_TRANSPORT, resolveTransport } from "./transports.js";
 export * from "./ws/index.js";

@@ -10,14 +10,43 @@ export type TransportKind = "zmtp" | "zeromq";
 export interface PeerDetails {
   /** Remote address as the transport sees it, when it knows it. */
   readonly remoteAddress?: string;
-  /** Authenticated identity (a CURVE key), when there is one. */
-  readonly identity?: string;
+  /** The client's CURVE public key (Z85), on a CURVE socket of a transport with `curvePeerKeys`. */
+  readonly curvePublicKey?: string;
 }
 
 export interface RouterHandlers {
   message(peerId: string, frames: Buffer[]): void;
   /** Called when the transport knows a peer is gone (not every transport does). */
   peerClosed?(peerId: string): void;
+  /** A connection refused during its handshake (a CURVE key not allowed, a NULL peer on a CURVE socket...). */
+  rejected?(refusal: Refusal): void;
+}
+
+/** Why a connection never got past its handshake. */
+export interface Refusal {
+  /** Remote address, when the transport knows it. */
+  readonly remoteAddress?: string;
+  /** "auth": the key was refused by the allow-list (or, on a client, by the server); "mechanism": anything else. */
+  readonly kind: "auth" | "mechanism";
+  readonly reason: string;
+}
+
+/** CURVE (rfc 26) for a server socket (ROUTER, PUB). Keys are Z85 text. */
+export interface CurveServerSecurity {
+  readonly publicKey: string;
+  readonly secretKey: string;
+  /**
+   * Allow-list hook: false refuses the client key. Only transports with `curvePeerKeys` can call it;
+   * the others refuse a socket that asks for it.
+   */
+  readonly authorize?: (clientPublicKey: string) => boolean;
+}
+
+/** CURVE for a client socket (DEALER, SUB): our long-term key pair and the server's public key (Z85). */
+export interface CurveClientSecurity {
+  readonly publicKey: string;
+  readonly secretKey: string;
+  readonly serverKey: string;
 }
 
 export interface RouterSocket {
@@ -39,6 +68,8 @@ export interface PublisherSocket {
 
 export interface DealerHandlers {
   message(frames: Buffer[]): void;
+  /** The server refused the connection during its handshake (wrong server key, our key not allowed...). */
+  rejected?(refusal: Refusal): void;
 }
 
 export interface DealerSocket {
@@ -53,6 +84,7 @@ export interface DealerSocket {
 
 export interface SubscriberHandlers {
   message(frames: Buffer[]): void;
+  rejected?(refusal: Refusal): void;
 }
 
 export interface SubscriberSocket {
@@ -67,10 +99,27 @@ export interface SocketTuning {
   maxMessageSize?: number;
 }
 
+export interface ServerSocketOptions extends SocketTuning {
+  curve?: CurveServerSecurity;
+}
+
+export interface ClientSocketOptions extends SocketTuning {
+  curve?: CurveClientSecurity;
+}
+
 export interface Transport {
   readonly kind: TransportKind;
-  router(handlers: RouterHandlers, tuning?: SocketTuning): RouterSocket;
-  publisher(tuning?: SocketTuning): PublisherSocket;
-  dealer(handlers: DealerHandlers, tuning?: SocketTuning): DealerSocket;
-  subscriber(handlers: SubscriberHandlers, tuning?: SocketTuning): SubscriberSocket;
+  /**
+   * Whether a CURVE server learns which client key each connection belongs to (PeerDetails.curvePublicKey) and can
+   * refuse keys (CurveServerSecurity.authorize). libzmq keeps that behind ZAP, which zeromq.js does not expose.
+   */
+  readonly curvePeerKeys: boolean;
+  router(handlers: RouterHandlers, options?: ServerSocketOptions): RouterSocket;
+  publisher(options?: ServerSocketOptions, handlers?: PublisherHandlers): PublisherSocket;
+  dealer(handlers: DealerHandlers, options?: ClientSocketOptions): DealerSocket;
+  subscriber(handlers: SubscriberHandlers, options?: ClientSocketOptions): SubscriberSocket;
+}
+
+export interface PublisherHandlers {
+  rejected?(refusal: Refusal): void;
 }

@@ -4,14 +4,24 @@
  * Every socket gets `sendTimeout: 0`: zeromq.js then sends synchronously or rejects at once, so we never hold a
  * message for later (the root of VeighNa's ghost orders) and never hit "only one send may be in progress".
  * DEALER also gets `immediate`, so libzmq queues nothing for a server that is not connected.
+ *
+ * CURVE: libzmq encrypts and authenticates the server, but tells the server which client key connected only
+ * through a ZAP handler, which zeromq.js does not expose. So a CURVE server here accepts any client key and has
+ * no per-client identity; a socket asked for an allow-list (`authorize`) is refused with ERR_RPC_OPTIONS.
  */
 import * as zmq from "zeromq";
+import { RpcError } from "./errors.js";
 import type {
+  ClientSocketOptions,
+  CurveClientSecurity,
+  CurveServerSecurity,
   DealerHandlers,
   DealerSocket,
   PublisherSocket,
+  Refusal,
   RouterHandlers,
   RouterSocket,
+  ServerSocketOptions,
   SocketTuning,
   SubscriberHandlers,
   SubscriberSocket,
@@ -28,6 +38,28 @@ function baseOptions(tuning: SocketTuning | undefined, directions: { send?: bool
     ...(directions.receive ? { receiveHighWaterMark: hwm } : {}),
     ...(tuning?.maxMessageSize !== undefined ? { maxMessageSize: tuning.maxMessageSize } : {}),
   };
+}
+
+function curveServer(curve: CurveServerSecurity | undefined) {
+  if (!curve) return {};
+  if (curve.authorize) {
+    throw new RpcError("ERR_RPC_OPTIONS", "a CURVE allow-list needs the zmtp transport: zeromq.js cannot tell the server which client key connected");
+  }
+  return { curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey };
+}
+
+function curveClient(curve: CurveClientSecurity | undefined) {
+  return curve ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey } : {};
+}
+
+/** Reports failed handshakes (libzmq's monitor events) to `rejected`. */
+function watchHandshakes(socket: zmq.Socket, rejected: ((refusal: Refusal) => void) | undefined): void {
+  if (!rejected) return;
+  const report = (kind: Refusal["kind"]) => (event: { address?: string; error?: Error }) =>
+    rejected({ ...(event.address ? { remoteAddress: event.address } : {}), kind, reason: event.error?.message ?? "handshake failed" });
+  socket.events.on("handshake:error:auth", report("auth"));
+  socket.events.on("handshake:error:protocol", report("mechanism"));
+  socket.events.on("handshake:error:other", report("mechanism"));
 }
 
 /** Reads a socket until it closes; a handler that throws must not end the loop. */
@@ -60,8 +92,9 @@ class ZeromqRouter implements RouterSocket {
   private readonly socket: zmq.Router;
   private readonly ids = new Map<string, Buffer>();
 
-  constructor(handlers: RouterHandlers, tuning?: SocketTuning) {
-    this.socket = new zmq.Router({ ...baseOptions(tuning), mandatory: false });
+  constructor(handlers: RouterHandlers, tuning?: ServerSocketOptions) {
+    this.socket = new zmq.Router({ ...baseOptions(tuning), ...curveServer(tuning?.curve), mandatory: false });
+    watchHandshakes(this.socket, handlers.rejected);
     void readLoop(this.socket, (frames) => {
       const id = frames[0]!;
       const key = id.toString("hex");
@@ -92,8 +125,9 @@ class ZeromqRouter implements RouterSocket {
 class ZeromqPublisher implements PublisherSocket {
   private readonly socket: zmq.Publisher;
 
-  constructor(tuning?: SocketTuning) {
-    this.socket = new zmq.Publisher(baseOptions(tuning, { send: true }));
+  constructor(tuning?: ServerSocketOptions, handlers?: { rejected?(refusal: Refusal): void }) {
+    this.socket = new zmq.Publisher({ ...baseOptions(tuning, { send: true }), ...curveServer(tuning?.curve) });
+    watchHandshakes(this.socket, handlers?.rejected);
   }
 
   bind(address: string): Promise<string> {
@@ -113,8 +147,9 @@ class ZeromqPublisher implements PublisherSocket {
 class ZeromqDealer implements DealerSocket {
   private readonly socket: zmq.Dealer;
 
-  constructor(handlers: DealerHandlers, tuning?: SocketTuning) {
-    this.socket = new zmq.Dealer({ ...baseOptions(tuning), immediate: true });
+  constructor(handlers: DealerHandlers, tuning?: ClientSocketOptions) {
+    this.socket = new zmq.Dealer({ ...baseOptions(tuning), ...curveClient(tuning?.curve), immediate: true });
+    watchHandshakes(this.socket, handlers.rejected);
     void readLoop(this.socket, (frames) => handlers.message(frames));
   }
 
@@ -136,8 +171,9 @@ class ZeromqDealer implements DealerSocket {
 class ZeromqSubscriber implements SubscriberSocket {
   private readonly socket: zmq.Subscriber;
 
-  constructor(handlers: SubscriberHandlers, tuning?: SocketTuning) {
-    this.socket = new zmq.Subscriber(baseOptions(tuning, { receive: true }));
+  constructor(handlers: SubscriberHandlers, tuning?: ClientSocketOptions) {
+    this.socket = new zmq.Subscriber({ ...baseOptions(tuning, { receive: true }), ...curveClient(tuning?.curve) });
+    watchHandshakes(this.socket, handlers.rejected);
     // Only the empty topic is meaningful with VeighNa's single-frame pickles (the topic sits inside the pickle).
     this.socket.subscribe();
     void readLoop(this.socket, (frames) => handlers.message(frames));
@@ -154,8 +190,9 @@ class ZeromqSubscriber implements SubscriberSocket {
 
 export const zeromqTransport: Transport = {
   kind: "zeromq",
+  curvePeerKeys: false,
   router: (handlers, tuning) => new ZeromqRouter(handlers, tuning),
-  publisher: (tuning) => new ZeromqPublisher(tuning),
+  publisher: (tuning, handlers) => new ZeromqPublisher(tuning, handlers),
   dealer: (handlers, tuning) => new ZeromqDealer(handlers, tuning),
   subscriber: (handlers, tuning) => new ZeromqSubscriber(handlers, tuning),
 };

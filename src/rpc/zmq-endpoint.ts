@@ -8,6 +8,9 @@
  * - publish address: a PUB sending single-frame `["", Event]` pickles, with the server's seq and epoch as extra
  *   attributes of the Event (Python's unpickler just sets them on the instance), and `["heartbeat", time]`
  *   from its own timer every `heartbeatInterval`, whatever the calls are doing.
+ * - optional CURVE (rfc 26) on both sockets: encryption, the server proven by its key, and with an allow-list
+ *   only listed client keys get in (on either socket). The client's key, or the name the allow-list gives it, is
+ *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
 import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
 import { Event } from "../kernel/index.js";
@@ -24,7 +27,8 @@ import {
   type HelloInfo,
 } from "./protocol.js";
 import { resolveTransport } from "./transports.js";
-import type { PublisherSocket, RouterSocket, Transport, TransportKind } from "./transport.js";
+import type { CurveServerSecurity, PublisherSocket, Refusal, RouterSocket, Transport, TransportKind } from "./transport.js";
+import { curvePublicKey, z85Decode } from "../zmtp/index.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
@@ -33,6 +37,21 @@ export const EVENT_RPC_SKIPPED = "eRpcSkipped";
 
 const WARNING = 30;
 const ERROR = 40;
+/** A refused peer usually retries every few seconds: one log line per peer and reason in this window. */
+const REFUSAL_LOG_WINDOW = 60_000;
+const REFUSAL_LOG_MEMORY = 1_000;
+
+export interface ZmqCurveOptions {
+  /** The server's long-term key pair, Z85 text (40 characters each). */
+  readonly publicKey: string;
+  readonly secretKey: string;
+  /**
+   * The allow-list: client public key (Z85) -> name ("" for none). Only these keys get in, on both sockets.
+   * Absent: any client key is accepted (encryption and server authentication, no client authentication).
+   * Needs the zmtp transport.
+   */
+  readonly authorizedClients?: ReadonlyMap<string, string>;
+}
 
 export interface ZmqEndpointOptions {
   /** ROUTER address for calls, e.g. "tcp://127.0.0.1:2014" (port 0 picks a free one). */
@@ -49,6 +68,8 @@ export interface ZmqEndpointOptions {
   clientIdleTimeout?: number;
   /** Messages queued per subscriber before PUB drops for it. */
   publishHighWaterMark?: number;
+  /** CURVE on both sockets; absent: VeighNa's NULL mechanism (no encryption, no authentication). */
+  curve?: ZmqCurveOptions;
 }
 
 interface ClientRecord {
@@ -58,13 +79,20 @@ interface ClientRecord {
   calls: number;
   /** Speaks our protocol (pings every heartbeat) rather than VeighNa's REQ. */
   rpcservice: boolean;
+  /** CURVE: the client's public key and what it is known as (its allow-list name, else the key). */
+  publicKey?: string;
   identity?: string;
+  /** What the client calls itself in its hello (not authenticated). */
+  declaredName?: string;
   reportedAddress?: string;
 }
 
 export class ZmqEndpoint implements ServerEndpoint {
   readonly name = "zmq";
-  private readonly options: Required<Omit<ZmqEndpointOptions, "transport">> & { transport: Transport };
+  private readonly options: Required<Omit<ZmqEndpointOptions, "transport" | "curve">> & { transport: Transport };
+  private readonly curve: ZmqCurveOptions | undefined;
+  /** "host|reason" -> when it was last logged. */
+  private readonly refusalsLogged = new Map<string, number>();
   private router: RouterSocket | null = null;
   private publisher: PublisherSocket | null = null;
   private host: EndpointHost | null = null;
@@ -86,6 +114,12 @@ export class ZmqEndpoint implements ServerEndpoint {
       clientIdleTimeout: options.clientIdleTimeout ?? 3 * heartbeatInterval,
       publishHighWaterMark: options.publishHighWaterMark ?? 100_000,
     };
+    this.curve = options.curve ? checkCurve(options.curve, this.options.transport) : undefined;
+  }
+
+  /** The server's CURVE public key (Z85) when CURVE is on. */
+  get curvePublicKey(): string | null {
+    return this.curve?.publicKey ?? null;
   }
 
   /** The addresses actually bound (a port 0 resolved), while started. */
@@ -100,15 +134,18 @@ export class ZmqEndpoint implements ServerEndpoint {
   async start(host: EndpointHost): Promise<void> {
     if (this.router) throw new RpcError("ERR_RPC_STATE", "endpoint already started");
     const transport = this.options.transport;
+    const curve = this.curveSecurity();
+    const rejected = (refusal: Refusal) => this.onRefused(refusal);
     const router = transport.router(
       {
         message: (peerId, frames) => this.onMessage(peerId, frames),
         peerClosed: (peerId) => this.peers.delete(peerId),
+        rejected,
       },
       // A generous hard cap: libzmq drops the connection beyond it; below it, the size check answers politely.
-      { maxMessageSize: Math.max(this.options.maxRequestBytes * 16, 16 << 20) },
+      { maxMessageSize: Math.max(this.options.maxRequestBytes * 16, 16 << 20), ...(curve ? { curve } : {}) },
     );
-    const publisher = transport.publisher({ highWaterMark: this.options.publishHighWaterMark });
+    const publisher = transport.publisher({ highWaterMark: this.options.publishHighWaterMark, ...(curve ? { curve } : {}) }, { rejected });
     try {
       const rep = await router.bind(this.options.repAddress);
       const pub = await publisher.bind(this.options.pubAddress);
@@ -134,6 +171,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     this.host = null;
     this.bound = null;
     this.peers.clear();
+    this.refusalsLogged.clear();
     await router?.close();
     await publisher?.close();
   }
@@ -156,11 +194,13 @@ export class ZmqEndpoint implements ServerEndpoint {
     this.expireIdle(Date.now());
     return [...this.peers.entries()].map(([peerId, record]) => {
       const details = this.router?.peerDetails(peerId);
+      const identity = record.identity ?? record.declaredName;
       return {
         clientId: record.clientId,
         endpoint: this.name,
         remoteAddress: details?.remoteAddress ?? record.reportedAddress ?? "unknown",
-        ...(details?.identity ?? record.identity ? { identity: details?.identity ?? record.identity } : {}),
+        ...(identity !== undefined ? { identity } : {}),
+        ...(record.publicKey !== undefined ? { publicKey: record.publicKey } : {}),
         since: record.since,
         calls: record.calls,
         eventsBehind: 0,
@@ -188,6 +228,11 @@ export class ZmqEndpoint implements ServerEndpoint {
     const now = Date.now();
     if (!record) {
       record = { clientId: `${this.name}:${this.nextClient++}`, since: now, lastSeen: now, calls: 0, rpcservice: false };
+      const publicKey = this.router?.peerDetails(peerId)?.curvePublicKey;
+      if (publicKey !== undefined) {
+        record.publicKey = publicKey;
+        record.identity = this.curve?.authorizedClients?.get(publicKey) || publicKey;
+      }
       this.peers.set(peerId, record);
     }
     record.lastSeen = now;
@@ -264,7 +309,8 @@ export class ZmqEndpoint implements ServerEndpoint {
       clientId: record.clientId,
       endpoint: this.name,
       ...(deadline > 0 ? { deadline } : {}),
-      ...(record.identity !== undefined ? { clientName: record.identity } : {}),
+      ...(record.declaredName !== undefined ? { clientName: record.declaredName } : {}),
+      ...(record.identity !== undefined ? { identity: record.identity } : {}),
     };
     host.dispatch(name, args, kwargs, context).then(
       (result) => reply(true, result, name),
@@ -275,8 +321,26 @@ export class ZmqEndpoint implements ServerEndpoint {
   private hello(record: ClientRecord, kwargs: Readonly<Record<string, unknown>>): void {
     const client = kwargs["client"];
     const address = kwargs["address"];
-    if (typeof client === "string" && client) record.identity = client;
+    if (typeof client === "string" && client) record.declaredName = client;
     if (typeof address === "string" && address) record.reportedAddress = address;
+  }
+
+  private curveSecurity(): CurveServerSecurity | undefined {
+    const curve = this.curve;
+    if (!curve) return undefined;
+    const allowed = curve.authorizedClients;
+    return { publicKey: curve.publicKey, secretKey: curve.secretKey, ...(allowed ? { authorize: (key: string) => allowed.has(key) } : {}) };
+  }
+
+  private onRefused(refusal: Refusal): void {
+    const host = (refusal.remoteAddress ?? "unknown").replace(/:\d+$/, "");
+    const key = `${host}|${refusal.reason}`;
+    const now = Date.now();
+    const last = this.refusalsLogged.get(key);
+    if (last !== undefined && now - last < REFUSAL_LOG_WINDOW) return;
+    if (this.refusalsLogged.size >= REFUSAL_LOG_MEMORY) this.refusalsLogged.clear();
+    this.refusalsLogged.set(key, now);
+    this.host?.log(WARNING, `RPC: connection from ${refusal.remoteAddress ?? "unknown"} refused: ${refusal.reason}`);
   }
 
   private fail(
@@ -301,6 +365,36 @@ export class ZmqEndpoint implements ServerEndpoint {
       payload = encodeResult(false, formatTraceback(name, failure));
     }
     router.send(peerId, [...prefix, payload]);
+  }
+}
+
+/** Keys must be valid Z85 and belong together; an allow-list needs a transport that sees client keys. */
+function checkCurve(curve: ZmqCurveOptions, transport: Transport): ZmqCurveOptions {
+  for (const [what, key] of [["publicKey", curve.publicKey], ["secretKey", curve.secretKey]] as const) {
+    if (!isCurveKey(key)) throw new RpcError("ERR_RPC_OPTIONS", `curve.${what} must be a Z85 key of 40 characters`);
+  }
+  if (curvePublicKey(curve.secretKey) !== curve.publicKey) throw new RpcError("ERR_RPC_OPTIONS", "curve.publicKey does not belong to curve.secretKey");
+  if (curve.authorizedClients) {
+    if (!transport.curvePeerKeys) {
+      throw new RpcError(
+        "ERR_RPC_OPTIONS",
+        `a CURVE allow-list needs the zmtp transport: ${transport.kind} cannot tell the server which client key connected`,
+      );
+    }
+    for (const key of curve.authorizedClients.keys()) {
+      if (!isCurveKey(key)) throw new RpcError("ERR_RPC_OPTIONS", `allow-list entry ${JSON.stringify(key)} is not a Z85 key of 40 characters`);
+    }
+  }
+  return curve;
+}
+
+/** 40 characters of Z85 that decode to 32 bytes. */
+export function isCurveKey(text: string): boolean {
+  if (typeof text !== "string" || text.length !== 40) return false;
+  try {
+    return z85Decode(text).length === 32;
+  } catch {
+    return false;
   }
 }
 

@@ -5,15 +5,28 @@
  * Every socket uses flow "drop": a slow subscriber loses events (and the publisher counts them per peer) rather
  * than hold the server up, and the DEALER refuses instead of keeping a backlog while no server is connected.
  */
-import { ZmtpDealer, ZmtpPublisher, ZmtpRouter, ZmtpSubscriber, type PeerInfo } from "../zmtp/index.js";
+import {
+  ZmtpDealer,
+  ZmtpPublisher,
+  ZmtpRouter,
+  ZmtpSubscriber,
+  type BaseEvents,
+  type PeerInfo,
+  type RejectedConnection,
+  type ZmtpError,
+} from "../zmtp/index.js";
 import { EMPTY } from "./protocol.js";
 import type {
+  ClientSocketOptions,
   DealerHandlers,
   DealerSocket,
   PeerDetails,
+  PublisherHandlers,
   PublisherSocket,
+  Refusal,
   RouterHandlers,
   RouterSocket,
+  ServerSocketOptions,
   SocketTuning,
   SubscriberHandlers,
   SubscriberSocket,
@@ -30,12 +43,24 @@ function options(tuning: SocketTuning | undefined) {
   };
 }
 
+/** Passes handshake failures on; routine ones (a dial refused or reset while reconnecting) never get here. */
+function forwardRejections(
+  socket: { on(event: "rejected", listener: (...args: BaseEvents["rejected"]) => void): unknown },
+  rejected: ((refusal: Refusal) => void) | undefined,
+): void {
+  if (!rejected) return;
+  socket.on("rejected", (connection: RejectedConnection, reason: ZmtpError) => {
+    rejected({ remoteAddress: connection.remoteAddress, kind: reason.code === "EAUTH" ? "auth" : "mechanism", reason: reason.message });
+  });
+}
+
 class ZmtpRouterSocket implements RouterSocket {
   private readonly socket: ZmtpRouter;
   private readonly peers = new Map<string, PeerInfo>();
 
-  constructor(handlers: RouterHandlers, tuning?: SocketTuning) {
-    this.socket = new ZmtpRouter(options(tuning));
+  constructor(handlers: RouterHandlers, tuning?: ServerSocketOptions) {
+    this.socket = new ZmtpRouter({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
+    forwardRejections(this.socket, handlers.rejected);
     this.socket.on("connect", (peer) => this.peers.set(peer.id, peer));
     this.socket.on("disconnect", (peer) => {
       this.peers.delete(peer.id);
@@ -60,7 +85,7 @@ class ZmtpRouterSocket implements RouterSocket {
   peerDetails(peerId: string): PeerDetails | undefined {
     const peer = this.peers.get(peerId);
     if (!peer) return undefined;
-    return { remoteAddress: peer.remoteAddress, ...(peer.curvePublicKey ? { identity: peer.curvePublicKey } : {}) };
+    return { remoteAddress: peer.remoteAddress, ...(peer.curvePublicKey ? { curvePublicKey: peer.curvePublicKey } : {}) };
   }
 
   close(): Promise<void> {
@@ -71,8 +96,9 @@ class ZmtpRouterSocket implements RouterSocket {
 class ZmtpPublisherSocket implements PublisherSocket {
   private readonly socket: ZmtpPublisher;
 
-  constructor(tuning?: SocketTuning) {
-    this.socket = new ZmtpPublisher(options(tuning));
+  constructor(tuning?: ServerSocketOptions, handlers?: PublisherHandlers) {
+    this.socket = new ZmtpPublisher({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
+    forwardRejections(this.socket, handlers?.rejected);
   }
 
   bind(address: string): Promise<string> {
@@ -96,8 +122,9 @@ class ZmtpDealerSocket implements DealerSocket {
   private readonly socket: ZmtpDealer;
   private connected = 0;
 
-  constructor(handlers: DealerHandlers, tuning?: SocketTuning) {
-    this.socket = new ZmtpDealer(options(tuning));
+  constructor(handlers: DealerHandlers, tuning?: ClientSocketOptions) {
+    this.socket = new ZmtpDealer({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
+    forwardRejections(this.socket, handlers.rejected);
     this.socket.on("connect", () => this.connected++);
     this.socket.on("disconnect", () => this.connected--);
     this.socket.on("message", (frames) => handlers.message(frames));
@@ -121,8 +148,9 @@ class ZmtpDealerSocket implements DealerSocket {
 class ZmtpSubscriberSocket implements SubscriberSocket {
   private readonly socket: ZmtpSubscriber;
 
-  constructor(handlers: SubscriberHandlers, tuning?: SocketTuning) {
-    this.socket = new ZmtpSubscriber(options(tuning));
+  constructor(handlers: SubscriberHandlers, tuning?: ClientSocketOptions) {
+    this.socket = new ZmtpSubscriber({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
+    forwardRejections(this.socket, handlers.rejected);
     this.socket.subscribe("");
     this.socket.on("message", (frames) => handlers.message(frames));
   }
@@ -138,8 +166,9 @@ class ZmtpSubscriberSocket implements SubscriberSocket {
 
 export const zmtpTransport: Transport = {
   kind: "zmtp",
+  curvePeerKeys: true,
   router: (handlers, tuning) => new ZmtpRouterSocket(handlers, tuning),
-  publisher: (tuning) => new ZmtpPublisherSocket(tuning),
+  publisher: (tuning, handlers) => new ZmtpPublisherSocket(tuning, handlers),
   dealer: (handlers, tuning) => new ZmtpDealerSocket(handlers, tuning),
   subscriber: (handlers, tuning) => new ZmtpSubscriberSocket(handlers, tuning),
 };

@@ -13,8 +13,23 @@ export {
   type RpcStartOptions,
 } from "./rpc-engine.js";
 export {
+  AUTHORIZED_CLIENTS_FILE,
+  KeyFileError,
+  SERVER_KEY_FILE,
+  authorizeClient,
+  isKeyFileExposed,
+  loadOrCreateServerKeys,
+  readAuthorizedClients,
+  readKeyFile,
+  writeKeyFile,
+  type KeyFileErrorCode,
+  type ServerKeys,
+} from "./curve-keys.js";
+export {
   EVENT_RPC_CONNECTION,
+  KEY_FILE_KEY,
   REQ_ADDRESS_KEY,
+  SERVER_KEY_KEY,
   RpcGateway,
   SUB_ADDRESS_KEY,
   splitVtId,

@@ -7,10 +7,18 @@
  * Every event except the timer is published with the server's sequence number.
  *
  * Order ownership: the engine records which client sent each order. `cancel_policy` decides who may cancel:
- * "any" (default, VeighNa's behaviour) or "own" (only the client that sent it, identified by the name it declares,
- * else by its connection). The permissive default is deliberate: a VeighNa client has no stable identity, so a
- * strategy process that restarts could no longer cancel its own resting orders under "own".
+ * "any" (default, VeighNa's behaviour) or "own" (only the client that sent it). A client is identified by its
+ * CURVE key when it has one (the allow-list name of the key, else the key): that identity survives reconnects and
+ * client restarts and cannot be claimed by anyone else. Without CURVE it is the name the client declares (not
+ * authenticated), else its connection. The permissive default is deliberate: a VeighNa client without CURVE has
+ * no stable identity, so a strategy process that restarts could no longer cancel its own resting orders.
+ *
+ * Security (`curve: true`): CURVE on both sockets with the key pair in `<home>/curve_server.key` (generated at the
+ * first start, mode 0600; the public key is logged at every start and kept in `curve_server.key.pub`). With
+ * `curve_allow_list` (the default) only the keys in `<home>/authorized_clients` get in; the file is read at each
+ * start. NULL-mechanism (plain VeighNa) clients cannot connect to a CURVE server.
  */
+import { join } from "node:path";
 import {
   BaseEngine,
   CancelRequest,
@@ -41,7 +49,9 @@ import {
   type Param,
   type ServerEndpoint,
   type TransportKind,
+  type ZmqCurveOptions,
 } from "../rpc/index.js";
+import { AUTHORIZED_CLIENTS_FILE, isKeyFileExposed, loadOrCreateServerKeys, readAuthorizedClients } from "./curve-keys.js";
 
 export const APP_NAME = "RpcService";
 export const EVENT_RPC_LOG = "eRpcLog";
@@ -59,11 +69,17 @@ export interface RpcServiceSetting {
   /** ms between heartbeats (VeighNa: 10,000). */
   heartbeat_interval?: number;
   cancel_policy?: CancelPolicy;
+  /** CURVE encryption and authentication on both sockets (default false: VeighNa's NULL mechanism). */
+  curve?: boolean;
+  /** With curve: only client keys listed in `<home>/authorized_clients` may connect (default true). */
+  curve_allow_list?: boolean;
 }
 
 export interface RpcStartOptions {
   transport?: TransportKind;
   heartbeatInterval?: number;
+  /** Overrides the saved `curve` setting (and is saved with the others after a successful start). */
+  curve?: boolean;
 }
 
 const t = defineMessages({
@@ -74,7 +90,14 @@ const t = defineMessages({
     notStarted: "RPC service not started",
     failed: "RPC service failed to start: {error}",
     exposed: "RPC service binds {address}, reachable beyond this machine: the channel is unauthenticated and unencrypted",
+    exposedOpen: "RPC service binds {address}, reachable beyond this machine: encrypted, but any client key is accepted",
     notOwner: "order {vt_orderid} was not sent by this client",
+    keyCreated: "CURVE: created the server key pair in {path}",
+    keyExposed: "CURVE: {path} can be read by other users; make it private (chmod 600)",
+    serverKey: "CURVE server public key (clients set it as server_key): {key}",
+    allowList: "CURVE: {count} client key(s) authorized in {path}",
+    noAllowList: "CURVE: {path} does not exist, so no client can connect; add one with: rpcservice keys authorize <public key> --home {home}",
+    anyKey: "CURVE without an allow-list: any client key is accepted (encryption and server authentication only)",
   },
   zh: {
     started: "RPC服务启动成功",
@@ -83,7 +106,14 @@ const t = defineMessages({
     notStarted: "RPC服务未启动",
     failed: "RPC服务启动失败：{error}",
     exposed: "RPC服务绑定了非本机地址{address}：通道没有认证，也没有加密",
+    exposedOpen: "RPC服务绑定了非本机地址{address}：通道已加密，但接受任何客户端密钥",
     notOwner: "委托{vt_orderid}不是由该客户端发出的",
+    keyCreated: "CURVE：已生成服务器密钥对 {path}",
+    keyExposed: "CURVE：{path} 可被其他用户读取，请设为私有（chmod 600）",
+    serverKey: "CURVE服务器公钥（客户端的server_key）：{key}",
+    allowList: "CURVE：{path} 中授权了{count}个客户端密钥",
+    noAllowList: "CURVE：{path} 不存在，任何客户端都无法连接；添加方法：rpcservice keys authorize <公钥> --home {home}",
+    anyKey: "CURVE未启用白名单：接受任何客户端密钥（仅加密和服务器认证）",
   },
 });
 
@@ -97,11 +127,15 @@ export class RpcEngine extends BaseEngine {
   transport: TransportKind | undefined;
   heartbeatInterval: number | undefined;
   cancelPolicy: CancelPolicy = "any";
+  /** CURVE on both sockets, from the next start. */
+  curve = false;
+  /** With CURVE: only keys in `<home>/authorized_clients` may connect. */
+  curveAllowList = true;
   private endpoint: ZmqEndpoint | null = null;
   /** Endpoints started and stopped with the ZeroMQ one (the console's WebSocket endpoint). */
   private readonly extraEndpoints: ServerEndpoint[] = [];
-  /** vt_orderid -> owner key (declared client name, else connection id). */
-  private readonly owners = new Map<string, string>();
+  /** vt_orderid -> the client that sent it. */
+  private readonly owners = new Map<string, Owner>();
   private starting: Promise<boolean> | null = null;
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
@@ -133,9 +167,14 @@ export class RpcEngine extends BaseEngine {
     return this.server.clients();
   }
 
-  /** Which client sent an order (its declared name or connection id); undefined for local orders. */
+  /** Which client sent an order (its CURVE identity, else its declared name or connection id); undefined for local orders. */
   orderOwner(vt_orderid: string): string | undefined {
-    return this.owners.get(vt_orderid);
+    return this.owners.get(vt_orderid)?.id;
+  }
+
+  /** The server's CURVE public key while running with CURVE (what clients need as `server_key`). */
+  get curvePublicKey(): string | null {
+    return this.endpoint?.curvePublicKey ?? null;
   }
 
   async start(repAddress = this.repAddress, pubAddress = this.pubAddress, options: RpcStartOptions = {}): Promise<boolean> {
@@ -154,13 +193,16 @@ export class RpcEngine extends BaseEngine {
   private async doStart(repAddress: string, pubAddress: string, options: RpcStartOptions): Promise<boolean> {
     const transport = options.transport ?? this.transport;
     const heartbeatInterval = options.heartbeatInterval ?? this.heartbeatInterval;
+    const useCurve = options.curve ?? this.curve;
     let endpoint: ZmqEndpoint;
     try {
+      const curve = useCurve ? this.curveOptions() : undefined;
       endpoint = new ZmqEndpoint({
         repAddress,
         pubAddress,
         ...(transport ? { transport } : {}),
         ...(heartbeatInterval ? { heartbeatInterval } : {}),
+        ...(curve ? { curve } : {}),
       });
       await this.server.start([endpoint, ...this.extraEndpoints]);
     } catch (error) {
@@ -170,12 +212,32 @@ export class RpcEngine extends BaseEngine {
     this.endpoint = endpoint;
     this.repAddress = repAddress;
     this.pubAddress = pubAddress;
+    this.curve = useCurve;
+    if (useCurve) this.writeLog(t("serverKey", { key: endpoint.curvePublicKey! }));
+    const guarded = useCurve && this.curveAllowList;
     for (const address of [repAddress, pubAddress]) {
-      if (!isLocalAddress(address)) this.writeLog(t("exposed", { address }), 30);
+      if (!guarded && !isLocalAddress(address)) this.writeLog(t(useCurve ? "exposedOpen" : "exposed", { address }), 30);
     }
     this.saveSetting();
     this.writeLog(t("started"));
     return true;
+  }
+
+  /** The server key pair (created on first use) and the allow-list, read afresh at each start. */
+  private curveOptions(): ZmqCurveOptions {
+    const home = this.mainEngine.home;
+    const keys = loadOrCreateServerKeys(home);
+    if (keys.created) this.writeLog(t("keyCreated", { path: keys.path }));
+    else if (isKeyFileExposed(keys.path)) this.writeLog(t("keyExposed", { path: keys.path }), 30);
+    if (!this.curveAllowList) {
+      this.writeLog(t("anyKey"), 30);
+      return keys.pair;
+    }
+    const path = join(home, AUTHORIZED_CLIENTS_FILE);
+    const authorizedClients = readAuthorizedClients(path);
+    if (authorizedClients === null) this.writeLog(t("noAllowList", { path, home }), 30);
+    else this.writeLog(t("allowList", { count: authorizedClients.size, path }));
+    return { ...keys.pair, authorizedClients: authorizedClients ?? new Map() };
   }
 
   async stop(): Promise<boolean> {
@@ -212,6 +274,8 @@ export class RpcEngine extends BaseEngine {
     if (setting.transport === "zmtp" || setting.transport === "zeromq") this.transport = setting.transport;
     if (typeof setting.heartbeat_interval === "number" && setting.heartbeat_interval > 0) this.heartbeatInterval = setting.heartbeat_interval;
     if (setting.cancel_policy === "any" || setting.cancel_policy === "own") this.cancelPolicy = setting.cancel_policy;
+    if (typeof setting.curve === "boolean") this.curve = setting.curve;
+    if (typeof setting.curve_allow_list === "boolean") this.curveAllowList = setting.curve_allow_list;
   }
 
   private saveSetting(): void {
@@ -221,6 +285,8 @@ export class RpcEngine extends BaseEngine {
       ...(this.transport ? { transport: this.transport } : {}),
       ...(this.heartbeatInterval ? { heartbeat_interval: this.heartbeatInterval } : {}),
       cancel_policy: this.cancelPolicy,
+      curve: this.curve,
+      curve_allow_list: this.curveAllowList,
     };
     saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, setting);
   }
@@ -262,14 +328,14 @@ export class RpcEngine extends BaseEngine {
 
   private async sendOrder(req: OrderRequest, gatewayName: string, context: CallContext): Promise<string> {
     const vt_orderid = await this.mainEngine.sendOrder(req, gatewayName, { kind: "rpc", clientId: context.clientId });
-    if (vt_orderid) this.owners.set(vt_orderid, ownerKey(context));
+    if (vt_orderid) this.owners.set(vt_orderid, ownerOf(context));
     return vt_orderid;
   }
 
   private async cancelOrder(req: CancelRequest, gatewayName: string, context: CallContext): Promise<null> {
     if (this.cancelPolicy === "own") {
       const vt_orderid = `${gatewayName}.${req.orderid}`;
-      if (this.owners.get(vt_orderid) !== ownerKey(context)) {
+      if (!sameOwner(this.owners.get(vt_orderid), ownerOf(context))) {
         throw new RpcCallError("ERR_RPC_FAILED", "PermissionError", t("notOwner", { vt_orderid }));
       }
     }
@@ -278,8 +344,19 @@ export class RpcEngine extends BaseEngine {
   }
 }
 
-function ownerKey(context: CallContext): string {
-  return context.clientName ?? context.clientId;
+/** Who sent an order. Authenticated and declared names live apart: declaring "alice" does not make one alice. */
+interface Owner {
+  readonly id: string;
+  readonly authenticated: boolean;
+}
+
+function ownerOf(context: CallContext): Owner {
+  if (context.identity !== undefined) return { id: context.identity, authenticated: true };
+  return { id: context.clientName ?? context.clientId, authenticated: false };
+}
+
+function sameOwner(a: Owner | undefined, b: Owner): boolean {
+  return a !== undefined && a.id === b.id && a.authenticated === b.authenticated;
 }
 
 /** Loopback tcp, ipc and inproc stay on this machine; anything else is reachable from the network. */

@@ -14,8 +14,15 @@
  * forced with `namespace: "prefixed"`), every local id carries its server gateway: orderid, tradeid, quoteid
  * and accountid become `<serverGateway>:<id>` (`RPC.CTP:42`, `RPC.CTP2:42`) and a position is
  * `RPC.<serverGateway>:<vt_symbol>.<direction>`, so two accounts never collide. The mode is fixed for the life of
- * the gateway (ids must not change under a running strategy). Orders route to the server gateway that listed the
- * contract first; cancels go back to the gateway that holds the order.
+ * the gateway (ids must not change under a running strategy). A vt_symbol has one home: the server gateway of
+ * the first contract seen for it (the server's own contract table keeps one per vt_symbol, the last published,
+ * as VeighNa's OmsEngine does). Orders, subscriptions and history go there, and ticks and contract updates for
+ * that vt_symbol from another server gateway (another venue, other prices) are not passed on. Cancels go back
+ * to the gateway that holds the order; orders, trades, positions and accounts of every gateway are passed on.
+ *
+ * CURVE (a server with `curve: true`): `server_key` (服务器公钥) is the server's public key; our own key pair comes
+ * from `key_file` (客户端密钥文件, written by `rpcservice keys generate`) or `secret_key`. Without either, a one-off
+ * key pair is made: enough for a server without allow-list, but the server cannot recognise us after a restart.
  */
 import {
   AccountData,
@@ -50,16 +57,24 @@ import {
 import {
   RpcClient,
   WsRpcClient,
+  isCurveKey,
   messageOf,
   type ConnectionState,
   type ResyncReason,
   type StreamEvent,
+  type RpcClientCurve,
   type TransportKind,
 } from "../rpc/index.js";
+import { curveKeyPair } from "../zmtp/index.js";
+import { readKeyFile } from "./curve-keys.js";
 
 export const EVENT_RPC_CONNECTION = "eRpcConnection";
 export const REQ_ADDRESS_KEY = "主动请求地址";
 export const SUB_ADDRESS_KEY = "推送订阅地址";
+/** CURVE: the server's public key (English key: server_key). */
+export const SERVER_KEY_KEY = "服务器公钥";
+/** CURVE: our secret key file (English key: key_file). */
+export const KEY_FILE_KEY = "客户端密钥文件";
 
 export const DEFAULT_REQ_ADDRESS = "tcp://127.0.0.1:2014";
 export const DEFAULT_SUB_ADDRESS = "tcp://127.0.0.1:4102";
@@ -90,6 +105,8 @@ const t = defineMessages({
     callFailed: "{name} failed: {error}",
     secondGateway: "The server has another gateway ({name}) but ids are in flat mode; set namespace to \"prefixed\"",
     badSetting: "Invalid RPC gateway setting: {detail}",
+    curveOn: "CURVE on, our public key: {key}",
+    oneOffKey: "CURVE: no key_file or secret_key given, using a one-off key pair (a server with an allow-list will refuse it)",
   },
   zh: {
     connecting: "连接RPC服务器 {req} / {sub}",
@@ -106,6 +123,8 @@ const t = defineMessages({
     callFailed: "{name}失败：{error}",
     secondGateway: "服务器有另一个接口（{name}），但编号为扁平模式；请将namespace设为\"prefixed\"",
     badSetting: "RPC接口配置无效：{detail}",
+    curveOn: "已启用CURVE，本机公钥：{key}",
+    oneOffKey: "CURVE：未设置key_file或secret_key，使用临时密钥对（有白名单的服务器会拒绝）",
   },
 });
 
@@ -131,6 +150,8 @@ export class RpcGateway extends BaseGateway {
   static override readonly defaultSetting: Readonly<GatewaySetting> = {
     [REQ_ADDRESS_KEY]: DEFAULT_REQ_ADDRESS,
     [SUB_ADDRESS_KEY]: DEFAULT_SUB_ADDRESS,
+    [SERVER_KEY_KEY]: "",
+    [KEY_FILE_KEY]: "",
   };
   static override readonly exchanges: readonly Exchange[] = Object.values(Exchange);
 
@@ -173,6 +194,13 @@ export class RpcGateway extends BaseGateway {
       return;
     }
     if (this.client) return; // already connected or connecting: VeighNa's no-op
+    let curve: RpcClientCurve | undefined;
+    try {
+      curve = this.curveSetting(setting);
+    } catch (error) {
+      this.writeLog(t("badSetting", { detail: messageOf(error) }), 40);
+      return;
+    }
     this.namespace = (namespace as NamespaceMode | undefined) ?? "auto";
     if (this.namespace !== "auto") {
       this.prefixed = this.namespace === "prefixed";
@@ -195,6 +223,7 @@ export class RpcGateway extends BaseGateway {
           ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
           // VeighNa servers publish every event twice (generic + specific); half the decoding is saved here.
           skipEvent: isSpecificTwin,
+          ...(curve ? { curve } : {}),
         });
     client.on("state", (state, previous, reason) => this.onState(state, previous, reason));
     client.on("event", (pushed) => this.onPushed(pushed));
@@ -202,7 +231,24 @@ export class RpcGateway extends BaseGateway {
     client.on("warning", (message) => this.writeLog(message, 30));
     this.client = client;
     this.writeLog(t("connecting", { req, sub }));
+    if (client instanceof RpcClient && client.curvePublicKey) this.writeLog(t("curveOn", { key: client.curvePublicKey }));
     client.start();
+  }
+
+  /** CURVE settings, or undefined without a server key; throws on a malformed key or an unreadable key file. */
+  private curveSetting(setting: GatewaySetting): RpcClientCurve | undefined {
+    const serverKey = pickString(setting, ["server_key", SERVER_KEY_KEY]);
+    if (serverKey === undefined) return undefined;
+    if (!isCurveKey(serverKey)) throw new Error(`server_key is not a CURVE public key (40 Z85 characters)`);
+    const keyFile = pickString(setting, ["key_file", KEY_FILE_KEY]);
+    const secretKey = pickString(setting, ["secret_key"]);
+    if (keyFile !== undefined) return { serverKey, secretKey: readKeyFile(keyFile).secretKey };
+    if (secretKey !== undefined) {
+      if (!isCurveKey(secretKey)) throw new Error("secret_key is not a CURVE secret key (40 Z85 characters)");
+      return { serverKey, secretKey };
+    }
+    this.writeLog(t("oneOffKey"), 30);
+    return { serverKey, secretKey: curveKeyPair().secretKey };
   }
 
   /** Returns within a second: sockets close with zero linger. */
@@ -355,6 +401,7 @@ export class RpcGateway extends BaseGateway {
     switch (type) {
       case EVENT_TICK:
         if (data instanceof TickData) {
+          if (!this.isHome(data.gateway_name, data.vt_symbol)) return;
           data.gateway_name = this.gatewayName;
           this.onTick(data);
         }
@@ -397,6 +444,7 @@ export class RpcGateway extends BaseGateway {
     this.noteServerGateway(serverGateway);
     const known = this.symbolGateway.has(contract.vt_symbol);
     if (!known) this.symbolGateway.set(contract.vt_symbol, serverGateway);
+    else if (!this.isHome(serverGateway, contract.vt_symbol)) return; // the same symbol at another venue
     contract.gateway_name = this.gatewayName;
     this.onContract(contract);
     // A contract that appeared after connect becomes routable; a pending subscription can go now.
@@ -463,6 +511,12 @@ export class RpcGateway extends BaseGateway {
     if (this.namespaceDecided && !this.prefixed && this.serverGateways.size > 1) {
       this.writeLog(t("secondGateway", { name }), 30);
     }
+  }
+
+  /** Whether market data of `vt_symbol` from this server gateway is ours: it is the one orders go to. */
+  private isHome(serverGateway: string, vt_symbol: string): boolean {
+    const home = this.symbolGateway.get(vt_symbol);
+    return home === undefined || home === serverGateway;
   }
 
   private localId(serverGateway: string, id: string): string {

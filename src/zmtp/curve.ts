@@ -85,11 +85,20 @@ function startsWithName(body: Buffer, name: string): boolean {
   return body.length > name.length && body[0] === name.length && body.toString("latin1", 1, 1 + name.length) === name;
 }
 
+/** ZAP status codes (rfc 27) that libzmq servers send as the ERROR reason. */
+const ZAP_STATUS: Readonly<Record<string, string>> = {
+  "300": "temporary error",
+  "400": "client key not allowed",
+  "500": "server error",
+};
+
 /** Peer's ERROR command during the handshake: surface its reason. */
 function checkError(body: Buffer): void {
   if (startsWithName(body, "ERROR")) {
     const reasonLength = body[6] ?? 0;
-    throw new ZmtpError("EAUTH", `peer refused the CURVE handshake: ${body.toString("latin1", 7, 7 + reasonLength)}`);
+    const reason = body.toString("latin1", 7, 7 + reasonLength);
+    const meaning = ZAP_STATUS[reason];
+    throw new ZmtpError("EAUTH", `peer refused the CURVE handshake: ${meaning ? `${meaning} (${reason})` : reason}`);
   }
 }
 
@@ -273,8 +282,9 @@ export class CurveServerHandshake {
       }
       const clientPublicKey = z85Encode(clientKey);
       if (this.keys.authorize && !this.keys.authorize(clientPublicKey)) {
-        // Same status text libzmq's ZAP path sends, so libzmq clients report a familiar reason.
-        const reason = Buffer.from("Authentication failed", "latin1");
+        // The ZAP status libzmq sends for a refused key: libzmq clients then report it as an authentication
+        // failure (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, status 400); any other text they would ignore.
+        const reason = Buffer.from("400", "latin1");
         return {
           send: [Buffer.concat([Buffer.from("\x05ERROR", "latin1"), Buffer.from([reason.length]), reason])],
           error: new ZmtpError("EAUTH", `CURVE client key ${clientPublicKey} is not allowed`),

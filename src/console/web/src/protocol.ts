@@ -122,6 +122,8 @@ export interface ConnectedClient extends Json {
   endpoint: string;
   remoteAddress: string;
   identity?: string;
+  /** CURVE public key (Z85) of a client that connected with CURVE. */
+  publicKey?: string;
   since: number;
   calls: number;
   eventsBehind: number;

@@ -100,8 +100,11 @@ export function ClientsPanel({ store }: { store: Store }) {
         <tbody>
           {store.clients.length === 0 ? <Empty columns={6} text="No client connected" /> : null}
           {store.clients.map((c) => (
-            <tr key={c.clientId} title={c.identity ? `identity: ${c.identity}` : undefined}>
-              <td class="mono">{c.clientId}</td>
+            <tr key={c.clientId} title={c.publicKey ? `CURVE key: ${c.publicKey}` : undefined}>
+              <td class="mono">
+                {c.clientId}
+                {c.identity ? <span class="dim"> {c.identity}</span> : null}
+              </td>
               <td>{c.endpoint}</td>
               <td class="mono dim">{c.remoteAddress}</td>
               <td>{since(c.since)}</td>

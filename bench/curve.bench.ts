@@ -1,0 +1,164 @@
+/**
+ * What CURVE costs: the RPC call path (lock-step round trips and 64 pipelined calls), event broadcast to one
+ * subscriber, and the time to connect, each with CURVE on and, as the baseline in the same run, with VeighNa's
+ * NULL mechanism, on both transports. The server runs in this process; the client is a separate process (this
+ * script in worker mode).
+ *
+ *   node dist/bench/curve.bench.js            (about a minute)
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { DateTime, Event, Exchange, TickData } from "../src/kernel/index.js";
+import { RpcClient, RpcServer, ZmqEndpoint, str, type RpcClientCurve, type TransportKind } from "../src/rpc/index.js";
+import { curveKeyPair } from "../src/zmtp/index.js";
+
+const SELF = fileURLToPath(import.meta.url);
+const SECONDS = 4;
+const EVENTS = 100_000;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+// ---------------------------------------------------------------------------------------------------- worker
+
+async function worker(transport: TransportKind, req: string, sub: string, curveJson: string): Promise<void> {
+  const curve = curveJson ? (JSON.parse(curveJson) as RpcClientCurve) : undefined;
+  const out = (line: Record<string, unknown>) => process.stdout.write(JSON.stringify(line) + "\n");
+
+  // Connect time: start -> hello answered, median of a few fresh clients (handshakes on both sockets included).
+  const connects: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const probe = new RpcClient({ reqAddress: req, subAddress: sub, transport, probeInterval: 10, ...(curve ? { curve } : {}) });
+    const t0 = performance.now();
+    probe.start();
+    await probe.waitConnected(10_000);
+    connects.push(performance.now() - t0);
+    await probe.close();
+  }
+  connects.sort((a, b) => a - b);
+
+  const client = new RpcClient({ reqAddress: req, subAddress: sub, transport, timeout: 10_000, ...(curve ? { curve } : {}) });
+  let received = 0;
+  let eventsDone: (() => void) | null = null;
+  client.on("event", ({ event }) => {
+    if (event.type === "eBenchEnd") eventsDone?.();
+    else received++;
+  });
+  client.start();
+  await client.waitConnected(10_000);
+
+  const latencies: number[] = [];
+  let deadline = performance.now() + SECONDS * 1000;
+  while (performance.now() < deadline) {
+    const t0 = performance.now();
+    await client.call("echo", ["x"]);
+    latencies.push(performance.now() - t0);
+  }
+  latencies.sort((a, b) => a - b);
+
+  let piped = 0;
+  deadline = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (performance.now() < deadline) {
+        await client.call("echo", ["x"]);
+        piped++;
+      }
+    }),
+  );
+
+  const done = new Promise<void>((resolve) => (eventsDone = resolve));
+  const t0 = performance.now();
+  await client.call("burst", [String(EVENTS)]);
+  await done;
+  const eventSeconds = (performance.now() - t0) / 1000;
+  await client.close();
+  out({
+    connect: percentile(connects, 50),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    lockstep: latencies.length / SECONDS,
+    pipelined: piped / SECONDS,
+    events: received / eventSeconds,
+    received,
+  });
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------------- main
+
+interface Result {
+  connect: number;
+  p50: number;
+  p99: number;
+  lockstep: number;
+  pipelined: number;
+  events: number;
+  received: number;
+}
+
+async function measure(transport: TransportKind, withCurve: boolean): Promise<Result> {
+  const server = new RpcServer({ log: () => undefined });
+  server.register("echo", [{ name: "x", type: str }], ([x]) => x);
+  const tick = new TickData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, datetime: DateTime.now(), last_price: 3500 });
+  server.register("burst", [{ name: "n", type: str }], ([n]) => {
+    // Published after the reply, in chunks, so the reply is not queued behind the burst.
+    let left = Number(n);
+    const chunk = () => {
+      for (let i = 0; i < 2_000 && left > 0; i++, left--) server.publish(new Event("eTick.", tick));
+      if (left > 0) setImmediate(chunk);
+      else server.publish(new Event("eBenchEnd", null));
+    };
+    setImmediate(chunk);
+    return null;
+  });
+  const serverKeys = curveKeyPair();
+  const clientKeys = curveKeyPair();
+  const endpoint = new ZmqEndpoint({
+    repAddress: "tcp://127.0.0.1:0",
+    pubAddress: "tcp://127.0.0.1:0",
+    transport,
+    ...(withCurve ? { curve: { ...serverKeys, ...(transport === "zmtp" ? { authorizedClients: new Map([[clientKeys.publicKey, "bench"]]) } : {}) } } : {}),
+  });
+  await server.start([endpoint]);
+  const { rep, pub } = endpoint.addresses!;
+  const curve = withCurve ? JSON.stringify({ serverKey: serverKeys.publicKey, secretKey: clientKeys.secretKey }) : "";
+  const child = spawn(process.execPath, [SELF, "--worker", transport, rep, pub, curve], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
+  });
+  await server.stop();
+  return JSON.parse(line) as Result;
+}
+
+async function main(): Promise<void> {
+  const rows: string[][] = [];
+  for (const transport of ["zmtp", "zeromq"] as const) {
+    for (const withCurve of [false, true]) {
+      const r = await measure(transport, withCurve);
+      rows.push([
+        `${transport} ${withCurve ? "CURVE" : "NULL (baseline)"}`,
+        r.connect.toFixed(1),
+        (r.p50 * 1000).toFixed(0),
+        (r.p99 * 1000).toFixed(0),
+        r.lockstep.toFixed(0),
+        r.pipelined.toFixed(0),
+        r.events.toFixed(0),
+        `${((r.received / EVENTS) * 100).toFixed(1)}%`,
+      ]);
+    }
+  }
+  const header = ["transport / mechanism", "connect ms", "call p50 µs", "call p99 µs", "lock-step calls/s", "pipelined calls/s", "events/s", "events received"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(`CURVE vs NULL: RpcClient (separate process) -> RpcServer over tcp loopback, ${SECONDS} s per call phase, ${EVENTS} events`);
+  console.log(format(header));
+  for (const row of rows) console.log(format(row));
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--worker") await worker(args[1] as TransportKind, args[2]!, args[3]!, args[4] ?? "");
+else await main();

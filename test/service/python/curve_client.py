@@ -1,0 +1,69 @@
+"""A VeighNa RpcClient opting in to CURVE the way a Python user would: pyzmq's curve options on both sockets.
+
+    curve_client.py REQ SUB SERVER_PUBLIC_KEY CLIENT_KEY_FILE   (CLIENT_KEY_FILE "-": no CURVE at all)
+
+Prints one JSON line: {"answered": bool, "contracts": int, "heartbeat": bool, "error": str}.
+"""
+import json
+import sys
+import threading
+
+import zmq
+
+from vnpy.rpc import RpcClient
+
+
+def read_secret(path: str) -> bytes:
+    # The key file of `rpcservice keys generate`: comment lines, then the Z85 secret key on its own line.
+    for line in open(path, encoding="ascii"):
+        word = line.strip()
+        if len(word) == 40:
+            return word.encode()
+    raise ValueError(f"no key in {path}")
+
+
+class Client(RpcClient):
+    def __init__(self) -> None:
+        super().__init__()
+        self.heartbeat = threading.Event()
+        self.subscribe_topic("")
+
+    def callback(self, topic, data) -> None:
+        pass
+
+    def run(self) -> None:
+        # VeighNa's loop swallows heartbeats; note the first one so the test can tell the SUB socket works.
+        while self._active:
+            if self._socket_sub.poll(200):
+                topic, _ = self._socket_sub.recv_pyobj(flags=zmq.NOBLOCK)
+                if topic == "heartbeat":
+                    self.heartbeat.set()
+        self._socket_req.close(linger=0)
+        self._socket_sub.close(linger=0)
+
+
+def main() -> None:
+    req, sub, server_key, key_file = sys.argv[1:5]
+    client = Client()
+    if key_file != "-":
+        secret = read_secret(key_file)
+        for socket in (client._socket_req, client._socket_sub):
+            socket.curve_secretkey = secret
+            socket.curve_publickey = zmq.curve_public(secret)
+            socket.curve_serverkey = server_key.encode()
+    client.start(req, sub)
+    report = {"answered": False, "contracts": 0, "heartbeat": False, "error": ""}
+    try:
+        report["contracts"] = len(client.get_all_contracts(timeout=3000))
+        report["answered"] = True
+        report["heartbeat"] = client.heartbeat.wait(5)
+    except Exception as error:  # RemoteException on timeout: what a refused client sees
+        report["error"] = str(error)
+    client.stop()
+    client.join()
+    client._context.term()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
