@@ -24,7 +24,7 @@ test("rpcservice client prints the snapshot, places an order from flags, and exi
     ], { timeout: 20_000 });
     assert.match(stdout, /snapshot: \d+ contracts, 1 accounts/);
     assert.match(stdout, /sent {3}RPC\.\S+/);
-    assert.match(stdout, /order {2}RPC\.\S+ .* 未成交/);
+    assert.match(stdout, /order {2}RPC\.\S+ .* Not Traded/);
   } finally {
     await probe.close();
     await server.stop("SIGKILL");
