@@ -97,3 +97,37 @@ test("when the gap cannot be replayed (a new server run), the client asks its ow
     await endpoint.stop();
   }
 });
+
+test("a call's stream position is where the stream stood at its reply, even when an event follows in the same read", async () => {
+  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  let seq = 0;
+  let release: ((value: unknown) => void) | undefined;
+  // A plain (not async) dispatcher: the endpoint's reply is the first reaction to this promise.
+  await endpoint.start({
+    dispatch: (name, args, kwargs, context) =>
+      name === "held" ? new Promise((resolve) => (release = resolve)) : testDispatcher(name, args, kwargs, context),
+    position: () => ({ epoch: "run-1", seq }),
+  });
+  const received: number[] = [];
+  const client = new WsRpcClient({ url: `ws://127.0.0.1:${endpoint.address!.port}/ws`, types: ["eLog"], reconnect: false });
+  client.on("event", (pushed) => received.push(pushed.seq!));
+  try {
+    await client.waitConnected(5_000);
+    endpoint.publish({ seq: ++seq, epoch: "run-1", event: logEvent("before the reply") });
+    await until(() => received.length === 1, 5_000, "the first event");
+    const call = client.callWithPosition("held");
+    await until(() => release !== undefined, 5_000, "the call to reach the server");
+    release!("done");
+    // Runs after the endpoint's reply in the same turn: the endpoint corks per turn, so reply and event leave in
+    // one write and the client reads both before the caller resumes (what a loaded machine does at random).
+    await Promise.resolve();
+    endpoint.publish({ seq: ++seq, epoch: "run-1", event: logEvent("after the reply") });
+    const { value, position } = await call;
+    assert.equal(value, "done");
+    assert.deepEqual(position, { epoch: "run-1", seq: 1 }, "the event after the reply is not covered by the result");
+    await until(() => received.length === 2, 5_000, "the second event");
+  } finally {
+    await client.close();
+    await endpoint.stop();
+  }
+});

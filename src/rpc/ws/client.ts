@@ -36,7 +36,7 @@ export interface WsRpcClientOptions {
 }
 
 interface Pending {
-  resolve(value: unknown): void;
+  resolve(result: CallResult<unknown>): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -135,9 +135,7 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
    */
   async callWithPosition<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<CallResult<T>> {
     const body = `{"id":${this.nextId},"call":${JSON.stringify(name)},"args":${encodeJson(args)},"kwargs":${encodeJson(options.kwargs ?? {})}}`;
-    const value = await this.request(body, options.timeout ?? this.defaultTimeout, name);
-    const position = this.epoch !== null && this.seq !== null ? { epoch: this.epoch, seq: this.seq } : null;
-    return { value: value as T, position };
+    return (await this.request(body, options.timeout ?? this.defaultTimeout, name)) as CallResult<T>;
   }
 
   async close(): Promise<void> {
@@ -157,7 +155,7 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
     this.setState("disconnected", "closed");
   }
 
-  private request(body: string, timeout: number, what: string): Promise<unknown> {
+  private request(body: string, timeout: number, what: string): Promise<CallResult<unknown>> {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN || this.currentState !== "connected" && !what.startsWith("$")) {
       return Promise.reject(new WsCallError("NOT_CONNECTED", `${what}: not connected to ${this.url}`));
@@ -178,7 +176,7 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
     if (resume && this.epoch !== null && this.seq !== null) subscribe.resume = { epoch: this.epoch, seq: this.seq };
     const body = JSON.stringify({ id: this.nextId, subscribe });
     // "$" marks the handshake's own request: it may run before the state says connected.
-    return this.request(body, this.defaultTimeout, "$subscribe") as Promise<SubscribeResult>;
+    return this.request(body, this.defaultTimeout, "$subscribe").then((reply) => reply.value as SubscribeResult);
   }
 
   private setState(state: ConnectionState, reason: string): void {
@@ -245,7 +243,10 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
       if (!call) return;
       this.pending.delete(message.id);
       clearTimeout(call.timer);
-      if (message.ok) call.resolve(fromWire(message.result));
+      // The position is read now, not when the caller resumes: events that came in the same read are already
+      // counted by then, and a snapshot would wrongly claim to cover them (RpcGateway would drop them).
+      const position = this.epoch !== null && this.seq !== null ? { epoch: this.epoch, seq: this.seq } : null;
+      if (message.ok) call.resolve({ value: fromWire(message.result), position });
       else call.reject(new WsCallError(message.error.code, message.error.message));
     } else if ("ok" in message && !message.ok) {
       this.emit("warning", `${this.url}: ${message.error.code} ${message.error.message}`);
@@ -267,7 +268,8 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
     this.delay = 250;
     const first = !this.everConnected;
     this.everConnected = true;
-    if (result.resumed !== true) {
+    // Events that followed the subscribe reply in the same read are already counted: never step back over them.
+    if (result.resumed !== true && (this.epoch !== result.epoch || this.seq === null || this.seq < result.seq)) {
       this.epoch = result.epoch;
       this.seq = result.seq;
     }
