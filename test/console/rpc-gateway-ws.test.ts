@@ -4,7 +4,22 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Direction, Exchange, MainEngine, Offset, OrderRequest, OrderType, Status, SubscribeRequest } from "../../src/kernel/index.js";
+import {
+  ContractData,
+  Direction,
+  Event,
+  EVENT_TRADE,
+  Exchange,
+  MainEngine,
+  Offset,
+  OrderRequest,
+  OrderType,
+  Product,
+  Status,
+  SubscribeRequest,
+  TradeData,
+} from "../../src/kernel/index.js";
+import { WsEndpoint } from "../../src/console/index.js";
 import { REQ_ADDRESS_KEY, RpcGateway, RpcServiceApp, SUB_ADDRESS_KEY } from "../../src/service/index.js";
 import { startConsoleFixture } from "./fixture.js";
 import { until } from "./helpers.js";
@@ -49,6 +64,54 @@ test("RpcGateway given a ws:// address snapshots, streams ticks, and trades thro
   } finally {
     await client.close();
     await server.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test("RpcGateway over ws keeps a trade pushed right behind the trades snapshot's reply, in the same read", async () => {
+  // A scripted server: one contract, empty books, and a trade that fills just after the trades snapshot was taken.
+  const contract = new ContractData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, name: "rb", product: Product.FUTURES, size: 10, pricetick: 1 });
+  const trade = new TradeData({
+    gateway_name: "SIM",
+    symbol: "rb2501",
+    exchange: Exchange.SHFE,
+    orderid: "7",
+    tradeid: "1",
+    direction: Direction.LONG,
+    offset: Offset.OPEN,
+    price: 3500,
+    volume: 1,
+  });
+  let seq = 0;
+  let releaseTrades: ((trades: unknown) => void) | undefined;
+  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  await endpoint.start({
+    // Plain (not async): the endpoint's reply is the first reaction to the returned promise.
+    dispatch: (name) => {
+      if (name === "get_all_contracts") return Promise.resolve([contract]);
+      if (name === "get_all_trades") return new Promise((resolve) => (releaseTrades = resolve));
+      return Promise.resolve([]);
+    },
+    position: () => ({ epoch: "run-1", seq }),
+  });
+  const home = mkdtempSync(join(tmpdir(), "rpcservice-ws-client-"));
+  const client = new MainEngine({ home });
+  client.addGateway(RpcGateway);
+  try {
+    await client.connect({ [REQ_ADDRESS_KEY]: `ws://127.0.0.1:${endpoint.address!.port}/ws`, [SUB_ADDRESS_KEY]: "" }, "RPC");
+    await until(() => releaseTrades !== undefined, 10_000, "the trades snapshot call");
+    releaseTrades!([]);
+    // After the reply, in the same turn: the endpoint writes both at once, so the client reads them together.
+    await Promise.resolve();
+    endpoint.publish({ seq: ++seq, epoch: "run-1", event: new Event(EVENT_TRADE, trade) });
+    await until(() => client.getAllTrades().length > 0, 10_000, "the trade");
+    assert.deepEqual(
+      client.getAllTrades().map((t) => [t.vt_tradeid, t.vt_orderid]),
+      [["RPC.1", "RPC.7"]],
+    );
+  } finally {
+    await client.close();
+    await endpoint.stop();
     rmSync(home, { recursive: true, force: true });
   }
 });
