@@ -24,7 +24,7 @@ import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { Event } from "../kernel/index.js";
 import type { StreamPosition } from "./endpoint.js";
-import { RemoteError, RpcDisconnectedError, RpcError, RpcTimeoutError, messageOf } from "./errors.js";
+import { RemoteError, RpcDisconnectedError, RpcError, RpcTimeoutError, isDeadlinePassed, messageOf } from "./errors.js";
 import {
   EMPTY,
   HELLO_FUNCTION,
@@ -383,8 +383,15 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
       call.reject(new RpcError("ERR_RPC_REMOTE", `undecodable reply to ${call.name}(): ${messageOf(error)}`, { cause: error }));
       return;
     }
-    if (reply.ok) call.resolve({ value: reply.value, position });
-    else call.reject(new RemoteError(typeof reply.value === "string" ? reply.value : String(reply.value)));
+    if (reply.ok) {
+      call.resolve({ value: reply.value, position });
+      return;
+    }
+    const text = typeof reply.value === "string" ? reply.value : String(reply.value);
+    // Our server refuses a call whose deadline passed on the way (the deadline keeps half a round trip for the
+    // reply, so under load this can come before our own timer): it is this call's timeout, not a remote failure.
+    if (position !== null && isDeadlinePassed(text)) call.reject(new RpcTimeoutError(call.name, call.timeout, "the server did not run it"));
+    else call.reject(new RemoteError(text));
   }
 
   private failAll(error: () => Error): void {

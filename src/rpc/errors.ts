@@ -51,16 +51,24 @@ export const malformedRequest = (message: string, cause?: unknown): RpcCallError
 export const requestTooLarge = (size: number, limit: number): RpcCallError =>
   new RpcCallError("ERR_RPC_TOO_LARGE", "ValueError", `request of ${size} bytes exceeds the limit of ${limit} bytes`);
 
+const DEADLINE_PASSED = " passed before it could run; not executed";
+
 export const deadlinePassed = (name: string): RpcCallError =>
-  new RpcCallError("ERR_RPC_DEADLINE", "TimeoutError", `deadline of ${name}() passed before it could run; not executed`);
+  new RpcCallError("ERR_RPC_DEADLINE", "TimeoutError", `deadline of ${name}()${DEADLINE_PASSED}`);
+
+/** Whether a server's error text is its refusal of a call whose deadline had passed (see `deadlinePassed`). */
+export function isDeadlinePassed(traceback: string): boolean {
+  const last = traceback.trimEnd().split("\n").pop() ?? "";
+  return last.startsWith("TimeoutError: deadline of ") && last.endsWith(DEADLINE_PASSED);
+}
 
 export const unencodableResult = (name: string, cause: unknown): RpcCallError =>
   new RpcCallError("ERR_RPC_UNENCODABLE", "PicklingError", `cannot encode the result of ${name}(): ${messageOf(cause)}`, { cause });
 
-/** No reply within the call's timeout; the client is still usable. */
+/** No reply within the call's timeout (or the server saw its deadline pass and did not run it); the client is still usable. */
 export class RpcTimeoutError extends RpcError {
-  constructor(name: string, timeout: number) {
-    super("ERR_RPC_TIMEOUT", `Timeout of ${timeout}ms reached for ${name}()`);
+  constructor(name: string, timeout: number, detail?: string) {
+    super("ERR_RPC_TIMEOUT", `Timeout of ${timeout}ms reached for ${name}()${detail ? `: ${detail}` : ""}`);
     this.name = "RpcTimeoutError";
   }
 }

@@ -172,6 +172,26 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     assert.equal(fresh.header?.epoch, s.server.epoch);
   });
 
+  test(`[${transport}] a call the server refuses for its passed deadline rejects as a timeout, even before our own timer`, async () => {
+    currentTransport = transport;
+    const s = await startServer();
+    cleanups.push(() => s.server.stop());
+    const client = await connectClient(s.rep, s.pub);
+    // A deadline already past on arrival, as a slow round trip on a loaded machine makes it: the client's clock
+    // is set back only while the call is framed (synchronously), so its own 10 s timer is far from firing.
+    const realNow = Date.now;
+    let call: Promise<unknown>;
+    Date.now = () => realNow() - 60_000;
+    try {
+      call = client.call("count", [], { timeout: 10_000 });
+    } finally {
+      Date.now = realNow;
+    }
+    await assert.rejects(call, (error: unknown) => error instanceof RpcTimeoutError && /the server did not run it/.test(error.message));
+    assert.equal(s.executed(), 0);
+    assert.equal(await client.call("count"), 1, "the client is still usable");
+  });
+
   test(`[${transport}] events carry seq and epoch; gaps and restarts ask for a resync; stop and start again works`, async () => {
     currentTransport = transport;
     const s = await startServer();
