@@ -131,3 +131,38 @@ test("a call's stream position is where the stream stood at its reply, even when
     await endpoint.stop();
   }
 });
+
+test("a reply the client cannot decode fails that call alone; stray messages are warnings and the client keeps working", async () => {
+  // A hand-written server, to send what a real endpoint never would.
+  const { WebSocketServer } = await import("ws");
+  const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  server.on("connection", (socket) => {
+    socket.send(JSON.stringify({ hello: { protocol: 1, server: "rpcservice", endpoint: "ws", client_id: "ws:1", epoch: "e1", seq: 0 } }));
+    socket.on("message", (data) => {
+      const message = JSON.parse(data.toString()) as { id: number; subscribe?: unknown; call?: string };
+      if (message.subscribe) return socket.send(JSON.stringify({ id: message.id, ok: true, result: { epoch: "e1", seq: 0 } }));
+      if (message.call === "broken") {
+        socket.send("null");
+        socket.send("[1, 2, 3]");
+        const tick = { $class: "TickData", gateway_name: "SIM", symbol: "rb2701", exchange: "SHFE", datetime: "not a datetime" };
+        return socket.send(JSON.stringify({ id: message.id, ok: true, result: tick }));
+      }
+      socket.send(JSON.stringify({ id: message.id, ok: true, result: 42 }));
+    });
+  });
+  const port = (server.address() as { port: number }).port;
+  const client = new WsRpcClient({ url: `ws://127.0.0.1:${port}/ws`, reconnect: false, timeout: 5_000 });
+  const warnings: string[] = [];
+  client.on("warning", (text) => warnings.push(text));
+  try {
+    await client.waitConnected(5_000);
+    await assert.rejects(client.call("broken"), (error: unknown) => error instanceof WsCallError && error.code === "DECODE");
+    assert.equal(await client.call("fine"), 42);
+    assert.equal(client.state, "connected");
+    assert.ok(warnings.some((w) => w.startsWith("unexpected message")), warnings.join("\n"));
+  } finally {
+    await client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

@@ -225,6 +225,10 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
       this.emit("warning", `undecodable message from ${this.url}`);
       return;
     }
+    if (message === null || typeof message !== "object") {
+      this.emit("warning", `unexpected message from ${this.url}: ${text.slice(0, 80)}`);
+      return;
+    }
     if ("hello" in message) {
       void this.greet(socket, message);
     } else if ("seq" in message) {
@@ -246,8 +250,19 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
       // The position is read now, not when the caller resumes: events that came in the same read are already
       // counted by then, and a snapshot would wrongly claim to cover them (RpcGateway would drop them).
       const position = this.epoch !== null && this.seq !== null ? { epoch: this.epoch, seq: this.seq } : null;
-      if (message.ok) call.resolve({ value: fromWire(message.result), position });
-      else call.reject(new WsCallError(message.error.code, message.error.message));
+      if (!message.ok) {
+        call.reject(new WsCallError(message.error.code, message.error.message));
+        return;
+      }
+      // A result we cannot decode fails this call alone, never the socket's message handler.
+      let value: unknown;
+      try {
+        value = fromWire(message.result);
+      } catch (error) {
+        call.reject(new WsCallError("DECODE", `the reply could not be decoded: ${(error as Error).message}`));
+        return;
+      }
+      call.resolve({ value, position });
     } else if ("ok" in message && !message.ok) {
       this.emit("warning", `${this.url}: ${message.error.code} ${message.error.message}`);
     }
