@@ -9,21 +9,25 @@ import { ContractModel } from "./model.js";
 import type { SimContractSpec } from "./spec.js";
 import { chinaDateTime, dayIndexOf, dayStartMs } from "./time.js";
 
-interface FuturesTemplate {
+/** One futures product: the spec fields its contracts share, plus how its contract months are named. */
+interface FuturesTemplate
+  extends Pick<
+    SimContractSpec,
+    | "exchange"
+    | "name"
+    | "size"
+    | "pricetick"
+    | "price"
+    | "margin_rate"
+    | "commission_rate"
+    | "commission_per_lot"
+    | "volatility"
+    | "limit_pct"
+    | "depth"
+    | "daily_volume"
+    | "open_interest"
+  > {
   readonly code: string;
-  readonly exchange: Exchange;
-  readonly name: string;
-  readonly size: number;
-  readonly pricetick: number;
-  readonly price: number;
-  readonly margin_rate: number;
-  readonly commission_rate: number;
-  readonly commission_per_lot: number;
-  readonly volatility: number;
-  readonly limit_pct: number;
-  readonly depth: number;
-  readonly daily_volume: number;
-  readonly open_interest: number;
   /** Months with a liquid contract; `null` means every month. */
   readonly months: readonly number[] | null;
 }
