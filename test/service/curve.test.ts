@@ -47,6 +47,8 @@ import { addressesFor, restingBuyPrice, sleep, tempDir, until } from "./helpers.
 
 const PYTHON = "/usr/bin/python3";
 const PYTHON_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "service", "python");
+/** The stand-in VeighNa package (vnpy.rpc, vnpy.trader.*, vnpy.event), shared with the codec's Python check. */
+const STANDINS_DIR = join(PYTHON_DIR, "..", "..", "python");
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
 const zmqCheck = spawnSync(PYTHON, ["-c", "import zmq; assert zmq.has('curve')"], { encoding: "utf8" });
 const noPython = zmqCheck.status !== 0 ? `needs ${PYTHON} with python3-zmq and CURVE (${zmqCheck.stderr?.trim() || zmqCheck.error?.message})` : false;
@@ -312,7 +314,7 @@ describe("CURVE failures a client can see", () => {
   describe("Python VeighNa clients (pyzmq)", { skip: noPython }, () => {
     const runPython = async (keyFilePath: string) => {
       const { stdout } = await promisify(execFile)(PYTHON, [join(PYTHON_DIR, "curve_client.py"), server.rep, server.pub, server.engine.curvePublicKey!, keyFilePath], {
-        env: { ...process.env, PYTHONPATH: PYTHON_DIR },
+        env: { ...process.env, PYTHONPATH: STANDINS_DIR },
         timeout: 30_000,
       });
       return JSON.parse(stdout.trim().split("\n").pop()!) as { answered: boolean; contracts: number; heartbeat: boolean; error: string };

@@ -1,5 +1,5 @@
 /**
- * Interop with Python VeighNa, both ways, using a faithful re-creation of vnpy.rpc (test/service/python):
+ * Interop with Python VeighNa, both ways, using a faithful re-creation of vnpy.rpc (test/python/vnpy; the client and server scripts in test/service/python):
  * - a VeighNa RpcClient (REQ + SUB, pickles) calls all 17 functions of our server and receives every event type;
  * - our RpcGateway connects to a VeighNa RpcServer (REP + PUB), detects it, and trades through it in lock-step.
  * Skipped with a message when /usr/bin/python3 has no zmq.
@@ -29,6 +29,8 @@ import { JsonProcess, addressesFor, startServerProcess, tempDir, until, type Ser
 
 const PYTHON = "/usr/bin/python3";
 const PYTHON_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "service", "python");
+/** The stand-in VeighNa package (vnpy.rpc, vnpy.trader.*, vnpy.event), shared with the codec's Python check. */
+const STANDINS_DIR = join(PYTHON_DIR, "..", "..", "python");
 const zmqCheck = spawnSync(PYTHON, ["-c", "import zmq"], { encoding: "utf8" });
 const skip = zmqCheck.status !== 0 ? `needs ${PYTHON} with python3-zmq (import zmq failed: ${zmqCheck.stderr?.trim() || zmqCheck.error?.message})` : false;
 
@@ -51,7 +53,7 @@ describe("a Python VeighNa client against our server", { skip }, () => {
 
   it("calls all 17 functions and receives every event type as vnpy Event objects", async () => {
     const { stdout, stderr } = await promisify(execFile)(PYTHON, [join(PYTHON_DIR, "veighna_client.py"), info.rep, info.pub], {
-      env: { ...process.env, PYTHONPATH: PYTHON_DIR },
+      env: { ...process.env, PYTHONPATH: STANDINS_DIR },
       timeout: 60_000,
     });
     const report = JSON.parse(stdout.trim().split("\n").pop()!) as {
@@ -86,7 +88,7 @@ describe("our RpcGateway against a Python VeighNa server", { skip }, () => {
   let mainEngine: MainEngine;
 
   before(async () => {
-    python = spawn(PYTHON, [join(PYTHON_DIR, "veighna_server.py")], { env: { ...process.env, PYTHONPATH: PYTHON_DIR }, stdio: ["ignore", "pipe", "inherit"] });
+    python = spawn(PYTHON, [join(PYTHON_DIR, "veighna_server.py")], { env: { ...process.env, PYTHONPATH: STANDINS_DIR }, stdio: ["ignore", "pipe", "inherit"] });
     addresses = await new Promise((resolve, reject) => {
       createInterface({ input: python.stdout! }).once("line", (line) => resolve(JSON.parse(line)));
       python.once("exit", (code) => reject(new Error(`python server exited with ${code}`)));

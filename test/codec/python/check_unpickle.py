@@ -13,7 +13,6 @@ Prints one JSON object: {"ok": bool, "checked": n, "failures": [...], "python": 
 Needs nothing beyond the standard library (no zmq, no vnpy).
 """
 import base64
-import dataclasses
 import datetime
 import enum
 import json
@@ -21,124 +20,22 @@ import math
 import os
 import pickle
 import sys
-import types
 import zoneinfo
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
-# ---- stand-ins for vnpy.trader.constant, vnpy.trader.object, vnpy.event.engine ------------------------------
+# ---- the stand-in VeighNa package (test/python/vnpy), shared with the service interop tests ------------------
 
-ENUMS = {
-    "Direction": [("LONG", "多", "Long"), ("SHORT", "空", "Short"), ("NET", "净", "Net")],
-    "Offset": [("NONE", "", ""), ("OPEN", "开", "Open"), ("CLOSE", "平", "Close"),
-               ("CLOSETODAY", "平今", "Close Today"), ("CLOSEYESTERDAY", "平昨", "Close Yesterday")],
-    "Status": [("SUBMITTING", "提交中", "Submitting"), ("NOTTRADED", "未成交", "Not Traded"),
-               ("PARTTRADED", "部分成交", "Part Traded"), ("ALLTRADED", "全部成交", "All Traded"),
-               ("CANCELLED", "已撤销", "Cancelled"), ("REJECTED", "拒单", "Rejected")],
-    "Product": [("EQUITY", "股票", "Stock"), ("FUTURES", "期货", "Futures"), ("OPTION", "期权", "Option"),
-                ("INDEX", "指数", "Index"), ("FOREX", "外汇", "Forex"), ("SPOT", "现货", "Spot"), ("ETF", "ETF", "ETF"),
-                ("BOND", "债券", "Bond"), ("WARRANT", "权证", "Warrant"), ("SPREAD", "价差", "Spread"),
-                ("FUND", "基金", "Fund"), ("CFD", "CFD", "CFD"), ("SWAP", "互换", "Swap")],
-    "OrderType": [("LIMIT", "限价", "Limit"), ("MARKET", "市价", "Market"), ("STOP", "STOP", "STOP"),
-                  ("FAK", "FAK", "FAK"), ("FOK", "FOK", "FOK"), ("RFQ", "询价", "RFQ"), ("ETF", "ETF", "ETF")],
-    "OptionType": [("CALL", "看涨期权", "Call"), ("PUT", "看跌期权", "Put")],
-    "Exchange": [(n, n, n) for n in (
-        "CFFEX SHFE CZCE DCE INE GFEX SSE SZSE BSE SHHK SZHK SGE WXE CFETS XBOND SMART NYSE NASDAQ ARCA EDGEA "
-        "ISLAND BATS IEX AMEX TSE NYMEX COMEX GLOBEX IDEALPRO CME ICE SEHK HKFE SGX CBOT CBOE CFE DME"
-    ).split()] + [("EUREX", "EUX", "EUX")] + [(n, n, n) for n in (
-        "APEX LME BMD TOCOM EUNX KRX OTC IBKRATS LOCAL GLOBAL").split()],
-    "Currency": [(n, n, n) for n in ("USD", "HKD", "CNY", "CAD")],
-    "Interval": [("MINUTE", "1m", "1m"), ("HOUR", "1h", "1h"), ("DAILY", "d", "d"), ("WEEKLY", "w", "w"),
-                 ("TICK", "tick", "tick")],
-}
+STANDINS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python")
 
 
 def install_modules(english: bool) -> None:
-    def module(name: str) -> types.ModuleType:
-        mod = types.ModuleType(name)
-        sys.modules[name] = mod
-        return mod
-
-    for package in ("vnpy", "vnpy.trader", "vnpy.event"):
-        module(package)
-    constant = module("vnpy.trader.constant")
-    for enum_name, members in ENUMS.items():
-        values = [(name, en if english else zh) for name, zh, en in members]
-        setattr(constant, enum_name, enum.Enum(enum_name, values, module="vnpy.trader.constant", qualname=enum_name))
-
-    obj = module("vnpy.trader.object")
-    c = constant
-    classes: dict = {}
-
-    def dc(cls):
-        cls.__module__ = "vnpy.trader.object"
-        cls.__qualname__ = cls.__name__
-        cls = dataclass(cls)
-        setattr(obj, cls.__name__, cls)
-        classes[cls.__name__] = cls
-        return cls
-
-    @dc
-    class BaseData:
-        gateway_name: str
-        extra: Optional[dict] = field(default=None, init=False)
-
-    @dc
-    class TickData(BaseData):
-        symbol: str = ""
-        exchange: Any = None
-        datetime: Any = None
-        name: str = ""
-        volume: float = 0
-        turnover: float = 0
-        open_interest: float = 0
-        last_price: float = 0
-        last_volume: float = 0
-        limit_up: float = 0
-        limit_down: float = 0
-        open_price: float = 0
-        high_price: float = 0
-        low_price: float = 0
-        pre_close: float = 0
-        bid_price_1: float = 0
-        bid_price_2: float = 0
-        bid_price_3: float = 0
-        bid_price_4: float = 0
-        bid_price_5: float = 0
-        ask_price_1: float = 0
-        ask_price_2: float = 0
-        ask_price_3: float = 0
-        ask_price_4: float = 0
-        ask_price_5: float = 0
-        bid_volume_1: float = 0
-        bid_volume_2: float = 0
-        bid_volume_3: float = 0
-        bid_volume_4: float = 0
-        bid_volume_5: float = 0
-        ask_volume_1: float = 0
-        ask_volume_2: float = 0
-        ask_volume_3: float = 0
-        ask_volume_4: float = 0
-        ask_volume_5: float = 0
-        localtime: Any = None
-
-    # The other classes: only their module path and name matter to pickle (NEWOBJ + BUILD runs no __init__).
-    for name in ("BarData", "OrderData", "TradeData", "PositionData", "AccountData", "LogData", "ContractData",
-                 "QuoteData"):
-        dc(type(name, (BaseData,), {"__annotations__": {}}))
-    for name in ("SubscribeRequest", "OrderRequest", "CancelRequest", "HistoryRequest", "QuoteRequest"):
-        dc(type(name, (), {"__annotations__": {}}))
-
-    engine = module("vnpy.event.engine")
-
-    class Event:
-        def __init__(self, type: str, data: Any = None) -> None:
-            self.type = type
-            self.data = data
-
-    Event.__module__ = "vnpy.event.engine"
-    Event.__qualname__ = "Event"
-    engine.Event = Event
+    """Puts the stand-ins at VeighNa's module paths; `english` gives the enums vnpy's English values."""
+    if english:
+        os.environ["VNPY_LANGUAGE"] = "en"  # read once, at import, as vnpy's gettext is
+    sys.path.insert(0, STANDINS)
+    import vnpy.event.engine  # noqa: F401  (pickle finds the classes by module path)
+    import vnpy.trader.constant  # noqa: F401
+    import vnpy.trader.object  # noqa: F401
 
 
 # ---- typed JSON (the fixtures' format) ------------------------------------------------------------------------
