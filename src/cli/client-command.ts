@@ -29,7 +29,7 @@ import {
   type TickData,
   type TradeData,
 } from "../kernel/index.js";
-import { EVENT_RPC_CONNECTION, RpcGateway, type RpcConnectionStatus } from "../service/index.js";
+import { DEFAULT_PUB_ADDRESS, DEFAULT_REP_ADDRESS, EVENT_RPC_CONNECTION, RpcGateway, type RpcConnectionStatus } from "../service/index.js";
 
 const GATEWAY = "RPC";
 
@@ -70,8 +70,8 @@ export function registerClientCommand(program: Command): void {
   program
     .command("client")
     .description("connect to an RPC server as a trader: snapshot, live events, orders")
-    .option("--req <address>", "server request address (VeighNa 主动请求地址)", "tcp://127.0.0.1:2014")
-    .option("--sub <address>", "server publish address (VeighNa 推送订阅地址)", "tcp://127.0.0.1:4102")
+    .option("--req <address>", "server request address (VeighNa 主动请求地址)", DEFAULT_REP_ADDRESS)
+    .option("--sub <address>", "server publish address (VeighNa 推送订阅地址)", DEFAULT_PUB_ADDRESS)
     .option("--transport <kind>", "zmtp (default) or zeromq", (v) => {
       if (v !== "zmtp" && v !== "zeromq") throw new InvalidArgumentError("must be zmtp or zeromq");
       return v;

@@ -67,6 +67,7 @@ import {
 } from "../rpc/index.js";
 import { curveKeyPair } from "../zmtp/index.js";
 import { readKeyFile } from "./curve-keys.js";
+import { DEFAULT_PUB_ADDRESS, DEFAULT_REP_ADDRESS } from "./rpc-engine.js";
 
 export const EVENT_RPC_CONNECTION = "eRpcConnection";
 export const REQ_ADDRESS_KEY = "主动请求地址";
@@ -76,8 +77,9 @@ export const SERVER_KEY_KEY = "服务器公钥";
 /** CURVE: our secret key file (English key: key_file). */
 export const KEY_FILE_KEY = "客户端密钥文件";
 
-export const DEFAULT_REQ_ADDRESS = "tcp://127.0.0.1:2014";
-export const DEFAULT_SUB_ADDRESS = "tcp://127.0.0.1:4102";
+/** A client connects where the server binds by default (VeighNa's client defaults too). */
+export const DEFAULT_REQ_ADDRESS = DEFAULT_REP_ADDRESS;
+export const DEFAULT_SUB_ADDRESS = DEFAULT_PUB_ADDRESS;
 
 export type NamespaceMode = "auto" | "flat" | "prefixed";
 

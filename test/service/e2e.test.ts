@@ -168,8 +168,9 @@ for (const transport of TRANSPORTS) {
         lastServerOrders = null; // only the restarted server's answer counts
         await until(() => reconnectedSince(states, stateMark), 15_000, "reconnected");
         // Ticks flow again: the gateway re-subscribed on the new server by itself.
-        const before = mainEngine.getTick(contract.vt_symbol)!.datetime;
-        await until(() => mainEngine.getTick(contract.vt_symbol)!.datetime !== before, 15_000, "ticks after restart");
+        // A tick newer than any before the kill (compared by instant: a re-delivered old tick is a new object too).
+        const before = mainEngine.getTick(contract.vt_symbol)!.datetime.epochMicros();
+        await until(() => mainEngine.getTick(contract.vt_symbol)!.datetime.epochMicros() > before, 15_000, "ticks after restart");
         await until(
           () => children.every((c, i) => reconnectedSince(c.lines.map((line) => line.state), childMarks[i]!)),
           15_000,
