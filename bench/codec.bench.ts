@@ -5,23 +5,13 @@
  *
  *   node dist/bench/codec.bench.js [seconds per row, default 2]
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { vnpyWireDir } from "../test/fixtures/paths.js";
 import { DateTime, decodePickle, encodePickle } from "../src/index.js";
 
 const secondsPerRow = Number(process.argv[2] ?? 2);
 if (!(secondsPerRow > 0 && secondsPerRow <= 20)) throw new RangeError("seconds per row must be in (0, 20]");
-
-function fixturesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
-  for (const candidate of [resolve(dir, "../shared"), resolve(dir, "../../shared")]) {
-    const fixtures = join(candidate, "fixtures", "vnpy-wire");
-    if (existsSync(fixtures)) return fixtures;
-  }
-  throw new Error("shared/fixtures/vnpy-wire not found");
-}
 
 interface Row {
   payload: string;
@@ -67,7 +57,7 @@ function jsonReady(value: unknown): unknown {
   return value;
 }
 
-const dir = fixturesDir();
+const dir = vnpyWireDir;
 const rows: Row[] = [];
 for (const [payload, file] of [["tick event", "pub_tick.pkl"], ["1,000 contracts", "rep_get_all_contracts_1000.pkl"]] as const) {
   const pickled = readFileSync(join(dir, file));

@@ -26,11 +26,12 @@ import { BaseGateway, DateTime, Event, EventEngine, Exchange, MainEngine, TickDa
 import { RpcClient, RpcServer, ZmqEndpoint, str, type TransportKind } from "../src/rpc/index.js";
 import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/service/index.js";
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
+import { vnpyWireDir } from "../test/fixtures/paths.js";
 
 /** "bare": zeromq.js sockets + codec; "bare-zmtp": our ZMTP sockets + codec; "service": RpcServiceApp -> RpcGateway. */
 type Side = TransportKind | "bare" | "bare-zmtp" | "service";
 const SELF = fileURLToPath(import.meta.url);
-const FIXTURE_1000 = "/work/shared/fixtures/vnpy-wire/rep_get_all_contracts_1000.pkl";
+const FIXTURE_1000 = join(vnpyWireDir, "rep_get_all_contracts_1000.pkl");
 const END = "eBenchEnd";
 /** A stream position as our server stamps it, so the bare sides encode exactly the bytes the RPC server sends. */
 const EPOCH = "0123456789abcdef";

@@ -3,9 +3,9 @@
  * decoded value can be compared exactly (ints vs floats, tuples vs lists, enum identity, datetimes to the µs
  * with their zone).
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { vnpyWireDir } from "../fixtures/paths.js";
 import {
   DATA_CLASSES,
   DateTime,
@@ -26,28 +26,10 @@ import {
   type TimeZone,
 } from "../../src/index.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
+export { repoRoot } from "../fixtures/paths.js";
 
-/** The repository root: the nearest ancestor holding package.json (tests run from dist/test/codec). */
-export const repoRoot = ((): string => {
-  let dir = here;
-  while (!existsSync(join(dir, "package.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("package.json not found above " + here);
-    dir = parent;
-  }
-  return dir;
-})();
-
-/** /work/shared beside the repository (worktrees and CI clones both have it there). */
-export const sharedDir = ((): string => {
-  for (const candidate of [resolve(repoRoot, "../shared"), resolve(repoRoot, "../../shared")]) {
-    if (existsSync(join(candidate, "fixtures", "vnpy-wire"))) return candidate;
-  }
-  throw new Error(`shared/fixtures/vnpy-wire not found beside ${repoRoot}`);
-})();
-
-export const fixturesDir = join(sharedDir, "fixtures", "vnpy-wire");
+/** The captured VeighNa frames, kept in the repository (test/fixtures/vnpy-wire). */
+export const fixturesDir = vnpyWireDir;
 export const py313Dir = join(fixturesDir, "py310-313");
 
 export interface Fixture {
