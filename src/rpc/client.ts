@@ -429,6 +429,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     let reason: string;
     if (refusal.kind === "auth") {
       reason = `the server refused our CURVE key ${this.curve?.publicKey ?? ""} (${refusal.reason})`;
+    } else if (refusal.kind === "protocol") {
+      reason = `${refusal.reason}: ${refusal.remoteAddress ?? "the peer"} does not speak ZeroMQ (is it the server's request/broadcast address, not its console or another service?)`;
     } else if (this.curve) {
       reason = `CURVE handshake failed: ${refusal.reason} (is server_key the server's public key, and does the server use CURVE?)`;
     } else {

@@ -26,8 +26,11 @@ export interface RouterHandlers {
 export interface Refusal {
   /** Remote address, when the transport knows it. */
   readonly remoteAddress?: string;
-  /** "auth": the key was refused by the allow-list (or, on a client, by the server); "mechanism": anything else. */
-  readonly kind: "auth" | "mechanism";
+  /**
+   * "auth": the key was refused by the allow-list (or, on a client, by the server); "protocol": the peer does not
+   * speak ZMTP at all (an HTTP port, say), so no security setting would help; "mechanism": anything else.
+   */
+  readonly kind: "auth" | "protocol" | "mechanism";
   readonly reason: string;
 }
 
