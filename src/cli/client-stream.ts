@@ -1,7 +1,7 @@
 /**
  * The client's live stream: one line per event. Without ticks (`--no-ticks`) the stream stays quiet between
- * trades: positions and the account are marked to market on every tick, so their lines are printed only after
- * an order or trade changed them.
+ * trades: positions and the account are marked to market on every tick, so their lines are printed only when an
+ * order or trade changed them.
  */
 import {
   EVENT_ACCOUNT,
@@ -21,37 +21,34 @@ import {
 import { accountLine, orderLine, positionLine, tickLine, tradeLine } from "./lines.js";
 
 export function printStream(engine: EventEngine, print: (line: string) => void, options: { ticks: boolean }): void {
-  // vt_symbols whose position an order or trade touched since its last printed line; the same for the account.
-  const touched = new Set<string>();
-  let accountTouched = false;
-  const touch = (vt_symbol: string): void => {
-    touched.add(vt_symbol);
-    accountTouched = true;
-  };
+  // Without ticks: a position line when what orders and trades change (volume, frozen, average price) changed;
+  // an account line when its frozen funds changed or a trade (margin, commission) came since the last one.
+  const lastPosition = new Map<string, string>();
+  const lastAccountFrozen = new Map<string, number>();
+  let tradedSinceAccount = false;
 
   engine.register(EVENT_LOG, (e) => {
     const log = e.data as LogData;
     print(`log    ${log.gateway_name}: ${log.msg}`);
   });
   if (options.ticks) engine.register(EVENT_TICK, (e) => print(tickLine(e.data as TickData)));
-  engine.register(EVENT_ORDER, (e) => {
-    const order = e.data as OrderData;
-    touch(order.vt_symbol);
-    print(orderLine(order));
-  });
+  engine.register(EVENT_ORDER, (e) => print(orderLine(e.data as OrderData)));
   engine.register(EVENT_TRADE, (e) => {
-    const trade = e.data as TradeData;
-    touch(trade.vt_symbol);
-    print(tradeLine(trade));
+    tradedSinceAccount = true;
+    print(tradeLine(e.data as TradeData));
   });
   engine.register(EVENT_POSITION, (e) => {
-    const position = e.data as PositionData;
-    if (!options.ticks && !touched.delete(position.vt_symbol)) return;
-    print(positionLine(position));
+    const p = e.data as PositionData;
+    const key = `${p.volume}|${p.yd_volume}|${p.frozen}|${p.price}`;
+    if (!options.ticks && lastPosition.get(p.vt_positionid) === key) return;
+    lastPosition.set(p.vt_positionid, key);
+    print(positionLine(p));
   });
   engine.register(EVENT_ACCOUNT, (e) => {
-    if (!options.ticks && !accountTouched) return;
-    accountTouched = false;
-    print(accountLine(e.data as AccountData));
+    const a = e.data as AccountData;
+    const changed = tradedSinceAccount || lastAccountFrozen.get(a.vt_accountid) !== a.frozen;
+    lastAccountFrozen.set(a.vt_accountid, a.frozen);
+    tradedSinceAccount = false;
+    if (options.ticks || changed) print(accountLine(a));
   });
 }
