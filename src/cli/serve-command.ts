@@ -11,7 +11,7 @@ import { RpcServiceApp, type RpcEngine } from "../service/index.js";
 import { SimGateway } from "../sim/index.js";
 import { CliError, addressHint, reportFailure } from "./errors.js";
 import { formatLog } from "./log-printer.js";
-import { removeServerRecord, writeServerRecord } from "./server-record.js";
+import { findServer, removeServerRecord, writeServerRecord } from "./server-record.js";
 
 export interface ServeOptions {
   home: string;
@@ -102,6 +102,14 @@ function printAddresses(out: (line: string) => void, rpc: { rep: string; pub: st
   else if (started.tokenPath) out(`console token: see ${started.tokenPath}`);
 }
 
+/** Two servers on one home would share its journal and settings: the second one stops before touching them. */
+function refuseSecondServer(home: string): void {
+  const lookup = findServer(home);
+  if (lookup.kind !== "running") return;
+  const where = lookup.record.console ? `, console ${lookup.record.console}` : "";
+  throw new CliError(`a server already runs with home ${home} (pid ${lookup.record.pid}${where})`, "stop it first, or give this one another --home");
+}
+
 function positiveNumber(text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError("must be a positive number");
@@ -149,6 +157,7 @@ export function registerServeCommand(program: Command): void {
     .option("--contracts <file>", "JSON file of contracts for the simulated exchange instead of the built-in universe")
     .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
     .action(async (flags: ServeFlags) => {
+      refuseSecondServer(flags.home);
       const server = await startServer({
         home: flags.home,
         language: flags.language,

@@ -129,3 +129,8 @@ test("client at an address where nothing answers keeps saying it is still trying
     run.kill();
   }
 });
+
+test("a second serve on the same home stops before touching it, naming the running server", async () => {
+  const result = await cli(["serve", "--home", served.home, "--console-port", "0", "--rep", `ipc://${join(temp.dir, "second-rep.sock")}`, "--pub", `ipc://${join(temp.dir, "second-pub.sock")}`]);
+  assertOneErrorLine(result, /a server already runs with home .* \(pid \d+, console http:\/\/127\.0\.0\.1:\d+\/\); stop it first, or give this one another --home/);
+});
