@@ -50,7 +50,7 @@ function forwardRejections(
 ): void {
   if (!rejected) return;
   socket.on("rejected", (connection: RejectedConnection, reason: ZmtpError) => {
-    const kind = reason.code === "EAUTH" ? "auth" : reason.code === "EPROTO" ? "protocol" : "mechanism";
+    const kind = reason.code === "EAUTH" ? "auth" : reason.code === "EPROTO" || reason.code === "ESOCKETTYPE" ? "protocol" : "mechanism";
     rejected({ remoteAddress: connection.remoteAddress, kind, reason: reason.message });
   });
 }
