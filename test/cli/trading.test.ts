@@ -1,8 +1,9 @@
 /** Trading from the command line against a real server: offsets by exchange, order types, listings, the prompt. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { exampleFuture } from "../../src/cli/examples.js";
-import { CliProcess, assertOneErrorLine, cli, serve, tempHome, type Served } from "./helpers.js";
+import { CliProcess, MAIN, cli, serve, tempHome, type Served } from "./helpers.js";
 
 const temp = tempHome("rpcservice-trading-");
 let served: Served;
@@ -191,3 +192,30 @@ test("client --language zh: VeighNa's Chinese log strings and values, and the sn
     session.run.kill();
   }
 });
+
+test("on a terminal the prompt is drawn after the snapshot, runs typed commands, and Ctrl-C ends the session", { skip: !hasScript() && "no `script` (util-linux) for a pseudo-terminal" }, async () => {
+  // `script` runs the client on a pseudo-terminal: stdin and stdout are a TTY, as for a user.
+  const command = [process.execPath, MAIN, "client", ...served.clientArgs, "--no-ticks"].map((word) => `'${word}'`).join(" ");
+  const terminal = spawn("script", ["-qfec", command, "/dev/null"], { env: { ...process.env, TERM: "dumb" } });
+  let screen = "";
+  terminal.stdout.on("data", (chunk: Buffer) => (screen += chunk.toString()));
+  const waitScreen = async (pattern: RegExp, from: number): Promise<void> => {
+    for (let i = 0; i < 400 && !pattern.test(screen.slice(from)); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(screen.slice(from), pattern);
+  };
+  try {
+    await waitScreen(/commands:[\s\S]*rpc> /, 0);
+    const mark = screen.length;
+    terminal.stdin.write("trades\r");
+    await waitScreen(/trade +\S+|no trades/, mark);
+    const exited = new Promise<number | null>((resolve) => terminal.once("exit", (code) => resolve(code)));
+    terminal.stdin.write("\x03");
+    assert.equal(await exited, 0, screen);
+  } finally {
+    terminal.kill("SIGKILL");
+  }
+});
+
+function hasScript(): boolean {
+  return spawnSync("script", ["--version"]).status === 0;
+}
