@@ -61,11 +61,12 @@ import {
   messageOf,
   type ConnectionState,
   type ResyncReason,
+  type RpcCaller,
   type StreamEvent,
   type RpcClientCurve,
   type TransportKind,
 } from "../rpc/index.js";
-import { curveKeyPair } from "../zmtp/index.js";
+import { curveKeyPair, curvePublicKey } from "../zmtp/index.js";
 import { readKeyFile } from "./curve-keys.js";
 import { DEFAULT_PUB_ADDRESS, DEFAULT_REP_ADDRESS } from "./rpc-engine.js";
 
@@ -157,7 +158,7 @@ export class RpcGateway extends BaseGateway {
   };
   static override readonly exchanges: readonly Exchange[] = Object.values(Exchange);
 
-  client: RpcClient | WsRpcClient | null = null;
+  client: RpcCaller | null = null;
   private namespace: NamespaceMode = "auto";
   private prefixed = false;
   private namespaceDecided = false;
@@ -185,7 +186,6 @@ export class RpcGateway extends BaseGateway {
     const req = pickString(setting, ["req_address", REQ_ADDRESS_KEY]) ?? DEFAULT_REQ_ADDRESS;
     const sub = pickString(setting, ["sub_address", SUB_ADDRESS_KEY]) ?? DEFAULT_SUB_ADDRESS;
     const transport = setting["transport"];
-    const timeout = setting["timeout"];
     const namespace = setting["namespace"];
     if (transport !== undefined && transport !== "zmtp" && transport !== "zeromq") {
       this.writeLog(t("badSetting", { detail: `transport ${String(transport)}` }), 40);
@@ -208,32 +208,14 @@ export class RpcGateway extends BaseGateway {
       this.prefixed = this.namespace === "prefixed";
       this.namespaceDecided = true;
     }
-    // A ws:// request address means the native WebSocket endpoint: one connection, JSON, no subscribe address.
-    const client = /^wss?:\/\//.test(req)
-      ? new WsRpcClient({
-          url: req,
-          ...(typeof setting["token"] === "string" && setting["token"] ? { token: setting["token"] } : {}),
-          ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
-          ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
-        })
-      : new RpcClient({
-          reqAddress: req,
-          subAddress: sub,
-          ...(transport ? { transport: transport as TransportKind } : {}),
-          ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
-          ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
-          ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
-          // VeighNa servers publish every event twice (generic + specific); half the decoding is saved here.
-          skipEvent: isSpecificTwin,
-          ...(curve ? { curve } : {}),
-        });
+    const client = createCaller(req, sub, setting, curve);
     client.on("state", (state, previous, reason) => this.onState(state, previous, reason));
     client.on("event", (pushed) => this.onPushed(pushed));
     client.on("resync", (reason, detail) => void this.resync(reason, detail));
     client.on("warning", (message) => this.writeLog(message, 30));
     this.client = client;
     this.writeLog(t("connecting", { req, sub }));
-    if (client instanceof RpcClient && client.curvePublicKey) this.writeLog(t("curveOn", { key: client.curvePublicKey }));
+    if (curve) this.writeLog(t("curveOn", { key: curvePublicKey(curve.secretKey) }));
     client.start();
   }
 
@@ -356,7 +338,7 @@ export class RpcGateway extends BaseGateway {
   }
 
   private async snapshot<T>(
-    client: RpcClient | WsRpcClient,
+    client: RpcCaller,
     name: string,
     family: Family,
     message: "contracts" | "accounts" | "positions" | "orders" | "trades",
@@ -545,6 +527,36 @@ export class RpcGateway extends BaseGateway {
       return undefined;
     }
   }
+}
+
+/**
+ * The RpcCaller for a request address: ws:// and wss:// mean the native WebSocket endpoint (one connection, JSON,
+ * no subscribe address); anything else is VeighNa's two ZeroMQ sockets.
+ */
+function createCaller(req: string, sub: string, setting: GatewaySetting, curve: RpcClientCurve | undefined): RpcCaller {
+  const timeout = setting["timeout"];
+  const common = {
+    ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
+    ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
+  };
+  if (/^wss?:\/\//.test(req)) {
+    return new WsRpcClient({
+      url: req,
+      ...(typeof setting["token"] === "string" && setting["token"] ? { token: setting["token"] } : {}),
+      ...common,
+    });
+  }
+  const transport = setting["transport"];
+  return new RpcClient({
+    reqAddress: req,
+    subAddress: sub,
+    ...(transport ? { transport: transport as TransportKind } : {}),
+    ...common,
+    ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
+    // VeighNa servers publish every event twice (generic + specific); half the decoding is saved here.
+    skipEvent: isSpecificTwin,
+    ...(curve ? { curve } : {}),
+  });
 }
 
 function pickString(setting: GatewaySetting, keys: readonly string[]): string | undefined {
