@@ -150,7 +150,7 @@ export class ResyncMachine {
   private async run(cause: ResyncCause): Promise<void> {
     this.running = true;
     this.wanted = null;
-    if (this.caller.state === "connected") this.show("syncing", `${cause.reason}: ${cause.detail}`, null);
+    this.show("syncing", `${cause.reason}: ${cause.detail}`, null);
     let failure: unknown = null;
     try {
       await this.snapshot(cause);
@@ -163,8 +163,9 @@ export class ResyncMachine {
     if (failure === null) {
       this.failures = 0;
       this.lastError = "";
-      if (!this.wanted && this.caller.state === "connected") this.show("synced", `${cause.reason}: ${cause.detail}`, null);
-      this.kick();
+      if (this.wanted) this.kick();
+      else if (this.caller.state === "connected") this.show("synced", `${cause.reason}: ${cause.detail}`, null);
+      else this.show(this.caller.state, "snapshot taken; the server is quiet", this.caller.nextAttemptAt);
       return;
     }
     this.lastError = messageOf(failure);
