@@ -3,10 +3,10 @@
  * so a failure can be replayed with --seed) and a longer schedule than `npm test`'s, outages up to 8 s, then the
  * VeighNa-upstream chaos with the same seed. --runs N repeats with N different seeds and stops at the first failure.
  */
-import { spawnSync } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { parseArgs } from "node:util";
-import { PYTHON, runChaos, runVeighNaChaos } from "./chaos.js";
+import { runChaos, runVeighNaChaos } from "./chaos.js";
+import { pythonZmqMissing } from "./helpers.js";
 
 const { values } = parseArgs({
   options: {
@@ -15,8 +15,8 @@ const { values } = parseArgs({
     runs: { type: "string", default: "1" },
   },
 });
-const hasZmq = spawnSync(PYTHON, ["-c", "import zmq"], { encoding: "utf8" }).status === 0;
-if (!hasZmq) console.log(`no ${PYTHON} with zmq: the Python client and the VeighNa-upstream chaos are left out`);
+const hasZmq = pythonZmqMissing === false;
+if (!hasZmq) console.log(`${pythonZmqMissing}: the Python client and the VeighNa-upstream chaos are left out`);
 const runs = Number(values.runs);
 const results: string[] = [];
 for (let run = 0; run < runs; run++) {

@@ -5,10 +5,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { PYTHON, runChaos, runVeighNaChaos } from "./chaos.js";
+import { runChaos, runVeighNaChaos } from "./chaos.js";
+import { pythonZmqMissing } from "./helpers.js";
 
-const hasZmq = spawnSync(PYTHON, ["-c", "import zmq"], { encoding: "utf8" }).status === 0;
+const hasZmq = pythonZmqMissing === false;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 describe("chaos", () => {

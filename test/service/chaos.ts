@@ -36,10 +36,10 @@ import {
 import { HELLO_FUNCTION, RpcClient, WsRpcClient, type HelloInfo } from "../../src/rpc/index.js";
 import { RpcGateway } from "../../src/service/index.js";
 import { repoRoot } from "../fixtures/paths.js";
-import { sleep, tempDir } from "./helpers.js";
+import { prng } from "../codec/helpers.js";
+import { PYTHON, killHard, sleep, startVeighNaServer, tempDir } from "./helpers.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
-export const PYTHON = "/usr/bin/python3";
 const CLI = join(repoRoot, "dist", "src", "cli", "main.js");
 const PYTHON_DIR = join(repoRoot, "test", "service", "python");
 const PYTHON_PATH = join(repoRoot, "test", "python");
@@ -64,18 +64,6 @@ export interface FaultReport {
   readonly detail: string;
   /** ms from the heal to every invariant holding. */
   readonly healedIn: number;
-}
-
-/** mulberry32: a small seeded generator, so a failing schedule can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function freePort(): Promise<number> {
@@ -142,10 +130,7 @@ class ServeProcess {
   async kill9(): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGKILL");
-    await exited;
+    if (child) await killHard(child);
   }
 }
 
@@ -254,8 +239,8 @@ class GatewayClient {
 /** Runs one chaos schedule; resolves with a report per fault, rejects with what did not heal. */
 export async function runChaos(options: ChaosOptions): Promise<FaultReport[]> {
   // Two generators: the trader's draws depend on timing, the schedule's must replay exactly from the seed.
-  const random = seededRandom(options.seed);
-  const traderRandom = seededRandom(options.seed ^ 0x5bd1e995);
+  const random = prng(options.seed);
+  const traderRandom = prng(options.seed ^ 0x5bd1e995);
   const log = options.log ?? (() => {});
   const pick = <T>(items: readonly T[], from = random): T => items[Math.floor(from() * items.length)]!;
   const between = (low: number, high: number, from = random) => Math.round(low + from() * (high - low));
@@ -460,30 +445,9 @@ export async function runChaos(options: ChaosOptions): Promise<FaultReport[]> {
 
 /** The kill -9 + restart (within a second) chaos against the Python stand-in VeighNa server. */
 export async function runVeighNaChaos(options: { seed: number; rounds: number; healBound: number; log?: (line: string) => void }): Promise<number[]> {
-  const random = seededRandom(options.seed);
+  const random = prng(options.seed);
   const log = options.log ?? (() => {});
-  const start = async (args: string[]) => {
-    const child = spawn(PYTHON, [join(PYTHON_DIR, "veighna_server.py"), ...args], {
-      env: { ...process.env, PYTHONPATH: PYTHON_PATH },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const addresses = await new Promise<{ rep: string; pub: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the VeighNa server did not start within 15 s")), 15_000);
-      createInterface({ input: child.stdout! }).once("line", (line) => {
-        clearTimeout(timer);
-        resolve(JSON.parse(line));
-      });
-      child.once("exit", (code) => reject(new Error(`the VeighNa server exited with ${code}`)));
-    });
-    return { child, ...addresses };
-  };
-  const kill = async (child: ChildProcess) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGKILL");
-    await exited;
-  };
-  let server = await start([]);
+  let server = await startVeighNaServer();
   const { rep, pub } = server;
   const client = new GatewayClient("veighna");
   const healTimes: number[] = [];
@@ -500,9 +464,9 @@ export async function runVeighNaChaos(options: { seed: number; rounds: number; h
       );
       if (!vt_orderid) throw new Error(`round ${round}: the order was not sent`);
       const pause = Math.round(random() * 1_000);
-      await kill(server.child);
+      await killHard(server.child);
       await sleep(pause);
-      server = await start([rep, pub, String(round + 1)]);
+      server = await startVeighNaServer([rep, pub, String(round + 1)]);
       const healedAt = Date.now();
       const session = `${round + 1}_-`;
       const healedIn = await converge(`VeighNa round ${round}`, options.healBound, async () => {
@@ -530,6 +494,6 @@ export async function runVeighNaChaos(options: { seed: number; rounds: number; h
     return healTimes;
   } finally {
     await client.close();
-    await kill(server.child);
+    await killHard(server.child);
   }
 }
