@@ -110,9 +110,11 @@ class ServeProcess {
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child = child;
+    this.output = "";
     child.stderr!.on("data", (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-4_000)));
+    // Generous: on a machine shared by many builds a cold start can take tens of seconds; it is not what is tested.
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start within 30 s: ${this.output}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`serve (pid ${child.pid}) did not start within 90 s: ${this.output}`)), 90_000);
       createInterface({ input: child.stdout! }).on("line", (line) => {
         this.output = (this.output + line + "\n").slice(-4_000);
         if (line.startsWith("console:")) {
