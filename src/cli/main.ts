@@ -17,4 +17,10 @@ registerClientCommand(program);
 registerSteerCommands(program);
 registerKeysCommand(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // A start that cannot go on (a damaged journal, a wrong setting) ends with its message, not a stack trace.
+  process.stderr.write(`rpcservice: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

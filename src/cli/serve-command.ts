@@ -8,7 +8,7 @@ import { ConsoleApp, type ConsoleStarted } from "../console/index.js";
 import { MainEngine, type Language } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
 import { RpcServiceApp, type RpcEngine } from "../service/index.js";
-import { SimGateway } from "../sim/index.js";
+import { SimGateway, resetJournal } from "../sim/index.js";
 import { formatLog } from "./log-printer.js";
 
 export interface ServeOptions {
@@ -22,9 +22,9 @@ export interface ServeOptions {
   /** Turn CURVE on (saved with the RPC settings); absent: the saved setting. */
   curve?: boolean;
   risk: boolean;
-  /** null: no console. */
-  console: { host: string; port: number } | null;
-  sim: { ticksPerSecond?: number; seed?: number; contractsFile?: string };
+  /** null: no console. `allowedHosts`: extra Host names (DNS rebinding defence); `tokenAlways`: token on loopback too. */
+  console: { host: string; port: number; allowedHosts?: string[]; tokenAlways?: boolean } | null;
+  sim: { ticksPerSecond?: number; seed?: number; contractsFile?: string; resetJournal?: boolean };
   /** Where log lines go; default the terminal. */
   log?: (line: string) => void;
 }
@@ -52,13 +52,26 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const consoleEngine = options.console ? mainEngine.addApp(ConsoleApp) : null;
 
     const simSetting: Record<string, string | number> = { data_dir: join(mainEngine.home, "sim") };
+    if (options.sim.resetJournal) {
+      const aside = resetJournal(String(simSetting["data_dir"]));
+      if (aside) mainEngine.writeLog(`--reset-journal: the venue journal was moved to ${aside}; starting a new, empty venue`, "serve", 30);
+    }
     if (options.sim.ticksPerSecond !== undefined) simSetting["ticks_per_second"] = options.sim.ticksPerSecond;
     if (options.sim.seed !== undefined) simSetting["seed"] = options.sim.seed;
     if (options.sim.contractsFile) simSetting["contracts_file"] = options.sim.contractsFile;
     await mainEngine.connect(simSetting, "SIM");
 
     // The console first: it hands its /ws endpoint to the RPC service, which then starts with it.
-    const started = consoleEngine && options.console ? await consoleEngine.start(options.console) : null;
+    const consoleOptions = options.console;
+    const started =
+      consoleEngine && consoleOptions
+        ? await consoleEngine.start({
+            host: consoleOptions.host,
+            port: consoleOptions.port,
+            allowedHosts: consoleOptions.allowedHosts ?? [],
+            ...(consoleOptions.tokenAlways ? { token: "always" as const } : {}),
+          })
+        : null;
     const rpcStarted = await rpc.start(options.rep ?? rpc.repAddress, options.pub ?? rpc.pubAddress, {
       ...(options.transport ? { transport: options.transport } : {}),
       ...(options.curve !== undefined ? { curve: options.curve } : {}),
@@ -99,9 +112,12 @@ interface ServeFlags {
   console: boolean;
   consoleHost: string;
   consolePort: number;
+  consoleAllowedHost: string[];
+  consoleTokenAlways?: boolean;
   ticksPerSecond?: number;
   seed?: number;
   contracts?: string;
+  resetJournal?: boolean;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -118,8 +134,16 @@ export function registerServeCommand(program: Command): void {
     .option("--no-console", "run without the web console")
     .option("--console-host <host>", "console address; anything but loopback requires the console token", "127.0.0.1")
     .option("--console-port <port>", "console port", port, 8080)
+    .option(
+      "--console-allowed-host <name>",
+      "a Host name the console answers to besides its address (repeatable; e.g. the machine's DNS name or a proxy's)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("--console-token-always", "require the console token on loopback too (shared machines)")
     .option("--ticks-per-second <n>", "simulated ticks per second per subscribed contract", positiveNumber)
     .option("--seed <n>", "seed of the simulated market", (text) => Math.trunc(positiveNumber(text)))
+    .option("--reset-journal", "move the simulated venue's journal (<home>/sim/sim.db) aside and start a new, empty venue")
     .option("--contracts <file>", "JSON file of contracts for the simulated exchange instead of the built-in universe")
     .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
     .action(async (flags: ServeFlags) => {
@@ -131,11 +155,19 @@ export function registerServeCommand(program: Command): void {
         ...(flags.transport ? { transport: flags.transport } : {}),
         ...(flags.curve !== undefined ? { curve: flags.curve } : {}),
         risk: flags.risk,
-        console: flags.console ? { host: flags.consoleHost, port: flags.consolePort } : null,
+        console: flags.console
+          ? {
+              host: flags.consoleHost,
+              port: flags.consolePort,
+              allowedHosts: flags.consoleAllowedHost,
+              ...(flags.consoleTokenAlways ? { tokenAlways: true } : {}),
+            }
+          : null,
         sim: {
           ...(flags.ticksPerSecond !== undefined ? { ticksPerSecond: flags.ticksPerSecond } : {}),
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
           ...(flags.contracts ? { contractsFile: flags.contracts } : {}),
+          ...(flags.resetJournal ? { resetJournal: true } : {}),
         },
       });
       // The engine's own timers do not hold the process open: the command does, until a signal.

@@ -45,6 +45,11 @@ export interface ConsoleStartOptions {
   token?: "auto" | "always" | { value: string };
   /** Folder of the built page; default the one `npm run build` writes (dist/console-web); null: no page. */
   webRoot?: string | null;
+  /**
+   * Host names the console answers to besides its bound address (and loopback names when bound to loopback):
+   * any other `Host` header is refused, which is what stops DNS rebinding.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface ConsoleStarted {
@@ -118,7 +123,13 @@ export class ConsoleEngine extends BaseEngine {
       tokenPath = file.path;
       tokenCreated = file.created;
     }
-    const web = new WebHost({ host, port, token, staticRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot });
+    const web = new WebHost({
+      host,
+      port,
+      token,
+      staticRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot,
+      allowedHosts: options.allowedHosts ?? [],
+    });
     this.endpoint.attachTo(web);
     this.rpcEndpoint.attachTo(web);
     const address = await web.listen();

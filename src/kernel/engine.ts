@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import { Event, EventEngine } from "./event.js";
+import { boundLogMessage } from "./log-text.js";
 import { EVENT_LOG } from "./event-types.js";
 import type { BaseGateway, GatewayClass, GatewaySetting } from "./gateway.js";
 import { defineMessages, setLanguage, type Language } from "./locale.js";
@@ -166,7 +167,7 @@ export class MainEngine {
   }
 
   writeLog(msg: string, source = "MainEngine", level: number = INFO): void {
-    this.eventEngine.put(new Event(EVENT_LOG, new LogData({ msg, gateway_name: source, level })));
+    this.eventEngine.put(new Event(EVENT_LOG, new LogData({ msg: boundLogMessage(msg), gateway_name: source, level })));
   }
 
   getGateway(gatewayName: string): BaseGateway | null {
