@@ -242,7 +242,10 @@ export class ConsoleEngine extends BaseEngine {
       return rpc.start(text(rep, "rep_address"), text(pub, "pub_address"));
     });
     this.register("rpc_stop", async () => this.need(this.rpcService(), "the RPC service app is not loaded").stop());
-    this.register("get_clients", () => [...(this.rpcService()?.clients() ?? []), ...this.endpoint.clients()]);
+    this.register("get_clients", () => {
+      const rpc = this.rpcService();
+      return [...(rpc?.clients() ?? []), ...(rpc?.subscribers() ?? []), ...this.endpoint.clients()];
+    });
     // Rules with labels, kinds and bounds: what a form needs (eRiskRule events then carry the new values).
     this.register("risk_rules", () => this.riskManager()?.describeRules() ?? []);
     this.register("risk_update_rule", ([name, setting]) => {

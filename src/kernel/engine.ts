@@ -37,6 +37,9 @@ const t = defineMessages({
     queryHistory: "Query history -> {gateway}: {req}",
     handlerFailed: "Event handler failed on {type}: {error}",
     settleFailed: "Order check {check} failed after the order was sent: {error}",
+    overloaded: "Overloaded: {pending} events waiting (orders, trades and logs are never dropped); new subscriptions are refused until the server catches up",
+    caughtUp: "Caught up: {pending} events waiting; new subscriptions are accepted again",
+    refused: "server overloaded: subscription to {req} refused, retry once it has caught up",
   },
   zh: {
     gatewayNotFound: "找不到底层接口：{name}",
@@ -50,8 +53,20 @@ const t = defineMessages({
     queryHistory: "查询K线 -> {gateway}：{req}",
     handlerFailed: "事件处理函数出错 {type}：{error}",
     settleFailed: "委托检查{check}在委托发出后出错：{error}",
+    overloaded: "过载：{pending}个事件等待处理（委托、成交和日志不会丢弃）；在追上之前拒绝新的行情订阅",
+    caughtUp: "已追上：{pending}个事件等待处理；恢复接受行情订阅",
+    refused: "服务器过载：拒绝订阅{req}，请稍后重试",
   },
 });
+
+/** A request refused because the server is overloaded: shed at the edge rather than queued without bound. */
+export class OverloadError extends Error {
+  readonly code = "ERR_OVERLOADED";
+  constructor(message: string) {
+    super(message);
+    this.name = "OverloadError";
+  }
+}
 
 /** Who sent an order: checks and ownership rules may treat remote clients differently. */
 export type OrderOrigin =
@@ -130,6 +145,8 @@ export class MainEngine {
     this.oms = new OmsEngine(this.eventEngine);
     const sink = options.logSink;
     if (sink) this.eventEngine.register(EVENT_LOG, (event) => sink(event.data as LogData));
+    // One line when overload starts and one when it ends, however long it lasts.
+    this.eventEngine.onOverload((overloaded, pending) => this.writeLog(t(overloaded ? "overloaded" : "caughtUp", { pending }), "EventEngine", overloaded ? 40 : 20));
     this.eventEngine.onHandlerError((error, event) => {
       // Report through eLog, except for failures while handling eLog itself (that could loop forever).
       const text = t("handlerFailed", { type: event.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -203,7 +220,9 @@ export class MainEngine {
     await this.getGateway(gatewayName)?.connect(setting);
   }
 
+  /** Refused with OverloadError while the event queue is overloaded: new market data is the load to shed first. */
   async subscribe(req: SubscribeRequest, gatewayName: string): Promise<void> {
+    if (this.eventEngine.overloaded) throw new OverloadError(t("refused", { req: req.vt_symbol }));
     this.writeLog(t("subscribe", { gateway: gatewayName, req }));
     await this.getGateway(gatewayName)?.subscribe(req);
   }

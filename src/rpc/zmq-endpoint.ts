@@ -13,7 +13,7 @@
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
 import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
-import { Event, LogLimiter, untrusted } from "../kernel/index.js";
+import { Event, LogLimiter, marketDataKey, untrusted } from "../kernel/index.js";
 import type { ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
 import {
@@ -65,8 +65,14 @@ export interface ZmqEndpointOptions {
   maxRequestBytes?: number;
   /** A client silent for this long leaves the connected-clients list (default: 3 heartbeats; REQ clients x 30). */
   clientIdleTimeout?: number;
-  /** Messages queued per subscriber before PUB drops for it. */
+  /**
+   * Messages queued per subscriber beyond its socket buffer (default 20,000). zmtp: a bounded backlog where a tick
+   * replaces the unsent tick of its symbol, and a subscriber whose backlog fills with other events is cut (it
+   * reconnects and resynchronises); zeromq: libzmq's high-water mark, which drops.
+   */
   publishHighWaterMark?: number;
+  /** Bytes queued per subscriber beyond its socket buffer (zmtp; default 32 MiB). */
+  publishHighWaterMarkBytes?: number;
   /** CURVE on both sockets; absent: VeighNa's NULL mechanism (no encryption, no authentication). */
   curve?: ZmqCurveOptions;
 }
@@ -113,7 +119,8 @@ export class ZmqEndpoint implements ServerEndpoint {
       heartbeatInterval,
       maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       clientIdleTimeout: options.clientIdleTimeout ?? 3 * heartbeatInterval,
-      publishHighWaterMark: options.publishHighWaterMark ?? 100_000,
+      publishHighWaterMark: options.publishHighWaterMark ?? 20_000,
+      publishHighWaterMarkBytes: options.publishHighWaterMarkBytes ?? 32 << 20,
     };
     this.curve = options.curve ? checkCurve(options.curve, this.options.transport) : undefined;
   }
@@ -146,7 +153,12 @@ export class ZmqEndpoint implements ServerEndpoint {
       // A generous hard cap: libzmq drops the connection beyond it; below it, the size check answers politely.
       { maxMessageSize: Math.max(this.options.maxRequestBytes * 16, 16 << 20), ...(curve ? { curve } : {}) },
     );
-    const publisher = transport.publisher({ highWaterMark: this.options.publishHighWaterMark, ...(curve ? { curve } : {}) }, { rejected });
+    const slow = (remoteAddress: string, reason: string) =>
+      this.limiter.write("slow-subscriber", remoteAddress, () => `RPC: subscriber ${untrusted(remoteAddress)} cut: ${reason}`, (line) => this.host?.log(WARNING, line));
+    const publisher = transport.publisher(
+      { highWaterMark: this.options.publishHighWaterMark, highWaterMarkBytes: this.options.publishHighWaterMarkBytes, ...(curve ? { curve } : {}) },
+      { rejected, slow },
+    );
     try {
       const rep = await router.bind(this.options.repAddress);
       const pub = await publisher.bind(this.options.pubAddress);
@@ -188,7 +200,7 @@ export class ZmqEndpoint implements ServerEndpoint {
       this.host?.log(ERROR, `RPC publish: cannot encode ${untrusted(event.type)} (seq ${seq}): ${untrusted(messageOf(error), 400)}`);
       frame = encodeBroadcast("", sequenced(EVENT_RPC_SKIPPED, event.type, seq, epoch));
     }
-    publisher.send([frame]);
+    publisher.send([frame], marketDataKey(event));
   }
 
   clients(): ConnectedClient[] {
@@ -208,6 +220,22 @@ export class ZmqEndpoint implements ServerEndpoint {
         eventsDropped: 0,
       };
     });
+  }
+
+  /** Subscribers of the event socket, each with its queue and counters (transports that keep them). */
+  subscribers(): ConnectedClient[] {
+    const stats = this.publisher?.subscriberStats?.() ?? [];
+    return stats.map((s) => ({
+      clientId: `${this.name}:sub-${s.id}`,
+      endpoint: this.name,
+      remoteAddress: s.remoteAddress,
+      since: s.since,
+      calls: 0,
+      eventsBehind: s.queued,
+      eventsDropped: s.dropped,
+      eventsConflated: s.conflated,
+      bytesBehind: s.queuedBytes,
+    }));
   }
 
   private heartbeat(): void {

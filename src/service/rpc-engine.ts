@@ -184,6 +184,11 @@ export class RpcEngine extends BaseEngine {
     return this.server.clients();
   }
 
+  /** Subscribers of the event socket with their queues: behind, dropped, conflated. */
+  subscribers(): ConnectedClient[] {
+    return this.server.subscribers();
+  }
+
   /** Which client sent an order (its CURVE identity, else its declared name or connection id); undefined for local orders. */
   orderOwner(vt_orderid: string): string | undefined {
     return this.owners.get(vt_orderid)?.id;

@@ -26,6 +26,8 @@ import { SimVenue, type VenueSink } from "./venue.js";
 
 /** Shortest timer period: above 100 ticks/s one timer firing emits several ticks per contract. */
 const MIN_TIMER_MS = 10;
+/** Events waiting in the EventEngine past which the venue sends only each market's latest tick. */
+const PACE_PENDING = 2_000;
 
 /**
  * A paper-trading venue that behaves like a Chinese futures/equity exchange: a realistic contract universe,
@@ -69,6 +71,9 @@ export class SimGateway extends BaseGateway {
   private clock: SimClock = SYSTEM_CLOCK;
   private clockDriven = true;
   private timer: NodeJS.Timeout | undefined;
+  private timerPeriod = 0;
+  private lastPump = 0;
+  private pacedPumps = 0;
   private activeSettings: SimSettings | null = null;
   private readonly onTimer: EventHandler = () => this.venue?.publishAccount();
   private readonly sink: VenueSink = {
@@ -134,14 +139,35 @@ export class SimGateway extends BaseGateway {
     this.eventEngine.register(EVENT_TIMER, this.onTimer);
     if (this.clockDriven) {
       const period = Math.max(MIN_TIMER_MS, 1000 / settings.ticks_per_second);
-      this.timer = setInterval(() => this.pump(), period);
+      this.timerPeriod = period;
+      this.lastPump = Date.now();
+      this.timer = setInterval(() => this.pacedPump(), period);
     }
   }
 
+  /** Timer steps the venue paced (only the latest tick per market) because the server was behind. */
+  get paced(): number {
+    return this.pacedPumps;
+  }
+
+  /**
+   * The timer's step, paced to what the server publishes: while events still wait in the EventEngine, or the
+   * timer fires late (the loop is busy publishing), the markets jump to their present tick instead of emitting
+   * every tick in between. Prices stay a function of time; only ticks nobody could have received are skipped.
+   */
+  private pacedPump(): void {
+    const now = Date.now();
+    const late = now - this.lastPump > 2 * this.timerPeriod + 10;
+    this.lastPump = now;
+    const behind = late || this.eventEngine.pending > PACE_PENDING;
+    if (behind) this.pacedPumps++;
+    this.pump(behind);
+  }
+
   /** Moves the market to the clock's present: ticks for subscribed contracts, resting orders filled. */
-  pump(): void {
+  pump(latestOnly = false): void {
     try {
-      this.venue?.advance();
+      this.venue?.advance(latestOnly);
     } catch (error) {
       // A failed journal write is already logged; the next pump retries with the market state it left.
       if (!(error instanceof SimError)) this.writeLog(`SIM market step failed: ${(error as Error).stack ?? error}`, ERROR);

@@ -296,11 +296,14 @@ export class SimVenue {
     this.commit(batch);
   }
 
-  /** Moves every started market to the clock's present: ticks, resting fills, the day roll. */
-  advance(): void {
+  /**
+   * Moves every started market to the clock's present: ticks, resting fills, the day roll. `latestOnly`: the
+   * server is behind, so each market jumps straight to its present tick (one tick, not every one in between).
+   */
+  advance(latestOnly = false): void {
     const now = this.clock.now();
     const batch = this.begin();
-    for (const market of this.markets.values()) this.catchUp(market, now, batch);
+    for (const market of this.markets.values()) this.catchUp(market, now, batch, latestOnly);
     this.commit(batch);
   }
 
@@ -487,10 +490,10 @@ export class SimVenue {
    * Steps a market tick by tick up to `now`, at most one second of ticks (a stalled loop skips, not floods).
    * Every started market steps, watched or not, so positions are always valued at a moving last price.
    */
-  private catchUp(market: Market, now: number, batch: Batch): void {
+  private catchUp(market: Market, now: number, batch: Batch, latestOnly = false): void {
     const latest = market.indexAt(now);
     if (latest <= market.index) return;
-    const first = Math.max(market.index + 1, latest - Math.max(1, Math.ceil(market.ticksPerSecond)) + 1);
+    const first = latestOnly ? latest : Math.max(market.index + 1, latest - Math.max(1, Math.ceil(market.ticksPerSecond)) + 1);
     for (let index = first; index <= latest; index++) {
       market.step(index);
       if (market.subscribed) {
