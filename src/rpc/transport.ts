@@ -28,6 +28,8 @@ export interface Refusal {
   readonly remoteAddress?: string;
   /** "auth": the key was refused by the allow-list (or, on a client, by the server); "mechanism": anything else. */
   readonly kind: "auth" | "mechanism";
+  /** The transport's error code, when it has one (a finer kind for rate-limiting log lines). */
+  readonly code?: string;
   readonly reason: string;
 }
 

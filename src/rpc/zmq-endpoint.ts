@@ -98,8 +98,8 @@ export class ZmqEndpoint implements ServerEndpoint {
   readonly name = "zmq";
   private readonly options: Required<Omit<ZmqEndpointOptions, "transport" | "curve">> & { transport: Transport };
   private readonly curve: ZmqCurveOptions | undefined;
-  /** Refusal and malformed-input lines: one per kind and remote host a minute, then "… N more suppressed". */
-  private readonly limiter = new LogLimiter();
+  /** Refusal and malformed-input lines: a few per kind and remote host a minute, then "… N more suppressed". */
+  private readonly limiter = new LogLimiter({ burst: 5 });
   private router: RouterSocket | null = null;
   private publisher: PublisherSocket | null = null;
   private host: EndpointHost | null = null;
@@ -363,7 +363,7 @@ export class ZmqEndpoint implements ServerEndpoint {
 
   private onRefused(refusal: Refusal): void {
     // Per kind, not per text: the text (a mechanism name, a key) is the peer's to vary.
-    this.limiter.write(`refused-${refusal.kind}`, refusal.remoteAddress, () =>
+    this.limiter.write(`refused-${refusal.code ?? refusal.kind}`, refusal.remoteAddress, () =>
       `RPC: connection from ${untrusted(refusal.remoteAddress ?? "unknown")} refused: ${untrusted(refusal.reason)}`,
       (line) => this.host?.log(WARNING, line),
     );

@@ -54,7 +54,7 @@ function forwardRejections(
 ): void {
   if (!rejected) return;
   socket.on("rejected", (connection: RejectedConnection, reason: ZmtpError) => {
-    rejected({ remoteAddress: connection.remoteAddress, kind: reason.code === "EAUTH" ? "auth" : "mechanism", reason: reason.message });
+    rejected({ remoteAddress: connection.remoteAddress, kind: reason.code === "EAUTH" ? "auth" : "mechanism", code: reason.code, reason: reason.message });
   });
 }
 

@@ -301,23 +301,19 @@ export class RpcEngine extends BaseEngine {
     if (setting.curve_allow_list !== undefined) this.curveAllowList = setting.curve_allow_list;
   }
 
-  /**
-   * Saves what differs from the file: keys the file has keep their place, defaults the file never had are not
-   * added, and an unchanged file is not touched. A failed write (full disk) is an error line, not a crash.
-   */
+  /** Saves the settings in use when they differ from the file. A failed write (full disk) is an error line, not a crash. */
   private saveSetting(): void {
-    const saved = this.savedSetting;
-    const next: Record<string, unknown> = { ...saved, rep_address: this.repAddress, pub_address: this.pubAddress };
-    const optional: Array<[keyof RpcServiceSetting, unknown, unknown]> = [
-      ["transport", this.transport, undefined],
-      ["heartbeat_interval", this.heartbeatInterval, undefined],
-      ["cancel_policy", this.cancelPolicy, "any"],
-      ["curve", this.curve, false],
-      ["curve_allow_list", this.curveAllowList, true],
-    ];
-    for (const [key, value, fallback] of optional) {
-      if (value !== undefined && (key in saved || value !== fallback)) next[key] = value;
-    }
+    // Keys this version does not know are kept; a file already holding these values is not touched.
+    const next: Record<string, unknown> = {
+      ...this.savedSetting,
+      rep_address: this.repAddress,
+      pub_address: this.pubAddress,
+      ...(this.transport ? { transport: this.transport } : {}),
+      ...(this.heartbeatInterval ? { heartbeat_interval: this.heartbeatInterval } : {}),
+      cancel_policy: this.cancelPolicy,
+      curve: this.curve,
+      curve_allow_list: this.curveAllowList,
+    };
     try {
       saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, next);
       this.savedSetting = next;
