@@ -235,6 +235,8 @@ export class ConsoleEngine extends BaseEngine {
         pub_address: bound?.pub ?? rpc?.pubAddress ?? "",
         ws_address: this.started && rpc ? `${this.started.url.replace(/^http/, "ws")}ws` : "",
         log: [...this.rpcLog],
+        // How far behind the server is: events waiting, ticks conflated past the queue's bound, overload.
+        event_queue: { pending: this.eventEngine.pending, conflated: this.eventEngine.conflated, overloaded: this.eventEngine.overloaded },
       };
     });
     this.register("rpc_start", async ([rep, pub]) => {
