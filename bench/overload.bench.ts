@@ -8,7 +8,7 @@
  * subscriber that never reads (conflated / dropped / queued, from the connected-clients view), the EventEngine's
  * own conflation, and how long SIGTERM takes.
  *
- *   node dist/bench/overload.bench.js [seconds per scenario, default 10]
+ *   node dist/bench/overload.bench.js [seconds per scenario, default 10] [scenario name part, e.g. 100x]
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,11 +29,13 @@ interface Scenario {
   ticksPerSecond: number;
 }
 
+const ONLY = process.argv[3];
 const SCENARIOS: Scenario[] = [
   { name: "baseline", contracts: 20, ticksPerSecond: 20 },
+  { name: "at capacity?", contracts: 20, ticksPerSecond: 500 },
   { name: "~10x", contracts: 20, ticksPerSecond: 10_000 },
   { name: "~100x", contracts: 200, ticksPerSecond: 10_000 },
-];
+].filter((s) => ONLY === undefined || s.name.includes(ONLY));
 
 /** A universe of `count` futures: the built-in ones, cloned under new symbols past their number. */
 function contractsFile(dir: string, count: number): string {
@@ -132,6 +134,8 @@ async function run(scenario: Scenario): Promise<string[]> {
       status.event_queue ? String(status.event_queue.conflated) : "–",
       `${stop.elapsedMs.toFixed(0)} (exit ${stop.code})`,
     ];
+  } catch (error) {
+    throw new Error(`${scenario.name}: ${(error as Error).message}\nserver output (tail):\n${server.output.slice(-3_000)}`, { cause: error });
   } finally {
     stalled?.close();
     reader.close();

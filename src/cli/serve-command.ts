@@ -13,6 +13,8 @@ import { formatLog } from "./log-printer.js";
 
 /** How long a SIGTERM/SIGINT shutdown may drain and close before the process exits anyway. */
 export const STOP_DEADLINE_MS = 1_500;
+/** Of which events still queued may take this long; the rest are left (clients resynchronise after a restart). */
+const STOP_DRAIN_BUDGET_MS = 300;
 
 export interface ServeOptions {
   home: string;
@@ -85,7 +87,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (started.tokenCreated && started.tokenPath) out(`console token created (shown once above) and kept in ${started.tokenPath}`);
       else if (started.tokenPath) out(`console token: see ${started.tokenPath}`);
     }
-    return { mainEngine, rpc, console: started, stop: () => mainEngine.close() };
+    return { mainEngine, rpc, console: started, stop: () => mainEngine.close({ drainBudgetMs: STOP_DRAIN_BUDGET_MS }) };
   } catch (error) {
     await mainEngine.close();
     throw error;

@@ -327,10 +327,15 @@ export class MainEngine {
   getAllActiveQuotes() { return this.oms.getAllActiveQuotes(); }
 
   /** Stops the event engine, then closes every engine and every gateway (VeighNa's order). Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Stops the event engine, then every engine and gateway. `drainBudgetMs`: how long queued events may still be
+   * processed (default: all of them); under overload a shutdown gives up on the rest (clients resynchronise).
+   */
+  async close(options: { drainBudgetMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.eventEngine.stop();
+    const left = this.eventEngine.stop(options.drainBudgetMs);
+    if (left > 0) console.error(`MainEngine: closing with ${left} events unprocessed (drain budget ${options.drainBudgetMs} ms)`);
     for (const engine of this.engines.values()) await engine.close();
     for (const gateway of this.gateways.values()) await gateway.close();
   }

@@ -125,13 +125,21 @@ export class EventEngine {
     this.scheduleDrain();
   }
 
-  /** Stops the timer and processing; events already queued are processed first. */
-  stop(): void {
-    if (!this.active) return;
-    this.drain(Number.POSITIVE_INFINITY);
+  /**
+   * Stops the timer and processing; events already queued are processed first, for at most `budgetMs` (a
+   * shutdown under overload must not take seconds). Returns how many were left unprocessed.
+   */
+  stop(budgetMs: number = Number.POSITIVE_INFINITY): number {
+    if (!this.active) return 0;
+    this.drain(Number.POSITIVE_INFINITY, budgetMs);
+    const left = this.pending;
+    this.queue = [];
+    this.head = 0;
+    this.waitingTicks.clear();
     this.active = false;
     clearInterval(this.timer);
     this.timer = undefined;
+    return left;
   }
 
   put(event: Event): void {

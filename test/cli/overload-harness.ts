@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as zmq from "zeromq";
@@ -19,12 +20,22 @@ export class ServeProcess {
   readonly pub: string;
   output = "";
 
-  /** `withConsole`: serve the console on a free port (its URL is in the output) to read the server's counters. */
-  constructor(home: string, args: string[], withConsole = false) {
+  /**
+   * `withConsole`: serve the console on a free port (its URL is in the output) to read the server's counters.
+   * `niceness`: run the server at a lower CPU priority, so a flood in a test does not starve the tests beside it.
+   */
+  constructor(home: string, args: string[], withConsole = false, niceness = 0) {
     this.rep = `ipc://${join(home, "rep.sock")}`;
     this.pub = `ipc://${join(home, "pub.sock")}`;
     const consoleArgs = withConsole ? ["--console-port", "0"] : ["--no-console"];
     this.child = spawn(process.execPath, [MAIN, "serve", "--home", home, "--rep", this.rep, "--pub", this.pub, ...consoleArgs, ...args]);
+    if (niceness > 0 && this.child.pid !== undefined) {
+      try {
+        setPriority(this.child.pid, niceness);
+      } catch {
+        // Not allowed here: the test still runs, at normal priority.
+      }
+    }
     this.child.stdout.on("data", (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-200_000)));
     this.child.stderr.on("data", (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-200_000)));
   }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Event, LogData, MainEngine } from "../../src/kernel/index.js";
 import { RiskManagerApp, type RiskEngine } from "../../src/risk/index.js";
 import { ConsoleApp, checkHost, parseHostHeader } from "../../src/console/index.js";
-import { startEndpoint } from "./helpers.js";
+import { maskedTextFrame, startEndpoint } from "./helpers.js";
 
 test("Host headers parse with IPv6 brackets and ports; malformed ones are refused", () => {
   assert.deepEqual(parseHostHeader("127.0.0.1:8080"), { hostname: "127.0.0.1", port: 8080 });
@@ -154,7 +154,7 @@ test("a paused reader dropped as a slow consumer reads close code 4008 once it r
     const handshake = await new Promise<Buffer>((resolve) => paused.once("data", resolve));
     const headerEnd = handshake.indexOf("\r\n\r\n");
     received.push(handshake.subarray(headerEnd + 4));
-    paused.write(maskedText(JSON.stringify({ id: 1, subscribe: { types: ["eLog"] } })));
+    paused.write(maskedTextFrame(JSON.stringify({ id: 1, subscribe: { types: ["eLog"] } })));
     const deadline = Date.now() + 10_000;
     while (server.endpoint.clients().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 100)); // the subscription is in
@@ -178,11 +178,3 @@ test("a paused reader dropped as a slow consumer reads close code 4008 once it r
     await server.stop();
   }
 });
-
-function maskedText(text: string): Buffer {
-  const payload = Buffer.from(text);
-  const mask = Buffer.from([1, 2, 3, 4]);
-  const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
-  const body = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
-  return Buffer.concat([header, mask, body]);
-}
