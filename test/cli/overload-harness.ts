@@ -20,27 +20,26 @@ export class ServeProcess {
   readonly pub: string;
   output = "";
 
-  /**
-   * `withConsole`: serve the console on a free port (its URL is in the output) to read the server's counters.
-   * `niceness`: run the server at a lower CPU priority, so a flood in a test does not starve the tests beside it.
-   */
-  constructor(home: string, args: string[], withConsole = false, niceness = 0) {
+  /** `withConsole`: serve the console on a free port (its URL is in the output) to read the server's counters. */
+  constructor(home: string, args: string[], withConsole = false) {
     this.rep = `ipc://${join(home, "rep.sock")}`;
     this.pub = `ipc://${join(home, "pub.sock")}`;
     const consoleArgs = withConsole ? ["--console-port", "0"] : ["--no-console"];
     this.child = spawn(process.execPath, [MAIN, "serve", "--home", home, "--rep", this.rep, "--pub", this.pub, ...consoleArgs, ...args]);
-    if (niceness > 0 && this.child.pid !== undefined) {
-      try {
-        setPriority(this.child.pid, niceness);
-      } catch {
-        // Not allowed here: the test still runs, at normal priority.
-      }
-    }
     this.child.stdout.on("data", (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-200_000)));
     this.child.stderr.on("data", (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-200_000)));
   }
 
-  async waitFor(pattern: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
+  /** Lowers the server's CPU priority, so a flood in a test does not starve the tests running beside it. */
+  nice(niceness: number): void {
+    try {
+      if (this.child.pid !== undefined) setPriority(this.child.pid, niceness);
+    } catch {
+      // Not allowed here: the test still runs, at normal priority.
+    }
+  }
+
+  async waitFor(pattern: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + ms;
     for (;;) {
       const match = pattern.exec(this.output);

@@ -16,12 +16,12 @@ const FLOOD_MS = 8_000;
 
 test("a tick flood keeps memory bounded, calls answered and SIGTERM effective", { timeout: 120_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), "rpcservice-overload-"));
-  // Niced: the flood saturates a core by design, and the suite runs two test files at once.
-  const server = new ServeProcess(home, ["--ticks-per-second", "10000", "--no-risk"], false, 15);
+  const server = new ServeProcess(home, ["--ticks-per-second", "10000", "--no-risk"]);
   const caller = new PlainCaller(server.rep);
   const stalled = stalledSubscriber(server.pub);
   try {
     await server.waitFor(/RPC service started successfully/);
+    server.nice(10); // the flood saturates a core by design, and the suite runs two test files at once
     const symbols = await subscribeFutures(caller, 20);
     assert.equal(symbols.length, 20);
     let peak = 0;
