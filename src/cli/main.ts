@@ -2,6 +2,7 @@
 /** The `rpcservice` command. */
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
+import { reportFailure } from "./errors.js";
 import { registerKeysCommand } from "./keys-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSteerCommands } from "./steer-commands.js";
@@ -17,10 +18,5 @@ registerClientCommand(program);
 registerSteerCommands(program);
 registerKeysCommand(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  // A start that cannot go on (a damaged journal, a wrong setting) ends with its message, not a stack trace.
-  process.stderr.write(`rpcservice: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-}
+// Commander reports its own usage errors in one line; everything a command throws is reported the same way.
+await program.parseAsync(process.argv).catch(reportFailure);

@@ -9,7 +9,10 @@ import { MainEngine, type Language } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
 import { RpcServiceApp, type RpcEngine } from "../service/index.js";
 import { SimGateway, resetJournal } from "../sim/index.js";
+import { CliError, addressHint, reportFailure } from "./errors.js";
 import { formatLog } from "./log-printer.js";
+import { removeServerRecord, writeServerRecord } from "./server-record.js";
+import { printAddresses, refuseSecondServer, startConsole } from "./serve-startup.js";
 
 /** How long a SIGTERM/SIGINT shutdown may drain and close before the process exits anyway. */
 export const STOP_DEADLINE_MS = 1_500;
@@ -70,23 +73,26 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const consoleOptions = options.console;
     const started =
       consoleEngine && consoleOptions
-        ? await consoleEngine.start({
+        ? await startConsole(consoleEngine, {
             host: consoleOptions.host,
             port: consoleOptions.port,
             allowedHosts: consoleOptions.allowedHosts ?? [],
             ...(consoleOptions.tokenAlways ? { token: "always" as const } : {}),
           })
         : null;
-    const rpcStarted = await rpc.start(options.rep ?? rpc.repAddress, options.pub ?? rpc.pubAddress, {
+    const rep = options.rep ?? rpc.repAddress;
+    const pub = options.pub ?? rpc.pubAddress;
+    const rpcStarted = await rpc.start(rep, pub, {
       ...(options.transport ? { transport: options.transport } : {}),
       ...(options.curve !== undefined ? { curve: options.curve } : {}),
     });
-    if (!rpcStarted) mainEngine.writeLog("The RPC service did not start; the console can start it once the cause is fixed", "serve", 30);
-    if (started) {
-      out(`console: ${started.tokenCreated ? started.urlWithToken : started.url}`);
-      if (started.tokenCreated && started.tokenPath) out(`console token created (shown once above) and kept in ${started.tokenPath}`);
-      else if (started.tokenPath) out(`console token: see ${started.tokenPath}`);
+    if (!rpcStarted) {
+      const failure = `the RPC service did not start on ${rep} / ${pub}: ${rpc.lastStartError ?? "see the log"}`;
+      // Without a console nothing could start it later: a server that serves nothing is an error.
+      if (!started) throw new CliError(failure, addressHint(rpc.lastStartError ?? ""));
+      out(`${failure}; once the cause is fixed, start it from the console or with \`rpcservice rpc start --home ${options.home} --rep ADDR --pub ADDR\``);
     }
+    printAddresses(out, rpcStarted ? rpc.addresses : null, started);
     return { mainEngine, rpc, console: started, stop: () => mainEngine.close({ drainBudgetMs: STOP_DRAIN_BUDGET_MS }) };
   } catch (error) {
     await mainEngine.close();
@@ -152,6 +158,7 @@ export function registerServeCommand(program: Command): void {
     .option("--contracts <file>", "JSON file of contracts for the simulated exchange instead of the built-in universe")
     .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
     .action(async (flags: ServeFlags) => {
+      refuseSecondServer(flags.home);
       const server = await startServer({
         home: flags.home,
         language: flags.language,
@@ -175,6 +182,7 @@ export function registerServeCommand(program: Command): void {
           ...(flags.resetJournal ? { resetJournal: true } : {}),
         },
       });
+      writeServerRecord(flags.home, server.console?.url ?? null);
       // The engine's own timers do not hold the process open: the command does, until a signal.
       const keepAlive = setInterval(() => {}, 1 << 30);
       let stopping = false;
@@ -189,10 +197,11 @@ export function registerServeCommand(program: Command): void {
           process.stdout.write(`stop deadline of ${STOP_DEADLINE_MS} ms passed, exiting\n`);
           process.exit(1);
         }, STOP_DEADLINE_MS).unref();
+        removeServerRecord(flags.home);
         server.stop().then(
           () => process.exit(0),
           (error: unknown) => {
-            console.error(error);
+            reportFailure(error);
             process.exit(1);
           },
         );

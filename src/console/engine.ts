@@ -234,6 +234,8 @@ export class ConsoleEngine extends BaseEngine {
         rep_address: bound?.rep ?? rpc?.repAddress ?? "",
         pub_address: bound?.pub ?? rpc?.pubAddress ?? "",
         ws_address: this.started && rpc ? `${this.started.url.replace(/^http/, "ws")}ws` : "",
+        // Why the last start failed, so whoever asked for it (a command, the page) can say why.
+        start_error: rpc?.lastStartError ?? "",
         log: [...this.rpcLog],
         // How far behind the server is: events waiting, ticks conflated past the queue's bound, overload.
         event_queue: { pending: this.eventEngine.pending, conflated: this.eventEngine.conflated, overloaded: this.eventEngine.overloaded },

@@ -54,7 +54,8 @@ function forwardRejections(
 ): void {
   if (!rejected) return;
   socket.on("rejected", (connection: RejectedConnection, reason: ZmtpError) => {
-    rejected({ remoteAddress: connection.remoteAddress, kind: reason.code === "EAUTH" ? "auth" : "mechanism", code: reason.code, reason: reason.message });
+    const kind = reason.code === "EAUTH" ? "auth" : reason.code === "EPROTO" || reason.code === "ESOCKETTYPE" ? "protocol" : "mechanism";
+    rejected({ remoteAddress: connection.remoteAddress, kind, code: reason.code, reason: reason.message });
   });
 }
 
