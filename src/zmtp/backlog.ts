@@ -1,7 +1,8 @@
 /**
  * A per-peer send backlog bounded in messages and bytes, where a message given a conflation key replaces an unsent
- * older one with the same key (the latest wins, in the older one's place). Messages without a key are never
- * replaced or dropped here: when they would break the bound, `push` says so and the owner cuts the peer.
+ * older one with the same key: the older one is dropped and the latest goes to the end, so messages still leave in
+ * the order they were published (a gap, never a reordering). Messages without a key are never replaced or dropped
+ * here: when they would break the bound, `push` says so and the owner cuts the peer.
  *
  * Generic on purpose: the publisher knows nothing of ticks; its caller chooses which messages may be conflated.
  */
@@ -12,7 +13,8 @@ export interface BacklogLimits {
 }
 
 interface Entry {
-  frames: readonly Buffer[];
+  /** null once replaced by a newer message with the same key (skipped when its turn comes). */
+  frames: readonly Buffer[] | null;
   bytes: number;
   key: string | undefined;
 }
@@ -25,6 +27,8 @@ export class SendBacklog {
   private readonly byKey = new Map<string, Entry>();
   private bytesValue = 0;
   private countValue = 0;
+  /** Replaced entries still in `entries`. */
+  private dead = 0;
 
   constructor(private readonly limits: BacklogLimits) {}
 
@@ -44,16 +48,14 @@ export class SendBacklog {
   push(frames: readonly Buffer[], key: string | undefined): PushResult {
     let bytes = 0;
     for (const frame of frames) bytes += frame.length;
-    if (key !== undefined) {
-      const older = this.byKey.get(key);
-      if (older) {
-        this.bytesValue += bytes - older.bytes;
-        older.frames = frames;
-        older.bytes = bytes;
-        return "conflated";
-      }
-    }
-    if (this.countValue + 1 > this.limits.messages || this.bytesValue + bytes > this.limits.bytes) {
+    const older = key === undefined ? undefined : this.byKey.get(key);
+    if (older) {
+      // The latest replaces it: the old one leaves the count now, its slot when its turn comes.
+      older.frames = null;
+      this.countValue--;
+      this.bytesValue -= older.bytes;
+      this.dead++;
+    } else if (this.countValue + 1 > this.limits.messages || this.bytesValue + bytes > this.limits.bytes) {
       return key === undefined ? "overflow" : "dropped";
     }
     const entry: Entry = { frames, bytes, key };
@@ -61,14 +63,27 @@ export class SendBacklog {
     if (key !== undefined) this.byKey.set(key, entry);
     this.countValue++;
     this.bytesValue += bytes;
-    return "queued";
+    if (this.dead > 1024 && this.dead > this.countValue) this.compact();
+    return older ? "conflated" : "queued";
+  }
+
+  /** Drops replaced entries from the array (a stalled peer's ticks would otherwise pile up as dead slots). */
+  private compact(): void {
+    this.entries = this.entries.slice(this.head).filter((entry) => entry !== undefined && entry.frames !== null);
+    this.head = 0;
+    this.dead = 0;
   }
 
   /** Takes the oldest message, or undefined when empty. */
   shift(): readonly Buffer[] | undefined {
     if (this.countValue === 0) return undefined;
-    const entry = this.entries[this.head]!;
+    let entry = this.entries[this.head]!;
     this.entries[this.head++] = undefined;
+    while (entry.frames === null) {
+      this.dead--;
+      entry = this.entries[this.head]!;
+      this.entries[this.head++] = undefined;
+    }
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
@@ -79,6 +94,7 @@ export class SendBacklog {
     if (this.countValue === 0) {
       this.entries = [];
       this.head = 0;
+      this.dead = 0;
     }
     return entry.frames;
   }
@@ -86,6 +102,7 @@ export class SendBacklog {
   clear(): void {
     this.entries = [];
     this.head = 0;
+    this.dead = 0;
     this.byKey.clear();
     this.countValue = 0;
     this.bytesValue = 0;

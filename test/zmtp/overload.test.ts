@@ -6,7 +6,7 @@ import { eventually, nextEvent } from "./helpers.js";
 import { RawPeer } from "./raw-peer.js";
 
 describe("SendBacklog", () => {
-  test("a keyed message replaces its unsent predecessor in place; unkeyed ones are kept, and overflow is reported, not dropped", () => {
+  test("a keyed message replaces its unsent predecessor and goes last (publish order kept); unkeyed ones are kept; overflow is reported", () => {
     const backlog = new SendBacklog({ messages: 3, bytes: 1_000 });
     const m = (text: string) => [Buffer.from(text)];
     assert.equal(backlog.push(m("tick rb 1"), "rb"), "queued");
@@ -16,7 +16,7 @@ describe("SendBacklog", () => {
     assert.equal(backlog.push(m("tick ag 1"), "ag"), "dropped", "market data past the bound is dropped");
     assert.equal(backlog.push(m("order 2"), undefined), "overflow", "an order past the bound is the owner's to handle");
     assert.equal(backlog.length, 3);
-    assert.deepEqual([backlog.shift(), backlog.shift()].map((f) => f![0]!.toString()), ["tick rb 2", "order 1"]);
+    assert.deepEqual([backlog.shift(), backlog.shift()].map((f) => f![0]!.toString()), ["order 1", "tick rb 2"]);
     assert.equal(backlog.push(m("tick rb 3"), "rb"), "queued", "once sent, a key starts afresh");
     assert.deepEqual([backlog.shift(), backlog.shift(), backlog.shift()].map((f) => f?.[0]?.toString()), ["tick cu 1", "tick rb 3", undefined]);
     assert.equal(backlog.bytes, 0);
@@ -29,6 +29,15 @@ describe("SendBacklog", () => {
     assert.equal(backlog.push([Buffer.alloc(30)], "k"), "queued");
     assert.equal(backlog.push([Buffer.alloc(50)], "k"), "conflated", "a replacement may grow within the bound's slack");
     assert.equal(backlog.bytes, 110);
+  });
+
+  test("a stalled peer's endless replacements do not pile up", () => {
+    const backlog = new SendBacklog({ messages: 10, bytes: 1 << 20 });
+    backlog.push([Buffer.from("order")], undefined);
+    for (let i = 0; i < 100_000; i++) backlog.push([Buffer.from(`tick ${i}`)], `k${i % 3}`);
+    assert.equal(backlog.length, 4);
+    const out = [backlog.shift(), backlog.shift(), backlog.shift(), backlog.shift(), backlog.shift()].map((f) => f?.[0]?.toString());
+    assert.deepEqual(out, ["order", "tick 99997", "tick 99998", "tick 99999", undefined]);
   });
 });
 
