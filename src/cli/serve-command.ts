@@ -8,11 +8,16 @@ import { ConsoleApp, type ConsoleStarted } from "../console/index.js";
 import { MainEngine, type Language } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
 import { RpcServiceApp, type RpcEngine } from "../service/index.js";
-import { SimGateway } from "../sim/index.js";
+import { SimGateway, resetJournal } from "../sim/index.js";
 import { CliError, addressHint, reportFailure } from "./errors.js";
 import { formatLog } from "./log-printer.js";
 import { removeServerRecord, writeServerRecord } from "./server-record.js";
 import { printAddresses, refuseSecondServer, startConsole } from "./serve-startup.js";
+
+/** How long a SIGTERM/SIGINT shutdown may drain and close before the process exits anyway. */
+export const STOP_DEADLINE_MS = 1_500;
+/** Of which events still queued may take this long; the rest are left (clients resynchronise after a restart). */
+const STOP_DRAIN_BUDGET_MS = 300;
 
 export interface ServeOptions {
   home: string;
@@ -25,9 +30,9 @@ export interface ServeOptions {
   /** Turn CURVE on (saved with the RPC settings); absent: the saved setting. */
   curve?: boolean;
   risk: boolean;
-  /** null: no console. */
-  console: { host: string; port: number } | null;
-  sim: { ticksPerSecond?: number; seed?: number; contractsFile?: string };
+  /** null: no console. `allowedHosts`: extra Host names (DNS rebinding defence); `tokenAlways`: token on loopback too. */
+  console: { host: string; port: number; allowedHosts?: string[]; tokenAlways?: boolean } | null;
+  sim: { ticksPerSecond?: number; seed?: number; contractsFile?: string; resetJournal?: boolean };
   /** Where log lines go; default the terminal. */
   log?: (line: string) => void;
 }
@@ -55,13 +60,26 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const consoleEngine = options.console ? mainEngine.addApp(ConsoleApp) : null;
 
     const simSetting: Record<string, string | number> = { data_dir: join(mainEngine.home, "sim") };
+    if (options.sim.resetJournal) {
+      const aside = resetJournal(String(simSetting["data_dir"]));
+      if (aside) mainEngine.writeLog(`--reset-journal: the venue journal was moved to ${aside}; starting a new, empty venue`, "serve", 30);
+    }
     if (options.sim.ticksPerSecond !== undefined) simSetting["ticks_per_second"] = options.sim.ticksPerSecond;
     if (options.sim.seed !== undefined) simSetting["seed"] = options.sim.seed;
     if (options.sim.contractsFile) simSetting["contracts_file"] = options.sim.contractsFile;
     await mainEngine.connect(simSetting, "SIM");
 
     // The console first: it hands its /ws endpoint to the RPC service, which then starts with it.
-    const started = consoleEngine && options.console ? await startConsole(consoleEngine, options.console) : null;
+    const consoleOptions = options.console;
+    const started =
+      consoleEngine && consoleOptions
+        ? await startConsole(consoleEngine, {
+            host: consoleOptions.host,
+            port: consoleOptions.port,
+            allowedHosts: consoleOptions.allowedHosts ?? [],
+            ...(consoleOptions.tokenAlways ? { token: "always" as const } : {}),
+          })
+        : null;
     const rep = options.rep ?? rpc.repAddress;
     const pub = options.pub ?? rpc.pubAddress;
     const rpcStarted = await rpc.start(rep, pub, {
@@ -75,7 +93,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       out(`${failure}; once the cause is fixed, start it from the console or with \`rpcservice rpc start --home ${options.home} --rep ADDR --pub ADDR\``);
     }
     printAddresses(out, rpcStarted ? rpc.addresses : null, started);
-    return { mainEngine, rpc, console: started, stop: () => mainEngine.close() };
+    return { mainEngine, rpc, console: started, stop: () => mainEngine.close({ drainBudgetMs: STOP_DRAIN_BUDGET_MS }) };
   } catch (error) {
     await mainEngine.close();
     throw error;
@@ -105,9 +123,12 @@ interface ServeFlags {
   console: boolean;
   consoleHost: string;
   consolePort: number;
+  consoleAllowedHost: string[];
+  consoleTokenAlways?: boolean;
   ticksPerSecond?: number;
   seed?: number;
   contracts?: string;
+  resetJournal?: boolean;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -124,8 +145,16 @@ export function registerServeCommand(program: Command): void {
     .option("--no-console", "run without the web console")
     .option("--console-host <host>", "console address; anything but loopback requires the console token", "127.0.0.1")
     .option("--console-port <port>", "console port", port, 8080)
+    .option(
+      "--console-allowed-host <name>",
+      "a Host name the console answers to besides its address (repeatable; e.g. the machine's DNS name or a proxy's)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("--console-token-always", "require the console token on loopback too (shared machines)")
     .option("--ticks-per-second <n>", "simulated ticks per second per subscribed contract", positiveNumber)
     .option("--seed <n>", "seed of the simulated market", (text) => Math.trunc(positiveNumber(text)))
+    .option("--reset-journal", "move the simulated venue's journal (<home>/sim/sim.db) aside and start a new, empty venue")
     .option("--contracts <file>", "JSON file of contracts for the simulated exchange instead of the built-in universe")
     .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
     .action(async (flags: ServeFlags) => {
@@ -138,11 +167,19 @@ export function registerServeCommand(program: Command): void {
         ...(flags.transport ? { transport: flags.transport } : {}),
         ...(flags.curve !== undefined ? { curve: flags.curve } : {}),
         risk: flags.risk,
-        console: flags.console ? { host: flags.consoleHost, port: flags.consolePort } : null,
+        console: flags.console
+          ? {
+              host: flags.consoleHost,
+              port: flags.consolePort,
+              allowedHosts: flags.consoleAllowedHost,
+              ...(flags.consoleTokenAlways ? { tokenAlways: true } : {}),
+            }
+          : null,
         sim: {
           ...(flags.ticksPerSecond !== undefined ? { ticksPerSecond: flags.ticksPerSecond } : {}),
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
           ...(flags.contracts ? { contractsFile: flags.contracts } : {}),
+          ...(flags.resetJournal ? { resetJournal: true } : {}),
         },
       });
       writeServerRecord(flags.home, server.console?.url ?? null);
@@ -154,8 +191,12 @@ export function registerServeCommand(program: Command): void {
         stopping = true;
         clearInterval(keepAlive);
         process.stdout.write(`received ${signal}, stopping\n`);
-        // A stuck close must not keep the process alive.
-        setTimeout(() => process.exit(1), 5000).unref();
+        // Drain with a deadline, then go: under any load the process is gone within 2 s of the signal. The
+        // journal is safe either way (every action is committed before it is published).
+        setTimeout(() => {
+          process.stdout.write(`stop deadline of ${STOP_DEADLINE_MS} ms passed, exiting\n`);
+          process.exit(1);
+        }, STOP_DEADLINE_MS).unref();
         removeServerRecord(flags.home);
         server.stop().then(
           () => process.exit(0),

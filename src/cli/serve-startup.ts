@@ -2,11 +2,11 @@
  * What `serve` says at start: the addresses a user needs, and the start failures a user can fix (the console's port
  * taken, a server already running on the home), each as one CliError.
  */
-import { ConsoleStartError, type ConsoleEngine, type ConsoleStarted } from "../console/index.js";
+import { ConsoleStartError, type ConsoleEngine, type ConsoleStartOptions, type ConsoleStarted } from "../console/index.js";
 import { CliError } from "./errors.js";
 import { findServer } from "./server-record.js";
 
-export async function startConsole(engine: ConsoleEngine, where: { host: string; port: number }): Promise<ConsoleStarted> {
+export async function startConsole(engine: ConsoleEngine, where: ConsoleStartOptions): Promise<ConsoleStarted> {
   try {
     return await engine.start(where);
   } catch (error) {

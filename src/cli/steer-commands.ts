@@ -39,6 +39,7 @@ interface ClientRow {
   calls: number;
   eventsBehind: number;
   eventsDropped: number;
+  eventsConflated?: number;
 }
 
 function startHint(reason: string): string | undefined {
@@ -79,7 +80,7 @@ export function registerSteerCommands(program: Command): void {
         console.log(`clients: ${clients.length}`);
         for (const c of clients) {
           const since = new Date(c.since).toISOString().replace("T", " ").slice(0, 19);
-          console.log(`  ${c.clientId.padEnd(24)} ${c.endpoint.padEnd(8)} ${c.remoteAddress.padEnd(22)} since ${since}  calls ${c.calls}  behind ${c.eventsBehind}  dropped ${c.eventsDropped}${c.identity ? `  identity ${c.identity}` : ""}`);
+          console.log(`  ${c.clientId.padEnd(24)} ${c.endpoint.padEnd(8)} ${c.remoteAddress.padEnd(22)} since ${since}  calls ${c.calls}  behind ${c.eventsBehind}  dropped ${c.eventsDropped}${c.eventsConflated ? `  conflated ${c.eventsConflated}` : ""}${c.identity ? `  identity ${c.identity}` : ""}`);
         }
       });
     });

@@ -45,6 +45,11 @@ export interface ConsoleStartOptions {
   token?: "auto" | "always" | { value: string };
   /** Folder of the built page; default the one `npm run build` writes (dist/console-web); null: no page. */
   webRoot?: string | null;
+  /**
+   * Host names the console answers to besides its bound address (and loopback names when bound to loopback):
+   * any other `Host` header is refused, which is what stops DNS rebinding.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface ConsoleStarted {
@@ -118,7 +123,13 @@ export class ConsoleEngine extends BaseEngine {
       tokenPath = file.path;
       tokenCreated = file.created;
     }
-    const web = new WebHost({ host, port, token, staticRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot });
+    const web = new WebHost({
+      host,
+      port,
+      token,
+      staticRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot,
+      allowedHosts: options.allowedHosts ?? [],
+    });
     this.endpoint.attachTo(web);
     this.rpcEndpoint.attachTo(web);
     const address = await web.listen();
@@ -226,6 +237,8 @@ export class ConsoleEngine extends BaseEngine {
         // Why the last start failed, so whoever asked for it (a command, the page) can say why.
         start_error: rpc?.lastStartError ?? "",
         log: [...this.rpcLog],
+        // How far behind the server is: events waiting, ticks conflated past the queue's bound, overload.
+        event_queue: { pending: this.eventEngine.pending, conflated: this.eventEngine.conflated, overloaded: this.eventEngine.overloaded },
       };
     });
     this.register("rpc_start", async ([rep, pub]) => {
@@ -233,7 +246,10 @@ export class ConsoleEngine extends BaseEngine {
       return rpc.start(text(rep, "rep_address"), text(pub, "pub_address"));
     });
     this.register("rpc_stop", async () => this.need(this.rpcService(), "the RPC service app is not loaded").stop());
-    this.register("get_clients", () => [...(this.rpcService()?.clients() ?? []), ...this.endpoint.clients()]);
+    this.register("get_clients", () => {
+      const rpc = this.rpcService();
+      return [...(rpc?.clients() ?? []), ...(rpc?.subscribers() ?? []), ...this.endpoint.clients()];
+    });
     // Rules with labels, kinds and bounds: what a form needs (eRiskRule events then carry the new values).
     this.register("risk_rules", () => this.riskManager()?.describeRules() ?? []);
     this.register("risk_update_rule", ([name, setting]) => {

@@ -5,6 +5,7 @@ export * from "../rpc/ws/protocol.js";
 export * from "./ring.js";
 export * from "./subscription.js";
 export * from "./token.js";
+export * from "./host-check.js";
 export * from "./web-host.js";
 export * from "./ws-endpoint.js";
 export * from "./engine.js";

@@ -1,12 +1,13 @@
 /**
  * The console's HTTP server: the built page as static files, and WebSocket upgrades routed by path to
- * endpoints. The token and same-origin checks happen here, before any WebSocket exists.
+ * endpoints. The Host, token and same-origin checks happen here, before any WebSocket exists.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import type { Duplex } from "node:stream";
 import { ConsoleStartError } from "./errors.js";
+import { checkHost, type HostVerdict } from "./host-check.js";
 import { tokenMatches } from "./token.js";
 
 /** A WebSocket endpoint that accepts connections from the host once the checks passed. */
@@ -23,6 +24,8 @@ export interface WebHostOptions {
   token: string | null;
   /** Folder of the built page (index.html + assets/); null serves no page. */
   staticRoot: string | null;
+  /** Host names accepted besides the bound address and loopback names (DNS rebinding defence, see host-check.ts). */
+  allowedHosts?: readonly string[];
 }
 
 export interface HostAddress {
@@ -112,7 +115,9 @@ export class WebHost {
   /** The token a request carries, from `Authorization: Bearer` or `?token=`. */
   private presentedToken(req: IncomingMessage, url: URL): string | null {
     const auth = req.headers.authorization;
-    if (auth?.startsWith("Bearer ")) return auth.slice(7).trim();
+    // The scheme is case-insensitive (RFC 7235): "bearer", "BEARER" are the same.
+    const match = auth === undefined ? null : /^bearer[ \t]+(.*)$/i.exec(auth);
+    if (match) return match[1]!.trim();
     return url.searchParams.get("token");
   }
 
@@ -120,8 +125,16 @@ export class WebHost {
     return this.options.token === null || tokenMatches(this.options.token, this.presentedToken(req, url));
   }
 
+  /** The one Host check, for pages and upgrades alike, before anything else looks at the request. */
+  private hostVerdict(req: IncomingMessage): HostVerdict {
+    const port = this.addressValue?.port ?? this.options.port;
+    return checkHost(req.headers.host, { bindHost: this.options.host, port, allowedHosts: this.options.allowedHosts ?? [] });
+  }
+
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", () => socket.destroy());
+    const host = this.hostVerdict(req);
+    if (!host.ok) return refuse(socket, 421, host.reason);
     const url = new URL(req.url ?? "/", "http://host");
     const target = this.routes.get(url.pathname);
     if (!target) return refuse(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
@@ -140,6 +153,8 @@ export class WebHost {
 
   private async serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const host = this.hostVerdict(req);
+      if (!host.ok) return sendText(res, 421, host.reason);
       const url = new URL(req.url ?? "/", "http://host");
       if (req.method !== "GET" && req.method !== "HEAD") return sendText(res, 405, "method not allowed");
       const root = this.options.staticRoot;
@@ -187,7 +202,7 @@ function sendText(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-const STATUS_TEXT: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable" };
+const STATUS_TEXT: Record<number, string> = { 421: "Misdirected Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable" };
 
 /** Answers an upgrade request with a plain HTTP error: the client sees the status and the reason. */
 function refuse(socket: Duplex, status: number, reason: string): void {

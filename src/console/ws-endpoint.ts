@@ -66,6 +66,9 @@ interface ResolvedOptions {
   heartbeatMs: number;
 }
 
+/** How long a slow consumer's connection stays open after its 4008 close frame, so that frame can reach it. */
+const SLOW_CONSUMER_GRACE_MS = 10_000;
+
 function positiveInteger(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${what} must be a positive integer, got ${value}`);
@@ -323,7 +326,10 @@ class Connection {
     this.endpoint.forget(this);
     this.abort.abort();
     this.socket.close(code, reason.slice(0, 120));
-    setTimeout(() => this.socket.terminate(), 1_000).unref();
+    // A slow consumer's close frame waits behind everything it has not read: give it time to read up to it and
+    // see 4008 (its buffer is bounded, and nothing more is queued for it), instead of a bare 1006.
+    const grace = code === CloseCode.SLOW_CONSUMER ? SLOW_CONSUMER_GRACE_MS : 1_000;
+    setTimeout(() => this.socket.terminate(), grace).unref();
   }
 
   private gone(): void {

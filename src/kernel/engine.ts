@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import { Event, EventEngine } from "./event.js";
+import { boundLogMessage } from "./log-text.js";
 import { EVENT_LOG } from "./event-types.js";
 import type { BaseGateway, GatewayClass, GatewaySetting } from "./gateway.js";
 import { defineMessages, setLanguage, type Language } from "./locale.js";
@@ -36,6 +37,9 @@ const t = defineMessages({
     queryHistory: "Query history -> {gateway}: {req}",
     handlerFailed: "Event handler failed on {type}: {error}",
     settleFailed: "Order check {check} failed after the order was sent: {error}",
+    overloaded: "Overloaded: {pending} events waiting (orders, trades and logs are never dropped); new subscriptions are refused until the server catches up",
+    caughtUp: "Caught up: {pending} events waiting; new subscriptions are accepted again",
+    refused: "server overloaded: subscription to {req} refused, retry once it has caught up",
   },
   zh: {
     gatewayNotFound: "找不到底层接口：{name}",
@@ -49,8 +53,20 @@ const t = defineMessages({
     queryHistory: "查询K线 -> {gateway}：{req}",
     handlerFailed: "事件处理函数出错 {type}：{error}",
     settleFailed: "委托检查{check}在委托发出后出错：{error}",
+    overloaded: "过载：{pending}个事件等待处理（委托、成交和日志不会丢弃）；在追上之前拒绝新的行情订阅",
+    caughtUp: "已追上：{pending}个事件等待处理；恢复接受行情订阅",
+    refused: "服务器过载：拒绝订阅{req}，请稍后重试",
   },
 });
+
+/** A request refused because the server is overloaded: shed at the edge rather than queued without bound. */
+export class OverloadError extends Error {
+  readonly code = "ERR_OVERLOADED";
+  constructor(message: string) {
+    super(message);
+    this.name = "OverloadError";
+  }
+}
 
 /** Who sent an order: checks and ownership rules may treat remote clients differently. */
 export type OrderOrigin =
@@ -129,6 +145,8 @@ export class MainEngine {
     this.oms = new OmsEngine(this.eventEngine);
     const sink = options.logSink;
     if (sink) this.eventEngine.register(EVENT_LOG, (event) => sink(event.data as LogData));
+    // One line when overload starts and one when it ends, however long it lasts.
+    this.eventEngine.onOverload((overloaded, pending) => this.writeLog(t(overloaded ? "overloaded" : "caughtUp", { pending }), "EventEngine", overloaded ? 40 : 20));
     this.eventEngine.onHandlerError((error, event) => {
       // Report through eLog, except for failures while handling eLog itself (that could loop forever).
       const text = t("handlerFailed", { type: event.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -166,7 +184,7 @@ export class MainEngine {
   }
 
   writeLog(msg: string, source = "MainEngine", level: number = INFO): void {
-    this.eventEngine.put(new Event(EVENT_LOG, new LogData({ msg, gateway_name: source, level })));
+    this.eventEngine.put(new Event(EVENT_LOG, new LogData({ msg: boundLogMessage(msg), gateway_name: source, level })));
   }
 
   getGateway(gatewayName: string): BaseGateway | null {
@@ -202,7 +220,9 @@ export class MainEngine {
     await this.getGateway(gatewayName)?.connect(setting);
   }
 
+  /** Refused with OverloadError while the event queue is overloaded: new market data is the load to shed first. */
   async subscribe(req: SubscribeRequest, gatewayName: string): Promise<void> {
+    if (this.eventEngine.overloaded) throw new OverloadError(t("refused", { req: req.vt_symbol }));
     this.writeLog(t("subscribe", { gateway: gatewayName, req }));
     await this.getGateway(gatewayName)?.subscribe(req);
   }
@@ -307,10 +327,15 @@ export class MainEngine {
   getAllActiveQuotes() { return this.oms.getAllActiveQuotes(); }
 
   /** Stops the event engine, then closes every engine and every gateway (VeighNa's order). Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Stops the event engine, then every engine and gateway. `drainBudgetMs`: how long queued events may still be
+   * processed (default: all of them); under overload a shutdown gives up on the rest (clients resynchronise).
+   */
+  async close(options: { drainBudgetMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.eventEngine.stop();
+    const left = this.eventEngine.stop(options.drainBudgetMs);
+    if (left > 0) console.error(`MainEngine: closing with ${left} events unprocessed (drain budget ${options.drainBudgetMs} ms)`);
     for (const engine of this.engines.values()) await engine.close();
     for (const gateway of this.gateways.values()) await gateway.close();
   }

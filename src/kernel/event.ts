@@ -4,9 +4,28 @@
  * Node is single-threaded, so `put` is safe from anywhere (a socket callback, a timer, another handler).
  * Events are processed in batches on `setImmediate`, never one promise or timer per event: every broadcast
  * of the server passes through here.
+ *
+ * The queue is bounded for market data: past `conflateAbove` waiting events, a tick replaces the unsent tick of
+ * the same event type and symbol (a trader wants the latest price, not a backlog of stale ones). Orders, trades,
+ * positions, accounts and logs are never replaced or dropped; when they alone fill the queue past `maxQueued`, the
+ * engine reports itself overloaded so the edges shed load (refuse new subscriptions) instead of growing.
  */
 
 export const EVENT_TIMER = "eTimer";
+/** Longest one drain turn runs before yielding to I/O: a call's reply or SIGTERM never waits behind a whole batch. */
+const TURN_BUDGET_MS = 20;
+/** Kept here (not imported from event-types) to avoid an import cycle; it is EVENT_TICK. */
+const TICK_PREFIX = "eTick.";
+
+/**
+ * The conflation key of market data: event type + vt_symbol for ticks (`eTick.` and its `eTick.<vt_symbol>` twin
+ * each get their own), undefined for everything that must be delivered whole.
+ */
+export function marketDataKey(event: Event): string | undefined {
+  if (!event.type.startsWith(TICK_PREFIX)) return undefined;
+  const symbol = (event.data as { vt_symbol?: unknown } | null)?.vt_symbol;
+  return typeof symbol === "string" ? `${event.type}|${symbol}` : undefined;
+}
 
 export class Event<T = unknown> {
   type: string;
@@ -28,7 +47,14 @@ export interface EventEngineOptions {
   interval?: number;
   /** Events processed per turn of the Node event loop before yielding to I/O. */
   batchSize?: number;
+  /** Waiting events past which a tick replaces the waiting tick of its type and symbol. Default 10,000. */
+  conflateAbove?: number;
+  /** Waiting events past which the engine reports overload (nothing is dropped). Default 200,000. */
+  maxQueued?: number;
 }
+
+/** Called when the engine enters overload (true) and when it has caught up again (false). */
+export type OverloadListener = (overloaded: boolean, pending: number) => void;
 
 export class EventEngine {
   readonly interval: number;
@@ -44,11 +70,37 @@ export class EventEngine {
     console.error(`event handler failed on ${event.type}:`, error);
   };
   private processedCount = 0;
+  private conflatedCount = 0;
+  private readonly conflateAbove: number;
+  private readonly maxQueued: number;
+  /** Conflation key -> absolute position (dequeued + index) of the waiting tick with that key. */
+  private readonly waitingTicks = new Map<string, number>();
+  /** Events taken off the queue since construction: absolute position = dequeued + (index - head). */
+  private dequeued = 0;
+  private overloadedValue = false;
+  private overloadListeners: OverloadListener[] = [];
 
   constructor(options: EventEngineOptions = {}) {
     this.interval = options.interval ?? 1;
     this.batchSize = options.batchSize ?? 10_000;
+    this.conflateAbove = options.conflateAbove ?? 10_000;
+    this.maxQueued = options.maxQueued ?? 200_000;
     if (!(this.interval > 0)) throw new RangeError(`interval must be > 0, got ${this.interval}`);
+    if (!(this.conflateAbove >= 0 && this.maxQueued >= 1)) throw new RangeError("conflateAbove must be >= 0 and maxQueued >= 1");
+  }
+
+  /** Ticks replaced, unprocessed, by a newer tick of the same type and symbol. */
+  get conflated(): number {
+    return this.conflatedCount;
+  }
+
+  /** True while more than `maxQueued` events wait: the edges should refuse new load. */
+  get overloaded(): boolean {
+    return this.overloadedValue;
+  }
+
+  onOverload(listener: OverloadListener): void {
+    this.overloadListeners = [...this.overloadListeners, listener];
   }
 
   get isActive(): boolean {
@@ -73,18 +125,48 @@ export class EventEngine {
     this.scheduleDrain();
   }
 
-  /** Stops the timer and processing; events already queued are processed first. */
-  stop(): void {
-    if (!this.active) return;
-    this.drain(Number.POSITIVE_INFINITY);
+  /**
+   * Stops the timer and processing; events already queued are processed first, for at most `budgetMs` (a
+   * shutdown under overload must not take seconds). Returns how many were left unprocessed.
+   */
+  stop(budgetMs: number = Number.POSITIVE_INFINITY): number {
+    if (!this.active) return 0;
+    this.drain(Number.POSITIVE_INFINITY, budgetMs);
+    const left = this.pending;
+    this.queue = [];
+    this.head = 0;
+    this.waitingTicks.clear();
     this.active = false;
     clearInterval(this.timer);
     this.timer = undefined;
+    return left;
   }
 
   put(event: Event): void {
+    const key = marketDataKey(event);
+    if (key !== undefined) {
+      const at = this.waitingTicks.get(key);
+      if (at !== undefined && this.pending >= this.conflateAbove) {
+        this.queue[at - this.dequeued + this.head] = event;
+        this.conflatedCount++;
+        return;
+      }
+      this.waitingTicks.set(key, this.dequeued + this.pending);
+    }
     this.queue.push(event);
+    if (!this.overloadedValue && this.pending > this.maxQueued) this.setOverloaded(true);
     this.scheduleDrain();
+  }
+
+  private setOverloaded(overloaded: boolean): void {
+    this.overloadedValue = overloaded;
+    for (const listener of this.overloadListeners) {
+      try {
+        listener(overloaded, this.pending);
+      } catch {
+        // A listener must not break put().
+      }
+    }
   }
 
   /** Registers a handler for one event type; registering the same handler twice has no effect. */
@@ -129,19 +211,29 @@ export class EventEngine {
   private readonly drainTurn = (): void => {
     this.drainScheduled = false;
     if (!this.active) return;
-    this.drain(this.batchSize);
+    this.drain(this.batchSize, TURN_BUDGET_MS);
     if (this.pending > 0) this.scheduleDrain();
   };
 
-  private drain(limit: number): void {
+  private drain(limit: number, budgetMs = Number.POSITIVE_INFINITY): void {
     let count = 0;
+    const deadline = budgetMs === Number.POSITIVE_INFINITY ? budgetMs : performance.now() + budgetMs;
     while (this.head < this.queue.length && count < limit) {
+      // Every 256 events, give I/O (calls, signals) its turn once the budget is spent.
+      if ((count & 255) === 255 && performance.now() > deadline) break;
       const event = this.queue[this.head]!;
       this.queue[this.head] = undefined as unknown as Event;
+      const position = this.dequeued;
       this.head++;
+      this.dequeued++;
       count++;
+      if (this.waitingTicks.size > 0) {
+        const key = marketDataKey(event);
+        if (key !== undefined && this.waitingTicks.get(key) === position) this.waitingTicks.delete(key);
+      }
       this.process(event);
     }
+    if (this.overloadedValue && this.pending <= this.maxQueued / 2) this.setOverloaded(false);
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;

@@ -7,6 +7,7 @@
  */
 import type { Exchange } from "./constants.js";
 import { Event, type EventEngine } from "./event.js";
+import { boundLogMessage } from "./log-text.js";
 import {
   EVENT_ACCOUNT,
   EVENT_CONTRACT,
@@ -104,7 +105,7 @@ export abstract class BaseGateway {
   }
 
   writeLog(msg: string, level: number = INFO): void {
-    this.onLog(new LogData({ gateway_name: this.gatewayName, msg, level }));
+    this.onLog(new LogData({ gateway_name: this.gatewayName, msg: boundLogMessage(msg), level }));
   }
 
   /** Logs in and queries contracts, account, positions, orders and trades. */

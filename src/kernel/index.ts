@@ -9,3 +9,4 @@ export * from "./oms.js";
 export * from "./engine.js";
 export * from "./locale.js";
 export * from "./settings.js";
+export * from "./log-text.js";

@@ -19,6 +19,7 @@
  * A broken file stops the engine from starting rather than running with limits nobody chose.
  */
 import { join } from "node:path";
+import { Type } from "@sinclair/typebox";
 import {
   BaseEngine,
   ERROR,
@@ -53,6 +54,11 @@ import { builtinRules, TradingStateRule, type TradingState } from "./rules/index
 
 export const RISK_ENGINE_NAME = "RiskManager";
 export const RISK_SETTING_FILENAME = "risk_manager_setting.json";
+/**
+ * `risk_manager_setting.json`: rule name -> its parameters. The shape is checked here (a rule's section must be an
+ * object of plain values); each rule then checks its own values against its parameter specs.
+ */
+export const RiskSettingSchema = Type.Record(Type.String(), Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean(), Type.String()])));
 /** Where the engine sits in MainEngine's pipeline: after checks that decide who may trade at all. */
 export const RISK_CHECK_PRIORITY = 100;
 
@@ -152,7 +158,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     this.inFlightTimeoutMs = inFlightTimeout * 1000;
     this.now = options.now ?? Date.now;
     this.ownOrders = new OwnOrders(mainEngine.oms);
-    this.setting = loadJsonSetting(mainEngine.home, RISK_SETTING_FILENAME) as Record<string, unknown>;
+    this.setting = loadJsonSetting(mainEngine.home, RISK_SETTING_FILENAME, RiskSettingSchema) as Record<string, unknown>;
     for (const rule of (options.rules ?? builtinRules)()) this.addRule(rule);
 
     eventEngine.register(EVENT_ORDER, this.processOrder);

@@ -75,6 +75,10 @@ export interface ConnectedClient {
   /** Events queued for it and not yet written. */
   readonly eventsBehind: number;
   readonly eventsDropped: number;
+  /** Market data replaced, unsent, by a newer tick of the same symbol (it fell behind). */
+  readonly eventsConflated?: number;
+  /** Bytes queued for it and not yet written, where the endpoint knows. */
+  readonly bytesBehind?: number;
 }
 
 export interface ServerEndpoint {
@@ -88,4 +92,9 @@ export interface ServerEndpoint {
   publish(published: PublishedEvent): void;
   /** Clients currently connected through this endpoint. */
   clients(): ConnectedClient[];
+  /**
+   * Connections of a separate event socket (VeighNa's SUB), with their queues and counters (behind, dropped,
+   * conflated), for endpoints whose subscribers are not the callers' connections.
+   */
+  subscribers?(): ConnectedClient[];
 }

@@ -109,6 +109,11 @@ export class RpcServer {
     return this.endpoints.flatMap((endpoint) => endpoint.clients());
   }
 
+  /** Event-socket subscribers of endpoints that have them, with their queues and counters. */
+  subscribers(): ConnectedClient[] {
+    return this.endpoints.flatMap((endpoint) => endpoint.subscribers?.() ?? []);
+  }
+
   private async dispatch(
     name: string,
     args: readonly unknown[],

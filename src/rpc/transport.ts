@@ -32,6 +32,8 @@ export interface Refusal {
    * help; "mechanism": anything else.
    */
   readonly kind: "auth" | "protocol" | "mechanism";
+  /** The transport's error code, when it has one (a finer kind for rate-limiting log lines). */
+  readonly code?: string;
   readonly reason: string;
 }
 
@@ -61,12 +63,30 @@ export interface RouterSocket {
   close(): Promise<void>;
 }
 
+/** One subscriber's queue, as a transport that keeps one per subscriber sees it. */
+export interface SubscriberStats {
+  readonly id: string;
+  readonly remoteAddress: string;
+  readonly since: number;
+  /** Messages waiting for it. */
+  readonly queued: number;
+  readonly queuedBytes: number;
+  /** Messages it lost (a keyed message with no room, or the backlog of a subscriber cut as too slow). */
+  readonly dropped: number;
+  /** Messages replaced, unsent, by a newer one with the same conflation key. */
+  readonly conflated: number;
+}
+
 export interface PublisherSocket {
   bind(address: string): Promise<string>;
-  /** Never blocks: a subscriber that cannot keep up loses messages (and the transport may count them). */
-  send(frames: Buffer[]): void;
-  /** Messages dropped per subscriber, when the transport counts them. */
-  subscriberStats?(): { remoteAddress: string; queued: number; dropped: number }[];
+  /**
+   * Never blocks. `conflationKey`: a message that may be replaced by a newer one with the same key while it waits
+   * for a slow subscriber (market data); without one it is never replaced (orders, trades...). A transport without
+   * per-subscriber queues ignores the key and drops at its high-water mark.
+   */
+  send(frames: Buffer[], conflationKey?: string): void;
+  /** Per-subscriber queues and counters, when the transport keeps them. */
+  subscriberStats?(): SubscriberStats[];
   close(): Promise<void>;
 }
 
@@ -105,6 +125,8 @@ export interface SubscriberSocket {
 export interface SocketTuning {
   /** Messages a socket may queue per peer before it drops (PUB) or refuses (DEALER). */
   highWaterMark?: number;
+  /** Bytes a PUB may queue per subscriber (transports with per-subscriber queues). */
+  highWaterMarkBytes?: number;
   /** Largest message accepted from a peer; bigger ones cost the peer its connection (a memory bound). */
   maxMessageSize?: number;
 }
@@ -132,4 +154,6 @@ export interface Transport {
 
 export interface PublisherHandlers {
   rejected?(refusal: Refusal): void;
+  /** A subscriber was cut because it fell behind by more than its queue holds. */
+  slow?(remoteAddress: string, reason: string): void;
 }

@@ -13,7 +13,7 @@
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
 import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
-import { Event } from "../kernel/index.js";
+import { Event, LogLimiter, marketDataKey, untrusted } from "../kernel/index.js";
 import type { ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
 import {
@@ -37,9 +37,8 @@ export const EVENT_RPC_SKIPPED = "eRpcSkipped";
 
 const WARNING = 30;
 const ERROR = 40;
-/** A refused peer usually retries every few seconds: one log line per peer and reason in this window. */
-const REFUSAL_LOG_WINDOW = 60_000;
-const REFUSAL_LOG_MEMORY = 1_000;
+/** Errors that say the peer sent something wrong: their lines are rate-limited per kind and address. */
+const PEER_FAULTS: ReadonlySet<string> = new Set(["ERR_RPC_UNKNOWN_FUNCTION", "ERR_RPC_BAD_ARGUMENTS", "ERR_RPC_MALFORMED", "ERR_RPC_TOO_LARGE"]);
 
 export interface ZmqCurveOptions {
   /** The server's long-term key pair, Z85 text (40 characters each). */
@@ -66,14 +65,22 @@ export interface ZmqEndpointOptions {
   maxRequestBytes?: number;
   /** A client silent for this long leaves the connected-clients list (default: 3 heartbeats; REQ clients x 30). */
   clientIdleTimeout?: number;
-  /** Messages queued per subscriber before PUB drops for it. */
+  /**
+   * Messages queued per subscriber beyond its socket buffer (default 20,000). zmtp: a bounded backlog where a tick
+   * replaces the unsent tick of its symbol, and a subscriber whose backlog fills with other events is cut (it
+   * reconnects and resynchronises); zeromq: libzmq's high-water mark, which drops.
+   */
   publishHighWaterMark?: number;
+  /** Bytes queued per subscriber beyond its socket buffer (zmtp; default 32 MiB). */
+  publishHighWaterMarkBytes?: number;
   /** CURVE on both sockets; absent: VeighNa's NULL mechanism (no encryption, no authentication). */
   curve?: ZmqCurveOptions;
 }
 
 interface ClientRecord {
   clientId: string;
+  /** The transport's id of the connection. */
+  peerId: string;
   since: number;
   lastSeen: number;
   calls: number;
@@ -91,8 +98,8 @@ export class ZmqEndpoint implements ServerEndpoint {
   readonly name = "zmq";
   private readonly options: Required<Omit<ZmqEndpointOptions, "transport" | "curve">> & { transport: Transport };
   private readonly curve: ZmqCurveOptions | undefined;
-  /** "host|reason" -> when it was last logged. */
-  private readonly refusalsLogged = new Map<string, number>();
+  /** Refusal and malformed-input lines: a few per kind and remote host a minute, then "… N more suppressed". */
+  private readonly limiter = new LogLimiter({ burst: 5 });
   private router: RouterSocket | null = null;
   private publisher: PublisherSocket | null = null;
   private host: EndpointHost | null = null;
@@ -112,7 +119,8 @@ export class ZmqEndpoint implements ServerEndpoint {
       heartbeatInterval,
       maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       clientIdleTimeout: options.clientIdleTimeout ?? 3 * heartbeatInterval,
-      publishHighWaterMark: options.publishHighWaterMark ?? 100_000,
+      publishHighWaterMark: options.publishHighWaterMark ?? 20_000,
+      publishHighWaterMarkBytes: options.publishHighWaterMarkBytes ?? 32 << 20,
     };
     this.curve = options.curve ? checkCurve(options.curve, this.options.transport) : undefined;
   }
@@ -145,7 +153,12 @@ export class ZmqEndpoint implements ServerEndpoint {
       // A generous hard cap: libzmq drops the connection beyond it; below it, the size check answers politely.
       { maxMessageSize: Math.max(this.options.maxRequestBytes * 16, 16 << 20), ...(curve ? { curve } : {}) },
     );
-    const publisher = transport.publisher({ highWaterMark: this.options.publishHighWaterMark, ...(curve ? { curve } : {}) }, { rejected });
+    const slow = (remoteAddress: string, reason: string) =>
+      this.limiter.write("slow-subscriber", remoteAddress, () => `RPC: subscriber ${untrusted(remoteAddress)} cut: ${reason}`, (line) => this.host?.log(WARNING, line));
+    const publisher = transport.publisher(
+      { highWaterMark: this.options.publishHighWaterMark, highWaterMarkBytes: this.options.publishHighWaterMarkBytes, ...(curve ? { curve } : {}) },
+      { rejected, slow },
+    );
     try {
       const rep = await router.bind(this.options.repAddress);
       const pub = await publisher.bind(this.options.pubAddress);
@@ -171,7 +184,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     this.host = null;
     this.bound = null;
     this.peers.clear();
-    this.refusalsLogged.clear();
+    this.limiter.clear();
     await router?.close();
     await publisher?.close();
   }
@@ -184,10 +197,10 @@ export class ZmqEndpoint implements ServerEndpoint {
     try {
       frame = encodeBroadcast("", sequenced(event.type, event.data, seq, epoch));
     } catch (error) {
-      this.host?.log(ERROR, `RPC publish: cannot encode ${event.type} (seq ${seq}): ${messageOf(error)}`);
+      this.host?.log(ERROR, `RPC publish: cannot encode ${untrusted(event.type)} (seq ${seq}): ${untrusted(messageOf(error), 400)}`);
       frame = encodeBroadcast("", sequenced(EVENT_RPC_SKIPPED, event.type, seq, epoch));
     }
-    publisher.send([frame]);
+    publisher.send([frame], marketDataKey(event));
   }
 
   clients(): ConnectedClient[] {
@@ -209,6 +222,22 @@ export class ZmqEndpoint implements ServerEndpoint {
     });
   }
 
+  /** Subscribers of the event socket, each with its queue and counters (transports that keep them). */
+  subscribers(): ConnectedClient[] {
+    const stats = this.publisher?.subscriberStats?.() ?? [];
+    return stats.map((s) => ({
+      clientId: `${this.name}:sub-${s.id}`,
+      endpoint: this.name,
+      remoteAddress: s.remoteAddress,
+      since: s.since,
+      calls: 0,
+      eventsBehind: s.queued,
+      eventsDropped: s.dropped,
+      eventsConflated: s.conflated,
+      bytesBehind: s.queuedBytes,
+    }));
+  }
+
   private heartbeat(): void {
     const now = Date.now();
     // VeighNa's payload: the server's time.time(), a float of epoch seconds.
@@ -227,7 +256,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     let record = this.peers.get(peerId);
     const now = Date.now();
     if (!record) {
-      record = { clientId: `${this.name}:${this.nextClient++}`, since: now, lastSeen: now, calls: 0, rpcservice: false };
+      record = { clientId: `${this.name}:${this.nextClient++}`, peerId, since: now, lastSeen: now, calls: 0, rpcservice: false };
       const publicKey = this.router?.peerDetails(peerId)?.curvePublicKey;
       if (publicKey !== undefined) {
         record.publicKey = publicKey;
@@ -255,7 +284,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     if (isSignature(frames[0])) {
       const header = frames.length === 3 ? decodeCallHeader(frames[1]!) : null;
       if (!header) {
-        this.host?.log(WARNING, `RPC ${record.clientId}: malformed call frames dropped (${frames.length} frames)`);
+        this.peerFault(peerId, "malformed-frames", `RPC ${record.clientId}: malformed call frames dropped (${frames.length} frames)`);
         return;
       }
       record.rpcservice = true;
@@ -268,7 +297,7 @@ export class ZmqEndpoint implements ServerEndpoint {
       return;
     }
     // Neither framing: there is no way to address a reply the sender would understand.
-    this.host?.log(WARNING, `RPC ${record.clientId}: message in an unknown framing dropped (${frames.length} frames)`);
+    this.peerFault(peerId, "unknown-framing", `RPC ${record.clientId}: message in an unknown framing dropped (${frames.length} frames)`);
   }
 
   private handleCall(
@@ -333,14 +362,17 @@ export class ZmqEndpoint implements ServerEndpoint {
   }
 
   private onRefused(refusal: Refusal): void {
-    const host = (refusal.remoteAddress ?? "unknown").replace(/:\d+$/, "");
-    const key = `${host}|${refusal.reason}`;
-    const now = Date.now();
-    const last = this.refusalsLogged.get(key);
-    if (last !== undefined && now - last < REFUSAL_LOG_WINDOW) return;
-    if (this.refusalsLogged.size >= REFUSAL_LOG_MEMORY) this.refusalsLogged.clear();
-    this.refusalsLogged.set(key, now);
-    this.host?.log(WARNING, `RPC: connection from ${refusal.remoteAddress ?? "unknown"} refused: ${refusal.reason}`);
+    // Per kind, not per text: the text (a mechanism name, a key) is the peer's to vary.
+    this.limiter.write(`refused-${refusal.code ?? refusal.kind}`, refusal.remoteAddress, () =>
+      `RPC: connection from ${untrusted(refusal.remoteAddress ?? "unknown")} refused: ${untrusted(refusal.reason)}`,
+      (line) => this.host?.log(WARNING, line),
+    );
+  }
+
+  /** A line about a peer's bad input, rate-limited per kind and remote host. */
+  private peerFault(peerId: string, kind: string, line: string): void {
+    const remote = this.router?.peerDetails(peerId)?.remoteAddress ?? this.peers.get(peerId)?.clientId;
+    this.limiter.write(kind, remote, () => line, (text) => this.host?.log(WARNING, text));
   }
 
   private fail(
@@ -349,7 +381,10 @@ export class ZmqEndpoint implements ServerEndpoint {
     error: unknown,
     reply: (ok: boolean, value: unknown, name: string) => void,
   ): void {
-    this.host?.log(WARNING, `RPC ${record.clientId}: ${name} failed: ${messageOf(error)}`);
+    const line = `RPC ${record.clientId}: ${untrusted(name)} failed: ${untrusted(messageOf(error), 400)}`;
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === "string" && PEER_FAULTS.has(code)) this.peerFault(record.peerId, code, line);
+    else this.host?.log(WARNING, line);
     reply(false, formatTraceback(name, error), name);
   }
 
@@ -361,7 +396,7 @@ export class ZmqEndpoint implements ServerEndpoint {
       payload = encodeResult(ok, value);
     } catch (error) {
       const failure = unencodableResult(name, error);
-      this.host?.log(ERROR, `RPC ${name}: ${failure.message}`);
+      this.host?.log(ERROR, `RPC ${untrusted(name)}: ${untrusted(failure.message, 400)}`);
       payload = encodeResult(false, formatTraceback(name, failure));
     }
     router.send(peerId, [...prefix, payload]);

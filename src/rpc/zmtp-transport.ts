@@ -30,10 +30,14 @@ import type {
   SocketTuning,
   SubscriberHandlers,
   SubscriberSocket,
+  SubscriberStats,
   Transport,
 } from "./transport.js";
 
 const DEFAULT_HWM = 100_000;
+/** Per subscriber: messages and bytes waiting beyond its socket buffer (1 MiB) before it is cut. */
+export const DEFAULT_PUB_BACKLOG = 20_000;
+export const DEFAULT_PUB_BACKLOG_BYTES = 32 << 20;
 
 function options(tuning: SocketTuning | undefined) {
   return {
@@ -51,7 +55,7 @@ function forwardRejections(
   if (!rejected) return;
   socket.on("rejected", (connection: RejectedConnection, reason: ZmtpError) => {
     const kind = reason.code === "EAUTH" ? "auth" : reason.code === "EPROTO" || reason.code === "ESOCKETTYPE" ? "protocol" : "mechanism";
-    rejected({ remoteAddress: connection.remoteAddress, kind, reason: reason.message });
+    rejected({ remoteAddress: connection.remoteAddress, kind, code: reason.code, reason: reason.message });
   });
 }
 
@@ -98,20 +102,32 @@ class ZmtpPublisherSocket implements PublisherSocket {
   private readonly socket: ZmtpPublisher;
 
   constructor(tuning?: ServerSocketOptions, handlers?: PublisherHandlers) {
-    this.socket = new ZmtpPublisher({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
+    // A bounded, conflating backlog per subscriber: a slow one gets the latest market data, never a stale queue.
+    const backlog = { messages: tuning?.highWaterMark ?? DEFAULT_PUB_BACKLOG, bytes: tuning?.highWaterMarkBytes ?? DEFAULT_PUB_BACKLOG_BYTES };
+    this.socket = new ZmtpPublisher({ ...options(tuning), backlog, ...(tuning?.curve ? { curve: tuning.curve } : {}) });
     forwardRejections(this.socket, handlers?.rejected);
+    const slow = handlers?.slow;
+    if (slow) this.socket.on("slow", (peer, reason) => slow(peer.remoteAddress, reason));
   }
 
   bind(address: string): Promise<string> {
     return this.socket.bind(address);
   }
 
-  send(frames: Buffer[]): void {
-    this.socket.publish(frames);
+  send(frames: Buffer[], conflationKey?: string): void {
+    this.socket.publish(frames, conflationKey);
   }
 
-  subscriberStats(): { remoteAddress: string; queued: number; dropped: number }[] {
-    return this.socket.subscribers().map((s) => ({ remoteAddress: s.remoteAddress, queued: 0, dropped: s.stats.dropped }));
+  subscriberStats(): SubscriberStats[] {
+    return this.socket.subscribers().map((s) => ({
+      id: s.id,
+      remoteAddress: s.remoteAddress,
+      since: s.connectedAt,
+      queued: s.backlogMessages,
+      queuedBytes: s.queuedBytes,
+      dropped: s.stats.dropped,
+      conflated: s.stats.conflated,
+    }));
   }
 
   close(): Promise<void> {

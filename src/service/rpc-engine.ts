@@ -19,6 +19,7 @@
  * start. NULL-mechanism (plain VeighNa) clients cannot connect to a CURVE server.
  */
 import { join } from "node:path";
+import { Type } from "@sinclair/typebox";
 import {
   BaseEngine,
   CancelRequest,
@@ -35,6 +36,7 @@ import {
   type MainEngine,
   type OrderData,
   type AppClass,
+  boundLogMessage,
 } from "../kernel/index.js";
 import {
   RpcCallError,
@@ -60,6 +62,17 @@ export const DEFAULT_REP_ADDRESS = "tcp://127.0.0.1:2014";
 export const DEFAULT_PUB_ADDRESS = "tcp://127.0.0.1:4102";
 
 export type CancelPolicy = "any" | "own";
+
+/** What `rpc_service_setting.json` may hold: every key optional, every value of its type (else the start stops). */
+export const RpcServiceSettingSchema = Type.Object({
+  rep_address: Type.Optional(Type.String({ minLength: 1 })),
+  pub_address: Type.Optional(Type.String({ minLength: 1 })),
+  transport: Type.Optional(Type.Union([Type.Literal("zmtp"), Type.Literal("zeromq")])),
+  heartbeat_interval: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  cancel_policy: Type.Optional(Type.Union([Type.Literal("any"), Type.Literal("own")])),
+  curve: Type.Optional(Type.Boolean()),
+  curve_allow_list: Type.Optional(Type.Boolean()),
+});
 
 /** `rpc_service_setting.json`: VeighNa's two keys, plus ours. */
 export interface RpcServiceSetting {
@@ -98,6 +111,7 @@ const t = defineMessages({
     allowList: "CURVE: {count} client key(s) authorized in {path}",
     noAllowList: "CURVE: {path} does not exist, so no client can connect; add one with: rpcservice keys authorize <public key> --home {home}",
     anyKey: "CURVE without an allow-list: any client key is accepted (encryption and server authentication only)",
+    saveFailed: "RPC settings not saved (the service runs with them): {error}",
   },
   zh: {
     started: "RPC服务启动成功",
@@ -114,6 +128,7 @@ const t = defineMessages({
     allowList: "CURVE：{path} 中授权了{count}个客户端密钥",
     noAllowList: "CURVE：{path} 不存在，任何客户端都无法连接；添加方法：rpcservice keys authorize <公钥> --home {home}",
     anyKey: "CURVE未启用白名单：接受任何客户端密钥（仅加密和服务器认证）",
+    saveFailed: "RPC设置未保存（服务按当前设置运行）：{error}",
   },
 });
 
@@ -137,6 +152,8 @@ export class RpcEngine extends BaseEngine {
   /** vt_orderid -> the client that sent it. */
   private readonly owners = new Map<string, Owner>();
   private starting: Promise<boolean> | null = null;
+  /** The settings file as last read or written. */
+  private savedSetting: Record<string, unknown> = {};
   /** Why the last start failed (the transport's words: EADDRINUSE, ENOTFOUND...); null after a successful start. */
   lastStartError: string | null = null;
 
@@ -167,6 +184,11 @@ export class RpcEngine extends BaseEngine {
 
   clients(): ConnectedClient[] {
     return this.server.clients();
+  }
+
+  /** Subscribers of the event socket with their queues: behind, dropped, conflated. */
+  subscribers(): ConnectedClient[] {
+    return this.server.subscribers();
   }
 
   /** Which client sent an order (its CURVE identity, else its declared name or connection id); undefined for local orders. */
@@ -263,7 +285,7 @@ export class RpcEngine extends BaseEngine {
 
   /** Logs to the RPC log (eRpcLog, as VeighNa) and to the main log. */
   writeLog(msg: string, level = 20): void {
-    const log = new LogData({ msg, gateway_name: APP_NAME, level });
+    const log = new LogData({ msg: boundLogMessage(msg), gateway_name: APP_NAME, level });
     this.eventEngine.put(new Event(EVENT_RPC_LOG, log));
     this.mainEngine.writeLog(msg, APP_NAME, level);
   }
@@ -273,18 +295,22 @@ export class RpcEngine extends BaseEngine {
   };
 
   private loadSetting(): void {
-    const setting = loadJsonSetting<RpcServiceSetting>(this.mainEngine.home, RPC_SETTING_FILENAME);
-    if (typeof setting.rep_address === "string" && setting.rep_address) this.repAddress = setting.rep_address;
-    if (typeof setting.pub_address === "string" && setting.pub_address) this.pubAddress = setting.pub_address;
-    if (setting.transport === "zmtp" || setting.transport === "zeromq") this.transport = setting.transport;
-    if (typeof setting.heartbeat_interval === "number" && setting.heartbeat_interval > 0) this.heartbeatInterval = setting.heartbeat_interval;
-    if (setting.cancel_policy === "any" || setting.cancel_policy === "own") this.cancelPolicy = setting.cancel_policy;
-    if (typeof setting.curve === "boolean") this.curve = setting.curve;
-    if (typeof setting.curve_allow_list === "boolean") this.curveAllowList = setting.curve_allow_list;
+    const setting = loadJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, RpcServiceSettingSchema);
+    this.savedSetting = setting;
+    if (setting.rep_address !== undefined) this.repAddress = setting.rep_address;
+    if (setting.pub_address !== undefined) this.pubAddress = setting.pub_address;
+    if (setting.transport !== undefined) this.transport = setting.transport;
+    if (setting.heartbeat_interval !== undefined) this.heartbeatInterval = setting.heartbeat_interval;
+    if (setting.cancel_policy !== undefined) this.cancelPolicy = setting.cancel_policy;
+    if (setting.curve !== undefined) this.curve = setting.curve;
+    if (setting.curve_allow_list !== undefined) this.curveAllowList = setting.curve_allow_list;
   }
 
+  /** Saves the settings in use when they differ from the file. A failed write (full disk) is an error line, not a crash. */
   private saveSetting(): void {
-    const setting: RpcServiceSetting = {
+    // Keys this version does not know are kept; a file already holding these values is not touched.
+    const next: Record<string, unknown> = {
+      ...this.savedSetting,
       rep_address: this.repAddress,
       pub_address: this.pubAddress,
       ...(this.transport ? { transport: this.transport } : {}),
@@ -293,7 +319,12 @@ export class RpcEngine extends BaseEngine {
       curve: this.curve,
       curve_allow_list: this.curveAllowList,
     };
-    saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, setting);
+    try {
+      saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, next);
+      this.savedSetting = next;
+    } catch (error) {
+      this.writeLog(t("saveFailed", { error: messageOf(error) }), 40);
+    }
   }
 
   private registerFunctions(): void {

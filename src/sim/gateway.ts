@@ -26,6 +26,13 @@ import { SimVenue, type VenueSink } from "./venue.js";
 
 /** Shortest timer period: above 100 ticks/s one timer firing emits several ticks per contract. */
 const MIN_TIMER_MS = 10;
+/** Events waiting in the EventEngine past which the venue takes no step at all. */
+const PACE_PENDING = 2_000;
+/** Events still waiting at the next step that count as "the server kept up". */
+const PACE_KEPT_UP = 100;
+/** Bounds of the ticks one step may push. */
+const MIN_TICK_BUDGET = 100;
+const MAX_TICK_BUDGET = 100_000;
 
 /**
  * A paper-trading venue that behaves like a Chinese futures/equity exchange: a realistic contract universe,
@@ -69,6 +76,9 @@ export class SimGateway extends BaseGateway {
   private clock: SimClock = SYSTEM_CLOCK;
   private clockDriven = true;
   private timer: NodeJS.Timeout | undefined;
+  /** Ticks one timer step may push (adapted to what the server publishes, see pacedPump). */
+  private tickBudget = MIN_TICK_BUDGET;
+  private pacedPumps = 0;
   private activeSettings: SimSettings | null = null;
   private readonly onTimer: EventHandler = () => this.venue?.publishAccount();
   private readonly sink: VenueSink = {
@@ -134,14 +144,40 @@ export class SimGateway extends BaseGateway {
     this.eventEngine.register(EVENT_TIMER, this.onTimer);
     if (this.clockDriven) {
       const period = Math.max(MIN_TIMER_MS, 1000 / settings.ticks_per_second);
-      this.timer = setInterval(() => this.pump(), period);
+      this.timer = setInterval(() => this.pacedPump(), period);
     }
   }
 
+  /** Timer steps skipped because the server had not yet published the previous ones. */
+  get paced(): number {
+    return this.pacedPumps;
+  }
+
+  /**
+   * The timer's step, paced to what the server publishes. Each step may push about `tickBudget` ticks, shared by
+   * the subscribed markets (each steps through its last ticks only, at least its present one); the budget grows
+   * while the server has published everything by the next step and halves when it has not; while many events still
+   * wait, no step is taken at all. Prices stay a function of time; only ticks nobody could have received in time
+   * are skipped (resting orders fill at the next step).
+   */
+  private pacedPump(): void {
+    const pending = this.eventEngine.pending;
+    // Additive increase, multiplicative decrease (as TCP): probe for capacity while the server keeps up, back off
+    // at once when it does not.
+    this.tickBudget = pending <= PACE_KEPT_UP ? Math.min(MAX_TICK_BUDGET, this.tickBudget + MIN_TICK_BUDGET) : Math.max(MIN_TICK_BUDGET, this.tickBudget / 2);
+    if (pending > PACE_PENDING) {
+      this.pacedPumps++;
+      return;
+    }
+    const markets = this.venue?.subscribedMarkets ?? 0;
+    const perMarket = markets === 0 ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(this.tickBudget / markets));
+    this.pump(perMarket);
+  }
+
   /** Moves the market to the clock's present: ticks for subscribed contracts, resting orders filled. */
-  pump(): void {
+  pump(maxTicksPerMarket = Number.POSITIVE_INFINITY): void {
     try {
-      this.venue?.advance();
+      this.venue?.advance(maxTicksPerMarket);
     } catch (error) {
       // A failed journal write is already logged; the next pump retries with the market state it left.
       if (!(error instanceof SimError)) this.writeLog(`SIM market step failed: ${(error as Error).stack ?? error}`, ERROR);

@@ -9,5 +9,5 @@ export { loadContractsFile, parseContractSpecs, specToJson, type SimContractSpec
 export { defaultUniverse } from "./universe.js";
 export type { Book, BookLevel } from "./model.js";
 export { SimVenue, MAX_HISTORY_BARS, type OrderOutcome, type RejectCode, type VenueCancelCode, type VenueOptions, type VenueSink } from "./venue.js";
-export { SimStore, MEMORY_STORE, type StoreOptions } from "./store.js";
+export { SimStore, MEMORY_STORE, JOURNAL_FILENAME, resetJournal, type StoreOptions } from "./store.js";
 export { ManualClock, SYSTEM_CLOCK, type SimClock } from "./time.js";

@@ -9,7 +9,7 @@
  * last commits, and in exchange a commit costs no fsync (orders/s are bounded by the CPU, not the disk).
  * `fsync: true` selects synchronous=FULL for machines where that trade-off is wrong.
  */
-import { mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { SimError } from "./errors.js";
@@ -95,6 +95,30 @@ export interface StoreOptions {
 }
 
 export const MEMORY_STORE = ":memory:";
+export const JOURNAL_FILENAME = "sim.db";
+/** The copy of the journal made at each clean shutdown. */
+export const BACKUP_SUFFIX = ".bak";
+
+/** How to get out of a journal that cannot be used, for the error text. */
+function wayOut(path: string): string {
+  return (
+    `restore the last good copy (cp ${path}${BACKUP_SUFFIX} ${path}, kept at each clean shutdown), ` +
+    `or start with --reset-journal to move it aside and open a new, empty venue`
+  );
+}
+
+/**
+ * Moves a journal (and its WAL files) aside to `sim.db.reset-<time>` so the next open starts a new venue; the old
+ * files are kept for inspection. Returns the new name of the journal, or null when there was none.
+ */
+export function resetJournal(dataDir: string, now: Date = new Date()): string | null {
+  const path = join(dataDir, JOURNAL_FILENAME);
+  if (!existsSync(path)) return null;
+  const aside = `${path}.reset-${now.toISOString().replace(/[:.]/g, "-")}`;
+  for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+  renameSync(path, aside);
+  return aside;
+}
 
 export class SimStore {
   readonly path: string;
@@ -104,22 +128,39 @@ export class SimStore {
 
   /** Opens (creating if needed) `dataDir/sim.db`; `":memory:"` keeps nothing. */
   constructor(dataDir: string, options: StoreOptions = {}) {
+    let existed = false;
+    const path = dataDir === MEMORY_STORE ? MEMORY_STORE : join(dataDir, JOURNAL_FILENAME);
+    this.path = path;
+    let db: Database.Database | undefined;
     try {
-      if (dataDir === MEMORY_STORE) this.path = MEMORY_STORE;
-      else {
+      if (dataDir !== MEMORY_STORE) {
         mkdirSync(dataDir, { recursive: true });
-        this.path = join(dataDir, "sim.db");
+        existed = existsSync(this.path);
+        // SQLite takes a zero-length file for a new database: a truncated journal would silently become an
+        // empty venue, every order and trade forgotten.
+        if (existed && statSync(this.path).size === 0) {
+          throw new SimError("ERR_SIM_STORE", `the venue journal ${this.path} is empty (0 bytes): its orders and trades are lost; ${wayOut(this.path)}`);
+        }
       }
-      this.db = new Database(this.path);
+      db = new Database(this.path);
+      this.db = db;
       this.db.pragma("journal_mode = WAL");
       this.db.pragma(`synchronous = ${options.fsync ? "FULL" : "NORMAL"}`);
       this.db.pragma("busy_timeout = 2000");
+      if (existed) this.checkExisting();
       this.createSchema();
     } catch (error) {
+      try {
+        if (db?.open) db.close();
+      } catch {
+        // already failing
+      }
       if (error instanceof SimError) throw error;
-      throw new SimError("ERR_SIM_STORE", `cannot open the venue database in ${dataDir}: ${(error as Error).message}`, { cause: error });
+      throw new SimError("ERR_SIM_STORE", `cannot open the venue journal ${path}: ${(error as Error).message}; ${wayOut(path)}`, {
+        cause: error,
+      });
     }
-    const db = this.db;
+    db = this.db;
     this.statements = {
       account: db.prepare(
         `INSERT INTO account (accountid, capital, cash, commission, realized, trading_day)
@@ -155,6 +196,14 @@ export class SimStore {
       for (const row of changes.positions) s.position.run(row);
       if (changes.account) s.account.run(changes.account);
     });
+  }
+
+  /** An existing file must be an intact journal of ours, not any SQLite file (or a damaged one). */
+  private checkExisting(): void {
+    const check = this.db.pragma("quick_check", { simple: true });
+    if (check !== "ok") throw new SimError("ERR_SIM_STORE", `the venue journal ${this.path} is damaged (${String(check)}); ${wayOut(this.path)}`);
+    const meta = this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+    if (!meta) throw new SimError("ERR_SIM_STORE", `${this.path} is not a venue journal (no meta table); ${wayOut(this.path)}`);
   }
 
   private createSchema(): void {
@@ -206,7 +255,37 @@ export class SimStore {
     }
   }
 
+  /**
+   * Closes the journal; after a clean close it is copied to `sim.db.bak` (atomically), the copy to restore when
+   * the journal is later found damaged.
+   */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    let clean = false;
+    try {
+      if (this.path !== MEMORY_STORE) this.db.pragma("wal_checkpoint(TRUNCATE)");
+      clean = true;
+    } catch {
+      // The WAL stays and SQLite replays it at the next open; no backup of an uncheckpointed file.
+    }
+    this.db.close();
+    if (clean && this.path !== MEMORY_STORE) backup(this.path);
+  }
+}
+
+/** Copies the closed journal to `<path>.bak` through a temp file, so a crash mid-copy never spoils the last good copy. */
+function backup(path: string): void {
+  const temp = `${path}${BACKUP_SUFFIX}.tmp`;
+  try {
+    copyFileSync(path, temp);
+    const fd = openSync(temp, "r+");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path + BACKUP_SUFFIX);
+  } catch {
+    // A backup that cannot be written (full disk) must not fail the shutdown; the journal itself is intact.
   }
 }

@@ -296,11 +296,21 @@ export class SimVenue {
     this.commit(batch);
   }
 
-  /** Moves every started market to the clock's present: ticks, resting fills, the day roll. */
-  advance(): void {
+  /** Markets pushing ticks. */
+  get subscribedMarkets(): number {
+    let count = 0;
+    for (const market of this.markets.values()) if (market.subscribed) count++;
+    return count;
+  }
+
+  /**
+   * Moves every started market to the clock's present: ticks, resting fills, the day roll. `maxTicksPerMarket`:
+   * the server is behind, so each market steps only through its last few ticks (1: straight to its present tick).
+   */
+  advance(maxTicksPerMarket = Number.POSITIVE_INFINITY): void {
     const now = this.clock.now();
     const batch = this.begin();
-    for (const market of this.markets.values()) this.catchUp(market, now, batch);
+    for (const market of this.markets.values()) this.catchUp(market, now, batch, maxTicksPerMarket);
     this.commit(batch);
   }
 
@@ -487,10 +497,11 @@ export class SimVenue {
    * Steps a market tick by tick up to `now`, at most one second of ticks (a stalled loop skips, not floods).
    * Every started market steps, watched or not, so positions are always valued at a moving last price.
    */
-  private catchUp(market: Market, now: number, batch: Batch): void {
+  private catchUp(market: Market, now: number, batch: Batch, maxTicks = Number.POSITIVE_INFINITY): void {
     const latest = market.indexAt(now);
     if (latest <= market.index) return;
-    const first = Math.max(market.index + 1, latest - Math.max(1, Math.ceil(market.ticksPerSecond)) + 1);
+    const window = Math.max(1, Math.min(maxTicks, Math.ceil(market.ticksPerSecond)));
+    const first = Math.max(market.index + 1, latest - window + 1);
     for (let index = first; index <= latest; index++) {
       market.step(index);
       if (market.subscribed) {

@@ -35,6 +35,8 @@ export interface PeerStats {
   bytesOut: number;
   /** Messages not sent because this peer was over its high-water mark. */
   dropped: number;
+  /** Messages replaced, unsent, by a newer one with the same conflation key (publisher backlog). */
+  conflated: number;
 }
 
 export interface HeartbeatOptions {
@@ -119,7 +121,7 @@ let nextConnectionNumber = 1;
  */
 export class ZmtpConnection implements FrameSink {
   readonly id: string;
-  readonly stats: PeerStats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
+  readonly stats: PeerStats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0, conflated: 0 };
   /** `ip:port` for tcp, "ipc" for ipc (known once the socket is connected). */
   remoteAddress: string;
   /** Negotiated ZMTP minor version (0 or 1) once the greeting arrived. */
@@ -441,7 +443,7 @@ export class ZmtpConnection implements FrameSink {
     this.shutdown(reason);
     this.socket.end();
     // A peer that never finishes the TCP close must not keep the handle alive.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   /** Closes because of an error (protocol, timeout, transport); tells the handler once. */

@@ -77,7 +77,8 @@ export type {
   SocketOptions,
 } from "./socket.js";
 export { ZmtpRouter, type RouterEvents, type RouterOptions } from "./router.js";
-export { ZmtpPublisher, type PublisherEvents, type PublisherOptions, type SubscriberInfo } from "./publisher.js";
+export { ZmtpPublisher, type BacklogOptions, type PublisherEvents, type PublisherOptions, type SubscriberInfo } from "./publisher.js";
+export { SendBacklog, type BacklogLimits, type PushResult } from "./backlog.js";
 export {
   ZmtpDealer,
   ZmtpRequest,

@@ -1,19 +1,42 @@
+import { SendBacklog } from "./backlog.js";
 import { ZmtpError } from "./errors.js";
 import type { ZmtpConnection } from "./connection.js";
 import { ZmtpSocketBase, type CurveServerOptions, type PeerInfo, type SocketOptions } from "./socket.js";
 
+/**
+ * A bounded, conflating backlog per subscriber (instead of the high-water mark's plain drop): once a subscriber's
+ * socket holds `socketBytes` unsent, messages wait in its backlog; a message published with a conflation key
+ * replaces its unsent predecessor; a keyed message that finds no room is dropped (counted); an unkeyed one that
+ * finds no room cuts the subscriber (it reconnects and resynchronises) rather than grow or lose it silently.
+ */
+export interface BacklogOptions {
+  /** Messages one subscriber's backlog may hold. */
+  messages: number;
+  /** Bytes one subscriber's backlog may hold. */
+  bytes: number;
+  /** Unsent bytes in the subscriber's socket before messages go to the backlog. Default 1 MiB. */
+  socketBytes?: number;
+}
+
 export interface PublisherOptions extends SocketOptions {
   curve?: CurveServerOptions;
+  backlog?: BacklogOptions;
 }
 
 export interface SubscriberInfo extends PeerInfo {
   /** Current subscription prefixes (each once, whatever its reference count). */
   readonly topics: Buffer[];
+  /** Messages waiting in the backlog (backlog mode). */
+  readonly backlogMessages: number;
+  /** Bytes waiting: the backlog plus what the socket has not written yet. */
+  readonly queuedBytes: number;
 }
 
 export type PublisherEvents = {
   subscribe: [peer: PeerInfo, topic: Buffer];
   unsubscribe: [peer: PeerInfo, topic: Buffer];
+  /** A subscriber was cut: its backlog was full of messages that may not be dropped. */
+  slow: [peer: PeerInfo, reason: string];
 };
 
 interface Subscription {
@@ -22,7 +45,10 @@ interface Subscription {
   /** Prefix (latin1 key) -> reference count, as libzmq counts repeated subscriptions. */
   topics: Map<string, { topic: Buffer; count: number }>;
   matchesEverything: boolean;
+  backlog: SendBacklog | null;
 }
+
+const DEFAULT_SOCKET_BYTES = 1 << 20;
 
 /**
  * PUB: fans messages out to SUB peers, filtering at the publisher by the first frame's prefix.
@@ -31,13 +57,51 @@ interface Subscription {
  */
 export class ZmtpPublisher extends ZmtpSocketBase<PublisherEvents> {
   private subscriptions: Subscription[] = [];
+  private readonly backlogOptions: Required<BacklogOptions> | null;
 
   constructor(options: PublisherOptions = {}) {
     super("PUB", ["SUB", "XSUB"], options, options.curve ? { server: options.curve } : {});
+    const backlog = options.backlog;
+    if (backlog) {
+      if (!(backlog.messages >= 1 && backlog.bytes >= 1)) throw new ZmtpError("EINVAL", "backlog needs messages >= 1 and bytes >= 1");
+      this.backlogOptions = { socketBytes: DEFAULT_SOCKET_BYTES, ...backlog };
+    } else this.backlogOptions = null;
   }
 
   protected peerReady(connection: ZmtpConnection, info: PeerInfo): void {
-    this.subscriptions = [...this.subscriptions, { connection, info, topics: new Map(), matchesEverything: false }];
+    const backlog = this.backlogOptions ? new SendBacklog(this.backlogOptions) : null;
+    this.subscriptions = [...this.subscriptions, { connection, info, topics: new Map(), matchesEverything: false, backlog }];
+  }
+
+  protected override peerWritable(connection: ZmtpConnection): void {
+    const subscription = this.subscriptions.find((s) => s.connection === connection);
+    if (subscription?.backlog) this.refill(subscription, subscription.backlog);
+  }
+
+  /** Moves backlog into the socket while it has room; true when the backlog is empty afterwards. */
+  private refill(subscription: Subscription, backlog: SendBacklog): boolean {
+    const limit = this.backlogOptions!.socketBytes;
+    const connection = subscription.connection;
+    while (backlog.length > 0 && connection.queuedBytes < limit) connection.send(backlog.shift()!);
+    return backlog.length === 0;
+  }
+
+  private deliverBacklogged(subscription: Subscription, backlog: SendBacklog, frames: readonly Buffer[], key: string | undefined): void {
+    const connection = subscription.connection;
+    if (this.refill(subscription, backlog) && connection.queuedBytes < this.backlogOptions!.socketBytes) {
+      connection.send(frames);
+      return;
+    }
+    const result = backlog.push(frames, key);
+    if (result === "conflated") connection.stats.conflated++;
+    else if (result === "dropped") connection.stats.dropped++;
+    else if (result === "overflow") {
+      connection.stats.dropped += backlog.length + 1;
+      const reason = `slow subscriber: ${backlog.length} messages (${backlog.bytes} bytes) unsent, none of them market data to conflate`;
+      backlog.clear();
+      this.emit("slow", subscription.info, reason);
+      connection.close(new ZmtpError("ECLOSED", reason));
+    }
   }
 
   protected peerClosed(connection: ZmtpConnection): void {
@@ -74,21 +138,30 @@ export class ZmtpPublisher extends ZmtpSocketBase<PublisherEvents> {
    * Returns true when the caller may go on publishing; false (flow "block" only) means some subscriber is backed
    * up: the message is queued for it anyway, and the caller should await drained() before publishing more.
    */
-  publish(frames: readonly Buffer[]): boolean {
+  publish(frames: readonly Buffer[], conflationKey?: string): boolean {
     if (frames.length === 0) throw new ZmtpError("EINVAL", "a message needs at least one frame");
     const first = frames[0]!;
     let writable = true;
     for (const subscription of this.subscriptions) {
       if (!subscription.matchesEverything && !matches(subscription, first)) continue;
+      if (subscription.backlog) {
+        this.deliverBacklogged(subscription, subscription.backlog, frames, conflationKey);
+        continue;
+      }
       this.deliver(subscription.connection, frames);
       if (this.flow === "block" && !subscription.connection.writable) writable = false;
     }
     return writable;
   }
 
-  /** Connected subscribers with their topics and live stats (incl. dropped). */
+  /** Connected subscribers with their topics and live stats (incl. dropped and conflated). */
   subscribers(): SubscriberInfo[] {
-    return this.subscriptions.map((s) => ({ ...s.info, topics: [...s.topics.values()].map((t) => t.topic) }));
+    return this.subscriptions.map((s) => ({
+      ...s.info,
+      topics: [...s.topics.values()].map((t) => t.topic),
+      backlogMessages: s.backlog?.length ?? 0,
+      queuedBytes: (s.backlog?.bytes ?? 0) + s.connection.queuedBytes,
+    }));
   }
 }
 

@@ -318,8 +318,12 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
 
   onDrain(connection: ZmtpConnection): void {
     connection.queuedMessages = 0;
+    this.peerWritable(connection);
     this.resolveDrainWaiters();
   }
+
+  /** A peer's socket buffer emptied (publishers refill it from their backlog). */
+  protected peerWritable(_connection: ZmtpConnection): void {}
 
   onClose(connection: ZmtpConnection, reason: ZmtpError, wasReady: boolean): void {
     const info = this.infos.get(connection);
@@ -426,9 +430,10 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
     // Connections close through their handler; any not yet ready are closed the same way.
     for (const connection of [...this.peersById.values()]) connection.close();
     for (const socket of [...this.sockets]) if (!socket.destroyed) socket.end();
+    // A peer that reads nothing must not hold close() (and a server's shutdown) for long.
     setTimeout(() => {
       for (const socket of this.sockets) socket.destroy();
-    }, 2000).unref();
+    }, 1000).unref();
     await Promise.all(closing);
   }
 }

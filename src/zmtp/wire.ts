@@ -108,6 +108,7 @@ export class FrameDecoder {
 
   push(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return;
+    if (!this.greetingDone) this.checkMajorVersion(chunk);
     let pos = 0;
     if (this.partsLength > 0) {
       pos = this.completePending(chunk);
@@ -121,6 +122,17 @@ export class FrameDecoder {
       this.parts.push(chunk.subarray(pos));
       this.partsLength = chunk.length - pos;
     }
+  }
+
+  /**
+   * Refuses a ZMTP 1.x/2.x peer as soon as its version byte (offset 10) arrives: such a peer never sends the 64
+   * bytes of a 3.x greeting, so waiting for them would hold the connection until the handshake timeout.
+   */
+  private checkMajorVersion(chunk: Buffer): void {
+    const seen = this.partsLength;
+    if (seen > 10 || seen + chunk.length <= 10) return;
+    const major = chunk[10 - seen]!;
+    if (major < 3) throw new ZmtpError("EPROTO", `unsupported ZMTP major version ${major}: this peer speaks ZMTP 3.x only`);
   }
 
   private checkHeader(flags: number, size: number): void {

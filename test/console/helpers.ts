@@ -132,3 +132,12 @@ export async function until(condition: () => boolean, timeoutMs = 5_000, what = 
 export function logEvent(msg: string): Event {
   return new Event("eLog", { msg, gateway_name: "TEST", level: 20 });
 }
+
+/** A client-to-server text frame (clients must mask), for tests that drive a raw TCP socket. */
+export function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+  return Buffer.concat([header, mask, masked]);
+}

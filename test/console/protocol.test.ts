@@ -19,7 +19,7 @@ import {
 } from "../../src/kernel/index.js";
 import { CloseCode, encodeJson, fromWire, isoMicros, toWire } from "../../src/rpc/index.js";
 import { WsEndpoint } from "../../src/console/index.js";
-import { RawClient, logEvent, startEndpoint, until } from "./helpers.js";
+import { RawClient, logEvent, maskedTextFrame, startEndpoint, until } from "./helpers.js";
 
 const ORDER_ARG = {
   $class: "OrderRequest",
@@ -361,14 +361,6 @@ test("stopping the endpoint closes its clients with 1001 and frees the port; it 
   }
 });
 
-/** A client-to-server text frame (clients must mask), for the raw socket above. */
-function maskedTextFrame(text: string): Buffer {
-  const payload = Buffer.from(text);
-  const mask = Buffer.from([1, 2, 3, 4]);
-  const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]);
-  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
-  return Buffer.concat([header, mask, masked]);
-}
 
 test("datetimes are written as Python's isoformat with six µs digits, across zones, DST folds and naive values", () => {
   const cases: DateTime[] = [

@@ -175,3 +175,54 @@ describe("EventEngine", () => {
     assert.throws(() => new EventEngine({ interval: 0 }), RangeError);
   });
 });
+
+describe("EventEngine under overload", () => {
+  const tick = (symbol: string, price: number) =>
+    new TickData({ gateway_name: "SIM", symbol, exchange: Exchange.SHFE, datetime: DateTime.fromEpochMicros(0, CHINA_TZ), last_price: price });
+
+  test("past its bound, a tick replaces the waiting tick of its type and symbol; other events are never replaced", () => {
+    const engine = new EventEngine({ conflateAbove: 4, maxQueued: 1_000 });
+    const gateway = new PushOnlyGateway(engine, "SIM");
+    const seen: string[] = [];
+    engine.registerGeneral((event) => {
+      if (event.type === EVENT_TICK) seen.push(`${(event.data as TickData).symbol}@${(event.data as TickData).last_price}`);
+      else if (event.type === "eOrder.") seen.push("order");
+    });
+    // Not started: nothing drains, as when the loop is busy.
+    for (let price = 1; price <= 1_000; price++) {
+      gateway.onTick(tick("rb2701", price));
+      gateway.onTick(tick("cu2701", price));
+      if (price % 100 === 0) engine.put(new Event("eOrder.", null));
+    }
+    assert.ok(engine.pending < 40, `pending ${engine.pending}: ticks were conflated`);
+    assert.ok(engine.conflated > 3_900, `conflated ${engine.conflated}`);
+    engine.flush();
+    assert.equal(seen.filter((s) => s === "order").length, 10, "every order event survives");
+    assert.ok(seen.includes("rb2701@1000") && seen.includes("cu2701@1000"), "the latest tick of each symbol is delivered");
+    const rb = seen.filter((s) => s.startsWith("rb2701@")).map((s) => Number(s.split("@")[1]));
+    assert.deepEqual(rb, [...rb].sort((a, b) => a - b), "ticks of one symbol stay in order");
+  });
+
+  test("below the bound every tick is delivered", () => {
+    const engine = new EventEngine({ conflateAbove: 10_000 });
+    const gateway = new PushOnlyGateway(engine, "SIM");
+    let ticks = 0;
+    engine.register(EVENT_TICK, () => ticks++);
+    for (let price = 1; price <= 500; price++) gateway.onTick(tick("rb2701", price));
+    engine.flush();
+    assert.equal(ticks, 500);
+    assert.equal(engine.conflated, 0);
+  });
+
+  test("events that may not be dropped past maxQueued put the engine in overload, reported once each way", () => {
+    const engine = new EventEngine({ maxQueued: 100 });
+    const reports: Array<[boolean, number]> = [];
+    engine.onOverload((overloaded, pending) => reports.push([overloaded, pending]));
+    for (let i = 0; i < 500; i++) engine.put(new Event("eOrder.", i));
+    assert.equal(engine.overloaded, true);
+    assert.equal(engine.pending, 500, "nothing is dropped");
+    engine.flush();
+    assert.equal(engine.overloaded, false);
+    assert.deepEqual(reports, [[true, 101], [false, 0]]);
+  });
+});

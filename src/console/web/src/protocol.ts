@@ -128,6 +128,8 @@ export interface ConnectedClient extends Json {
   calls: number;
   eventsBehind: number;
   eventsDropped: number;
+  /** Ticks replaced, unsent, by a newer one of the same symbol (a slow subscriber). */
+  eventsConflated?: number;
 }
 
 /** A rule as VeighNa's get_data() gives it (eRiskRule events): values only. */

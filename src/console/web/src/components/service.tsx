@@ -95,10 +95,12 @@ export function ClientsPanel({ store }: { store: Store }) {
             <th>Since</th>
             <th class="num">Calls</th>
             <th class="num">Behind</th>
+            <th class="num">Dropped</th>
+            <th class="num">Conflated</th>
           </tr>
         </thead>
         <tbody>
-          {store.clients.length === 0 ? <Empty columns={6} text="No client connected" /> : null}
+          {store.clients.length === 0 ? <Empty columns={8} text="No client connected" /> : null}
           {store.clients.map((c) => (
             <tr key={c.clientId} title={c.publicKey ? `CURVE key: ${c.publicKey}` : undefined}>
               <td class="mono">
@@ -110,6 +112,8 @@ export function ClientsPanel({ store }: { store: Store }) {
               <td>{since(c.since)}</td>
               <td class="num">{c.calls}</td>
               <td class={`num ${c.eventsBehind > 100 ? "warn" : ""}`}>{c.eventsBehind}</td>
+              <td class={`num ${c.eventsDropped > 0 ? "warn" : ""}`}>{c.eventsDropped}</td>
+              <td class="num">{c.eventsConflated ?? 0}</td>
             </tr>
           ))}
         </tbody>

@@ -1,0 +1,107 @@
+/** What a publisher does with a subscriber that stops reading, and what a peer of an old ZMTP version gets. */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { SendBacklog, ZmtpPublisher, ZmtpRouter, ZmtpSubscriber, type PeerInfo, type RejectedConnection, type ZmtpError } from "../../src/zmtp/index.js";
+import { eventually, nextEvent } from "./helpers.js";
+import { RawPeer } from "./raw-peer.js";
+
+describe("SendBacklog", () => {
+  test("a keyed message replaces its unsent predecessor and goes last (publish order kept); unkeyed ones are kept; overflow is reported", () => {
+    const backlog = new SendBacklog({ messages: 3, bytes: 1_000 });
+    const m = (text: string) => [Buffer.from(text)];
+    assert.equal(backlog.push(m("tick rb 1"), "rb"), "queued");
+    assert.equal(backlog.push(m("order 1"), undefined), "queued");
+    assert.equal(backlog.push(m("tick rb 2"), "rb"), "conflated");
+    assert.equal(backlog.push(m("tick cu 1"), "cu"), "queued");
+    assert.equal(backlog.push(m("tick ag 1"), "ag"), "dropped", "market data past the bound is dropped");
+    assert.equal(backlog.push(m("order 2"), undefined), "overflow", "an order past the bound is the owner's to handle");
+    assert.equal(backlog.length, 3);
+    assert.deepEqual([backlog.shift(), backlog.shift()].map((f) => f![0]!.toString()), ["order 1", "tick rb 2"]);
+    assert.equal(backlog.push(m("tick rb 3"), "rb"), "queued", "once sent, a key starts afresh");
+    assert.deepEqual([backlog.shift(), backlog.shift(), backlog.shift()].map((f) => f?.[0]?.toString()), ["tick cu 1", "tick rb 3", undefined]);
+    assert.equal(backlog.bytes, 0);
+  });
+
+  test("the byte bound holds as well as the message bound", () => {
+    const backlog = new SendBacklog({ messages: 1_000, bytes: 100 });
+    assert.equal(backlog.push([Buffer.alloc(60)], undefined), "queued");
+    assert.equal(backlog.push([Buffer.alloc(60)], undefined), "overflow");
+    assert.equal(backlog.push([Buffer.alloc(30)], "k"), "queued");
+    assert.equal(backlog.push([Buffer.alloc(50)], "k"), "conflated", "a replacement may grow within the bound's slack");
+    assert.equal(backlog.bytes, 110);
+  });
+
+  test("a stalled peer's endless replacements do not pile up", () => {
+    const backlog = new SendBacklog({ messages: 10, bytes: 1 << 20 });
+    backlog.push([Buffer.from("order")], undefined);
+    for (let i = 0; i < 100_000; i++) backlog.push([Buffer.from(`tick ${i}`)], `k${i % 3}`);
+    assert.equal(backlog.length, 4);
+    const out = [backlog.shift(), backlog.shift(), backlog.shift(), backlog.shift(), backlog.shift()].map((f) => f?.[0]?.toString());
+    assert.deepEqual(out, ["order", "tick 99997", "tick 99998", "tick 99999", undefined]);
+  });
+});
+
+describe("a publisher with a conflating backlog", () => {
+  test("a stalled subscriber gets the latest tick per symbol, bounded; the healthy one gets everything; orders past the bound cut the stalled one", async () => {
+    const publisher = new ZmtpPublisher({ flow: "drop", backlog: { messages: 100, bytes: 8 << 20, socketBytes: 256 * 1024 } });
+    const endpoint = await publisher.bind("tcp://127.0.0.1:0");
+    const healthy = new ZmtpSubscriber();
+    let healthyTicks = 0;
+    let healthyOrders = 0;
+    healthy.on("message", (frames) => (frames[0]!.toString("latin1", 0, 4) === "tick" ? healthyTicks++ : healthyOrders++));
+    healthy.subscribe("");
+    healthy.connect(endpoint);
+    const stalled = await RawPeer.connect(endpoint);
+    stalled.handshake("SUB");
+    stalled.sendCommand("SUBSCRIBE");
+    const slow: string[] = [];
+    publisher.on("slow", (_peer: PeerInfo, reason: string) => slow.push(reason));
+    try {
+      await eventually(() => publisher.subscribers().length === 2 && publisher.subscribers().every((s) => s.topics.length === 1), 5_000, "both subscribed");
+      stalled.socket.pause(); // reads nothing from now on: the kernel buffers fill, then our backlog
+      const body = Buffer.alloc(16 * 1024, 1);
+      const ticks = 2_000;
+      for (let i = 0; i < ticks; i++) {
+        const symbol = `s${i % 5}`;
+        publisher.publish([Buffer.concat([Buffer.from(`tick ${symbol} ${i} `), body])], `tick|${symbol}`);
+        // In bursts the healthy reader keeps up with (its socket never fills, so it never conflates).
+        if (i % 10 === 9) await eventually(() => healthyTicks === i + 1, 20_000, `the healthy subscriber reads tick ${i}`);
+      }
+      publisher.publish([Buffer.from("order 1")]);
+      const stalledInfo = () => publisher.subscribers().find((s) => s.remoteAddress.endsWith(`:${stalled.socket.localPort}`));
+      await eventually(() => healthyTicks === ticks && healthyOrders === 1, 20_000, "the healthy subscriber gets every message");
+      const info = stalledInfo()!;
+      assert.ok(info.stats.conflated > 0, `conflated ${info.stats.conflated}`);
+      assert.ok(info.backlogMessages <= 6, `backlog ${info.backlogMessages}: at most one tick per symbol and the order`);
+      assert.equal(info.stats.dropped, 0, "nothing dropped while there was room");
+
+      for (let i = 0; i < 200; i++) publisher.publish([Buffer.from(`order ${i + 2}`)]);
+      await eventually(() => slow.length === 1 && stalledInfo() === undefined, 5_000, "the stalled subscriber is cut");
+      assert.match(slow[0]!, /slow subscriber/);
+      assert.equal(publisher.subscribers().length, 1, "the healthy one stays");
+    } finally {
+      stalled.destroy();
+      await healthy.close();
+      await publisher.close();
+    }
+  });
+});
+
+describe("old ZMTP versions", () => {
+  test("a ZMTP 2.x greeting is refused as soon as its version byte arrives, not after the handshake timeout", async () => {
+    const router = new ZmtpRouter({ handshakeTimeoutMs: 600_000 });
+    const endpoint = await router.bind("tcp://127.0.0.1:0");
+    try {
+      const raw = await RawPeer.connect(endpoint);
+      const refused = nextEvent<[RejectedConnection, ZmtpError]>(router, "rejected", 10_000);
+      // ZMTP 2.0: signature, revision 1, socket type, then an identity frame: 14 bytes, never 64.
+      raw.socket.write(Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 0x01, 0x05, 0x00, 0x00]));
+      const [, reason] = await refused;
+      assert.equal(reason.code, "EPROTO");
+      assert.match(reason.message, /major version 1/);
+      await raw.until(() => raw.closed, "the connection closed", 10_000);
+    } finally {
+      await router.close();
+    }
+  });
+});
