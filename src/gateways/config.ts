@@ -86,13 +86,17 @@ export class GatewayKinds {
   }
 }
 
-/** The first schema error as a dotted field and TypeBox's message (which never contains the value). */
+/**
+ * The first schema error as a dotted field and a message that never contains the value: the schema's own
+ * `errorMessage` when it has one (a pattern is no help to a user), else TypeBox's.
+ */
 function firstError(check: TypeCheck<TObject>, value: unknown): { field: string; message: string } | null {
   if (check.Check(value)) return null;
   const error = check.Errors(value).First();
   if (!error) return { field: "", message: "invalid" };
   const field = error.path.replace(/^\//, "").replace(/\//g, ".");
-  return { field, message: error.message };
+  const custom = (error.schema as { errorMessage?: unknown }).errorMessage;
+  return { field, message: typeof custom === "string" ? custom : error.message };
 }
 
 /** Reads every `connect_*.json` of the home folder, in name order. */

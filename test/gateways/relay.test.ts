@@ -13,6 +13,7 @@ import {
   CancelRequest,
   Direction,
   EVENT_LOG,
+  EVENT_TICK,
   Exchange,
   MainEngine,
   Offset,
@@ -27,7 +28,7 @@ import { RemoteError, RpcClient, type WsRpcClient } from "../../src/rpc/index.js
 import { RpcGateway } from "../../src/service/index.js";
 import type { GatewayStatus } from "../../src/gateways/index.js";
 import { tempDir, until } from "../service/helpers.js";
-import { PYTHON, PYTHON_DIR, PythonUpstream, STANDINS_DIR, ServeProcess, consoleClient, skipWithoutPython } from "./processes.js";
+import { MAIN, PYTHON, PYTHON_DIR, PythonUpstream, STANDINS_DIR, ServeProcess, consoleClient, skipWithoutPython } from "./processes.js";
 
 const SYMBOL = "rb2501";
 const VT_SYMBOL = "rb2501.SHFE";
@@ -95,6 +96,9 @@ describe("a relay in front of a Python VeighNa trading process", { skip: skipWit
     assert.equal(status.state, "connected");
     assert.equal(status.source, "connect_rpc.json");
     assert.equal(status.setting["req_address"], upstream.rep);
+    const { stdout } = await promisify(execFile)(process.execPath, [MAIN, "gateways", "--console", await relay.consoleUrl(), "--home", home], { timeout: 20_000 });
+    assert.match(stdout, /^RPC +rpc +connected +since .*VeighNa server/m);
+    assert.ok(stdout.includes(upstream.rep), stdout);
   });
 
   it("serves an unchanged Python VeighNa client: all 17 functions, order -> trade -> position, history", async () => {
@@ -190,9 +194,14 @@ describe("a relay in front of a Python VeighNa trading process", { skip: skipWit
     // The refused order was never queued: the new upstream has seen no order at all.
     assert.equal(await upstreamCalls(), 0);
 
-    await down.subscribe(new SubscribeRequest({ symbol: SYMBOL, exchange: Exchange.SHFE }), "DOWN");
+    // The relay re-subscribed by itself: ticks of the new process (the old one is dead) reach the client.
+    let ticks = 0;
+    const countTick = (): void => void ticks++;
+    down.eventEngine.register(EVENT_TICK, countTick);
+    await until(() => ticks >= 2, 20_000, "ticks from the restarted upstream through the relay");
+    down.eventEngine.unregister(EVENT_TICK, countTick);
     const filled = await down.sendOrder(order(3999), "DOWN");
-    assert.match(filled, /^DOWN\.2_-1$/);
+    assert.match(filled, /^DOWN\.2_-\d+$/);
     await until(() => down.getAllTrades().some((t) => t.vt_orderid === filled), 20_000, "a trade after the restart");
     assert.equal(await upstreamCalls(), 1);
   });
@@ -221,5 +230,21 @@ describe("a relay in front of a Python VeighNa trading process", { skip: skipWit
       await relay2.stop();
       rmSync(home2, { recursive: true, force: true });
     }
+  });
+
+  // Known defect of RpcGateway against a VeighNa server (issue 11): the request socket reconnects (and the resync
+  // runs) before the subscriber socket has, and a VeighNa server's pushes carry no sequence number, so events
+  // published in between (here the new order's fill) are lost without a trace. Fixed by issue 11's resync on a
+  // reconnect of either socket.
+  it("keeps the trade of an order sent the moment the restarted upstream is back", { todo: "needs issue 11 resync (branch resync)" }, async () => {
+    let mark = relay.mark();
+    await upstream.kill();
+    await relay.waitFor(/Gateway RPC disconnected/, 20_000, mark);
+    mark = relay.mark();
+    await upstream.start("3");
+    await relay.waitFor(/Trades queried/, 30_000, mark);
+    const filled = await down.sendOrder(order(3999), "DOWN");
+    assert.match(filled, /^DOWN\.3_-1$/);
+    await until(() => down.getAllTrades().some((t) => t.vt_orderid === filled), 15_000, "a trade sent right after the restart");
   });
 });

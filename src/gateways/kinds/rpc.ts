@@ -8,7 +8,7 @@ import type { GatewayKind } from "../kind.js";
 
 const text = Type.Optional(Type.String());
 /** A CURVE key in Z85: 40 characters of its alphabet. */
-const curveKey = Type.Optional(Type.String({ pattern: "^([0-9a-zA-Z.:+=^!/*?&<>()\\[\\]{}@%$#-]{40})?$" }));
+const curveKey = Type.Optional(Type.String({ pattern: "^([0-9a-zA-Z.:+=^!/*?&<>()\\[\\]{}@%$#-]{40})?$", errorMessage: "must be a CURVE key: 40 Z85 characters" }));
 
 export const rpcKind: GatewayKind = {
   id: "rpc",
