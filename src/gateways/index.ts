@@ -15,8 +15,8 @@ export {
   type GatewayPlanOptions,
   type UpstreamFlags,
 } from "./config.js";
+export { EVENT_GATEWAY_STATE } from "../kernel/index.js";
 export {
-  EVENT_GATEWAY_STATE,
   GATEWAY_CHECK_PRIORITY,
   GATEWAY_MANAGER_NAME,
   GatewayEngine,

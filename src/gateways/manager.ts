@@ -13,6 +13,7 @@
 import {
   BaseEngine,
   ERROR,
+  EVENT_GATEWAY_STATE,
   Event,
   WARNING,
   defineMessages,
@@ -29,7 +30,6 @@ import { GatewayManagerError } from "./errors.js";
 import { maskSetting, type GatewayKind, type GatewayState } from "./kind.js";
 
 export const GATEWAY_MANAGER_NAME = "GatewayManager";
-export const EVENT_GATEWAY_STATE = "eGatewayState";
 /** Before the risk manager (100): an order a dead link cannot carry must not count against any limit. */
 export const GATEWAY_CHECK_PRIORITY = 10;
 

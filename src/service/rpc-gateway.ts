@@ -32,6 +32,7 @@ import {
   ContractData,
   EVENT_ACCOUNT,
   EVENT_CONTRACT,
+  EVENT_GATEWAY_STATE,
   EVENT_LOG,
   EVENT_ORDER,
   EVENT_POSITION,
@@ -440,6 +441,9 @@ export class RpcGateway extends BaseGateway {
         }
         return;
       case EVENT_TIMER:
+      // The server's own links (a relay's upstream): not ours, and same-named ones would be taken for ours.
+      case EVENT_RPC_CONNECTION:
+      case EVENT_GATEWAY_STATE:
         return;
     }
     // Specific twins are re-derived locally with local ids by the on* methods above.

@@ -37,7 +37,7 @@ export class ServeProcess {
     return this.output.length;
   }
 
-  async waitFor(pattern: RegExp, ms = 20_000, from = 0): Promise<RegExpMatchArray> {
+  async waitFor(pattern: RegExp, ms = 60_000, from = 0): Promise<RegExpMatchArray> {
     const deadline = Date.now() + ms;
     for (;;) {
       const match = this.output.slice(from).match(pattern);
@@ -78,7 +78,7 @@ export class PythonUpstream {
     });
     this.child = child;
     const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the Python server did not start within 20 s")), 20_000);
+      const timer = setTimeout(() => reject(new Error("the Python server did not start within 60 s")), 60_000);
       createInterface({ input: child.stdout! }).once("line", (text) => {
         clearTimeout(timer);
         resolve(text);
@@ -103,6 +103,6 @@ export class PythonUpstream {
 /** A client of a server's console endpoint (management calls: gateway_list, risk_update_rule, get_clients...). */
 export async function consoleClient(url: string): Promise<WsRpcClient> {
   const client = new WsRpcClient({ url: `${url.replace(/^http/, "ws")}/console`, reconnect: false, types: [], timeout: 15_000 });
-  await client.waitConnected(10_000);
+  await client.waitConnected(30_000);
   return client;
 }

@@ -93,7 +93,7 @@ describe("relays in front of a CURVE server", () => {
       engine.addGateway(RpcGateway, name);
       await engine.connect({ req_address: relayAddresses.rep, sub_address: relayAddresses.pub }, name);
     }
-    for (const engine of engines) await until(() => engine.getAllContracts().length > 0, 20_000, "contracts through the relay");
+    for (const engine of engines) await until(() => engine.getAllContracts().length > 0, 60_000, "contracts through the relay");
     const relayClients = (await relayConsole.call<ConnectedClient[]>("get_clients")).filter((c) => c.endpoint === "zmq");
     assert.equal(relayClients.length, 3);
     const upstreamClients = (await upstreamConsole.call<ConnectedClient[]>("get_clients")).filter((c) => c.endpoint === "zmq");
@@ -129,9 +129,9 @@ describe("relays in front of a CURVE server", () => {
     const req = new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price: contract.pricetick * 10, offset: Offset.OPEN });
     const mark = relay.mark();
     assert.equal(await client.sendOrder(req, "A"), "");
-    await relay.waitFor(/Order blocked: gateway UP is disconnected \(disconnected on request\)/, 10_000, mark);
+    await relay.waitFor(/Order blocked: gateway UP is disconnected \(disconnected on request\)/, 30_000, mark);
     await relayConsole.call("gateway_connect", ["UP"]);
-    await relay.waitFor(/Gateway UP connected/, 20_000, mark);
+    await relay.waitFor(/Gateway UP connected/, 60_000, mark);
     const states = (await relayConsole.call<GatewayStatus[]>("gateway_list")).map((g) => `${g.name}:${g.state}`);
     assert.deepEqual(states, ["UP:connected"]);
   });
