@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
 import { reportFailure } from "./errors.js";
+import { registerGatewayCommands } from "./gateway-command.js";
 import { registerKeysCommand } from "./keys-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSteerCommands } from "./steer-commands.js";
@@ -17,6 +18,7 @@ registerServeCommand(program);
 registerClientCommand(program);
 registerSteerCommands(program);
 registerKeysCommand(program);
+registerGatewayCommands(program);
 
 // Commander reports its own usage errors in one line; everything a command throws is reported the same way.
 await program.parseAsync(process.argv).catch(reportFailure);
