@@ -3,6 +3,8 @@
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
 import { registerKeysCommand } from "./keys-command.js";
+import { registerAuditCommand } from "./audit-command.js";
+import { registerConsoleCommand } from "./console-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSteerCommands } from "./steer-commands.js";
 
@@ -16,5 +18,7 @@ registerServeCommand(program);
 registerClientCommand(program);
 registerSteerCommands(program);
 registerKeysCommand(program);
+registerAuditCommand(program);
+registerConsoleCommand(program);
 
 await program.parseAsync(process.argv);

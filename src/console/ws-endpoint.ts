@@ -8,7 +8,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
-import type { CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
+import type { CallContext, CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
 import { WireError, type WireErrorCode } from "../rpc/ws/errors.js";
 import { EventRing, type PublishedEntry } from "./ring.js";
 import { Subscription } from "./subscription.js";
@@ -168,6 +168,16 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
     return [...this.connections].map((c) => c.snapshot());
   }
 
+  closeClients(which: (client: ConnectedClient) => boolean, reason: string): number {
+    let closed = 0;
+    for (const connection of [...this.connections]) {
+      if (!which(connection.snapshot())) continue;
+      connection.close(CloseCode.POLICY, reason);
+      closed++;
+    }
+    return closed;
+  }
+
   /** Closes one client's connection with a reason it can read (1008 policy by default); false if unknown. */
   disconnect(clientId: string, reason: string, code: number = CloseCode.POLICY): boolean {
     for (const connection of this.connections) {
@@ -264,7 +274,10 @@ class Connection {
       eventsBehind: this.inflight,
       eventsDropped: this.dropped,
     };
-    if (this.identity !== undefined) client.identity = this.identity;
+    if (this.identity !== undefined) {
+      client.identity = this.identity;
+      client.authenticatedBy = "token";
+    }
     return client;
   }
 
@@ -367,7 +380,13 @@ class Connection {
     }
     this.calls++;
     this.pendingCalls++;
-    const context = { clientId: this.clientId, endpoint: this.endpoint.name, signal: this.abort.signal };
+    const context: CallContext = {
+      clientId: this.clientId,
+      endpoint: this.endpoint.name,
+      signal: this.abort.signal,
+      remoteAddress: this.remoteAddress,
+      ...(this.identity !== undefined ? { identity: this.identity, authenticatedBy: "token" as const } : {}),
+    };
     let running: Promise<unknown>;
     try {
       running = dispatch(message.call, args, kwargs, context);

@@ -36,7 +36,7 @@ export interface CurveServerSecurity {
   readonly publicKey: string;
   readonly secretKey: string;
   /**
-   * Allow-list hook: false refuses the client key. Only transports with `curvePeerKeys` can call it;
+   * Allow-list hook, asked at each handshake: false refuses the client key. Only transports with `curvePeerKeys` can call it;
    * the others refuse a socket that asks for it.
    */
   readonly authorize?: (clientPublicKey: string) => boolean;
@@ -54,6 +54,8 @@ export interface RouterSocket {
   /** Best effort: a reply to a peer that has gone is dropped. */
   send(peerId: string, frames: Buffer[]): void;
   peerDetails(peerId: string): PeerDetails | undefined;
+  /** Closes the connections authenticated with this CURVE client key (transports with `curvePeerKeys`); how many. */
+  closeKey?(publicKey: string): number;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,8 @@ export interface PublisherSocket {
   send(frames: Buffer[]): void;
   /** Messages dropped per subscriber, when the transport counts them. */
   subscriberStats?(): { remoteAddress: string; queued: number; dropped: number }[];
+  /** Closes the subscriber connections authenticated with this CURVE client key; how many. */
+  closeKey?(publicKey: string): number;
   close(): Promise<void>;
 }
 

@@ -14,7 +14,7 @@
  */
 import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
 import { Event } from "../kernel/index.js";
-import type { ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
+import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
 import {
   EMPTY,
@@ -48,9 +48,15 @@ export interface ZmqCurveOptions {
   /**
    * The allow-list: client public key (Z85) -> name ("" for none). Only these keys get in, on both sockets.
    * Absent: any client key is accepted (encryption and server authentication, no client authentication).
-   * Needs the zmtp transport.
+   * Needs the zmtp transport. Asked at each handshake, so a live directory (a file re-read when it changes)
+   * admits and refuses keys without a restart.
    */
-  readonly authorizedClients?: ReadonlyMap<string, string>;
+  readonly authorizedClients?: ClientKeyDirectory;
+}
+
+/** Looks a client key up: its name ("" for none), or undefined when it may not connect. A Map is one. */
+export interface ClientKeyDirectory {
+  get(publicKey: string): string | undefined;
 }
 
 export interface ZmqEndpointOptions {
@@ -85,6 +91,8 @@ interface ClientRecord {
   /** What the client calls itself in its hello (not authenticated). */
   declaredName?: string;
   reportedAddress?: string;
+  /** As the transport saw it when the client first spoke. */
+  remoteAddress?: string;
 }
 
 export class ZmqEndpoint implements ServerEndpoint {
@@ -200,7 +208,7 @@ export class ZmqEndpoint implements ServerEndpoint {
         endpoint: this.name,
         remoteAddress: details?.remoteAddress ?? record.reportedAddress ?? "unknown",
         ...(identity !== undefined ? { identity } : {}),
-        ...(record.publicKey !== undefined ? { publicKey: record.publicKey } : {}),
+        ...(record.publicKey !== undefined ? { publicKey: record.publicKey, authenticatedBy: "curve" as const } : {}),
         since: record.since,
         calls: record.calls,
         eventsBehind: 0,
@@ -228,7 +236,9 @@ export class ZmqEndpoint implements ServerEndpoint {
     const now = Date.now();
     if (!record) {
       record = { clientId: `${this.name}:${this.nextClient++}`, since: now, lastSeen: now, calls: 0, rpcservice: false };
-      const publicKey = this.router?.peerDetails(peerId)?.curvePublicKey;
+      const details = this.router?.peerDetails(peerId);
+      if (details?.remoteAddress !== undefined) record.remoteAddress = details.remoteAddress;
+      const publicKey = details?.curvePublicKey;
       if (publicKey !== undefined) {
         record.publicKey = publicKey;
         record.identity = this.curve?.authorizedClients?.get(publicKey) || publicKey;
@@ -237,6 +247,28 @@ export class ZmqEndpoint implements ServerEndpoint {
     }
     record.lastSeen = now;
     return record;
+  }
+
+  closeClients(which: (client: ConnectedClient) => boolean, reason: string): number {
+    const router = this.router;
+    if (!router) return 0;
+    let closed = 0;
+    const keys = new Set<string>();
+    const clients = this.clients();
+    for (const [peerId, record] of [...this.peers]) {
+      const client = clients.find((c) => c.clientId === record.clientId);
+      if (!client || !which(client)) continue;
+      this.host?.log(WARNING, `RPC ${record.clientId}${record.identity ? ` (${record.identity})` : ""}: disconnected: ${reason}`);
+      this.peers.delete(peerId);
+      if (record.publicKey !== undefined) keys.add(record.publicKey);
+      closed++;
+    }
+    // ZeroMQ has no way to tell a peer why; the connections of the key (calls and events) are closed.
+    for (const key of keys) {
+      router.closeKey?.(key);
+      this.publisher?.closeKey?.(key);
+    }
+    return closed;
   }
 
   private onMessage(peerId: string, frames: Buffer[]): void {
@@ -305,12 +337,14 @@ export class ZmqEndpoint implements ServerEndpoint {
       reply(true, info, name);
       return;
     }
-    const context = {
+    const context: CallContext = {
       clientId: record.clientId,
       endpoint: this.name,
+      remoteAddress: record.remoteAddress ?? record.reportedAddress ?? "unknown",
       ...(deadline > 0 ? { deadline } : {}),
       ...(record.declaredName !== undefined ? { clientName: record.declaredName } : {}),
-      ...(record.identity !== undefined ? { identity: record.identity } : {}),
+      ...(record.identity !== undefined ? { identity: record.identity, authenticatedBy: "curve" as const } : {}),
+      ...(record.publicKey !== undefined ? { publicKey: record.publicKey } : {}),
     };
     host.dispatch(name, args, kwargs, context).then(
       (result) => reply(true, result, name),
@@ -329,7 +363,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     const curve = this.curve;
     if (!curve) return undefined;
     const allowed = curve.authorizedClients;
-    return { publicKey: curve.publicKey, secretKey: curve.secretKey, ...(allowed ? { authorize: (key: string) => allowed.has(key) } : {}) };
+    return { publicKey: curve.publicKey, secretKey: curve.secretKey, ...(allowed ? { authorize: (key: string) => allowed.get(key) !== undefined } : {}) };
   }
 
   private onRefused(refusal: Refusal): void {
@@ -381,8 +415,10 @@ function checkCurve(curve: ZmqCurveOptions, transport: Transport): ZmqCurveOptio
         `a CURVE allow-list needs the zmtp transport: ${transport.kind} cannot tell the server which client key connected`,
       );
     }
-    for (const key of curve.authorizedClients.keys()) {
-      if (!isCurveKey(key)) throw new RpcError("ERR_RPC_OPTIONS", `allow-list entry ${JSON.stringify(key)} is not a Z85 key of 40 characters`);
+    if (curve.authorizedClients instanceof Map) {
+      for (const key of curve.authorizedClients.keys()) {
+        if (!isCurveKey(key)) throw new RpcError("ERR_RPC_OPTIONS", `allow-list entry ${JSON.stringify(key)} is not a Z85 key of 40 characters`);
+      }
     }
   }
   return curve;

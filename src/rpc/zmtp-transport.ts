@@ -88,6 +88,10 @@ class ZmtpRouterSocket implements RouterSocket {
     return { remoteAddress: peer.remoteAddress, ...(peer.curvePublicKey ? { curvePublicKey: peer.curvePublicKey } : {}) };
   }
 
+  closeKey(publicKey: string): number {
+    return this.socket.kickKey(publicKey);
+  }
+
   close(): Promise<void> {
     return this.socket.close();
   }
@@ -111,6 +115,10 @@ class ZmtpPublisherSocket implements PublisherSocket {
 
   subscriberStats(): { remoteAddress: string; queued: number; dropped: number }[] {
     return this.socket.subscribers().map((s) => ({ remoteAddress: s.remoteAddress, queued: 0, dropped: s.stats.dropped }));
+  }
+
+  closeKey(publicKey: string): number {
+    return this.socket.kickKey(publicKey);
   }
 
   close(): Promise<void> {

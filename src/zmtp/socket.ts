@@ -405,6 +405,22 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
     return out;
   }
 
+  /** Closes one peer's connection (e.g. a client that failed authorization at the application level). */
+  kick(peerId: string): void {
+    this.peersById.get(peerId)?.close(new ZmtpError("ECLOSED", "disconnected by the server"));
+  }
+
+  /** Closes every connection whose CURVE client key is `publicKey` (a key revoked while connected); returns how many. */
+  kickKey(publicKey: string): number {
+    let closed = 0;
+    for (const connection of [...this.peersById.values()]) {
+      if (connection.curvePublicKey !== publicKey) continue;
+      connection.close(new ZmtpError("ECLOSED", "disconnected by the server"));
+      closed++;
+    }
+    return closed;
+  }
+
   protected assertOpen(): void {
     if (this.closed) throw new ZmtpError("ECLOSED", "socket is closed");
   }
