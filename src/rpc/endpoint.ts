@@ -63,6 +63,14 @@ export interface EndpointHost {
   position(): StreamPosition;
   /** A log line from the endpoint (malformed frames, dropped calls); level as LogData (20 info, 30 warning, 40 error). */
   log(level: number, message: string): void;
+  /**
+   * Whether `viewer` may receive `event` (private streams: a trader sees only its own orders and trades). Absent,
+   * or true: everyone receives everything, as VeighNa does. Endpoints that can address one client ask it per
+   * client before sending.
+   */
+  visible?(event: Event, viewer: CallContext): boolean;
+  /** Cheap, once per event: whether `visible` may say no to anyone for it (else send to all without asking). */
+  withheld?(event: Event): boolean;
 }
 
 export interface ConnectedClient {

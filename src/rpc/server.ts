@@ -20,6 +20,13 @@ export interface RpcFunctionSpec {
   readonly handler: RpcHandler;
 }
 
+/** Private streams: which events may be withheld from some clients, and from whom. */
+export interface StreamFilter {
+  /** Cheap, once per event: false means everyone receives it (no per-client check). */
+  withheld(event: Event): boolean;
+  visible(event: Event, viewer: CallContext): boolean;
+}
+
 export type ServerLog = (level: number, message: string) => void;
 
 export interface RpcServerOptions {
@@ -37,10 +44,16 @@ export class RpcServer {
   private currentEpoch = "";
   private lastSeq = 0;
   private gate: CallGate | undefined;
+  private streamFilter: StreamFilter | undefined;
 
   constructor(options: RpcServerOptions = {}) {
     this.log = options.log ?? ((level, message) => (level >= 30 ? console.error(message) : undefined));
     this.gate = options.gate;
+  }
+
+  /** Sets (or removes) who may receive which event, asked by endpoints that can address one client (see EndpointHost). */
+  setStreamFilter(filter: StreamFilter | undefined): void {
+    this.streamFilter = filter;
   }
 
   /** Sets (or removes) the policy every call passes from now on. */
@@ -82,6 +95,8 @@ export class RpcServer {
       dispatch: (name, args, kwargs, context) => this.dispatch(name, args, kwargs, context),
       position: () => this.position(),
       log: (level, message) => this.log(level, message),
+      withheld: (event) => this.streamFilter?.withheld(event) ?? false,
+      visible: (event, viewer) => this.streamFilter?.visible(event, viewer) ?? true,
     };
     const started: ServerEndpoint[] = [];
     try {

@@ -61,8 +61,11 @@ export interface RouterSocket {
 
 export interface PublisherSocket {
   bind(address: string): Promise<string>;
-  /** Never blocks: a subscriber that cannot keep up loses messages (and the transport may count them). */
-  send(frames: Buffer[]): void;
+  /**
+   * Never blocks: a subscriber that cannot keep up loses messages (and the transport may count them). `only`
+   * picks subscribers by their CURVE key, on transports with `curvePeerKeys` (others send to all).
+   */
+  send(frames: Buffer[], only?: (subscriber: { readonly curvePublicKey?: string }) => boolean): void;
   /** Messages dropped per subscriber, when the transport counts them. */
   subscriberStats?(): { remoteAddress: string; queued: number; dropped: number }[];
   /** Closes the subscriber connections authenticated with this CURVE client key; how many. */

@@ -195,7 +195,20 @@ export class ZmqEndpoint implements ServerEndpoint {
       this.host?.log(ERROR, `RPC publish: cannot encode ${event.type} (seq ${seq}): ${messageOf(error)}`);
       frame = encodeBroadcast("", sequenced(EVENT_RPC_SKIPPED, event.type, seq, epoch));
     }
+    const host = this.host;
+    if (host?.visible && host.withheld?.(event)) {
+      // Private streams: each subscriber by its CURVE key (anonymous ones have none: they get it, as VeighNa's).
+      const visible = host.visible;
+      publisher.send([frame], (subscriber) => subscriber.curvePublicKey === undefined || visible(event, this.subscriberContext(subscriber.curvePublicKey)));
+      return;
+    }
     publisher.send([frame]);
+  }
+
+  /** A subscriber as a caller would be: its key's allow-list name, proven by CURVE. */
+  private subscriberContext(publicKey: string): CallContext {
+    const identity = this.curve?.authorizedClients?.get(publicKey) || publicKey;
+    return { clientId: `${this.name}:sub`, endpoint: this.name, identity, authenticatedBy: "curve", publicKey };
   }
 
   clients(): ConnectedClient[] {

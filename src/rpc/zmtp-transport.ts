@@ -109,8 +109,8 @@ class ZmtpPublisherSocket implements PublisherSocket {
     return this.socket.bind(address);
   }
 
-  send(frames: Buffer[]): void {
-    this.socket.publish(frames);
+  send(frames: Buffer[], only?: (subscriber: { readonly curvePublicKey?: string }) => boolean): void {
+    this.socket.publish(frames, only);
   }
 
   subscriberStats(): { remoteAddress: string; queued: number; dropped: number }[] {

@@ -92,6 +92,18 @@ export interface RpcServiceSetting {
   console_anonymous_role?: Role;
   /** Per-client limits (see limits.ts); missing fields keep their defaults. */
   client_limits?: Partial<ClientLimitSettings>;
+  /**
+   * Roles whose clients receive only their own orders and trades (ticks, contracts, account and positions stay
+   * shared), in events and in get_* answers, on the native endpoints (WebSocket; any endpoint that addresses one
+   * client). Default [] (everyone sees everything, as VeighNa).
+   */
+  private_streams?: Role[];
+  /**
+   * Also on the VeighNa (ZeroMQ) endpoint: other clients' order and trade events are withheld from CURVE-
+   * authenticated connections whose role is in `private_streams`. Costs VeighNa compatibility: such a client's
+   * OMS no longer sees the account's other orders (its positions and account still move with them). Default false.
+   */
+  private_streams_veighna?: boolean;
 }
 
 export interface RpcStartOptions {
@@ -163,6 +175,10 @@ export class RpcEngine extends BaseEngine {
   /** Role of clients that prove no identity, and of the console page without a token. */
   access: AccessSettings = { ...DEFAULT_ACCESS };
   clientLimits: ClientLimitSettings = { ...DEFAULT_CLIENT_LIMITS };
+  /** Roles that receive only their own orders and trades (see RpcServiceSetting.private_streams). */
+  privateStreams: Role[] = [];
+  /** Private streams on the VeighNa endpoint too (CURVE clients; see RpcServiceSetting.private_streams_veighna). */
+  privateStreamsVeighna = false;
   /** Roles, limits and the audit of every call, on every endpoint. */
   readonly accessControl: AccessControl;
   /** `<home>/audit.db`; null if it could not be opened (logged: trading goes on). */
@@ -201,7 +217,42 @@ export class RpcEngine extends BaseEngine {
       log: (level, message) => this.writeLog(message, level),
     });
     this.server.setGate(this.accessControl);
+    this.server.setStreamFilter({
+      withheld: (event) => this.privateStreams.length > 0 && isPrivateType(event.type),
+      visible: (event, viewer) => this.visible(event, viewer),
+    });
     eventEngine.registerGeneral(this.processEvent);
+  }
+
+  /**
+   * Private streams: whether `viewer` may see this event. Only orders and trades are private; an order whose
+   * sender is unknown (a local strategy's) is not shown to a private client.
+   */
+  visible(event: Event, viewer: CallContext): boolean {
+    if (this.privateStreams.length === 0) return true;
+    const type = event.type;
+    if (!isPrivateType(type)) return true;
+    const vt_orderid = (event.data as { vt_orderid?: unknown } | null)?.vt_orderid;
+    return typeof vt_orderid !== "string" || this.ownsOrder(viewer, vt_orderid);
+  }
+
+  /** True unless private streams hide this order from this caller. */
+  private ownsOrder(context: CallContext, vt_orderid: string): boolean {
+    // VeighNa's endpoint: only when asked for, and only for clients with a proven identity.
+    if (context.endpoint === "zmq" && !(this.privateStreamsVeighna && context.authenticatedBy === "curve")) return true;
+    let role: Role;
+    try {
+      role = isRole(context.role) ? context.role : this.accessControl.caller(context).role;
+    } catch {
+      return false;
+    }
+    if (!this.privateStreams.includes(role)) return true;
+    return sameOwner(this.ownerRecord(vt_orderid), ownerOf(context));
+  }
+
+  /** get_* answers under private streams: only the caller's own orders and trades. */
+  private own<T extends { vt_orderid: string }>(items: T[], context: CallContext): T[] {
+    return this.privateStreams.length === 0 ? items : items.filter((item) => this.ownsOrder(context, item.vt_orderid));
   }
 
   private openAudit(): AuditTrail | null {
@@ -384,6 +435,11 @@ export class RpcEngine extends BaseEngine {
       else problems.push(`${key} must be viewer, trader or admin, got ${JSON.stringify(value)}`);
     }
     this.clientLimits = parseClientLimits(setting.client_limits, problems);
+    if (setting.private_streams !== undefined) {
+      if (Array.isArray(setting.private_streams) && setting.private_streams.every(isRole)) this.privateStreams = [...setting.private_streams];
+      else problems.push(`private_streams must be a list of roles, got ${JSON.stringify(setting.private_streams)}`);
+    }
+    if (typeof setting.private_streams_veighna === "boolean") this.privateStreamsVeighna = setting.private_streams_veighna;
     // Logged once the engine is up (the log needs the event engine, which is ready: the constructor runs after it).
     for (const problem of problems) this.writeLog(t("badSetting", { problem }), 30);
   }
@@ -400,6 +456,8 @@ export class RpcEngine extends BaseEngine {
       anonymous_role: this.access.anonymousRole,
       console_anonymous_role: this.access.consoleAnonymousRole,
       client_limits: { ...this.clientLimits },
+      private_streams: [...this.privateStreams],
+      private_streams_veighna: this.privateStreamsVeighna,
     };
     saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, setting);
   }
@@ -421,20 +479,27 @@ export class RpcEngine extends BaseEngine {
       me().queryHistory(req as HistoryRequest, gateway as string),
     );
     s.register("get_tick", vt("vt_symbol"), ([id]) => me().getTick(id as string));
-    s.register("get_order", vt("vt_orderid"), ([id]) => me().getOrder(id as string));
-    s.register("get_trade", vt("vt_tradeid"), ([id]) => me().getTrade(id as string));
+    // Under private streams, another client's order or trade is as if it did not exist.
+    s.register("get_order", vt("vt_orderid"), ([id], context) => {
+      const order = me().getOrder(id as string);
+      return order && this.own([order], context).length > 0 ? order : null;
+    });
+    s.register("get_trade", vt("vt_tradeid"), ([id], context) => {
+      const trade = me().getTrade(id as string);
+      return trade && this.own([trade], context).length > 0 ? trade : null;
+    });
     s.register("get_position", vt("vt_positionid"), ([id]) => me().getPosition(id as string));
     s.register("get_account", vt("vt_accountid"), ([id]) => me().getAccount(id as string));
     s.register("get_contract", vt("vt_symbol"), ([id]) => me().getContract(id as string));
     s.register("get_all_ticks", [], () => me().getAllTicks());
-    s.register("get_all_orders", [], () => me().getAllOrders());
-    s.register("get_all_trades", [], () => me().getAllTrades());
+    s.register("get_all_orders", [], (_args, context) => this.own(me().getAllOrders(), context));
+    s.register("get_all_trades", [], (_args, context) => this.own(me().getAllTrades(), context));
     s.register("get_all_positions", [], () => me().getAllPositions());
     s.register("get_all_accounts", [], () => me().getAllAccounts());
     s.register("get_all_contracts", [], () => me().getAllContracts());
     // VeighNa 3.x clients pass a vt_symbol filter, 4.x clients none: accept both and apply the filter.
-    s.register("get_all_active_orders", [p("vt_symbol", nullable(str), true, "")], ([symbol]) => {
-      const orders = me().getAllActiveOrders();
+    s.register("get_all_active_orders", [p("vt_symbol", nullable(str), true, "")], ([symbol], context) => {
+      const orders = this.own(me().getAllActiveOrders(), context);
       return symbol ? orders.filter((order: OrderData) => order.vt_symbol === symbol) : orders;
     });
   }
@@ -471,6 +536,11 @@ export class RpcEngine extends BaseEngine {
 interface Owner {
   readonly id: string;
   readonly authenticated: boolean;
+}
+
+/** Orders and trades (and their specific twins, "eOrder.SIM.1"): the events private streams may withhold. */
+function isPrivateType(type: string): boolean {
+  return type.startsWith("eOrder") || type.startsWith("eTrade");
 }
 
 function ownerOf(context: CallContext): Owner {

@@ -388,6 +388,61 @@ describe("roles on every endpoint", () => {
   });
 });
 
+describe("private streams", () => {
+  let server: Server;
+  before(async () => {
+    server = await startServer();
+    server.rpc.privateStreams = ["trader"];
+    server.rpc.privateStreamsVeighna = true;
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it("a trader never receives another trader's order events, on /ws nor (opted in) on ZeroMQ; an admin receives all", async () => {
+    const alice = wsClient(server.wsUrl, server.tokens.trader); // trader-user
+    const bob = zmqClient(server, server.keys.trader); // trader-key
+    const admin = wsClient(server.wsUrl, server.tokens.admin);
+    const seen = { alice: [] as string[], bob: [] as string[], admin: [] as string[] };
+    const record = (list: string[]) => ({ event }: { event: { type: string; data: unknown } }) => {
+      if (event.type === "eOrder.") list.push((event.data as { vt_orderid: string }).vt_orderid);
+    };
+    alice.on("event", record(seen.alice));
+    bob.on("event", record(seen.bob));
+    admin.on("event", record(seen.admin));
+    try {
+      alice.start();
+      bob.start();
+      admin.start();
+      await Promise.all([alice.waitConnected(10_000), bob.waitConnected(10_000), admin.waitConnected(10_000)]);
+      const contract = future(server);
+      const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
+      const bobs = await bob.call<string>("send_order", [req, "SIM"]);
+      const alices = await alice.call<string>("send_order", [req, "SIM"]);
+      // Each stream is in order: once a client has its own later order, the earlier one was published before it.
+      await until(() => seen.alice.includes(alices) && seen.bob.includes(bobs), 10_000, "each trader's own order events").catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify({ seen, alices, bobs })}`);
+      });
+      await until(() => seen.admin.includes(alices) && seen.admin.includes(bobs), 10_000, "the admin's events");
+      assert.deepEqual([...new Set(seen.alice)], [alices], "alice saw only her order");
+      // Bob's stream (ZeroMQ) is behind alice's order possibly; whatever arrived, none of it is hers.
+      assert.ok(!seen.bob.includes(alices), "bob never saw alice's order");
+      // Snapshots agree with the streams.
+      assert.deepEqual((await alice.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid), [alices]);
+      assert.deepEqual((await bob.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid), [bobs]);
+      assert.equal(await alice.call("get_order", [bobs]), null);
+      const all = (await admin.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid);
+      assert.ok(all.includes(alices) && all.includes(bobs));
+      // Shared data stays shared.
+      assert.ok((await alice.call<unknown[]>("get_all_accounts")).length > 0);
+    } finally {
+      alice.close();
+      await bob.close();
+      admin.close();
+    }
+  });
+});
+
 describe("ownership and the audit trail across restarts", () => {
   it("orders keep their owner after a restart: the other trader still cannot cancel them, the owner can", async () => {
     const home = tempDir("rpc-roles-restart-");
