@@ -396,7 +396,9 @@ export class ZmqEndpoint implements ServerEndpoint {
     error: unknown,
     reply: (ok: boolean, value: unknown, name: string) => void,
   ): void {
-    this.host?.log(WARNING, `RPC ${record.clientId}: ${name} failed: ${messageOf(error)}`);
+    // Refusals by the server's gate (role, limits) are logged there, once per client and second, not per call.
+    const refused = error instanceof RpcError && (error.code === "ERR_RPC_RATE_LIMITED" || error.code === "ERR_RPC_PERMISSION");
+    if (!refused) this.host?.log(WARNING, `RPC ${record.clientId}: ${name} failed: ${messageOf(error)}`);
     reply(false, formatTraceback(name, error), name);
   }
 

@@ -34,6 +34,8 @@ import type {
 } from "./transport.js";
 
 const DEFAULT_HWM = 100_000;
+/** Unsent replies to one client beyond which the router stops reading its calls (see SocketOptions). */
+const ROUTER_PAUSE_READING_BYTES = 1 << 20;
 
 function options(tuning: SocketTuning | undefined) {
   return {
@@ -59,7 +61,8 @@ class ZmtpRouterSocket implements RouterSocket {
   private readonly peers = new Map<string, PeerInfo>();
 
   constructor(handlers: RouterHandlers, tuning?: ServerSocketOptions) {
-    this.socket = new ZmtpRouter({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
+    // A client that pipelines calls without reading the replies is held back by TCP once 1 MiB of them wait.
+    this.socket = new ZmtpRouter({ ...options(tuning), pauseReadingAboveBytes: ROUTER_PAUSE_READING_BYTES, ...(tuning?.curve ? { curve: tuning.curve } : {}) });
     forwardRejections(this.socket, handlers.rejected);
     this.socket.on("connect", (peer) => this.peers.set(peer.id, peer));
     this.socket.on("disconnect", (peer) => {

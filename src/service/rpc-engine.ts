@@ -524,7 +524,7 @@ export class RpcEngine extends BaseEngine {
       const vt_orderid = `${gatewayName}.${req.orderid}`;
       if (!sameOwner(this.ownerRecord(vt_orderid), owner)) {
         const message = role ? t("notOwnerRole", { vt_orderid, identity: owner.id, role }) : t("notOwner", { vt_orderid });
-        throw new RpcCallError("ERR_RPC_PERMISSION", "PermissionError", message);
+        throw new RpcCallError("ERR_RPC_FAILED", "PermissionError", message); // logged by the endpoint like any failed call
       }
     }
     await this.mainEngine.cancelOrder(req, gatewayName);
