@@ -93,7 +93,8 @@ function RuleCard({ rule, editable: mayEdit }: { rule: RiskRule; editable: boole
               <output>{summary(v.value)}</output>
             </div>
           ))}
-          <div class="buttons" hidden={!mayEdit}>
+          {mayEdit ? (
+          <div class="buttons">
             <button class="primary small" disabled={!dirty} onClick={() => void save()} data-testid="rule-save">
               Save
             </button>
@@ -101,6 +102,7 @@ function RuleCard({ rule, editable: mayEdit }: { rule: RiskRule; editable: boole
               Revert
             </button>
           </div>
+          ) : null}
         </div>
       ) : null}
     </div>

@@ -50,7 +50,8 @@ export function RpcPanel({ store }: { store: Store }) {
             <input value={rpc.ws_address} readOnly />
           </label>
         ) : null}
-        <div class="buttons" hidden={!store.can("service")}>
+        {store.can("service") ? (
+        <div class="buttons">
           <button class="primary" data-testid="rpc-start" disabled={busy || active || !rpc?.available} onClick={() => run(() => rpcStart(rep, pub))}>
             Start
           </button>
@@ -58,6 +59,7 @@ export function RpcPanel({ store }: { store: Store }) {
             Stop
           </button>
         </div>
+        ) : null}
       </div>
       <LogBox lines={rpc?.log ?? []} testid="rpc-log" />
     </Panel>
