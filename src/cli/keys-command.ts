@@ -14,7 +14,6 @@ import { Option, type Command } from "commander";
 import {
   AUTHORIZED_CLIENTS_FILE,
   DEFAULT_KEY_ROLE,
-  KeyFileError,
   ROLES,
   authorizeClient,
   readAuthorizedClientEntries,
@@ -24,19 +23,9 @@ import {
 } from "../service/index.js";
 import { curveKeyPair } from "../zmtp/index.js";
 import { auditCommandLine } from "./audit-command.js";
+import { CliError } from "./errors.js";
 
 const DEFAULT_KEY_FILE = "curve_client.key";
-
-/** Known failures are one line on stderr and exit code 1; anything else is a bug and keeps its stack. */
-function run(body: () => void): void {
-  try {
-    body();
-  } catch (error) {
-    if (!(error instanceof KeyFileError)) throw error;
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 1;
-  }
-}
 
 export function registerKeysCommand(program: Command): void {
   const keys = program.command("keys").description("CURVE keys: generate a key pair, authorize a client key on the server");
@@ -53,15 +42,14 @@ The public key is the only line on stdout, so it can be captured:
   rpcservice keys authorize "$KEY" --name alice --home .rpcservice     (on the server)
   rpcservice client --server-key <server public key> --key-file alice.key`,
     )
-    .action((flags: { out: string }) =>
-      run(() => {
-        const pair = curveKeyPair();
-        const path = resolve(flags.out);
-        const publicPath = writeKeyFile(path, pair);
-        process.stdout.write(`${pair.publicKey}\n`);
-        process.stderr.write(`secret key written to ${path} (mode 600), public key to ${publicPath}\n`);
-      }),
-    );
+    // A KeyFileError (file exists, unwritable folder) reaches main's one-line report like any failure.
+    .action((flags: { out: string }) => {
+      const pair = curveKeyPair();
+      const path = resolve(flags.out);
+      const publicPath = writeKeyFile(path, pair);
+      process.stdout.write(`${pair.publicKey}\n`);
+      process.stderr.write(`secret key written to ${path} (mode 600), public key to ${publicPath}\n`);
+    });
 
   keys
     .command("authorize")
@@ -70,61 +58,51 @@ The public key is the only line on stdout, so it can be captured:
     .option("--name <name>", "what the client is called in logs, the clients view, order ownership and the audit trail")
     .addOption(new Option("--role <role>", `what it may do (a key listed without a role is a ${DEFAULT_KEY_ROLE})`).choices(ROLES))
     .option("--home <dir>", "the server's settings folder", ".rpcservice")
-    .action((publicKey: string, flags: { name?: string; role?: Role; home: string }) =>
-      run(() => {
-        const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
-        const changed = authorizeClient(path, publicKey, flags.name ?? "", flags.role);
-        const entry = readAuthorizedClientEntries(path)?.find((e) => e.publicKey === publicKey);
-        const role = entry?.role ?? DEFAULT_KEY_ROLE;
-        if (changed) auditCommandLine(flags.home, "keys.authorize", { public_key: publicKey, name: entry?.name ?? "", role });
-        process.stdout.write(
-          changed
-            ? `authorized ${publicKey}${entry?.name ? ` (${entry.name})` : ""} as ${role} in ${path}; a running server applies it at once\n`
-            : `${publicKey} is already authorized in ${path} as ${role}\n`,
-        );
-      }),
-    );
+    .action((publicKey: string, flags: { name?: string; role?: Role; home: string }) => {
+      const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
+      const changed = authorizeClient(path, publicKey, flags.name ?? "", flags.role);
+      const entry = readAuthorizedClientEntries(path)?.find((e) => e.publicKey === publicKey);
+      const role = entry?.role ?? DEFAULT_KEY_ROLE;
+      if (changed) auditCommandLine(flags.home, "keys.authorize", { public_key: publicKey, name: entry?.name ?? "", role });
+      process.stdout.write(
+        changed
+          ? `authorized ${publicKey}${entry?.name ? ` (${entry.name})` : ""} as ${role} in ${path}; a running server applies it at once\n`
+          : `${publicKey} is already authorized in ${path} as ${role}\n`,
+      );
+    });
 
   keys
     .command("list")
     .description(`the client keys authorized in <home>/${AUTHORIZED_CLIENTS_FILE}, with their names and roles`)
     .option("--home <dir>", "the server's settings folder", ".rpcservice")
     .option("--json", "one JSON array")
-    .action((flags: { home: string; json?: boolean }) =>
-      run(() => {
-        const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
-        const entries = (readAuthorizedClientEntries(path) ?? []).map((e) => ({ public_key: e.publicKey, name: e.name, role: e.role ?? DEFAULT_KEY_ROLE }));
-        if (flags.json) {
-          process.stdout.write(JSON.stringify(entries) + "\n");
-          return;
-        }
-        if (entries.length === 0) {
-          process.stdout.write(`no client keys authorized in ${path}\n`);
-          return;
-        }
-        const width = Math.max(4, ...entries.map((e) => e.name.length));
-        for (const e of entries) process.stdout.write(`${e.name.padEnd(width)}  ${e.role.padEnd(6)}  ${e.public_key}\n`);
-      }),
-    );
+    .action((flags: { home: string; json?: boolean }) => {
+      const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
+      const entries = (readAuthorizedClientEntries(path) ?? []).map((e) => ({ public_key: e.publicKey, name: e.name, role: e.role ?? DEFAULT_KEY_ROLE }));
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(entries) + "\n");
+        return;
+      }
+      if (entries.length === 0) {
+        process.stdout.write(`no client keys authorized in ${path}\n`);
+        return;
+      }
+      const width = Math.max(4, ...entries.map((e) => e.name.length));
+      for (const e of entries) process.stdout.write(`${e.name.padEnd(width)}  ${e.role.padEnd(6)}  ${e.public_key}\n`);
+    });
 
   keys
     .command("revoke")
     .description("remove a client key by its name (or the key itself): new calls are refused at once and its connections closed")
     .argument("<name>", "the name given at authorize (every key of that name), or a public key")
     .option("--home <dir>", "the server's settings folder", ".rpcservice")
-    .action((name: string, flags: { home: string }) =>
-      run(() => {
-        const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
-        const removed = revokeClient(path, name);
-        if (removed.length === 0) {
-          process.stderr.write(`error: no key named ${JSON.stringify(name)} in ${path}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        for (const entry of removed) {
-          auditCommandLine(flags.home, "keys.revoke", { public_key: entry.publicKey, name: entry.name, role: entry.role ?? DEFAULT_KEY_ROLE });
-          process.stdout.write(`revoked ${entry.publicKey}${entry.name ? ` (${entry.name})` : ""}\n`);
-        }
-      }),
-    );
+    .action((name: string, flags: { home: string }) => {
+      const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
+      const removed = revokeClient(path, name);
+      if (removed.length === 0) throw new CliError(`no key named ${JSON.stringify(name)} in ${path}`, "see rpcservice keys list");
+      for (const entry of removed) {
+        auditCommandLine(flags.home, "keys.revoke", { public_key: entry.publicKey, name: entry.name, role: entry.role ?? DEFAULT_KEY_ROLE });
+        process.stdout.write(`revoked ${entry.publicKey}${entry.name ? ` (${entry.name})` : ""}\n`);
+      }
+    });
 }

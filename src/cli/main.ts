@@ -2,6 +2,7 @@
 /** The `rpcservice` command. */
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
+import { reportFailure } from "./errors.js";
 import { registerKeysCommand } from "./keys-command.js";
 import { registerAuditCommand } from "./audit-command.js";
 import { registerConsoleCommand } from "./console-command.js";
@@ -21,4 +22,5 @@ registerKeysCommand(program);
 registerAuditCommand(program);
 registerConsoleCommand(program);
 
-await program.parseAsync(process.argv);
+// Commander reports its own usage errors in one line; everything a command throws is reported the same way.
+await program.parseAsync(process.argv).catch(reportFailure);
