@@ -92,7 +92,7 @@ async function setUp(mainEngine: MainEngine, home: string, simDir: string, previ
   }
   rpc.curve = true;
   const started = await consoleEngine.start({ host: "127.0.0.1", port: 0, webRoot: null });
-  assert.equal(await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", { heartbeatInterval: 200 }), true);
+  assert.equal(await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", { heartbeatInterval: 1_000 }), true);
   return {
     mainEngine,
     rpc,
@@ -116,13 +116,14 @@ function zmqClient(server: Server, pair: CurveKeyPair): RpcClient {
   return new RpcClient({
     reqAddress: server.rep,
     subAddress: server.pub,
-    timeout: 10_000,
+    // Generous: the shared test machine can be very slow; the refusals under test are immediate anyway.
+    timeout: 30_000,
     curve: { serverKey: server.rpc.curvePublicKey!, secretKey: pair.secretKey },
   });
 }
 
 function wsClient(url: string, token: string): WsRpcClient {
-  return new WsRpcClient({ url, token, timeout: 10_000, reconnect: false });
+  return new WsRpcClient({ url, token, timeout: 30_000, reconnect: false });
 }
 
 /** The error text of a call, or "" when it succeeded. */
@@ -491,8 +492,8 @@ describe("ownership and the audit trail across restarts", () => {
 
   it("rows written before a kill -9 are all there afterwards, with who, role, endpoint and outcome", async () => {
     const home = tempDir("rpc-audit-kill-");
-    const { process: child, info } = await startServerProcess("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", home, "zmtp");
-    const client = new RpcClient({ reqAddress: info.rep, subAddress: info.pub, timeout: 10_000, name: "kill-test" });
+    const { process: child, info } = await startServerProcess("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", home, "zmtp", ["--heartbeat", "2000"]);
+    const client = new RpcClient({ reqAddress: info.rep, subAddress: info.pub, timeout: 30_000, name: "kill-test" });
     const sent: string[] = [];
     try {
       client.start();
@@ -501,7 +502,7 @@ describe("ownership and the audit trail across restarts", () => {
       const contract = contracts.find((c) => c.product === Product.FUTURES)!;
       await client.call("subscribe", [new SubscribeRequest({ symbol: contract.symbol, exchange: contract.exchange }), "SIM"]);
       let tick = null as { last_price: number; limit_down: number } | null;
-      for (let i = 0; i < 100 && !tick; i++) {
+      for (let i = 0; i < 600 && !tick; i++) {
         tick = await client.call("get_tick", [contract.vt_symbol]);
         if (!tick) await new Promise((resolve) => setTimeout(resolve, 50));
       }
