@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { DateTime, Event, Exchange, TickData } from "../src/kernel/index.js";
 import { RpcClient, RpcServer, ZmqEndpoint, str, type RpcClientCurve, type TransportKind } from "../src/rpc/index.js";
-import { curveKeyPair } from "../src/zmtp/index.js";
+import { curveCrypto, curveKeyPair, selectCurveCrypto } from "../src/zmtp/index.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const SECONDS = 4;
@@ -99,7 +99,11 @@ interface Result {
   received: number;
 }
 
-async function measure(transport: TransportKind, withCurve: boolean): Promise<Result> {
+/** "native": libsodium (sodium-native) on both sides; "js": tweetnacl on both sides (the fallback). */
+type Crypto = "native" | "js";
+
+async function measure(transport: TransportKind, withCurve: boolean, crypto: Crypto = "native"): Promise<Result> {
+  selectCurveCrypto(crypto);
   const server = new RpcServer({ log: () => undefined });
   server.register("echo", [{ name: "x", type: str }], ([x]) => x);
   const tick = new TickData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, datetime: DateTime.now(), last_price: 3500 });
@@ -125,7 +129,8 @@ async function measure(transport: TransportKind, withCurve: boolean): Promise<Re
   await server.start([endpoint]);
   const { rep, pub } = endpoint.addresses!;
   const curve = withCurve ? JSON.stringify({ serverKey: serverKeys.publicKey, secretKey: clientKeys.secretKey }) : "";
-  const child = spawn(process.execPath, [SELF, "--worker", transport, rep, pub, curve], { stdio: ["ignore", "pipe", "inherit"] });
+  const env = { ...process.env, RPCSERVICE_CURVE_CRYPTO: crypto === "js" ? "js" : "" };
+  const child = spawn(process.execPath, [SELF, "--worker", transport, rep, pub, curve], { stdio: ["ignore", "pipe", "inherit"], env });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once("line", resolve);
     child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
@@ -136,11 +141,24 @@ async function measure(transport: TransportKind, withCurve: boolean): Promise<Re
 
 async function main(): Promise<void> {
   const rows: string[][] = [];
-  for (const transport of ["zmtp", "zeromq"] as const) {
-    for (const withCurve of [false, true]) {
-      const r = await measure(transport, withCurve);
+  const native = curveCrypto();
+  // zmtp: NULL, CURVE on libsodium, CURVE on the pure-JS fallback; zeromq.js: NULL and CURVE (libzmq's own crypto).
+  const cases: [TransportKind, boolean, Crypto][] = [
+    ["zmtp", false, "native"],
+    ["zmtp", true, "native"],
+    ["zmtp", true, "js"],
+    ["zeromq", false, "native"],
+    ["zeromq", true, "native"],
+  ];
+  let baseline = 0;
+  for (const [transport, withCurve, crypto] of cases) {
+    {
+      const r = await measure(transport, withCurve, crypto);
+      if (!withCurve) baseline = r.p50;
+      const label = !withCurve ? "NULL (baseline)" : transport === "zeromq" ? "CURVE (libzmq)" : crypto === "js" ? "CURVE tweetnacl" : `CURVE ${native.name}`;
       rows.push([
-        `${transport} ${withCurve ? "CURVE" : "NULL (baseline)"}`,
+        `${transport} ${label}`,
+        withCurve ? `${(r.p50 / baseline).toFixed(2)}x` : "1.00x",
         r.connect.toFixed(1),
         (r.p50 * 1000).toFixed(0),
         (r.p99 * 1000).toFixed(0),
@@ -151,7 +169,7 @@ async function main(): Promise<void> {
       ]);
     }
   }
-  const header = ["transport / mechanism", "connect ms", "call p50 µs", "call p99 µs", "lock-step calls/s", "pipelined calls/s", "events/s", "events received"];
+  const header = ["transport / mechanism", "p50 / NULL", "connect ms", "call p50 µs", "call p99 µs", "lock-step calls/s", "pipelined calls/s", "events/s", "events received"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   console.log(`CURVE vs NULL: RpcClient (separate process) -> RpcServer over tcp loopback, ${SECONDS} s per call phase, ${EVENTS} events`);

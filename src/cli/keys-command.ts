@@ -1,13 +1,29 @@
 /**
  * `rpcservice keys`: CURVE key pairs and the server's allow-list.
  *
- *   keys generate [--out FILE]                           a client key pair: secret in FILE (0600), public on stdout
- *   keys authorize <public-key> [--name N] [--home DIR]  lets that key connect (read at the next RPC start)
+ *   keys generate [--out FILE]                                   a client key pair: secret in FILE (0600), public on stdout
+ *   keys authorize <public-key> [--name N] [--role R] [--home DIR]  lets that key connect, with a role
+ *   keys list [--home DIR]                                       the authorized keys, names and roles
+ *   keys revoke <name> [--home DIR]                              removes the key(s) of that name (or that key)
+ *
+ * A running server sees each change at once (it watches the file): a revoked key's connections are closed.
+ * Role changes are written to the audit trail.
  */
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
-import { AUTHORIZED_CLIENTS_FILE, authorizeClient, writeKeyFile } from "../service/index.js";
+import { Option, type Command } from "commander";
+import {
+  AUTHORIZED_CLIENTS_FILE,
+  DEFAULT_KEY_ROLE,
+  ROLES,
+  authorizeClient,
+  readAuthorizedClientEntries,
+  revokeClient,
+  writeKeyFile,
+  type Role,
+} from "../service/index.js";
 import { curveKeyPair } from "../zmtp/index.js";
+import { auditCommandLine } from "./audit-command.js";
+import { CliError } from "./errors.js";
 
 const DEFAULT_KEY_FILE = "curve_client.key";
 
@@ -37,17 +53,56 @@ The public key is the only line on stdout, so it can be captured:
 
   keys
     .command("authorize")
-    .description(`allow a client public key to connect to a CURVE server (appends to <home>/${AUTHORIZED_CLIENTS_FILE})`)
+    .description(`allow a client public key to connect to a CURVE server, with a role (<home>/${AUTHORIZED_CLIENTS_FILE})`)
     .argument("<public-key>", "the client's public key (40 Z85 characters)")
-    .option("--name <name>", "what the client is called in logs, the clients view and order ownership")
+    .option("--name <name>", "what the client is called in logs, the clients view, order ownership and the audit trail")
+    .addOption(new Option("--role <role>", `what it may do (a key listed without a role is a ${DEFAULT_KEY_ROLE})`).choices(ROLES))
     .option("--home <dir>", "the server's settings folder", ".rpcservice")
-    .action((publicKey: string, flags: { name?: string; home: string }) => {
+    .action((publicKey: string, flags: { name?: string; role?: Role; home: string }) => {
       const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
-      const added = authorizeClient(path, publicKey, flags.name ?? "");
+      const changed = authorizeClient(path, publicKey, flags.name ?? "", flags.role);
+      const entry = readAuthorizedClientEntries(path)?.find((e) => e.publicKey === publicKey);
+      const role = entry?.role ?? DEFAULT_KEY_ROLE;
+      if (changed) auditCommandLine(flags.home, "keys.authorize", { public_key: publicKey, name: entry?.name ?? "", role });
       process.stdout.write(
-        added
-          ? `authorized ${publicKey}${flags.name ? ` (${flags.name})` : ""} in ${path}; the RPC service reads it at its next start\n`
-          : `${publicKey} is already authorized in ${path}\n`,
+        changed
+          ? `authorized ${publicKey}${entry?.name ? ` (${entry.name})` : ""} as ${role} in ${path}; a running server applies it at once\n`
+          : `${publicKey} is already authorized in ${path} as ${role}\n`,
       );
+    });
+
+  keys
+    .command("list")
+    .description(`the client keys authorized in <home>/${AUTHORIZED_CLIENTS_FILE}, with their names and roles`)
+    .option("--home <dir>", "the server's settings folder", ".rpcservice")
+    .option("--json", "one JSON array")
+    .action((flags: { home: string; json?: boolean }) => {
+      const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
+      const entries = (readAuthorizedClientEntries(path) ?? []).map((e) => ({ public_key: e.publicKey, name: e.name, role: e.role ?? DEFAULT_KEY_ROLE }));
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(entries) + "\n");
+        return;
+      }
+      if (entries.length === 0) {
+        process.stdout.write(`no client keys authorized in ${path}\n`);
+        return;
+      }
+      const width = Math.max(4, ...entries.map((e) => e.name.length));
+      for (const e of entries) process.stdout.write(`${e.name.padEnd(width)}  ${e.role.padEnd(6)}  ${e.public_key}\n`);
+    });
+
+  keys
+    .command("revoke")
+    .description("remove a client key by its name (or the key itself): new calls are refused at once and its connections closed")
+    .argument("<name>", "the name given at authorize (every key of that name), or a public key")
+    .option("--home <dir>", "the server's settings folder", ".rpcservice")
+    .action((name: string, flags: { home: string }) => {
+      const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
+      const removed = revokeClient(path, name);
+      if (removed.length === 0) throw new CliError(`no key named ${JSON.stringify(name)} in ${path}`, "see rpcservice keys list");
+      for (const entry of removed) {
+        auditCommandLine(flags.home, "keys.revoke", { public_key: entry.publicKey, name: entry.name, role: entry.role ?? DEFAULT_KEY_ROLE });
+        process.stdout.write(`revoked ${entry.publicKey}${entry.name ? ` (${entry.name})` : ""}\n`);
+      }
     });
 }

@@ -5,6 +5,8 @@ import { registerClientCommand } from "./client-command.js";
 import { reportFailure } from "./errors.js";
 import { registerGatewayCommands } from "./gateway-command.js";
 import { registerKeysCommand } from "./keys-command.js";
+import { registerAuditCommand } from "./audit-command.js";
+import { registerConsoleCommand } from "./console-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSteerCommands } from "./steer-commands.js";
 
@@ -19,6 +21,8 @@ registerClientCommand(program);
 registerSteerCommands(program);
 registerKeysCommand(program);
 registerGatewayCommands(program);
+registerAuditCommand(program);
+registerConsoleCommand(program);
 
 // Commander reports its own usage errors in one line; everything a command throws is reported the same way.
 await program.parseAsync(process.argv).catch(reportFailure);

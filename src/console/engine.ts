@@ -25,8 +25,9 @@ import {
 } from "../kernel/index.js";
 import type { CallContext, CallDispatcher } from "../rpc/endpoint.js";
 import { GATEWAY_MANAGER_NAME, GatewayEngine } from "../gateways/index.js";
+import { runGated } from "../rpc/gate.js";
 import { RISK_ENGINE_NAME, RiskEngine, TRADING_STATES, type TradingState } from "../risk/index.js";
-import { APP_NAME as RPC_APP_NAME, EVENT_RPC_LOG, RpcEngine } from "../service/index.js";
+import { APP_NAME as RPC_APP_NAME, EVENT_RPC_LOG, RpcEngine, isRole, permissionsOf, type AuditQuery } from "../service/index.js";
 import { ConsoleCallError, ConsoleStartError } from "./errors.js";
 import { isLoopbackHost, loadOrCreateToken } from "./token.js";
 import { WebHost } from "./web-host.js";
@@ -82,6 +83,7 @@ export class ConsoleEngine extends BaseEngine {
   private readonly log: LogData[] = [];
   private host: WebHost | undefined;
   private started: ConsoleStarted | undefined;
+  private watchingUsers = false;
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
     super(mainEngine, eventEngine, CONSOLE_APP_NAME);
@@ -124,13 +126,21 @@ export class ConsoleEngine extends BaseEngine {
       tokenPath = file.path;
       tokenCreated = file.created;
     }
+    const rpcService = this.rpcService();
+    const users = rpcService?.consoleUsers;
     const web = new WebHost({
       host,
       port,
       token,
       staticRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot,
       allowedHosts: options.allowedHosts ?? [],
+      ...(users ? { users } : {}),
     });
+    if (users && !this.watchingUsers) {
+      this.watchingUsers = true;
+      // A removed user's console connections close with the RPC ones (the RPC service closes its own).
+      users.onRemoved((names) => this.endpoint.closeClients((client) => client.authenticatedBy === "token" && names.includes(client.identity ?? ""), "console user removed"));
+    }
     this.endpoint.attachTo(web);
     this.rpcEndpoint.attachTo(web);
     const address = await web.listen();
@@ -167,11 +177,14 @@ export class ConsoleEngine extends BaseEngine {
     await this.stop();
   }
 
-  /** Runs a console call as the WebSocket endpoint does (also handy for in-process use and tests). */
+  /**
+   * Runs a console call as the WebSocket endpoint does (also handy for in-process use and tests), through the RPC
+   * service's call gate when it is loaded: the same roles, limits and audit as every RPC endpoint.
+   */
   readonly dispatch: CallDispatcher = async (name, args, kwargs, context) => {
     const fn = this.functions.get(name);
     if (!fn) throw new ConsoleCallError("UNKNOWN_CALL", `no console call named ${JSON.stringify(name)}`);
-    return fn(args, kwargs, context);
+    return runGated(this.rpcService()?.accessControl, { name, args, context }, (gated) => fn(args, kwargs, gated));
   };
 
   private readonly processEvent = (event: Event): void => {
@@ -199,10 +212,18 @@ export class ConsoleEngine extends BaseEngine {
   private registerTradingCalls(): void {
     const me = this.mainEngine;
     this.register("subscribe", ([req, gateway]) => me.subscribe(arg(req, SubscribeRequest, "req"), text(gateway, "gateway_name")));
-    this.register("send_order", ([req, gateway], _kw, context) =>
-      me.sendOrder(arg(req, OrderRequest, "req"), text(gateway, "gateway_name"), { kind: "console", clientId: context.clientId }),
-    );
-    this.register("cancel_order", ([req, gateway]) => me.cancelOrder(arg(req, CancelRequest, "req"), text(gateway, "gateway_name")));
+    // Through the RPC service when loaded: it records who sent each order and checks who may cancel it.
+    this.register("send_order", ([req, gateway], _kw, context) => {
+      const order = arg(req, OrderRequest, "req");
+      const rpc = this.rpcService();
+      if (rpc) return rpc.sendOrder(order, text(gateway, "gateway_name"), context, "console");
+      return me.sendOrder(order, text(gateway, "gateway_name"), { kind: "console", clientId: context.clientId });
+    });
+    this.register("cancel_order", ([req, gateway], _kw, context) => {
+      const cancel = arg(req, CancelRequest, "req");
+      const rpc = this.rpcService();
+      return rpc ? rpc.cancelOrder(cancel, text(gateway, "gateway_name"), context) : me.cancelOrder(cancel, text(gateway, "gateway_name"));
+    });
     this.register("query_history", ([req, gateway]) => me.queryHistory(arg(req, HistoryRequest, "req"), text(gateway, "gateway_name")));
     this.register("get_tick", ([id]) => me.getTick(text(id, "vt_symbol")));
     this.register("get_order", ([id]) => me.getOrder(text(id, "vt_orderid")));
@@ -227,9 +248,27 @@ export class ConsoleEngine extends BaseEngine {
       gateways: this.mainEngine.getAllGatewayNames(),
       apps: this.mainEngine.getAllApps().map((app) => ({ app_name: app.appName, display_name: app.displayName })),
       calls: this.callNames(),
-      token_required: this.started?.token != null,
+      token_required: this.host?.tokenRequired ?? false,
     }));
     this.register("get_logs", () => [...this.log]);
+    // Who the page is signed in as, and what it may do (the page hides the rest; the server refuses it anyway).
+    this.register("whoami", (_args, _kw, context) => {
+      const role = isRole(context.role) ? context.role : "admin";
+      return {
+        identity: context.identity ?? null,
+        authenticated: context.authenticatedBy !== undefined,
+        role,
+        permissions: permissionsOf(role),
+      };
+    });
+    this.register("audit_query", ([query]) => {
+      const audit = this.need(this.rpcService()?.audit ?? undefined, "the audit trail is not available");
+      const q = (query ?? {}) as Record<string, unknown>;
+      const wanted: AuditQuery = { limit: typeof q["limit"] === "number" ? Math.min(5_000, Math.max(1, q["limit"])) : 200 };
+      if (typeof q["since"] === "number") wanted.since = q["since"];
+      if (typeof q["identity"] === "string" && q["identity"]) wanted.identity = q["identity"];
+      return audit.query(wanted);
+    });
     this.register("rpc_status", () => {
       const rpc = this.rpcService();
       // While running, the addresses actually bound (a port 0 resolved); else the ones the next start uses.

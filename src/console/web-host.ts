@@ -17,11 +17,23 @@ export interface UpgradeTarget {
   acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, identity: string | undefined): void;
 }
 
+/** Named users' tokens (console_users.json): each token proves a user's name. */
+export interface TokenDirectory {
+  /** True once any user exists: a token is then required from everyone, on loopback too. */
+  readonly any: boolean;
+  authenticate(token: string): { readonly name: string } | undefined;
+}
+
+/** Who presented the shared token (`console_token`): the operator, as before users existed. */
+export const SHARED_TOKEN_IDENTITY = "console";
+
 export interface WebHostOptions {
   host: string;
   port: number;
   /** Required from every client when not null (query `?token=` or `Authorization: Bearer`). */
   token: string | null;
+  /** Named users, each with a token of their own; accepted beside the shared token. */
+  users?: TokenDirectory;
   /** Folder of the built page (index.html + assets/); null serves no page. */
   staticRoot: string | null;
   /** Host names accepted besides the bound address and loopback names (DNS rebinding defence, see host-check.ts). */
@@ -70,7 +82,7 @@ export class WebHost {
   }
 
   get tokenRequired(): boolean {
-    return this.options.token !== null;
+    return this.options.token !== null || this.options.users?.any === true;
   }
 
   /** Routes WebSocket upgrades on `path` (e.g. "/ws") to `target`. */
@@ -122,7 +134,21 @@ export class WebHost {
   }
 
   private authorised(req: IncomingMessage, url: URL): boolean {
-    return this.options.token === null || tokenMatches(this.options.token, this.presentedToken(req, url));
+    return this.identify(req, url) !== null;
+  }
+
+  /**
+   * Who the request proves to be: a user's name, the shared token's identity, undefined when no token is needed
+   * and none was given; null when it is refused.
+   */
+  private identify(req: IncomingMessage, url: URL): string | undefined | null {
+    const presented = this.presentedToken(req, url);
+    if (presented !== null) {
+      if (this.options.token !== null && tokenMatches(this.options.token, presented)) return SHARED_TOKEN_IDENTITY;
+      const user = this.options.users?.authenticate(presented);
+      if (user) return user.name;
+    }
+    return this.tokenRequired ? null : undefined;
   }
 
   /** The one Host check, for pages and upgrades alike, before anything else looks at the request. */
@@ -144,11 +170,12 @@ export class WebHost {
     if (origin !== undefined && !sameOrigin(origin, req.headers.host)) {
       return refuse(socket, 403, `cross-origin WebSocket refused (Origin ${origin})`);
     }
-    if (!this.authorised(req, url)) {
+    const identity = this.identify(req, url);
+    if (identity === null) {
       return refuse(socket, 401, this.presentedToken(req, url) === null ? "token required" : "wrong token");
     }
     if (!target.accepting) return refuse(socket, 503, "endpoint stopped");
-    target.acceptUpgrade(req, socket, head, this.options.token === null ? undefined : "token");
+    target.acceptUpgrade(req, socket, head, identity);
   }
 
   private async serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,7 +8,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
-import type { CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
+import type { CallContext, CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
+import type { Event } from "../kernel/index.js";
 import { WireError, type WireErrorCode } from "../rpc/ws/errors.js";
 import { EventRing, type PublishedEntry } from "./ring.js";
 import { Subscription } from "./subscription.js";
@@ -35,6 +36,10 @@ export interface WsEndpointHost {
   readonly dispatch: CallDispatcher;
   position?(): { readonly epoch: string; readonly seq: number };
   log?(level: number, message: string): void;
+  /** Whether this client may receive this event (private streams); absent: everyone receives everything. */
+  visible?(event: Event, viewer: CallContext): boolean;
+  /** Whether `visible` may say no to anyone for this event (checked first, once). */
+  withheld?(event: Event): boolean;
 }
 
 export interface WsEndpointOptions {
@@ -171,6 +176,16 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
     return [...this.connections].map((c) => c.snapshot());
   }
 
+  closeClients(which: (client: ConnectedClient) => boolean, reason: string): number {
+    let closed = 0;
+    for (const connection of [...this.connections]) {
+      if (!which(connection.snapshot())) continue;
+      connection.close(CloseCode.POLICY, reason);
+      closed++;
+    }
+    return closed;
+  }
+
   /** Closes one client's connection with a reason it can read (1008 policy by default); false if unknown. */
   disconnect(clientId: string, reason: string, code: number = CloseCode.POLICY): boolean {
     for (const connection of this.connections) {
@@ -191,6 +206,13 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
   /** @internal */
   get dispatcher(): CallDispatcher | undefined {
     return this.dispatch;
+  }
+
+  /** @internal */
+  visible(event: Event, viewer: CallContext): boolean {
+    const host = this.host;
+    if (!host?.visible || (host.withheld && !host.withheld(event))) return true;
+    return host.visible(event, viewer);
   }
 
   /** @internal */
@@ -231,6 +253,7 @@ class Connection {
   private readonly since = Date.now();
   private readonly abort = new AbortController();
   private subscription: Subscription | null = null;
+  private viewerContext: CallContext | undefined;
   private calls = 0;
   private pendingCalls = 0;
   /** Messages handed to the socket whose write has not completed yet. */
@@ -254,7 +277,18 @@ class Connection {
   }
 
   wants(published: PublishedEvent): boolean {
-    return this.subscription !== null && this.subscription.matches(published.event);
+    return this.subscription !== null && this.subscription.matches(published.event) && this.endpoint.visible(published.event, this.viewer());
+  }
+
+  /** Who this connection is, as a call from it would say (calls add their signal and deadline). */
+  viewer(): CallContext {
+    this.viewerContext ??= {
+      clientId: this.clientId,
+      endpoint: this.endpoint.name,
+      remoteAddress: this.remoteAddress,
+      ...(this.identity !== undefined ? { identity: this.identity, authenticatedBy: "token" as const } : {}),
+    };
+    return this.viewerContext;
   }
 
   snapshot(): ConnectedClient {
@@ -267,7 +301,10 @@ class Connection {
       eventsBehind: this.inflight,
       eventsDropped: this.dropped,
     };
-    if (this.identity !== undefined) client.identity = this.identity;
+    if (this.identity !== undefined) {
+      client.identity = this.identity;
+      client.authenticatedBy = "token";
+    }
     return client;
   }
 
@@ -373,7 +410,7 @@ class Connection {
     }
     this.calls++;
     this.pendingCalls++;
-    const context = { clientId: this.clientId, endpoint: this.endpoint.name, signal: this.abort.signal };
+    const context: CallContext = { ...this.viewer(), signal: this.abort.signal };
     let running: Promise<unknown>;
     try {
       running = dispatch(message.call, args, kwargs, context);

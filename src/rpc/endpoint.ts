@@ -23,6 +23,14 @@ export interface CallContext {
    * Stable across reconnects and client restarts, and no other client can claim it.
    */
   readonly identity?: string;
+  /** How `identity` was proven: "curve" (the allow-list of client keys), "token" (a console user's token). */
+  readonly authenticatedBy?: "curve" | "token";
+  /** The caller's CURVE public key (Z85), when it connected with CURVE. */
+  readonly publicKey?: string;
+  /** Remote address as the transport sees it (host:port, or the ipc path). */
+  readonly remoteAddress?: string;
+  /** The caller's role, set by the server's call gate before the function runs (e.g. "viewer", "trader", "admin"). */
+  readonly role?: string;
 }
 
 /** Runs one call; resolves with the result or rejects with the error to report to the caller. */
@@ -55,6 +63,14 @@ export interface EndpointHost {
   position(): StreamPosition;
   /** A log line from the endpoint (malformed frames, dropped calls); level as LogData (20 info, 30 warning, 40 error). */
   log(level: number, message: string): void;
+  /**
+   * Whether `viewer` may receive `event` (private streams: a trader sees only its own orders and trades). Absent,
+   * or true: everyone receives everything, as VeighNa does. Endpoints that can address one client ask it per
+   * client before sending.
+   */
+  visible?(event: Event, viewer: CallContext): boolean;
+  /** Cheap, once per event: whether `visible` may say no to anyone for it (else send to all without asking). */
+  withheld?(event: Event): boolean;
 }
 
 export interface ConnectedClient {
@@ -67,6 +83,8 @@ export interface ConnectedClient {
    * else the key; a token name), otherwise the name it declared.
    */
   readonly identity?: string;
+  /** How `identity` was proven, when it was (see CallContext). */
+  readonly authenticatedBy?: "curve" | "token";
   /** The client's CURVE public key (Z85), when it connected with CURVE and the transport sees keys. */
   readonly publicKey?: string;
   /** When it connected (epoch ms). */
@@ -79,6 +97,12 @@ export interface ConnectedClient {
   readonly eventsConflated?: number;
   /** Bytes queued for it and not yet written, where the endpoint knows. */
   readonly bytesBehind?: number;
+  /** The role the server's call gate gives it, when the server has one. */
+  readonly role?: string;
+  /** Calls refused because the client was over one of its limits. */
+  readonly rateLimited?: number;
+  /** Calls refused for lack of permission. */
+  readonly refused?: number;
 }
 
 export interface ServerEndpoint {
@@ -97,4 +121,9 @@ export interface ServerEndpoint {
    * conflated), for endpoints whose subscribers are not the callers' connections.
    */
   subscribers?(): ConnectedClient[];
+  /**
+   * Closes the connections of the clients `which` selects (e.g. those of a revoked key), telling them `reason`
+   * where the wire can; returns how many it closed. Optional: an endpoint without it keeps them open.
+   */
+  closeClients?(which: (client: ConnectedClient) => boolean, reason: string): number;
 }

@@ -20,7 +20,9 @@ export type RpcErrorCode =
   | "ERR_RPC_CLOSED"
   | "ERR_RPC_REMOTE"
   | "ERR_RPC_STATE"
-  | "ERR_RPC_OPTIONS";
+  | "ERR_RPC_OPTIONS"
+  | "ERR_RPC_PERMISSION"
+  | "ERR_RPC_RATE_LIMITED";
 
 export class RpcError extends Error {
   readonly code: RpcErrorCode;
@@ -51,6 +53,12 @@ export const malformedRequest = (message: string, cause?: unknown): RpcCallError
 
 export const requestTooLarge = (size: number, limit: number): RpcCallError =>
   new RpcCallError("ERR_RPC_TOO_LARGE", "ValueError", `request of ${size} bytes exceeds the limit of ${limit} bytes`);
+
+/** The caller's role lacks the permission the function needs (VeighNa clients see a PermissionError). */
+export const permissionDenied = (message: string): RpcCallError => new RpcCallError("ERR_RPC_PERMISSION", "PermissionError", message);
+
+/** Over a per-client limit: refused at once, never queued. */
+export const rateLimited = (message: string): RpcCallError => new RpcCallError("ERR_RPC_RATE_LIMITED", "RateLimitedError", `rate limited: ${message}`);
 
 const DEADLINE_PASSED = " passed before it could run; not executed";
 

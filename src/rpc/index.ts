@@ -1,7 +1,8 @@
 /** The RPC layer: VeighNa-compatible server and client over ZeroMQ, behind a transport-neutral endpoint seam. */
 export * from "./endpoint.js";
 export * from "./errors.js";
-export { RpcServer, type RpcFunctionSpec, type RpcHandler, type RpcServerOptions, type ServerLog } from "./server.js";
+export { runGated, type CallGate, type CallOutcome, type CallPass, type GatedCall } from "./gate.js";
+export { RpcServer, type StreamFilter, type RpcFunctionSpec, type RpcHandler, type RpcServerOptions, type ServerLog } from "./server.js";
 export { bindArguments, instanceOf, nullable, str, type ArgType, type Param } from "./signature.js";
 export type {
   CallOptions,
@@ -24,6 +25,7 @@ export {
   DEFAULT_MAX_REQUEST_BYTES,
   EVENT_RPC_SKIPPED,
   isCurveKey,
+  type ClientKeyDirectory,
   type ZmqCurveOptions,
   type ZmqEndpointOptions,
 } from "./zmq-endpoint.js";

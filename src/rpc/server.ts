@@ -8,6 +8,7 @@
 import type { Event } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
 import { RpcError, deadlinePassed, unknownFunction } from "./errors.js";
+import { runGated, type CallGate } from "./gate.js";
 import { newEpoch } from "./protocol.js";
 import { bindArguments, type Param } from "./signature.js";
 
@@ -19,11 +20,20 @@ export interface RpcFunctionSpec {
   readonly handler: RpcHandler;
 }
 
+/** Private streams: which events may be withheld from some clients, and from whom. */
+export interface StreamFilter {
+  /** Cheap, once per event: false means everyone receives it (no per-client check). */
+  withheld(event: Event): boolean;
+  visible(event: Event, viewer: CallContext): boolean;
+}
+
 export type ServerLog = (level: number, message: string) => void;
 
 export interface RpcServerOptions {
   /** Where log lines go (level as LogData); default: stderr for warnings and errors. */
   log?: ServerLog;
+  /** The policy every call passes, on every endpoint (roles, limits, audit); see gate.ts. */
+  gate?: CallGate;
 }
 
 export class RpcServer {
@@ -33,9 +43,22 @@ export class RpcServer {
   private active = false;
   private currentEpoch = "";
   private lastSeq = 0;
+  private gate: CallGate | undefined;
+  private streamFilter: StreamFilter | undefined;
 
   constructor(options: RpcServerOptions = {}) {
     this.log = options.log ?? ((level, message) => (level >= 30 ? console.error(message) : undefined));
+    this.gate = options.gate;
+  }
+
+  /** Sets (or removes) who may receive which event, asked by endpoints that can address one client (see EndpointHost). */
+  setStreamFilter(filter: StreamFilter | undefined): void {
+    this.streamFilter = filter;
+  }
+
+  /** Sets (or removes) the policy every call passes from now on. */
+  setGate(gate: CallGate | undefined): void {
+    this.gate = gate;
   }
 
   /** Registers (or replaces) a function; `params` are checked before `handler` runs. */
@@ -72,6 +95,8 @@ export class RpcServer {
       dispatch: (name, args, kwargs, context) => this.dispatch(name, args, kwargs, context),
       position: () => this.position(),
       log: (level, message) => this.log(level, message),
+      withheld: (event) => this.streamFilter?.withheld(event) ?? false,
+      visible: (event, viewer) => this.streamFilter?.visible(event, viewer) ?? true,
     };
     const started: ServerEndpoint[] = [];
     try {
@@ -106,7 +131,16 @@ export class RpcServer {
   }
 
   clients(): ConnectedClient[] {
-    return this.endpoints.flatMap((endpoint) => endpoint.clients());
+    const clients = this.endpoints.flatMap((endpoint) => endpoint.clients());
+    const gate = this.gate;
+    return gate?.describe ? clients.map((client) => ({ ...client, ...gate.describe!(client) })) : clients;
+  }
+
+  /** Closes the selected clients' connections on every endpoint that can; returns how many. */
+  closeClients(which: (client: ConnectedClient) => boolean, reason: string): number {
+    let closed = 0;
+    for (const endpoint of this.endpoints) closed += endpoint.closeClients?.(which, reason) ?? 0;
+    return closed;
   }
 
   /** Event-socket subscribers of endpoints that have them, with their queues and counters. */
@@ -124,6 +158,6 @@ export class RpcServer {
     if (!spec) throw unknownFunction(name);
     const bound = bindArguments(name, spec.params, args, kwargs);
     if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);
-    return await spec.handler(bound, context);
+    return await runGated(this.gate, { name, args: bound, context }, (gated) => spec.handler(bound, gated));
   }
 }

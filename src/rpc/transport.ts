@@ -42,7 +42,7 @@ export interface CurveServerSecurity {
   readonly publicKey: string;
   readonly secretKey: string;
   /**
-   * Allow-list hook: false refuses the client key. Only transports with `curvePeerKeys` can call it;
+   * Allow-list hook, asked at each handshake: false refuses the client key. Only transports with `curvePeerKeys` can call it;
    * the others refuse a socket that asks for it.
    */
   readonly authorize?: (clientPublicKey: string) => boolean;
@@ -60,6 +60,8 @@ export interface RouterSocket {
   /** Best effort: a reply to a peer that has gone is dropped. */
   send(peerId: string, frames: Buffer[]): void;
   peerDetails(peerId: string): PeerDetails | undefined;
+  /** Closes the connections authenticated with this CURVE client key (transports with `curvePeerKeys`); how many. */
+  closeKey?(publicKey: string): number;
   close(): Promise<void>;
 }
 
@@ -82,11 +84,14 @@ export interface PublisherSocket {
   /**
    * Never blocks. `conflationKey`: a message that may be replaced by a newer one with the same key while it waits
    * for a slow subscriber (market data); without one it is never replaced (orders, trades...). A transport without
-   * per-subscriber queues ignores the key and drops at its high-water mark.
+   * per-subscriber queues ignores the key and drops at its high-water mark. `only` picks subscribers by their
+   * CURVE key, on transports with `curvePeerKeys` (others send to all).
    */
-  send(frames: Buffer[], conflationKey?: string): void;
+  send(frames: Buffer[], conflationKey?: string, only?: (subscriber: { readonly curvePublicKey?: string }) => boolean): void;
   /** Per-subscriber queues and counters, when the transport keeps them. */
   subscriberStats?(): SubscriberStats[];
+  /** Closes the subscriber connections authenticated with this CURVE client key; how many. */
+  closeKey?(publicKey: string): number;
   close(): Promise<void>;
 }
 

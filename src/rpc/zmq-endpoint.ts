@@ -14,7 +14,7 @@
  */
 import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
 import { Event, LogLimiter, marketDataKey, untrusted } from "../kernel/index.js";
-import type { ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
+import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
 import {
   EMPTY,
@@ -47,9 +47,15 @@ export interface ZmqCurveOptions {
   /**
    * The allow-list: client public key (Z85) -> name ("" for none). Only these keys get in, on both sockets.
    * Absent: any client key is accepted (encryption and server authentication, no client authentication).
-   * Needs the zmtp transport.
+   * Needs the zmtp transport. Asked at each handshake, so a live directory (a file re-read when it changes)
+   * admits and refuses keys without a restart.
    */
-  readonly authorizedClients?: ReadonlyMap<string, string>;
+  readonly authorizedClients?: ClientKeyDirectory;
+}
+
+/** Looks a client key up: its name ("" for none), or undefined when it may not connect. A Map is one. */
+export interface ClientKeyDirectory {
+  get(publicKey: string): string | undefined;
 }
 
 export interface ZmqEndpointOptions {
@@ -92,6 +98,8 @@ interface ClientRecord {
   /** What the client calls itself in its hello (not authenticated). */
   declaredName?: string;
   reportedAddress?: string;
+  /** As the transport saw it when the client first spoke. */
+  remoteAddress?: string;
 }
 
 export class ZmqEndpoint implements ServerEndpoint {
@@ -200,7 +208,21 @@ export class ZmqEndpoint implements ServerEndpoint {
       this.host?.log(ERROR, `RPC publish: cannot encode ${untrusted(event.type)} (seq ${seq}): ${untrusted(messageOf(error), 400)}`);
       frame = encodeBroadcast("", sequenced(EVENT_RPC_SKIPPED, event.type, seq, epoch));
     }
-    publisher.send([frame], marketDataKey(event));
+    const host = this.host;
+    const conflationKey = marketDataKey(event);
+    if (host?.visible && host.withheld?.(event)) {
+      // Private streams: each subscriber by its CURVE key (anonymous ones have none: they get it, as VeighNa's).
+      const visible = host.visible;
+      publisher.send([frame], conflationKey, (subscriber) => subscriber.curvePublicKey === undefined || visible(event, this.subscriberContext(subscriber.curvePublicKey)));
+      return;
+    }
+    publisher.send([frame], conflationKey);
+  }
+
+  /** A subscriber as a caller would be: its key's allow-list name, proven by CURVE. */
+  private subscriberContext(publicKey: string): CallContext {
+    const identity = this.curve?.authorizedClients?.get(publicKey) || publicKey;
+    return { clientId: `${this.name}:sub`, endpoint: this.name, identity, authenticatedBy: "curve", publicKey };
   }
 
   clients(): ConnectedClient[] {
@@ -213,7 +235,7 @@ export class ZmqEndpoint implements ServerEndpoint {
         endpoint: this.name,
         remoteAddress: details?.remoteAddress ?? record.reportedAddress ?? "unknown",
         ...(identity !== undefined ? { identity } : {}),
-        ...(record.publicKey !== undefined ? { publicKey: record.publicKey } : {}),
+        ...(record.publicKey !== undefined ? { publicKey: record.publicKey, authenticatedBy: "curve" as const } : {}),
         since: record.since,
         calls: record.calls,
         eventsBehind: 0,
@@ -257,7 +279,9 @@ export class ZmqEndpoint implements ServerEndpoint {
     const now = Date.now();
     if (!record) {
       record = { clientId: `${this.name}:${this.nextClient++}`, peerId, since: now, lastSeen: now, calls: 0, rpcservice: false };
-      const publicKey = this.router?.peerDetails(peerId)?.curvePublicKey;
+      const details = this.router?.peerDetails(peerId);
+      if (details?.remoteAddress !== undefined) record.remoteAddress = details.remoteAddress;
+      const publicKey = details?.curvePublicKey;
       if (publicKey !== undefined) {
         record.publicKey = publicKey;
         record.identity = this.curve?.authorizedClients?.get(publicKey) || publicKey;
@@ -266,6 +290,28 @@ export class ZmqEndpoint implements ServerEndpoint {
     }
     record.lastSeen = now;
     return record;
+  }
+
+  closeClients(which: (client: ConnectedClient) => boolean, reason: string): number {
+    const router = this.router;
+    if (!router) return 0;
+    let closed = 0;
+    const keys = new Set<string>();
+    const clients = this.clients();
+    for (const [peerId, record] of [...this.peers]) {
+      const client = clients.find((c) => c.clientId === record.clientId);
+      if (!client || !which(client)) continue;
+      this.host?.log(WARNING, `RPC ${record.clientId}${record.identity ? ` (${record.identity})` : ""}: disconnected: ${reason}`);
+      this.peers.delete(peerId);
+      if (record.publicKey !== undefined) keys.add(record.publicKey);
+      closed++;
+    }
+    // ZeroMQ has no way to tell a peer why; the connections of the key (calls and events) are closed.
+    for (const key of keys) {
+      router.closeKey?.(key);
+      this.publisher?.closeKey?.(key);
+    }
+    return closed;
   }
 
   private onMessage(peerId: string, frames: Buffer[]): void {
@@ -334,12 +380,14 @@ export class ZmqEndpoint implements ServerEndpoint {
       reply(true, info, name);
       return;
     }
-    const context = {
+    const context: CallContext = {
       clientId: record.clientId,
       endpoint: this.name,
+      remoteAddress: record.remoteAddress ?? record.reportedAddress ?? "unknown",
       ...(deadline > 0 ? { deadline } : {}),
       ...(record.declaredName !== undefined ? { clientName: record.declaredName } : {}),
-      ...(record.identity !== undefined ? { identity: record.identity } : {}),
+      ...(record.identity !== undefined ? { identity: record.identity, authenticatedBy: "curve" as const } : {}),
+      ...(record.publicKey !== undefined ? { publicKey: record.publicKey } : {}),
     };
     host.dispatch(name, args, kwargs, context).then(
       (result) => reply(true, result, name),
@@ -358,7 +406,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     const curve = this.curve;
     if (!curve) return undefined;
     const allowed = curve.authorizedClients;
-    return { publicKey: curve.publicKey, secretKey: curve.secretKey, ...(allowed ? { authorize: (key: string) => allowed.has(key) } : {}) };
+    return { publicKey: curve.publicKey, secretKey: curve.secretKey, ...(allowed ? { authorize: (key: string) => allowed.get(key) !== undefined } : {}) };
   }
 
   private onRefused(refusal: Refusal): void {
@@ -381,10 +429,14 @@ export class ZmqEndpoint implements ServerEndpoint {
     error: unknown,
     reply: (ok: boolean, value: unknown, name: string) => void,
   ): void {
-    const line = `RPC ${record.clientId}: ${untrusted(name)} failed: ${untrusted(messageOf(error), 400)}`;
-    const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code === "string" && PEER_FAULTS.has(code)) this.peerFault(record.peerId, code, line);
-    else this.host?.log(WARNING, line);
+    // Refusals by the server's gate (role, limits) are logged there, once per client and second, not per call.
+    const refused = error instanceof RpcError && (error.code === "ERR_RPC_RATE_LIMITED" || error.code === "ERR_RPC_PERMISSION");
+    if (!refused) {
+      const line = `RPC ${record.clientId}: ${untrusted(name)} failed: ${untrusted(messageOf(error), 400)}`;
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code === "string" && PEER_FAULTS.has(code)) this.peerFault(record.peerId, code, line);
+      else this.host?.log(WARNING, line);
+    }
     reply(false, formatTraceback(name, error), name);
   }
 
@@ -416,8 +468,10 @@ function checkCurve(curve: ZmqCurveOptions, transport: Transport): ZmqCurveOptio
         `a CURVE allow-list needs the zmtp transport: ${transport.kind} cannot tell the server which client key connected`,
       );
     }
-    for (const key of curve.authorizedClients.keys()) {
-      if (!isCurveKey(key)) throw new RpcError("ERR_RPC_OPTIONS", `allow-list entry ${JSON.stringify(key)} is not a Z85 key of 40 characters`);
+    if (curve.authorizedClients instanceof Map) {
+      for (const key of curve.authorizedClients.keys()) {
+        if (!isCurveKey(key)) throw new RpcError("ERR_RPC_OPTIONS", `allow-list entry ${JSON.stringify(key)} is not a Z85 key of 40 characters`);
+      }
     }
   }
   return curve;

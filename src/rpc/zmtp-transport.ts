@@ -38,6 +38,8 @@ const DEFAULT_HWM = 100_000;
 /** Per subscriber: messages and bytes waiting beyond its socket buffer (1 MiB) before it is cut. */
 export const DEFAULT_PUB_BACKLOG = 20_000;
 export const DEFAULT_PUB_BACKLOG_BYTES = 32 << 20;
+/** Unsent replies to one client beyond which the router stops reading its calls (see SocketOptions). */
+const ROUTER_PAUSE_READING_BYTES = 1 << 20;
 
 function options(tuning: SocketTuning | undefined) {
   return {
@@ -64,7 +66,8 @@ class ZmtpRouterSocket implements RouterSocket {
   private readonly peers = new Map<string, PeerInfo>();
 
   constructor(handlers: RouterHandlers, tuning?: ServerSocketOptions) {
-    this.socket = new ZmtpRouter({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
+    // A client that pipelines calls without reading the replies is held back by TCP once 1 MiB of them wait.
+    this.socket = new ZmtpRouter({ ...options(tuning), pauseReadingAboveBytes: ROUTER_PAUSE_READING_BYTES, ...(tuning?.curve ? { curve: tuning.curve } : {}) });
     forwardRejections(this.socket, handlers.rejected);
     this.socket.on("connect", (peer) => this.peers.set(peer.id, peer));
     this.socket.on("disconnect", (peer) => {
@@ -93,6 +96,10 @@ class ZmtpRouterSocket implements RouterSocket {
     return { remoteAddress: peer.remoteAddress, ...(peer.curvePublicKey ? { curvePublicKey: peer.curvePublicKey } : {}) };
   }
 
+  closeKey(publicKey: string): number {
+    return this.socket.kickKey(publicKey);
+  }
+
   close(): Promise<void> {
     return this.socket.close();
   }
@@ -114,8 +121,8 @@ class ZmtpPublisherSocket implements PublisherSocket {
     return this.socket.bind(address);
   }
 
-  send(frames: Buffer[], conflationKey?: string): void {
-    this.socket.publish(frames, conflationKey);
+  send(frames: Buffer[], conflationKey?: string, only?: (subscriber: { readonly curvePublicKey?: string }) => boolean): void {
+    this.socket.publish(frames, conflationKey, only);
   }
 
   subscriberStats(): SubscriberStats[] {
@@ -128,6 +135,10 @@ class ZmtpPublisherSocket implements PublisherSocket {
       dropped: s.stats.dropped,
       conflated: s.stats.conflated,
     }));
+  }
+
+  closeKey(publicKey: string): number {
+    return this.socket.kickKey(publicKey);
   }
 
   close(): Promise<void> {

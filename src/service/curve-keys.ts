@@ -9,12 +9,16 @@
  *   secret key file:      # comment            public key file:   <public key>
  *                         <secret key>
  *
- *   authorized_clients:   <public key> [name]
+ *   authorized_clients:   <public key> [name] [role=viewer|trader|admin]
+ *
+ * The role is optional (a line without one is a trader, as before roles existed), so files written by earlier
+ * versions read the same.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, appendFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync, appendFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isCurveKey } from "../rpc/index.js";
 import { curveKeyPair, curvePublicKey, type CurveKeyPair } from "../zmtp/index.js";
+import { ROLES, isRole, type Role } from "./roles.js";
 
 /** The server's secret key, in the home folder; its public key is in the same name + ".pub". */
 export const SERVER_KEY_FILE = "curve_server.key";
@@ -90,48 +94,150 @@ export function loadOrCreateServerKeys(home: string): ServerKeys {
   return { pair, path, created: true };
 }
 
-/** Reads an allow-list: public key -> name ("" when unnamed). Null when the file does not exist. */
-export function readAuthorizedClients(path: string): Map<string, string> | null {
-  let text: string;
+/** One allow-list line. */
+export interface AuthorizedClient {
+  readonly publicKey: string;
+  /** "" when unnamed. */
+  readonly name: string;
+  /** Absent on lines written before roles existed: the key is then a trader. */
+  readonly role?: Role;
+}
+
+/** The role of a key listed without one. */
+export const DEFAULT_KEY_ROLE: Role = "trader";
+
+const ROLE_SUFFIX = /\s+role=(\S+)$/;
+
+/** Parses one line: an entry, null for a comment or blank line; throws on anything else. */
+function parseLine(raw: string): AuthorizedClient | null {
+  const line = raw.trim();
+  if (!line) return null;
+  const space = line.search(/\s/);
+  const key = space < 0 ? line : line.slice(0, space);
+  if (!isCurveKey(key)) {
+    if (line.startsWith("#")) return null;
+    throw new Error(`expected "<public key> [name] [role=${ROLES.join("|")}]" with a 40-character Z85 key`);
+  }
+  let rest = space < 0 ? "" : line.slice(space);
+  let role: Role | undefined;
+  const suffix = ROLE_SUFFIX.exec(rest);
+  if (suffix) {
+    if (!isRole(suffix[1])) throw new Error(`unknown role ${JSON.stringify(suffix[1])} (expected ${ROLES.join(", ")})`);
+    role = suffix[1];
+    rest = rest.slice(0, suffix.index);
+  }
+  return { publicKey: key, name: rest.trim(), ...(role ? { role } : {}) };
+}
+
+function formatLine(entry: AuthorizedClient): string {
+  return `${entry.publicKey}${entry.name ? ` ${entry.name}` : ""}${entry.role ? ` role=${entry.role}` : ""}`;
+}
+
+function readText(path: string): string | null {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new KeyFileError("ERR_ALLOW_LIST", `cannot read ${path}: ${String(error)}`, { cause: error });
   }
-  const clients = new Map<string, string>();
+}
+
+/** Every entry of an allow-list, in file order. Null when the file does not exist. */
+export function readAuthorizedClientEntries(path: string): AuthorizedClient[] | null {
+  const text = readText(path);
+  if (text === null) return null;
+  const entries: AuthorizedClient[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.trim();
-    if (!line) return;
-    const space = line.search(/\s/);
-    const key = space < 0 ? line : line.slice(0, space);
-    if (isCurveKey(key)) {
-      clients.set(key, space < 0 ? "" : line.slice(space).trim());
-      return;
+    try {
+      const entry = parseLine(raw);
+      if (entry) entries.push(entry);
+    } catch (error) {
+      throw new KeyFileError("ERR_ALLOW_LIST", `${path} line ${index + 1}: ${(error as Error).message}`);
     }
-    if (line.startsWith("#")) return;
-    throw new KeyFileError("ERR_ALLOW_LIST", `${path} line ${index + 1}: expected "<public key> [name]" with a 40-character Z85 key`);
   });
-  return clients;
+  return entries;
+}
+
+/** Reads an allow-list: public key -> name ("" when unnamed). Null when the file does not exist. */
+export function readAuthorizedClients(path: string): Map<string, string> | null {
+  const entries = readAuthorizedClientEntries(path);
+  return entries === null ? null : new Map(entries.map((entry) => [entry.publicKey, entry.name]));
+}
+
+/** Rewrites the file through a temporary one and a rename: a reader never sees half a file. */
+function rewrite(path: string, transform: (lines: string[]) => string[]): void {
+  const text = readText(path) ?? "";
+  const lines = text.split(/\r?\n/);
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const next = transform(lines);
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, next.map((line) => `${line}\n`).join(""));
+  renameSync(temporary, path);
 }
 
 /**
- * Adds a client public key to an allow-list file (created if missing). Returns false, changing nothing, when the
- * key is already listed.
+ * Removes every key whose name (or key) is `nameOrKey`. Returns the entries removed (none: nothing changed).
+ * A running server notices the change at once: new calls from those keys are refused, their connections closed.
  */
-export function authorizeClient(path: string, publicKey: string, name = ""): boolean {
+export function revokeClient(path: string, nameOrKey: string): AuthorizedClient[] {
+  const entries = readAuthorizedClientEntries(path);
+  if (!entries) return [];
+  const removed = entries.filter((entry) => entry.name === nameOrKey || entry.publicKey === nameOrKey);
+  if (removed.length === 0) return [];
+  rewrite(path, (lines) =>
+    lines.filter((line) => {
+      let entry: AuthorizedClient | null = null;
+      try {
+        entry = parseLine(line);
+      } catch {
+        return true;
+      }
+      return !(entry && removed.some((r) => r.publicKey === entry!.publicKey));
+    }),
+  );
+  return removed;
+}
+
+/**
+ * Adds a client public key to an allow-list file (created if missing), with an optional role. Returns false,
+ * changing nothing, when the key is already listed with that name and role; a listed key given another name or
+ * role has its line rewritten (and true is returned).
+ */
+export function authorizeClient(path: string, publicKey: string, name = "", role?: Role): boolean {
   if (!isCurveKey(publicKey)) throw new KeyFileError("ERR_KEY_INVALID", `not a CURVE public key (40 Z85 characters): ${JSON.stringify(publicKey)}`);
   if (/[\r\n]/.test(name)) throw new KeyFileError("ERR_KEY_INVALID", "a name must fit on one line");
-  const existing = readAuthorizedClients(path);
-  if (existing?.has(publicKey)) return false;
+  if (ROLE_SUFFIX.test(` ${name.trim()}`)) throw new KeyFileError("ERR_KEY_INVALID", "a name cannot end in role=...: use --role");
+  if (role !== undefined && !isRole(role)) throw new KeyFileError("ERR_KEY_INVALID", `unknown role ${JSON.stringify(role)} (expected ${ROLES.join(", ")})`);
+  const wanted: AuthorizedClient = { publicKey, name: name.trim(), ...(role ? { role } : {}) };
+  const existing = readAuthorizedClientEntries(path);
+  const listed = existing?.find((entry) => entry.publicKey === publicKey);
+  if (listed) {
+    // What is not given is kept: `authorize KEY --role admin` changes the role, not the name.
+    const updated: AuthorizedClient = {
+      publicKey,
+      name: wanted.name || listed.name,
+      ...(role ?? listed.role ? { role: (role ?? listed.role)! } : {}),
+    };
+    if (updated.name === listed.name && updated.role === listed.role) return false;
+    rewrite(path, (lines) =>
+      lines.map((line) => {
+        try {
+          return parseLine(line)?.publicKey === publicKey ? formatLine(updated) : line;
+        } catch {
+          return line;
+        }
+      }),
+    );
+    return true;
+  }
   mkdirSync(dirname(path), { recursive: true });
   let prefix = "";
   if (existing === null) {
-    prefix = "# Client CURVE public keys allowed to connect: <public key> [name]\n";
+    prefix = "# Client CURVE public keys allowed to connect: <public key> [name] [role=viewer|trader|admin]\n";
   } else {
     const text = readFileSync(path, "utf8");
     if (text.length > 0 && !text.endsWith("\n")) prefix = "\n"; // a hand-edited last line without its newline
   }
-  appendFileSync(path, `${prefix}${publicKey}${name.trim() ? ` ${name.trim()}` : ""}\n`);
+  appendFileSync(path, `${prefix}${formatLine(wanted)}\n`);
   return true;
 }

@@ -16,15 +16,34 @@ export {
   AUTHORIZED_CLIENTS_FILE,
   KeyFileError,
   SERVER_KEY_FILE,
+  DEFAULT_KEY_ROLE,
   authorizeClient,
   isKeyFileExposed,
   loadOrCreateServerKeys,
+  readAuthorizedClientEntries,
   readAuthorizedClients,
   readKeyFile,
+  revokeClient,
   writeKeyFile,
+  type AuthorizedClient,
   type KeyFileErrorCode,
   type ServerKeys,
 } from "./curve-keys.js";
+export { ROLES, PERMISSIONS, definePermission, isRole, permissionFor, permissionsOf, roleAllows, isStateChanging, type Permission, type Role } from "./roles.js";
+export { AUDIT_FILENAME, AuditError, AuditTrail, auditText, type AuditEntry, type AuditOutcome, type AuditQuery, type AuditRow } from "./audit.js";
+export { AccessControl, DEFAULT_ACCESS, type AccessSettings, type Caller } from "./access.js";
+export { ClientLimits, DEFAULT_CLIENT_LIMITS, parseClientLimits, type ClientLimitSettings } from "./limits.js";
+export {
+  CONSOLE_USERS_FILE,
+  ConsoleUserError,
+  ConsoleUsers,
+  SHARED_TOKEN_USER,
+  addConsoleUser,
+  readConsoleUsers,
+  removeConsoleUser,
+  type ConsoleUser,
+} from "./console-users.js";
+export { ClientKeyFile } from "./client-keys.js";
 export {
   GatewayNotReadyError,
   ResyncMachine,

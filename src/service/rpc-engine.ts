@@ -13,10 +13,17 @@
  * authenticated), else its connection. The permissive default is deliberate: a VeighNa client without CURVE has
  * no stable identity, so a strategy process that restarts could no longer cancel its own resting orders.
  *
+ * Roles, limits and the audit trail (access.ts) apply to every call on every endpoint: each identity (a CURVE
+ * key's allow-list name, a console user) is a viewer, trader or admin (roles.ts); clients that prove no identity
+ * get `anonymous_role` (default trader, VeighNa's behaviour). An authenticated trader cancels only its own
+ * orders; an anonymous one follows `cancel_policy`; an admin cancels any. Every state-changing or refused call
+ * is a row in `<home>/audit.db`, which also keeps order ownership across restarts.
+ *
  * Security (`curve: true`): CURVE on both sockets with the key pair in `<home>/curve_server.key` (generated at the
  * first start, mode 0600; the public key is logged at every start and kept in `curve_server.key.pub`). With
  * `curve_allow_list` (the default) only the keys in `<home>/authorized_clients` get in; the file is read at each
- * start. NULL-mechanism (plain VeighNa) clients cannot connect to a CURVE server.
+ * start and again whenever it changes: a key removed is refused at once and its connections are closed.
+ * NULL-mechanism (plain VeighNa) clients cannot connect to a CURVE server.
  */
 import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
@@ -53,7 +60,13 @@ import {
   type TransportKind,
   type ZmqCurveOptions,
 } from "../rpc/index.js";
-import { AUTHORIZED_CLIENTS_FILE, isKeyFileExposed, loadOrCreateServerKeys, readAuthorizedClients } from "./curve-keys.js";
+import { AUTHORIZED_CLIENTS_FILE, isKeyFileExposed, loadOrCreateServerKeys, readAuthorizedClientEntries } from "./curve-keys.js";
+import { AccessControl, DEFAULT_ACCESS, type AccessSettings } from "./access.js";
+import { AuditTrail } from "./audit.js";
+import { ClientKeyFile } from "./client-keys.js";
+import { ConsoleUsers } from "./console-users.js";
+import { ClientLimits, DEFAULT_CLIENT_LIMITS, parseClientLimits, type ClientLimitSettings } from "./limits.js";
+import { isRole, roleAllows, type Role } from "./roles.js";
 
 export const APP_NAME = "RpcService";
 export const EVENT_RPC_LOG = "eRpcLog";
@@ -64,6 +77,8 @@ export const DEFAULT_PUB_ADDRESS = "tcp://127.0.0.1:4102";
 export type CancelPolicy = "any" | "own";
 
 /** What `rpc_service_setting.json` may hold: every key optional, every value of its type (else the start stops). */
+const RoleSchema = Type.Union([Type.Literal("viewer"), Type.Literal("trader"), Type.Literal("admin")]);
+
 export const RpcServiceSettingSchema = Type.Object({
   rep_address: Type.Optional(Type.String({ minLength: 1 })),
   pub_address: Type.Optional(Type.String({ minLength: 1 })),
@@ -72,6 +87,12 @@ export const RpcServiceSettingSchema = Type.Object({
   cancel_policy: Type.Optional(Type.Union([Type.Literal("any"), Type.Literal("own")])),
   curve: Type.Optional(Type.Boolean()),
   curve_allow_list: Type.Optional(Type.Boolean()),
+  anonymous_role: Type.Optional(RoleSchema),
+  console_anonymous_role: Type.Optional(RoleSchema),
+  // Checked field by field by parseClientLimits, which names the limits it knows.
+  client_limits: Type.Optional(Type.Unknown()),
+  private_streams: Type.Optional(Type.Array(RoleSchema)),
+  private_streams_veighna: Type.Optional(Type.Boolean()),
 });
 
 /** `rpc_service_setting.json`: VeighNa's two keys, plus ours. */
@@ -86,6 +107,24 @@ export interface RpcServiceSetting {
   curve?: boolean;
   /** With curve: only client keys listed in `<home>/authorized_clients` may connect (default true). */
   curve_allow_list?: boolean;
+  /** Role of clients that prove no identity (no CURVE key, no console token); default "trader". */
+  anonymous_role?: Role;
+  /** Role of the console page without a token (loopback only); default "admin". */
+  console_anonymous_role?: Role;
+  /** Per-client limits (see limits.ts); missing fields keep their defaults. */
+  client_limits?: Partial<ClientLimitSettings>;
+  /**
+   * Roles whose clients receive only their own orders and trades (ticks, contracts, account and positions stay
+   * shared), in events and in get_* answers, on the native endpoints (WebSocket; any endpoint that addresses one
+   * client). Default [] (everyone sees everything, as VeighNa).
+   */
+  private_streams?: Role[];
+  /**
+   * Also on the VeighNa (ZeroMQ) endpoint: other clients' order and trade events are withheld from CURVE-
+   * authenticated connections whose role is in `private_streams`. Costs VeighNa compatibility: such a client's
+   * OMS no longer sees the account's other orders (its positions and account still move with them). Default false.
+   */
+  private_streams_veighna?: boolean;
 }
 
 export interface RpcStartOptions {
@@ -105,6 +144,11 @@ const t = defineMessages({
     exposed: "RPC service binds {address}, reachable beyond this machine: the channel is unauthenticated and unencrypted",
     exposedOpen: "RPC service binds {address}, reachable beyond this machine: encrypted, but any client key is accepted",
     notOwner: "order {vt_orderid} was not sent by this client",
+    notOwnerRole: "order {vt_orderid} was not sent by {identity}: role {role} cancels only its own orders (admin cancels any)",
+    keyRevoked: "CURVE: key of {name} revoked or its role changed: {count} connection(s) closed",
+    userRemoved: "console user {name} removed or its role changed: {count} connection(s) closed",
+    badSetting: "rpc_service_setting.json: {problem}",
+    auditUnavailable: "audit trail unavailable: {error}",
     keyCreated: "CURVE: created the server key pair in {path}",
     keyExposed: "CURVE: {path} can be read by other users; make it private (chmod 600)",
     serverKey: "CURVE server public key (clients set it as server_key): {key}",
@@ -122,6 +166,11 @@ const t = defineMessages({
     exposed: "RPC服务绑定了非本机地址{address}：通道没有认证，也没有加密",
     exposedOpen: "RPC服务绑定了非本机地址{address}：通道已加密，但接受任何客户端密钥",
     notOwner: "委托{vt_orderid}不是由该客户端发出的",
+    notOwnerRole: "委托{vt_orderid}不是由{identity}发出的：角色{role}只能撤销自己的委托（admin可撤销任何委托）",
+    keyRevoked: "CURVE：{name}的密钥已撤销或角色已变更，关闭了{count}个连接",
+    userRemoved: "控制台用户{name}已删除或角色已变更，关闭了{count}个连接",
+    badSetting: "rpc_service_setting.json：{problem}",
+    auditUnavailable: "审计记录不可用：{error}",
     keyCreated: "CURVE：已生成服务器密钥对 {path}",
     keyExposed: "CURVE：{path} 可被其他用户读取，请设为私有（chmod 600）",
     serverKey: "CURVE服务器公钥（客户端的server_key）：{key}",
@@ -146,6 +195,21 @@ export class RpcEngine extends BaseEngine {
   curve = false;
   /** With CURVE: only keys in `<home>/authorized_clients` may connect. */
   curveAllowList = true;
+  /** Role of clients that prove no identity, and of the console page without a token. */
+  access: AccessSettings = { ...DEFAULT_ACCESS };
+  clientLimits: ClientLimitSettings = { ...DEFAULT_CLIENT_LIMITS };
+  /** Roles that receive only their own orders and trades (see RpcServiceSetting.private_streams). */
+  privateStreams: Role[] = [];
+  /** Private streams on the VeighNa endpoint too (CURVE clients; see RpcServiceSetting.private_streams_veighna). */
+  privateStreamsVeighna = false;
+  /** Roles, limits and the audit of every call, on every endpoint. */
+  readonly accessControl: AccessControl;
+  /** `<home>/audit.db`; null if it could not be opened (logged: trading goes on). */
+  readonly audit: AuditTrail | null;
+  /** Named console users (`<home>/console_users.json`), re-read when it changes. */
+  readonly consoleUsers: ConsoleUsers;
+  /** The allow-list while running with CURVE and an allow-list. */
+  private keyFile: ClientKeyFile | null = null;
   private endpoint: ZmqEndpoint | null = null;
   /** Endpoints started and stopped with the ZeroMQ one (the console's WebSocket endpoint). */
   private readonly extraEndpoints: ServerEndpoint[] = [];
@@ -162,7 +226,69 @@ export class RpcEngine extends BaseEngine {
     this.server = new RpcServer({ log: (level, message) => this.writeLog(message, level) });
     this.registerFunctions();
     this.loadSetting();
+    this.audit = this.openAudit();
+    this.consoleUsers = new ConsoleUsers(mainEngine.home, (error) => this.writeLog(t("badSetting", { problem: error }), 40));
+    this.consoleUsers.onRemoved((names) => {
+      for (const name of names) {
+        const count = this.server.closeClients((client) => client.authenticatedBy === "token" && client.identity === name, "console user removed");
+        this.writeLog(t("userRemoved", { name, count }), 30);
+      }
+    });
+    this.consoleUsers.watch();
+    this.accessControl = new AccessControl({
+      keys: () => this.keyFile,
+      users: this.consoleUsers,
+      audit: this.audit,
+      limits: new ClientLimits(this.clientLimits),
+      settings: () => this.access,
+      log: (level, message) => this.writeLog(message, level),
+    });
+    this.server.setGate(this.accessControl);
+    this.server.setStreamFilter({
+      withheld: (event) => this.privateStreams.length > 0 && isPrivateType(event.type),
+      visible: (event, viewer) => this.visible(event, viewer),
+    });
     eventEngine.registerGeneral(this.processEvent);
+  }
+
+  /**
+   * Private streams: whether `viewer` may see this event. Only orders and trades are private; an order whose
+   * sender is unknown (a local strategy's) is not shown to a private client.
+   */
+  visible(event: Event, viewer: CallContext): boolean {
+    if (this.privateStreams.length === 0) return true;
+    const type = event.type;
+    if (!isPrivateType(type)) return true;
+    const vt_orderid = (event.data as { vt_orderid?: unknown } | null)?.vt_orderid;
+    return typeof vt_orderid !== "string" || this.ownsOrder(viewer, vt_orderid);
+  }
+
+  /** True unless private streams hide this order from this caller. */
+  private ownsOrder(context: CallContext, vt_orderid: string): boolean {
+    // VeighNa's endpoint: only when asked for, and only for clients with a proven identity.
+    if (context.endpoint === "zmq" && !(this.privateStreamsVeighna && context.authenticatedBy === "curve")) return true;
+    let role: Role;
+    try {
+      role = isRole(context.role) ? context.role : this.accessControl.caller(context).role;
+    } catch {
+      return false;
+    }
+    if (!this.privateStreams.includes(role)) return true;
+    return sameOwner(this.ownerRecord(vt_orderid), ownerOf(context));
+  }
+
+  /** get_* answers under private streams: only the caller's own orders and trades. */
+  private own<T extends { vt_orderid: string }>(items: T[], context: CallContext): T[] {
+    return this.privateStreams.length === 0 ? items : items.filter((item) => this.ownsOrder(context, item.vt_orderid));
+  }
+
+  private openAudit(): AuditTrail | null {
+    try {
+      return new AuditTrail(this.mainEngine.home);
+    } catch (error) {
+      this.writeLog(t("auditUnavailable", { error: messageOf(error) }), 40);
+      return null;
+    }
   }
 
   get isActive(): boolean {
@@ -191,9 +317,22 @@ export class RpcEngine extends BaseEngine {
     return this.server.subscribers();
   }
 
-  /** Which client sent an order (its CURVE identity, else its declared name or connection id); undefined for local orders. */
+  /**
+   * Which client sent an order (its CURVE identity or console user, else its declared name or connection id);
+   * undefined for local orders. Orders of an earlier run are found in the audit trail.
+   */
   orderOwner(vt_orderid: string): string | undefined {
-    return this.owners.get(vt_orderid)?.id;
+    return this.ownerRecord(vt_orderid)?.id;
+  }
+
+  private ownerRecord(vt_orderid: string): Owner | undefined {
+    const known = this.owners.get(vt_orderid);
+    if (known) return known;
+    const recorded = this.audit?.orderOwner(vt_orderid);
+    if (!recorded) return undefined;
+    const owner = { id: recorded.identity, authenticated: recorded.authenticated };
+    this.owners.set(vt_orderid, owner);
+    return owner;
   }
 
   /** The server's CURVE public key while running with CURVE (what clients need as `server_key`). */
@@ -261,10 +400,26 @@ export class RpcEngine extends BaseEngine {
       return keys.pair;
     }
     const path = join(home, AUTHORIZED_CLIENTS_FILE);
-    const authorizedClients = readAuthorizedClients(path);
-    if (authorizedClients === null) this.writeLog(t("noAllowList", { path, home }), 30);
-    else this.writeLog(t("allowList", { count: authorizedClients.size, path }));
-    return { ...keys.pair, authorizedClients: authorizedClients ?? new Map() };
+    readAuthorizedClientEntries(path); // a malformed file fails the start, with its line; later edits are only logged
+    const keyFile = this.liveKeyFile(path);
+    if (!keyFile.exists) this.writeLog(t("noAllowList", { path, home }), 30);
+    else this.writeLog(t("allowList", { count: keyFile.size, path }));
+    return { ...keys.pair, authorizedClients: keyFile };
+  }
+
+  /** The allow-list, live: a key removed (or given another role) loses its open connections at once. */
+  private liveKeyFile(path: string): ClientKeyFile {
+    this.keyFile?.close();
+    const keyFile = new ClientKeyFile(path, (error) => this.writeLog(t("badSetting", { problem: error }), 40));
+    keyFile.onRevoked((entries) => {
+      for (const entry of entries) {
+        const count = this.server.closeClients((client) => client.publicKey === entry.publicKey, "key revoked");
+        this.writeLog(t("keyRevoked", { name: entry.name || entry.publicKey, count }), 30);
+      }
+    });
+    keyFile.watch();
+    this.keyFile = keyFile;
+    return keyFile;
   }
 
   async stop(): Promise<boolean> {
@@ -274,6 +429,8 @@ export class RpcEngine extends BaseEngine {
     }
     await this.server.stop();
     this.endpoint = null;
+    this.keyFile?.close();
+    this.keyFile = null;
     this.writeLog(t("stopped"));
     return true;
   }
@@ -281,6 +438,8 @@ export class RpcEngine extends BaseEngine {
   override async close(): Promise<void> {
     if (this.server.isActive) await this.stop();
     this.eventEngine.unregisterGeneral(this.processEvent);
+    this.consoleUsers.close();
+    this.audit?.close();
   }
 
   /** Logs to the RPC log (eRpcLog, as VeighNa) and to the main log. */
@@ -304,6 +463,14 @@ export class RpcEngine extends BaseEngine {
     if (setting.cancel_policy !== undefined) this.cancelPolicy = setting.cancel_policy;
     if (setting.curve !== undefined) this.curve = setting.curve;
     if (setting.curve_allow_list !== undefined) this.curveAllowList = setting.curve_allow_list;
+    if (setting.anonymous_role !== undefined) this.access.anonymousRole = setting.anonymous_role;
+    if (setting.console_anonymous_role !== undefined) this.access.consoleAnonymousRole = setting.console_anonymous_role;
+    if (setting.private_streams !== undefined) this.privateStreams = [...setting.private_streams];
+    if (setting.private_streams_veighna !== undefined) this.privateStreamsVeighna = setting.private_streams_veighna;
+    const problems: string[] = [];
+    this.clientLimits = parseClientLimits(setting.client_limits, problems);
+    // Logged once the engine is up (the log needs the event engine, which is ready: the constructor runs after it).
+    for (const problem of problems) this.writeLog(t("badSetting", { problem }), 30);
   }
 
   /** Saves the settings in use when they differ from the file. A failed write (full disk) is an error line, not a crash. */
@@ -318,6 +485,11 @@ export class RpcEngine extends BaseEngine {
       cancel_policy: this.cancelPolicy,
       curve: this.curve,
       curve_allow_list: this.curveAllowList,
+      anonymous_role: this.access.anonymousRole,
+      console_anonymous_role: this.access.consoleAnonymousRole,
+      client_limits: { ...this.clientLimits },
+      private_streams: [...this.privateStreams],
+      private_streams_veighna: this.privateStreamsVeighna,
     };
     try {
       saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, next);
@@ -344,35 +516,52 @@ export class RpcEngine extends BaseEngine {
       me().queryHistory(req as HistoryRequest, gateway as string),
     );
     s.register("get_tick", vt("vt_symbol"), ([id]) => me().getTick(id as string));
-    s.register("get_order", vt("vt_orderid"), ([id]) => me().getOrder(id as string));
-    s.register("get_trade", vt("vt_tradeid"), ([id]) => me().getTrade(id as string));
+    // Under private streams, another client's order or trade is as if it did not exist.
+    s.register("get_order", vt("vt_orderid"), ([id], context) => {
+      const order = me().getOrder(id as string);
+      return order && this.own([order], context).length > 0 ? order : null;
+    });
+    s.register("get_trade", vt("vt_tradeid"), ([id], context) => {
+      const trade = me().getTrade(id as string);
+      return trade && this.own([trade], context).length > 0 ? trade : null;
+    });
     s.register("get_position", vt("vt_positionid"), ([id]) => me().getPosition(id as string));
     s.register("get_account", vt("vt_accountid"), ([id]) => me().getAccount(id as string));
     s.register("get_contract", vt("vt_symbol"), ([id]) => me().getContract(id as string));
     s.register("get_all_ticks", [], () => me().getAllTicks());
-    s.register("get_all_orders", [], () => me().getAllOrders());
-    s.register("get_all_trades", [], () => me().getAllTrades());
+    s.register("get_all_orders", [], (_args, context) => this.own(me().getAllOrders(), context));
+    s.register("get_all_trades", [], (_args, context) => this.own(me().getAllTrades(), context));
     s.register("get_all_positions", [], () => me().getAllPositions());
     s.register("get_all_accounts", [], () => me().getAllAccounts());
     s.register("get_all_contracts", [], () => me().getAllContracts());
     // VeighNa 3.x clients pass a vt_symbol filter, 4.x clients none: accept both and apply the filter.
-    s.register("get_all_active_orders", [p("vt_symbol", nullable(str), true, "")], ([symbol]) => {
-      const orders = me().getAllActiveOrders();
+    s.register("get_all_active_orders", [p("vt_symbol", nullable(str), true, "")], ([symbol], context) => {
+      const orders = this.own(me().getAllActiveOrders(), context);
       return symbol ? orders.filter((order: OrderData) => order.vt_symbol === symbol) : orders;
     });
   }
 
-  private async sendOrder(req: OrderRequest, gatewayName: string, context: CallContext): Promise<string> {
-    const vt_orderid = await this.mainEngine.sendOrder(req, gatewayName, { kind: "rpc", clientId: context.clientId });
+  /** Sends an order for a client (RPC or console) and records it as that client's. */
+  async sendOrder(req: OrderRequest, gatewayName: string, context: CallContext, kind: "rpc" | "console" = "rpc"): Promise<string> {
+    const vt_orderid = await this.mainEngine.sendOrder(req, gatewayName, { kind, clientId: context.clientId });
     if (vt_orderid) this.owners.set(vt_orderid, ownerOf(context));
     return vt_orderid;
   }
 
-  private async cancelOrder(req: CancelRequest, gatewayName: string, context: CallContext): Promise<null> {
-    if (this.cancelPolicy === "own") {
+  /**
+   * Cancels for a client: an admin cancels any order; an authenticated trader only its own; an anonymous client
+   * as `cancel_policy` says ("any", VeighNa's behaviour, or "own").
+   */
+  async cancelOrder(req: CancelRequest, gatewayName: string, context: CallContext): Promise<null> {
+    const role = isRole(context.role) ? context.role : undefined;
+    const owner = ownerOf(context);
+    const mayCancelAny = role !== undefined && roleAllows(role, "cancel_any");
+    const ownOnly = !mayCancelAny && (owner.authenticated || this.cancelPolicy === "own");
+    if (ownOnly) {
       const vt_orderid = `${gatewayName}.${req.orderid}`;
-      if (!sameOwner(this.owners.get(vt_orderid), ownerOf(context))) {
-        throw new RpcCallError("ERR_RPC_FAILED", "PermissionError", t("notOwner", { vt_orderid }));
+      if (!sameOwner(this.ownerRecord(vt_orderid), owner)) {
+        const message = role ? t("notOwnerRole", { vt_orderid, identity: owner.id, role }) : t("notOwner", { vt_orderid });
+        throw new RpcCallError("ERR_RPC_FAILED", "PermissionError", message); // logged by the endpoint like any failed call
       }
     }
     await this.mainEngine.cancelOrder(req, gatewayName);
@@ -384,6 +573,11 @@ export class RpcEngine extends BaseEngine {
 interface Owner {
   readonly id: string;
   readonly authenticated: boolean;
+}
+
+/** Orders and trades (and their specific twins, "eOrder.SIM.1"): the events private streams may withhold. */
+function isPrivateType(type: string): boolean {
+  return type.startsWith("eOrder") || type.startsWith("eTrade");
 }
 
 function ownerOf(context: CallContext): Owner {

@@ -56,6 +56,8 @@ export interface ConnectionSettings extends HeartbeatOptions {
   handshakeTimeoutMs: number;
   /** Queued bytes at which `writable` turns false (flow "block"). */
   writableLimit: number;
+  /** Unsent bytes above which reading from this peer pauses until they drain (see SocketOptions). */
+  pauseReadingAboveBytes?: number;
   curveServer?: CurveServerKeys;
   curveClient?: CurveClientKeys;
 }
@@ -144,6 +146,8 @@ export class ZmtpConnection implements FrameSink {
   private pendingBodies: Buffer[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
+  /** Reading stopped because the peer does not take what we send (pauseReadingAboveBytes). */
+  private readingPaused = false;
   private handshakeTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatTimeoutTimer: NodeJS.Timeout | null = null;
@@ -178,6 +182,10 @@ export class ZmtpConnection implements FrameSink {
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => {
+      if (this.readingPaused) {
+        this.readingPaused = false;
+        socket.resume();
+      }
       if (this.state === "ready") this.handler.onDrain(this);
     });
     socket.on("error", (error: NodeJS.ErrnoException) => this.fail(new ZmtpError("ECONNRESET", `transport error: ${error.code ?? error.message}`)));
@@ -430,6 +438,12 @@ export class ZmtpConnection implements FrameSink {
     }
     if (pos > runStart) socket.write(runStart === 0 ? out : out.subarray(runStart, pos));
     if (hasLarge) socket.uncork();
+    const pauseAbove = this.settings.pauseReadingAboveBytes;
+    if (pauseAbove !== undefined && !this.readingPaused && socket.writableLength > pauseAbove) {
+      // The peer is not reading: stop taking its requests until it has taken our replies ("drain" resumes).
+      this.readingPaused = true;
+      socket.pause();
+    }
     // The kernel took it all at once: no socket "drain" will come, so announce writability ourselves.
     if (!wasWritable && this.writable) this.handler.onDrain(this);
   }

@@ -134,16 +134,18 @@ export class ZmtpPublisher extends ZmtpSocketBase<PublisherEvents> {
   }
 
   /**
-   * Sends to every subscriber whose prefix matches the first frame.
+   * Sends to every subscriber whose prefix matches the first frame (and that `only`, when given, accepts).
    * Returns true when the caller may go on publishing; false (flow "block" only) means some subscriber is backed
    * up: the message is queued for it anyway, and the caller should await drained() before publishing more.
    */
-  publish(frames: readonly Buffer[], conflationKey?: string): boolean {
+  publish(frames: readonly Buffer[], conflationKey?: string, only?: (peer: PeerInfo) => boolean): boolean {
     if (frames.length === 0) throw new ZmtpError("EINVAL", "a message needs at least one frame");
     const first = frames[0]!;
     let writable = true;
     for (const subscription of this.subscriptions) {
       if (!subscription.matchesEverything && !matches(subscription, first)) continue;
+      // An application filter on top of topics (e.g. by the subscriber's CURVE key): `only` says who gets it.
+      if (only && !only(subscription.info)) continue;
       if (subscription.backlog) {
         this.deliverBacklogged(subscription, subscription.backlog, frames, conflationKey);
         continue;

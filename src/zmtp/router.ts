@@ -54,9 +54,4 @@ export class ZmtpRouter extends ZmtpSocketBase<RouterEvents> {
   hasPeer(peerId: string): boolean {
     return this.peersById.has(peerId);
   }
-
-  /** Closes one peer's connection (e.g. a client that failed authorization at the application level). */
-  kick(peerId: string): void {
-    this.peersById.get(peerId)?.close(new ZmtpError("ECLOSED", "disconnected by the server"));
-  }
 }

@@ -63,6 +63,12 @@ export interface SocketOptions extends HeartbeatOptions {
   /** "block" (default): never drop; send returns false when the caller should await drained(). "drop": drop at the high-water mark and count it. */
   flow?: FlowControl;
   highWaterMark?: HighWaterMark;
+  /**
+   * Stop reading from a peer while more than this many bytes to it wait unsent (it is not reading what we send),
+   * and resume once they are gone. A server's fairness: a peer that pipelines requests without reading the replies
+   * costs only a bounded amount of work, then TCP holds it back. Default: never pause.
+   */
+  pauseReadingAboveBytes?: number;
   /** First reconnect delay (client sockets). Default 100 ms; doubles per failure up to reconnectMaxIntervalMs, with jitter. */
   reconnectIntervalMs?: number;
   /** Default 5000 ms. */
@@ -149,6 +155,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       // At least 64 KiB: below Node's own socket high-water mark no "drain" event would announce the way out.
       writableLimit: options.flow === "drop" ? Number.MAX_SAFE_INTEGER : Math.max(64 * 1024, options.highWaterMark?.bytes ?? DEFAULT_WRITABLE_LIMIT),
+      ...(options.pauseReadingAboveBytes !== undefined ? { pauseReadingAboveBytes: options.pauseReadingAboveBytes } : {}),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       heartbeatTtlMs: options.heartbeatTtlMs,
@@ -407,6 +414,22 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       if (info) out.push(info);
     }
     return out;
+  }
+
+  /** Closes one peer's connection (e.g. a client that failed authorization at the application level). */
+  kick(peerId: string): void {
+    this.peersById.get(peerId)?.close(new ZmtpError("ECLOSED", "disconnected by the server"));
+  }
+
+  /** Closes every connection whose CURVE client key is `publicKey` (a key revoked while connected); returns how many. */
+  kickKey(publicKey: string): number {
+    let closed = 0;
+    for (const connection of [...this.peersById.values()]) {
+      if (connection.curvePublicKey !== publicKey) continue;
+      connection.close(new ZmtpError("ECLOSED", "disconnected by the server"));
+      closed++;
+    }
+    return closed;
   }
 
   protected assertOpen(): void {

@@ -322,7 +322,7 @@ test("a token is required when configured: missing or wrong gets 401, the right 
     const byHeader = await RawClient.open(server.url, { authorization: `Bearer ${token}` });
     byHeader.send({ id: 1, call: "add", args: [1, 2] });
     assert.equal((await byHeader.reply(1)).result, 3);
-    assert.equal(server.endpoint.clients()[0]!.identity, "token");
+    assert.equal(server.endpoint.clients()[0]!.identity, "console", "the shared token's identity");
     byQuery.close();
     byHeader.close();
   } finally {

@@ -1,8 +1,9 @@
 """A VeighNa RpcClient opting in to CURVE the way a Python user would: pyzmq's curve options on both sockets.
 
-    curve_client.py REQ SUB SERVER_PUBLIC_KEY CLIENT_KEY_FILE   (CLIENT_KEY_FILE "-": no CURVE at all)
+    curve_client.py REQ SUB SERVER_PUBLIC_KEY CLIENT_KEY_FILE [order]   (CLIENT_KEY_FILE "-": no CURVE at all)
 
-Prints one JSON line: {"answered": bool, "contracts": int, "heartbeat": bool, "error": str}.
+Prints one JSON line: {"answered": bool, "contracts": int, "heartbeat": bool, "error": str}; with "order" also
+"order": the vt_orderid of a resting buy it sent ("" if refused) and "order_error": the server's error text.
 """
 import json
 import sys
@@ -11,6 +12,8 @@ import threading
 import zmq
 
 from vnpy.rpc import RpcClient
+from vnpy.trader.constant import Direction, Offset, OrderType, Product
+from vnpy.trader.object import OrderRequest
 
 
 def read_secret(path: str) -> bytes:
@@ -44,6 +47,7 @@ class Client(RpcClient):
 
 def main() -> None:
     req, sub, server_key, key_file = sys.argv[1:5]
+    with_order = len(sys.argv) > 5 and sys.argv[5] == "order"
     client = Client()
     if key_file != "-":
         secret = read_secret(key_file)
@@ -54,9 +58,21 @@ def main() -> None:
     client.start(req, sub)
     report = {"answered": False, "contracts": 0, "heartbeat": False, "error": ""}
     try:
-        report["contracts"] = len(client.get_all_contracts(timeout=3000))
+        contracts = client.get_all_contracts(timeout=3000)
+        report["contracts"] = len(contracts)
         report["answered"] = True
         report["heartbeat"] = client.heartbeat.wait(5)
+        if with_order:
+            future = next(c for c in contracts if c.product == Product.FUTURES)
+            # At the lower price limit: it rests, whatever the market does.
+            price = future.pricetick * 10
+            request = OrderRequest(future.symbol, future.exchange, Direction.LONG, OrderType.LIMIT, 1, price, Offset.OPEN)
+            report["order"] = ""
+            report["order_error"] = ""
+            try:
+                report["order"] = client.send_order(request, future.gateway_name, timeout=3000)
+            except Exception as error:  # RemoteException: the server's traceback text
+                report["order_error"] = str(error)
     except Exception as error:  # RemoteException on timeout: what a refused client sees
         report["error"] = str(error)
     client.stop()

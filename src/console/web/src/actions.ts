@@ -1,5 +1,5 @@
 /** What the page does: load the snapshot, keep the subscription, and the user's commands. */
-import { toRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type GatewayStatus, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import { toRule, type AuditRow, type WhoAmI, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type GatewayStatus, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
 import { ConsoleSocket, type LinkState } from "./socket";
 import { byKey, store } from "./store";
 
@@ -36,6 +36,9 @@ export function connect(): void {
   });
   socket.open();
   window.setInterval(() => void refreshClients(), 2_000);
+  window.setInterval(() => {
+    if (store.whoami && store.can("audit")) void refreshAudit();
+  }, 5_000);
 }
 
 /**
@@ -51,6 +54,8 @@ async function loadSnapshot(): Promise<void> {
       socket.call<Tick[]>("get_all_ticks"),
     ]);
     store.info = info;
+    store.whoami = await socket.call<WhoAmI>("whoami").catch(() => undefined);
+    if (store.can("audit")) void refreshAudit();
     store.contracts = byKey(contracts, (c) => c.vt_symbol);
     for (const tick of ticks) if (store.watched.includes(tick.vt_symbol)) store.putTick(tick);
     if (store.watched.length === 0 && contracts.length > 0) {
@@ -205,5 +210,15 @@ export async function updateRule(name: string, setting: Record<string, unknown>)
   } catch (error) {
     store.toast("error", `Rule ${name}: ${(error as Error).message}`);
     return false;
+  }
+}
+
+/** The newest rows of the audit trail (admins only; the server refuses anyone else). */
+export async function refreshAudit(): Promise<void> {
+  try {
+    store.audit = await socket.call<AuditRow[]>("audit_query", { limit: 50 });
+    store.changed();
+  } catch {
+    // Not available (no RPC service) or not allowed: the panel stays empty.
   }
 }

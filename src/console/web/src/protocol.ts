@@ -130,6 +130,33 @@ export interface ConnectedClient extends Json {
   eventsDropped: number;
   /** Ticks replaced, unsent, by a newer one of the same symbol (a slow subscriber). */
   eventsConflated?: number;
+  /** The role the server gives it, and calls it refused (rate limited; lacking permission). */
+  role?: string;
+  rateLimited?: number;
+  refused?: number;
+}
+
+/** Who the page is signed in as (the console call `whoami`). */
+export interface WhoAmI extends Json {
+  identity: string | null;
+  authenticated: boolean;
+  role: string;
+  permissions: string[];
+}
+
+/** One row of the audit trail (the console call `audit_query`). */
+export interface AuditRow extends Json {
+  id: number;
+  time: number;
+  identity: string;
+  authenticated: boolean;
+  role: string;
+  endpoint: string;
+  remoteAddress: string;
+  action: string;
+  args: string;
+  outcome: string;
+  detail: string;
 }
 
 /** A rule as VeighNa's get_data() gives it (eRiskRule events): values only. */

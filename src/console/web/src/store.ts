@@ -2,7 +2,7 @@
  * Everything the page shows, kept from snapshots and events. Views re-render at most once per animation
  * frame however fast ticks arrive.
  */
-import { mergeRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type GatewayStatus, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import { mergeRule, type AuditRow, type WhoAmI, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type GatewayStatus, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
 import type { LinkState } from "./socket";
 
 const HISTORY = 300;
@@ -35,9 +35,17 @@ export class Store {
   gateways = new Map<string, GatewayStatus>();
   rules = new Map<string, RiskRule>();
   tradingState: string | null = null;
+  /** Who the page is signed in as; undefined until known (an older server: everything shown). */
+  whoami: WhoAmI | undefined;
+  audit: AuditRow[] = [];
   toasts: Toast[] = [];
   watched: string[] = loadWatched();
   selected = "";
+
+  /** Whether the signed-in role has a permission ("trade", "risk", "service", "audit"...): the page hides the rest. */
+  can(permission: string): boolean {
+    return this.whoami === undefined || this.whoami.permissions.includes(permission);
+  }
 
   private listeners = new Set<() => void>();
   private frame = 0;

@@ -4,7 +4,7 @@ import type { Store } from "../store";
 import { AccountsPanel, OrdersPanel, PositionsPanel, TradesPanel } from "./blotter";
 import { ChartPanel, MarketPanel, TicketPanel } from "./market";
 import { RiskPanel } from "./risk";
-import { ClientsPanel, GatewaysPanel, LogPanel, RpcPanel } from "./service";
+import { AuditPanel, ClientsPanel, GatewaysPanel, LogPanel, RpcPanel } from "./service";
 
 export function App({ store }: { store: Store }) {
   const [, setVersion] = useState(0);
@@ -18,6 +18,7 @@ export function App({ store }: { store: Store }) {
           <GatewaysPanel store={store} />
           <ClientsPanel store={store} />
           <LogPanel store={store} />
+          {store.whoami && store.can("audit") ? <AuditPanel store={store} /> : null}
         </div>
         <div class="col center">
           <MarketPanel store={store} />
@@ -26,7 +27,7 @@ export function App({ store }: { store: Store }) {
           <TradesPanel store={store} />
         </div>
         <div class="col right">
-          <TicketPanel store={store} />
+          {store.can("trade") ? <TicketPanel store={store} /> : null}
           <PositionsPanel store={store} />
           <AccountsPanel store={store} />
           <RiskPanel store={store} />
@@ -74,6 +75,11 @@ function Header({ store }: { store: Store }) {
         ))}
       </div>
       <div class="spacer" />
+      {store.whoami ? (
+        <span class="chip" data-testid="signed-in" title={store.whoami.permissions.join(", ")}>
+          {store.whoami.identity ?? "local operator"} · {store.whoami.role}
+        </span>
+      ) : null}
       {store.tradingState ? <span class={`badge ${store.tradingState === "ACTIVE" ? "ok" : "bad"}`}>Trading {store.tradingState}</span> : null}
       <div class="clock mono">{now.toLocaleTimeString("en-GB")}</div>
     </header>

@@ -29,7 +29,7 @@ export function OrdersPanel({ store }: { store: Store }) {
             <input type="checkbox" checked={activeOnly} onChange={(e) => setActiveOnly(e.currentTarget.checked)} />
             Active only
           </label>
-          <button class="small" disabled={activeCount === 0} onClick={() => void cancelAll()}>
+          <button class="small" style={store.can("trade") ? undefined : { display: "none" }} disabled={activeCount === 0} onClick={() => void cancelAll()}>
             Cancel all ({activeCount})
           </button>
         </>
@@ -73,7 +73,7 @@ export function OrdersPanel({ store }: { store: Store }) {
                 <td class="mono dim">{clock(o.datetime)}</td>
                 <td>
                   {ACTIVE_STATUSES.has(o.status) ? (
-                    <button class="small danger" onClick={() => void cancelOrder(o)} data-testid="order-cancel">
+                    <button class="small danger" style={store.can("trade") ? undefined : { display: "none" }} onClick={() => void cancelOrder(o)} data-testid="order-cancel">
                       Cancel
                     </button>
                   ) : null}

@@ -16,13 +16,14 @@ export function RiskPanel({ store }: { store: Store }) {
     >
       {rules.length === 0 ? <div class="placeholder">No risk manager loaded</div> : null}
       {rules.map((rule) => (
-        <RuleCard key={rule.name} rule={rule} />
+        <RuleCard key={rule.name} rule={rule} editable={store.can("risk")} />
       ))}
     </Panel>
   );
 }
 
-function RuleCard({ rule }: { rule: RiskRule }) {
+/** `mayEdit` false: the role may not change risk settings, so switches and edits are shown read-only. */
+function RuleCard({ rule, editable: mayEdit }: { rule: RiskRule; editable: boolean }) {
   const editable = rule.parameters.filter((p) => p.name !== "active");
   const [draft, setDraft] = useState<Record<string, string>>({});
   const [open, setOpen] = useState(false);
@@ -39,7 +40,7 @@ function RuleCard({ rule }: { rule: RiskRule }) {
     <div class={`rule ${rule.active ? "" : "inactive"}`} data-testid={`rule-${rule.name}`}>
       <div class="rule-head">
         <label class="switch" title={rule.active ? "Enabled: click to disable" : "Disabled: click to enable"}>
-          <input type="checkbox" checked={rule.active} onChange={(e) => void updateRule(rule.name, { active: e.currentTarget.checked })} data-testid="rule-active" />
+          <input type="checkbox" checked={rule.active} disabled={!mayEdit} onChange={(e) => void updateRule(rule.name, { active: e.currentTarget.checked })} data-testid="rule-active" />
           <span />
         </label>
         <button class="rule-name" onClick={() => setOpen(!open)} title={rule.class_name}>
@@ -92,6 +93,7 @@ function RuleCard({ rule }: { rule: RiskRule }) {
               <output>{summary(v.value)}</output>
             </div>
           ))}
+          {mayEdit ? (
           <div class="buttons">
             <button class="primary small" disabled={!dirty} onClick={() => void save()} data-testid="rule-save">
               Save
@@ -100,6 +102,7 @@ function RuleCard({ rule }: { rule: RiskRule }) {
               Revert
             </button>
           </div>
+          ) : null}
         </div>
       ) : null}
     </div>

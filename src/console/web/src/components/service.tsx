@@ -50,6 +50,7 @@ export function RpcPanel({ store }: { store: Store }) {
             <input value={rpc.ws_address} readOnly />
           </label>
         ) : null}
+        {store.can("service") ? (
         <div class="buttons">
           <button class="primary" data-testid="rpc-start" disabled={busy || active || !rpc?.available} onClick={() => run(() => rpcStart(rep, pub))}>
             Start
@@ -58,6 +59,7 @@ export function RpcPanel({ store }: { store: Store }) {
             Stop
           </button>
         </div>
+        ) : null}
       </div>
       <LogBox lines={rpc?.log ?? []} testid="rpc-log" />
     </Panel>
@@ -149,15 +151,17 @@ export function ClientsPanel({ store }: { store: Store }) {
             <th class="num">Behind</th>
             <th class="num">Dropped</th>
             <th class="num">Conflated</th>
+            <th class="num" title="calls refused: over a limit / lacking permission">Refused</th>
           </tr>
         </thead>
         <tbody>
-          {store.clients.length === 0 ? <Empty columns={8} text="No client connected" /> : null}
+          {store.clients.length === 0 ? <Empty columns={9} text="No client connected" /> : null}
           {store.clients.map((c) => (
             <tr key={c.clientId} title={c.publicKey ? `CURVE key: ${c.publicKey}` : undefined}>
               <td class="mono">
                 {c.clientId}
                 {c.identity ? <span class="dim"> {c.identity}</span> : null}
+                {c.role ? <span class="chip">{c.role}</span> : null}
               </td>
               <td>{c.endpoint}</td>
               <td class="mono dim">{c.remoteAddress}</td>
@@ -166,6 +170,9 @@ export function ClientsPanel({ store }: { store: Store }) {
               <td class={`num ${c.eventsBehind > 100 ? "warn" : ""}`}>{c.eventsBehind}</td>
               <td class={`num ${c.eventsDropped > 0 ? "warn" : ""}`}>{c.eventsDropped}</td>
               <td class="num">{c.eventsConflated ?? 0}</td>
+              <td class={`num ${(c.rateLimited ?? 0) + (c.refused ?? 0) > 0 ? "warn" : ""}`} data-testid="client-refused">
+                {c.rateLimited ?? 0} / {c.refused ?? 0}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -194,6 +201,40 @@ export function LogPanel({ store }: { store: Store }) {
               <td class="dim">{log.gateway_name}</td>
               <td class="msg" title={log.msg}>
                 {log.msg}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}
+
+/** The newest rows of the audit trail: who changed what, and what was refused (admins only). */
+export function AuditPanel({ store }: { store: Store }) {
+  return (
+    <Panel title="Audit trail" testid="audit-panel" tools={<span class="count">{store.audit.length}</span>}>
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Who</th>
+            <th>Action</th>
+            <th>Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {store.audit.length === 0 ? <Empty columns={4} text="Nothing recorded yet" /> : null}
+          {[...store.audit].reverse().map((row) => (
+            <tr key={row.id} title={`${row.endpoint} ${row.remoteAddress} ${row.args}`}>
+              <td class="mono">{new Date(row.time).toLocaleTimeString("en-GB")}</td>
+              <td>
+                {row.identity}
+                <span class="dim"> {row.role}</span>
+              </td>
+              <td class="mono">{row.action}</td>
+              <td class={row.outcome === "ok" ? "" : "warn"} title={row.detail}>
+                {row.outcome}
               </td>
             </tr>
           ))}

@@ -1,0 +1,43 @@
+/**
+ * The call gate: one policy the server applies to every call, whatever endpoint carried it (ZeroMQ, WebSocket,
+ * NATS...). The RPC layer knows nothing of roles or limits; the service layer plugs them in here, so an endpoint
+ * added later through the seam is covered without a line of its own.
+ */
+import type { CallContext, ConnectedClient } from "./endpoint.js";
+
+export interface GatedCall {
+  readonly name: string;
+  /** Arguments already bound to the function's parameters (positional). */
+  readonly args: readonly unknown[];
+  readonly context: CallContext;
+}
+
+export type CallOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+/** A call let through: the context the function runs with (e.g. with the caller's role) and its end. */
+export interface CallPass {
+  readonly context: CallContext;
+  /** Exactly once, when the call settled. */
+  done(outcome: CallOutcome): void;
+}
+
+export interface CallGate {
+  /** Before the call runs: throws (the error goes to the caller) to refuse it. */
+  enter(call: GatedCall): CallPass;
+  /** Extra per-client figures for the connected-clients view (e.g. calls refused as rate limited). */
+  describe?(client: ConnectedClient): Partial<Pick<ConnectedClient, "role" | "rateLimited" | "refused">>;
+}
+
+/** Runs `handler` through `gate` (when there is one): refused before it runs, its outcome reported after. */
+export async function runGated<T>(gate: CallGate | undefined, call: GatedCall, handler: (context: CallContext) => T | Promise<T>): Promise<T> {
+  if (!gate) return await handler(call.context);
+  const pass = gate.enter(call);
+  try {
+    const value = await handler(pass.context);
+    pass.done({ ok: true, value });
+    return value;
+  } catch (error) {
+    pass.done({ ok: false, error });
+    throw error;
+  }
+}

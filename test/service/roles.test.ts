@@ -1,0 +1,568 @@
+/**
+ * Roles, revocation, ownership and the audit trail, on real sockets: ZeroMQ clients with CURVE keys of each role,
+ * WebSocket clients signed in as console users of each role, the console's management calls, a key revoked while
+ * its client is connected, orders owned across a restart, refused calls in the log and the trail.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import {
+  CancelRequest,
+  Direction,
+  Exchange,
+  HistoryRequest,
+  Interval,
+  DateTime,
+  MainEngine,
+  Offset,
+  OrderRequest,
+  OrderType,
+  Product,
+  SubscribeRequest,
+  type ContractData,
+  type LogData,
+} from "../../src/kernel/index.js";
+import { SimGateway } from "../../src/sim/index.js";
+import { RemoteError, RpcClient, WsRpcClient, type ConnectionState } from "../../src/rpc/index.js";
+import { ConsoleApp, type ConsoleEngine } from "../../src/console/index.js";
+import {
+  AUTHORIZED_CLIENTS_FILE,
+  AuditTrail,
+  EVENT_RPC_LOG,
+  ROLES,
+  RpcServiceApp,
+  addConsoleUser,
+  authorizeClient,
+  revokeClient,
+  writeKeyFile,
+  type RpcEngine,
+  type Role,
+} from "../../src/service/index.js";
+import { curveKeyPair, type CurveKeyPair } from "../../src/zmtp/index.js";
+import { restingBuyPrice, startServerProcess, tempDir, until } from "./helpers.js";
+
+const PYTHON = "/usr/bin/python3";
+const PYTHON_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "service", "python");
+const STANDINS_DIR = join(PYTHON_DIR, "..", "..", "python");
+const zmqCheck = spawnSync(PYTHON, ["-c", "import zmq; assert zmq.has('curve')"], { encoding: "utf8" });
+const noPython = zmqCheck.status !== 0 ? `needs ${PYTHON} with python3-zmq and CURVE` : false;
+
+interface Server {
+  mainEngine: MainEngine;
+  rpc: RpcEngine;
+  console: ConsoleEngine;
+  home: string;
+  rep: string;
+  pub: string;
+  wsUrl: string;
+  consoleUrl: string;
+  keys: Record<Role, CurveKeyPair>;
+  tokens: Record<Role, string>;
+  logs(): string[];
+  close(): Promise<void>;
+}
+
+/** `previous`: the keys and tokens of an earlier server on the same home (a restart), already on file. */
+async function startServer(home = tempDir("rpc-roles-"), simDir = ":memory:", previous?: Pick<Server, "keys" | "tokens">): Promise<Server> {
+  const mainEngine = new MainEngine({ home });
+  try {
+    return await setUp(mainEngine, home, simDir, previous);
+  } catch (error) {
+    await mainEngine.close();
+    throw error;
+  }
+}
+
+async function setUp(mainEngine: MainEngine, home: string, simDir: string, previous?: Pick<Server, "keys" | "tokens">): Promise<Server> {
+  mainEngine.addGateway(SimGateway);
+  await mainEngine.connect({ data_dir: simDir, ticks_per_second: 20 }, "SIM");
+  const rpc = mainEngine.addApp(RpcServiceApp) as RpcEngine;
+  const consoleEngine = mainEngine.addApp(ConsoleApp) as ConsoleEngine;
+  const lines: string[] = [];
+  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push((e.data as LogData).msg));
+  const keys = previous?.keys ?? ({} as Record<Role, CurveKeyPair>);
+  const tokens = previous?.tokens ?? ({} as Record<Role, string>);
+  for (const role of previous ? [] : ROLES) {
+    keys[role] = curveKeyPair();
+    authorizeClient(join(home, AUTHORIZED_CLIENTS_FILE), keys[role].publicKey, `${role}-key`, role);
+    tokens[role] = addConsoleUser(home, `${role}-user`, role).token;
+  }
+  rpc.curve = true;
+  const started = await consoleEngine.start({ host: "127.0.0.1", port: 0, webRoot: null });
+  assert.equal(await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", { heartbeatInterval: 1_000 }), true);
+  return {
+    mainEngine,
+    rpc,
+    console: consoleEngine,
+    home,
+    rep: rpc.addresses!.rep,
+    pub: rpc.addresses!.pub,
+    wsUrl: `ws://127.0.0.1:${started.port}/ws`,
+    consoleUrl: `ws://127.0.0.1:${started.port}/console`,
+    keys,
+    tokens,
+    logs: () => {
+      mainEngine.eventEngine.flush();
+      return lines;
+    },
+    close: () => mainEngine.close(),
+  };
+}
+
+function zmqClient(server: Server, pair: CurveKeyPair): RpcClient {
+  return new RpcClient({
+    reqAddress: server.rep,
+    subAddress: server.pub,
+    // Generous: the shared test machine can be very slow; the refusals under test are immediate anyway.
+    timeout: 30_000,
+    curve: { serverKey: server.rpc.curvePublicKey!, secretKey: pair.secretKey },
+  });
+}
+
+function wsClient(url: string, token: string): WsRpcClient {
+  return new WsRpcClient({ url, token, timeout: 30_000, reconnect: false });
+}
+
+/** The error text of a call, or "" when it succeeded. */
+async function failureOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return "";
+  } catch (error) {
+    return error instanceof RemoteError ? error.traceback : (error as Error).message;
+  }
+}
+
+const REFUSED_BY_ROLE = /role (viewer|trader|admin) may not call/;
+
+function future(server: Server): ContractData {
+  return server.mainEngine.getAllContracts().find((c) => c.product === Product.FUTURES && c.exchange === Exchange.SHFE)!;
+}
+
+function restingBuy(contract: ContractData): OrderRequest {
+  return new OrderRequest({
+    symbol: contract.symbol,
+    exchange: contract.exchange,
+    direction: Direction.LONG,
+    type: OrderType.LIMIT,
+    volume: 1,
+    // Far below the market but inside the price limits: it rests.
+    price: Math.round((contract as ContractData & { limit_down?: number }).limit_down ?? 0) || contract.pricetick * 1000,
+    offset: Offset.OPEN,
+  });
+}
+
+/** Arguments that pass binding for each of VeighNa's 17 functions. */
+function callsFor(server: Server): [string, unknown[]][] {
+  const contract = future(server);
+  const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
+  return [
+    ["subscribe", [new SubscribeRequest({ symbol: contract.symbol, exchange: contract.exchange }), "SIM"]],
+    ["send_order", [req, "SIM"]],
+    ["cancel_order", [new CancelRequest({ orderid: "no-such-order", symbol: contract.symbol, exchange: contract.exchange }), "SIM"]],
+    [
+      "query_history",
+      [
+        new HistoryRequest({
+          symbol: contract.symbol,
+          exchange: contract.exchange,
+          start: DateTime.fromDate(new Date(Date.now() - 3_600_000)),
+          end: DateTime.fromDate(new Date()),
+          interval: Interval.MINUTE,
+        }),
+        "SIM",
+      ],
+    ],
+    ["get_tick", [contract.vt_symbol]],
+    ["get_order", ["SIM.1"]],
+    ["get_trade", ["SIM.1"]],
+    ["get_position", ["x"]],
+    ["get_account", ["x"]],
+    ["get_contract", [contract.vt_symbol]],
+    ["get_all_ticks", []],
+    ["get_all_orders", []],
+    ["get_all_trades", []],
+    ["get_all_positions", []],
+    ["get_all_accounts", []],
+    ["get_all_contracts", []],
+    ["get_all_active_orders", []],
+  ];
+}
+
+const ORDER_ENTRY = new Set(["send_order", "cancel_order"]);
+
+describe("roles on every endpoint", () => {
+  let server: Server;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  for (const role of ROLES) {
+    it(`a ${role} key over ZeroMQ and a ${role} console user over /ws are allowed and refused the same 17 functions`, async () => {
+      const zmq = zmqClient(server, server.keys[role]);
+      const ws = wsClient(server.wsUrl, server.tokens[role]);
+      try {
+        zmq.start();
+        ws.start();
+        await zmq.waitConnected(10_000);
+        await ws.waitConnected(10_000);
+        for (const [name, args] of callsFor(server)) {
+          for (const [endpoint, client] of [["zmq", zmq], ["ws", ws]] as const) {
+            const error = await failureOf(client.call(name, args));
+            const refused = REFUSED_BY_ROLE.test(error);
+            assert.equal(refused, role === "viewer" && ORDER_ENTRY.has(name), `${role} ${name} over ${endpoint}: ${error || "ok"}`);
+            if (refused) assert.match(error, new RegExp(`PermissionError|ERR_RPC_PERMISSION|role ${role}`));
+          }
+        }
+      } finally {
+        await zmq.close();
+        ws.close();
+      }
+    });
+  }
+
+  it("a viewer's send_order is refused naming its role and the permission, with a log line and an audit row", async () => {
+    const viewer = zmqClient(server, server.keys.viewer);
+    try {
+      viewer.start();
+      await viewer.waitConnected(10_000);
+      const before = server.mainEngine.getAllOrders().length;
+      const error = await failureOf(viewer.call("send_order", [restingBuy(future(server)), "SIM"]));
+      assert.match(error, /PermissionError: role viewer may not call send_order: it needs the "trade" permission/);
+      assert.equal(server.mainEngine.getAllOrders().length, before, "no order reached the venue");
+      await until(() => server.logs().some((line) => /\(viewer-key, viewer\): send_order refused: role viewer may not call send_order/.test(line)), 5_000, "the log line");
+      const rows = server.rpc.audit!.query({ identity: "viewer-key" }).filter((row) => row.action === "send_order");
+      assert.equal(rows.at(-1)?.outcome, "refused");
+      assert.equal(rows.at(-1)?.role, "viewer");
+      assert.equal(rows.at(-1)?.endpoint, "zmq");
+      assert.match(rows.at(-1)!.remoteAddress, /127\.0\.0\.1/);
+      assert.match(rows.at(-1)!.args, /"symbol"/);
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it("the console's management calls: only an admin may stop the service, change risk or read the audit trail", async () => {
+    for (const role of ROLES) {
+      const client = wsClient(server.consoleUrl, server.tokens[role]);
+      try {
+        client.start();
+        await client.waitConnected(10_000);
+        const me = await client.call<{ identity: string; role: string; permissions: string[] }>("whoami");
+        assert.equal(me.identity, `${role}-user`);
+        assert.equal(me.role, role);
+        assert.equal(me.permissions.includes("service"), role === "admin");
+        // Arguments that fail after the gate (not a string, not a state): an allowed call changes nothing.
+        for (const [name, args] of [["rpc_start", []], ["rpc_stop", []], ["risk_set_state", ["BOGUS"]], ["risk_update_rule", ["x", 1]], ["audit_query", [{ limit: 1 }]]] as const) {
+          if (role === "admin" && name === "rpc_stop") continue; // would really stop it; stop/start is tested in the console tests
+          const error = await failureOf(client.call(name, [...args]));
+          assert.equal(REFUSED_BY_ROLE.test(error), role !== "admin", `${role} ${name}: ${error || "ok"}`);
+        }
+        assert.equal(await failureOf(client.call("get_clients")), "", "everyone sees the clients");
+      } finally {
+        client.close();
+      }
+    }
+    assert.equal(server.rpc.isActive, true);
+  });
+
+  it("a wrong or missing token gets no console connection when users exist, even on loopback", async () => {
+    const stranger = wsClient(server.consoleUrl, "not-a-token-of-anyone");
+    try {
+      stranger.start();
+      await assert.rejects(stranger.waitConnected(3_000));
+    } finally {
+      stranger.close();
+    }
+  });
+
+  it("a trader cancels only its own orders; an admin cancels anyone's; the clients view shows roles", async () => {
+    const trader = zmqClient(server, server.keys.trader);
+    const admin = zmqClient(server, server.keys.admin);
+    const other = wsClient(server.wsUrl, server.tokens.trader);
+    try {
+      for (const c of [trader, admin]) c.start();
+      other.start();
+      await Promise.all([trader.waitConnected(10_000), admin.waitConnected(10_000), other.waitConnected(10_000)]);
+      const contract = future(server);
+      const tick = server.mainEngine.getTick(contract.vt_symbol);
+      const req = restingBuy({ ...contract, limit_down: tick?.limit_down } as ContractData);
+      const mine = await trader.call<string>("send_order", [req, "SIM"]);
+      const theirs = await other.call<string>("send_order", [req, "SIM"]);
+      assert.equal(server.rpc.orderOwner(mine), "trader-key");
+      assert.equal(server.rpc.orderOwner(theirs), "trader-user");
+      const cancel = (vt: string) => new CancelRequest({ orderid: vt.split(".")[1]!, symbol: contract.symbol, exchange: contract.exchange });
+      assert.match(await failureOf(trader.call("cancel_order", [cancel(theirs), "SIM"])), /PermissionError: order SIM\.\d+ was not sent by trader-key: role trader cancels only its own orders/);
+      assert.equal(await failureOf(trader.call("cancel_order", [cancel(mine), "SIM"])), "");
+      assert.equal(await failureOf(admin.call("cancel_order", [cancel(theirs), "SIM"])), "");
+      const roles = new Map(server.rpc.clients().map((c) => [c.identity, c.role]));
+      assert.equal(roles.get("trader-key"), "trader");
+      assert.equal(roles.get("admin-key"), "admin");
+      assert.equal(roles.get("trader-user"), "trader");
+      const actions = server.rpc.audit!.query({}).map((row) => `${row.identity} ${row.action} ${row.outcome}`);
+      assert.ok(actions.includes("trader-key send_order ok"));
+      assert.ok(actions.includes("trader-key cancel_order error"), "the refused cancel is in the trail");
+      assert.ok(actions.includes("admin-key cancel_order ok"));
+    } finally {
+      await trader.close();
+      await admin.close();
+      other.close();
+    }
+  });
+
+  it("a key revoked while connected: its connection closes, new calls are refused, and others go on", async () => {
+    const victim = curveKeyPair();
+    authorizeClient(join(server.home, AUTHORIZED_CLIENTS_FILE), victim.publicKey, "victim", "trader");
+    const client = zmqClient(server, victim);
+    const bystander = zmqClient(server, server.keys.viewer);
+    const states: ConnectionState[] = [];
+    client.on("state", (state) => states.push(state));
+    try {
+      client.start();
+      bystander.start();
+      await client.waitConnected(10_000);
+      await bystander.waitConnected(10_000);
+      assert.ok(Array.isArray(await client.call("get_all_accounts")));
+      assert.deepEqual(revokeClient(join(server.home, AUTHORIZED_CLIENTS_FILE), "victim").map((e) => e.name), ["victim"]);
+      // The very next call is refused (the file is checked at each call), whatever the watcher has done yet.
+      const error = await failureOf(client.call("get_all_accounts", [], { timeout: 3_000 }));
+      assert.notEqual(error, "", "a revoked key's call does not succeed");
+      await until(() => !server.rpc.clients().some((c) => c.identity === "victim"), 10_000, "the revoked client gone from the view");
+      await until(() => states.includes("disconnected") || states.includes("connecting"), 10_000, "the client saw its connection close");
+      await until(() => server.logs().some((line) => /key of victim revoked/.test(line)), 5_000, "the log line");
+      assert.ok(Array.isArray(await bystander.call("get_all_contracts")), "other clients keep working");
+    } finally {
+      await client.close();
+      await bystander.close();
+    }
+  });
+
+  it("over its calls-in-flight limit a client gets an immediate rate-limited error, counted in the clients view", async () => {
+    server.rpc.accessControl.limits.update({ calls_per_second: 0, burst: 1, calls_in_flight: 2, subscriptions: 0 });
+    const client = zmqClient(server, server.keys.trader);
+    try {
+      client.start();
+      await client.waitConnected(10_000);
+      const contract = future(server);
+      const history = callsFor(server).find(([name]) => name === "query_history")![1];
+      const results = await Promise.all(Array.from({ length: 20 }, () => failureOf(client.call("query_history", history))));
+      const limited = results.filter((r) => /RateLimitedError: rate limited: \d+ calls already running \(limit 2\)/.test(r)).length;
+      assert.ok(limited > 0, `some of 20 concurrent calls were refused: ${results.join(" | ").slice(0, 500)}`);
+      assert.ok(results.filter((r) => r === "").length >= 2, "the calls within the limit ran");
+      const view = server.rpc.clients().find((c) => c.identity === "trader-key");
+      assert.ok((view?.rateLimited ?? 0) >= limited, `counter ${view?.rateLimited} >= ${limited}`);
+      assert.ok(server.rpc.audit!.query({ identity: "trader-key" }).some((row) => row.outcome === "refused" && /rate limited/.test(row.detail)));
+      assert.equal(contract.exchange, Exchange.SHFE);
+    } finally {
+      server.rpc.accessControl.limits.update(server.rpc.clientLimits);
+      await client.close();
+    }
+  });
+
+  describe("Python VeighNa clients (pyzmq) with CURVE keys", { skip: noPython }, () => {
+    const runPython = async (role: Role) => {
+      const keyFile = join(server.home, `py-${role}.key`);
+      writeKeyFile(keyFile, server.keys[role]);
+      const { stdout } = await promisify(execFile)(PYTHON, [join(PYTHON_DIR, "curve_client.py"), server.rep, server.pub, server.rpc.curvePublicKey!, keyFile, "order"], {
+        env: { ...process.env, PYTHONPATH: STANDINS_DIR },
+        timeout: 30_000,
+      });
+      return JSON.parse(stdout.trim().split("\n").pop()!) as { answered: boolean; order: string; order_error: string; error: string };
+    };
+
+    it("a viewer key reads but its send_order gets a PermissionError naming the role; a trader key's order goes in", async () => {
+      const viewer = await runPython("viewer");
+      assert.equal(viewer.answered, true, viewer.error);
+      assert.equal(viewer.order, "");
+      assert.match(viewer.order_error, /PermissionError: role viewer may not call send_order/);
+      const trader = await runPython("trader");
+      assert.equal(trader.answered, true, trader.error);
+      assert.equal(trader.order_error, "");
+      assert.match(trader.order, /^SIM\.\d+$/);
+    });
+  });
+});
+
+describe("private streams", () => {
+  let server: Server;
+  before(async () => {
+    server = await startServer();
+    server.rpc.privateStreams = ["trader"];
+    server.rpc.privateStreamsVeighna = true;
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it("a trader never receives another trader's order events, on /ws nor (opted in) on ZeroMQ; an admin receives all", async () => {
+    const alice = wsClient(server.wsUrl, server.tokens.trader); // trader-user
+    const bob = zmqClient(server, server.keys.trader); // trader-key
+    const admin = wsClient(server.wsUrl, server.tokens.admin);
+    const seen = { alice: [] as string[], bob: [] as string[], admin: [] as string[] };
+    const record = (list: string[]) => ({ event }: { event: { type: string; data: unknown } }) => {
+      if (event.type === "eOrder.") list.push((event.data as { vt_orderid: string }).vt_orderid);
+    };
+    alice.on("event", record(seen.alice));
+    bob.on("event", record(seen.bob));
+    admin.on("event", record(seen.admin));
+    try {
+      alice.start();
+      bob.start();
+      admin.start();
+      await Promise.all([alice.waitConnected(10_000), bob.waitConnected(10_000), admin.waitConnected(10_000)]);
+      const contract = future(server);
+      const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
+      const bobs = await bob.call<string>("send_order", [req, "SIM"]);
+      const alices = await alice.call<string>("send_order", [req, "SIM"]);
+      // Each stream is in order: once a client has its own later order, the earlier one was published before it.
+      await until(() => seen.alice.includes(alices) && seen.bob.includes(bobs), 10_000, "each trader's own order events").catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify({ seen, alices, bobs })}`);
+      });
+      await until(() => seen.admin.includes(alices) && seen.admin.includes(bobs), 10_000, "the admin's events");
+      assert.deepEqual([...new Set(seen.alice)], [alices], "alice saw only her order");
+      // Bob's stream (ZeroMQ) is behind alice's order possibly; whatever arrived, none of it is hers.
+      assert.ok(!seen.bob.includes(alices), "bob never saw alice's order");
+      // Snapshots agree with the streams.
+      assert.deepEqual((await alice.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid), [alices]);
+      assert.deepEqual((await bob.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid), [bobs]);
+      assert.equal(await alice.call("get_order", [bobs]), null);
+      const all = (await admin.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid);
+      assert.ok(all.includes(alices) && all.includes(bobs));
+      // Shared data stays shared.
+      assert.ok((await alice.call<unknown[]>("get_all_accounts")).length > 0);
+    } finally {
+      alice.close();
+      await bob.close();
+      admin.close();
+    }
+  });
+});
+
+describe("ownership and the audit trail across restarts", () => {
+  it("orders keep their owner after a restart: the other trader still cannot cancel them, the owner can", async () => {
+    const home = tempDir("rpc-roles-restart-");
+    const sim = join(home, "sim");
+    const first = await startServer(home, sim);
+    let vt: string;
+    let contract: ContractData;
+    const alice = first.keys.trader;
+    try {
+      const client = zmqClient(first, alice);
+      try {
+        client.start();
+        await client.waitConnected(10_000);
+        contract = future(first);
+        const tick = first.mainEngine.getTick(contract.vt_symbol);
+        vt = await client.call<string>("send_order", [restingBuy({ ...contract, limit_down: tick?.limit_down } as ContractData), "SIM"]);
+        assert.match(vt, /^SIM\./);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await first.close();
+    }
+    // Same home, a new process's worth of engines: keys, users, the venue journal and the audit trail on disk.
+    const second = await startServer(home, sim, first);
+    try {
+      assert.equal(second.rpc.orderOwner(vt), "trader-key", "owner read back from the audit trail");
+      const cancel = new CancelRequest({ orderid: vt.split(".")[1]!, symbol: contract.symbol, exchange: contract.exchange });
+      const other = wsClient(second.wsUrl, second.tokens.trader);
+      const owner = zmqClient(second, alice);
+      try {
+        other.start();
+        owner.start();
+        await other.waitConnected(10_000);
+        await owner.waitConnected(10_000);
+        assert.match(await failureOf(other.call("cancel_order", [cancel, "SIM"])), /was not sent by trader-user/);
+        assert.equal(await failureOf(owner.call("cancel_order", [cancel, "SIM"])), "");
+      } finally {
+        other.close();
+        await owner.close();
+      }
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("rows written before a kill -9 are all there afterwards, with who, role, endpoint and outcome", async () => {
+    const home = tempDir("rpc-audit-kill-");
+    const { process: child, info } = await startServerProcess("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", home, "zmtp", ["--heartbeat", "2000"]);
+    const client = new RpcClient({ reqAddress: info.rep, subAddress: info.pub, timeout: 30_000, name: "kill-test" });
+    const sent: string[] = [];
+    try {
+      client.start();
+      await client.waitConnected(10_000);
+      const contracts = await client.call<ContractData[]>("get_all_contracts");
+      const contract = contracts.find((c) => c.product === Product.FUTURES)!;
+      await client.call("subscribe", [new SubscribeRequest({ symbol: contract.symbol, exchange: contract.exchange }), "SIM"]);
+      let tick = null as { last_price: number; limit_down: number } | null;
+      for (let i = 0; i < 600 && !tick; i++) {
+        tick = await client.call("get_tick", [contract.vt_symbol]);
+        if (!tick) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(tick, "a tick arrived");
+      const req = new OrderRequest({
+        symbol: contract.symbol,
+        exchange: contract.exchange,
+        direction: Direction.LONG,
+        type: OrderType.LIMIT,
+        volume: 1,
+        price: restingBuyPrice(tick, contract.pricetick),
+        offset: Offset.OPEN,
+      });
+      for (let i = 0; i < 5; i++) sent.push(await client.call<string>("send_order", [req, "SIM"]));
+      await child.stop("SIGKILL");
+    } finally {
+      await client.close();
+      await child.stop("SIGKILL");
+    }
+    const audit = new AuditTrail(home);
+    try {
+      const rows = audit.query({}).filter((row) => row.action === "send_order");
+      assert.deepEqual(rows.map((row) => row.vtOrderid), sent);
+      for (const row of rows) {
+        assert.equal(row.identity, "kill-test", "the declared name of an anonymous client");
+        assert.equal(row.authenticated, false);
+        assert.equal(row.role, "trader");
+        assert.equal(row.endpoint, "zmq");
+        assert.equal(row.outcome, "ok");
+      }
+    } finally {
+      audit.close();
+    }
+  });
+
+  it("the trail is append-only: SQL cannot update or delete a row", () => {
+    const home = tempDir("rpc-audit-");
+    const audit = new AuditTrail(home);
+    try {
+      audit.append({
+        time: Date.now(),
+        identity: "alice",
+        authenticated: true,
+        role: "trader",
+        endpoint: "zmq",
+        clientId: "zmq:1",
+        remoteAddress: "127.0.0.1:5",
+        action: "send_order",
+        args: "[]",
+        outcome: "ok",
+        detail: '"SIM.1"',
+        vtOrderid: "SIM.1",
+      });
+      const db = (audit as unknown as { db: { exec(sql: string): void } }).db;
+      assert.throws(() => db.exec("UPDATE audit SET identity = 'mallory'"), /append-only/);
+      assert.throws(() => db.exec("DELETE FROM audit"), /append-only/);
+      assert.equal(audit.query({}).length, 1);
+      assert.deepEqual(audit.orderOwner("SIM.1"), { identity: "alice", authenticated: true });
+    } finally {
+      audit.close();
+    }
+  });
+});
