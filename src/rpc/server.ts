@@ -71,6 +71,7 @@ export class RpcServer {
     const host: EndpointHost = {
       dispatch: (name, args, kwargs, context) => this.dispatch(name, args, kwargs, context),
       position: () => this.position(),
+      functions: () => this.functionNames(),
       log: (level, message) => this.log(level, message),
     };
     const started: ServerEndpoint[] = [];
