@@ -25,17 +25,6 @@ export class WireError extends Error {
   }
 }
 
-/** A WebSocket call failed: the server's error code and message, or a transport failure (NOT_CONNECTED, TIMEOUT...). */
-export class WsCallError extends Error {
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "WsCallError";
-    this.code = code;
-  }
-}
-
 /** The wire form of an error in a reply: its own string `code` (WireError, RpcError...), else CALL_FAILED. */
 export function wireErrorBody(error: unknown): { code: string; message: string; path?: string } {
   if (error instanceof WireError) return error.path === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, path: error.path };

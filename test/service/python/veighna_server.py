@@ -1,10 +1,12 @@
 """
 A VeighNa-style server (vnpy.rpc.RpcServer, REP + PUB) with a tiny in-memory "CTP" gateway behind the 17
 RpcService functions, publishing `["", Event]` as RpcEngine does. Our RpcGateway connects to it in the tests.
-    python3 veighna_server.py            (prints {"rep": ..., "pub": ...}, serves until killed)
+    python3 veighna_server.py [REP PUB]  (prints {"rep": ..., "pub": ...}, serves until killed)
+Without addresses it picks free loopback ports; with them (a restart on the same addresses) it binds those.
 """
 import json
 import socket
+import sys
 import threading
 import time
 from datetime import datetime
@@ -119,7 +121,10 @@ def market() -> None:
                     put("ePosition.", position, vt_symbol)
 
 
-rep, pub = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
+if len(sys.argv) == 3:
+    rep, pub = sys.argv[1], sys.argv[2]
+else:
+    rep, pub = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
 server.start(rep, pub)
 threading.Thread(target=market, daemon=True).start()
 print(json.dumps({"rep": rep, "pub": pub}), flush=True)
