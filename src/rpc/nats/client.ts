@@ -30,8 +30,11 @@ import {
 } from "@nats-io/transport-node";
 import { Event, EVENT_CONTRACT, EVENT_QUOTE, EVENT_TICK } from "../../kernel/index.js";
 import type { StreamPosition } from "../endpoint.js";
-import { RemoteError, RpcDisconnectedError, RpcError, RpcTimeoutError, messageOf } from "../errors.js";
-import type { CallOptions, CallResult, ConnectionState, ResyncReason, RpcClientEvents, ServerKind } from "../client.js";
+import { CallTable } from "../call-table.js";
+import type { CallOptions, CallResult, ConnectionState, RpcCaller, RpcCallerEvents, ServerKind } from "../caller.js";
+import { ConnectionStateMachine } from "../connection-state.js";
+import { RemoteError, RpcClosedError, RpcConnectionLostError, RpcDisconnectedError, RpcError, RpcTimeoutError, messageOf } from "../errors.js";
+import { StreamTracker } from "../stream-tracker.js";
 import { encodeJson, fromWire } from "../ws/json-wire.js";
 import { natsConnectionOptions, parseNatsServers, type NatsAuthOptions } from "./connection.js";
 import { PERSISTED_EVENT_TYPES } from "./endpoint.js";
@@ -80,14 +83,9 @@ interface HelloReply {
   readonly server: string;
 }
 
-interface Pending {
-  readonly name: string;
-  reject(error: Error): void;
-}
-
 const ESCAPED_PERSISTED = new Set(PERSISTED_EVENT_TYPES);
 
-export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
+export class NatsRpcClient extends EventEmitter<RpcCallerEvents> implements RpcCaller {
   readonly servers: readonly string[];
   readonly server: string;
   readonly name: string;
@@ -95,18 +93,16 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
   private readonly defaultTimeout: number;
   private readonly probeInterval: number;
   private nc: NatsConnection | null = null;
-  private currentState: ConnectionState = "disconnected";
+  private readonly connection = new ConnectionStateMachine((state, previous, reason) => this.emit("state", state, previous, reason));
+  private readonly calls = new CallTable();
+  /** Epochs only: the subscriptions are filtered, and the stream itself closes gaps (so numbers skip by design). */
+  private readonly tracker = new StreamTracker(false);
   private started = false;
-  private closed = false;
   private everConnected = false;
-  private readonly pending = new Set<Pending>();
   private readonly tickSubs = new Map<string, Subscription>();
   private readonly watched = new Set<string>();
   private messages: ConsumerMessages | null = null;
-  private serverEpoch: string | null = null;
   private readonly checkedEpochs = new Set<string>();
-  private lastEpoch: string | null = null;
-  private lastSeq: number | null = null;
   private lastStreamSeq: number | null = null;
   private probeTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -114,6 +110,8 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
   private nextAttempt: number | null = null;
   private probing = false;
   private streamWarning = "";
+  private streamGeneration = 0;
+  private streamRetry: NodeJS.Timeout | undefined;
 
   constructor(options: NatsRpcClientOptions) {
     super();
@@ -135,7 +133,7 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
   }
 
   get state(): ConnectionState {
-    return this.currentState;
+    return this.connection.state;
   }
 
   get serverKind(): ServerKind | null {
@@ -144,7 +142,7 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
 
   /** The last stream position seen: the server's seq and epoch of the latest event. */
   get streamPosition(): { epoch: string | null; seq: number | null } {
-    return { epoch: this.lastEpoch, seq: this.lastSeq };
+    return this.tracker.position;
   }
 
   /** The JetStream sequence of the last persisted event delivered: pass it as `history` to resume in a later run. */
@@ -153,7 +151,7 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
   }
 
   get nextAttemptAt(): number | null {
-    return this.currentState === "disconnected" && !this.closed ? this.nextAttempt : null;
+    return this.connection.usable || this.connection.closed ? null : this.nextAttempt;
   }
 
   /** The NATS node this client is connected to now ("127.0.0.1:4222"). */
@@ -162,27 +160,14 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
   }
 
   start(): void {
-    if (this.started || this.closed) return;
+    if (this.started || this.connection.closed) return;
     this.started = true;
     void this.open();
   }
 
   waitConnected(timeout = this.defaultTimeout): Promise<void> {
     this.start();
-    if (this.currentState === "connected") return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off("state", onState);
-        reject(new RpcDisconnectedError("waitConnected", `not connected to ${this.address} within ${timeout} ms`));
-      }, timeout);
-      const onState = (state: ConnectionState): void => {
-        if (state !== "connected") return;
-        clearTimeout(timer);
-        this.off("state", onState);
-        resolve();
-      };
-      this.on("state", onState);
-    });
+    return this.connection.waitConnected(timeout, this.address);
   }
 
   /** Receive ticks of these symbols too (the cluster sends only subscribed symbols' ticks). */
@@ -206,75 +191,75 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
     return (await this.callWithPosition<T>(name, args, options)).value;
   }
 
-  async callWithPosition<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<CallResult<T>> {
+  callWithPosition<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<CallResult<T>> {
     const timeout = options.timeout ?? this.defaultTimeout;
-    const timeoutError = new RpcTimeoutError(name, timeout); // made here, so its stack shows the caller
-    if (this.closed) throw new RpcError("ERR_RPC_CLOSED", `${name}() not sent: the client was closed`);
+    if (!(timeout > 0)) return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `timeout must be > 0 ms, got ${timeout}`));
+    if (this.connection.closed) return Promise.reject(new RpcClosedError(name));
     const nc = this.nc;
-    if (!nc || (this.currentState !== "connected" && this.currentState !== "stale")) {
-      throw new RpcDisconnectedError(name, `not connected to ${this.address}`);
-    }
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new RpcError("ERR_RPC_OPTIONS", `not a function name: ${JSON.stringify(name)}`);
-    // Ticks of a symbol are asked for before the server starts sending them, so the first one is not missed.
-    if (name === "subscribe") this.watchFromRequest(args[0]);
+    if (!nc || !this.connection.usable) return Promise.reject(new RpcDisconnectedError(name, `not connected to ${this.address}`));
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `not a function name: ${JSON.stringify(name)}`));
     let body: string;
     try {
       body = `{"args":${encodeJson(args)},"kwargs":${encodeJson(options.kwargs ?? {})}}`;
     } catch (error) {
-      throw new RpcError("ERR_RPC_OPTIONS", `${name}(): arguments cannot be encoded: ${messageOf(error)}`);
+      return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `cannot encode the arguments of ${name}(): ${messageOf(error)}`, { cause: error }));
     }
+    // Ticks of a symbol are asked for before the server starts sending them, so the first one is not missed.
+    if (name === "subscribe") this.watchFromRequest(args[0]);
     const headers = natsHeaders();
     headers.set(HEADER_TIMEOUT, String(timeout));
     headers.set(HEADER_CLIENT, this.name);
-    let reply: Msg;
-    let settle!: Pending;
-    const lost = new Promise<never>((_resolve, reject) => {
-      settle = { name, reject };
+    return new Promise((resolve, reject) => {
+      // The call table owns the deadline (and the error made now); nats.js' own timer only cleans up later.
+      const id = this.calls.add({ name, timeout, resolve: resolve as (result: CallResult<unknown>) => void, reject });
+      nc.request(callSubject(this.server, name), body, { timeout: timeout + 1_000, headers }).then(
+        (reply) => {
+          const call = this.calls.take(id);
+          if (!call) return;
+          try {
+            call.resolve(this.decodeReply(name, reply, timeout));
+          } catch (error) {
+            call.reject(error as Error);
+          }
+        },
+        (error: unknown) => this.calls.take(id)?.reject(this.requestError(name, error)),
+      );
     });
-    this.pending.add(settle);
-    try {
-      reply = await Promise.race([nc.request(callSubject(this.server, name), body, { timeout, headers }), lost]);
-    } catch (error) {
-      throw this.requestError(name, error, timeoutError);
-    } finally {
-      this.pending.delete(settle);
-    }
-    return this.decodeReply<T>(name, reply, timeoutError);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.connection.closed) return;
     clearTimeout(this.probeTimer);
     clearTimeout(this.retryTimer);
-    for (const call of this.pending) call.reject(new RpcError("ERR_RPC_CLOSED", `${call.name}(): the client was closed`));
-    this.pending.clear();
+    clearTimeout(this.streamRetry);
+    this.calls.failAll((name) => new RpcClosedError(name));
+    this.connection.close();
     const nc = this.nc;
     this.nc = null;
+    this.streamGeneration++;
     await this.messages?.close().catch(() => undefined);
     this.messages = null;
     await nc?.close().catch(() => undefined);
-    this.setState("disconnected", "closed");
   }
 
   // ---- connection --------------------------------------------------------------------------------------------------
 
   private async open(): Promise<void> {
-    if (this.closed) return;
-    this.setState("connecting", this.address);
+    if (this.connection.closed) return;
+    this.connection.set("connecting", this.address);
     let nc: NatsConnection;
     try {
       nc = await connect(natsConnectionOptions({ ...this.options, servers: this.servers }, this.name));
     } catch (error) {
-      if (this.closed) return;
-      this.setState("disconnected", `no NATS node reachable: ${messageOf(error)}`);
+      if (this.connection.closed) return;
+      this.connection.set("disconnected", `no NATS node reachable: ${messageOf(error)}`);
       this.nextAttempt = Date.now() + this.retryDelay;
       this.retryTimer = setTimeout(() => void this.open(), this.retryDelay);
       this.retryTimer.unref();
       this.retryDelay = Math.min(this.retryDelay * 2, 5_000);
       return;
     }
-    if (this.closed) {
+    if (this.connection.closed) {
       await nc.close();
       return;
     }
@@ -290,11 +275,11 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
       if (this.nc !== nc) return;
       if (status.type === "disconnect") {
         // Requests already written may or may not have reached the server: their outcome is unknown.
-        for (const call of this.pending) call.reject(new RpcError("ERR_RPC_DISCONNECTED", `${call.name}(): the connection to ${status.server} was lost; the outcome is unknown`));
-        this.pending.clear();
-        this.setState("disconnected", `lost ${status.server}; failing over`);
+        this.calls.failAll((name) => new RpcConnectionLostError(name, `the connection to ${status.server} was lost`));
+        this.connection.set("disconnected", `lost ${status.server}; failing over`);
       } else if (status.type === "reconnect") {
-        this.setState("connecting", `reconnected to ${status.server}`);
+        this.connection.set("connecting", `reconnected to ${status.server}`);
+        if (this.messages) this.restartStream(nc);
         this.schedule(0);
       } else if (status.type === "error") {
         this.emit("warning", `NATS: ${status.error.message}`);
@@ -305,15 +290,15 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
   /** Asks the server where it stands; the answer decides the state, and a new epoch asks for a snapshot. */
   private schedule(delay: number): void {
     clearTimeout(this.probeTimer);
-    if (this.closed) return;
+    if (this.connection.closed) return;
     this.probeTimer = setTimeout(() => void this.probe(), delay);
     this.probeTimer.unref();
   }
 
   private async probe(): Promise<void> {
     const nc = this.nc;
-    if (!nc || this.closed || this.probing) return;
-    if (this.currentState === "disconnected") return this.schedule(this.probeInterval);
+    if (!nc || this.connection.closed || this.probing) return;
+    if (this.connection.state === "disconnected") return this.schedule(this.probeInterval);
     this.probing = true;
     let hello: HelloReply | null = null;
     let failure = "";
@@ -325,33 +310,21 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
     } finally {
       this.probing = false;
     }
-    if (this.nc !== nc || this.closed) return;
+    if (this.nc !== nc || this.connection.closed) return;
     if (hello === null) {
-      if (this.currentState === "connected") this.setState("stale", failure);
-      else if (this.currentState === "connecting") this.emit("warning", `${this.address}: ${failure}`);
+      if (this.connection.state === "connected") this.connection.set("stale", failure);
+      else if (this.connection.state === "connecting") this.emit("warning", `${this.address}: ${failure}`);
       return this.schedule(this.probeInterval);
     }
     if (!this.messages) await this.startStream(nc);
     const first = !this.everConnected;
-    const restarted = this.serverEpoch !== null && this.serverEpoch !== hello.epoch;
-    this.serverEpoch = hello.epoch;
     this.checkedEpochs.add(hello.epoch);
-    if (this.lastEpoch === null) {
-      this.lastEpoch = hello.epoch;
-      this.lastSeq = hello.seq;
-    }
+    const verdict = this.tracker.hello(hello.epoch, hello.seq);
     this.everConnected = true;
-    this.setState("connected", `${this.server} at ${nc.getServer()}`);
+    this.connection.set("connected", `${this.server} at ${nc.getServer()}`);
     if (first) this.emit("resync", "connected", `connected to ${this.address}`);
-    else if (restarted) this.emit("resync", "restart", `server ${this.server} restarted (epoch ${hello.epoch})`);
+    else if (verdict) this.emit("resync", verdict.reason, `server ${this.server}: ${verdict.detail}`);
     this.schedule(this.probeInterval);
-  }
-
-  private setState(state: ConnectionState, reason: string): void {
-    const previous = this.currentState;
-    if (previous === state) return;
-    this.currentState = state;
-    this.emit("state", state, previous, reason);
   }
 
   // ---- events ------------------------------------------------------------------------------------------------------
@@ -386,36 +359,72 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
     if (typeof symbol === "string" && symbol) this.watchSymbols([symbol]);
   }
 
-  /** The ordered consumer of the server's stream; it recreates itself after failovers, from where it stopped. */
+  /**
+   * Reads the server's stream through an ordered consumer, from our own cursor: the first time from `history`,
+   * afterwards from the stream sequence after the last one delivered. A consumer lives on one node (R1), so after
+   * a failover or missed heartbeats a new one replaces it rather than waiting for the old one to answer.
+   */
   private async startStream(nc: NatsConnection): Promise<void> {
     const stream = streamName(this.server);
+    const generation = ++this.streamGeneration;
+    const previous = this.messages;
+    this.messages = null;
+    void previous?.close().catch(() => undefined);
     try {
-      const jsm = await jetstreamManager(nc, { timeout: 5_000, checkAPI: false });
-      const history = this.options.history ?? "new";
       let startSeq: number;
-      if (history === "all") startSeq = 1;
-      else if (history === "new") startSeq = (await jsm.streams.info(stream)).state.last_seq + 1;
-      else startSeq = history.afterStreamSeq + 1;
+      const history = this.options.history ?? "new";
+      if (this.lastStreamSeq !== null) startSeq = this.lastStreamSeq + 1;
+      else if (history === "all") startSeq = 1;
+      else if (history === "new") {
+        const jsm = await jetstreamManager(nc, { timeout: 5_000, checkAPI: false });
+        startSeq = (await jsm.streams.info(stream)).state.last_seq + 1;
+      } else startSeq = history.afterStreamSeq + 1;
       const consumer = await jetstream(nc, { timeout: 5_000, checkAPI: false }).consumers.get(stream, {
         deliver_policy: "by_start_sequence" as never,
         opt_start_seq: Math.max(1, startSeq),
       });
-      this.lastStreamSeq = startSeq - 1;
       const messages = await consumer.consume({ expires: 5_000 });
+      if (generation !== this.streamGeneration || this.nc !== nc) {
+        void messages.close().catch(() => undefined);
+        return;
+      }
+      this.lastStreamSeq ??= startSeq - 1;
       this.messages = messages;
+      this.streamWarning = "";
       void (async () => {
-        for await (const msg of messages) this.receiveStored(msg);
+        for await (const status of messages.status()) {
+          if (status.type === "heartbeats_missed" && generation === this.streamGeneration) return this.restartStream(nc);
+        }
+      })().catch(() => undefined);
+      void (async () => {
+        for await (const msg of messages) {
+          if (generation !== this.streamGeneration) return;
+          this.receiveStored(msg);
+        }
       })().catch((error: unknown) => this.emit("warning", `JetStream consumer of ${stream} stopped: ${messageOf(error)}`));
     } catch (error) {
+      if (generation !== this.streamGeneration) return;
       // Tried again at the next probe; said once per distinct reason.
       const warning = `JetStream stream ${stream} unavailable (${messageOf(error)}); orders and trades come from snapshots only`;
       if (warning !== this.streamWarning) this.emit("warning", warning);
       this.streamWarning = warning;
+      // Right after a failover the stream may be electing a leader for a few seconds: try again soon.
+      clearTimeout(this.streamRetry);
+      this.streamRetry = setTimeout(() => this.restartStream(nc), 500);
+      this.streamRetry.unref();
     }
+  }
+
+  private restartStream(nc: NatsConnection): void {
+    clearTimeout(this.streamRetry);
+    if (this.nc !== nc || this.connection.closed) return;
+    void this.startStream(nc);
   }
 
   private receiveStored(msg: JsMsg): void {
     const sseq = msg.info.streamSequence;
+    // A replacement consumer may overlap the one before it: what we have is not delivered twice.
+    if (this.lastStreamSeq !== null && sseq <= this.lastStreamSeq) return;
     const expected = (this.lastStreamSeq ?? sseq - 1) + 1;
     this.lastStreamSeq = sseq;
     if (sseq > expected) {
@@ -448,10 +457,10 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
     const seq = Number(msg.headers?.get(HEADER_SEQ) ?? parsed.seq);
     const epoch = msg.headers?.get(HEADER_EPOCH) || (typeof parsed.epoch === "string" ? parsed.epoch : "");
     if (Number.isFinite(seq) && epoch) {
-      this.lastEpoch = epoch;
-      this.lastSeq = seq;
-      // An epoch never seen: maybe a restarted server, maybe history. The server's hello tells which.
-      if (!this.checkedEpochs.has(epoch)) {
+      // The current run's events move the position; an epoch never seen is a restarted server or history
+      // (a replay of earlier runs): the server's hello tells which.
+      if (epoch === this.tracker.epoch) this.tracker.observe(epoch, seq);
+      else if (!this.checkedEpochs.has(epoch)) {
         this.checkedEpochs.add(epoch);
         this.schedule(0);
       }
@@ -461,18 +470,21 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
 
   // ---- replies -----------------------------------------------------------------------------------------------------
 
-  private requestError(name: string, error: unknown, timeoutError: RpcTimeoutError): Error {
+  /** What a failed request means for the caller (a timeout never gets here: the call table fires first). */
+  private requestError(name: string, error: unknown): Error {
     if (error instanceof RpcError) return error;
-    if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) return timeoutError;
+    if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
+      return new RpcConnectionLostError(name, "no reply from the bus");
+    }
     if (error instanceof RequestError && error.isNoResponders()) {
       return new RpcDisconnectedError(name, `no server ${this.server} serves ${name} on ${this.address}`);
     }
     const violation = error instanceof PermissionViolationError ? error : error instanceof Error && error.cause instanceof PermissionViolationError ? error.cause : null;
-    if (violation) return new RemoteError(`PERMISSION_DENIED: this NATS user may not ${violation.operation} ${violation.subject}`);
-    return new RpcError("ERR_RPC_DISCONNECTED", `${name}(): ${messageOf(error)}`);
+    if (violation) return new RemoteError(`this NATS user may not ${violation.operation} to ${violation.subject}`, "PERMISSION_DENIED");
+    return new RpcConnectionLostError(name, messageOf(error));
   }
 
-  private decodeReply<T>(name: string, reply: Msg, timeoutError: RpcTimeoutError): CallResult<T> {
+  private decodeReply(name: string, reply: Msg, timeout: number): CallResult<unknown> {
     const seq = Number(reply.headers?.get(HEADER_SEQ) ?? "");
     const epoch = reply.headers?.get(HEADER_EPOCH) ?? "";
     const position: StreamPosition | null = Number.isFinite(seq) && epoch ? { epoch, seq } : null;
@@ -484,14 +496,15 @@ export class NatsRpcClient extends EventEmitter<RpcClientEvents> {
     }
     if (message.ok === true) {
       try {
-        return { value: fromWire(message.result) as T, position };
+        return { value: fromWire(message.result), position };
       } catch (error) {
         throw new RpcError("ERR_RPC_REMOTE", `${name}(): the reply could not be decoded: ${messageOf(error)}`);
       }
     }
     const code = typeof message.error?.code === "string" ? message.error.code : "CALL_FAILED";
     const text = typeof message.error?.message === "string" ? message.error.message : "remote call failed";
-    if (code === "ERR_RPC_DEADLINE") return Promise.reject(timeoutError) as never;
-    throw new RemoteError(`${code}: ${text}`);
+    // The server refused it unrun because its deadline had passed: to the caller that is a timeout.
+    if (code === "ERR_RPC_DEADLINE") throw new RpcTimeoutError(name, timeout, text);
+    throw new RemoteError(text, code);
   }
 }

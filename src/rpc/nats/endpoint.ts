@@ -170,7 +170,7 @@ export class NatsEndpoint implements ServerEndpoint {
     if (this.nc) return;
     const nc = await connect(natsConnectionOptions({ ...this.options, servers: this.servers }, `rpcservice:${this.serverName}`));
     try {
-      const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+      const jsm = await jetstreamManager(nc, { timeout: 5_000, checkAPI: false });
       await this.ensureStreams(jsm);
       this.host = host;
       this.nc = nc;

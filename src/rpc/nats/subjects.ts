@@ -12,6 +12,9 @@
 
 export const SUBJECT_ROOT = "rpcservice";
 
+/** The name a server takes on the bus when none is given (`serve --nats-name`). */
+export const DEFAULT_NATS_SERVER_NAME = "main";
+
 /** Server names are one plain token: they also name the JetStream stream. */
 const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 

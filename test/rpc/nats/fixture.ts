@@ -29,15 +29,19 @@ export interface NatsServerFixture {
   rpc: RpcEngine;
   endpoint: NatsEndpoint;
   recorder: RecordingEndpoint;
+  /** The server's log lines ("<level> <message>"). */
+  logs: string[];
   stop(): Promise<void>;
 }
 
 export async function startNatsServer(options: NatsEndpointOptions, ticksPerSecond = 5): Promise<NatsServerFixture> {
   const home = mkdtempSync(join(tmpdir(), "rpcservice-nats-server-"));
-  const mainEngine = new MainEngine({ home });
+  const logs: string[] = [];
+  const mainEngine = new MainEngine({ home, logSink: (log) => logs.push(`${log.level} ${log.msg}`) });
   mainEngine.addGateway(SimGateway);
   const rpc = mainEngine.addApp(RpcServiceApp);
-  await mainEngine.connect({ data_dir: ":memory:", ticks_per_second: ticksPerSecond }, "SIM");
+  // Capital enough for the hundreds of fills a failover test makes.
+  await mainEngine.connect({ data_dir: ":memory:", ticks_per_second: ticksPerSecond, capital: 1e12 }, "SIM");
   for (let i = 0; i < 200 && mainEngine.getAllContracts().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   const endpoint = new NatsEndpoint(options);
   const recorder = new RecordingEndpoint();
@@ -45,13 +49,14 @@ export async function startNatsServer(options: NatsEndpointOptions, ticksPerSeco
   rpc.addEndpoint(endpoint);
   if (!(await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0"))) {
     await mainEngine.close();
-    throw new Error("the RPC service did not start");
+    throw new Error(`the RPC service did not start:\n${logs.slice(-5).join("\n")}`);
   }
   return {
     mainEngine,
     rpc,
     endpoint,
     recorder,
+    logs,
     async stop() {
       await mainEngine.close();
       rmSync(home, { recursive: true, force: true });
