@@ -29,6 +29,7 @@ import {
   type TickData,
   type TradeData,
 } from "../kernel/index.js";
+import { DEFAULT_NATS_SERVER_NAME } from "../rpc/index.js";
 import { DEFAULT_PUB_ADDRESS, DEFAULT_REP_ADDRESS, EVENT_RPC_CONNECTION, RpcGateway, type RpcConnectionStatus } from "../service/index.js";
 
 const GATEWAY = "RPC";
@@ -64,6 +65,11 @@ interface ClientCommandOptions {
   prompt: boolean;
   serverKey?: string;
   keyFile?: string;
+  nats?: string;
+  server?: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsCreds?: string;
 }
 
 export function registerClientCommand(program: Command): void {
@@ -78,6 +84,11 @@ export function registerClientCommand(program: Command): void {
     }, "zmtp")
     .option("--server-key <key>", "the server's CURVE public key: turns on CURVE (see `rpcservice keys`)")
     .option("--key-file <file>", "our CURVE secret key file (from `rpcservice keys generate`); default a one-off key")
+    .option("--nats <urls>", "trade through a NATS cluster instead, e.g. nats://127.0.0.1:4222,nats://127.0.0.1:4223")
+    .option("--server <name>", "with --nats: the server's name on the bus (its serve --nats-name)", DEFAULT_NATS_SERVER_NAME)
+    .option("--nats-user <user>", "with --nats: NATS user")
+    .option("--nats-password <password>", "with --nats: NATS password")
+    .option("--nats-creds <file>", "with --nats: NATS credentials file")
     .option("--subscribe <vt_symbol>", "market data to stream (repeatable)", collect((s) => s), [])
     .option("--buy <order>", "buy limit order VT_SYMBOL@PRICE[xVOLUME], opening (repeatable)", collect(parseOrderSpec), [])
     .option("--sell <order>", "sell limit order VT_SYMBOL@PRICE[xVOLUME], opening (repeatable)", collect(parseOrderSpec), [])
@@ -210,9 +221,14 @@ async function runClient(options: ClientCommandOptions): Promise<void> {
 
   await mainEngine.connect(
     {
-      req_address: options.req,
+      // A NATS bus replaces both ZeroMQ addresses: the gateway picks its client by the address scheme.
+      req_address: options.nats ?? options.req,
       sub_address: options.sub,
       transport: options.transport,
+      ...(options.nats ? { server_name: options.server ?? DEFAULT_NATS_SERVER_NAME } : {}),
+      ...(options.natsUser ? { nats_user: options.natsUser } : {}),
+      ...(options.natsPassword ? { nats_password: options.natsPassword } : {}),
+      ...(options.natsCreds ? { nats_creds: options.natsCreds } : {}),
       ...(options.serverKey ? { server_key: options.serverKey } : {}),
       ...(options.keyFile ? { key_file: options.keyFile } : {}),
     },

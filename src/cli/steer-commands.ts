@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { WsRpcClient } from "../rpc/index.js";
 import { TRADING_STATES } from "../risk/index.js";
+import type { NatsStatus } from "../service/index.js";
 
 interface ConnectionFlags {
   console: string;
@@ -92,17 +93,33 @@ function printRules(rules: RuleDescription[]): void {
   }
 }
 
+function printNats(nats: NatsStatus): void {
+  console.log(`  nats           ${nats.name} on ${nats.servers.join(",")} (connected to ${nats.connected_to ?? "none"})`);
+  const stream = nats.stream;
+  if (!stream) {
+    console.log(`  stream         unavailable${nats.stream_error ? `: ${nats.stream_error}` : ""}`);
+    return;
+  }
+  const age = stream.maxAge >= 3_600_000 ? `${(stream.maxAge / 3_600_000).toFixed(1)} h` : `${Math.round(stream.maxAge / 1000)} s`;
+  console.log(
+    `  stream         ${stream.name}: ${stream.messages} messages, ${stream.bytes} bytes, seq ${stream.firstSeq}..${stream.lastSeq}, ` +
+      `${stream.consumers} consumers, R${stream.replicas}${stream.leader ? ` led by ${stream.leader}` : ""}, max age ${age}, ` +
+      `max ${stream.maxBytes} bytes, ${stream.backlog} unconfirmed`,
+  );
+}
+
 export function registerSteerCommands(program: Command): void {
   connectionOptions(program.command("status").description("show the RPC service, its connected clients and the trading state"))
     .action(async (flags: ConnectionFlags) => {
       await withConsole(flags, async (client) => {
-        const status = await client.call<{ active: boolean; rep_address: string; pub_address: string; ws_address: string }>("rpc_status");
+        const status = await client.call<{ active: boolean; rep_address: string; pub_address: string; ws_address: string; nats?: NatsStatus | null }>("rpc_status");
         const clients = await client.call<ClientRow[]>("get_clients");
         const state = await client.call<string | null>("risk_state");
         console.log(`RPC service: ${status.active ? "running" : "stopped"}`);
         console.log(`  request/reply  ${status.rep_address}`);
         console.log(`  broadcast      ${status.pub_address}`);
         if (status.ws_address) console.log(`  websocket      ${status.ws_address}`);
+        if (status.nats) printNats(status.nats);
         console.log(`trading state: ${state ?? "no risk manager"}`);
         console.log(`clients: ${clients.length}`);
         for (const c of clients) {

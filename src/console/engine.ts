@@ -213,7 +213,7 @@ export class ConsoleEngine extends BaseEngine {
       token_required: this.started?.token != null,
     }));
     this.register("get_logs", () => [...this.log]);
-    this.register("rpc_status", () => {
+    this.register("rpc_status", async () => {
       const rpc = this.rpcService();
       // While running, the addresses actually bound (a port 0 resolved); else the ones the next start uses.
       const bound = rpc?.addresses;
@@ -224,6 +224,8 @@ export class ConsoleEngine extends BaseEngine {
         pub_address: bound?.pub ?? rpc?.pubAddress ?? "",
         ws_address: this.started && rpc ? `${this.started.url.replace(/^http/, "ws")}ws` : "",
         log: [...this.rpcLog],
+        // The NATS endpoint, when serving on a bus: its node and its JetStream stream's state.
+        nats: (await rpc?.natsStatus()) ?? null,
       };
     });
     this.register("rpc_start", async ([rep, pub]) => {

@@ -40,6 +40,9 @@ import {
   RpcCallError,
   RpcServer,
   ZmqEndpoint,
+  NatsEndpoint,
+  DEFAULT_NATS_SERVER_NAME,
+  type NatsStreamState,
   instanceOf,
   messageOf,
   nullable,
@@ -73,6 +76,41 @@ export interface RpcServiceSetting {
   curve?: boolean;
   /** With curve: only client keys listed in `<home>/authorized_clients` may connect (default true). */
   curve_allow_list?: boolean;
+  /** Also serve on a NATS cluster: its nats:// URLs (none: no NATS endpoint). */
+  nats_servers?: string[];
+  /** This server's name on the bus (default "main"). */
+  nats_name?: string;
+  /** A NATS credentials file (JWT + nkey seed). */
+  nats_creds?: string;
+  /** The JetStream stream of orders, trades, positions, accounts and logs. */
+  nats_stream?: NatsStreamSetting;
+}
+
+/** Stream limits as saved: ms and bytes. */
+export interface NatsStreamSetting {
+  max_age_ms?: number;
+  max_bytes?: number;
+  replicas?: number;
+  /** Keep ticks too, this long (ms); null or absent: ticks are not kept. */
+  tick_max_age_ms?: number | null;
+}
+
+/** What `serve --nats` sets; saved with the other settings after a successful start. */
+export interface NatsServeOptions {
+  servers: string[];
+  name?: string;
+  creds?: string;
+}
+
+/** The NATS side of the service for status views. */
+export interface NatsStatus {
+  servers: string[];
+  name: string;
+  /** The node the server is connected to now. */
+  connected_to: string | null;
+  stream: NatsStreamState | null;
+  /** Why the stream state could not be read, if it could not. */
+  stream_error?: string;
 }
 
 export interface RpcStartOptions {
@@ -80,6 +118,8 @@ export interface RpcStartOptions {
   heartbeatInterval?: number;
   /** Overrides the saved `curve` setting (and is saved with the others after a successful start). */
   curve?: boolean;
+  /** Overrides the saved NATS settings; `null` turns the NATS endpoint off. */
+  nats?: NatsServeOptions | null;
 }
 
 const t = defineMessages({
@@ -98,6 +138,7 @@ const t = defineMessages({
     allowList: "CURVE: {count} client key(s) authorized in {path}",
     noAllowList: "CURVE: {path} does not exist, so no client can connect; add one with: rpcservice keys authorize <public key> --home {home}",
     anyKey: "CURVE without an allow-list: any client key is accepted (encryption and server authentication only)",
+    natsOn: "NATS: serving as {name} on {servers}; orders, trades, positions, accounts and logs in stream {stream}",
   },
   zh: {
     started: "RPC服务启动成功",
@@ -114,6 +155,7 @@ const t = defineMessages({
     allowList: "CURVE：{path} 中授权了{count}个客户端密钥",
     noAllowList: "CURVE：{path} 不存在，任何客户端都无法连接；添加方法：rpcservice keys authorize <公钥> --home {home}",
     anyKey: "CURVE未启用白名单：接受任何客户端密钥（仅加密和服务器认证）",
+    natsOn: "NATS：以{name}服务于{servers}；委托、成交、持仓、资金和日志存于流{stream}",
   },
 });
 
@@ -132,6 +174,12 @@ export class RpcEngine extends BaseEngine {
   /** With CURVE: only keys in `<home>/authorized_clients` may connect. */
   curveAllowList = true;
   private endpoint: ZmqEndpoint | null = null;
+  /** NATS: the cluster's URLs (empty: no NATS endpoint), this server's name, credentials, stream limits. */
+  natsServers: string[] = [];
+  natsName = DEFAULT_NATS_SERVER_NAME;
+  natsCreds: string | undefined;
+  natsStream: NatsStreamSetting = {};
+  private natsEndpoint: NatsEndpoint | null = null;
   /** Endpoints started and stopped with the ZeroMQ one (the console's WebSocket endpoint). */
   private readonly extraEndpoints: ServerEndpoint[] = [];
   /** vt_orderid -> the client that sent it. */
@@ -195,6 +243,7 @@ export class RpcEngine extends BaseEngine {
     const heartbeatInterval = options.heartbeatInterval ?? this.heartbeatInterval;
     const useCurve = options.curve ?? this.curve;
     let endpoint: ZmqEndpoint;
+    let natsEndpoint: NatsEndpoint | null;
     try {
       const curve = useCurve ? this.curveOptions() : undefined;
       endpoint = new ZmqEndpoint({
@@ -204,12 +253,19 @@ export class RpcEngine extends BaseEngine {
         ...(heartbeatInterval ? { heartbeatInterval } : {}),
         ...(curve ? { curve } : {}),
       });
-      await this.server.start([endpoint, ...this.extraEndpoints]);
+      const nats = this.natsFor(options.nats);
+      natsEndpoint = nats.servers.length > 0 ? this.createNatsEndpoint(nats) : null;
+      await this.server.start([endpoint, ...this.extraEndpoints, ...(natsEndpoint ? [natsEndpoint] : [])]);
+      this.natsServers = nats.servers;
+      this.natsName = nats.name ?? DEFAULT_NATS_SERVER_NAME;
+      this.natsCreds = nats.creds;
     } catch (error) {
       this.writeLog(t("failed", { error: messageOf(error) }), 40);
       return false;
     }
     this.endpoint = endpoint;
+    this.natsEndpoint = natsEndpoint;
+    if (natsEndpoint) this.writeLog(t("natsOn", { name: natsEndpoint.serverName, servers: natsEndpoint.servers.join(","), stream: natsEndpoint.streamName }));
     this.repAddress = repAddress;
     this.pubAddress = pubAddress;
     this.curve = useCurve;
@@ -247,6 +303,7 @@ export class RpcEngine extends BaseEngine {
     }
     await this.server.stop();
     this.endpoint = null;
+    this.natsEndpoint = null;
     this.writeLog(t("stopped"));
     return true;
   }
@@ -276,6 +333,10 @@ export class RpcEngine extends BaseEngine {
     if (setting.cancel_policy === "any" || setting.cancel_policy === "own") this.cancelPolicy = setting.cancel_policy;
     if (typeof setting.curve === "boolean") this.curve = setting.curve;
     if (typeof setting.curve_allow_list === "boolean") this.curveAllowList = setting.curve_allow_list;
+    if (Array.isArray(setting.nats_servers)) this.natsServers = setting.nats_servers.filter((s): s is string => typeof s === "string");
+    if (typeof setting.nats_name === "string" && setting.nats_name) this.natsName = setting.nats_name;
+    if (typeof setting.nats_creds === "string" && setting.nats_creds) this.natsCreds = setting.nats_creds;
+    if (setting.nats_stream !== null && typeof setting.nats_stream === "object") this.natsStream = setting.nats_stream;
   }
 
   private saveSetting(): void {
@@ -287,8 +348,46 @@ export class RpcEngine extends BaseEngine {
       cancel_policy: this.cancelPolicy,
       curve: this.curve,
       curve_allow_list: this.curveAllowList,
+      ...(this.natsServers.length > 0 ? { nats_servers: this.natsServers, nats_name: this.natsName } : {}),
+      ...(this.natsCreds ? { nats_creds: this.natsCreds } : {}),
+      ...(Object.keys(this.natsStream).length > 0 ? { nats_stream: this.natsStream } : {}),
     };
     saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, setting);
+  }
+
+  /** The NATS side while running: where it is connected and the stream's state (null without NATS). */
+  async natsStatus(): Promise<NatsStatus | null> {
+    const endpoint = this.natsEndpoint;
+    if (!endpoint) return null;
+    const status: NatsStatus = { servers: [...endpoint.servers], name: endpoint.serverName, connected_to: endpoint.connectedServer ?? null, stream: null };
+    try {
+      status.stream = await endpoint.streamState();
+    } catch (error) {
+      status.stream_error = messageOf(error);
+    }
+    return status;
+  }
+
+  private natsFor(override: NatsServeOptions | null | undefined): { servers: string[]; name?: string; creds?: string } {
+    if (override === null) return { servers: [] };
+    if (override === undefined) return { servers: this.natsServers, name: this.natsName, ...(this.natsCreds ? { creds: this.natsCreds } : {}) };
+    return override;
+  }
+
+  /** Options validated here, once: a bad URL, name or limit fails the start with its reason. */
+  private createNatsEndpoint(nats: { servers: string[]; name?: string; creds?: string }): NatsEndpoint {
+    const stream = this.natsStream;
+    return new NatsEndpoint({
+      servers: nats.servers,
+      serverName: nats.name ?? DEFAULT_NATS_SERVER_NAME,
+      ...(nats.creds ? { credsFile: nats.creds } : {}),
+      stream: {
+        ...(stream.max_age_ms !== undefined ? { maxAge: stream.max_age_ms } : {}),
+        ...(stream.max_bytes !== undefined ? { maxBytes: stream.max_bytes } : {}),
+        ...(stream.replicas !== undefined ? { replicas: stream.replicas } : {}),
+        ...(stream.tick_max_age_ms !== undefined ? { tickMaxAge: stream.tick_max_age_ms } : {}),
+      },
+    });
   }
 
   private registerFunctions(): void {
