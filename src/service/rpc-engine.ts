@@ -84,6 +84,11 @@ export interface RpcServiceSetting {
   nats_creds?: string;
   /** The JetStream stream of orders, trades, positions, accounts and logs. */
   nats_stream?: NatsStreamSetting;
+  /**
+   * Identify callers by the NATS user nats-server certifies (Nats-Request-Info): only when every caller reaches
+   * the calls through a service import with `share: true` from another account (see README). Default false.
+   */
+  nats_trust_request_info?: boolean;
 }
 
 /** Stream limits as saved: ms and bytes. */
@@ -179,6 +184,7 @@ export class RpcEngine extends BaseEngine {
   natsName = DEFAULT_NATS_SERVER_NAME;
   natsCreds: string | undefined;
   natsStream: NatsStreamSetting = {};
+  natsTrustRequestInfo = false;
   private natsEndpoint: NatsEndpoint | null = null;
   /** Endpoints started and stopped with the ZeroMQ one (the console's WebSocket endpoint). */
   private readonly extraEndpoints: ServerEndpoint[] = [];
@@ -337,6 +343,7 @@ export class RpcEngine extends BaseEngine {
     if (typeof setting.nats_name === "string" && setting.nats_name) this.natsName = setting.nats_name;
     if (typeof setting.nats_creds === "string" && setting.nats_creds) this.natsCreds = setting.nats_creds;
     if (setting.nats_stream !== null && typeof setting.nats_stream === "object") this.natsStream = setting.nats_stream;
+    if (typeof setting.nats_trust_request_info === "boolean") this.natsTrustRequestInfo = setting.nats_trust_request_info;
   }
 
   private saveSetting(): void {
@@ -351,6 +358,7 @@ export class RpcEngine extends BaseEngine {
       ...(this.natsServers.length > 0 ? { nats_servers: this.natsServers, nats_name: this.natsName } : {}),
       ...(this.natsCreds ? { nats_creds: this.natsCreds } : {}),
       ...(Object.keys(this.natsStream).length > 0 ? { nats_stream: this.natsStream } : {}),
+      ...(this.natsTrustRequestInfo ? { nats_trust_request_info: true } : {}),
     };
     saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, setting);
   }
@@ -381,6 +389,7 @@ export class RpcEngine extends BaseEngine {
       servers: nats.servers,
       serverName: nats.name ?? DEFAULT_NATS_SERVER_NAME,
       ...(nats.creds ? { credsFile: nats.creds } : {}),
+      trustRequestInfo: this.natsTrustRequestInfo,
       stream: {
         ...(stream.max_age_ms !== undefined ? { maxAge: stream.max_age_ms } : {}),
         ...(stream.max_bytes !== undefined ? { maxBytes: stream.max_bytes } : {}),

@@ -208,3 +208,44 @@ describe("NATS endpoint calls: deadlines and identity", { skip: natsSkip }, () =
     }
   });
 });
+
+describe("NATS endpoint identity from the NATS user", { skip: natsSkip }, () => {
+  // Traders live in their own account and reach the server's calls through a service import with `share: true`:
+  // nats-server then stamps each request with the sender's user (Nats-Request-Info), which no client can forge.
+  const ACCOUNTS = `accounts {
+    SRV { jetstream: enabled
+          users: [{user: srv, password: s}]
+          exports: [{service: "rpcservice.*.call.>"}, {service: "rpcservice.*.hello"}] }
+    APP { users: [{user: alice, password: a}, {user: bob, password: b}]
+          imports: [{service: {account: SRV, subject: "rpcservice.*.call.>"}, share: true},
+                    {service: {account: SRV, subject: "rpcservice.*.hello"}}] }
+  }`;
+  let cluster: NatsCluster;
+  let rpc: RpcServer;
+
+  before(async () => {
+    cluster = await startNatsCluster(1, { accounts: ACCOUNTS });
+    rpc = new RpcServer({ log: () => {} });
+    rpc.register("whoami", [], (_args, context) => ({ identity: context.identity ?? null, declared: context.clientName ?? null }));
+    await rpc.start([new NatsEndpoint({ servers: cluster.urls, serverName: "desk", user: "srv", pass: "s", trustRequestInfo: true })]);
+  });
+
+  after(async () => {
+    await rpc?.stop();
+    await cluster?.stop();
+  });
+
+  test("the caller is the NATS user the cluster certifies, whatever name it declares", async () => {
+    for (const [user, pass] of [["alice", "a"], ["bob", "b"]] as const) {
+      const c = new NatsRpcClient({ servers: cluster.urls, server: "desk", user, pass, name: "mallory" });
+      try {
+        await c.waitConnected(10_000);
+        assert.deepEqual(await c.call("whoami"), { identity: user, declared: "mallory" });
+      } finally {
+        await c.close();
+      }
+    }
+    const clients = rpc.clients().map((c) => c.identity).sort();
+    assert.deepEqual(clients, ["alice", "bob"]);
+  });
+});
