@@ -12,12 +12,11 @@
  * 1,000 ticks published (process.cpuUsage over the burst). The machine has 2 shared cores: 16 subscriber
  * processes plus 3 nats-server nodes compete with the publisher, so compare rows of one run, not across runs.
  */
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { DateTime, Event, Exchange, TickData } from "../src/kernel/index.js";
+import { Event, TickData } from "../src/kernel/index.js";
 import { NatsEndpoint, NatsRpcClient, RpcClient, RpcServer, ZmqEndpoint, str, type RpcCaller } from "../src/rpc/index.js";
 import { NATS_SERVER_BIN, startNatsCluster, type NatsCluster } from "../test/rpc/nats/nats-cluster.js";
+import { makeTick, nowMs, percentile, sleep, startWorker, type Worker } from "./workers.js";
 
 type Side = "zmtp" | "nats";
 const SELF = fileURLToPath(import.meta.url);
@@ -25,13 +24,7 @@ const END = "eBenchEnd";
 const SERVER = "bench";
 const SYMBOL = "rb2501.SHFE";
 const LADDER = [2_000, 5_000, 10_000, 20_000, 40_000];
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const nowMs = () => performance.timeOrigin + performance.now();
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 // ---------------------------------------------------------------------------------------------------- workers
 
@@ -69,7 +62,8 @@ async function workerSubscriber(side: Side, address: string): Promise<void> {
   client.on("event", ({ event }) => {
     if (event.type === END) {
       latencies.sort((a, b) => a - b);
-      process.stdout.write(JSON.stringify({ received, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }) + "\n");
+      const burst = (event.data as { burst?: number }).burst;
+      process.stdout.write(JSON.stringify({ burst, received, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }) + "\n");
       received = 0;
       latencies = [];
     } else if (event.data instanceof TickData) {
@@ -85,26 +79,7 @@ async function workerSubscriber(side: Side, address: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------- main side
 
-interface Worker {
-  next(): Promise<Record<string, unknown>>;
-  kill(): void;
-}
 
-function startWorker(args: string[]): Worker {
-  const child = spawn(process.execPath, [SELF, "--worker", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: ((line: Record<string, unknown>) => void)[] = [];
-  createInterface({ input: child.stdout! }).on("line", (text) => {
-    const line = JSON.parse(text) as Record<string, unknown>;
-    const waiter = waiters.shift();
-    if (waiter) waiter(line);
-    else lines.push(line);
-  });
-  return {
-    next: () => (lines.length > 0 ? Promise.resolve(lines.shift()!) : new Promise((resolve) => waiters.push(resolve))),
-    kill: () => child.kill("SIGKILL"),
-  };
-}
 
 interface Running {
   server: RpcServer;
@@ -128,19 +103,23 @@ async function startSide(side: Side, cluster: NatsCluster): Promise<Running> {
   return { server, address: (i) => cluster.urls[i % cluster.urls.length]!, stop: () => server.stop() };
 }
 
-function makeTick(seq: number): TickData {
-  const tick = new TickData({
-    gateway_name: "FEED", symbol: "rb2501", exchange: Exchange.SHFE, datetime: DateTime.now(), last_price: 3500 + (seq % 10),
-    volume: seq, bid_price_1: 3499, ask_price_1: 3501, bid_volume_1: 10, ask_volume_1: 12,
-  });
-  tick.extra = { seq, t: nowMs() };
-  return tick;
-}
 
 interface Report {
   received: number;
   p50: number;
   p99: number;
+}
+
+let bursts = 0;
+const LOST: Report = { received: -1, p50: Number.NaN, p99: Number.NaN };
+
+async function reportOf(worker: Worker, burst: number): Promise<Report> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const line = await worker.nextWithin(Math.max(1, end - Date.now()));
+    if (line === null) return LOST;
+    if (line["burst"] === burst) return line as unknown as Report;
+  }
 }
 
 /** `count` ticks at `rate`/s in 1 ms slices, then the end marker; every subscriber's report and the CPU it cost. */
@@ -156,14 +135,16 @@ async function burst(running: Running, subscribers: Worker[], rate: number, coun
   }
   const cpu = process.cpuUsage(cpu0);
   const achieved = count / ((performance.now() - started) / 1000);
-  running.server.publish(new Event(END, {}));
-  const reports = (await Promise.all(subscribers.map((s) => s.next()))) as unknown as Report[];
+  const id = ++bursts;
+  running.server.publish(new Event(END, { burst: id }));
+  // A subscriber that lost the end marker (NATS drops for a slow consumer) fails this burst rather than hang it.
+  const reports = await Promise.all(subscribers.map((s) => reportOf(s, id)));
   return { reports, achieved, cpuPer1000: ((cpu.user + cpu.system) / 1000 / count) * 1000 };
 }
 
 async function fanOut(side: Side, cluster: NatsCluster, count: number) {
   const running = await startSide(side, cluster);
-  const subscribers = Array.from({ length: count }, (_, i) => startWorker(["sub", side, running.address(i)]));
+  const subscribers = Array.from({ length: count }, (_, i) => startWorker(SELF, ["sub", side, running.address(i)]));
   try {
     await Promise.all(subscribers.map((s) => s.next()));
     await sleep(500);
@@ -205,7 +186,7 @@ async function main(sections: readonly string[]): Promise<void> {
       console.log("| side | p50 | p99 | calls/s |\n|---|---|---|---|");
       for (const side of ["zmtp", "nats"] as const) {
         const running = await startSide(side, cluster);
-        const worker = startWorker(["calls", side, running.address(1), "3"]);
+        const worker = startWorker(SELF, ["calls", side, running.address(1), "3"]);
         const r = (await worker.next()) as { count: number; p50: number; p99: number };
         const label = side === "zmtp" ? "RpcServer/RpcClient over our ZMTP (tcp)" : "RpcServer/NatsRpcClient through a 3-node cluster (client on another node)";
         console.log(`| ${label} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${Math.round(r.count / 3)} |`);
