@@ -497,11 +497,12 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
   private onLost(reason: string): void {
     clearInterval(this.watchdog);
     this.watchdog = undefined;
-    this.connection.set("disconnected", reason);
     // Nothing may wait for a later connection: the caller decides whether to try again.
     this.failAll((name) => new RpcConnectionLostError(name, `connection lost (${reason})`));
     this.replaceDealer();
     this.scheduleProbe();
+    // Last, so the state's listeners already see when the next attempt is due.
+    this.connection.set("disconnected", reason);
   }
 
   /** Our server only: liveness of the call path, restart detection, a lost tail of the stream, clock offset. */

@@ -82,6 +82,7 @@ export class ResyncMachine {
 
   /** A snapshot is needed (the newest cause wins); runs now if it can. */
   request(cause: ResyncCause): void {
+    if (this.closed) return;
     this.wanted = cause;
     // A new cause (e.g. a reconnect) is worth trying at once, not after a backoff meant for the last failure.
     this.clearRetry();
@@ -120,6 +121,7 @@ export class ResyncMachine {
   }
 
   private onCallerState(state: ConnectionState, reason: string): void {
+    if (this.closed) return; // the gateway closed it: nothing more to report
     if (state === "connecting" || state === "disconnected") {
       // Whatever we hold may be out of date by the time we are back: the next connection must take a snapshot
       // even if the caller's own resync request is lost in a race.

@@ -123,6 +123,19 @@ describe("ResyncMachine", () => {
     machine.close();
   });
 
+  it("a lost connection is shown as disconnected with its reason and when the client tries again", async () => {
+    const { caller, machine, statuses } = harness(async () => {});
+    caller.become("connected");
+    caller.emit("resync", "connected", "first");
+    await machine.ready(5_000);
+    caller.nextAttemptAt = Date.now() + 250;
+    caller.become("disconnected", "no message from the server for 3000 ms");
+    const lost = statuses.at(-1)!;
+    assert.deepEqual([lost.state, lost.previous, lost.reason], ["disconnected", "synced", "no message from the server for 3000 ms"]);
+    assert.equal(lost.nextRetry, caller.nextAttemptAt);
+    machine.close();
+  });
+
   it("ready() rejects with the state and the last failure when not synced in time", async () => {
     const { caller, machine } = harness(async () => {
       throw new RpcDisconnectedError("get_all_contracts");

@@ -8,9 +8,6 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import {
   Direction,
   EVENT_TICK,
@@ -24,8 +21,7 @@ import {
 } from "../../src/kernel/index.js";
 import { SimGateway } from "../../src/sim/index.js";
 import { EVENT_RPC_CONNECTION, RpcGateway, RpcServiceApp, type RpcConnectionStatus, type RpcEngine } from "../../src/service/index.js";
-import { repoRoot } from "../fixtures/paths.js";
-import { sleep, tempDir, until } from "./helpers.js";
+import { killHard, pythonZmqMissing, sleep, startVeighNaServer, tempDir, until } from "./helpers.js";
 import { TcpProxy, tcpTarget } from "./tcp-proxy.js";
 
 function recordStatuses(engine: MainEngine): RpcConnectionStatus[] {
@@ -89,36 +85,9 @@ describe("resync after an outage", () => {
   });
 });
 
-const PYTHON = "/usr/bin/python3";
-const zmqCheck = spawnSync(PYTHON, ["-c", "import zmq"], { encoding: "utf8" });
-const skip = zmqCheck.status !== 0 ? `needs ${PYTHON} with python3-zmq` : false;
-
-async function startVeighNa(args: string[] = []): Promise<{ child: ChildProcess; rep: string; pub: string }> {
-  const child = spawn(PYTHON, [join(repoRoot, "test", "service", "python", "veighna_server.py"), ...args], {
-    env: { ...process.env, PYTHONPATH: join(repoRoot, "test", "python") },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const { rep, pub } = await new Promise<{ rep: string; pub: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("python server did not start within 15 s")), 15_000);
-    createInterface({ input: child.stdout! }).once("line", (line) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(line));
-    });
-    child.once("exit", (code) => reject(new Error(`python server exited with ${code}`)));
-  });
-  return { child, rep, pub };
-}
-
-function kill9(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGKILL");
-  return exited;
-}
-
-describe("a Python VeighNa server restarted behind RpcGateway", { skip }, () => {
+describe("a Python VeighNa server restarted behind RpcGateway", { skip: pythonZmqMissing }, () => {
   it("kill -9 and a restart on the same addresses within a second: resync, re-subscribe, ticks come back", async () => {
-    let python = await startVeighNa();
+    let python = await startVeighNaServer();
     const { rep, pub } = python;
     const client = new MainEngine({ home: tempDir("rpc-vn-restart-") });
     const gateway = client.addGateway(RpcGateway);
@@ -133,9 +102,9 @@ describe("a Python VeighNa server restarted behind RpcGateway", { skip }, () => 
 
       for (let round = 1; round <= 2; round++) {
         const mark = statuses.length;
-        await kill9(python.child);
+        await killHard(python.child);
         const killedAt = Date.now();
-        python = await startVeighNa([rep, pub]);
+        python = await startVeighNaServer([rep, pub]);
         const tickMark = ticks.length;
         // Its heartbeats would keep a silent client "connected" forever; the reconnect itself must count.
         await until(() => statuses.slice(mark).some((s) => s.state === "syncing"), 20_000, `round ${round}: resync noticed`);
@@ -145,7 +114,7 @@ describe("a Python VeighNa server restarted behind RpcGateway", { skip }, () => 
       }
     } finally {
       await client.close();
-      await kill9(python.child);
+      await killHard(python.child);
     }
   });
 });

@@ -197,8 +197,9 @@ export class WsRpcClient extends EventEmitter<RpcCallerEvents> implements RpcCal
       const why = `${code} ${reason.toString()}`.trim();
       this.calls.failAll((name) => new RpcConnectionLostError(name, `the connection to ${this.url} closed (${why})`));
       if (this.connection.closed) return;
-      this.connection.set("disconnected", why);
+      // The retry first, so the state's listeners already see when it is due.
       if (this.options.reconnect ?? true) this.retry();
+      this.connection.set("disconnected", why);
     });
   }
 
