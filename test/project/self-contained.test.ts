@@ -17,7 +17,8 @@ function trackedFiles(): string[] {
     cwd: repoRoot,
     encoding: "utf8",
   });
-  return out.split("\n").filter((f) => f !== "" && !f.startsWith("test/fixtures/vnpy-wire/"));
+  // This file names the patterns it looks for, so it is the one file not scanned.
+  return out.split("\n").filter((f) => f !== "" && !f.startsWith("test/fixtures/vnpy-wire/") && f !== "test/project/self-contained.test.ts");
 }
 
 describe("the repository is self-contained", { skip: !existsSync(join(repoRoot, ".git")) && "not a git checkout" }, () => {
