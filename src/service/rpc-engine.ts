@@ -191,6 +191,8 @@ export class RpcEngine extends BaseEngine {
   /** vt_orderid -> the client that sent it. */
   private readonly owners = new Map<string, Owner>();
   private starting: Promise<boolean> | null = null;
+  /** Why the last start failed (the transport's words: EADDRINUSE, ENOTFOUND...); null after a successful start. */
+  lastStartError: string | null = null;
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
     super(mainEngine, eventEngine, APP_NAME);
@@ -233,6 +235,7 @@ export class RpcEngine extends BaseEngine {
 
   async start(repAddress = this.repAddress, pubAddress = this.pubAddress, options: RpcStartOptions = {}): Promise<boolean> {
     if (this.server.isActive || this.starting) {
+      this.lastStartError = "the RPC service is already running";
       this.writeLog(t("running"));
       return false;
     }
@@ -266,9 +269,11 @@ export class RpcEngine extends BaseEngine {
       this.natsName = nats.name ?? DEFAULT_NATS_SERVER_NAME;
       this.natsCreds = nats.creds;
     } catch (error) {
-      this.writeLog(t("failed", { error: messageOf(error) }), 40);
+      this.lastStartError = messageOf(error);
+      this.writeLog(t("failed", { error: this.lastStartError }), 40);
       return false;
     }
+    this.lastStartError = null;
     this.endpoint = endpoint;
     this.natsEndpoint = natsEndpoint;
     if (natsEndpoint) this.writeLog(t("natsOn", { name: natsEndpoint.serverName, servers: natsEndpoint.servers.join(","), stream: natsEndpoint.streamName }));

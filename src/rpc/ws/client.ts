@@ -189,12 +189,14 @@ export class WsRpcClient extends EventEmitter<RpcCallerEvents> implements RpcCal
       this.emit("warning", `${this.url} refused the connection: HTTP ${res.statusCode}`);
       socket.terminate();
     });
-    socket.on("error", () => {}); // followed by "close", which retries
+    // Followed by "close", which retries; kept as the reason ("connect ECONNREFUSED …" says more than 1006).
+    let failure = "";
+    socket.on("error", (error) => (failure = error.message));
     socket.on("message", (data) => this.receive(socket, data.toString()));
     socket.on("close", (code, reason) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      const why = `${code} ${reason.toString()}`.trim();
+      const why = failure || `${code} ${reason.toString()}`.trim();
       this.calls.failAll((name) => new RpcConnectionLostError(name, `the connection to ${this.url} closed (${why})`));
       if (this.connection.closed) return;
       // The retry first, so the state's listeners already see when it is due.
