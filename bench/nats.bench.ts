@@ -6,6 +6,7 @@
  *
  *   node dist/bench/nats.bench.js          (about two minutes; needs nats-server)
  *   node dist/bench/nats.bench.js calls    (one section: calls, ticks)
+ *   BENCH_COUNTS=1,4 BENCH_DEBUG=1 node dist/bench/nats.bench.js ticks   (fewer subscriber counts; every burst's reports)
  *
  * Fan-out: the highest rung of the ladder delivered in full to every subscriber and on pace (p99 tick latency
  * < 50 ms) in 1 s bursts; latency p50/p99 at that rung (first subscriber); and the trading process's CPU time per
