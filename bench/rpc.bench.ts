@@ -14,11 +14,9 @@
  * Latency is tick creation (publisher clock) to the subscriber's callback, at 10,000 ticks/s published in 1 ms
  * slices, so it is the latency of one tick, not the wait for a large batch to be encoded and decoded.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import * as zmq from "zeromq";
 import { decodePublish, decodeReply, decodeRequest, encodePublish, encodeReply, encodeRequest } from "../src/codec/index.js";
@@ -27,6 +25,7 @@ import { RpcClient, RpcServer, ZmqEndpoint, str, type TransportKind } from "../s
 import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/service/index.js";
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
+import { makeTick, nowMs, percentile, sleep, startWorker, type Worker } from "./workers.js";
 
 /** "bare": zeromq.js sockets + codec; "bare-zmtp": our ZMTP sockets + codec; "service": RpcServiceApp -> RpcGateway. */
 type Side = TransportKind | "bare" | "bare-zmtp" | "service";
@@ -44,13 +43,7 @@ const LABEL: Record<Side, string> = {
   service: "RpcServiceApp -> RpcGateway (zmtp)",
 };
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
-const nowMs = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sequenced(event: Event, seq: number): Event {
   return Object.assign(event, { seq, epoch: EPOCH });
@@ -190,26 +183,7 @@ async function workerSubscriber(side: Side, req: string, sub: string, home: stri
 
 // ---------------------------------------------------------------------------------------------------- main
 
-interface Worker {
-  next(): Promise<Record<string, unknown>>;
-  kill(): void;
-}
 
-function startWorker(args: string[]): Worker {
-  const child = spawn(process.execPath, [SELF, "--worker", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: ((line: Record<string, unknown>) => void)[] = [];
-  createInterface({ input: child.stdout! }).on("line", (text) => {
-    const line = JSON.parse(text) as Record<string, unknown>;
-    const waiter = waiters.shift();
-    if (waiter) waiter(line);
-    else lines.push(line);
-  });
-  return {
-    next: () => (lines.length > 0 ? Promise.resolve(lines.shift()!) : new Promise((resolve) => waiters.push(resolve))),
-    kill: () => child.kill("SIGKILL"),
-  };
-}
 
 interface Running {
   side: Side;
@@ -324,21 +298,13 @@ async function startSide(side: Side, kind: "tcp" | "ipc"): Promise<Running> {
 
 async function runCalls(running: Running, mode: string, clients: number, seconds: number, fn = "echo") {
   const workers = Array.from({ length: clients }, () =>
-    startWorker(["calls", running.side, running.req, running.pub, mode, String(seconds), fn]),
+    startWorker(SELF, ["calls", running.side, running.req, running.pub, mode, String(seconds), fn]),
   );
   const results = await Promise.all(workers.map((w) => w.next()));
   const total = results.reduce((sum, r) => sum + (r["count"] as number), 0);
   return { callsPerSecond: Math.round(total / seconds), p50: results[0]!["p50"] as number, p99: results[0]!["p99"] as number };
 }
 
-function makeTick(seq: number): TickData {
-  const tick = new TickData({
-    gateway_name: "FEED", symbol: "rb2501", exchange: Exchange.SHFE, datetime: DateTime.now(), last_price: 3500 + (seq % 10),
-    volume: seq, bid_price_1: 3499, ask_price_1: 3501, bid_volume_1: 10, ask_volume_1: 12,
-  });
-  tick.extra = { seq, t: nowMs() };
-  return tick;
-}
 
 interface BurstReport {
   received: number;
@@ -371,7 +337,7 @@ const LADDER = [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 120_000, 160_000]
 async function tickRuns(side: Side, subscriberCount: number, measureLatency: boolean) {
   const running = await startSide(side, "tcp");
   const home = tempHome();
-  const subscribers = Array.from({ length: subscriberCount }, () => startWorker(["sub", side, running.req, running.pub, "", "", "", home]));
+  const subscribers = Array.from({ length: subscriberCount }, () => startWorker(SELF, ["sub", side, running.req, running.pub, "", "", "", home]));
   try {
     await Promise.all(subscribers.map((s) => s.next()));
     await sleep(300);

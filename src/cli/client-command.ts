@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { Direction, EVENT_LOG, MainEngine, Offset, OrderType, type Language, type LogData } from "../kernel/index.js";
+import { DEFAULT_NATS_SERVER_NAME } from "../rpc/index.js";
 import { DEFAULT_PUB_ADDRESS, DEFAULT_REP_ADDRESS, EVENT_RPC_CONNECTION, RpcGateway, type RpcConnectionStatus } from "../service/index.js";
 import { parseEndpoint } from "../zmtp/index.js";
 import { printStream } from "./client-stream.js";
@@ -42,6 +43,11 @@ interface ClientCommandOptions {
   serverKey?: string;
   keyFile?: string;
   language: Language;
+  nats?: string;
+  server?: string;
+  natsUser?: string;
+  natsPassword?: string;
+  natsCreds?: string;
 }
 
 export function registerClientCommand(program: Command): void {
@@ -54,6 +60,11 @@ export function registerClientCommand(program: Command): void {
     .addOption(new Option("--transport <kind>", "ZeroMQ implementation").choices(["zmtp", "zeromq"]).default("zmtp"))
     .option("--server-key <key>", "the server's CURVE public key: turns on CURVE (see `rpcservice keys`)")
     .option("--key-file <file>", "our CURVE secret key file (from `rpcservice keys generate`); default a one-off key")
+    .option("--nats <urls>", "trade through a NATS cluster instead, e.g. nats://127.0.0.1:4222,nats://127.0.0.1:4223")
+    .option("--server <name>", "with --nats: the server's name on the bus (its serve --nats-name)", DEFAULT_NATS_SERVER_NAME)
+    .option("--nats-user <user>", "with --nats: NATS user")
+    .option("--nats-password <password>", "with --nats: NATS password")
+    .option("--nats-creds <file>", "with --nats: NATS credentials file")
     .option("--subscribe <vt_symbol>", "market data to stream (repeatable)", collect((s) => s), [])
     .option("--buy <order>", "buy VT_SYMBOL@PRICE[xVOLUME], PRICE a number or market (repeatable)", collect(parseOrderSpec), [])
     .option("--sell <order>", "sell VT_SYMBOL@PRICE[xVOLUME] (repeatable)", collect(parseOrderSpec), [])
@@ -201,9 +212,14 @@ async function runClient(options: ClientCommandOptions): Promise<void> {
 
   await mainEngine.connect(
     {
-      req_address: options.req,
+      // A NATS bus replaces both ZeroMQ addresses: the gateway picks its client by the address scheme.
+      req_address: options.nats ?? options.req,
       sub_address: options.sub,
       transport: options.transport,
+      ...(options.nats ? { server_name: options.server ?? DEFAULT_NATS_SERVER_NAME } : {}),
+      ...(options.natsUser ? { nats_user: options.natsUser } : {}),
+      ...(options.natsPassword ? { nats_password: options.natsPassword } : {}),
+      ...(options.natsCreds ? { nats_creds: options.natsCreds } : {}),
       ...(options.serverKey ? { server_key: options.serverKey } : {}),
       ...(options.keyFile ? { key_file: options.keyFile } : {}),
     },

@@ -9,7 +9,8 @@ import { ConsoleApp, type ConsoleStarted } from "../console/index.js";
 import { GatewayKinds, GatewayManagerApp, planGateways, type UpstreamFlags } from "../gateways/index.js";
 import { MainEngine, type GatewaySetting, type Language } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
-import { RpcServiceApp, type RpcEngine } from "../service/index.js";
+import { DEFAULT_NATS_SERVER_NAME, isServerName, parseNatsServers } from "../rpc/index.js";
+import { RpcServiceApp, type NatsServeOptions, type RpcEngine } from "../service/index.js";
 import { resetJournal } from "../sim/index.js";
 import { CliError, addressHint, reportFailure } from "./errors.js";
 import { formatLog } from "./log-printer.js";
@@ -31,6 +32,8 @@ export interface ServeOptions {
   transport?: "zmtp" | "zeromq";
   /** Turn CURVE on (saved with the RPC settings); absent: the saved setting. */
   curve?: boolean;
+  /** Also serve on a NATS cluster (saved); absent: the saved setting. */
+  nats?: NatsServeOptions;
   risk: boolean;
   /** null: no console. `allowedHosts`: extra Host names (DNS rebinding defence); `tokenAlways`: token on loopback too. */
   console: { host: string; port: number; allowedHosts?: string[]; tokenAlways?: boolean } | null;
@@ -99,6 +102,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const rpcStarted = await rpc.start(rep, pub, {
       ...(options.transport ? { transport: options.transport } : {}),
       ...(options.curve !== undefined ? { curve: options.curve } : {}),
+      ...(options.nats ? { nats: options.nats } : {}),
     });
     if (!rpcStarted) {
       const failure = `the RPC service did not start on ${rep} / ${pub}: ${rpc.lastStartError ?? "see the log"}`;
@@ -120,6 +124,19 @@ function positiveNumber(text: string): number {
   return value;
 }
 
+function natsUrls(text: string): string {
+  try {
+    return parseNatsServers(text).join(",");
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function serverName(text: string): string {
+  if (!isServerName(text)) throw new InvalidArgumentError("a server name is 1-64 of A-Z a-z 0-9 _ -");
+  return text;
+}
+
 function port(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new InvalidArgumentError("must be a port, 0 to 65535");
@@ -133,6 +150,9 @@ interface ServeFlags {
   pub?: string;
   transport?: "zmtp" | "zeromq";
   curve?: boolean;
+  nats?: string;
+  natsName?: string;
+  natsCreds?: string;
   risk: boolean;
   console: boolean;
   consoleHost: string;
@@ -160,6 +180,9 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option("--transport <kind>", "ZeroMQ implementation").choices(["zmtp", "zeromq"]))
     .option("--curve", "CURVE encryption + client keys (saved): server key in <home>/curve_server.key, allow-list <home>/authorized_clients")
     .option("--no-curve", "turn CURVE off again (saved)")
+    .option("--nats <urls>", "also serve on a NATS cluster, e.g. nats://127.0.0.1:4222,nats://127.0.0.1:4223 (saved)", natsUrls)
+    .option("--nats-name <name>", `this server's name on the bus (default ${DEFAULT_NATS_SERVER_NAME}; saved)`, serverName)
+    .option("--nats-creds <file>", "NATS credentials file (user JWT + nkey seed; saved)")
     .option("--no-risk", "run without the risk manager")
     .option("--no-console", "run without the web console")
     .option("--console-host <host>", "console address; anything but loopback requires the console token", "127.0.0.1")
@@ -191,6 +214,7 @@ export function registerServeCommand(program: Command): void {
         ...(flags.pub ? { pub: flags.pub } : {}),
         ...(flags.transport ? { transport: flags.transport } : {}),
         ...(flags.curve !== undefined ? { curve: flags.curve } : {}),
+        ...(flags.nats ? { nats: { servers: flags.nats.split(","), ...(flags.natsName ? { name: flags.natsName } : {}), ...(flags.natsCreds ? { creds: flags.natsCreds } : {}) } } : {}),
         risk: flags.risk,
         console: flags.console
           ? {

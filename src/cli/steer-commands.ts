@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { TRADING_STATES } from "../risk/index.js";
+import type { NatsStatus } from "../service/index.js";
 import { connectionOptions, withConsole, type ConnectionFlags } from "./console-connection.js";
 import { CliError, addressHint } from "./errors.js";
 
@@ -65,17 +66,33 @@ function printRules(rules: RuleDescription[]): void {
   }
 }
 
+function printNats(nats: NatsStatus): void {
+  console.log(`  nats           ${nats.name} on ${nats.servers.join(",")} (connected to ${nats.connected_to ?? "none"})`);
+  const stream = nats.stream;
+  if (!stream) {
+    console.log(`  stream         unavailable${nats.stream_error ? `: ${nats.stream_error}` : ""}`);
+    return;
+  }
+  const age = stream.maxAge >= 3_600_000 ? `${(stream.maxAge / 3_600_000).toFixed(1)} h` : `${Math.round(stream.maxAge / 1000)} s`;
+  console.log(
+    `  stream         ${stream.name}: ${stream.messages} messages, ${stream.bytes} bytes, seq ${stream.firstSeq}..${stream.lastSeq}, ` +
+      `${stream.consumers} consumers, R${stream.replicas}${stream.leader ? ` led by ${stream.leader}` : ""}, max age ${age}, ` +
+      `max ${stream.maxBytes} bytes, ${stream.backlog} unconfirmed`,
+  );
+}
+
 export function registerSteerCommands(program: Command): void {
   connectionOptions(program.command("status").description("show the RPC service, its connected clients and the trading state"))
     .action(async (flags: ConnectionFlags) => {
       await withConsole(flags, async (call) => {
-        const status = await call<RpcStatus>("rpc_status");
+        const status = await call<RpcStatus & { nats?: NatsStatus | null }>("rpc_status");
         const clients = await call<ClientRow[]>("get_clients");
         const state = await call<string | null>("risk_state");
         console.log(`RPC service: ${status.active ? "running" : "stopped"}`);
         console.log(`  request/reply  ${status.rep_address}`);
         console.log(`  broadcast      ${status.pub_address}`);
         if (status.ws_address) console.log(`  websocket      ${status.ws_address}`);
+        if (status.nats) printNats(status.nats);
         console.log(`trading state: ${state ?? "no risk manager"}`);
         console.log(`clients: ${clients.length}`);
         for (const c of clients) {

@@ -269,7 +269,7 @@ export class ConsoleEngine extends BaseEngine {
       if (typeof q["identity"] === "string" && q["identity"]) wanted.identity = q["identity"];
       return audit.query(wanted);
     });
-    this.register("rpc_status", () => {
+    this.register("rpc_status", async () => {
       const rpc = this.rpcService();
       // While running, the addresses actually bound (a port 0 resolved); else the ones the next start uses.
       const bound = rpc?.addresses;
@@ -284,6 +284,8 @@ export class ConsoleEngine extends BaseEngine {
         log: [...this.rpcLog],
         // How far behind the server is: events waiting, ticks conflated past the queue's bound, overload.
         event_queue: { pending: this.eventEngine.pending, conflated: this.eventEngine.conflated, overloaded: this.eventEngine.overloaded },
+        // The NATS endpoint, when serving on a bus: its node and its JetStream stream's state.
+        nats: (await rpc?.natsStatus()) ?? null,
       };
     });
     this.register("rpc_start", async ([rep, pub]) => {

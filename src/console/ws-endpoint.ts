@@ -10,7 +10,7 @@ import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import type { CallContext, CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
 import type { Event } from "../kernel/index.js";
-import { WireError, type WireErrorCode } from "../rpc/ws/errors.js";
+import { WireError, wireErrorBody, type WireErrorCode } from "../rpc/ws/errors.js";
 import { EventRing, type PublishedEntry } from "./ring.js";
 import { Subscription } from "./subscription.js";
 import { WebHost, type HostAddress, type UpgradeTarget } from "./web-host.js";
@@ -454,14 +454,6 @@ class Connection {
   }
 
   private replyError(id: MessageId | null, error: unknown): void {
-    this.send(JSON.stringify({ id, ok: false, error: errorBody(error) }));
+    this.send(JSON.stringify({ id, ok: false, error: wireErrorBody(error) }));
   }
-}
-
-/** The wire form of an error: its own `code` when it has a string one, else CALL_FAILED. */
-function errorBody(error: unknown): { code: string; message: string; path?: string } {
-  if (error instanceof WireError) return error.path === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, path: error.path };
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: typeof code === "string" && code.length > 0 ? code : ("CALL_FAILED" satisfies WireErrorCode), message };
 }

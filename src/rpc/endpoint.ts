@@ -61,6 +61,8 @@ export interface StreamPosition {
 export interface EndpointHost {
   readonly dispatch: CallDispatcher;
   position(): StreamPosition;
+  /** The functions it serves (a bus endpoint announces each one); optional for hosts that cannot list them. */
+  functions?(): readonly string[];
   /** A log line from the endpoint (malformed frames, dropped calls); level as LogData (20 info, 30 warning, 40 error). */
   log(level: number, message: string): void;
   /**

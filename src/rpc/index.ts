@@ -41,3 +41,4 @@ export type {
 } from "./transport.js";
 export { DEFAULT_TRANSPORT, resolveTransport } from "./transports.js";
 export * from "./ws/index.js";
+export * from "./nats/index.js";

@@ -94,6 +94,7 @@ export class RpcServer {
     const host: EndpointHost = {
       dispatch: (name, args, kwargs, context) => this.dispatch(name, args, kwargs, context),
       position: () => this.position(),
+      functions: () => this.functionNames(),
       log: (level, message) => this.log(level, message),
       withheld: (event) => this.streamFilter?.withheld(event) ?? false,
       visible: (event, viewer) => this.streamFilter?.visible(event, viewer) ?? true,

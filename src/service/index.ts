@@ -11,6 +11,9 @@ export {
   type CancelPolicy,
   type RpcServiceSetting,
   type RpcStartOptions,
+  type NatsServeOptions,
+  type NatsStatus,
+  type NatsStreamSetting,
 } from "./rpc-engine.js";
 export {
   AUTHORIZED_CLIENTS_FILE,

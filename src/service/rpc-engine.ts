@@ -49,6 +49,9 @@ import {
   RpcCallError,
   RpcServer,
   ZmqEndpoint,
+  NatsEndpoint,
+  DEFAULT_NATS_SERVER_NAME,
+  type NatsStreamState,
   instanceOf,
   messageOf,
   nullable,
@@ -93,6 +96,18 @@ export const RpcServiceSettingSchema = Type.Object({
   client_limits: Type.Optional(Type.Unknown()),
   private_streams: Type.Optional(Type.Array(RoleSchema)),
   private_streams_veighna: Type.Optional(Type.Boolean()),
+  nats_servers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  nats_name: Type.Optional(Type.String({ minLength: 1 })),
+  nats_creds: Type.Optional(Type.String({ minLength: 1 })),
+  nats_stream: Type.Optional(
+    Type.Object({
+      max_age_ms: Type.Optional(Type.Number({ minimum: 0 })),
+      max_bytes: Type.Optional(Type.Number()),
+      replicas: Type.Optional(Type.Integer({ minimum: 1 })),
+      tick_max_age_ms: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
+    }),
+  ),
+  nats_trust_request_info: Type.Optional(Type.Boolean()),
 });
 
 /** `rpc_service_setting.json`: VeighNa's two keys, plus ours. */
@@ -125,6 +140,46 @@ export interface RpcServiceSetting {
    * OMS no longer sees the account's other orders (its positions and account still move with them). Default false.
    */
   private_streams_veighna?: boolean;
+  /** Also serve on a NATS cluster: its nats:// URLs (none: no NATS endpoint). */
+  nats_servers?: string[];
+  /** This server's name on the bus (default "main"). */
+  nats_name?: string;
+  /** A NATS credentials file (JWT + nkey seed). */
+  nats_creds?: string;
+  /** The JetStream stream of orders, trades, positions, accounts and logs. */
+  nats_stream?: NatsStreamSetting;
+  /**
+   * Identify callers by the NATS user nats-server certifies (Nats-Request-Info): only when every caller reaches
+   * the calls through a service import with `share: true` from another account (see README). Default false.
+   */
+  nats_trust_request_info?: boolean;
+}
+
+/** Stream limits as saved: ms and bytes. */
+export interface NatsStreamSetting {
+  max_age_ms?: number;
+  max_bytes?: number;
+  replicas?: number;
+  /** Keep ticks too, this long (ms); null or absent: ticks are not kept. */
+  tick_max_age_ms?: number | null;
+}
+
+/** What `serve --nats` sets; saved with the other settings after a successful start. */
+export interface NatsServeOptions {
+  servers: string[];
+  name?: string;
+  creds?: string;
+}
+
+/** The NATS side of the service for status views. */
+export interface NatsStatus {
+  servers: string[];
+  name: string;
+  /** The node the server is connected to now. */
+  connected_to: string | null;
+  stream: NatsStreamState | null;
+  /** Why the stream state could not be read, if it could not. */
+  stream_error?: string;
 }
 
 export interface RpcStartOptions {
@@ -132,6 +187,8 @@ export interface RpcStartOptions {
   heartbeatInterval?: number;
   /** Overrides the saved `curve` setting (and is saved with the others after a successful start). */
   curve?: boolean;
+  /** Overrides the saved NATS settings; `null` turns the NATS endpoint off. */
+  nats?: NatsServeOptions | null;
 }
 
 const t = defineMessages({
@@ -156,6 +213,7 @@ const t = defineMessages({
     noAllowList: "CURVE: {path} does not exist, so no client can connect; add one with: rpcservice keys authorize <public key> --home {home}",
     anyKey: "CURVE without an allow-list: any client key is accepted (encryption and server authentication only)",
     saveFailed: "RPC settings not saved (the service runs with them): {error}",
+    natsOn: "NATS: serving as {name} on {servers}; orders, trades, positions, accounts and logs in stream {stream}",
   },
   zh: {
     started: "RPC服务启动成功",
@@ -178,6 +236,7 @@ const t = defineMessages({
     noAllowList: "CURVE：{path} 不存在，任何客户端都无法连接；添加方法：rpcservice keys authorize <公钥> --home {home}",
     anyKey: "CURVE未启用白名单：接受任何客户端密钥（仅加密和服务器认证）",
     saveFailed: "RPC设置未保存（服务按当前设置运行）：{error}",
+    natsOn: "NATS：以{name}服务于{servers}；委托、成交、持仓、资金和日志存于流{stream}",
   },
 });
 
@@ -211,6 +270,13 @@ export class RpcEngine extends BaseEngine {
   /** The allow-list while running with CURVE and an allow-list. */
   private keyFile: ClientKeyFile | null = null;
   private endpoint: ZmqEndpoint | null = null;
+  /** NATS: the cluster's URLs (empty: no NATS endpoint), this server's name, credentials, stream limits. */
+  natsServers: string[] = [];
+  natsName = DEFAULT_NATS_SERVER_NAME;
+  natsCreds: string | undefined;
+  natsStream: NatsStreamSetting = {};
+  natsTrustRequestInfo = false;
+  private natsEndpoint: NatsEndpoint | null = null;
   /** Endpoints started and stopped with the ZeroMQ one (the console's WebSocket endpoint). */
   private readonly extraEndpoints: ServerEndpoint[] = [];
   /** vt_orderid -> the client that sent it. */
@@ -359,6 +425,7 @@ export class RpcEngine extends BaseEngine {
     const heartbeatInterval = options.heartbeatInterval ?? this.heartbeatInterval;
     const useCurve = options.curve ?? this.curve;
     let endpoint: ZmqEndpoint;
+    let natsEndpoint: NatsEndpoint | null;
     try {
       const curve = useCurve ? this.curveOptions() : undefined;
       endpoint = new ZmqEndpoint({
@@ -368,7 +435,12 @@ export class RpcEngine extends BaseEngine {
         ...(heartbeatInterval ? { heartbeatInterval } : {}),
         ...(curve ? { curve } : {}),
       });
-      await this.server.start([endpoint, ...this.extraEndpoints]);
+      const nats = this.natsFor(options.nats);
+      natsEndpoint = nats.servers.length > 0 ? this.createNatsEndpoint(nats) : null;
+      await this.server.start([endpoint, ...this.extraEndpoints, ...(natsEndpoint ? [natsEndpoint] : [])]);
+      this.natsServers = nats.servers;
+      this.natsName = nats.name ?? DEFAULT_NATS_SERVER_NAME;
+      this.natsCreds = nats.creds;
     } catch (error) {
       this.lastStartError = messageOf(error);
       this.writeLog(t("failed", { error: this.lastStartError }), 40);
@@ -376,6 +448,8 @@ export class RpcEngine extends BaseEngine {
     }
     this.lastStartError = null;
     this.endpoint = endpoint;
+    this.natsEndpoint = natsEndpoint;
+    if (natsEndpoint) this.writeLog(t("natsOn", { name: natsEndpoint.serverName, servers: natsEndpoint.servers.join(","), stream: natsEndpoint.streamName }));
     this.repAddress = repAddress;
     this.pubAddress = pubAddress;
     this.curve = useCurve;
@@ -431,6 +505,7 @@ export class RpcEngine extends BaseEngine {
     this.endpoint = null;
     this.keyFile?.close();
     this.keyFile = null;
+    this.natsEndpoint = null;
     this.writeLog(t("stopped"));
     return true;
   }
@@ -471,6 +546,11 @@ export class RpcEngine extends BaseEngine {
     this.clientLimits = parseClientLimits(setting.client_limits, problems);
     // Logged once the engine is up (the log needs the event engine, which is ready: the constructor runs after it).
     for (const problem of problems) this.writeLog(t("badSetting", { problem }), 30);
+    if (setting.nats_servers !== undefined) this.natsServers = [...setting.nats_servers];
+    if (setting.nats_name !== undefined) this.natsName = setting.nats_name;
+    if (setting.nats_creds !== undefined) this.natsCreds = setting.nats_creds;
+    if (setting.nats_stream !== undefined) this.natsStream = { ...setting.nats_stream };
+    if (setting.nats_trust_request_info !== undefined) this.natsTrustRequestInfo = setting.nats_trust_request_info;
   }
 
   /** Saves the settings in use when they differ from the file. A failed write (full disk) is an error line, not a crash. */
@@ -490,6 +570,10 @@ export class RpcEngine extends BaseEngine {
       client_limits: { ...this.clientLimits },
       private_streams: [...this.privateStreams],
       private_streams_veighna: this.privateStreamsVeighna,
+      ...(this.natsServers.length > 0 ? { nats_servers: this.natsServers, nats_name: this.natsName } : {}),
+      ...(this.natsCreds ? { nats_creds: this.natsCreds } : {}),
+      ...(Object.keys(this.natsStream).length > 0 ? { nats_stream: this.natsStream } : {}),
+      ...(this.natsTrustRequestInfo ? { nats_trust_request_info: true } : {}),
     };
     try {
       saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, next);
@@ -497,6 +581,42 @@ export class RpcEngine extends BaseEngine {
     } catch (error) {
       this.writeLog(t("saveFailed", { error: messageOf(error) }), 40);
     }
+  }
+
+  /** The NATS side while running: where it is connected and the stream's state (null without NATS). */
+  async natsStatus(): Promise<NatsStatus | null> {
+    const endpoint = this.natsEndpoint;
+    if (!endpoint) return null;
+    const status: NatsStatus = { servers: [...endpoint.servers], name: endpoint.serverName, connected_to: endpoint.connectedServer ?? null, stream: null };
+    try {
+      status.stream = await endpoint.streamState();
+    } catch (error) {
+      status.stream_error = messageOf(error);
+    }
+    return status;
+  }
+
+  private natsFor(override: NatsServeOptions | null | undefined): { servers: string[]; name?: string; creds?: string } {
+    if (override === null) return { servers: [] };
+    if (override === undefined) return { servers: this.natsServers, name: this.natsName, ...(this.natsCreds ? { creds: this.natsCreds } : {}) };
+    return override;
+  }
+
+  /** Options validated here, once: a bad URL, name or limit fails the start with its reason. */
+  private createNatsEndpoint(nats: { servers: string[]; name?: string; creds?: string }): NatsEndpoint {
+    const stream = this.natsStream;
+    return new NatsEndpoint({
+      servers: nats.servers,
+      serverName: nats.name ?? DEFAULT_NATS_SERVER_NAME,
+      ...(nats.creds ? { credsFile: nats.creds } : {}),
+      trustRequestInfo: this.natsTrustRequestInfo,
+      stream: {
+        ...(stream.max_age_ms !== undefined ? { maxAge: stream.max_age_ms } : {}),
+        ...(stream.max_bytes !== undefined ? { maxBytes: stream.max_bytes } : {}),
+        ...(stream.replicas !== undefined ? { replicas: stream.replicas } : {}),
+        ...(stream.tick_max_age_ms !== undefined ? { tickMaxAge: stream.tick_max_age_ms } : {}),
+      },
+    });
   }
 
   private registerFunctions(): void {

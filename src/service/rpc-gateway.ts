@@ -59,6 +59,9 @@ import {
 import {
   RpcClient,
   WsRpcClient,
+  NatsRpcClient,
+  DEFAULT_NATS_SERVER_NAME,
+  type NatsRpcClientOptions,
   isCurveKey,
   messageOf,
   type ConnectionState,
@@ -584,7 +587,8 @@ export class RpcGateway extends BaseGateway {
 
 /**
  * The RpcCaller for a request address: ws:// and wss:// mean the native WebSocket endpoint (one connection, JSON,
- * no subscribe address); anything else is VeighNa's two ZeroMQ sockets.
+ * no subscribe address); nats:// (a comma-separated list of cluster nodes) a server named `server_name` on a NATS
+ * bus; anything else is VeighNa's two ZeroMQ sockets.
  */
 function createCaller(req: string, sub: string, setting: GatewaySetting, curve: RpcClientCurve | undefined): RpcCaller {
   const timeout = setting["timeout"];
@@ -592,6 +596,7 @@ function createCaller(req: string, sub: string, setting: GatewaySetting, curve: 
     ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
     ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
   };
+  if (/^(nats|tls):\/\//.test(req)) return new NatsRpcClient({ ...natsClientSetting(req, setting), ...common });
   if (/^wss?:\/\//.test(req)) {
     return new WsRpcClient({
       url: req,
@@ -610,6 +615,22 @@ function createCaller(req: string, sub: string, setting: GatewaySetting, curve: 
     skipEvent: isSpecificTwin,
     ...(curve ? { curve } : {}),
   });
+}
+
+/** A NATS client's settings: `server_name`, and `nats_user`/`nats_password` or `nats_creds` when the bus wants them. */
+function natsClientSetting(servers: string, setting: GatewaySetting): NatsRpcClientOptions {
+  const user = pickString(setting, ["nats_user"]);
+  const pass = pickString(setting, ["nats_password"]);
+  const creds = pickString(setting, ["nats_creds"]);
+  const history = setting["history"];
+  return {
+    servers,
+    server: pickString(setting, ["server_name"]) ?? DEFAULT_NATS_SERVER_NAME,
+    ...(user !== undefined ? { user } : {}),
+    ...(pass !== undefined ? { pass } : {}),
+    ...(creds !== undefined ? { credsFile: creds } : {}),
+    ...(history === "all" || history === "new" ? { history } : {}),
+  };
 }
 
 function pickString(setting: GatewaySetting, keys: readonly string[]): string | undefined {

@@ -17,7 +17,7 @@ function trackedFiles(): string[] {
     cwd: repoRoot,
     encoding: "utf8",
   });
-  // This file names the patterns it looks for, so it is not searched itself.
+  // This file names the patterns it looks for, so it is the one file not scanned.
   return out.split("\n").filter((f) => f !== "" && !f.startsWith("test/fixtures/vnpy-wire/") && f !== "test/project/self-contained.test.ts");
 }
 

@@ -126,6 +126,10 @@ class ServeProcess {
         clearTimeout(timer);
         reject(new Error(`serve exited (${code ?? signal}): ${this.output}`));
       });
+      child.once("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
     });
   }
 

@@ -116,6 +116,10 @@ export async function startVeighNaServer(args: string[] = []): Promise<{ child: 
       clearTimeout(timer);
       reject(new Error(`the VeighNa server exited with ${code}`));
     });
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
   return { child, ...addresses };
 }

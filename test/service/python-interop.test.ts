@@ -89,9 +89,15 @@ describe("our RpcGateway against a Python VeighNa server", { skip }, () => {
 
   before(async () => {
     python = spawn(PYTHON, [join(PYTHON_DIR, "veighna_server.py")], { env: { ...process.env, PYTHONPATH: STANDINS_DIR }, stdio: ["ignore", "pipe", "inherit"] });
+    // Bounded, and a spawn that fails (EAGAIN on a machine out of processes) rejects instead of waiting forever.
     addresses = await new Promise((resolve, reject) => {
-      createInterface({ input: python.stdout! }).once("line", (line) => resolve(JSON.parse(line)));
+      const timer = setTimeout(() => reject(new Error("python server did not start within 15 s")), 15_000);
+      createInterface({ input: python.stdout! }).once("line", (line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      });
       python.once("exit", (code) => reject(new Error(`python server exited with ${code}`)));
+      python.once("error", (error) => reject(error));
     });
     mainEngine = new MainEngine({ home: tempDir("rpc-py-client-") });
     mainEngine.addGateway(RpcGateway);

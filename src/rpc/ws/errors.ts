@@ -24,3 +24,11 @@ export class WireError extends Error {
     this.path = path;
   }
 }
+
+/** The wire form of an error in a reply: its own string `code` (WireError, RpcError...), else CALL_FAILED. */
+export function wireErrorBody(error: unknown): { code: string; message: string; path?: string } {
+  if (error instanceof WireError) return error.path === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, path: error.path };
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: typeof code === "string" && code.length > 0 ? code : ("CALL_FAILED" satisfies WireErrorCode), message };
+}
