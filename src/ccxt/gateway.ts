@@ -3,6 +3,7 @@ import type { Exchange, MarketInterface as Market, Order, Trade } from "ccxt";
 import {
   AccountData,
   BaseGateway,
+  Direction,
   ERROR,
   Exchange as VtExchange,
   INFO,
@@ -14,7 +15,6 @@ import {
   type CancelRequest,
   type GatewaySetting,
   type HistoryRequest,
-  type OrderData,
   type OrderRequest,
   type SubscribeRequest,
 } from "../kernel/index.js";
@@ -22,6 +22,7 @@ import { barFrom, CCXT_EXCHANGE, ccxtOrderArgs, contractFromMarket, feeText, mar
 import { CcxtError } from "./errors.js";
 import { MarketFeeds } from "./feeds.js";
 import { OrderMemory } from "./orders.js";
+import { quietUnawaitedFutures } from "./quiet-futures.js";
 import { classify, isOrderNotFound } from "./rejections.js";
 import { CCXT_DEFAULT_SETTING, parseCcxtSetting, type CcxtMarketType, type CcxtSettings } from "./settings.js";
 import { rewriteUrlTree } from "./urls.js";
@@ -30,6 +31,9 @@ import { rewriteUrlTree } from "./urls.js";
 const DEFAULT_OPTIONS: Readonly<Record<string, unknown>> = {
   // We reconcile open orders of every symbol at once, knowingly (Binance otherwise refuses without a symbol).
   warnOnFetchOpenOrdersWithoutSymbol: false,
+  // Positions come from fetchPositions. Left on, ccxt's binance starts a positions snapshot with every order
+  // stream that nobody awaits, and a dropped socket then rejects it as an unhandled rejection.
+  watchPositions: { fetchPositionsSnapshot: false },
 };
 
 /** Candles per history page; the gateway pages until the requested end. */
@@ -38,6 +42,8 @@ const MAX_HISTORY_PAGES = 1000;
 /** A second reconciliation this long after a reconnect covers fills made while the new stream was subscribing. */
 const SETTLE_MS = 2000;
 const MAX_BACKOFF_MS = 10_000;
+/** Up to this many contracts of a market type, open orders are asked for symbol by symbol. */
+const PER_SYMBOL_QUERIES = 8;
 
 /**
  * One ccxt exchange (any of ccxt's 100+; tested against Binance spot and USDⓈ-M futures) as a gateway.
@@ -96,7 +102,9 @@ export class CcxtGateway extends BaseGateway {
     const ccxt = await import("ccxt");
     const classes = ccxt.pro as unknown as Record<string, new (config: object) => Exchange>;
     const restClasses = ccxt as unknown as Record<string, new (config: object) => Exchange>;
-    const ExchangeClass = classes[settings.exchange] ?? (Object.prototype.hasOwnProperty.call(ccxt.exchanges, settings.exchange) ? restClasses[settings.exchange] : undefined);
+    // ccxt.pro's class adds the watch* methods to the REST one; `websocket: false` keeps to REST (polling).
+    const known = Object.prototype.hasOwnProperty.call(ccxt.exchanges, settings.exchange);
+    const ExchangeClass = !known ? undefined : settings.websocket ? (classes[settings.exchange] ?? restClasses[settings.exchange]) : restClasses[settings.exchange];
     if (!ExchangeClass) {
       const error = new CcxtError("ERR_CCXT_CONNECT", `ccxt has no exchange "${settings.exchange}"`);
       this.writeLog(error.message, ERROR);
@@ -109,8 +117,13 @@ export class CcxtGateway extends BaseGateway {
       enableRateLimit: true,
       options: { ...DEFAULT_OPTIONS, ...settings.options },
     });
+    quietUnawaitedFutures(exchange);
     if (settings.sandbox) exchange.setSandboxMode(true);
-    if (settings.apiOrigin) rewriteUrlTree(exchange.urls["api"] as never, settings.apiOrigin);
+    if (settings.apiOrigin) {
+      rewriteUrlTree(exchange.urls["api"] as never, settings.apiOrigin);
+      // ccxt opens plain ws:// sockets only with an http agent loaded (it expects them behind proxies).
+      if (settings.apiOrigin.startsWith("http:")) await exchange.loadHttpProxyAgent();
+    }
     this.settings = settings;
     try {
       await exchange.loadMarkets();
@@ -137,7 +150,9 @@ export class CcxtGateway extends BaseGateway {
     await this.reconcile();
     await Promise.all([this.queryAccount(), this.queryPosition()]);
     for (const type of settings.marketTypes) this.startPrivateStreams(type);
-    this.every(settings.reconcileMs, () => {
+    // Without order streams, the REST reconciliation is how order updates arrive: at the polling period.
+    const streamed = exchange.has["watchOrders"] && exchange.has["watchMyTrades"];
+    this.every(streamed ? settings.reconcileMs : Math.min(settings.reconcileMs, settings.pollMs), () => {
       void this.reconcile();
       void this.queryAccount();
       void this.queryPosition();
@@ -172,14 +187,14 @@ export class CcxtGateway extends BaseGateway {
     const order = this.memory.add(req, orderid);
     this.onOrder(order);
     const market = this.markets.get(req.symbol);
-    const args = ccxtOrderArgs(req.type, false);
+    const args = ccxtOrderArgs(req.type, this.settings!.postOnly || isPostOnly(req.reference));
     const refusal = !market ? `invalid order: no contract ${req.vt_symbol}` : typeof args === "string" ? `invalid order: ${args}` : !this.hasCredentials ? "authentication failed: no API key configured" : undefined;
     if (refusal || typeof args === "string" || !market) {
       this.rejectOrder(orderid, refusal ?? "invalid order", "INVALID_ORDER");
       return order.vt_orderid;
     }
     this.touchedSymbols.add(req.symbol);
-    const side = req.direction === "多" ? "buy" : "sell";
+    const side = req.direction === Direction.LONG ? "buy" : "sell";
     const params = { ...args.params, clientOrderId: orderid, ...(market.swap ? { type: "swap" } : {}) };
     // Not awaited by the caller: the order is ours (SUBMITTING) now; the exchange's answer updates it.
     void exchange
@@ -188,30 +203,6 @@ export class CcxtGateway extends BaseGateway {
         (result) => this.applyOrders([{ ...result, clientOrderId: result.clientOrderId ?? orderid }]),
         (error: unknown) => this.orderFailed(orderid, error),
       );
-    return order.vt_orderid;
-  }
-
-  /** A post-only LIMIT order (maker only): the exchange rejects it rather than let it take liquidity. */
-  async sendPostOnlyOrder(req: OrderRequest): Promise<string> {
-    const exchange = this.exchange;
-    if (!exchange) {
-      this.notConnected("sendOrder");
-      return "";
-    }
-    const orderid = this.memory.nextOrderid();
-    const order = this.memory.add(req, orderid);
-    this.onOrder(order);
-    const market = this.markets.get(req.symbol);
-    if (!market) {
-      this.rejectOrder(orderid, `invalid order: no contract ${req.vt_symbol}`, "INVALID_ORDER");
-      return order.vt_orderid;
-    }
-    this.touchedSymbols.add(req.symbol);
-    const params = { postOnly: true, clientOrderId: orderid, ...(market.swap ? { type: "swap" } : {}) };
-    void exchange.createOrder(req.symbol, "limit", req.direction === "多" ? "buy" : "sell", req.volume, req.price, params).then(
-      (result) => this.applyOrders([{ ...result, clientOrderId: result.clientOrderId ?? orderid }]),
-      (error: unknown) => this.orderFailed(orderid, error),
-    );
     return order.vt_orderid;
   }
 
@@ -274,7 +265,7 @@ export class CcxtGateway extends BaseGateway {
       // A position closed since the last query: the exchange lists it no more, or lists it empty.
       for (const symbol of this.positionSymbols) {
         if (seen.has(symbol)) continue;
-        this.onPosition(new PositionData({ gateway_name: this.gatewayName, symbol, exchange: CCXT_EXCHANGE, direction: "净" as never, volume: 0 }));
+        this.onPosition(new PositionData({ gateway_name: this.gatewayName, symbol, exchange: CCXT_EXCHANGE, direction: Direction.NET, volume: 0 }));
       }
     } catch (error) {
       this.writeLog(`position query failed: ${this.redact(error)}`, WARNING);
@@ -333,12 +324,18 @@ export class CcxtGateway extends BaseGateway {
     const startedMs = Date.now();
     const open = new Set<string>();
     for (const type of settings.marketTypes) {
-      try {
-        const orders = await exchange.fetchOpenOrders(undefined, undefined, undefined, { type });
-        for (const order of orders) if (order.id) open.add(order.id);
-        this.applyOrders(orders.filter((o) => o.symbol && this.markets.has(o.symbol)));
-      } catch (error) {
-        this.writeLog(`${type} open orders query failed: ${this.redact(error)}`, WARNING);
+      // Exchanges weigh an all-symbols query like many single ones (Binance: 16 to 40 times): a few contracts
+      // are cheaper asked one by one.
+      const symbols = [...this.markets.values()].filter((m) => marketTypeOf(m) === type).map((m) => m.symbol);
+      const queries = symbols.length <= PER_SYMBOL_QUERIES ? symbols : [undefined];
+      for (const symbol of queries) {
+        try {
+          const orders = await exchange.fetchOpenOrders(symbol, undefined, undefined, { type });
+          for (const order of orders) if (order.id) open.add(order.id);
+          this.applyOrders(orders.filter((o) => o.symbol && this.markets.has(o.symbol)));
+        } catch (error) {
+          this.writeLog(`${type} open orders query failed: ${this.redact(error)}`, WARNING);
+        }
       }
     }
     // Ours that are no longer open: they filled or ended while we were not listening.
@@ -425,6 +422,8 @@ export class CcxtGateway extends BaseGateway {
       }
       this.onOrder(change.order);
       if (change.order.traded > 0) this.touchedSymbols.add(change.order.symbol);
+      // Funds move when an order rests, trades or ends.
+      if (change.statusChanged) this.scheduleAccountRefresh();
     }
     const released = this.memory.releaseTrades();
     if (released.length) this.applyTrades(released);
@@ -446,7 +445,7 @@ export class CcxtGateway extends BaseGateway {
     if (this.memory.orphanOrderIds().length > 0) void this.reconcile();
   }
 
-  /** Balances and positions move with fills; one query for a burst of them. */
+  /** Balances and positions move with orders and fills; one query for a burst of them. */
   private scheduleAccountRefresh(): void {
     if (this.accountRefresh) return;
     this.accountRefresh = setTimeout(() => {
@@ -549,4 +548,7 @@ export class CcxtGateway extends BaseGateway {
   }
 }
 
-export type { OrderData };
+/** A LIMIT order whose reference carries the word `post_only` (e.g. "mm1 post_only") is sent maker-only. */
+export function isPostOnly(reference: string): boolean {
+  return /(^|[^A-Za-z0-9_])post_only($|[^A-Za-z0-9_])/i.test(reference);
+}

@@ -30,7 +30,11 @@ export interface CcxtSettings {
    * "" leaves the URLs alone.
    */
   readonly apiOrigin: string;
-  /** Polling period of tickers and books where the exchange has no WebSocket feed. */
+  /** Use ccxt's WebSocket (`watch*`) methods where the exchange has them; false: REST polling only. */
+  readonly websocket: boolean;
+  /** Every LIMIT order maker-only (else only those whose reference says `post_only`). */
+  readonly postOnly: boolean;
+  /** Polling period of tickers, books and (without order streams) orders where there is no WebSocket feed. */
   readonly pollMs: number;
   /** Period of the REST reconciliation of open orders and fills (it also runs after every reconnect). */
   readonly reconcileMs: number;
@@ -50,6 +54,8 @@ export const CCXT_DEFAULT_SETTING: Readonly<GatewaySetting> = Object.freeze({
   symbols: [],
   options: "{}",
   api_origin: "",
+  websocket: true,
+  post_only: false,
   poll_ms: 1000,
   reconcile_seconds: 30,
 });
@@ -130,6 +136,8 @@ export function parseCcxtSetting(
     symbols: listOf("symbols", merged.symbols!),
     options: options as Record<string, unknown>,
     apiOrigin,
+    websocket: booleanOf("websocket", merged.websocket!),
+    postOnly: booleanOf("post_only", merged.post_only!),
     pollMs,
     reconcileMs: reconcileSeconds * 1000,
   };

@@ -142,6 +142,7 @@ export class BinanceDouble {
     const params = new URLSearchParams(query + (query && body ? "&" : "") + body);
     const kind: Kind = host.startsWith("fapi") ? "futures" : "spot";
     this.requests.push(`${req.method} ${host}${path}`);
+    if (process.env["DOUBLE_TRACE"]) console.error(Date.now() % 100000, req.method, host + path);
     const send = (status: number, payload: unknown): void => {
       if (res.destroyed) return;
       res.writeHead(status, { "content-type": "application/json" });
@@ -477,7 +478,9 @@ export class BinanceDouble {
           for (const stream of message.params ?? []) {
             const [lower, channel] = stream.split("@");
             const symbol = (lower ?? "").toUpperCase();
-            if (channel === "ticker" && this.venue.markets[connection.kind].has(symbol)) connection.socket.send(JSON.stringify(this.tickerEvent(connection.kind, symbol)));
+            if ((channel === "ticker" || channel === "miniTicker") && this.venue.markets[connection.kind].has(symbol)) {
+              connection.socket.send(JSON.stringify(this.tickerEvent(connection.kind, symbol, channel)));
+            }
           }
         }
       }
@@ -548,8 +551,12 @@ export class BinanceDouble {
     };
   }
 
-  private tickerEvent(kind: Kind, symbol: string): Record<string, unknown> {
+  /** A `<symbol>@ticker` (24hrTicker) or `<symbol>@miniTicker` (24hrMiniTicker) event. */
+  private tickerEvent(kind: Kind, symbol: string, channel: string): Record<string, unknown> {
     const t = this.ticker24(kind, symbol);
+    if (channel === "miniTicker") {
+      return { e: "24hrMiniTicker", E: Date.now(), s: symbol, c: t["lastPrice"], o: t["openPrice"], h: t["highPrice"], l: t["lowPrice"], v: t["volume"], q: t["quoteVolume"] };
+    }
     return {
       e: "24hrTicker", E: Date.now(), s: symbol, p: t["priceChange"], P: t["priceChangePercent"], w: t["weightedAvgPrice"],
       x: t["prevClosePrice"] ?? t["openPrice"], c: t["lastPrice"], Q: "0", b: t["bidPrice"] ?? "0", B: t["bidQty"] ?? "0",
@@ -581,11 +588,12 @@ export class BinanceDouble {
       e: "depthUpdate", E: Date.now(), ...(kind === "futures" ? { T: Date.now() } : {}), s: symbol, U: id, u: id,
       ...(kind === "futures" ? { pu: previousId } : {}), b: diff(before.bids, now.bids), a: diff(before.asks, now.asks),
     };
-    const ticker = this.tickerEvent(kind, symbol);
     for (const c of this.marketConnections) {
       if (c.kind !== kind || c.socket.readyState !== c.socket.OPEN) continue;
       if ([...c.streams].some((s) => s.startsWith(`${lower}@depth`))) c.socket.send(JSON.stringify(depthEvent));
-      if (c.streams.has(`${lower}@ticker`)) c.socket.send(JSON.stringify(ticker));
+      for (const channel of ["ticker", "miniTicker"]) {
+        if (c.streams.has(`${lower}@${channel}`)) c.socket.send(JSON.stringify(this.tickerEvent(kind, symbol, channel)));
+      }
     }
   }
 }
