@@ -2,6 +2,7 @@
 /** The `rpcservice` command. */
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
+import { registerGatewayCommands } from "./gateway-command.js";
 import { registerKeysCommand } from "./keys-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSteerCommands } from "./steer-commands.js";
@@ -16,5 +17,6 @@ registerServeCommand(program);
 registerClientCommand(program);
 registerSteerCommands(program);
 registerKeysCommand(program);
+registerGatewayCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,14 +1,14 @@
 /**
- * `rpcservice serve`: the main job. A MainEngine with the simulated exchange, the risk manager, the RPC service
- * (ZeroMQ, VeighNa's wire) and the web console, logging to the terminal until SIGINT/SIGTERM.
+ * `rpcservice serve`: the main job. A MainEngine with its gateways (the simulated exchange by default; gateway
+ * files and `--upstream` add others), the risk manager, the RPC service (ZeroMQ, VeighNa's wire) and the web
+ * console, logging to the terminal until SIGINT/SIGTERM.
  */
-import { join } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ConsoleApp, type ConsoleStarted } from "../console/index.js";
-import { MainEngine, type Language } from "../kernel/index.js";
+import { GatewayKinds, GatewayManagerApp, planGateways, type UpstreamFlags } from "../gateways/index.js";
+import { MainEngine, type GatewaySetting, type Language } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
 import { RpcServiceApp, type RpcEngine } from "../service/index.js";
-import { SimGateway } from "../sim/index.js";
 import { formatLog } from "./log-printer.js";
 
 export interface ServeOptions {
@@ -25,6 +25,10 @@ export interface ServeOptions {
   /** null: no console. */
   console: { host: string; port: number } | null;
   sim: { ticksPerSecond?: number; seed?: number; contractsFile?: string };
+  /** true/false: --sim/--no-sim; absent: SIM only when no other gateway is configured. */
+  runSim?: boolean;
+  /** `--upstream ...`: an RpcGateway in front of another server (a relay). */
+  upstream?: UpstreamFlags;
   /** Where log lines go; default the terminal. */
   log?: (line: string) => void;
 }
@@ -47,15 +51,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     // Risk first only for readability: the order-check pipeline holds whatever the order of the apps.
     if (options.risk) await mainEngine.addApp(RiskManagerApp).ready;
-    mainEngine.addGateway(SimGateway);
+    const gateways = mainEngine.addApp(GatewayManagerApp);
     const rpc = mainEngine.addApp(RpcServiceApp);
     const consoleEngine = options.console ? mainEngine.addApp(ConsoleApp) : null;
 
-    const simSetting: Record<string, string | number> = { data_dir: join(mainEngine.home, "sim") };
+    const simSetting: GatewaySetting = {};
     if (options.sim.ticksPerSecond !== undefined) simSetting["ticks_per_second"] = options.sim.ticksPerSecond;
     if (options.sim.seed !== undefined) simSetting["seed"] = options.sim.seed;
     if (options.sim.contractsFile) simSetting["contracts_file"] = options.sim.contractsFile;
-    await mainEngine.connect(simSetting, "SIM");
+    const planned = planGateways({
+      home: mainEngine.home,
+      kinds: new GatewayKinds(),
+      simSetting,
+      ...(options.runSim !== undefined ? { sim: options.runSim } : {}),
+      ...(options.upstream ? { upstream: options.upstream } : {}),
+    });
+    for (const config of planned) gateways.add(config);
+    await gateways.connectAll();
 
     // The console first: it hands its /ws endpoint to the RPC service, which then starts with it.
     const started = consoleEngine && options.console ? await consoleEngine.start(options.console) : null;
@@ -102,12 +114,17 @@ interface ServeFlags {
   ticksPerSecond?: number;
   seed?: number;
   contracts?: string;
+  sim?: boolean;
+  upstream?: string;
+  upstreamName?: string;
+  upstreamKey?: string;
+  upstreamServerKey?: string;
 }
 
 export function registerServeCommand(program: Command): void {
   program
     .command("serve")
-    .description("run the server: simulated exchange + risk manager + RPC service (ZeroMQ) + web console")
+    .description("run the server: gateways (simulated exchange, or --upstream / <home>/connect_*.json) + risk manager + RPC service (ZeroMQ) + web console")
     .option("--home <dir>", "settings and data folder", ".rpcservice")
     .option("--rep <address>", "request/reply address, e.g. tcp://127.0.0.1:2014 or ipc:///tmp/rpc.sock (default: saved setting)")
     .option("--pub <address>", "event broadcast address, e.g. tcp://127.0.0.1:4102 (default: saved setting)")
@@ -121,6 +138,12 @@ export function registerServeCommand(program: Command): void {
     .option("--ticks-per-second <n>", "simulated ticks per second per subscribed contract", positiveNumber)
     .option("--seed <n>", "seed of the simulated market", (text) => Math.trunc(positiveNumber(text)))
     .option("--contracts <file>", "JSON file of contracts for the simulated exchange instead of the built-in universe")
+    .option("--upstream <req,sub>", "relay: trade through the RPC server at REQ_ADDRESS,SUB_ADDRESS (ours or a Python VeighNa one)")
+    .option("--upstream-name <name>", "the upstream gateway's name here (default RPC)")
+    .option("--upstream-key <file>", "CURVE: our secret key file for the upstream (rpcservice keys generate)")
+    .option("--upstream-server-key <key>", "CURVE: the upstream server's public key")
+    .option("--sim", "run the simulated exchange (default: only when no other gateway is configured)")
+    .option("--no-sim", "do not run the simulated exchange")
     .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
     .action(async (flags: ServeFlags) => {
       const server = await startServer({
@@ -137,6 +160,17 @@ export function registerServeCommand(program: Command): void {
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
           ...(flags.contracts ? { contractsFile: flags.contracts } : {}),
         },
+        ...(flags.sim !== undefined ? { runSim: flags.sim } : {}),
+        ...(flags.upstream !== undefined
+          ? {
+              upstream: {
+                addresses: flags.upstream,
+                ...(flags.upstreamName !== undefined ? { name: flags.upstreamName } : {}),
+                ...(flags.upstreamKey !== undefined ? { keyFile: flags.upstreamKey } : {}),
+                ...(flags.upstreamServerKey !== undefined ? { serverKey: flags.upstreamServerKey } : {}),
+              },
+            }
+          : {}),
       });
       // The engine's own timers do not hold the process open: the command does, until a signal.
       const keepAlive = setInterval(() => {}, 1 << 30);

@@ -8,7 +8,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { WsRpcClient } from "../rpc/index.js";
 import { TRADING_STATES } from "../risk/index.js";
 
-interface ConnectionFlags {
+export interface ConnectionFlags {
   console: string;
   token?: string;
   home: string;
@@ -56,7 +56,7 @@ function tokenOf(flags: ConnectionFlags): string | undefined {
 }
 
 /** Connects, runs `body`, and always closes, so a command never hangs on an open socket. */
-async function withConsole<T>(flags: ConnectionFlags, body: (client: WsRpcClient) => Promise<T>): Promise<T> {
+export async function withConsole<T>(flags: ConnectionFlags, body: (client: WsRpcClient) => Promise<T>): Promise<T> {
   const token = tokenOf(flags);
   const client = new WsRpcClient({ url: consoleUrl(flags), reconnect: false, types: [], timeout: 10_000, ...(token ? { token } : {}) });
   try {
@@ -67,7 +67,7 @@ async function withConsole<T>(flags: ConnectionFlags, body: (client: WsRpcClient
   }
 }
 
-function connectionOptions(command: Command): Command {
+export function connectionOptions(command: Command): Command {
   return command
     .option("--console <url>", "the server's console address", "http://127.0.0.1:8080")
     .option("--token <token>", "console token (default: read from <home>/console_token)")

@@ -24,6 +24,7 @@ import {
   type MainEngine,
 } from "../kernel/index.js";
 import type { CallContext, CallDispatcher } from "../rpc/endpoint.js";
+import { GATEWAY_MANAGER_NAME, GatewayEngine } from "../gateways/index.js";
 import { RISK_ENGINE_NAME, RiskEngine, TRADING_STATES, type TradingState } from "../risk/index.js";
 import { APP_NAME as RPC_APP_NAME, EVENT_RPC_LOG, RpcEngine } from "../service/index.js";
 import { ConsoleCallError, ConsoleStartError } from "./errors.js";
@@ -174,6 +175,11 @@ export class ConsoleEngine extends BaseEngine {
     return engine instanceof RpcEngine ? engine : undefined;
   }
 
+  private gatewayManager(): GatewayEngine | undefined {
+    const engine = this.mainEngine.engines.get(GATEWAY_MANAGER_NAME);
+    return engine instanceof GatewayEngine ? engine : undefined;
+  }
+
   private riskManager(): RiskEngine | undefined {
     const engine = this.mainEngine.engines.get(RISK_ENGINE_NAME);
     return engine instanceof RiskEngine ? engine : undefined;
@@ -232,6 +238,18 @@ export class ConsoleEngine extends BaseEngine {
     });
     this.register("rpc_stop", async () => this.need(this.rpcService(), "the RPC service app is not loaded").stop());
     this.register("get_clients", () => [...(this.rpcService()?.clients() ?? []), ...this.endpoint.clients()]);
+    // Connection states beside get_all_gateway_names, which keeps VeighNa's shape (a list of names).
+    this.register("gateway_list", () => this.gatewayManager()?.list() ?? []);
+    this.register("gateway_connect", async ([name]) => {
+      const gateways = this.need(this.gatewayManager(), "the gateway manager app is not loaded");
+      await gateways.connect(text(name, "name"));
+      return gateways.list().find((g) => g.name === name) ?? null;
+    });
+    this.register("gateway_disconnect", async ([name]) => {
+      const gateways = this.need(this.gatewayManager(), "the gateway manager app is not loaded");
+      await gateways.disconnect(text(name, "name"));
+      return gateways.list().find((g) => g.name === name) ?? null;
+    });
     // Rules with labels, kinds and bounds: what a form needs (eRiskRule events then carry the new values).
     this.register("risk_rules", () => this.riskManager()?.describeRules() ?? []);
     this.register("risk_update_rule", ([name, setting]) => {

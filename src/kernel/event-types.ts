@@ -8,3 +8,5 @@ export const EVENT_ACCOUNT = "eAccount.";
 export const EVENT_QUOTE = "eQuote.";
 export const EVENT_CONTRACT = "eContract.";
 export const EVENT_LOG = "eLog";
+/** Ours: a managed gateway's connection state changed (connecting, connected, stale, disconnected + reason). */
+export const EVENT_GATEWAY_STATE = "eGatewayState";

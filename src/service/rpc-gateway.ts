@@ -32,6 +32,7 @@ import {
   ContractData,
   EVENT_ACCOUNT,
   EVENT_CONTRACT,
+  EVENT_GATEWAY_STATE,
   EVENT_LOG,
   EVENT_ORDER,
   EVENT_POSITION,
@@ -44,6 +45,7 @@ import {
   OrderData,
   PositionData,
   QuoteData,
+  Status,
   TickData,
   TradeData,
   defineMessages,
@@ -108,6 +110,7 @@ const t = defineMessages({
     secondGateway: "The server has another gateway ({name}) but ids are in flat mode; set namespace to \"prefixed\"",
     badSetting: "Invalid RPC gateway setting: {detail}",
     curveOn: "CURVE on, our public key: {key}",
+    vanished: "Order {vt_orderid} is no longer listed by the server after a resync; marked cancelled",
     oneOffKey: "CURVE: no key_file or secret_key given, using a one-off key pair (a server with an allow-list will refuse it)",
   },
   zh: {
@@ -126,6 +129,7 @@ const t = defineMessages({
     secondGateway: "服务器有另一个接口（{name}），但编号为扁平模式；请将namespace设为\"prefixed\"",
     badSetting: "RPC接口配置无效：{detail}",
     curveOn: "已启用CURVE，本机公钥：{key}",
+    vanished: "重新同步后服务器不再有委托{vt_orderid}，标记为已撤销",
     oneOffKey: "CURVE：未设置key_file或secret_key，使用临时密钥对（有白名单的服务器会拒绝）",
   },
 });
@@ -169,6 +173,8 @@ export class RpcGateway extends BaseGateway {
   private readonly subscriptions = new Map<string, SubscribeRequest>();
   private readonly seenTrades = new Set<string>();
   private readonly lastOrderState = new Map<string, string>();
+  /** Orders last seen active, by local vt_orderid: a snapshot that no longer lists one corrects it. */
+  private readonly activeOrders = new Map<string, OrderData>();
 
   private syncing = false;
   private syncAgain: { reason: ResyncReason; detail: string } | null = null;
@@ -367,6 +373,7 @@ export class RpcGateway extends BaseGateway {
     const items = Array.isArray(value) ? (value as T[]) : [];
     if (family === "contract") this.decideNamespace(items as ContractData[]);
     for (const item of items) apply(item);
+    if (family === "order") this.closeVanishedOrders(items as OrderData[]);
     this.writeLog(t(message));
   }
 
@@ -434,6 +441,9 @@ export class RpcGateway extends BaseGateway {
         }
         return;
       case EVENT_TIMER:
+      // The server's own links (a relay's upstream): not ours, and same-named ones would be taken for ours.
+      case EVENT_RPC_CONNECTION:
+      case EVENT_GATEWAY_STATE:
         return;
     }
     // Specific twins are re-derived locally with local ids by the on* methods above.
@@ -481,7 +491,27 @@ export class RpcGateway extends BaseGateway {
     const state = `${order.status}|${order.traded}`;
     if (this.lastOrderState.get(order.vt_orderid) === state) return;
     this.lastOrderState.set(order.vt_orderid, state);
+    if (order.isActive()) this.activeOrders.set(order.vt_orderid, order);
+    else this.activeOrders.delete(order.vt_orderid);
     this.onOrder(order);
+  }
+
+  /**
+   * An order we hold as active that the server's full order list no longer has (a restarted VeighNa process
+   * forgot it) is not working anywhere we can see: it is pushed as cancelled with a warning, so no client keeps
+   * a stale "active" order. Its applied form is what the snapshot listed, relabelled in place by applyOrder;
+   * the stored order is already in local form.
+   */
+  private closeVanishedOrders(listed: readonly OrderData[]): void {
+    const present = new Set(listed.map((order) => order.vt_orderid));
+    for (const [vt_orderid, order] of this.activeOrders) {
+      if (present.has(vt_orderid)) continue;
+      const closed = Object.assign(Object.create(Object.getPrototypeOf(order) as object) as OrderData, order, { status: Status.CANCELLED });
+      this.activeOrders.delete(vt_orderid);
+      this.lastOrderState.set(vt_orderid, `${closed.status}|${closed.traded}`);
+      this.writeLog(t("vanished", { vt_orderid }), 30);
+      this.onOrder(closed);
+    }
   }
 
   private applyTrade(trade: TradeData): void {

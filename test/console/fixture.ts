@@ -9,7 +9,7 @@ import { MainEngine } from "../../src/kernel/index.js";
 import { RpcServiceApp } from "../../src/service/index.js";
 import { RiskManagerApp } from "../../src/risk/index.js";
 import { ConsoleApp, type ConsoleEngine, type ConsoleStarted } from "../../src/console/index.js";
-import { SimGateway } from "../../src/sim/index.js";
+import { GatewayKinds, GatewayManagerApp } from "../../src/gateways/index.js";
 
 export interface ConsoleFixture {
   mainEngine: MainEngine;
@@ -31,10 +31,12 @@ export async function startConsoleFixture(port = 0, host = "127.0.0.1"): Promise
   const mainEngine = new MainEngine({ home });
   const risk = mainEngine.addApp(RiskManagerApp);
   await risk.ready;
-  mainEngine.addGateway(SimGateway);
+  // SIM through the gateway manager, as `serve` runs it: the console lists it and can disconnect it.
+  const gateways = mainEngine.addApp(GatewayManagerApp);
+  gateways.add(new GatewayKinds().parse({ kind: "sim", setting: { data_dir: ":memory:", ticks_per_second: 5 } }, "fixture", home));
   mainEngine.addApp(RpcServiceApp);
   const consoleEngine = mainEngine.addApp(ConsoleApp);
-  await mainEngine.connect({ data_dir: ":memory:", ticks_per_second: 5 }, "SIM");
+  await gateways.connectAll();
   // Contracts arrive as events: let the engine process them before anyone asks.
   for (let i = 0; i < 200 && mainEngine.getAllContracts().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   const started = await consoleEngine.start({ host, port });

@@ -1,19 +1,30 @@
 """
 A VeighNa-style server (vnpy.rpc.RpcServer, REP + PUB) with a tiny in-memory "CTP" gateway behind the 17
 RpcService functions, publishing `["", Event]` as RpcEngine does. Our RpcGateway connects to it in the tests.
-    python3 veighna_server.py            (prints {"rep": ..., "pub": ...}, serves until killed)
+    python3 veighna_server.py [REP PUB [SESSION]]   (prints {"rep": ..., "pub": ...}, serves until killed)
+Without addresses it picks free loopback ports. SESSION starts every order id, as CTP's front/session ids do,
+so a restarted server (another SESSION) never reuses an order id.
 """
 import json
+import os
 import socket
+import sys
 import threading
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import vnpy.rpc.server
 from vnpy.event import Event
 from vnpy.rpc import RpcServer
-from vnpy.trader.constant import Direction, Exchange, Product, Status
-from vnpy.trader.object import AccountData, ContractData, PositionData, TickData, TradeData
+from datetime import timedelta
+
+from vnpy.trader.constant import Direction, Exchange, Interval, Product, Status
+from vnpy.trader.object import AccountData, BarData, ContractData, PositionData, TickData, TradeData
+
+# Tests that kill this server want its loss noticed within seconds: a faster heartbeat than VeighNa's 10 s.
+if os.environ.get("VEIGHNA_HEARTBEAT_INTERVAL"):
+    vnpy.rpc.server.HEARTBEAT_INTERVAL = float(os.environ["VEIGHNA_HEARTBEAT_INTERVAL"])
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 GATEWAY = "CTP"
@@ -37,6 +48,8 @@ trades = {}
 ticks = {}
 subscribed = set()
 counter = [0]
+session = sys.argv[3] if len(sys.argv) > 3 else "1"
+calls = {"send_order": 0}
 
 
 def put(event_type, data, specific=None):
@@ -51,7 +64,8 @@ def subscribe(req, gateway_name):
 
 def send_order(req, gateway_name):
     counter[0] += 1
-    order = req.create_order_data(f"1_-{counter[0]}", GATEWAY)
+    calls["send_order"] += 1
+    order = req.create_order_data(f"{session}_-{counter[0]}", GATEWAY)
     order.status = Status.NOTTRADED
     order.datetime = datetime.now(CHINA_TZ)
     orders[order.vt_orderid] = order
@@ -67,7 +81,23 @@ def cancel_order(req, gateway_name):
 
 
 def query_history(req, gateway_name):
-    return []
+    """One minute bar per minute of the request, up to 120."""
+    bars = []
+    start = req.start.replace(second=0, microsecond=0)
+    for i in range(120):
+        dt = start + timedelta(minutes=i)
+        if req.end and dt > req.end:
+            break
+        price = 3500 + i
+        bars.append(BarData(gateway_name=GATEWAY, symbol=req.symbol, exchange=req.exchange, datetime=dt,
+                            interval=Interval.MINUTE, volume=10, open_price=price, high_price=price + 2,
+                            low_price=price - 2, close_price=price + 1))
+    return bars
+
+
+def test_calls():
+    """Test only: how many calls of each kind reached this server (a blocked order must never arrive)."""
+    return dict(calls)
 
 
 def get_tick(vt_symbol): return ticks.get(vt_symbol)
@@ -87,7 +117,7 @@ def get_all_active_orders(): return [o for o in orders.values() if o.is_active()
 
 for f in [subscribe, send_order, cancel_order, query_history, get_tick, get_order, get_trade, get_position,
           get_account, get_contract, get_all_ticks, get_all_orders, get_all_trades, get_all_positions,
-          get_all_accounts, get_all_contracts, get_all_active_orders]:
+          get_all_accounts, get_all_contracts, get_all_active_orders, test_calls]:
     server.register(f)
 
 
@@ -119,7 +149,10 @@ def market() -> None:
                     put("ePosition.", position, vt_symbol)
 
 
-rep, pub = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
+if len(sys.argv) > 2:
+    rep, pub = sys.argv[1], sys.argv[2]
+else:
+    rep, pub = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
 server.start(rep, pub)
 threading.Thread(target=market, daemon=True).start()
 print(json.dumps({"rep": rep, "pub": pub}), flush=True)

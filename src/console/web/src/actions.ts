@@ -1,10 +1,10 @@
 /** What the page does: load the snapshot, keep the subscription, and the user's commands. */
-import { toRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import { toRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type GatewayStatus, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
 import { ConsoleSocket, type LinkState } from "./socket";
 import { byKey, store } from "./store";
 
 /** Generic types the page always follows; ticks come per watched symbol ("eTick.<vt_symbol>"). */
-const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eRiskNotify"];
+const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eRiskNotify", "eGatewayState"];
 
 let socket: ConsoleSocket;
 
@@ -73,7 +73,7 @@ async function loadSnapshot(): Promise<void> {
     store.accounts = byKey(accounts, (a) => a.vt_accountid);
     store.logs = logs;
     store.changed();
-    await Promise.all([refreshRpc(), refreshRisk(), refreshClients()]);
+    await Promise.all([refreshRpc(), refreshRisk(), refreshClients(), refreshGateways()]);
   } catch (error) {
     store.toast("error", `Loading the snapshot failed: ${(error as Error).message}`);
   }
@@ -163,6 +163,21 @@ export async function rpcStop(): Promise<void> {
     store.toast("error", (error as Error).message);
   }
   await refreshRpc();
+}
+
+export async function refreshGateways(): Promise<void> {
+  store.gateways = byKey(await socket.call<GatewayStatus[]>("gateway_list"), (g) => g.name);
+  store.changed();
+}
+
+/** Connect or disconnect a gateway; its new state arrives as eGatewayState events. */
+export async function steerGateway(name: string, action: "connect" | "disconnect"): Promise<void> {
+  try {
+    await socket.call<GatewayStatus | null>(`gateway_${action}`, name);
+  } catch (error) {
+    store.toast("error", `Gateway ${name}: ${(error as Error).message}`);
+  }
+  await refreshGateways();
 }
 
 export async function refreshClients(): Promise<void> {

@@ -197,6 +197,17 @@ export interface RpcStatus {
   log: Log[];
 }
 
+/** A gateway as `gateway_list` and eGatewayState give it (secrets masked by the server). */
+export interface GatewayStatus {
+  name: string;
+  kind: string;
+  source: string;
+  state: "connecting" | "connected" | "stale" | "disconnected";
+  reason: string;
+  since: number;
+  setting: Record<string, unknown>;
+}
+
 export interface ConsoleInfo {
   epoch: string;
   seq: number;

@@ -2,7 +2,7 @@
  * Everything the page shows, kept from snapshots and events. Views re-render at most once per animation
  * frame however fast ticks arrive.
  */
-import { mergeRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import { mergeRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type GatewayStatus, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
 import type { LinkState } from "./socket";
 
 const HISTORY = 300;
@@ -32,6 +32,7 @@ export class Store {
   logs: Log[] = [];
   rpc: RpcStatus | undefined;
   clients: ConnectedClient[] = [];
+  gateways = new Map<string, GatewayStatus>();
   rules = new Map<string, RiskRule>();
   tradingState: string | null = null;
   toasts: Toast[] = [];
@@ -115,6 +116,7 @@ export class Store {
       // The kill switch is a rule too: the header follows it.
       if (rule.name === "trading_state") this.tradingState = rule.parameters.active === false ? "ACTIVE" : String(rule.parameters.state ?? "ACTIVE");
     }
+    else if (type === "eGatewayState") this.gateways.set((data as GatewayStatus).name, data as GatewayStatus);
     else if (type === "eRiskNotify") this.toast("error", `Risk: ${String(data)}`);
     else if (type === "eRiskState" && typeof data === "string") this.tradingState = data;
     this.changed();

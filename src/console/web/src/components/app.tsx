@@ -4,7 +4,7 @@ import type { Store } from "../store";
 import { AccountsPanel, OrdersPanel, PositionsPanel, TradesPanel } from "./blotter";
 import { ChartPanel, MarketPanel, TicketPanel } from "./market";
 import { RiskPanel } from "./risk";
-import { ClientsPanel, LogPanel, RpcPanel } from "./service";
+import { ClientsPanel, GatewaysPanel, LogPanel, RpcPanel } from "./service";
 
 export function App({ store }: { store: Store }) {
   const [, setVersion] = useState(0);
@@ -15,6 +15,7 @@ export function App({ store }: { store: Store }) {
       <main class="columns">
         <div class="col left">
           <RpcPanel store={store} />
+          <GatewaysPanel store={store} />
           <ClientsPanel store={store} />
           <LogPanel store={store} />
         </div>

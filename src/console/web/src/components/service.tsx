@@ -1,6 +1,6 @@
 /** VeighNa's RpcManager, on the web: the two addresses, start / stop, state, the service log; then the clients. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { rpcStart, rpcStop } from "../actions";
+import { rpcStart, rpcStop, steerGateway } from "../actions";
 import { clock, since } from "../format";
 import type { Log } from "../protocol";
 import type { Store } from "../store";
@@ -80,6 +80,58 @@ function LogBox({ lines, testid }: { lines: Log[]; testid: string }) {
         </div>
       ))}
     </pre>
+  );
+}
+
+/** The gateways with their connection state; an admin connects or disconnects one. Secrets arrive masked. */
+export function GatewaysPanel({ store }: { store: Store }) {
+  const gateways = [...store.gateways.values()];
+  const [busy, setBusy] = useState("");
+  const steer = async (name: string, action: "connect" | "disconnect") => {
+    setBusy(name);
+    try {
+      await steerGateway(name, action);
+    } finally {
+      setBusy("");
+    }
+  };
+  const badge = { connected: "ok", connecting: "off", stale: "bad", disconnected: "bad" } as const;
+  return (
+    <Panel title="Gateways" testid="gateways-panel" tools={<span class="count">{gateways.length}</span>}>
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>Gateway</th>
+            <th>State</th>
+            <th>Since</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {gateways.length === 0 ? <Empty columns={4} text="No managed gateway" /> : null}
+          {gateways.map((g) => (
+            <tr key={g.name} data-testid={`gateway-${g.name}`} title={Object.entries(g.setting).map(([k, v]) => `${k}: ${String(v)}`).join("\n")}>
+              <td class="mono">
+                {g.name}
+                <span class="dim"> {g.kind}</span>
+              </td>
+              <td title={g.reason}>
+                <span class={`badge ${badge[g.state]}`} data-testid="gateway-state">{g.state}</span>
+                <span class="dim"> {g.reason}</span>
+              </td>
+              <td>{since(g.since)}</td>
+              <td>
+                {g.state === "disconnected" ? (
+                  <button disabled={busy === g.name} onClick={() => steer(g.name, "connect")}>Connect</button>
+                ) : (
+                  <button disabled={busy === g.name} onClick={() => steer(g.name, "disconnect")}>Disconnect</button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
   );
 }
 

@@ -1,0 +1,309 @@
+/**
+ * Relay benchmark: what `rpcservice serve --upstream` costs and what it gives, measured in one run.
+ *
+ * 1. A call's round trip (a forwarded call: `subscribe`, answered by the upstream) direct to the upstream and
+ *    through the relay, for two upstreams: the Python VeighNa-style server (bench/veighna_publisher.py, on
+ *    test/python's stand-in vnpy.rpc) and our own RpcServer. The relay's added latency is the difference.
+ * 2. Tick fan-out to 1 and 4 subscriber processes: the Python VeighNa-style server by itself, and our relay (fed
+ *    by our RpcServer, so the relay and not its feed is measured). A rate counts when every tick of a 1 s burst
+ *    reached every subscriber (zero loss; each rung gets two attempts); the p99 tick latency (publisher to
+ *    subscriber callback) at that rate is printed beside it, to show whether subscribers kept pace or buffered.
+ *    Both publish every tick twice (eTick. and eTick.<vt_symbol>) as VeighNa's RpcEngine does.
+ *
+ * Every server, relay, caller and subscriber is its own process. Needs /usr/bin/python3 with python3-zmq.
+ *   node dist/bench/relay.bench.js            (about two minutes)
+ *   node dist/bench/relay.bench.js calls      (one section: calls, fanout)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { DateTime, Event, Exchange, SubscribeRequest, TickData } from "../src/kernel/index.js";
+import { RpcClient, RpcServer, ZmqEndpoint, instanceOf, str } from "../src/rpc/index.js";
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = join(dirname(SELF), "..", "..");
+const MAIN = join(ROOT, "dist", "src", "cli", "main.js");
+const PYTHON = "/usr/bin/python3";
+const END = "eBenchEnd";
+const CALLS = 3_000;
+const WARMUP = 300;
+
+const nowMs = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Specific twins (`eTick.rb2501.SHFE`) are counted by the client but never decoded: subscribers take eTick. */
+const isTwin = (type: string) => type.startsWith("eTick.") && type.length > "eTick.".length;
+
+// ---------------------------------------------------------------------------------------------------- workers
+
+/** Times `subscribe` calls one after another; prints {p50, p99} in µs. */
+async function workerCalls(req: string, sub: string, gateway: string): Promise<void> {
+  const client = new RpcClient({ reqAddress: req, subAddress: sub, skipEvent: () => true });
+  client.start();
+  await client.waitConnected(20_000);
+  const args = [new SubscribeRequest({ symbol: "rb2501", exchange: Exchange.SHFE }), gateway];
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + CALLS; i++) {
+    const started = performance.now();
+    await client.call("subscribe", args);
+    if (i >= WARMUP) times.push((performance.now() - started) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  process.stdout.write(JSON.stringify({ p50: percentile(times, 50), p99: percentile(times, 99) }) + "\n");
+  await client.close();
+}
+
+/** Counts ticks and their latency; reports (and resets) on every end marker. */
+async function workerSubscriber(req: string, sub: string): Promise<void> {
+  let received = 0;
+  let latencies: number[] = [];
+  const client = new RpcClient({ reqAddress: req, subAddress: sub, skipEvent: isTwin });
+  client.on("event", ({ event }) => {
+    if (event.type === END) {
+      latencies.sort((a, b) => a - b);
+      process.stdout.write(JSON.stringify({ received, p99: percentile(latencies, 99) }) + "\n");
+      received = 0;
+      latencies = [];
+    } else if (event.data instanceof TickData) {
+      received++;
+      const sent = (event.data.extra as { t?: number } | null | undefined)?.t;
+      if (typeof sent === "number") latencies.push(nowMs() - sent);
+    }
+  });
+  client.start();
+  await client.waitConnected(20_000);
+  await sleep(300); // the subscriber socket connects on its own schedule
+  process.stdout.write(JSON.stringify({ ready: true }) + "\n");
+}
+
+// ---------------------------------------------------------------------------------------------------- processes
+
+interface LineProcess {
+  readonly child: ChildProcess;
+  next(): Promise<Record<string, unknown>>;
+  /** Resolves when a line of plain output matches (the relay's log). */
+  waitFor(pattern: RegExp, ms?: number): Promise<void>;
+  kill(): void;
+}
+
+function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): LineProcess {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], env });
+  const lines: Record<string, unknown>[] = [];
+  const waiters: ((line: Record<string, unknown>) => void)[] = [];
+  let text = "";
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    text += line + "\n";
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const waiter = waiters.shift();
+    if (waiter) waiter(parsed);
+    else lines.push(parsed);
+  });
+  return {
+    child,
+    next: () => (lines.length > 0 ? Promise.resolve(lines.shift()!) : new Promise((resolve) => waiters.push(resolve))),
+    waitFor: async (pattern, ms = 30_000) => {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(text)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${pattern} within ${ms} ms:\n${text.slice(-3000)}`);
+        await sleep(50);
+      }
+    },
+    kill: () => child.kill("SIGKILL"),
+  };
+}
+
+const worker = (...args: string[]) => startProcess(process.execPath, [SELF, "--worker", ...args]);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const homes: string[] = [];
+const children: LineProcess[] = [];
+
+async function pythonServer(): Promise<{ rep: string; pub: string; process: LineProcess }> {
+  const p = startProcess(PYTHON, [join(ROOT, "bench", "veighna_publisher.py")], { ...process.env, PYTHONPATH: join(ROOT, "test", "python") });
+  children.push(p);
+  const { rep, pub } = (await p.next()) as { rep: string; pub: string };
+  return { rep, pub, process: p };
+}
+
+/** `rpcservice serve --upstream REQ,SUB --no-sim` on free loopback ports. */
+async function relay(upstream: { rep: string; pub: string }): Promise<{ rep: string; pub: string }> {
+  const home = mkdtempSync(join(tmpdir(), "relay-bench-"));
+  homes.push(home);
+  const rep = `tcp://127.0.0.1:${await freePort()}`;
+  const pub = `tcp://127.0.0.1:${await freePort()}`;
+  const p = startProcess(process.execPath, [MAIN, "serve", "--home", home, "--no-sim", "--no-console", "--no-risk", "--upstream", `${upstream.rep},${upstream.pub}`, "--rep", rep, "--pub", pub]);
+  children.push(p);
+  await p.waitFor(/RPC service started successfully/);
+  await p.waitFor(/Trades queried/);
+  return { rep, pub };
+}
+
+/** Our RpcServer as an upstream: answers the relay's snapshot and `subscribe`, publishes ticks on demand. */
+async function ourServer() {
+  const server = new RpcServer();
+  server.register("subscribe", [{ name: "req", type: instanceOf(SubscribeRequest) }, { name: "gateway_name", type: str }], () => null);
+  for (const name of ["get_all_contracts", "get_all_accounts", "get_all_positions", "get_all_orders", "get_all_trades"]) server.register(name, [], () => []);
+  const endpoint = new ZmqEndpoint({ repAddress: "tcp://127.0.0.1:0", pubAddress: "tcp://127.0.0.1:0" });
+  await server.start([endpoint]);
+  const { rep, pub } = endpoint.addresses!;
+  const publishTick = (seq: number) => {
+    const tick = new TickData({
+      gateway_name: "CTP", symbol: "rb2501", exchange: Exchange.SHFE, datetime: DateTime.now(), last_price: 3500 + (seq % 10),
+      volume: seq, bid_price_1: 3499, ask_price_1: 3501, bid_volume_1: 10, ask_volume_1: 12,
+    });
+    tick.extra = { seq, t: nowMs() };
+    server.publish(new Event("eTick.", tick));
+    server.publish(new Event(`eTick.${tick.vt_symbol}`, tick));
+  };
+  /** Same pacing as the Python publisher's burst(). */
+  const burst = async (rate: number, count: number): Promise<number> => {
+    const perSlice = Math.max(1, Math.round(rate / 1000));
+    let sent = 0;
+    const started = performance.now();
+    while (sent < count) {
+      const due = Math.min(count, Math.floor(((performance.now() - started) / 1000) * rate) + perSlice);
+      while (sent < due) publishTick(++sent);
+      await sleep(1);
+    }
+    const achieved = count / ((performance.now() - started) / 1000);
+    server.publish(new Event(END, null));
+    return achieved;
+  };
+  return { rep, pub, burst, stop: () => server.stop() };
+}
+
+// ---------------------------------------------------------------------------------------------------- sections
+
+async function timeCalls(req: string, pub: string, gateway: string): Promise<{ p50: number; p99: number }> {
+  const w = worker("calls", req, pub, gateway);
+  children.push(w);
+  return (await w.next()) as { p50: number; p99: number };
+}
+
+async function benchCalls(): Promise<void> {
+  const python = await pythonServer();
+  const ours = await ourServer();
+  try {
+    const viaPython = await relay(python);
+    const viaOurs = await relay(ours);
+    const rows: [string, { p50: number; p99: number }, { p50: number; p99: number }][] = [
+      ["Python VeighNa-style server", await timeCalls(python.rep, python.pub, "CTP"), await timeCalls(viaPython.rep, viaPython.pub, "RPC")],
+      ["our RpcServer", await timeCalls(ours.rep, ours.pub, "CTP"), await timeCalls(viaOurs.rep, viaOurs.pub, "RPC")],
+    ];
+    console.log(`\nCall round trip, \`subscribe\` answered by the upstream, ${CALLS} calls one at a time, tcp loopback (µs)`);
+    console.log("| upstream | direct p50 / p99 | through the relay p50 / p99 | added p50 / p99 |");
+    console.log("|---|---|---|---|");
+    for (const [name, direct, relayed] of rows) {
+      const f = (n: number) => n.toFixed(0);
+      console.log(`| ${name} | ${f(direct.p50)} / ${f(direct.p99)} | ${f(relayed.p50)} / ${f(relayed.p99)} | ${f(relayed.p50 - direct.p50)} / ${f(relayed.p99 - direct.p99)} |`);
+    }
+  } finally {
+    await ours.stop();
+  }
+}
+
+const LADDER = [1_000, 2_000, 5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 120_000];
+
+/** The highest ladder rate every subscriber received in full (or what the publisher reached), with its p99 latency. */
+async function fanout(source: { rep: string; pub: string }, burst: (rate: number, count: number) => Promise<number>, subscribers: number) {
+  const subs = Array.from({ length: subscribers }, () => worker("sub", source.rep, source.pub));
+  children.push(...subs);
+  await Promise.all(subs.map((s) => s.next()));
+  let best = 0;
+  let note = "";
+  let p99 = Number.NaN;
+  try {
+    for (const rate of LADDER) {
+      let passed = false;
+      let achieved = 0;
+      for (let attempt = 0; attempt < 2 && !passed; attempt++) {
+        achieved = await burst(rate, rate);
+        const reports = (await Promise.all(subs.map((s) => s.next()))) as { received: number; p99: number }[];
+        passed = reports.every((r) => r.received === rate);
+        if (passed) p99 = Math.max(...reports.map((r) => r.p99));
+        else if (attempt === 1) note = `lost ticks at ${rate}/s`;
+      }
+      if (!passed) break;
+      if (achieved < rate * 0.8) {
+        best = Math.round(achieved);
+        note = "publisher-bound";
+        break;
+      }
+      best = rate;
+    }
+  } finally {
+    for (const s of subs) s.kill();
+  }
+  return { best, note, p99 };
+}
+
+async function benchFanout(): Promise<void> {
+  const python = await pythonServer();
+  const caller = new RpcClient({ reqAddress: python.rep, subAddress: python.pub, skipEvent: () => true, timeout: 120_000 });
+  caller.start();
+  await caller.waitConnected(20_000);
+  const pythonBurst = async (rate: number, count: number) => caller.call<number>("burst", [rate, count]);
+  const ours = await ourServer();
+  const viaRelay = await relay(ours);
+  console.log("\nTick fan-out: highest rate with zero loss, ticks/s to each subscriber process (2 events per tick), [p99 latency there]");
+  console.log("| subscribers | Python VeighNa-style server alone | our relay (fed by our RpcServer) | relay / Python |");
+  console.log("|---|---|---|---|");
+  try {
+    for (const n of [1, 4]) {
+      const py = await fanout(python, pythonBurst, n);
+      const rl = await fanout(viaRelay, ours.burst, n);
+      const ratio = py.best > 0 ? `${(rl.best / py.best).toFixed(1)}×` : "–";
+      const cell = (r: { best: number; note: string; p99: number }) =>
+        `${r.best.toLocaleString("en")} [${Number.isNaN(r.p99) ? "–" : `${r.p99.toFixed(0)} ms`}]${r.note ? ` (${r.note})` : ""}`;
+      console.log(`| ${n} | ${cell(py)} | ${cell(rl)} | ${ratio} |`);
+    }
+  } finally {
+    await caller.close();
+    await ours.stop();
+  }
+}
+
+async function main(sections: readonly string[]): Promise<void> {
+  const run = (name: string) => sections.length === 0 || sections.includes(name);
+  try {
+    if (run("calls")) await benchCalls();
+    if (run("fanout")) await benchFanout();
+  } finally {
+    for (const c of children) c.kill();
+    for (const home of homes) rmSync(home, { recursive: true, force: true });
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === "--worker") {
+  const [, mode, req, sub, gateway] = args;
+  if (mode === "calls") await workerCalls(req!, sub!, gateway!);
+  else await workerSubscriber(req!, sub!);
+} else {
+  await main(args);
+  process.exit(0);
+}
