@@ -1,8 +1,7 @@
 /**
  * The ccxt gateway's connect settings: defaults, validation once at connect, keys from the setting or the
- * environment, and the setting file `rpcservice serve --gateway ccxt --gateway-setting FILE` reads.
+ * environment. A server reads them from a gateway file of kind `ccxt` (src/gateways/kinds/ccxt.ts).
  */
-import { readFileSync } from "node:fs";
 import type { GatewaySetting, SettingValue } from "../kernel/index.js";
 import { CcxtError } from "./errors.js";
 
@@ -113,11 +112,14 @@ export function parseCcxtSetting(
   for (const type of marketTypes) {
     if (!MARKET_TYPES.includes(type as CcxtMarketType)) fail("market_types", `has ${JSON.stringify(type)}; known: ${MARKET_TYPES.join(", ")}`);
   }
-  let options: unknown;
-  try {
-    options = JSON.parse(stringOf("options", merged.options!) || "{}");
-  } catch (error) {
-    fail("options", `must be a JSON object: ${(error as Error).message}`);
+  let options: unknown = merged.options;
+  // A JSON text (a setting typed into a form), or the object itself (a gateway file).
+  if (typeof options === "string") {
+    try {
+      options = JSON.parse(options || "{}");
+    } catch (error) {
+      fail("options", `must be a JSON object: ${(error as Error).message}`);
+    }
   }
   if (options === null || typeof options !== "object" || Array.isArray(options)) fail("options", "must be a JSON object");
   const apiOrigin = stringOf("api_origin", merged.api_origin!).replace(/\/+$/, "");
@@ -141,28 +143,4 @@ export function parseCcxtSetting(
     pollMs,
     reconcileMs: reconcileSeconds * 1000,
   };
-}
-
-/**
- * Reads a ccxt setting file: a JSON object with the keys of `CCXT_DEFAULT_SETTING` (`options` may be an object).
- * Returns it as a gateway setting for `connect`; the values are checked there.
- */
-export function loadCcxtSettingFile(path: string): GatewaySetting {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new CcxtError("ERR_CCXT_SETTING", `cannot read the ccxt setting file ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new CcxtError("ERR_CCXT_SETTING", `the ccxt setting file ${path} must hold a JSON object`);
-  }
-  const setting: GatewaySetting = {};
-  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (key === "options" && value !== null && typeof value === "object") setting[key] = JSON.stringify(value);
-    else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") setting[key] = value;
-    else if (Array.isArray(value) && value.every((item) => typeof item === "string")) setting[key] = value as string[];
-    else throw new CcxtError("ERR_CCXT_SETTING", `ccxt setting "${key}" in ${path} must be a string, number, boolean or list of strings`);
-  }
-  return setting;
 }
