@@ -179,8 +179,9 @@ export class OrderMemory {
     const known = update.id ? this.byExchangeId.get(update.id) : undefined;
     if (known) return known;
     if (update.clientOrderId && this.orders.has(update.clientOrderId)) return update.clientOrderId;
-    // Another client's order on the same account: its client id if it is a usable id, else the exchange's.
-    const candidate = update.clientOrderId && /^[A-Za-z0-9_:/-]+$/.test(update.clientOrderId) ? update.clientOrderId : update.id;
+    // Another client's order on the same account: its client id if it is a usable id (a dot would break the
+    // vt_orderid split, so it becomes "_"), else the exchange's.
+    const candidate = update.clientOrderId && /^[A-Za-z0-9_.:/-]+$/.test(update.clientOrderId) ? update.clientOrderId : update.id;
     return (candidate ?? `unknown${Date.now()}`).replace(/\./g, "_");
   }
 }
