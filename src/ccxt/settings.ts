@@ -2,7 +2,7 @@
  * The ccxt gateway's connect settings: defaults, validation once at connect, keys from the setting or the
  * environment. A server reads them from a gateway file of kind `ccxt` (src/gateways/kinds/ccxt.ts).
  */
-import type { GatewaySetting, SettingValue } from "../kernel/index.js";
+import { settingReaders, type GatewaySetting, type SettingValue } from "../kernel/index.js";
 import { CcxtError } from "./errors.js";
 
 /** The market types the gateway trades: spot pairs and linear perpetual swaps. */
@@ -63,23 +63,7 @@ function fail(key: string, message: string): never {
   throw new CcxtError("ERR_CCXT_SETTING", `ccxt setting "${key}" ${message}`);
 }
 
-function stringOf(key: string, value: SettingValue): string {
-  if (typeof value !== "string") fail(key, `must be a string, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function numberOf(key: string, value: SettingValue): number {
-  const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n)) fail(key, `must be a number, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-function booleanOf(key: string, value: SettingValue): boolean {
-  if (typeof value === "boolean") return value;
-  if (value === "true" || value === 1) return true;
-  if (value === "false" || value === 0) return false;
-  fail(key, `must be true or false, got ${JSON.stringify(value)}`);
-}
+const { string: stringOf, number: numberOf, boolean: booleanOf } = settingReaders(fail);
 
 /** A list, or a comma-separated string of one. */
 function listOf(key: string, value: SettingValue): string[] {
