@@ -22,7 +22,7 @@ import { barFrom, CCXT_EXCHANGE, ccxtOrderArgs, contractFromMarket, feeText, mar
 import { CcxtError } from "./errors.js";
 import { MarketFeeds } from "./feeds.js";
 import { OrderMemory } from "./orders.js";
-import { quietUnawaitedFutures } from "./quiet-futures.js";
+import { quietUnawaitedFutures, trackDelayedCalls } from "./instance.js";
 import { classify, isOrderNotFound } from "./rejections.js";
 import { CCXT_DEFAULT_SETTING, parseCcxtSetting, type CcxtMarketType, type CcxtSettings } from "./settings.js";
 import { rewriteUrlTree } from "./urls.js";
@@ -76,6 +76,7 @@ export class CcxtGateway extends BaseGateway {
   private readonly positionSymbols = new Set<string>();
   private readonly accountKeys = new Set<string>();
   private accountRefresh: NodeJS.Timeout | undefined;
+  private cancelDelayed: () => void = () => undefined;
 
   get connected(): boolean {
     return this.exchange !== null;
@@ -118,6 +119,7 @@ export class CcxtGateway extends BaseGateway {
       options: { ...DEFAULT_OPTIONS, ...settings.options },
     });
     quietUnawaitedFutures(exchange);
+    const cancelDelayed = trackDelayedCalls(exchange);
     if (settings.sandbox) exchange.setSandboxMode(true);
     if (settings.apiOrigin) {
       rewriteUrlTree(exchange.urls["api"] as never, settings.apiOrigin);
@@ -128,6 +130,7 @@ export class CcxtGateway extends BaseGateway {
     try {
       await exchange.loadMarkets();
     } catch (error) {
+      cancelDelayed();
       await exchange.close().catch(() => undefined);
       this.settings = null;
       const failure = new CcxtError("ERR_CCXT_CONNECT", `${settings.exchange}: cannot load markets: ${this.redact(error)}`, { cause: error });
@@ -135,6 +138,7 @@ export class CcxtGateway extends BaseGateway {
       throw failure;
     }
     this.exchange = exchange;
+    this.cancelDelayed = cancelDelayed;
     this.running = true;
     this.memory = new OrderMemory(this.gatewayName);
     this.feeds = new MarketFeeds(exchange, this.gatewayName, settings.pollMs, {
@@ -168,6 +172,11 @@ export class CcxtGateway extends BaseGateway {
     this.feeds = null;
     const exchange = this.exchange;
     this.exchange = null;
+    this.cancelDelayed();
+    this.markets.clear();
+    this.positionSymbols.clear();
+    this.accountKeys.clear();
+    this.touchedSymbols.clear();
     await exchange?.close().catch(() => undefined);
   }
 
@@ -471,8 +480,11 @@ export class CcxtGateway extends BaseGateway {
    * and once more when the new subscription has settled), so a fill made while the socket was down is found.
    */
   private async stream<T>(name: string, watch: () => Promise<T[]>, apply: (items: T[]) => void): Promise<void> {
+    // This connection's loop: a close (and a later connect) ends it, whatever it was waiting for.
+    const exchange = this.exchange;
+    const alive = (): boolean => this.running && this.exchange === exchange;
     let failures = 0;
-    while (this.running) {
+    while (alive()) {
       try {
         const next = watch();
         if (failures > 0) {
@@ -480,12 +492,12 @@ export class CcxtGateway extends BaseGateway {
           this.after(SETTLE_MS, () => void this.reconcile());
         }
         const items = await next;
-        if (!this.running) return;
+        if (!alive()) return;
         if (failures > 0) this.writeLog(`${this.gatewayName} ${name} stream is back`);
         failures = 0;
         apply(items);
       } catch (error) {
-        if (!this.running) return;
+        if (!alive()) return;
         if (failures === 0) this.writeLog(`${this.gatewayName} ${name} stream dropped, resubscribing: ${this.redact(error)}`, WARNING);
         failures += 1;
         await new Promise<void>((resolve) => this.after(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 7)), resolve));

@@ -289,6 +289,22 @@ describe("ccxt gateway against the Binance double", () => {
     });
   });
 
+  test("close then connect again (a gateway disconnect/connect): one set of streams, and trading goes on", async () => {
+    await withBench(async (bench) => {
+      const { engine, double, gateway } = bench;
+      await until(() => double.userStreamCount === 2, "streams up");
+      await gateway.close();
+      await until(() => double.userStreamCount === 0, "streams closed");
+      await engine.connect(doubleSetting(double), GATEWAY);
+      await until(() => double.userStreamCount === 2, "streams up again");
+      const id = await send(bench, order(SPOT, Direction.LONG, OrderType.LIMIT, 0.1, 59_000));
+      await until(() => status(bench, id) === Status.NOTTRADED, "resting");
+      double.venue.setBook("spot", "BTCUSDT", { bids: [], asks: [[58_000, 1]] });
+      await until(() => status(bench, id) === Status.ALLTRADED && tradesOf(bench, id).length === 1, "streamed fill after reconnect");
+      assert.equal(double.userStreamCount, 2);
+    });
+  });
+
   test("keys: taken from the environment when the setting names a variable, signed on the wire, never in a log line or the default setting", async () => {
     process.env["RPCSERVICE_TEST_CCXT_KEY"] = DOUBLE_API_KEY;
     process.env["RPCSERVICE_TEST_CCXT_SECRET"] = DOUBLE_SECRET;
