@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import type { GatewayStatus } from "../gateways/index.js";
-import { connectionOptions, withConsole, type ConnectionFlags } from "./steer-commands.js";
+import { connectionOptions, withConsole, type ConnectionFlags } from "./console-connection.js";
 
 function printGateway(g: GatewayStatus): void {
   const since = new Date(g.since).toISOString().replace("T", " ").slice(0, 19);
@@ -16,8 +16,8 @@ function printGateway(g: GatewayStatus): void {
 export function registerGatewayCommands(program: Command): void {
   connectionOptions(program.command("gateways").description("list the server's gateways: kind, connection state and reason, setting (secrets masked)"))
     .action(async (flags: ConnectionFlags) => {
-      await withConsole(flags, async (client) => {
-        const gateways = await client.call<GatewayStatus[]>("gateway_list");
+      await withConsole(flags, async (call) => {
+        const gateways = await call<GatewayStatus[]>("gateway_list");
         if (gateways.length === 0) console.log("no managed gateways");
         for (const g of gateways) printGateway(g);
       });
@@ -26,8 +26,8 @@ export function registerGatewayCommands(program: Command): void {
   for (const action of ["connect", "disconnect"] as const) {
     connectionOptions(gateway.command(`${action} <name>`).description(`${action} the gateway NAME`))
       .action(async (name: string, flags: ConnectionFlags) => {
-        await withConsole(flags, async (client) => {
-          const status = await client.call<GatewayStatus | null>(`gateway_${action}`, [name]);
+        await withConsole(flags, async (call) => {
+          const status = await call<GatewayStatus | null>(`gateway_${action}`, [name]);
           if (status) printGateway(status);
         });
       });

@@ -2,6 +2,7 @@
 /** The `rpcservice` command. */
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
+import { reportFailure } from "./errors.js";
 import { registerGatewayCommands } from "./gateway-command.js";
 import { registerKeysCommand } from "./keys-command.js";
 import { registerServeCommand } from "./serve-command.js";
@@ -19,4 +20,5 @@ registerSteerCommands(program);
 registerKeysCommand(program);
 registerGatewayCommands(program);
 
-await program.parseAsync(process.argv);
+// Commander reports its own usage errors in one line; everything a command throws is reported the same way.
+await program.parseAsync(process.argv).catch(reportFailure);

@@ -9,7 +9,10 @@ import { GatewayKinds, GatewayManagerApp, planGateways, type UpstreamFlags } fro
 import { MainEngine, type GatewaySetting, type Language } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
 import { RpcServiceApp, type RpcEngine } from "../service/index.js";
+import { CliError, addressHint, reportFailure } from "./errors.js";
 import { formatLog } from "./log-printer.js";
+import { removeServerRecord, writeServerRecord } from "./server-record.js";
+import { printAddresses, refuseSecondServer, startConsole } from "./serve-startup.js";
 
 export interface ServeOptions {
   home: string;
@@ -70,17 +73,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await gateways.connectAll();
 
     // The console first: it hands its /ws endpoint to the RPC service, which then starts with it.
-    const started = consoleEngine && options.console ? await consoleEngine.start(options.console) : null;
-    const rpcStarted = await rpc.start(options.rep ?? rpc.repAddress, options.pub ?? rpc.pubAddress, {
+    const started = consoleEngine && options.console ? await startConsole(consoleEngine, options.console) : null;
+    const rep = options.rep ?? rpc.repAddress;
+    const pub = options.pub ?? rpc.pubAddress;
+    const rpcStarted = await rpc.start(rep, pub, {
       ...(options.transport ? { transport: options.transport } : {}),
       ...(options.curve !== undefined ? { curve: options.curve } : {}),
     });
-    if (!rpcStarted) mainEngine.writeLog("The RPC service did not start; the console can start it once the cause is fixed", "serve", 30);
-    if (started) {
-      out(`console: ${started.tokenCreated ? started.urlWithToken : started.url}`);
-      if (started.tokenCreated && started.tokenPath) out(`console token created (shown once above) and kept in ${started.tokenPath}`);
-      else if (started.tokenPath) out(`console token: see ${started.tokenPath}`);
+    if (!rpcStarted) {
+      const failure = `the RPC service did not start on ${rep} / ${pub}: ${rpc.lastStartError ?? "see the log"}`;
+      // Without a console nothing could start it later: a server that serves nothing is an error.
+      if (!started) throw new CliError(failure, addressHint(rpc.lastStartError ?? ""));
+      out(`${failure}; once the cause is fixed, start it from the console or with \`rpcservice rpc start --home ${options.home} --rep ADDR --pub ADDR\``);
     }
+    printAddresses(out, rpcStarted ? rpc.addresses : null, started);
     return { mainEngine, rpc, console: started, stop: () => mainEngine.close() };
   } catch (error) {
     await mainEngine.close();
@@ -146,6 +152,7 @@ export function registerServeCommand(program: Command): void {
     .option("--no-sim", "do not run the simulated exchange")
     .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
     .action(async (flags: ServeFlags) => {
+      refuseSecondServer(flags.home);
       const server = await startServer({
         home: flags.home,
         language: flags.language,
@@ -172,6 +179,7 @@ export function registerServeCommand(program: Command): void {
             }
           : {}),
       });
+      writeServerRecord(flags.home, server.console?.url ?? null);
       // The engine's own timers do not hold the process open: the command does, until a signal.
       const keepAlive = setInterval(() => {}, 1 << 30);
       let stopping = false;
@@ -182,10 +190,11 @@ export function registerServeCommand(program: Command): void {
         process.stdout.write(`received ${signal}, stopping\n`);
         // A stuck close must not keep the process alive.
         setTimeout(() => process.exit(1), 5000).unref();
+        removeServerRecord(flags.home);
         server.stop().then(
           () => process.exit(0),
           (error: unknown) => {
-            console.error(error);
+            reportFailure(error);
             process.exit(1);
           },
         );

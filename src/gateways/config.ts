@@ -77,12 +77,10 @@ export class GatewayKinds {
     const bad = firstError(found.check, setting);
     if (bad) throw new GatewayConfigError(source, `setting.${bad.field}`.replace(/\.$/, ""), bad.message);
     const { kind } = found;
-    return {
-      kind: kind.id,
-      name: entry.name ?? kind.gatewayClass.defaultName,
-      setting: { ...(kind.defaults?.(home) ?? {}), ...(setting as GatewaySetting) },
-      source,
-    };
+    const merged: GatewaySetting = { ...(kind.defaults?.(home) ?? {}), ...(setting as GatewaySetting) };
+    const refused = kind.check?.(merged);
+    if (refused) throw new GatewayConfigError(source, `setting.${refused.field}`, refused.message);
+    return { kind: kind.id, name: entry.name ?? kind.gatewayClass.defaultName, setting: merged, source };
   }
 }
 

@@ -21,6 +21,11 @@ export interface GatewayKind {
   readonly setting: TObject;
   /** Setting keys holding secrets (keys, passwords, tokens). */
   readonly secrets: readonly string[];
+  /**
+   * Checks the schema cannot express (a key file that must be readable), once at the edge with the rest:
+   * the offending setting key and a message that never contains a secret, or null.
+   */
+  check?(setting: Readonly<GatewaySetting>): { field: string; message: string } | null;
   /** Defaults that depend on the server's home folder (e.g. where SIM keeps its journal). */
   defaults?(home: string): GatewaySetting;
   /**

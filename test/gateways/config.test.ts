@@ -101,6 +101,10 @@ describe("gateway plan", () => {
       refuses(() => planGateways({ home, kinds, upstream: { addresses: "tcp://127.0.0.1:2014" } }), "--upstream", "", /REQ_ADDRESS,SUB_ADDRESS/);
       refuses(() => planGateways({ home, kinds, upstream: { addresses: UPSTREAM, keyFile: "a.key" } }), "--upstream", "--upstream-server-key", /both/);
       refuses(() => planGateways({ home, kinds, upstream: { addresses: UPSTREAM, keyFile: "a.key", serverKey: "short" } }), "--upstream", "setting.server_key", /must be a CURVE key: 40 Z85 characters/);
+      refuses(
+        () => planGateways({ home, kinds, upstream: { addresses: UPSTREAM, keyFile: join(home, "missing.key"), serverKey: "k".repeat(40) } }),
+        "--upstream", "setting.key_file", /cannot read the key file .*missing\.key: ENOENT/,
+      );
     });
   });
 

@@ -3,7 +3,16 @@
  * VeighNa's Chinese keys of `connect_rpc.json` are accepted beside the English ones.
  */
 import { Type } from "@sinclair/typebox";
-import { EVENT_RPC_CONNECTION, KEY_FILE_KEY, REQ_ADDRESS_KEY, RpcGateway, SERVER_KEY_KEY, SUB_ADDRESS_KEY, type RpcConnectionStatus } from "../../service/index.js";
+import {
+  EVENT_RPC_CONNECTION,
+  KEY_FILE_KEY,
+  REQ_ADDRESS_KEY,
+  RpcGateway,
+  SERVER_KEY_KEY,
+  SUB_ADDRESS_KEY,
+  readKeyFile,
+  type RpcConnectionStatus,
+} from "../../service/index.js";
 import type { GatewayKind } from "../kind.js";
 
 const text = Type.Optional(Type.String());
@@ -35,6 +44,19 @@ export const rpcKind: GatewayKind = {
     { additionalProperties: false },
   ),
   secrets: ["secret_key", "token"],
+  // A key file the gateway could not read would leave it "connecting" forever: refuse it at start instead.
+  check(setting) {
+    for (const field of ["key_file", KEY_FILE_KEY]) {
+      const path = setting[field];
+      if (typeof path !== "string" || path.trim() === "") continue;
+      try {
+        readKeyFile(path.trim());
+      } catch (error) {
+        return { field, message: (error as Error).message };
+      }
+    }
+    return null;
+  },
   watch(gateway, eventEngine, report) {
     const handler = (event: { data: unknown }): void => {
       const status = event.data as RpcConnectionStatus;
