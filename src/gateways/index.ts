@@ -1,11 +1,11 @@
 /**
  * Gateway configuration and management: which venues a server runs (gateway files in the home folder and
- * `serve` flags), their kinds, their connection states, connect/disconnect. Above `sim` and `service`, whose
+ * `serve` flags), their kinds, their connection states, connect/disconnect. Above `sim`, `ccxt` and `service`, whose
  * gateways it configures; below `console` and `cli`.
  */
 export { GatewayConfigError, GatewayManagerError } from "./errors.js";
 export { MASK, maskSetting, secretValues, type GatewayKind, type GatewayState, type StateReport } from "./kind.js";
-export { BUILTIN_KINDS, rpcKind, simKind } from "./kinds/index.js";
+export { BUILTIN_KINDS, ccxtKind, rpcKind, simKind } from "./kinds/index.js";
 export {
   GATEWAY_FILE_PATTERN,
   GatewayKinds,

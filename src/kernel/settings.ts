@@ -139,3 +139,31 @@ function syncFolder(folder: string): void {
     // best effort
   }
 }
+
+/** Reads gateway setting values, accepting their text form too (settings typed into a form arrive as text). */
+export interface SettingReaders {
+  string(key: string, value: unknown): string;
+  number(key: string, value: unknown): number;
+  boolean(key: string, value: unknown): boolean;
+}
+
+/** Setting readers that report a wrong value through `fail` (each gateway words and types its own error). */
+export function settingReaders(fail: (key: string, message: string) => never): SettingReaders {
+  return {
+    string(key, value) {
+      if (typeof value !== "string") fail(key, `must be a string, got ${JSON.stringify(value)}`);
+      return value;
+    },
+    number(key, value) {
+      const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+      if (!Number.isFinite(n)) fail(key, `must be a number, got ${JSON.stringify(value)}`);
+      return n;
+    },
+    boolean(key, value) {
+      if (typeof value === "boolean") return value;
+      if (value === "true" || value === 1) return true;
+      if (value === "false" || value === 0) return false;
+      fail(key, `must be true or false, got ${JSON.stringify(value)}`);
+    },
+  };
+}

@@ -1,5 +1,5 @@
 /** The SIM gateway's connect settings: defaults, and validation once, at connect. */
-import type { GatewaySetting, SettingValue } from "../kernel/index.js";
+import { settingReaders, type GatewaySetting } from "../kernel/index.js";
 import { SimError } from "./errors.js";
 
 export interface SimSettings {
@@ -34,24 +34,7 @@ function fail(key: string, message: string): never {
   throw new SimError("ERR_SIM_SETTING", `SIM setting "${key}" ${message}`);
 }
 
-/** A number, or a string holding one (settings typed into a UI arrive as text). */
-function numberOf(key: string, value: SettingValue): number {
-  const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n)) fail(key, `must be a number, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-function stringOf(key: string, value: SettingValue): string {
-  if (typeof value !== "string") fail(key, `must be a string, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function booleanOf(key: string, value: SettingValue): boolean {
-  if (typeof value === "boolean") return value;
-  if (value === "true" || value === 1) return true;
-  if (value === "false" || value === 0) return false;
-  fail(key, `must be true or false, got ${JSON.stringify(value)}`);
-}
+const { string: stringOf, number: numberOf, boolean: booleanOf } = settingReaders(fail);
 
 /** Merges `setting` over the defaults and checks every key; unknown keys are errors (they are usually typos). */
 export function parseSimSetting(setting: Readonly<Partial<GatewaySetting>>): SimSettings {

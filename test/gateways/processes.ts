@@ -26,8 +26,9 @@ export class ServeProcess {
   readonly child: ChildProcessWithoutNullStreams;
   output = "";
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [MAIN, "serve", ...args]);
+  /** `env` adds to this process's environment (e.g. a gateway's keys). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [MAIN, "serve", ...args], { env: { ...process.env, ...env } });
     this.child.stdout.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
   }
