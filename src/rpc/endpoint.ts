@@ -75,6 +75,8 @@ export interface ConnectedClient {
   /** Events queued for it and not yet written. */
   readonly eventsBehind: number;
   readonly eventsDropped: number;
+  /** Age of the oldest event queued for it (ms), when the endpoint can tell; 0 when nothing is queued. */
+  readonly lagMs?: number;
 }
 
 export interface ServerEndpoint {
