@@ -14,11 +14,11 @@ import {
   CancelRequest,
   EVENT_LOG,
   EVENT_TIMER,
+  Event,
   HistoryRequest,
   OrderRequest,
   SubscribeRequest,
   type AppClass,
-  type Event,
   type EventEngine,
   type LogData,
   type MainEngine,
@@ -28,10 +28,16 @@ import { RISK_ENGINE_NAME, RiskEngine, TRADING_STATES, type TradingState } from 
 import { APP_NAME as RPC_APP_NAME, EVENT_RPC_LOG, RpcEngine } from "../service/index.js";
 import { ConsoleCallError, ConsoleStartError } from "./errors.js";
 import { isLoopbackHost, loadOrCreateToken } from "./token.js";
+import { PromMetrics } from "./metrics.js";
+import { MetricsSampler, type MetricsSample } from "./metrics-sampler.js";
 import { WebHost } from "./web-host.js";
 import { WsEndpoint } from "./ws-endpoint.js";
 
 export const CONSOLE_APP_NAME = "Console";
+/** The console-only event that carries one metrics sample to the page (never on the RPC stream). */
+export const EVENT_CONSOLE_METRICS = "eConsoleMetrics";
+/** Samples kept for the page's charts: 5 minutes at the default interval. */
+const METRICS_HISTORY = 150;
 
 export interface ConsoleStartOptions {
   /** Default "127.0.0.1". Any other address requires the token. */
@@ -45,6 +51,8 @@ export interface ConsoleStartOptions {
   token?: "auto" | "always" | { value: string };
   /** Folder of the built page; default the one `npm run build` writes (dist/console-web); null: no page. */
   webRoot?: string | null;
+  /** How often the page gets a metrics sample, ms; default 2 000. */
+  metricsIntervalMs?: number;
 }
 
 export interface ConsoleStarted {
@@ -76,6 +84,11 @@ export class ConsoleEngine extends BaseEngine {
   private readonly log: LogData[] = [];
   private host: WebHost | undefined;
   private started: ConsoleStarted | undefined;
+  /** Prometheus figures of the whole process (installed on the MainEngine): /metrics, the page, `status`. */
+  readonly metrics = new PromMetrics();
+  private sampler: MetricsSampler | undefined;
+  private sampling: NodeJS.Timeout | undefined;
+  private readonly samples: MetricsSample[] = [];
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
     super(mainEngine, eventEngine, CONSOLE_APP_NAME);
@@ -83,6 +96,8 @@ export class ConsoleEngine extends BaseEngine {
     this.rpcEndpoint = new WsEndpoint({ name: "ws", path: "/ws" });
     this.registerTradingCalls();
     this.registerManagementCalls();
+    this.metrics.attach(mainEngine);
+    this.metrics.addClients(() => this.allClients());
     eventEngine.registerGeneral(this.processEvent);
   }
 
@@ -121,6 +136,7 @@ export class ConsoleEngine extends BaseEngine {
     const web = new WebHost({ host, port, token, staticRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot });
     this.endpoint.attachTo(web);
     this.rpcEndpoint.attachTo(web);
+    web.addDataRoute("/metrics", () => this.metrics.text());
     const address = await web.listen();
     await this.endpoint.start({ dispatch: this.dispatch, position: () => ({ epoch: this.epoch, seq: this.seq }) });
     this.host = web;
@@ -138,12 +154,17 @@ export class ConsoleEngine extends BaseEngine {
       ...(tokenPath === undefined ? {} : { tokenPath }),
     };
     this.started = started;
+    this.startSampling(options.metricsIntervalMs ?? 2_000);
     return started;
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = undefined;
+    clearInterval(this.sampling);
+    this.sampling = undefined;
+    this.sampler?.close();
+    this.sampler = undefined;
     await this.endpoint.stop();
     await this.rpcEndpoint.stop();
     await this.host?.close();
@@ -153,21 +174,65 @@ export class ConsoleEngine extends BaseEngine {
   override async close(): Promise<void> {
     this.eventEngine.unregisterGeneral(this.processEvent);
     await this.stop();
+    this.metrics.detach();
   }
 
   /** Runs a console call as the WebSocket endpoint does (also handy for in-process use and tests). */
   readonly dispatch: CallDispatcher = async (name, args, kwargs, context) => {
     const fn = this.functions.get(name);
     if (!fn) throw new ConsoleCallError("UNKNOWN_CALL", `no console call named ${JSON.stringify(name)}`);
-    return fn(args, kwargs, context);
+    const started = performance.now();
+    try {
+      const result = await fn(args, kwargs, context);
+      this.metrics.callFinished(name, context.endpoint, (performance.now() - started) / 1000, true);
+      return result;
+    } catch (error) {
+      this.metrics.callFinished(name, context.endpoint, (performance.now() - started) / 1000, false);
+      throw error;
+    }
   };
+
+  /** The latest metrics sample (taken now when there is none yet) and the recent ones, oldest first. */
+  async metricsSummary(): Promise<{ latest: MetricsSample; history: MetricsSample[] }> {
+    const latest = this.samples[this.samples.length - 1] ?? (await this.takeSample());
+    return { latest, history: [...this.samples] };
+  }
 
   private readonly processEvent = (event: Event): void => {
     if (event.type === EVENT_TIMER) return;
     if (event.type === EVENT_RPC_LOG) keep(this.rpcLog, event.data as LogData);
     else if (event.type === EVENT_LOG) keep(this.log, event.data as LogData);
-    this.endpoint.publish({ seq: ++this.seq, epoch: this.epoch, event });
+    this.publish(event);
   };
+
+  private publish(event: Event): void {
+    this.endpoint.publish({ seq: ++this.seq, epoch: this.epoch, event });
+    this.metrics.eventPublished("console", event.type);
+  }
+
+  private allClients() {
+    return [...(this.rpcService()?.clients() ?? []), ...this.endpoint.clients()];
+  }
+
+  private startSampling(intervalMs: number): void {
+    if (!Number.isFinite(intervalMs) || intervalMs < 50) throw new ConsoleStartError(`metricsIntervalMs must be at least 50, got ${intervalMs}`);
+    this.sampler = new MetricsSampler(this.metrics);
+    this.sampling = setInterval(() => {
+      this.takeSample().then(
+        (sample) => this.publish(new Event(EVENT_CONSOLE_METRICS, sample)),
+        (error: unknown) => this.mainEngine.writeLog(`metrics sample failed: ${String(error)}`, CONSOLE_APP_NAME, 40),
+      );
+    }, intervalMs);
+    this.sampling.unref();
+  }
+
+  private async takeSample(): Promise<MetricsSample> {
+    this.sampler ??= new MetricsSampler(this.metrics);
+    const sample = await this.sampler.sample();
+    this.samples.push(sample);
+    if (this.samples.length > METRICS_HISTORY) this.samples.splice(0, this.samples.length - METRICS_HISTORY);
+    return sample;
+  }
 
   private rpcService(): RpcEngine | undefined {
     const engine = this.mainEngine.engines.get(RPC_APP_NAME);
@@ -231,7 +296,8 @@ export class ConsoleEngine extends BaseEngine {
       return rpc.start(text(rep, "rep_address"), text(pub, "pub_address"));
     });
     this.register("rpc_stop", async () => this.need(this.rpcService(), "the RPC service app is not loaded").stop());
-    this.register("get_clients", () => [...(this.rpcService()?.clients() ?? []), ...this.endpoint.clients()]);
+    this.register("get_clients", () => this.allClients());
+    this.register("metrics_summary", () => this.metricsSummary());
     // Rules with labels, kinds and bounds: what a form needs (eRiskRule events then carry the new values).
     this.register("risk_rules", () => this.riskManager()?.describeRules() ?? []);
     this.register("risk_update_rule", ([name, setting]) => {

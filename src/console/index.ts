@@ -7,4 +7,6 @@ export * from "./subscription.js";
 export * from "./token.js";
 export * from "./web-host.js";
 export * from "./ws-endpoint.js";
+export * from "./metrics.js";
+export * from "./metrics-sampler.js";
 export * from "./engine.js";

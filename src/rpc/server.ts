@@ -5,7 +5,7 @@
  * holds up an order), arguments are bound and checked before the function runs, and nothing a client sends can
  * stop the server: each failure becomes an error reply and a log line.
  */
-import type { Event } from "../kernel/index.js";
+import { NO_METRICS, type Event, type MetricsRecorder } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
 import { RpcError, deadlinePassed, unknownFunction } from "./errors.js";
 import { newEpoch } from "./protocol.js";
@@ -19,23 +19,30 @@ export interface RpcFunctionSpec {
   readonly handler: RpcHandler;
 }
 
+/** The function label of calls to names the server does not have. */
+export const UNKNOWN_FUNCTION_LABEL = "(unknown)";
+
 export type ServerLog = (level: number, message: string) => void;
 
 export interface RpcServerOptions {
   /** Where log lines go (level as LogData); default: stderr for warnings and errors. */
   log?: ServerLog;
+  /** Where call latencies and published events are counted; read at each use. Default: nowhere. */
+  metrics?: () => MetricsRecorder;
 }
 
 export class RpcServer {
   private readonly functions = new Map<string, RpcFunctionSpec>();
   private endpoints: ServerEndpoint[] = [];
   private readonly log: ServerLog;
+  private readonly metrics: () => MetricsRecorder;
   private active = false;
   private currentEpoch = "";
   private lastSeq = 0;
 
   constructor(options: RpcServerOptions = {}) {
     this.log = options.log ?? ((level, message) => (level >= 30 ? console.error(message) : undefined));
+    this.metrics = options.metrics ?? (() => NO_METRICS);
   }
 
   /** Registers (or replaces) a function; `params` are checked before `handler` runs. */
@@ -103,6 +110,7 @@ export class RpcServer {
     if (!this.active) return;
     const published = { seq: ++this.lastSeq, epoch: this.currentEpoch, event };
     for (let i = 0; i < this.endpoints.length; i++) this.endpoints[i]!.publish(published);
+    this.metrics().eventPublished("rpc", event.type);
   }
 
   clients(): ConnectedClient[] {
@@ -110,6 +118,27 @@ export class RpcServer {
   }
 
   private async dispatch(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+    context: CallContext,
+  ): Promise<unknown> {
+    const metrics = this.metrics();
+    if (metrics === NO_METRICS) return this.run(name, args, kwargs, context);
+    const started = performance.now();
+    // Names a client made up must not become label values: one series each would have no bound.
+    const label = this.functions.has(name) ? name : UNKNOWN_FUNCTION_LABEL;
+    try {
+      const result = await this.run(name, args, kwargs, context);
+      metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, true);
+      return result;
+    } catch (error) {
+      metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, false);
+      throw error;
+    }
+  }
+
+  private async run(
     name: string,
     args: readonly unknown[],
     kwargs: Readonly<Record<string, unknown>>,
