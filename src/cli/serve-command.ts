@@ -9,7 +9,7 @@ import { MainEngine, type Language } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
 import { RpcServiceApp, type RpcEngine } from "../service/index.js";
 import { SimGateway } from "../sim/index.js";
-import { formatLog } from "./log-printer.js";
+import { LOG_FORMATS, logPrinter, type LogFormat } from "./log-printer.js";
 
 export interface ServeOptions {
   home: string;
@@ -27,6 +27,8 @@ export interface ServeOptions {
   sim: { ticksPerSecond?: number; seed?: number; contractsFile?: string };
   /** Where log lines go; default the terminal. */
   log?: (line: string) => void;
+  /** "human" (default) or "json" (one pino line per log). */
+  logFormat?: LogFormat;
 }
 
 export interface RunningServer {
@@ -38,11 +40,12 @@ export interface RunningServer {
 
 /** Starts everything `serve` runs; returns a handle to stop it (used by the command and by tests). */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const out = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
+  const printer = logPrinter(options.logFormat ?? "human", options.log ?? ((line: string) => process.stdout.write(line + "\n")));
+  const out = printer.note;
   const mainEngine = new MainEngine({
     home: options.home,
     language: options.language,
-    logSink: (log) => out(formatLog(log)),
+    logSink: printer.log,
   });
   try {
     // Risk first only for readability: the order-check pipeline holds whatever the order of the apps.
@@ -102,6 +105,7 @@ interface ServeFlags {
   ticksPerSecond?: number;
   seed?: number;
   contracts?: string;
+  logFormat: LogFormat;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -122,6 +126,7 @@ export function registerServeCommand(program: Command): void {
     .option("--seed <n>", "seed of the simulated market", (text) => Math.trunc(positiveNumber(text)))
     .option("--contracts <file>", "JSON file of contracts for the simulated exchange instead of the built-in universe")
     .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
+    .addOption(new Option("--log-format <format>", "log lines for a terminal, or JSON lines (pino) for log shippers").choices([...LOG_FORMATS]).default("human"))
     .action(async (flags: ServeFlags) => {
       const server = await startServer({
         home: flags.home,
@@ -131,6 +136,7 @@ export function registerServeCommand(program: Command): void {
         ...(flags.transport ? { transport: flags.transport } : {}),
         ...(flags.curve !== undefined ? { curve: flags.curve } : {}),
         risk: flags.risk,
+        logFormat: flags.logFormat,
         console: flags.console ? { host: flags.consoleHost, port: flags.consolePort } : null,
         sim: {
           ...(flags.ticksPerSecond !== undefined ? { ticksPerSecond: flags.ticksPerSecond } : {}),

@@ -192,10 +192,10 @@ export class ConsoleEngine extends BaseEngine {
     }
   };
 
-  /** The latest metrics sample (taken now when there is none yet) and the recent ones, oldest first. */
+  /** Figures up to now (since the last periodic sample) and the recent periodic samples, oldest first. */
   async metricsSummary(): Promise<{ latest: MetricsSample; history: MetricsSample[] }> {
-    const latest = this.samples[this.samples.length - 1] ?? (await this.takeSample());
-    return { latest, history: [...this.samples] };
+    this.sampler ??= new MetricsSampler(this.metrics);
+    return { latest: await this.sampler.sample(false), history: [...this.samples] };
   }
 
   private readonly processEvent = (event: Event): void => {

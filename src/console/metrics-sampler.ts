@@ -70,18 +70,23 @@ export class MetricsSampler {
     this.loopDelay.disable();
   }
 
-  /** Figures since the previous sample (or since construction). */
-  async sample(): Promise<MetricsSample> {
+  /**
+   * Figures since the previous sample (or since construction). `advance: false` peeks: the next sample still
+   * covers the whole interval (what `status` uses, so it never shortens the page's intervals).
+   */
+  async sample(advance = true): Promise<MetricsSample> {
     const now = performance.now();
     const seconds = Math.max((now - this.previousAt) / 1000, 1e-3);
-    this.previousAt = now;
     const cpu = process.cpuUsage(this.previousCpu);
-    this.previousCpu = process.cpuUsage();
     const lagMs = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0;
-    this.loopDelay.reset();
+    if (advance) {
+      this.previousAt = now;
+      this.previousCpu = process.cpuUsage();
+      this.loopDelay.reset();
+    }
 
     const durations = seriesByKey((await this.metrics.callDuration.get()).values, ["endpoint", "function"]);
-    const callCounts = (await this.metrics.calls.get()).values;
+    const callErrors = (await this.metrics.callErrors.get()).values;
     const calls: CallFigures[] = [];
     const nextCalls = new Map<string, Series>();
     for (const [key, series] of durations) {
@@ -98,11 +103,11 @@ export class MetricsSampler {
         p50Ms: toMs(quantile(series.bounds, delta, 0.5)),
         p99Ms: toMs(quantile(series.bounds, delta, 0.99)),
         count: total,
-        errors: sumWhere(callCounts, { function: fn, endpoint, outcome: "error" }),
+        errors: sumWhere(callErrors, { function: fn, endpoint }),
         buckets: series.bounds.map((le, i) => ({ leMs: le * 1000, count: series.counts[i] ?? 0 })),
       });
     }
-    this.previousCalls = nextCalls;
+    if (advance) this.previousCalls = nextCalls;
     calls.sort((a, b) => b.perSecond - a.perSecond || b.count - a.count);
 
     const events = (await this.metrics.events.get()).values.map((v) => {
@@ -110,7 +115,7 @@ export class MetricsSampler {
       const type = String(v.labels["type"]);
       const key = `${stream}\u0000${type}`;
       const perSecond = (v.value - (this.previousCounts.get(key) ?? 0)) / seconds;
-      this.previousCounts.set(key, v.value);
+      if (advance) this.previousCounts.set(key, v.value);
       return { stream, type, perSecond, count: v.value };
     });
     events.sort((a, b) => b.perSecond - a.perSecond);

@@ -45,7 +45,8 @@ function gatewayState(gateway: object): string {
 export class PromMetrics implements MetricsRecorder {
   readonly registry = new Registry();
   readonly callDuration: Histogram<"function" | "endpoint">;
-  readonly calls: Counter<"function" | "endpoint" | "outcome">;
+  /** Failed calls; all calls are the duration histogram's `_count`. */
+  readonly callErrors: Counter<"function" | "endpoint">;
   readonly events: Counter<"stream" | "type">;
   readonly orderAck: Histogram<string>;
   readonly orderFill: Histogram<string>;
@@ -53,7 +54,7 @@ export class PromMetrics implements MetricsRecorder {
   private readonly clientSources: ClientSource[] = [];
   private readonly pending = new Map<string, PendingOrder>();
   /** Label objects and children kept per name: the hot path then allocates nothing. */
-  private readonly callLabels = new Map<string, { ok: Counter.Internal; error: Counter.Internal; labels: { function: string; endpoint: string } }>();
+  private readonly callLabels = new Map<string, Map<string, { function: string; endpoint: string }>>();
   private readonly eventChildren = new Map<string, Counter.Internal>();
   private mainEngine: MainEngine | undefined;
 
@@ -67,7 +68,7 @@ export class PromMetrics implements MetricsRecorder {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.calls = new Counter({ name: "rpcservice_calls_total", help: "Calls answered, by function, endpoint and outcome", labelNames: ["function", "endpoint", "outcome"], registers });
+    this.callErrors = new Counter({ name: "rpcservice_call_errors_total", help: "Calls answered with an error, by function and endpoint", labelNames: ["function", "endpoint"], registers });
     this.events = new Counter({ name: "rpcservice_events_published_total", help: "Events sent to subscribers, by stream and event type", labelNames: ["stream", "type"], registers });
     this.orderAck = new Histogram({ name: "rpcservice_order_ack_seconds", help: "From an order leaving the checks to its gateway's first answer", buckets: LATENCY_BUCKETS, registers });
     this.orderFill = new Histogram({ name: "rpcservice_order_first_fill_seconds", help: "From an order leaving the checks to its first fill", buckets: LATENCY_BUCKETS, registers });
@@ -151,15 +152,13 @@ export class PromMetrics implements MetricsRecorder {
   // ---- MetricsRecorder (hot paths) ----------------------------------------------------------------------------
 
   callFinished(fn: string, endpoint: string, seconds: number, ok: boolean): void {
-    const key = `${endpoint}\u0000${fn}`;
-    let entry = this.callLabels.get(key);
-    if (!entry) {
-      const labels = { function: fn, endpoint };
-      entry = { labels, ok: this.calls.labels({ ...labels, outcome: "ok" }), error: this.calls.labels({ ...labels, outcome: "error" }) };
-      this.callLabels.set(key, entry);
-    }
-    this.callDuration.observe(entry.labels, seconds);
-    (ok ? entry.ok : entry.error).inc();
+    // One label object per (function, endpoint), made once: nothing is allocated per call after the first.
+    let byFunction = this.callLabels.get(endpoint);
+    if (!byFunction) this.callLabels.set(endpoint, (byFunction = new Map()));
+    let labels = byFunction.get(fn);
+    if (!labels) byFunction.set(fn, (labels = { function: fn, endpoint }));
+    this.callDuration.observe(labels, seconds);
+    if (!ok) this.callErrors.inc(labels);
   }
 
   eventPublished(stream: string, type: string): void {

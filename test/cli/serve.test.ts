@@ -64,6 +64,10 @@ test("serve runs the simulated exchange, RPC service and console; status, risk a
     assert.match(status, /RPC service: running/);
     assert.ok(status.includes(rep) && status.includes(pub), status);
     assert.match(status, /trading state: ACTIVE/);
+    // The figures /metrics serves: the process, the gateway, and the calls (status's own rpc_status among them).
+    assert.match(status, /process: cpu \d+ %/);
+    assert.match(status, /gateways: SIM connected/);
+    assert.match(status, /rpc_status @console/);
 
     const changed = await cli("risk", "set", "order_size", "order_volume_limit=7", ...connection);
     assert.match(changed, /order_volume_limit = 7/);

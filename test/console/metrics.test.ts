@@ -76,9 +76,8 @@ test("/metrics follows the page's token rule and reports calls, events, clients,
       if ((sampleValue(text, "rpcservice_order_first_fill_seconds_count") ?? 0) >= 1) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.equal(sampleValue(text, "rpcservice_calls_total", { function: "get_tick", endpoint: "ws", outcome: "ok" }), 3);
     assert.equal(sampleValue(text, "rpcservice_call_duration_seconds_count", { function: "get_tick", endpoint: "ws" }), 3);
-    assert.equal(sampleValue(text, "rpcservice_calls_total", { function: "rpc_start", endpoint: "console", outcome: "ok" }), 1);
+    assert.equal(sampleValue(text, "rpcservice_call_duration_seconds_count", { function: "rpc_start", endpoint: "console" }), 1);
     assert.ok((sampleValue(text, "rpcservice_events_published_total", { stream: "rpc", type: "eTick." }) ?? 0) >= 1);
     assert.equal(sampleValue(text, "rpcservice_connected_clients", { endpoint: "ws" }), 1);
     assert.equal(sampleValue(text, "rpcservice_connected_clients", { endpoint: "console" }), 1);
@@ -109,7 +108,8 @@ test("/metrics follows the page's token rule and reports calls, events, clients,
     await assert.rejects(client.call("no_such_function_1"));
     await assert.rejects(client.call("no_such_function_2"));
     const after = await (await fetch(url)).text();
-    assert.equal(sampleValue(after, "rpcservice_calls_total", { function: "(unknown)", endpoint: "ws", outcome: "error" }), 2);
+    assert.equal(sampleValue(after, "rpcservice_call_errors_total", { function: "(unknown)", endpoint: "ws" }), 2);
+    assert.equal(sampleValue(after, "rpcservice_call_duration_seconds_count", { function: "(unknown)", endpoint: "ws" }), 2);
     assert.ok(!after.includes("no_such_function"));
 
     await client.close();
