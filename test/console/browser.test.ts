@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { WsRpcClient } from "../../src/rpc/index.js";
 import { startConsoleFixture, tradedSymbol, type ConsoleFixture } from "./fixture.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -157,5 +158,28 @@ test("a risk rule, once tightened, blocks an order; switched off, it lets the sa
   await until(async () => !(await rule.getByTestId("rule-active").isChecked()));
   const passed = await placeOrder("long", price, 3);
   assert.match(passed, /Sent/);
+  assert.deepEqual(pageErrors, []);
+});
+
+test("the metrics panel shows a call made from a command-line client, live, with its latency charts", { skip }, async () => {
+  // What `rpcservice status` does: a WebSocket client on /console.
+  const cli = new WsRpcClient({ url: `ws://127.0.0.1:${fixture.started.port}/console`, reconnect: false, types: [] });
+  await cli.waitConnected(5_000);
+  try {
+    for (let i = 0; i < 5; i++) await cli.call("get_all_gateway_names");
+  } finally {
+    await cli.close();
+  }
+  await page.getByTestId("view-metrics").click();
+  const row = page.getByTestId("metrics-call-get_all_gateway_names@console");
+  await textMatching(row.getByTestId("metrics-call-total"), /^[5-9]$|^\d{2,}$/, 15_000);
+  await row.click();
+  await textMatching(page.getByTestId("metrics-latency"), /get_all_gateway_names@console/);
+  assert.ok((await page.getByTestId("metrics-histogram").locator(".bar").count()) >= 1);
+  await textMatching(page.getByTestId("metrics-risk-blocks"), /order_size \d+/);
+  await textMatching(page.getByTestId("metrics-cpu"), /\d+ %/);
+  await screenshot("console-metrics");
+  await page.getByTestId("view-desk").click();
+  await page.getByTestId("market-panel").waitFor();
   assert.deepEqual(pageErrors, []);
 });

@@ -1,10 +1,10 @@
 /** What the page does: load the snapshot, keep the subscription, and the user's commands. */
-import { toRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import { toRule, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
 import { ConsoleSocket, type LinkState } from "./socket";
 import { byKey, store } from "./store";
 
 /** Generic types the page always follows; ticks come per watched symbol ("eTick.<vt_symbol>"). */
-const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eRiskNotify"];
+const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eRiskNotify", "eConsoleMetrics"];
 
 let socket: ConsoleSocket;
 
@@ -73,7 +73,7 @@ async function loadSnapshot(): Promise<void> {
     store.accounts = byKey(accounts, (a) => a.vt_accountid);
     store.logs = logs;
     store.changed();
-    await Promise.all([refreshRpc(), refreshRisk(), refreshClients()]);
+    await Promise.all([refreshRpc(), refreshRisk(), refreshClients(), refreshMetrics()]);
   } catch (error) {
     store.toast("error", `Loading the snapshot failed: ${(error as Error).message}`);
   }
@@ -191,4 +191,11 @@ export async function updateRule(name: string, setting: Record<string, unknown>)
     store.toast("error", `Rule ${name}: ${(error as Error).message}`);
     return false;
   }
+}
+
+export async function refreshMetrics(): Promise<void> {
+  const summary = await socket.call<{ latest: MetricsSample; history: MetricsSample[] }>("metrics_summary");
+  store.metrics = summary.history;
+  store.metricsNow = summary.latest;
+  store.changed();
 }

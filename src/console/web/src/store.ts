@@ -2,11 +2,13 @@
  * Everything the page shows, kept from snapshots and events. Views re-render at most once per animation
  * frame however fast ticks arrive.
  */
-import { mergeRule, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import { mergeRule, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
 import type { LinkState } from "./socket";
 
 const HISTORY = 300;
 const LOG_KEEP = 300;
+/** Metrics samples kept for the charts (5 minutes at the server's 2 s interval). */
+const METRICS_KEEP = 150;
 
 export interface Toast {
   id: number;
@@ -37,6 +39,12 @@ export class Store {
   toasts: Toast[] = [];
   watched: string[] = loadWatched();
   selected = "";
+  view: "desk" | "metrics" = "desk";
+  /** Periodic samples, oldest first; `metricsNow` is the latest (or a fresh one at load). */
+  metrics: MetricsSample[] = [];
+  metricsNow: MetricsSample | undefined;
+  /** "function@endpoint" whose latency the charts show. */
+  metricsCall = "";
 
   private listeners = new Set<() => void>();
   private frame = 0;
@@ -89,6 +97,12 @@ export class Store {
     this.history.set(tick.vt_symbol, series);
   }
 
+  putMetrics(sample: MetricsSample): void {
+    this.metrics.push(sample);
+    if (this.metrics.length > METRICS_KEEP) this.metrics.splice(0, this.metrics.length - METRICS_KEEP);
+    this.metricsNow = sample;
+  }
+
   putLog(log: Log): void {
     this.logs.push(log);
     if (this.logs.length > LOG_KEEP) this.logs.splice(0, this.logs.length - LOG_KEEP);
@@ -117,6 +131,7 @@ export class Store {
     }
     else if (type === "eRiskNotify") this.toast("error", `Risk: ${String(data)}`);
     else if (type === "eRiskState" && typeof data === "string") this.tradingState = data;
+    else if (type === "eConsoleMetrics") this.putMetrics(data as MetricsSample);
     this.changed();
   }
 }

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Store } from "../store";
 import { AccountsPanel, OrdersPanel, PositionsPanel, TradesPanel } from "./blotter";
 import { ChartPanel, MarketPanel, TicketPanel } from "./market";
+import { MetricsView } from "./metrics";
 import { RiskPanel } from "./risk";
 import { ClientsPanel, LogPanel, RpcPanel } from "./service";
 
@@ -12,7 +13,8 @@ export function App({ store }: { store: Store }) {
   return (
     <div class="shell">
       <Header store={store} />
-      <main class="columns">
+      {store.view === "metrics" ? <MetricsView store={store} /> : null}
+      <main class="columns" hidden={store.view !== "desk"}>
         <div class="col left">
           <RpcPanel store={store} />
           <ClientsPanel store={store} />
@@ -64,6 +66,22 @@ function Header({ store }: { store: Store }) {
         {linkText}
         {store.link === "online" ? <span class="dim mono"> {store.linkDetail}</span> : null}
       </div>
+      <nav class="views" role="tablist">
+        {(["desk", "metrics"] as const).map((view) => (
+          <button
+            role="tab"
+            aria-selected={store.view === view}
+            class={store.view === view ? "active" : ""}
+            data-testid={`view-${view}`}
+            onClick={() => {
+              store.view = view;
+              store.changed();
+            }}
+          >
+            {view === "desk" ? "Trading desk" : "Metrics"}
+          </button>
+        ))}
+      </nav>
       <div class="meta mono dim" title="event stream: epoch / last sequence number">
         {store.epoch ? `${store.epoch} · #${store.seq}` : ""}
       </div>
