@@ -17,6 +17,7 @@ import {
   Event,
   HistoryRequest,
   OrderRequest,
+  getLanguage,
   SubscribeRequest,
   type AppClass,
   type EventEngine,
@@ -89,6 +90,8 @@ export class ConsoleEngine extends BaseEngine {
   private sampler: MetricsSampler | undefined;
   private sampling: NodeJS.Timeout | undefined;
   private readonly samples: MetricsSample[] = [];
+  /** vt_orderid -> the console client that sent it. */
+  private readonly orderClients = new Map<string, string>();
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
     super(mainEngine, eventEngine, CONSOLE_APP_NAME);
@@ -247,9 +250,11 @@ export class ConsoleEngine extends BaseEngine {
   private registerTradingCalls(): void {
     const me = this.mainEngine;
     this.register("subscribe", ([req, gateway]) => me.subscribe(arg(req, SubscribeRequest, "req"), text(gateway, "gateway_name")));
-    this.register("send_order", ([req, gateway], _kw, context) =>
-      me.sendOrder(arg(req, OrderRequest, "req"), text(gateway, "gateway_name"), { kind: "console", clientId: context.clientId }),
-    );
+    this.register("send_order", async ([req, gateway], _kw, context) => {
+      const vt_orderid = await me.sendOrder(arg(req, OrderRequest, "req"), text(gateway, "gateway_name"), { kind: "console", clientId: context.clientId });
+      if (vt_orderid) this.orderClients.set(vt_orderid, context.clientId);
+      return vt_orderid;
+    });
     this.register("cancel_order", ([req, gateway]) => me.cancelOrder(arg(req, CancelRequest, "req"), text(gateway, "gateway_name")));
     this.register("query_history", ([req, gateway]) => me.queryHistory(arg(req, HistoryRequest, "req"), text(gateway, "gateway_name")));
     this.register("get_tick", ([id]) => me.getTick(text(id, "vt_symbol")));
@@ -276,8 +281,18 @@ export class ConsoleEngine extends BaseEngine {
       apps: this.mainEngine.getAllApps().map((app) => ({ app_name: app.appName, display_name: app.displayName })),
       calls: this.callNames(),
       token_required: this.started?.token != null,
+      language: getLanguage(),
     }));
     this.register("get_logs", () => [...this.log]);
+    // Who sent each order: a console client, an RPC client (its identity), or "local" (this process).
+    this.register("order_clients", () => {
+      const rpc = this.rpcService();
+      const out: Record<string, string> = {};
+      for (const order of this.mainEngine.getAllOrders()) {
+        out[order.vt_orderid] = this.orderClients.get(order.vt_orderid) ?? rpc?.orderOwner(order.vt_orderid) ?? "local";
+      }
+      return out;
+    });
     this.register("rpc_status", () => {
       const rpc = this.rpcService();
       // While running, the addresses actually bound (a port 0 resolved); else the ones the next start uses.

@@ -105,6 +105,7 @@ export interface Contract extends Json {
   exchange: string;
   name: string;
   gateway_name: string;
+  product?: string;
   size: number;
   pricetick: number;
   min_volume: number;
@@ -204,6 +205,8 @@ export interface ConsoleInfo {
   apps: { app_name: string; display_name: string }[];
   calls: string[];
   token_required: boolean;
+  /** The server's `--language`: the page follows it. */
+  language?: string;
 }
 
 /** VeighNa's enum values (what the wire carries) and the English the page shows. */
@@ -254,4 +257,15 @@ export interface MetricsSample {
   riskBlocks: { rule: string; count: number }[];
   gateways: { gateway: string; state: string }[];
   process: { cpuPercent: number; rssBytes: number; eventLoopLagMs: number };
+}
+
+export interface Bar extends Json {
+  vt_symbol: string;
+  datetime: string;
+  interval: string | null;
+  open_price: number;
+  high_price: number;
+  low_price: number;
+  close_price: number;
+  volume: number;
 }

@@ -1,8 +1,11 @@
 /** The page: a header with the link state, three columns of panels, and toasts. */
 import { useEffect, useState } from "preact/hooks";
+import { t } from "../i18n";
 import type { Store } from "../store";
 import { AccountsPanel, OrdersPanel, PositionsPanel, TradesPanel } from "./blotter";
-import { ChartPanel, MarketPanel, TicketPanel } from "./market";
+import { CandlePanel } from "./chart";
+import { DepthPanel } from "./depth";
+import { MarketPanel, TicketPanel } from "./market";
 import { MetricsView } from "./metrics";
 import { RiskPanel } from "./risk";
 import { ClientsPanel, LogPanel, RpcPanel } from "./service";
@@ -22,7 +25,10 @@ export function App({ store }: { store: Store }) {
         </div>
         <div class="col center">
           <MarketPanel store={store} />
-          <ChartPanel store={store} />
+          <div class="chart-row">
+            <CandlePanel store={store} />
+            <DepthPanel store={store} />
+          </div>
           <OrdersPanel store={store} />
           <TradesPanel store={store} />
         </div>
@@ -78,7 +84,7 @@ function Header({ store }: { store: Store }) {
               store.changed();
             }}
           >
-            {view === "desk" ? "Trading desk" : "Metrics"}
+            {t(view)}
           </button>
         ))}
       </nav>
@@ -92,7 +98,9 @@ function Header({ store }: { store: Store }) {
       </div>
       <div class="spacer" />
       {store.tradingState ? <span class={`badge ${store.tradingState === "ACTIVE" ? "ok" : "bad"}`}>Trading {store.tradingState}</span> : null}
-      <div class="clock mono">{now.toLocaleTimeString("en-GB")}</div>
+      <div class="clock mono" title="this browser's local time" data-testid="clock">
+        {now.toLocaleTimeString("en-GB")} <span class="dim">{t("localTime")}</span>
+      </div>
     </header>
   );
 }
