@@ -111,6 +111,18 @@ async function main(): Promise<void> {
   const prom = new PromMetrics();
   const recorder = { current: NO_METRICS as MetricsRecorder };
   const lines: string[] = [];
+  /** Rounds with the recorder off and on, alternating; one row each. */
+  const compare = async (section: string, measure: (t: Tally) => Promise<void> | void): Promise<void> => {
+    const off = tally();
+    const on = tally();
+    for (let r = 0; r < rounds; r++) {
+      recorder.current = NO_METRICS;
+      await measure(off);
+      recorder.current = prom;
+      await measure(on);
+    }
+    lines.push(row(section, "off", off), row(section, "on", on, off));
+  };
   const context = { clientId: "bench:1", endpoint: "bench" };
 
   // 1. dispatch in process
@@ -121,16 +133,8 @@ async function main(): Promise<void> {
     const dispatch = endpoint.host!.dispatch;
     const args = ["rb2501.SHFE"];
     const op = () => dispatch("get_tick", args, {}, context);
-    const off = tally();
-    const on = tally();
-    for (let r = 0; r < rounds; r++) {
-      recorder.current = NO_METRICS;
-      await round(op, off, true);
-      recorder.current = prom;
-      await round(op, on, true);
-    }
+    await compare("dispatch", (t) => round(op, t, true));
     await server.stop();
-    lines.push(row("dispatch", "off", off), row("dispatch", "on", on, off));
   }
 
   // 2. a call over zmtp on loopback, one in flight
@@ -143,18 +147,10 @@ async function main(): Promise<void> {
     client.start();
     await client.waitConnected(10_000);
     const op = () => client.call("get_tick", ["rb2501.SHFE"]);
-    const off = tally();
-    const on = tally();
     for (let i = 0; i < 2000; i++) await op(); // warm-up
-    for (let r = 0; r < rounds; r++) {
-      recorder.current = NO_METRICS;
-      await round(op, off, true);
-      recorder.current = prom;
-      await round(op, on, true);
-    }
+    await compare("call over zmtp", (t) => round(op, t, true));
     await client.close();
     await server.stop();
-    lines.push(row("call over zmtp", "off", off), row("call over zmtp", "on", on, off));
   }
 
   // 3. publish
@@ -163,16 +159,8 @@ async function main(): Promise<void> {
     await server.start([new InProcessEndpoint()]);
     const event = new Event("eTick.", tick);
     const op = () => server.publish(event);
-    const off = tally();
-    const on = tally();
-    for (let r = 0; r < rounds; r++) {
-      recorder.current = NO_METRICS;
-      syncRound(op, off);
-      recorder.current = prom;
-      syncRound(op, on);
-    }
+    await compare("publish", (t) => syncRound(op, t));
     await server.stop();
-    lines.push(row("publish", "off", off), row("publish", "on", on, off));
   }
 
   console.log(`metrics off vs on, ${rounds} alternating rounds of ${secondsPerRound} s; latency per operation in µs`);

@@ -7,7 +7,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -202,14 +202,16 @@ test("candles from history appear for the selected contract, change with the int
 });
 
 test("a click on a depth level puts its price into the order ticket", { skip }, async () => {
-  const level = page.getByTestId("depth-ask-3");
-  await textMatching(level.getByTestId("depth-price"), /\d/);
-  await level.click();
-  const shown = ((await level.getByTestId("depth-price").textContent()) ?? "").replace(/,/g, "");
-  assert.equal(Number(await page.getByTestId("ticket-price").inputValue()), Number(shown));
-  await page.getByTestId("depth-bid-1").click();
-  const bid = ((await page.getByTestId("depth-bid-1").getByTestId("depth-price").textContent()) ?? "").replace(/,/g, "");
-  assert.equal(Number(await page.getByTestId("ticket-price").inputValue()), Number(bid));
+  // Ticks move the book 5 times a second: the level's price is read just before and just after the click.
+  const shownPrice = async (testid: string) => Number(((await page.getByTestId(testid).getByTestId("depth-price").textContent()) ?? "").replace(/,/g, ""));
+  for (const testid of ["depth-ask-3", "depth-bid-1"]) {
+    await textMatching(page.getByTestId(testid).getByTestId("depth-price"), /\d/);
+    const before = await shownPrice(testid);
+    await page.getByTestId(testid).click();
+    const after = await shownPrice(testid);
+    const ticket = Number(await page.getByTestId("ticket-price").inputValue());
+    assert.ok(ticket === before || ticket === after, `${testid}: ticket ${ticket}, level ${before} / ${after}`);
+  }
 });
 
 test("the contract search finds a contract by its Chinese name and watches it", { skip }, async () => {
@@ -344,9 +346,47 @@ test("the page follows the server's language, and ?lang=zh shows it in Chinese",
     await zh.getByTestId("positions-panel").locator("h2", { hasText: "持仓" }).waitFor();
     await zh.getByTestId("accounts-panel").locator("h2", { hasText: "资金" }).waitFor();
     assert.equal(await zh.evaluate("document.documentElement.lang"), "zh-CN");
+    // The whole snapshot, before the picture: rules, the selected contract's candles, the order clients.
+    await zh.getByTestId("rule-order_size").waitFor();
+    const deadline = Date.now() + 20_000;
+    while (Number((await zh.getByTestId("chart").getAttribute("data-candles")) ?? "0") <= 10) {
+      if (Date.now() > deadline) throw new Error("no candles on the Chinese page");
+      await zh.waitForTimeout(100);
+    }
+    await zh.getByTestId("order-client").first().filter({ hasText: /console:/ }).waitFor();
     if (SCREENSHOTS) await zh.screenshot({ path: join(SCREENSHOTS, "console-zh.png") });
   } finally {
     await zh.close();
   }
   assert.deepEqual(pageErrors, []);
+});
+
+test("orders and trades export as CSV with their client; the log filters by level, source and text and opens a full message", { skip }, async () => {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("orders-csv").click()]);
+  assert.equal(download.suggestedFilename(), "orders.csv");
+  const csv = readFileSync((await download.path())!, "utf8").replace(/^\ufeff/, "");
+  const [header, ...lines] = csv.trim().split("\r\n");
+  assert.equal(header, "vt_orderid,client,vt_symbol,direction,offset,type,price,volume,traded,status,datetime,reference");
+  const sent = fixture.mainEngine.getAllOrders().filter((o) => o.reference === "console");
+  assert.ok(sent.length > 0);
+  for (const order of sent) assert.ok(lines.some((l) => l.startsWith(`${order.vt_orderid},console:`)), `${order.vt_orderid} in the CSV`);
+  const [trades] = await Promise.all([page.waitForEvent("download"), page.getByTestId("trades-csv").click()]);
+  assert.match(readFileSync((await trades.path())!, "utf8"), /vt_tradeid,vt_orderid,client,/);
+
+  const log = page.getByTestId("log-panel");
+  await log.getByTestId("log-level").selectOption("40");
+  await until(async () => (await log.getByTestId("log-row").count()) > 0);
+  for (const cls of await log.getByTestId("log-row").evaluateAll((rows) => rows.map((r) => r.className))) assert.equal(cls, "error");
+  await log.getByTestId("log-source").selectOption("RiskManager");
+  await log.getByTestId("log-text").fill("exceeds the limit");
+  await until(async () => (await log.getByTestId("log-row").count()) > 0);
+  const shown = (await log.getByTestId("log-row").first().locator(".msg").textContent()) ?? "";
+  assert.doesNotMatch(shown, /OrderRequest\(/, "the row reads as a summary");
+  await log.getByTestId("log-row").first().click();
+  // The full VeighNa-format text, as the server logged it, on click.
+  await textMatching(log.getByTestId("log-full"), /OrderRequest\(symbol=/);
+  await log.getByTestId("log-full").click();
+  await log.getByTestId("log-level").selectOption("0");
+  await log.getByTestId("log-source").selectOption("");
+  await log.getByTestId("log-text").fill("");
 });

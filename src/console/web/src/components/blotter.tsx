@@ -57,7 +57,7 @@ export function OrdersPanel({ store }: { store: Store }) {
           <ClientFilter store={store} />
           <label class="check">
             <input type="checkbox" checked={activeOnly} onChange={(e) => setActiveOnly(e.currentTarget.checked)} />
-            Active only
+            {t("activeOnly")}
           </label>
           <button class="small" disabled={activeCount === 0} onClick={() => void cancelAll(client)} data-testid="cancel-all">
             {client ? `${t("cancelAll")} · ${client}` : t("cancelAll")} ({activeCount})
@@ -71,22 +71,22 @@ export function OrdersPanel({ store }: { store: Store }) {
       <table class="grid">
         <thead>
           <tr>
-            <th class="p2">Order</th>
+            <th class="p2">{t("order")}</th>
             <th>{t("client")}</th>
-            <th>Symbol</th>
-            <th>Side</th>
-            <th class="p3">Offset</th>
-            <th class="p3">Type</th>
+            <th>{t("symbol")}</th>
+            <th>{t("side")}</th>
+            <th class="p3">{t("offset")}</th>
+            <th class="p3">{t("type")}</th>
             <th class="num">Price</th>
             <th class="num">Volume</th>
-            <th class="num p2">Traded</th>
-            <th>Status</th>
-            <th class="p1" title={t("exchangeTime")}>Time (exch.)</th>
+            <th class="num p2">{t("traded")}</th>
+            <th>{t("status")}</th>
+            <th class="p1" title={t("exchangeTime")}>{t("timeExch")}</th>
             <th />
           </tr>
         </thead>
         <tbody>
-          {rows.length === 0 ? <Empty columns={12} text="No orders" /> : null}
+          {rows.length === 0 ? <Empty columns={12} text={t("noOrders")} /> : null}
           {rows.map((o) => {
             const tickSize = store.contracts.get(o.vt_symbol)?.pricetick ?? 0.01;
             return (
@@ -147,19 +147,19 @@ export function TradesPanel({ store }: { store: Store }) {
       <table class="grid">
         <thead>
           <tr>
-            <th class="p2">Trade</th>
-            <th class="p3">Order</th>
+            <th class="p2">{t("trade")}</th>
+            <th class="p3">{t("order")}</th>
             <th>{t("client")}</th>
-            <th>Symbol</th>
-            <th>Side</th>
-            <th class="p3">Offset</th>
+            <th>{t("symbol")}</th>
+            <th>{t("side")}</th>
+            <th class="p3">{t("offset")}</th>
             <th class="num">Price</th>
             <th class="num">Volume</th>
-            <th class="p1" title={t("exchangeTime")}>Time (exch.)</th>
+            <th class="p1" title={t("exchangeTime")}>{t("timeExch")}</th>
           </tr>
         </thead>
         <tbody>
-          {rows.length === 0 ? <Empty columns={9} text="No trades" /> : null}
+          {rows.length === 0 ? <Empty columns={9} text={t("noTrades")} /> : null}
           {rows.map((tr) => (
             <tr key={tr.vt_tradeid} data-testid={`trade-${tr.vt_tradeid}`}>
               <td class="mono p2">{tr.vt_tradeid}</td>
@@ -213,18 +213,18 @@ export function PositionsPanel({ store }: { store: Store }) {
       <table class="grid">
         <thead>
           <tr>
-            <th>Symbol</th>
-            <th>Side</th>
+            <th>{t("symbol")}</th>
+            <th>{t("side")}</th>
             <th class="num">Volume</th>
-            <th class="num p3">Yd</th>
-            <th class="num p2">Frozen</th>
-            <th class="num">Avg</th>
+            <th class="num p3">{t("yd")}</th>
+            <th class="num p2">{t("frozen")}</th>
+            <th class="num">{t("avg")}</th>
             <th class="num" title={t("unrealised")}>{t("pnl")}</th>
             <th />
           </tr>
         </thead>
         <tbody>
-          {rows.length === 0 ? <Empty columns={8} text="Flat" /> : null}
+          {rows.length === 0 ? <Empty columns={8} text={t("flat")} /> : null}
           {rows.map((p) => {
             const pnl = unrealised(store, p);
             return (

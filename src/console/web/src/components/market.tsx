@@ -59,8 +59,8 @@ export function MarketPanel({ store }: { store: Store }) {
       <table class="grid market">
         <thead>
           <tr>
-            <th>Symbol</th>
-            <th class="num">Last</th>
+            <th>{t("symbol")}</th>
+            <th class="num">{t("last")}</th>
             <th class="num p2">Chg %</th>
             <th class="num p2">Bid vol</th>
             <th class="num">Bid</th>
@@ -69,7 +69,7 @@ export function MarketPanel({ store }: { store: Store }) {
             <th class="num p3">Volume</th>
             <th class="num p3">High</th>
             <th class="num p3">Low</th>
-            <th class="p1" title={t("exchangeTime")}>Time (exch.)</th>
+            <th class="p1" title={t("exchangeTime")}>{t("timeExch")}</th>
             <th />
           </tr>
         </thead>
@@ -182,7 +182,7 @@ export function TicketPanel({ store }: { store: Store }) {
       {/* noValidate: the browser's own checks would silently keep the previous answer on screen. */}
       <form class="form ticket" onSubmit={submit} noValidate>
         <label>
-          <span>Symbol</span>
+          <span>{t("symbol")}</span>
           <select value={vtSymbol} onChange={(e) => setSymbol(e.currentTarget.value)} data-testid="ticket-symbol">
             <option value="">—</option>
             {[...store.contracts.keys()].sort().map((s) => (
@@ -192,15 +192,15 @@ export function TicketPanel({ store }: { store: Store }) {
         </label>
         <div class="segmented" role="group" aria-label="Direction">
           <button type="button" class={long ? "on long" : ""} onClick={() => setDirection(Direction.LONG)} data-testid="ticket-long">
-            Buy / Long
+            {t("buyLong")}
           </button>
           <button type="button" class={!long ? "on short" : ""} onClick={() => setDirection(Direction.SHORT)} data-testid="ticket-short">
-            Sell / Short
+            {t("sellShort")}
           </button>
         </div>
         <div class="row2">
           <label>
-            <span>Offset</span>
+            <span>{t("offset")}</span>
             <select value={offset} onChange={(e) => setOffset(e.currentTarget.value)} data-testid="ticket-offset">
               <option value={Offset.OPEN}>Open</option>
               <option value={Offset.CLOSE}>Close</option>
@@ -210,7 +210,7 @@ export function TicketPanel({ store }: { store: Store }) {
             </select>
           </label>
           <label>
-            <span>Type</span>
+            <span>{t("type")}</span>
             <select value={type} onChange={(e) => setType(e.currentTarget.value)} data-testid="ticket-type">
               <option value={OrderType.LIMIT}>Limit</option>
               <option value={OrderType.MARKET}>Market</option>
@@ -222,7 +222,7 @@ export function TicketPanel({ store }: { store: Store }) {
         <div class="row2">
           <label>
             <span>
-              Price
+              {t("price")}
               <span class="quick">
                 <a onClick={() => fillPrice("bid")}>bid</a>
                 <a onClick={() => fillPrice("last")}>last</a>
@@ -232,12 +232,12 @@ export function TicketPanel({ store }: { store: Store }) {
             <input type="number" step="any" value={priceText} onInput={(e) => setPrice(e.currentTarget.value)} data-testid="ticket-price" />
           </label>
           <label>
-            <span>Volume</span>
+            <span>{t("volume")}</span>
             <input type="number" step="any" min="0" value={volumeText} onInput={(e) => setVolume(e.currentTarget.value)} data-testid="ticket-volume" />
           </label>
         </div>
         <button type="submit" class={`send ${long ? "long" : "short"}`} data-testid="ticket-send">
-          {long ? "Buy" : "Sell"} {volumeText || 0} {vtSymbol || ""}
+          {long ? t("buy") : t("sell")} {volumeText || 0} {vtSymbol || ""}
         </button>
         {result ? (
           <div class={`result ${result.ok ? "ok" : "bad"}`} data-testid="ticket-result">

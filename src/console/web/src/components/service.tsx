@@ -91,11 +91,11 @@ export function ClientsPanel({ store }: { store: Store }) {
         <thead>
           <tr>
             <th>Client</th>
-            <th>Endpoint</th>
-            <th class="p3">Remote</th>
-            <th class="p2">Since</th>
-            <th class="num">Calls</th>
-            <th class="num">Behind</th>
+            <th>{t("endpoint")}</th>
+            <th class="p3">{t("remote")}</th>
+            <th class="p2">{t("since")}</th>
+            <th class="num">{t("calls")}</th>
+            <th class="num">{t("behind")}</th>
           </tr>
         </thead>
         <tbody>
@@ -168,9 +168,9 @@ export function LogPanel({ store }: { store: Store }) {
       <table class="grid log">
         <thead>
           <tr>
-            <th title="the server's local time">Time (server)</th>
-            <th>Source</th>
-            <th>Message</th>
+            <th title="the server's local time">{t("timeServer")}</th>
+            <th>{t("source")}</th>
+            <th>{t("message")}</th>
           </tr>
         </thead>
         <tbody>
