@@ -178,6 +178,9 @@ export class WebHost {
    * DNS-rebinding Host check) go at the top of this function.
    */
   private async checkRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    // HOST CHECK HOOK POINT (DNS rebinding, branch `overload`: src/console/host-check.ts). It goes first, one line:
+    //   const host = checkHost(request.headers.host, { bindHost: this.options.host, port: this.addressValue?.port ?? this.options.port, allowedHosts: ... });
+    //   if (!host.ok) return text(reply, 421, host.reason);
     if (request.method !== "GET" && request.method !== "HEAD") return text(reply, 405, "method not allowed");
     const url = new URL(request.url, "http://host");
     const path = url.pathname;
@@ -202,7 +205,9 @@ export class WebHost {
   /** The token a request carries, from `Authorization: Bearer` or `?token=`. */
   private presentedToken(request: FastifyRequest, url: URL): string | null {
     const auth = request.headers.authorization;
-    if (auth?.startsWith("Bearer ")) return auth.slice(7).trim();
+    // The scheme is case-insensitive (RFC 7235): "bearer", "BEARER" are the same.
+    const match = auth === undefined ? null : /^bearer[ \t]+(.*)$/i.exec(auth);
+    if (match) return match[1]!.trim();
     return url.searchParams.get("token");
   }
 

@@ -208,9 +208,12 @@ test("a click on a depth level puts its price into the order ticket", { skip }, 
     await textMatching(page.getByTestId(testid).getByTestId("depth-price"), /\d/);
     const before = await shownPrice(testid);
     await page.getByTestId(testid).click();
-    const after = await shownPrice(testid);
-    const ticket = Number(await page.getByTestId("ticket-price").inputValue());
-    assert.ok(ticket === before || ticket === after, `${testid}: ticket ${ticket}, level ${before} / ${after}`);
+    // The ticket takes the price on its next render; the level may have moved once since.
+    const seen = new Set([before]);
+    await until(async () => {
+      seen.add(await shownPrice(testid));
+      return seen.has(Number(await page.getByTestId("ticket-price").inputValue()));
+    }, 5_000, `${testid}: the ticket takes the level's price`);
   }
 });
 
