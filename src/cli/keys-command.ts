@@ -6,21 +6,10 @@
  */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { AUTHORIZED_CLIENTS_FILE, KeyFileError, authorizeClient, writeKeyFile } from "../service/index.js";
+import { AUTHORIZED_CLIENTS_FILE, authorizeClient, writeKeyFile } from "../service/index.js";
 import { curveKeyPair } from "../zmtp/index.js";
 
 const DEFAULT_KEY_FILE = "curve_client.key";
-
-/** Known failures are one line on stderr and exit code 1; anything else is a bug and keeps its stack. */
-function run(body: () => void): void {
-  try {
-    body();
-  } catch (error) {
-    if (!(error instanceof KeyFileError)) throw error;
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 1;
-  }
-}
 
 export function registerKeysCommand(program: Command): void {
   const keys = program.command("keys").description("CURVE keys: generate a key pair, authorize a client key on the server");
@@ -37,15 +26,14 @@ The public key is the only line on stdout, so it can be captured:
   rpcservice keys authorize "$KEY" --name alice --home .rpcservice     (on the server)
   rpcservice client --server-key <server public key> --key-file alice.key`,
     )
-    .action((flags: { out: string }) =>
-      run(() => {
-        const pair = curveKeyPair();
-        const path = resolve(flags.out);
-        const publicPath = writeKeyFile(path, pair);
-        process.stdout.write(`${pair.publicKey}\n`);
-        process.stderr.write(`secret key written to ${path} (mode 600), public key to ${publicPath}\n`);
-      }),
-    );
+    // A KeyFileError (file exists, unwritable folder) reaches main's one-line report like any failure.
+    .action((flags: { out: string }) => {
+      const pair = curveKeyPair();
+      const path = resolve(flags.out);
+      const publicPath = writeKeyFile(path, pair);
+      process.stdout.write(`${pair.publicKey}\n`);
+      process.stderr.write(`secret key written to ${path} (mode 600), public key to ${publicPath}\n`);
+    });
 
   keys
     .command("authorize")
@@ -53,15 +41,13 @@ The public key is the only line on stdout, so it can be captured:
     .argument("<public-key>", "the client's public key (40 Z85 characters)")
     .option("--name <name>", "what the client is called in logs, the clients view and order ownership")
     .option("--home <dir>", "the server's settings folder", ".rpcservice")
-    .action((publicKey: string, flags: { name?: string; home: string }) =>
-      run(() => {
-        const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
-        const added = authorizeClient(path, publicKey, flags.name ?? "");
-        process.stdout.write(
-          added
-            ? `authorized ${publicKey}${flags.name ? ` (${flags.name})` : ""} in ${path}; the RPC service reads it at its next start\n`
-            : `${publicKey} is already authorized in ${path}\n`,
-        );
-      }),
-    );
+    .action((publicKey: string, flags: { name?: string; home: string }) => {
+      const path = join(flags.home, AUTHORIZED_CLIENTS_FILE);
+      const added = authorizeClient(path, publicKey, flags.name ?? "");
+      process.stdout.write(
+        added
+          ? `authorized ${publicKey}${flags.name ? ` (${flags.name})` : ""} in ${path}; the RPC service reads it at its next start\n`
+          : `${publicKey} is already authorized in ${path}\n`,
+      );
+    });
 }

@@ -2,6 +2,7 @@
 /** The `rpcservice` command. */
 import { Command } from "commander";
 import { registerClientCommand } from "./client-command.js";
+import { reportFailure } from "./errors.js";
 import { registerKeysCommand } from "./keys-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSteerCommands } from "./steer-commands.js";
@@ -17,4 +18,5 @@ registerClientCommand(program);
 registerSteerCommands(program);
 registerKeysCommand(program);
 
-await program.parseAsync(process.argv);
+// Commander reports its own usage errors in one line; everything a command throws is reported the same way.
+await program.parseAsync(process.argv).catch(reportFailure);

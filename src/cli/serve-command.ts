@@ -9,7 +9,10 @@ import { MainEngine, type Language } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
 import { RpcServiceApp, type RpcEngine } from "../service/index.js";
 import { SimGateway } from "../sim/index.js";
+import { CliError, addressHint, reportFailure } from "./errors.js";
 import { LOG_FORMATS, logPrinter, type LogFormat } from "./log-printer.js";
+import { removeServerRecord, writeServerRecord } from "./server-record.js";
+import { printAddresses, refuseSecondServer, startConsole } from "./serve-startup.js";
 
 export interface ServeOptions {
   home: string;
@@ -61,17 +64,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await mainEngine.connect(simSetting, "SIM");
 
     // The console first: it hands its /ws endpoint to the RPC service, which then starts with it.
-    const started = consoleEngine && options.console ? await consoleEngine.start(options.console) : null;
-    const rpcStarted = await rpc.start(options.rep ?? rpc.repAddress, options.pub ?? rpc.pubAddress, {
+    const started = consoleEngine && options.console ? await startConsole(consoleEngine, options.console) : null;
+    const rep = options.rep ?? rpc.repAddress;
+    const pub = options.pub ?? rpc.pubAddress;
+    const rpcStarted = await rpc.start(rep, pub, {
       ...(options.transport ? { transport: options.transport } : {}),
       ...(options.curve !== undefined ? { curve: options.curve } : {}),
     });
-    if (!rpcStarted) mainEngine.writeLog("The RPC service did not start; the console can start it once the cause is fixed", "serve", 30);
-    if (started) {
-      out(`console: ${started.tokenCreated ? started.urlWithToken : started.url}`);
-      if (started.tokenCreated && started.tokenPath) out(`console token created (shown once above) and kept in ${started.tokenPath}`);
-      else if (started.tokenPath) out(`console token: see ${started.tokenPath}`);
+    if (!rpcStarted) {
+      const failure = `the RPC service did not start on ${rep} / ${pub}: ${rpc.lastStartError ?? "see the log"}`;
+      // Without a console nothing could start it later: a server that serves nothing is an error.
+      if (!started) throw new CliError(failure, addressHint(rpc.lastStartError ?? ""));
+      out(`${failure}; once the cause is fixed, start it from the console or with \`rpcservice rpc start --home ${options.home} --rep ADDR --pub ADDR\``);
     }
+    printAddresses(out, rpcStarted ? rpc.addresses : null, started);
     return { mainEngine, rpc, console: started, stop: () => mainEngine.close() };
   } catch (error) {
     await mainEngine.close();
@@ -128,6 +134,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
     .addOption(new Option("--log-format <format>", "log lines for a terminal, or JSON lines (pino) for log shippers").choices([...LOG_FORMATS]).default("human"))
     .action(async (flags: ServeFlags) => {
+      refuseSecondServer(flags.home);
       const server = await startServer({
         home: flags.home,
         language: flags.language,
@@ -144,6 +151,7 @@ export function registerServeCommand(program: Command): void {
           ...(flags.contracts ? { contractsFile: flags.contracts } : {}),
         },
       });
+      writeServerRecord(flags.home, server.console?.url ?? null);
       // The engine's own timers do not hold the process open: the command does, until a signal.
       const keepAlive = setInterval(() => {}, 1 << 30);
       let stopping = false;
@@ -154,10 +162,11 @@ export function registerServeCommand(program: Command): void {
         process.stdout.write(`received ${signal}, stopping\n`);
         // A stuck close must not keep the process alive.
         setTimeout(() => process.exit(1), 5000).unref();
+        removeServerRecord(flags.home);
         server.stop().then(
           () => process.exit(0),
           (error: unknown) => {
-            console.error(error);
+            reportFailure(error);
             process.exit(1);
           },
         );

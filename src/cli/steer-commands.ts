@@ -2,18 +2,11 @@
  * Commands that steer a running server through its console endpoint (`ws://<console>/console`):
  * `rpcservice status`, `rpcservice rpc start|stop`, `rpcservice risk list|set|state`.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import { WsRpcClient } from "../rpc/index.js";
 import { TRADING_STATES } from "../risk/index.js";
 import type { MetricsSample } from "../console/index.js";
-
-interface ConnectionFlags {
-  console: string;
-  token?: string;
-  home: string;
-}
+import { connectionOptions, withConsole, type ConnectionFlags, type ConsoleCall } from "./console-connection.js";
+import { CliError, addressHint } from "./errors.js";
 
 interface RuleParameter {
   name: string;
@@ -30,6 +23,14 @@ interface RuleDescription {
   variables: { name: string; value: unknown }[];
 }
 
+interface RpcStatus {
+  active: boolean;
+  rep_address: string;
+  pub_address: string;
+  ws_address: string;
+  start_error: string;
+}
+
 interface ClientRow {
   clientId: string;
   endpoint: string;
@@ -41,38 +42,9 @@ interface ClientRow {
   eventsDropped: number;
 }
 
-function consoleUrl(flags: ConnectionFlags): string {
-  const base = flags.console.replace(/\/+$/, "").replace(/^http/, "ws");
-  return /^wss?:\/\//.test(base) ? `${base}/console` : `ws://${base}/console`;
-}
-
-/** The token from the flag, or from the server's home folder when it is on this machine. */
-function tokenOf(flags: ConnectionFlags): string | undefined {
-  if (flags.token) return flags.token;
-  try {
-    return readFileSync(join(flags.home, "console_token"), "utf8").trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Connects, runs `body`, and always closes, so a command never hangs on an open socket. */
-async function withConsole<T>(flags: ConnectionFlags, body: (client: WsRpcClient) => Promise<T>): Promise<T> {
-  const token = tokenOf(flags);
-  const client = new WsRpcClient({ url: consoleUrl(flags), reconnect: false, types: [], timeout: 10_000, ...(token ? { token } : {}) });
-  try {
-    await client.waitConnected(5_000);
-    return await body(client);
-  } finally {
-    await client.close();
-  }
-}
-
-function connectionOptions(command: Command): Command {
-  return command
-    .option("--console <url>", "the server's console address", "http://127.0.0.1:8080")
-    .option("--token <token>", "console token (default: read from <home>/console_token)")
-    .option("--home <dir>", "the server's home folder, to find its console token", ".rpcservice");
+function startHint(reason: string): string | undefined {
+  if (/already running/.test(reason)) return "stop it first with `rpcservice rpc stop`";
+  return addressHint(reason);
 }
 
 /** Parses `key=value` into a typed value: numbers, true/false, else the text. */
@@ -94,8 +66,8 @@ function printRules(rules: RuleDescription[]): void {
 }
 
 /** The figures /metrics serves, as `status` prints them: the last interval's rates and percentiles. */
-async function printMetrics(client: WsRpcClient): Promise<void> {
-  const { latest: m } = await client.call<{ latest: MetricsSample }>("metrics_summary");
+async function printMetrics(call: ConsoleCall): Promise<void> {
+  const { latest: m } = await call<{ latest: MetricsSample }>("metrics_summary");
   const ms = (value: number | null): string => (value === null ? "-" : value < 10 ? value.toFixed(2) : value.toFixed(0));
   console.log(`process: cpu ${m.process.cpuPercent.toFixed(0)} %  rss ${(m.process.rssBytes / 2 ** 20).toFixed(0)} MiB  event-loop lag p99 ${ms(m.process.eventLoopLagMs)} ms`);
   console.log(`gateways: ${m.gateways.map((g) => `${g.gateway} ${g.state}`).join(", ") || "none"}`);
@@ -111,10 +83,10 @@ async function printMetrics(client: WsRpcClient): Promise<void> {
 export function registerSteerCommands(program: Command): void {
   connectionOptions(program.command("status").description("show the RPC service, its connected clients and the trading state"))
     .action(async (flags: ConnectionFlags) => {
-      await withConsole(flags, async (client) => {
-        const status = await client.call<{ active: boolean; rep_address: string; pub_address: string; ws_address: string }>("rpc_status");
-        const clients = await client.call<ClientRow[]>("get_clients");
-        const state = await client.call<string | null>("risk_state");
+      await withConsole(flags, async (call) => {
+        const status = await call<RpcStatus>("rpc_status");
+        const clients = await call<ClientRow[]>("get_clients");
+        const state = await call<string | null>("risk_state");
         console.log(`RPC service: ${status.active ? "running" : "stopped"}`);
         console.log(`  request/reply  ${status.rep_address}`);
         console.log(`  broadcast      ${status.pub_address}`);
@@ -125,7 +97,7 @@ export function registerSteerCommands(program: Command): void {
           const since = new Date(c.since).toISOString().replace("T", " ").slice(0, 19);
           console.log(`  ${c.clientId.padEnd(24)} ${c.endpoint.padEnd(8)} ${c.remoteAddress.padEnd(22)} since ${since}  calls ${c.calls}  behind ${c.eventsBehind}  dropped ${c.eventsDropped}${c.identity ? `  identity ${c.identity}` : ""}`);
         }
-        await printMetrics(client);
+        await printMetrics(call);
       });
     });
 
@@ -134,23 +106,28 @@ export function registerSteerCommands(program: Command): void {
     .option("--rep <address>", "request/reply address")
     .option("--pub <address>", "event broadcast address")
     .action(async (flags: ConnectionFlags & { rep?: string; pub?: string }) => {
-      await withConsole(flags, async (client) => {
-        const status = await client.call<{ rep_address: string; pub_address: string }>("rpc_status");
-        const ok = await client.call<boolean>("rpc_start", [flags.rep ?? status.rep_address, flags.pub ?? status.pub_address]);
-        console.log(ok ? "RPC service started" : "RPC service did not start (already running, or see the server log)");
-        if (!ok) process.exitCode = 1;
+      await withConsole(flags, async (call) => {
+        const status = await call<RpcStatus>("rpc_status");
+        const rep = flags.rep ?? status.rep_address;
+        const pub = flags.pub ?? status.pub_address;
+        if (!(await call<boolean>("rpc_start", [rep, pub]))) {
+          const reason = (await call<RpcStatus>("rpc_status")).start_error || "see the server log";
+          throw new CliError(`the RPC service did not start on ${rep} / ${pub}: ${reason}`, startHint(reason));
+        }
+        const bound = await call<RpcStatus>("rpc_status");
+        console.log(`RPC service started: request/reply ${bound.rep_address}, broadcast ${bound.pub_address}`);
       });
     });
   connectionOptions(rpc.command("stop").description("stop the RPC service")).action(async (flags: ConnectionFlags) => {
-    await withConsole(flags, async (client) => {
-      const ok = await client.call<boolean>("rpc_stop");
+    await withConsole(flags, async (call) => {
+      const ok = await call<boolean>("rpc_stop");
       console.log(ok ? "RPC service stopped" : "RPC service was not running");
     });
   });
 
   const risk = program.command("risk").description("read and change the risk rules of a running server");
   connectionOptions(risk.command("list").description("rules with their switches, parameters and counters")).action(async (flags: ConnectionFlags) => {
-    await withConsole(flags, async (client) => printRules(await client.call<RuleDescription[]>("risk_rules")));
+    await withConsole(flags, async (call) => printRules(await call<RuleDescription[]>("risk_rules")));
   });
   connectionOptions(
     risk
@@ -158,16 +135,16 @@ export function registerSteerCommands(program: Command): void {
       .description("change a rule at once, e.g. `risk set order_size order_volume_limit=20` or `risk set self_trade active=false`"),
   ).action(async (rule: string, assignments: string[], flags: ConnectionFlags) => {
     const setting = assignments.reduce<Record<string, unknown>>((acc, text) => parseAssignment(text, acc), {});
-    await withConsole(flags, async (client) => {
-      await client.call("risk_update_rule", [rule, setting]);
-      printRules((await client.call<RuleDescription[]>("risk_rules")).filter((r) => r.name === rule));
+    await withConsole(flags, async (call) => {
+      await call("risk_update_rule", [rule, setting]);
+      printRules((await call<RuleDescription[]>("risk_rules")).filter((r) => r.name === rule));
     });
   });
   connectionOptions(
     risk.command("state [state]").description(`show or set the trading state: ${TRADING_STATES.join(", ")} (HALTED: no new orders; REDUCING: closing orders only)`),
   ).action(async (state: string | undefined, flags: ConnectionFlags) => {
-    await withConsole(flags, async (client) => {
-      const now = state ? await client.call<string>("risk_set_state", [state.toUpperCase()]) : await client.call<string | null>("risk_state");
+    await withConsole(flags, async (call) => {
+      const now = state ? await call<string>("risk_set_state", [state.toUpperCase()]) : await call<string | null>("risk_state");
       console.log(`trading state: ${now ?? "no risk manager"}`);
     });
   });

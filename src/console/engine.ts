@@ -303,6 +303,8 @@ export class ConsoleEngine extends BaseEngine {
         rep_address: bound?.rep ?? rpc?.repAddress ?? "",
         pub_address: bound?.pub ?? rpc?.pubAddress ?? "",
         ws_address: this.started && rpc ? `${this.started.url.replace(/^http/, "ws")}ws` : "",
+        // Why the last start failed, so whoever asked for it (a command, the page) can say why.
+        start_error: rpc?.lastStartError ?? "",
         log: [...this.rpcLog],
       };
     });

@@ -429,6 +429,10 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     let reason: string;
     if (refusal.kind === "auth") {
       reason = `the server refused our CURVE key ${this.curve?.publicKey ?? ""} (${refusal.reason})`;
+    } else if (refusal.kind === "protocol") {
+      reason =
+        `${refusal.reason}: the peer is not the RPC server's socket for this ` +
+        `(is req_address its request/reply address and sub_address its broadcast address, not its console or another service?)`;
     } else if (this.curve) {
       reason = `CURVE handshake failed: ${refusal.reason} (is server_key the server's public key, and does the server use CURVE?)`;
     } else {

@@ -26,8 +26,12 @@ export interface RouterHandlers {
 export interface Refusal {
   /** Remote address, when the transport knows it. */
   readonly remoteAddress?: string;
-  /** "auth": the key was refused by the allow-list (or, on a client, by the server); "mechanism": anything else. */
-  readonly kind: "auth" | "mechanism";
+  /**
+   * "auth": the key was refused by the allow-list (or, on a client, by the server); "protocol": the wrong peer (not
+   * ZMTP at all, an HTTP port say, or a socket type that cannot talk to ours), which no security setting would
+   * help; "mechanism": anything else.
+   */
+  readonly kind: "auth" | "protocol" | "mechanism";
   readonly reason: string;
 }
 

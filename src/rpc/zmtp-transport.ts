@@ -50,7 +50,8 @@ function forwardRejections(
 ): void {
   if (!rejected) return;
   socket.on("rejected", (connection: RejectedConnection, reason: ZmtpError) => {
-    rejected({ remoteAddress: connection.remoteAddress, kind: reason.code === "EAUTH" ? "auth" : "mechanism", reason: reason.message });
+    const kind = reason.code === "EAUTH" ? "auth" : reason.code === "EPROTO" || reason.code === "ESOCKETTYPE" ? "protocol" : "mechanism";
+    rejected({ remoteAddress: connection.remoteAddress, kind, reason: reason.message });
   });
 }
 

@@ -137,6 +137,8 @@ export class RpcEngine extends BaseEngine {
   /** vt_orderid -> the client that sent it. */
   private readonly owners = new Map<string, Owner>();
   private starting: Promise<boolean> | null = null;
+  /** Why the last start failed (the transport's words: EADDRINUSE, ENOTFOUND...); null after a successful start. */
+  lastStartError: string | null = null;
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
     super(mainEngine, eventEngine, APP_NAME);
@@ -179,6 +181,7 @@ export class RpcEngine extends BaseEngine {
 
   async start(repAddress = this.repAddress, pubAddress = this.pubAddress, options: RpcStartOptions = {}): Promise<boolean> {
     if (this.server.isActive || this.starting) {
+      this.lastStartError = "the RPC service is already running";
       this.writeLog(t("running"));
       return false;
     }
@@ -206,9 +209,11 @@ export class RpcEngine extends BaseEngine {
       });
       await this.server.start([endpoint, ...this.extraEndpoints]);
     } catch (error) {
-      this.writeLog(t("failed", { error: messageOf(error) }), 40);
+      this.lastStartError = messageOf(error);
+      this.writeLog(t("failed", { error: this.lastStartError }), 40);
       return false;
     }
+    this.lastStartError = null;
     this.endpoint = endpoint;
     this.repAddress = repAddress;
     this.pubAddress = pubAddress;

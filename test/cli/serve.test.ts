@@ -1,99 +1,85 @@
 /** `rpcservice serve` as a real process, steered by the other subcommands, stopped by SIGTERM. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { CliProcess, assertOneErrorLine, cli, serve, tempHome } from "./helpers.js";
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-const run = promisify(execFile);
-
-class ServerProcess {
-  readonly child: ChildProcessWithoutNullStreams;
-  output = "";
-
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [MAIN, "serve", ...args]);
-    this.child.stdout.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-  }
-
-  /** Resolves with the first match of `pattern` in the output, waiting at most `ms`. */
-  async waitFor(pattern: RegExp, ms = 15_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const match = this.output.match(pattern);
-      if (match) return match;
-      if (Date.now() > deadline) throw new Error(`no ${pattern} in the server output:\n${this.output}`);
-      if (this.child.exitCode !== null) throw new Error(`server exited (${this.child.exitCode}):\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  exited(ms = 10_000): Promise<number | null> {
-    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not exit within ${ms} ms:\n${this.output}`)), ms);
-      this.child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve(code);
-      });
-    });
-  }
-}
-
-async function cli(...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [MAIN, ...args], { timeout: 20_000 });
-  return stdout;
-}
-
-test("serve runs the simulated exchange, RPC service and console; status, risk and rpc commands steer it; SIGTERM stops it", async () => {
-  const home = mkdtempSync(join(tmpdir(), "rpcservice-serve-"));
-  const rep = `ipc://${join(home, "rep.sock")}`;
-  const pub = `ipc://${join(home, "pub.sock")}`;
-  const server = new ServerProcess(["--home", home, "--rep", rep, "--pub", pub, "--console-port", "0", "--ticks-per-second", "5"]);
+test("serve runs the simulated exchange, RPC service and console; status, risk and rpc commands steer it from --home; SIGTERM stops it", async () => {
+  const temp = tempHome("rpcservice-serve-");
+  const served = await serve(temp.dir, ["--ticks-per-second", "5"]);
   try {
-    await server.waitFor(/RPC service started successfully/);
-    const [, consoleUrl] = await server.waitFor(/console: (http:\/\/127\.0\.0\.1:\d+)\//);
-    const connection = ["--console", consoleUrl!, "--home", home];
+    // Both ZeroMQ addresses are printed beside the console URL: what a client needs.
+    assert.match(served.process.stdout, new RegExp(`request/reply: ${served.rep}`));
+    assert.match(served.process.stdout, new RegExp(`broadcast: +${served.pub}`));
+    // Only --home: the console (on a port chosen at start) is found from the server's record.
+    const home = ["--home", served.home];
+    const status = await cli(["status", ...home]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /RPC service: running/);
+    assert.ok(status.stdout.includes(served.rep) && status.stdout.includes(served.pub), status.stdout);
+    assert.match(status.stdout, /trading state: ACTIVE/);
 
-    const status = await cli("status", ...connection);
-    assert.match(status, /RPC service: running/);
-    assert.ok(status.includes(rep) && status.includes(pub), status);
-    assert.match(status, /trading state: ACTIVE/);
     // The figures /metrics serves: the process, the gateway, and the calls (status's own rpc_status among them).
-    assert.match(status, /process: cpu \d+ %/);
-    assert.match(status, /gateways: SIM connected/);
-    assert.match(status, /rpc_status @console/);
+    assert.match(status.stdout, /process: cpu \d+ %/);
+    assert.match(status.stdout, /gateways: SIM connected/);
+    assert.match(status.stdout, /rpc_status @console/);
 
-    const changed = await cli("risk", "set", "order_size", "order_volume_limit=7", ...connection);
-    assert.match(changed, /order_volume_limit = 7/);
-    const saved = JSON.parse(readFileSync(join(home, "risk_manager_setting.json"), "utf8")) as Record<string, Record<string, unknown>>;
+    const changed = await cli(["risk", "set", "order_size", "order_volume_limit=7", ...home]);
+    assert.match(changed.stdout, /order_volume_limit = 7/);
+    const saved = JSON.parse(readFileSync(join(served.home, "risk_manager_setting.json"), "utf8")) as Record<string, Record<string, unknown>>;
     assert.equal(saved["order_size"]?.["order_volume_limit"], 7);
 
-    assert.match(await cli("risk", "state", "halted", ...connection), /trading state: HALTED/);
-    assert.match(await cli("rpc", "stop", ...connection), /RPC service stopped/);
-    await server.waitFor(/INFO +RpcService +RPC service stopped/);
-    assert.match(await cli("rpc", "start", ...connection), /RPC service started/);
+    assert.match((await cli(["risk", "state", "halted", ...home])).stdout, /trading state: HALTED/);
+    assert.match((await cli(["rpc", "stop", ...home])).stdout, /RPC service stopped/);
+    await served.process.waitFor(/INFO +RpcService +RPC service stopped/);
+    // An explicit --console still wins over the record.
+    const started = await cli(["rpc", "start", "--console", served.consoleUrl, "--home", join(temp.dir, "elsewhere")]);
+    assert.match(started.stdout, new RegExp(`RPC service started: request/reply ${served.rep}`));
 
-    const settings = JSON.parse(readFileSync(join(home, "rpc_service_setting.json"), "utf8")) as Record<string, string>;
-    assert.equal(settings["rep_address"], rep);
-    assert.equal(settings["pub_address"], pub);
+    const settings = JSON.parse(readFileSync(join(served.home, "rpc_service_setting.json"), "utf8")) as Record<string, string>;
+    assert.equal(settings["rep_address"], served.rep);
+    assert.equal(settings["pub_address"], served.pub);
 
-    server.child.kill("SIGTERM");
-    assert.equal(await server.exited(), 0);
+    assert.ok(existsSync(join(served.home, "server.json")));
+    served.process.kill("SIGTERM");
+    assert.equal(await served.process.exited(), 0);
+    assert.ok(!existsSync(join(served.home, "server.json")), "a clean stop removes the record");
+    assertOneErrorLine(await cli(["status", ...home]), /no running server recorded in .*server\.json.*rpcservice serve --home/);
   } finally {
-    if (server.child.exitCode === null) server.child.kill("SIGKILL");
-    rmSync(home, { recursive: true, force: true });
+    served.process.kill();
+    temp.remove();
+  }
+});
+
+test("after kill -9 the record is left behind, and the steering commands say the server is no longer running", async () => {
+  const temp = tempHome("rpcservice-serve-");
+  const served = await serve(temp.dir);
+  try {
+    served.process.kill("SIGKILL");
+    await served.process.exited();
+    assert.ok(existsSync(join(served.home, "server.json")));
+    assertOneErrorLine(await cli(["status", "--home", served.home]), /server recorded in .*server\.json \(pid \d+\) is no longer running.*rpcservice serve/);
+  } finally {
+    temp.remove();
   }
 });
 
 test("serve refuses an unknown transport with a clear message", async () => {
-  await assert.rejects(cli("serve", "--transport", "carrier-pigeon"), (error: Error & { stderr?: string }) => {
-    assert.match(error.stderr ?? "", /carrier-pigeon.*invalid|Allowed choices/is);
-    return true;
-  });
+  const result = await cli(["serve", "--transport", "carrier-pigeon"]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /carrier-pigeon.*invalid|Allowed choices/is);
+});
+
+test("serve without a console exits non-zero with the RPC service's reason when it cannot start", async () => {
+  const temp = tempHome("rpcservice-serve-");
+  try {
+    const server = new CliProcess(["serve", "--home", temp.dir, "--no-console", "--rep", "udp://127.0.0.1:2014", "--pub", `ipc://${join(temp.dir, "pub.sock")}`]);
+    assert.equal(await server.exited(), 1);
+    assertOneErrorLine({ code: 1, stdout: server.stdout, stderr: server.stderr }, /RPC service did not start on udp:\/\/127\.0\.0\.1:2014.*unsupported transport udp:\/\/.*tcp:\/\/127\.0\.0\.1:2014/);
+    assert.doesNotMatch(server.output, /console can start it/);
+    assert.ok(!existsSync(join(temp.dir, "server.json")));
+  } finally {
+    temp.remove();
+  }
 });

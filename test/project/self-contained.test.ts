@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { repoRoot, vnpyWireDir } from "../fixtures/paths.js";
 
-/** `../shared` (the steering folder beside a clone) or a machine's absolute work path. */
+/** The steering folder beside a clone (`..` then `/shared`) or a machine's absolute work path. */
 const OUTSIDE = /\.\.\/shared|(^|[^A-Za-z0-9_.])\/(work|farm|home|root|Users)\//;
 
 function trackedFiles(): string[] {

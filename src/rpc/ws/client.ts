@@ -198,14 +198,16 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
       this.emit("warning", `${this.url} refused the connection: HTTP ${res.statusCode}`);
       socket.terminate();
     });
-    socket.on("error", () => {}); // followed by "close", which retries
+    // Followed by "close", which retries; kept as the reason ("connect ECONNREFUSED …" says more than 1006).
+    let failure = "";
+    socket.on("error", (error) => (failure = error.message));
     socket.on("message", (data) => this.receive(socket, data.toString()));
     socket.on("close", (code, reason) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
       this.failPending("DISCONNECTED", `connection closed: ${code} ${reason.toString()}`);
       if (this.closed) return;
-      this.setState("disconnected", `${code} ${reason.toString()}`.trim());
+      this.setState("disconnected", failure || `${code} ${reason.toString()}`.trim());
       if (this.options.reconnect ?? true) this.retry();
     });
   }

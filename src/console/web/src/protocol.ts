@@ -195,6 +195,8 @@ export interface RpcStatus {
   rep_address: string;
   pub_address: string;
   ws_address: string;
+  /** Why the last start failed; "" after a successful one. */
+  start_error: string;
   log: Log[];
 }
 
