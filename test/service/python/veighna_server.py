@@ -1,10 +1,13 @@
 """
 A VeighNa-style server (vnpy.rpc.RpcServer, REP + PUB) with a tiny in-memory "CTP" gateway behind the 17
 RpcService functions, publishing `["", Event]` as RpcEngine does. Our RpcGateway connects to it in the tests.
-    python3 veighna_server.py            (prints {"rep": ..., "pub": ...}, serves until killed)
+    python3 veighna_server.py [REP PUB [SESSION]]  (prints {"rep": ..., "pub": ...}, serves until killed)
+Without addresses it picks free loopback ports; with them (a restart on the same addresses) it binds those.
+SESSION (default 1) leads every order id, as CTP's front/session does, so a restarted server's ids are new ones.
 """
 import json
 import socket
+import sys
 import threading
 import time
 from datetime import datetime
@@ -37,6 +40,7 @@ trades = {}
 ticks = {}
 subscribed = set()
 counter = [0]
+session = sys.argv[3] if len(sys.argv) == 4 else "1"
 
 
 def put(event_type, data, specific=None):
@@ -51,7 +55,7 @@ def subscribe(req, gateway_name):
 
 def send_order(req, gateway_name):
     counter[0] += 1
-    order = req.create_order_data(f"1_-{counter[0]}", GATEWAY)
+    order = req.create_order_data(f"{session}_-{counter[0]}", GATEWAY)
     order.status = Status.NOTTRADED
     order.datetime = datetime.now(CHINA_TZ)
     orders[order.vt_orderid] = order
@@ -119,7 +123,10 @@ def market() -> None:
                     put("ePosition.", position, vt_symbol)
 
 
-rep, pub = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
+if len(sys.argv) >= 3:
+    rep, pub = sys.argv[1], sys.argv[2]
+else:
+    rep, pub = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
 server.start(rep, pub)
 threading.Thread(target=market, daemon=True).start()
 print(json.dumps({"rep": rep, "pub": pub}), flush=True)
