@@ -13,7 +13,7 @@ import { DEFAULT_NATS_SERVER_NAME, isServerName, parseNatsServers } from "../rpc
 import { RpcServiceApp, type NatsServeOptions, type RpcEngine } from "../service/index.js";
 import { resetJournal } from "../sim/index.js";
 import { CliError, addressHint, reportFailure } from "./errors.js";
-import { formatLog } from "./log-printer.js";
+import { LOG_FORMATS, logPrinter, type LogFormat } from "./log-printer.js";
 import { removeServerRecord, writeServerRecord } from "./server-record.js";
 import { printAddresses, refuseSecondServer, startConsole } from "./serve-startup.js";
 
@@ -44,6 +44,8 @@ export interface ServeOptions {
   upstream?: UpstreamFlags;
   /** Where log lines go; default the terminal. */
   log?: (line: string) => void;
+  /** "human" (default) or "json" (one pino line per log). */
+  logFormat?: LogFormat;
 }
 
 export interface RunningServer {
@@ -55,11 +57,12 @@ export interface RunningServer {
 
 /** Starts everything `serve` runs; returns a handle to stop it (used by the command and by tests). */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const out = options.log ?? ((line: string) => process.stdout.write(line + "\n"));
+  const printer = logPrinter(options.logFormat ?? "human", options.log ?? ((line: string) => process.stdout.write(line + "\n")));
+  const out = printer.note;
   const mainEngine = new MainEngine({
     home: options.home,
     language: options.language,
-    logSink: (log) => out(formatLog(log)),
+    logSink: printer.log,
   });
   try {
     // Risk first only for readability: the order-check pipeline holds whatever the order of the apps.
@@ -168,6 +171,7 @@ interface ServeFlags {
   upstreamName?: string;
   upstreamKey?: string;
   upstreamServerKey?: string;
+  logFormat: LogFormat;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -205,6 +209,7 @@ export function registerServeCommand(program: Command): void {
     .option("--sim", "run the simulated exchange (default: only when no other gateway is configured)")
     .option("--no-sim", "do not run the simulated exchange")
     .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
+    .addOption(new Option("--log-format <format>", "log lines for a terminal, or JSON lines (pino) for log shippers").choices([...LOG_FORMATS]).default("human"))
     .action(async (flags: ServeFlags) => {
       refuseSecondServer(flags.home);
       const server = await startServer({
@@ -216,6 +221,7 @@ export function registerServeCommand(program: Command): void {
         ...(flags.curve !== undefined ? { curve: flags.curve } : {}),
         ...(flags.nats ? { nats: { servers: flags.nats.split(","), ...(flags.natsName ? { name: flags.natsName } : {}), ...(flags.natsCreds ? { creds: flags.natsCreds } : {}) } } : {}),
         risk: flags.risk,
+        logFormat: flags.logFormat,
         console: flags.console
           ? {
               host: flags.consoleHost,

@@ -4,8 +4,9 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { TRADING_STATES } from "../risk/index.js";
+import type { MetricsSample } from "../console/index.js";
 import type { NatsStatus } from "../service/index.js";
-import { connectionOptions, withConsole, type ConnectionFlags } from "./console-connection.js";
+import { connectionOptions, withConsole, type ConnectionFlags, type ConsoleCall } from "./console-connection.js";
 import { CliError, addressHint } from "./errors.js";
 
 interface RuleParameter {
@@ -81,6 +82,21 @@ function printNats(nats: NatsStatus): void {
   );
 }
 
+/** The figures /metrics serves, as `status` prints them: the last interval's rates and percentiles. */
+async function printMetrics(call: ConsoleCall): Promise<void> {
+  const { latest: m } = await call<{ latest: MetricsSample }>("metrics_summary");
+  const ms = (value: number | null): string => (value === null ? "-" : value < 10 ? value.toFixed(2) : value.toFixed(0));
+  console.log(`process: cpu ${m.process.cpuPercent.toFixed(0)} %  rss ${(m.process.rssBytes / 2 ** 20).toFixed(0)} MiB  event-loop lag p99 ${ms(m.process.eventLoopLagMs)} ms`);
+  console.log(`gateways: ${m.gateways.map((g) => `${g.gateway} ${g.state}`).join(", ") || "none"}`);
+  console.log(`orders: ack p50 ${ms(m.orders.ackP50Ms)} / p99 ${ms(m.orders.ackP99Ms)} ms (${m.orders.acks})  first fill p50 ${ms(m.orders.fillP50Ms)} / p99 ${ms(m.orders.fillP99Ms)} ms (${m.orders.fills})`);
+  if (m.riskBlocks.length > 0) console.log(`risk blocks: ${m.riskBlocks.map((b) => `${b.rule} ${b.count}`).join(", ")}`);
+  console.log(`events/s: ${m.events.filter((e) => e.stream === "rpc").map((e) => `${e.type} ${e.perSecond.toFixed(1)}`).join(", ") || "none"}`);
+  console.log(`calls (last ${m.intervalSeconds.toFixed(0)} s):            calls/s    p50 ms    p99 ms     total  errors`);
+  for (const c of m.calls) {
+    console.log(`  ${`${c.function} @${c.endpoint}`.padEnd(32)} ${c.perSecond.toFixed(1).padStart(8)} ${ms(c.p50Ms).padStart(9)} ${ms(c.p99Ms).padStart(9)} ${String(c.count).padStart(9)} ${String(c.errors).padStart(7)}`);
+  }
+}
+
 export function registerSteerCommands(program: Command): void {
   connectionOptions(program.command("status").description("show the RPC service, its connected clients and the trading state"))
     .action(async (flags: ConnectionFlags) => {
@@ -99,6 +115,7 @@ export function registerSteerCommands(program: Command): void {
           const since = new Date(c.since).toISOString().replace("T", " ").slice(0, 19);
           console.log(`  ${c.clientId.padEnd(24)} ${c.endpoint.padEnd(8)} ${c.remoteAddress.padEnd(22)} since ${since}  calls ${c.calls}  behind ${c.eventsBehind}  dropped ${c.eventsDropped}${c.eventsConflated ? `  conflated ${c.eventsConflated}` : ""}${c.identity ? `  identity ${c.identity}` : ""}`);
         }
+        await printMetrics(call);
       });
     });
 

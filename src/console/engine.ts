@@ -14,11 +14,12 @@ import {
   CancelRequest,
   EVENT_LOG,
   EVENT_TIMER,
+  Event,
   HistoryRequest,
   OrderRequest,
+  getLanguage,
   SubscribeRequest,
   type AppClass,
-  type Event,
   type EventEngine,
   type LogData,
   type MainEngine,
@@ -30,10 +31,16 @@ import { RISK_ENGINE_NAME, RiskEngine, TRADING_STATES, type TradingState } from 
 import { APP_NAME as RPC_APP_NAME, EVENT_RPC_LOG, RpcEngine, isRole, permissionsOf, type AuditQuery } from "../service/index.js";
 import { ConsoleCallError, ConsoleStartError } from "./errors.js";
 import { isLoopbackHost, loadOrCreateToken } from "./token.js";
+import { PromMetrics } from "./metrics.js";
+import { MetricsSampler, type MetricsSample } from "./metrics-sampler.js";
 import { WebHost } from "./web-host.js";
 import { WsEndpoint } from "./ws-endpoint.js";
 
 export const CONSOLE_APP_NAME = "Console";
+/** The console-only event that carries one metrics sample to the page (never on the RPC stream). */
+export const EVENT_CONSOLE_METRICS = "eConsoleMetrics";
+/** Samples kept for the page's charts: 5 minutes at the default interval. */
+const METRICS_HISTORY = 150;
 
 export interface ConsoleStartOptions {
   /** Default "127.0.0.1". Any other address requires the token. */
@@ -52,6 +59,8 @@ export interface ConsoleStartOptions {
    * any other `Host` header is refused, which is what stops DNS rebinding.
    */
   allowedHosts?: readonly string[];
+  /** How often the page gets a metrics sample, ms; default 2 000. */
+  metricsIntervalMs?: number;
 }
 
 export interface ConsoleStarted {
@@ -84,6 +93,13 @@ export class ConsoleEngine extends BaseEngine {
   private host: WebHost | undefined;
   private started: ConsoleStarted | undefined;
   private watchingUsers = false;
+  /** Prometheus figures of the whole process (installed on the MainEngine): /metrics, the page, `status`. */
+  readonly metrics = new PromMetrics();
+  private sampler: MetricsSampler | undefined;
+  private sampling: NodeJS.Timeout | undefined;
+  private readonly samples: MetricsSample[] = [];
+  /** vt_orderid -> the console client that sent it. */
+  private readonly orderClients = new Map<string, string>();
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
     super(mainEngine, eventEngine, CONSOLE_APP_NAME);
@@ -91,6 +107,8 @@ export class ConsoleEngine extends BaseEngine {
     this.rpcEndpoint = new WsEndpoint({ name: "ws", path: "/ws" });
     this.registerTradingCalls();
     this.registerManagementCalls();
+    this.metrics.attach(mainEngine);
+    this.metrics.addClients(() => this.allClients());
     eventEngine.registerGeneral(this.processEvent);
   }
 
@@ -143,6 +161,7 @@ export class ConsoleEngine extends BaseEngine {
     }
     this.endpoint.attachTo(web);
     this.rpcEndpoint.attachTo(web);
+    web.addDataRoute("/metrics", () => this.metrics.text());
     const address = await web.listen();
     await this.endpoint.start({ dispatch: this.dispatch, position: () => ({ epoch: this.epoch, seq: this.seq }) });
     this.host = web;
@@ -160,12 +179,17 @@ export class ConsoleEngine extends BaseEngine {
       ...(tokenPath === undefined ? {} : { tokenPath }),
     };
     this.started = started;
+    this.startSampling(options.metricsIntervalMs ?? 2_000);
     return started;
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = undefined;
+    clearInterval(this.sampling);
+    this.sampling = undefined;
+    this.sampler?.close();
+    this.sampler = undefined;
     await this.endpoint.stop();
     await this.rpcEndpoint.stop();
     await this.host?.close();
@@ -175,6 +199,7 @@ export class ConsoleEngine extends BaseEngine {
   override async close(): Promise<void> {
     this.eventEngine.unregisterGeneral(this.processEvent);
     await this.stop();
+    this.metrics.detach();
   }
 
   /**
@@ -184,15 +209,59 @@ export class ConsoleEngine extends BaseEngine {
   readonly dispatch: CallDispatcher = async (name, args, kwargs, context) => {
     const fn = this.functions.get(name);
     if (!fn) throw new ConsoleCallError("UNKNOWN_CALL", `no console call named ${JSON.stringify(name)}`);
-    return runGated(this.rpcService()?.accessControl, { name, args, context }, (gated) => fn(args, kwargs, gated));
+    const started = performance.now();
+    try {
+      const result = await runGated(this.rpcService()?.accessControl, { name, args, context }, (gated) => fn(args, kwargs, gated));
+      this.metrics.callFinished(name, context.endpoint, (performance.now() - started) / 1000, true);
+      return result;
+    } catch (error) {
+      this.metrics.callFinished(name, context.endpoint, (performance.now() - started) / 1000, false);
+      throw error;
+    }
   };
+
+  /** Figures up to now (since the last periodic sample) and the recent periodic samples, oldest first. */
+  async metricsSummary(): Promise<{ latest: MetricsSample; history: MetricsSample[] }> {
+    this.sampler ??= new MetricsSampler(this.metrics);
+    return { latest: await this.sampler.sample(false), history: [...this.samples] };
+  }
 
   private readonly processEvent = (event: Event): void => {
     if (event.type === EVENT_TIMER) return;
     if (event.type === EVENT_RPC_LOG) keep(this.rpcLog, event.data as LogData);
     else if (event.type === EVENT_LOG) keep(this.log, event.data as LogData);
-    this.endpoint.publish({ seq: ++this.seq, epoch: this.epoch, event });
+    this.publish(event);
   };
+
+  private publish(event: Event): void {
+    this.endpoint.publish({ seq: ++this.seq, epoch: this.epoch, event });
+    this.metrics.eventPublished("console", event.type);
+  }
+
+  private allClients() {
+    const rpc = this.rpcService();
+    return [...(rpc?.clients() ?? []), ...(rpc?.subscribers() ?? []), ...this.endpoint.clients()];
+  }
+
+  private startSampling(intervalMs: number): void {
+    if (!Number.isFinite(intervalMs) || intervalMs < 50) throw new ConsoleStartError(`metricsIntervalMs must be at least 50, got ${intervalMs}`);
+    this.sampler = new MetricsSampler(this.metrics);
+    this.sampling = setInterval(() => {
+      this.takeSample().then(
+        (sample) => this.publish(new Event(EVENT_CONSOLE_METRICS, sample)),
+        (error: unknown) => this.mainEngine.writeLog(`metrics sample failed: ${String(error)}`, CONSOLE_APP_NAME, 40),
+      );
+    }, intervalMs);
+    this.sampling.unref();
+  }
+
+  private async takeSample(): Promise<MetricsSample> {
+    this.sampler ??= new MetricsSampler(this.metrics);
+    const sample = await this.sampler.sample();
+    this.samples.push(sample);
+    if (this.samples.length > METRICS_HISTORY) this.samples.splice(0, this.samples.length - METRICS_HISTORY);
+    return sample;
+  }
 
   private rpcService(): RpcEngine | undefined {
     const engine = this.mainEngine.engines.get(RPC_APP_NAME);
@@ -213,11 +282,14 @@ export class ConsoleEngine extends BaseEngine {
     const me = this.mainEngine;
     this.register("subscribe", ([req, gateway]) => me.subscribe(arg(req, SubscribeRequest, "req"), text(gateway, "gateway_name")));
     // Through the RPC service when loaded: it records who sent each order and checks who may cancel it.
-    this.register("send_order", ([req, gateway], _kw, context) => {
+    this.register("send_order", async ([req, gateway], _kw, context) => {
       const order = arg(req, OrderRequest, "req");
       const rpc = this.rpcService();
-      if (rpc) return rpc.sendOrder(order, text(gateway, "gateway_name"), context, "console");
-      return me.sendOrder(order, text(gateway, "gateway_name"), { kind: "console", clientId: context.clientId });
+      const vt_orderid = rpc
+        ? await rpc.sendOrder(order, text(gateway, "gateway_name"), context, "console")
+        : await me.sendOrder(order, text(gateway, "gateway_name"), { kind: "console", clientId: context.clientId });
+      if (vt_orderid) this.orderClients.set(vt_orderid, context.clientId);
+      return vt_orderid;
     });
     this.register("cancel_order", ([req, gateway], _kw, context) => {
       const cancel = arg(req, CancelRequest, "req");
@@ -249,6 +321,7 @@ export class ConsoleEngine extends BaseEngine {
       apps: this.mainEngine.getAllApps().map((app) => ({ app_name: app.appName, display_name: app.displayName })),
       calls: this.callNames(),
       token_required: this.host?.tokenRequired ?? false,
+      language: getLanguage(),
     }));
     this.register("get_logs", () => [...this.log]);
     // Who the page is signed in as, and what it may do (the page hides the rest; the server refuses it anyway).
@@ -268,6 +341,15 @@ export class ConsoleEngine extends BaseEngine {
       if (typeof q["since"] === "number") wanted.since = q["since"];
       if (typeof q["identity"] === "string" && q["identity"]) wanted.identity = q["identity"];
       return audit.query(wanted);
+    });
+    // Who sent each order: a console client, an RPC client (its identity), or "local" (this process).
+    this.register("order_clients", () => {
+      const rpc = this.rpcService();
+      const out: Record<string, string> = {};
+      for (const order of this.mainEngine.getAllOrders()) {
+        out[order.vt_orderid] = this.orderClients.get(order.vt_orderid) ?? rpc?.orderOwner(order.vt_orderid) ?? "local";
+      }
+      return out;
     });
     this.register("rpc_status", async () => {
       const rpc = this.rpcService();
@@ -293,10 +375,8 @@ export class ConsoleEngine extends BaseEngine {
       return rpc.start(text(rep, "rep_address"), text(pub, "pub_address"));
     });
     this.register("rpc_stop", async () => this.need(this.rpcService(), "the RPC service app is not loaded").stop());
-    this.register("get_clients", () => {
-      const rpc = this.rpcService();
-      return [...(rpc?.clients() ?? []), ...(rpc?.subscribers() ?? []), ...this.endpoint.clients()];
-    });
+    this.register("get_clients", () => this.allClients());
+    this.register("metrics_summary", () => this.metricsSummary());
     // Connection states beside get_all_gateway_names, which keeps VeighNa's shape (a list of names).
     this.register("gateway_list", () => this.gatewayManager()?.list() ?? []);
     this.register("gateway_connect", async ([name]) => {

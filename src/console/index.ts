@@ -8,4 +8,6 @@ export * from "./token.js";
 export * from "./host-check.js";
 export * from "./web-host.js";
 export * from "./ws-endpoint.js";
+export * from "./metrics.js";
+export * from "./metrics-sampler.js";
 export * from "./engine.js";

@@ -1,20 +1,30 @@
 /**
- * The console's HTTP server: the built page as static files, and WebSocket upgrades routed by path to
- * endpoints. The Host, token and same-origin checks happen here, before any WebSocket exists.
+ * The console's HTTP server, on fastify: the built page as static files (@fastify/static), WebSocket
+ * endpoints by path (@fastify/websocket) and small GET data routes (/metrics). Every request, page or
+ * upgrade, passes ONE onRequest hook (`checkRequest`): method, origin, token and stopped-endpoint checks
+ * all live there, before any WebSocket exists.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { readFile } from "node:fs/promises";
-import { extname, join, normalize, resolve, sep } from "node:path";
 import type { Duplex } from "node:stream";
+import { resolve } from "node:path";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import fastifyStatic from "@fastify/static";
+import fastifyWebsocket from "@fastify/websocket";
+import type { WebSocket } from "ws";
 import { ConsoleStartError } from "./errors.js";
-import { checkHost, type HostVerdict } from "./host-check.js";
+import { checkHost } from "./host-check.js";
 import { tokenMatches } from "./token.js";
 
-/** A WebSocket endpoint that accepts connections from the host once the checks passed. */
-export interface UpgradeTarget {
+/** A WebSocket endpoint that takes connections from the host once the checks passed. */
+export interface SocketTarget {
   /** False while stopped: upgrades are then refused with 503. */
   readonly accepting: boolean;
-  acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, identity: string | undefined): void;
+  /** Largest message this endpoint accepts, bytes (the host's WebSocket server allows the largest of all). */
+  readonly maxPayload: number;
+  /**
+   * A new connection: `raw` is the TCP socket under it (for corking), `remote` "address:port",
+   * `identity` "token" when a token was presented and checked.
+   */
+  acceptSocket(socket: WebSocket, raw: Duplex, remote: string, identity: string | undefined): void;
 }
 
 /** Named users' tokens (console_users.json): each token proves a user's name. */
@@ -26,6 +36,12 @@ export interface TokenDirectory {
 
 /** Who presented the shared token (`console_token`): the operator, as before users existed. */
 export const SHARED_TOKEN_IDENTITY = "console";
+
+/** What a data route answers (e.g. /metrics). */
+export interface DataResponse {
+  readonly contentType: string;
+  readonly body: string;
+}
 
 export interface WebHostOptions {
   host: string;
@@ -47,30 +63,22 @@ export interface HostAddress {
   readonly url: string;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-};
-
 const SECURITY_HEADERS = {
-  "X-Content-Type-Options": "nosniff",
+  "x-content-type-options": "nosniff",
   // The token may sit in the page URL: never send it on to anyone.
-  "Referrer-Policy": "no-referrer",
-  "X-Frame-Options": "DENY",
-  "Content-Security-Policy":
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "content-security-policy":
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
 };
 
+const PAGE_PATHS = new Set(["/", "/index.html"]);
+
 export class WebHost {
   private readonly options: WebHostOptions;
-  private readonly routes = new Map<string, UpgradeTarget>();
-  private server: Server | undefined;
+  private readonly sockets = new Map<string, SocketTarget>();
+  private readonly dataRoutes = new Map<string, () => Promise<DataResponse> | DataResponse>();
+  private app: FastifyInstance | undefined;
   private addressValue: HostAddress | undefined;
 
   constructor(options: WebHostOptions) {
@@ -85,133 +93,156 @@ export class WebHost {
     return this.options.token !== null || this.options.users?.any === true;
   }
 
-  /** Routes WebSocket upgrades on `path` (e.g. "/ws") to `target`. */
-  addRoute(path: string, target: UpgradeTarget): void {
-    if (this.routes.has(path)) throw new ConsoleStartError(`path ${path} already has an endpoint`);
-    this.routes.set(path, target);
+  /** Routes WebSocket upgrades on `path` (e.g. "/ws") to `target`. Before `listen`. */
+  addRoute(path: string, target: SocketTarget): void {
+    this.claim(path);
+    this.sockets.set(path, target);
+  }
+
+  /** Serves GET `path` from `produce`, with the page's auth rules (token when configured). Before `listen`. */
+  addDataRoute(path: string, produce: () => Promise<DataResponse> | DataResponse): void {
+    this.claim(path);
+    this.dataRoutes.set(path, produce);
   }
 
   async listen(): Promise<HostAddress> {
-    if (this.server) return this.addressValue!;
-    const server = createServer((req, res) => void this.serveHttp(req, res));
-    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
-    // An idle keep-alive browser connection must not hold close() for minutes.
-    server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error) => reject(new ConsoleStartError(`cannot listen on ${this.options.host}:${this.options.port}: ${error.message}`, { cause: error }));
-      server.once("error", onError);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off("error", onError);
-        resolve();
-      });
-    });
-    const bound = server.address();
+    if (this.app) return this.addressValue!;
+    const app = await this.build();
+    try {
+      await app.listen({ host: this.options.host, port: this.options.port });
+    } catch (error) {
+      await app.close().catch(() => {});
+      throw new ConsoleStartError(`cannot listen on ${this.options.host}:${this.options.port}: ${(error as Error).message}`, { cause: error });
+    }
+    const bound = app.server.address();
     const port = bound !== null && typeof bound === "object" ? bound.port : this.options.port;
     const hostForUrl = this.options.host.includes(":") ? `[${this.options.host}]` : this.options.host;
-    this.server = server;
+    this.app = app;
     this.addressValue = { host: this.options.host, port, url: `http://${hostForUrl}:${port}/` };
     return this.addressValue;
   }
 
   async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
+    const app = this.app;
+    if (!app) return;
+    this.app = undefined;
     this.addressValue = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
+    await app.close();
+  }
+
+  private claim(path: string): void {
+    if (this.app) throw new ConsoleStartError(`routes are added before listen (${path})`);
+    if (this.sockets.has(path) || this.dataRoutes.has(path)) throw new ConsoleStartError(`path ${path} already has an endpoint`);
+  }
+
+  private async build(): Promise<FastifyInstance> {
+    // A new instance per listen: a host can be closed and listen again (an endpoint restarted).
+    const app = Fastify({
+      logger: false,
+      // An idle keep-alive browser connection must not hold close() for minutes.
+      keepAliveTimeout: 5_000,
+      forceCloseConnections: true,
     });
+    const maxPayload = Math.max(1, ...[...this.sockets.values()].map((t) => t.maxPayload));
+    await app.register(fastifyWebsocket, { options: { maxPayload, perMessageDeflate: false, clientTracking: false } });
+    // Registered after the websocket plugin, so `request.ws` already tells an upgrade from a page request.
+    app.addHook("onRequest", (request, reply) => this.checkRequest(request, reply));
+    app.addHook("onSend", async (_request, reply, payload) => {
+      reply.headers(SECURITY_HEADERS);
+      return payload;
+    });
+    for (const [path, target] of this.sockets) {
+      app.get(path, { websocket: true }, (socket, request) => {
+        // Checked in onRequest already: here only who it is (a user's name, the shared token's, or nobody).
+        const identity = this.identify(request, new URL(request.url, "http://host")) ?? undefined;
+        const remote = `${request.socket.remoteAddress ?? "?"}:${request.socket.remotePort ?? "?"}`;
+        target.acceptSocket(socket, request.socket, remote, identity);
+      });
+    }
+    for (const [path, produce] of this.dataRoutes) {
+      app.get(path, async (_request, reply) => {
+        const answer = await produce();
+        return reply.type(answer.contentType).header("cache-control", "no-store").send(answer.body);
+      });
+    }
+    const root = this.options.staticRoot;
+    if (root !== null) {
+      await app.register(fastifyStatic, {
+        root: resolve(root),
+        cacheControl: false,
+        // Vite names assets by content hash: they never change; the page itself always revalidates.
+        setHeaders: (reply, file) => reply.header("cache-control", file.endsWith(".html") ? "no-cache" : "public, max-age=31536000, immutable"),
+      });
+    }
+    app.setNotFoundHandler((request, reply) => {
+      const path = new URL(request.url, "http://host").pathname;
+      if (request.ws) return text(reply, 404, `no WebSocket endpoint at ${path}`);
+      if (root === null) return text(reply, 404, "this server has no console page");
+      return text(reply, 404, PAGE_PATHS.has(path) ? "console page not built: run `npm run build`" : "not found");
+    });
+    app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
+      const status = error.statusCode ?? 500;
+      // A path the static files refuse (outside the folder, a bad escape) is simply not there.
+      if (status === 403 || status === 404) return text(reply, 404, "not found");
+      return text(reply, status >= 400 && status < 500 ? status : 500, `bad request: ${error.message}`);
+    });
+    return app;
+  }
+
+  /**
+   * The one place every request is checked, page or upgrade. Checks that apply to all requests (such as a
+   * DNS-rebinding Host check) go at the top of this function.
+   */
+  private async checkRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    // First, before anything looks at the request: a foreign Host is a DNS-rebinding page (see host-check.ts).
+    const host = checkHost(request.headers.host, { bindHost: this.options.host, port: this.addressValue?.port ?? this.options.port, allowedHosts: this.options.allowedHosts ?? [] });
+    if (!host.ok) return text(reply, 421, host.reason);
+    if (request.method !== "GET" && request.method !== "HEAD") return text(reply, 405, "method not allowed");
+    const url = new URL(request.url, "http://host");
+    const path = url.pathname;
+    const target = request.ws ? this.sockets.get(path) : undefined;
+    if (request.ws && !target) return text(reply, 404, `no WebSocket endpoint at ${path}`);
+    // A browser page from another site must not drive this server through the user's browser (the loopback
+    // default has no token to stop it); a same-origin page always passes.
+    const origin = request.headers.origin;
+    if (origin !== undefined && !sameOrigin(origin, request.headers.host)) {
+      return text(reply, 403, `cross-origin request refused (Origin ${origin})`);
+    }
+    // The page, the sockets and the data need the token; scripts and styles are the same for everyone.
+    const guarded = request.ws || PAGE_PATHS.has(path) || this.dataRoutes.has(path);
+    if (guarded && !this.authorised(request, url)) {
+      if (request.ws) return text(reply, 401, this.presentedToken(request, url) === null ? "token required" : "wrong token");
+      return text(reply, 401, "token required: open the console URL printed at start (…/?token=…)");
+    }
+    if (target && !target.accepting) return text(reply, 503, "endpoint stopped");
+    return undefined;
   }
 
   /** The token a request carries, from `Authorization: Bearer` or `?token=`. */
-  private presentedToken(req: IncomingMessage, url: URL): string | null {
-    const auth = req.headers.authorization;
+  private presentedToken(request: FastifyRequest, url: URL): string | null {
+    const auth = request.headers.authorization;
     // The scheme is case-insensitive (RFC 7235): "bearer", "BEARER" are the same.
     const match = auth === undefined ? null : /^bearer[ \t]+(.*)$/i.exec(auth);
     if (match) return match[1]!.trim();
     return url.searchParams.get("token");
   }
 
-  private authorised(req: IncomingMessage, url: URL): boolean {
-    return this.identify(req, url) !== null;
+  private authorised(request: FastifyRequest, url: URL): boolean {
+    return this.identify(request, url) !== null;
   }
 
   /**
    * Who the request proves to be: a user's name, the shared token's identity, undefined when no token is needed
    * and none was given; null when it is refused.
    */
-  private identify(req: IncomingMessage, url: URL): string | undefined | null {
-    const presented = this.presentedToken(req, url);
+  private identify(request: FastifyRequest, url: URL): string | undefined | null {
+    const presented = this.presentedToken(request, url);
     if (presented !== null) {
       if (this.options.token !== null && tokenMatches(this.options.token, presented)) return SHARED_TOKEN_IDENTITY;
       const user = this.options.users?.authenticate(presented);
       if (user) return user.name;
     }
     return this.tokenRequired ? null : undefined;
-  }
-
-  /** The one Host check, for pages and upgrades alike, before anything else looks at the request. */
-  private hostVerdict(req: IncomingMessage): HostVerdict {
-    const port = this.addressValue?.port ?? this.options.port;
-    return checkHost(req.headers.host, { bindHost: this.options.host, port, allowedHosts: this.options.allowedHosts ?? [] });
-  }
-
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on("error", () => socket.destroy());
-    const host = this.hostVerdict(req);
-    if (!host.ok) return refuse(socket, 421, host.reason);
-    const url = new URL(req.url ?? "/", "http://host");
-    const target = this.routes.get(url.pathname);
-    if (!target) return refuse(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
-    // A browser always sends Origin: a page from another site must not drive this server through the user's
-    // browser (the loopback default has no token to stop it).
-    const origin = req.headers.origin;
-    if (origin !== undefined && !sameOrigin(origin, req.headers.host)) {
-      return refuse(socket, 403, `cross-origin WebSocket refused (Origin ${origin})`);
-    }
-    const identity = this.identify(req, url);
-    if (identity === null) {
-      return refuse(socket, 401, this.presentedToken(req, url) === null ? "token required" : "wrong token");
-    }
-    if (!target.accepting) return refuse(socket, 503, "endpoint stopped");
-    target.acceptUpgrade(req, socket, head, identity);
-  }
-
-  private async serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      const host = this.hostVerdict(req);
-      if (!host.ok) return sendText(res, 421, host.reason);
-      const url = new URL(req.url ?? "/", "http://host");
-      if (req.method !== "GET" && req.method !== "HEAD") return sendText(res, 405, "method not allowed");
-      const root = this.options.staticRoot;
-      if (root === null) return sendText(res, 404, "this server has no console page");
-      const isPage = url.pathname === "/" || url.pathname === "/index.html";
-      // The page needs the token; its scripts and styles are the same for everyone and carry no data.
-      if (isPage && !this.authorised(req, url)) return sendText(res, 401, "token required: open the console URL printed at start (…/?token=…)");
-      const relative = isPage ? "index.html" : decodeURIComponent(url.pathname).replace(/^\/+/, "");
-      // Anything that resolves outside the page's folder ("/../../etc/passwd") is simply not there.
-      const base = resolve(root);
-      const file = normalize(join(base, relative));
-      if (!file.startsWith(base + sep)) return sendText(res, 404, "not found");
-      let body: Buffer;
-      try {
-        body = await readFile(file);
-      } catch {
-        return sendText(res, 404, isPage ? "console page not built: run `npm run build`" : "not found");
-      }
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        "Content-Type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
-        "Content-Length": body.length,
-        // Vite names assets by content hash: they never change; the page itself always revalidates.
-        "Cache-Control": isPage ? "no-cache" : "public, max-age=31536000, immutable",
-      });
-      res.end(req.method === "HEAD" ? undefined : body);
-    } catch (error) {
-      if (!res.headersSent) sendText(res, 400, `bad request: ${(error as Error).message}`);
-      else res.destroy();
-    }
   }
 }
 
@@ -224,18 +255,8 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
-function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
-const STATUS_TEXT: Record<number, string> = { 421: "Misdirected Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable" };
-
-/** Answers an upgrade request with a plain HTTP error: the client sees the status and the reason. */
-function refuse(socket: Duplex, status: number, reason: string): void {
-  const body = `${reason}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+function text(reply: FastifyReply, status: number, message: string): FastifyReply {
+  // Upgrade refusals end the connection: the client sees the status and the reason, nothing more to come.
+  if (reply.request.ws) reply.header("connection", "close");
+  return reply.code(status).type("text/plain; charset=utf-8").send(`${message}\n`);
 }

@@ -5,15 +5,14 @@
  * A slow reader never slows the server or the others: each send first looks at the connection's unsent
  * bytes, and past the bound that client alone is dropped with close code 4008 and the reason.
  */
-import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { WebSocket, type RawData } from "ws";
 import type { CallContext, CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
 import type { Event } from "../kernel/index.js";
 import { WireError, wireErrorBody, type WireErrorCode } from "../rpc/ws/errors.js";
 import { EventRing, type PublishedEntry } from "./ring.js";
 import { Subscription } from "./subscription.js";
-import { WebHost, type HostAddress, type UpgradeTarget } from "./web-host.js";
+import { WebHost, type HostAddress, type SocketTarget } from "./web-host.js";
 import { encodeJson } from "../rpc/ws/json-wire.js";
 import {
   CloseCode,
@@ -80,12 +79,11 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
   return value;
 }
 
-export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
+export class WsEndpoint implements ServerEndpoint, SocketTarget {
   readonly name: string;
   readonly path: string;
   private readonly options: ResolvedOptions;
   private readonly ownHost: WebHost | undefined;
-  private readonly wss: WebSocketServer;
   private readonly ring: EventRing;
   private readonly connections = new Set<Connection>();
   private dispatch: CallDispatcher | undefined;
@@ -107,7 +105,6 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
     this.name = this.options.name;
     this.path = this.options.path;
     this.ring = new EventRing(this.options.ringSize);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload, perMessageDeflate: false, clientTracking: false });
     if (options.listen) {
       this.ownHost = new WebHost({ host: options.listen.host, port: options.listen.port, token: options.listen.token ?? null, staticRoot: null });
       this.ownHost.addRoute(this.path, this);
@@ -123,6 +120,10 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
   /** Where the endpoint listens when it has its own server (after start). */
   get address(): HostAddress | undefined {
     return this.ownHost?.address;
+  }
+
+  get maxPayload(): number {
+    return this.options.maxPayload;
   }
 
   get accepting(): boolean {
@@ -155,14 +156,11 @@ export class WsEndpoint implements ServerEndpoint, UpgradeTarget {
     if (this.ownHost) await this.ownHost.close();
   }
 
-  acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, identity: string | undefined): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!this.dispatch) return ws.close(CloseCode.GOING_AWAY, "endpoint stopped");
-      const remote = `${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? "?"}`;
-      const connection = new Connection(this, ws, socket, `${this.name}:${this.nextId++}`, remote, identity);
-      this.connections.add(connection);
-      connection.send(JSON.stringify(this.hello(connection.clientId)));
-    });
+  acceptSocket(ws: WebSocket, raw: Duplex, remote: string, identity: string | undefined): void {
+    if (!this.dispatch) return ws.close(CloseCode.GOING_AWAY, "endpoint stopped");
+    const connection = new Connection(this, ws, raw, `${this.name}:${this.nextId++}`, remote, identity);
+    this.connections.add(connection);
+    connection.send(JSON.stringify(this.hello(connection.clientId)));
   }
 
   publish(published: PublishedEvent): void {
@@ -258,6 +256,8 @@ class Connection {
   private pendingCalls = 0;
   /** Messages handed to the socket whose write has not completed yet. */
   private inflight = 0;
+  /** When each of those was handed over (performance.now()), oldest first: the client's lag. */
+  private readonly sentTimes = new TimeQueue();
   private dropped = 0;
   private alive = true;
   private closed = false;
@@ -300,6 +300,7 @@ class Connection {
       calls: this.calls,
       eventsBehind: this.inflight,
       eventsDropped: this.dropped,
+      lagMs: this.sentTimes.oldestAge(performance.now()),
     };
     if (this.identity !== undefined) {
       client.identity = this.identity;
@@ -331,11 +332,13 @@ class Connection {
       return;
     }
     this.inflight++;
+    this.sentTimes.push(performance.now());
     this.socket.send(bytes, { binary: false }, this.written);
   }
 
   private readonly written = (): void => {
     this.inflight--;
+    this.sentTimes.shift();
   };
 
   private readonly uncork = (): void => {
@@ -377,6 +380,8 @@ class Connection {
 
   private receive(data: RawData, isBinary: boolean): void {
     this.alive = true;
+    // The shared WebSocket server allows the largest limit of its endpoints; this endpoint's own applies here.
+    if (rawLength(data) > this.endpoint.limits.maxPayload) return this.close(CloseCode.MESSAGE_TOO_BIG, `message over ${this.endpoint.limits.maxPayload} bytes`);
     if (isBinary) return this.replyError(null, new WireError("BINARY_FRAME", "binary frames are not accepted: send JSON text"));
     let parsed: unknown;
     try {
@@ -455,5 +460,40 @@ class Connection {
 
   private replyError(id: MessageId | null, error: unknown): void {
     this.send(JSON.stringify({ id, ok: false, error: wireErrorBody(error) }));
+  }
+}
+
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
+
+/** A FIFO of times with O(1) push and shift (writes complete in the order they were queued). */
+class TimeQueue {
+  private items: number[] = [];
+  private head = 0;
+
+  push(time: number): void {
+    this.items.push(time);
+  }
+
+  shift(): void {
+    if (this.head >= this.items.length) return;
+    this.head++;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+      return;
+    }
+    // Compact now and then, so the array does not grow with every message ever sent.
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** ms since the oldest time still queued; 0 when empty. */
+  oldestAge(now: number): number {
+    return this.head < this.items.length ? Math.max(0, now - this.items[this.head]!) : 0;
   }
 }

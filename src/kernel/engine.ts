@@ -21,6 +21,7 @@ import {
   type QuoteRequest,
   type SubscribeRequest,
 } from "./objects.js";
+import { NO_METRICS, type MetricsRecorder } from "./metrics.js";
 import { OmsEngine } from "./oms.js";
 import type { Exchange } from "./constants.js";
 
@@ -124,6 +125,8 @@ export interface MainEngineOptions {
   language?: Language;
   /** Called with every log line (eLog); the command line prints them, a library user may not want to. */
   logSink?: (log: LogData) => void;
+  /** Where the layers report calls, events, orders and risk blocks; default: nowhere. */
+  metrics?: MetricsRecorder;
 }
 
 export class MainEngine {
@@ -134,6 +137,8 @@ export class MainEngine {
   readonly engines = new Map<string, BaseEngine>();
   readonly apps = new Map<string, AppClass>();
   readonly exchanges: Exchange[] = [];
+  /** Read at each use, so a recorder installed later (by the console) sees every layer from then on. */
+  metrics: MetricsRecorder;
   private orderChecks: { check: OrderCheck; priority: number }[] = [];
   private closed = false;
 
@@ -141,6 +146,7 @@ export class MainEngine {
     if (options.language) setLanguage(options.language);
     this.home = resolve(options.home ?? ".rpcservice");
     this.eventEngine = options.eventEngine ?? new EventEngine();
+    this.metrics = options.metrics ?? NO_METRICS;
     this.eventEngine.start();
     this.oms = new OmsEngine(this.eventEngine);
     const sink = options.logSink;
@@ -244,8 +250,10 @@ export class MainEngine {
       }
     }
     let vt_orderid = "";
+    const sentAt = performance.now();
     try {
       vt_orderid = await gateway.sendOrder(req);
+      if (vt_orderid !== "") this.metrics.orderSent(vt_orderid, sentAt);
     } finally {
       this.settle(checks, checks.length, req, gatewayName, origin, vt_orderid);
     }

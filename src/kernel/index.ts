@@ -7,6 +7,7 @@ export * from "./event-types.js";
 export * from "./gateway.js";
 export * from "./oms.js";
 export * from "./engine.js";
+export * from "./metrics.js";
 export * from "./locale.js";
 export * from "./settings.js";
 export * from "./log-text.js";

@@ -179,7 +179,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
   // ---- the order pipeline (hot path) ------------------------------------------------------------------------
 
   check(req: OrderRequest, gatewayName: string, origin: OrderOrigin): string | null {
-    if (this.loading) return this.block(t("loading", { req }));
+    if (this.loading) return this.block(t("loading", { req }), "loading");
     const rules = this.checking;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
@@ -187,10 +187,10 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
       try {
         verdict = rule.checkAllowed(req, gatewayName, origin);
       } catch (error) {
-        return this.block(t("ruleThrew", { rule: rule.name, error: errorText(error), req })); // fail closed
+        return this.block(t("ruleThrew", { rule: rule.name, error: errorText(error), req }), rule.name); // fail closed
       }
       if (verdict !== true) {
-        return this.block(typeof verdict === "string" && verdict !== "" ? verdict : t("ruleRejected", { rule: rule.name, req }));
+        return this.block(typeof verdict === "string" && verdict !== "" ? verdict : t("ruleRejected", { rule: rule.name, req }), rule.name);
       }
     }
     this.ownOrders.accept(req, this.now());
@@ -209,7 +209,8 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     this.ownOrders.settle(req, vt_orderid, this.now());
   }
 
-  private block(reason: string): string {
+  private block(reason: string, rule: string): string {
+    this.mainEngine.metrics.riskBlocked(rule);
     this.writeLog(t("blocked", { reason }), ERROR);
     this.eventEngine.put(new Event(EVENT_RISK_NOTIFY, reason));
     return reason;

@@ -105,6 +105,8 @@ export interface ConnectedClient {
   readonly rateLimited?: number;
   /** Calls refused for lack of permission. */
   readonly refused?: number;
+  /** Age of the oldest event queued for it (ms), when the endpoint can tell; 0 when nothing is queued. */
+  readonly lagMs?: number;
 }
 
 export interface ServerEndpoint {

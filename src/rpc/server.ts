@@ -5,7 +5,7 @@
  * holds up an order), arguments are bound and checked before the function runs, and nothing a client sends can
  * stop the server: each failure becomes an error reply and a log line.
  */
-import type { Event } from "../kernel/index.js";
+import { NO_METRICS, type Event, type MetricsRecorder } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
 import { RpcError, deadlinePassed, unknownFunction } from "./errors.js";
 import { runGated, type CallGate } from "./gate.js";
@@ -26,6 +26,8 @@ export interface StreamFilter {
   withheld(event: Event): boolean;
   visible(event: Event, viewer: CallContext): boolean;
 }
+/** The function label of calls to names the server does not have. */
+export const UNKNOWN_FUNCTION_LABEL = "(unknown)";
 
 export type ServerLog = (level: number, message: string) => void;
 
@@ -34,12 +36,15 @@ export interface RpcServerOptions {
   log?: ServerLog;
   /** The policy every call passes, on every endpoint (roles, limits, audit); see gate.ts. */
   gate?: CallGate;
+  /** Where call latencies and published events are counted; read at each use. Default: nowhere. */
+  metrics?: () => MetricsRecorder;
 }
 
 export class RpcServer {
   private readonly functions = new Map<string, RpcFunctionSpec>();
   private endpoints: ServerEndpoint[] = [];
   private readonly log: ServerLog;
+  private readonly metrics: () => MetricsRecorder;
   private active = false;
   private currentEpoch = "";
   private lastSeq = 0;
@@ -48,6 +53,7 @@ export class RpcServer {
 
   constructor(options: RpcServerOptions = {}) {
     this.log = options.log ?? ((level, message) => (level >= 30 ? console.error(message) : undefined));
+    this.metrics = options.metrics ?? (() => NO_METRICS);
     this.gate = options.gate;
   }
 
@@ -129,6 +135,7 @@ export class RpcServer {
     if (!this.active) return;
     const published = { seq: ++this.lastSeq, epoch: this.currentEpoch, event };
     for (let i = 0; i < this.endpoints.length; i++) this.endpoints[i]!.publish(published);
+    this.metrics().eventPublished("rpc", event.type);
   }
 
   clients(): ConnectedClient[] {
@@ -150,6 +157,27 @@ export class RpcServer {
   }
 
   private async dispatch(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+    context: CallContext,
+  ): Promise<unknown> {
+    const metrics = this.metrics();
+    if (metrics === NO_METRICS) return this.run(name, args, kwargs, context);
+    const started = performance.now();
+    // Names a client made up must not become label values: one series each would have no bound.
+    const label = this.functions.has(name) ? name : UNKNOWN_FUNCTION_LABEL;
+    try {
+      const result = await this.run(name, args, kwargs, context);
+      metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, true);
+      return result;
+    } catch (error) {
+      metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, false);
+      throw error;
+    }
+  }
+
+  private async run(
     name: string,
     args: readonly unknown[],
     kwargs: Readonly<Record<string, unknown>>,

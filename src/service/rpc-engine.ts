@@ -289,7 +289,7 @@ export class RpcEngine extends BaseEngine {
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
     super(mainEngine, eventEngine, APP_NAME);
-    this.server = new RpcServer({ log: (level, message) => this.writeLog(message, level) });
+    this.server = new RpcServer({ log: (level, message) => this.writeLog(message, level), metrics: () => mainEngine.metrics });
     this.registerFunctions();
     this.loadSetting();
     this.audit = this.openAudit();

@@ -20,6 +20,11 @@ test("serve runs the simulated exchange, RPC service and console; status, risk a
     assert.ok(status.stdout.includes(served.rep) && status.stdout.includes(served.pub), status.stdout);
     assert.match(status.stdout, /trading state: ACTIVE/);
 
+    // The figures /metrics serves: the process, the gateway, and the calls (status's own rpc_status among them).
+    assert.match(status.stdout, /process: cpu \d+ %/);
+    assert.match(status.stdout, /gateways: SIM connected/);
+    assert.match(status.stdout, /rpc_status @console/);
+
     const changed = await cli(["risk", "set", "order_size", "order_volume_limit=7", ...home]);
     assert.match(changed.stdout, /order_volume_limit = 7/);
     const saved = JSON.parse(readFileSync(join(served.home, "risk_manager_setting.json"), "utf8")) as Record<string, Record<string, unknown>>;

@@ -1,10 +1,11 @@
 /** What the page does: load the snapshot, keep the subscription, and the user's commands. */
-import { toRule, type AuditRow, type WhoAmI, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type GatewayStatus, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import { useServerLanguage } from "./i18n";
+import { ACTIVE_STATUSES, Direction, Offset, OrderType, toRule, type Bar, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus } from "./protocol";
 import { ConsoleSocket, type LinkState } from "./socket";
 import { byKey, store } from "./store";
 
 /** Generic types the page always follows; ticks come per watched symbol ("eTick.<vt_symbol>"). */
-const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eRiskNotify", "eGatewayState"];
+const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eRiskNotify", "eGatewayState", "eConsoleMetrics"];
 
 let socket: ConsoleSocket;
 
@@ -54,6 +55,7 @@ async function loadSnapshot(): Promise<void> {
       socket.call<Tick[]>("get_all_ticks"),
     ]);
     store.info = info;
+    useServerLanguage(info.language);
     store.whoami = await socket.call<WhoAmI>("whoami").catch(() => undefined);
     if (store.can("audit")) void refreshAudit();
     store.contracts = byKey(contracts, (c) => c.vt_symbol);
@@ -77,8 +79,9 @@ async function loadSnapshot(): Promise<void> {
     store.positions = byKey(positions, (p) => p.vt_positionid);
     store.accounts = byKey(accounts, (a) => a.vt_accountid);
     store.logs = logs;
+    refreshOrderClients();
     store.changed();
-    await Promise.all([refreshRpc(), refreshRisk(), refreshClients(), refreshGateways()]);
+    await Promise.all([refreshRpc(), refreshRisk(), refreshClients(), refreshGateways(), refreshMetrics()]);
   } catch (error) {
     store.toast("error", `Loading the snapshot failed: ${(error as Error).message}`);
   }
@@ -142,10 +145,30 @@ export async function cancelOrder(order: Order): Promise<void> {
   await socket.call("cancel_order", req, order.gateway_name);
 }
 
-export async function cancelAll(): Promise<void> {
-  const active = [...store.orders.values()].filter((o) => ["提交中", "未成交", "部分成交"].includes(o.status));
+/** Cancels every working order, or only those of `client`. */
+export async function cancelAll(client = ""): Promise<void> {
+  const active = [...store.orders.values()].filter((o) => ACTIVE_STATUSES.has(o.status) && (client === "" || store.orderClients.get(o.vt_orderid) === client));
   await Promise.all(active.map(cancelOrder));
 }
+
+let ownersTimer = 0;
+/** Asks who sent the orders, at most every 200 ms however many orders arrive. */
+export function refreshOrderClients(): void {
+  if (ownersTimer) return;
+  ownersTimer = window.setTimeout(() => {
+    ownersTimer = 0;
+    socket
+      .call<Record<string, string>>("order_clients")
+      .then((owners) => {
+        store.orderClients = new Map(Object.entries(owners));
+        store.changed();
+      })
+      .catch(() => {
+        // The next new order asks again.
+      });
+  }, 200);
+}
+store.onNewOrder = () => refreshOrderClients();
 
 export async function refreshRpc(): Promise<void> {
   store.rpc = await socket.call<RpcStatus>("rpc_status");
@@ -202,14 +225,16 @@ export async function refreshRisk(): Promise<void> {
   store.changed();
 }
 
-export async function updateRule(name: string, setting: Record<string, unknown>): Promise<boolean> {
+/** Changes a rule; resolves with null, or with the server's reason when it refused (the rule is unchanged). */
+export async function updateRule(name: string, setting: Record<string, unknown>): Promise<string | null> {
   try {
     await socket.call("risk_update_rule", name, setting);
     await refreshRisk();
-    return true;
+    return null;
   } catch (error) {
-    store.toast("error", `Rule ${name}: ${(error as Error).message}`);
-    return false;
+    const reason = (error as Error).message;
+    store.toast("error", `Rule ${name}: ${reason}`);
+    return reason;
   }
 }
 
@@ -221,4 +246,65 @@ export async function refreshAudit(): Promise<void> {
   } catch {
     // Not available (no RPC service) or not allowed: the panel stays empty.
   }
+}
+
+export async function refreshMetrics(): Promise<void> {
+  const summary = await socket.call<{ latest: MetricsSample; history: MetricsSample[] }>("metrics_summary");
+  store.metrics = summary.history;
+  store.metricsNow = summary.latest;
+  store.changed();
+}
+
+/** Bars of `contract` between two instants; interval as the server knows it ("1m", "1h", "d"). */
+export function queryHistory(contract: Contract, interval: string, start: Date, end: Date): Promise<Bar[]> {
+  const req = { $class: "HistoryRequest", symbol: contract.symbol, exchange: contract.exchange, start: start.toISOString(), end: end.toISOString(), interval };
+  return socket.call<Bar[]>("query_history", req, contract.gateway_name);
+}
+
+/**
+ * Closes a position with marketable limit orders (five ticks through the touch), through the same pipeline and
+ * risk checks as any order. SHFE and INE close today's and yesterday's lots separately, as their rules want.
+ */
+export async function flatten(position: Position): Promise<string[]> {
+  const contract = store.contracts.get(position.vt_symbol);
+  const tick = store.ticks.get(position.vt_symbol);
+  if (!contract || !tick) throw new Error(`no market data for ${position.vt_symbol}: watch it first`);
+  const long = position.direction === Direction.LONG;
+  const through = contract.pricetick * 5;
+  const px = long ? (tick.bid_price_1 || tick.last_price) - through : (tick.ask_price_1 || tick.last_price) + through;
+  const direction = long ? Direction.SHORT : Direction.LONG;
+  const closable = position.volume - position.frozen;
+  if (!(closable > 0)) throw new Error(`${position.vt_symbol}: nothing left to close (${position.frozen} already in closing orders)`);
+  const legs: { offset: string; volume: number }[] = [];
+  if (contract.exchange === "SHFE" || contract.exchange === "INE") {
+    const today = Math.max(0, position.volume - position.yd_volume);
+    const yesterday = Math.min(position.yd_volume, closable);
+    if (today > 0) legs.push({ offset: Offset.CLOSETODAY, volume: Math.min(today, closable) });
+    if (yesterday > 0 && closable - today > 0) legs.push({ offset: Offset.CLOSE, volume: Math.min(yesterday, closable - today) });
+  } else legs.push({ offset: Offset.CLOSE, volume: closable });
+  const ids: string[] = [];
+  for (const leg of legs) {
+    ids.push(await sendOrder({ vt_symbol: position.vt_symbol, direction, offset: leg.offset, type: OrderType.LIMIT, price: roundToTick(px, contract.pricetick), volume: leg.volume }));
+  }
+  return ids;
+}
+
+function roundToTick(value: number, tick: number): number {
+  const decimals = Math.max(0, Math.ceil(-Math.log10(tick) - 1e-9));
+  return Number((Math.round(value / tick) * tick).toFixed(decimals));
+}
+
+/** Contracts whose symbol, name, exchange or product contains every word of `query` (case-insensitive). */
+export function searchContracts(query: string, limit = 20): Contract[] {
+  const words = query.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return [];
+  const out: Contract[] = [];
+  for (const c of store.contracts.values()) {
+    const text = `${c.vt_symbol} ${c.name} ${c.exchange} ${c.product ?? ""}`.toLowerCase();
+    if (words.every((w) => text.includes(w))) out.push(c);
+  }
+  // Symbols that start with the query first, then by symbol.
+  const head = words[0]!;
+  out.sort((a, b) => Number(!a.symbol.toLowerCase().startsWith(head)) - Number(!b.symbol.toLowerCase().startsWith(head)) || a.vt_symbol.localeCompare(b.vt_symbol));
+  return out.slice(0, limit);
 }

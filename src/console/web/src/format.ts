@@ -1,9 +1,11 @@
 /** Display helpers: numbers, times, enum labels. */
+import { currentLanguage } from "./i18n";
 import { LABELS } from "./protocol";
 
+/** An enum value for the reader: VeighNa's Chinese as is in Chinese, its English label otherwise. */
 export function label(value: string | null | undefined): string {
   if (value === null || value === undefined || value === "") return "—";
-  return LABELS[value] ?? value;
+  return currentLanguage() === "zh" ? value : (LABELS[value] ?? value);
 }
 
 /** Prices with the contract's decimals (from its pricetick), volumes as integers. */
@@ -35,6 +37,44 @@ export function since(epochMs: number): string {
   return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
 }
 
+const REPR = /OrderRequest\((.*?)\)(?=[^)]*$)/s;
+
+/** A field of a Python repr: `name='x'`, `name=<Enum.X: 'v'>` or `name=3.5`. */
+function reprField(repr: string, name: string): string | undefined {
+  const m = new RegExp(`\\b${name}=(?:'([^']*)'|<[^:]+: '([^']*)'>|([^,)]+))`).exec(repr);
+  return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
+}
+
+/**
+ * A risk message for the page: "Buy 6 rb2701.SHFE @ 3039: order volume 6 exceeds the limit 5" instead of the
+ * Python repr VeighNa's format puts in the server log. Text without a repr stays as it is.
+ */
+export function readable(message: string): string {
+  const m = REPR.exec(message);
+  if (!m) return message;
+  const repr = m[1]!;
+  const direction = reprField(repr, "direction");
+  const side = direction === "多" ? "Buy" : direction === "空" ? "Sell" : (direction ?? "");
+  const order = `${side} ${reprField(repr, "volume") ?? "?"} ${reprField(repr, "symbol") ?? "?"}.${reprField(repr, "exchange") ?? "?"} @ ${reprField(repr, "price") ?? "?"}`;
+  const reason = message.replace(m[0], "").replace(/[\s:：,，]+$/, "").replace(/^[\s:：]+/, "").trim();
+  return reason ? `${order}: ${reason}` : order;
+}
+
 export function sideClass(direction: string | null | undefined): string {
   return direction === "多" ? "long" : direction === "空" ? "short" : "";
+}
+
+/** A CSV file the browser downloads: RFC 4180 quoting, a BOM so spreadsheet programs read Chinese as UTF-8. */
+export function downloadCsv(name: string, header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): void {
+  const cell = (value: string | number) => {
+    const text = String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const body = [header, ...rows].map((row) => row.map(cell).join(",")).join("\r\n") + "\r\n";
+  const url = URL.createObjectURL(new Blob(["\ufeff", body], { type: "text/csv;charset=utf-8" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.click();
+  window.setTimeout(() => URL.revokeObjectURL(url), 1_000);
 }

@@ -105,6 +105,7 @@ export interface Contract extends Json {
   exchange: string;
   name: string;
   gateway_name: string;
+  product?: string;
   size: number;
   pricetick: number;
   min_volume: number;
@@ -246,6 +247,8 @@ export interface ConsoleInfo {
   apps: { app_name: string; display_name: string }[];
   calls: string[];
   token_required: boolean;
+  /** The server's `--language`: the page follows it. */
+  language?: string;
 }
 
 /** VeighNa's enum values (what the wire carries) and the English the page shows. */
@@ -272,3 +275,39 @@ export const Direction = { LONG: "多", SHORT: "空" } as const;
 export const Offset = { NONE: "", OPEN: "开", CLOSE: "平", CLOSETODAY: "平今", CLOSEYESTERDAY: "平昨" } as const;
 export const OrderType = { LIMIT: "限价", MARKET: "市价", FAK: "FAK", FOK: "FOK" } as const;
 export const ACTIVE_STATUSES = new Set(["提交中", "未成交", "部分成交"]);
+
+/** One metrics sample (the server's MetricsSample): the last interval's rates and percentiles. */
+export interface CallFigures {
+  function: string;
+  endpoint: string;
+  perSecond: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  count: number;
+  errors: number;
+  buckets: { leMs: number; count: number }[];
+}
+
+export interface MetricsSample {
+  at: number;
+  intervalSeconds: number;
+  calls: CallFigures[];
+  events: { stream: string; type: string; perSecond: number; count: number }[];
+  subscribers: { clientId: string; endpoint: string; queued: number; dropped: number; lagMs: number | null }[];
+  clients: { endpoint: string; count: number }[];
+  orders: { acks: number; ackP50Ms: number | null; ackP99Ms: number | null; fills: number; fillP50Ms: number | null; fillP99Ms: number | null };
+  riskBlocks: { rule: string; count: number }[];
+  gateways: { gateway: string; state: string }[];
+  process: { cpuPercent: number; rssBytes: number; eventLoopLagMs: number };
+}
+
+export interface Bar extends Json {
+  vt_symbol: string;
+  datetime: string;
+  interval: string | null;
+  open_price: number;
+  high_price: number;
+  low_price: number;
+  close_price: number;
+  volume: number;
+}

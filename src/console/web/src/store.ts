@@ -2,11 +2,13 @@
  * Everything the page shows, kept from snapshots and events. Views re-render at most once per animation
  * frame however fast ticks arrive.
  */
-import { mergeRule, type AuditRow, type WhoAmI, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type GatewayStatus, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade } from "./protocol";
+import { mergeRule, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus } from "./protocol";
+import { readable } from "./format";
 import type { LinkState } from "./socket";
 
-const HISTORY = 300;
 const LOG_KEEP = 300;
+/** Metrics samples kept for the charts (5 minutes at the server's 2 s interval). */
+const METRICS_KEEP = 150;
 
 export interface Toast {
   id: number;
@@ -22,8 +24,6 @@ export class Store {
   info: ConsoleInfo | undefined;
   contracts = new Map<string, Contract>();
   ticks = new Map<string, Tick>();
-  /** Last prices per vt_symbol, oldest first, for the chart. */
-  history = new Map<string, number[]>();
   previous = new Map<string, number>();
   orders = new Map<string, Order>();
   trades = new Map<string, Trade>();
@@ -41,6 +41,21 @@ export class Store {
   toasts: Toast[] = [];
   watched: string[] = loadWatched();
   selected = "";
+  view: "desk" | "metrics" = "desk";
+  /** vt_orderid -> the client that sent it ("console:2", an RPC identity, "local"). */
+  orderClients = new Map<string, string>();
+  /** The client whose orders and trades the tables show; "" for all. */
+  clientFilter = "";
+  /** A price handed to the order ticket (a click in the depth ladder); `n` makes each click new. */
+  ticketPrice: { value: number; n: number } | undefined;
+  /** Periodic samples, oldest first; `metricsNow` is the latest (or a fresh one at load). */
+  metrics: MetricsSample[] = [];
+  metricsNow: MetricsSample | undefined;
+  /** "function@endpoint" whose latency the charts show. */
+  metricsCall = "";
+
+  /** Called for an order not seen before (the page then asks who sent it). */
+  onNewOrder: ((vt_orderid: string) => void) | undefined;
 
   /** Whether the signed-in role has a permission ("trade", "risk", "service", "audit"...): the page hides the rest. */
   can(permission: string): boolean {
@@ -92,10 +107,12 @@ export class Store {
     const old = this.ticks.get(tick.vt_symbol);
     if (old) this.previous.set(tick.vt_symbol, old.last_price);
     this.ticks.set(tick.vt_symbol, tick);
-    const series = this.history.get(tick.vt_symbol) ?? [];
-    series.push(tick.last_price);
-    if (series.length > HISTORY) series.splice(0, series.length - HISTORY);
-    this.history.set(tick.vt_symbol, series);
+  }
+
+  putMetrics(sample: MetricsSample): void {
+    this.metrics.push(sample);
+    if (this.metrics.length > METRICS_KEEP) this.metrics.splice(0, this.metrics.length - METRICS_KEEP);
+    this.metricsNow = sample;
   }
 
   putLog(log: Log): void {
@@ -111,7 +128,11 @@ export class Store {
   /** Applies one pushed event (by its generic type; the page subscribes to generic types and specific ticks). */
   apply(type: string, data: unknown): void {
     if (type.startsWith("eTick.")) this.putTick(data as Tick);
-    else if (type === "eOrder.") this.orders.set((data as Order).vt_orderid, data as Order);
+    else if (type === "eOrder.") {
+      const order = data as Order;
+      if (!this.orders.has(order.vt_orderid)) this.onNewOrder?.(order.vt_orderid);
+      this.orders.set(order.vt_orderid, order);
+    }
     else if (type === "eTrade.") this.trades.set((data as Trade).vt_tradeid, data as Trade);
     else if (type === "ePosition.") this.positions.set((data as Position).vt_positionid, data as Position);
     else if (type === "eAccount.") this.accounts.set((data as Account).vt_accountid, data as Account);
@@ -125,8 +146,9 @@ export class Store {
       if (rule.name === "trading_state") this.tradingState = rule.parameters.active === false ? "ACTIVE" : String(rule.parameters.state ?? "ACTIVE");
     }
     else if (type === "eGatewayState") this.gateways.set((data as GatewayStatus).name, data as GatewayStatus);
-    else if (type === "eRiskNotify") this.toast("error", `Risk: ${String(data)}`);
+    else if (type === "eRiskNotify") this.toast("error", `Risk: ${readable(String(data))}`);
     else if (type === "eRiskState" && typeof data === "string") this.tradingState = data;
+    else if (type === "eConsoleMetrics") this.putMetrics(data as MetricsSample);
     this.changed();
   }
 }

@@ -1,8 +1,12 @@
 /** The page: a header with the link state, three columns of panels, and toasts. */
 import { useEffect, useState } from "preact/hooks";
+import { t } from "../i18n";
 import type { Store } from "../store";
 import { AccountsPanel, OrdersPanel, PositionsPanel, TradesPanel } from "./blotter";
-import { ChartPanel, MarketPanel, TicketPanel } from "./market";
+import { CandlePanel } from "./chart";
+import { DepthPanel } from "./depth";
+import { MarketPanel, TicketPanel } from "./market";
+import { MetricsView } from "./metrics";
 import { RiskPanel } from "./risk";
 import { AuditPanel, ClientsPanel, GatewaysPanel, LogPanel, RpcPanel } from "./service";
 
@@ -12,7 +16,8 @@ export function App({ store }: { store: Store }) {
   return (
     <div class="shell">
       <Header store={store} />
-      <main class="columns">
+      {store.view === "metrics" ? <MetricsView store={store} /> : null}
+      <main class="columns" hidden={store.view !== "desk"}>
         <div class="col left">
           <RpcPanel store={store} />
           <GatewaysPanel store={store} />
@@ -22,7 +27,10 @@ export function App({ store }: { store: Store }) {
         </div>
         <div class="col center">
           <MarketPanel store={store} />
-          <ChartPanel store={store} />
+          <div class="chart-row">
+            <CandlePanel store={store} />
+            <DepthPanel store={store} />
+          </div>
           <OrdersPanel store={store} />
           <TradesPanel store={store} />
         </div>
@@ -66,6 +74,22 @@ function Header({ store }: { store: Store }) {
         {linkText}
         {store.link === "online" ? <span class="dim mono"> {store.linkDetail}</span> : null}
       </div>
+      <nav class="views" role="tablist">
+        {(["desk", "metrics"] as const).map((view) => (
+          <button
+            role="tab"
+            aria-selected={store.view === view}
+            class={store.view === view ? "active" : ""}
+            data-testid={`view-${view}`}
+            onClick={() => {
+              store.view = view;
+              store.changed();
+            }}
+          >
+            {t(view)}
+          </button>
+        ))}
+      </nav>
       <div class="meta mono dim" title="event stream: epoch / last sequence number">
         {store.epoch ? `${store.epoch} · #${store.seq}` : ""}
       </div>
@@ -81,7 +105,9 @@ function Header({ store }: { store: Store }) {
         </span>
       ) : null}
       {store.tradingState ? <span class={`badge ${store.tradingState === "ACTIVE" ? "ok" : "bad"}`}>Trading {store.tradingState}</span> : null}
-      <div class="clock mono">{now.toLocaleTimeString("en-GB")}</div>
+      <div class="clock mono" title="this browser's local time" data-testid="clock">
+        {now.toLocaleTimeString("en-GB")} <span class="dim">{t("localTime")}</span>
+      </div>
     </header>
   );
 }

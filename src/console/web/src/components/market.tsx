@@ -1,6 +1,7 @@
-/** Market data of the watched symbols, a chart of the selected one's last price, and the order ticket. */
+/** Market data of the watched symbols (with the contract search) and the order ticket. */
 import { useEffect, useState } from "preact/hooks";
-import { sendOrder, unwatch, watch } from "../actions";
+import { searchContracts, sendOrder, unwatch, watch } from "../actions";
+import { t } from "../i18n";
 import { clock, price, qty } from "../format";
 import { Direction, Offset, OrderType } from "../protocol";
 import type { Store } from "../store";
@@ -8,41 +9,67 @@ import { Empty, Panel } from "./panel";
 
 export function MarketPanel({ store }: { store: Store }) {
   const [symbol, setSymbol] = useState("");
+  const [open, setOpen] = useState(false);
+  const results = open ? searchContracts(symbol) : [];
+  const choose = async (vtSymbol: string) => {
+    setSymbol("");
+    setOpen(false);
+    await watch(vtSymbol);
+  };
   const add = async (e: Event) => {
     e.preventDefault();
-    if (symbol.trim()) await watch(symbol.trim());
-    setSymbol("");
+    const text = symbol.trim();
+    if (!text) return;
+    // An exact vt_symbol is taken as typed; anything else picks the best match of the search.
+    await choose(store.contracts.has(text) ? text : (searchContracts(text, 1)[0]?.vt_symbol ?? text));
   };
   return (
     <Panel
-      title="Market"
+      title={t("market")}
       testid="market-panel"
       tools={
-        <form class="inline" onSubmit={add}>
-          <input list="contracts" placeholder="Add symbol…" value={symbol} onInput={(e) => setSymbol(e.currentTarget.value)} data-testid="watch-input" spellcheck={false} />
-          <datalist id="contracts">
-            {[...store.contracts.keys()].map((s) => (
-              <option value={s} />
-            ))}
-          </datalist>
-          <button type="submit">Watch</button>
+        <form class="inline search" onSubmit={add}>
+          <input
+            placeholder={t("search")}
+            value={symbol}
+            onInput={(e) => {
+              setSymbol(e.currentTarget.value);
+              setOpen(true);
+            }}
+            onBlur={() => window.setTimeout(() => setOpen(false), 200)}
+            data-testid="watch-input"
+            spellcheck={false}
+            autocomplete="off"
+          />
+          <button type="submit">{t("watch")}</button>
+          {results.length > 0 ? (
+            <ul class="search-results" data-testid="search-results">
+              {results.map((c) => (
+                <li data-testid={`search-result-${c.vt_symbol}`} onMouseDown={(e) => (e.preventDefault(), void choose(c.vt_symbol))}>
+                  <span class="mono strong">{c.vt_symbol}</span>
+                  <span>{c.name}</span>
+                  <span class="dim">{c.product ?? ""}</span>
+                </li>
+              ))}
+            </ul>
+          ) : null}
         </form>
       }
     >
       <table class="grid market">
         <thead>
           <tr>
-            <th>Symbol</th>
-            <th class="num">Last</th>
-            <th class="num">Chg %</th>
-            <th class="num">Bid vol</th>
+            <th>{t("symbol")}</th>
+            <th class="num">{t("last")}</th>
+            <th class="num p2">Chg %</th>
+            <th class="num p2">Bid vol</th>
             <th class="num">Bid</th>
             <th class="num">Ask</th>
-            <th class="num">Ask vol</th>
-            <th class="num">Volume</th>
-            <th class="num">High</th>
-            <th class="num">Low</th>
-            <th>Time</th>
+            <th class="num p2">Ask vol</th>
+            <th class="num p3">Volume</th>
+            <th class="num p3">High</th>
+            <th class="num p3">Low</th>
+            <th class="p1" title={t("exchangeTime")}>{t("timeExch")}</th>
             <th />
           </tr>
         </thead>
@@ -69,15 +96,15 @@ export function MarketPanel({ store }: { store: Store }) {
                 <td class={`num strong ${move > 0 ? "up" : move < 0 ? "down" : ""}`} data-testid="last-price">
                   {tick ? price(tick.last_price, tickSize) : "—"}
                 </td>
-                <td class={`num ${change > 0 ? "up" : change < 0 ? "down" : ""}`}>{tick && base ? `${change >= 0 ? "+" : ""}${change.toFixed(2)}` : "—"}</td>
-                <td class="num dim">{tick ? qty(tick.bid_volume_1) : ""}</td>
+                <td class={`num p2 ${change > 0 ? "up" : change < 0 ? "down" : ""}`}>{tick && base ? `${change >= 0 ? "+" : ""}${change.toFixed(2)}` : "—"}</td>
+                <td class="num dim p2">{tick ? qty(tick.bid_volume_1) : ""}</td>
                 <td class="num long">{tick ? price(tick.bid_price_1, tickSize) : ""}</td>
                 <td class="num short">{tick ? price(tick.ask_price_1, tickSize) : ""}</td>
-                <td class="num dim">{tick ? qty(tick.ask_volume_1) : ""}</td>
-                <td class="num">{tick ? qty(tick.volume) : ""}</td>
-                <td class="num dim">{tick ? price(tick.high_price, tickSize) : ""}</td>
-                <td class="num dim">{tick ? price(tick.low_price, tickSize) : ""}</td>
-                <td class="mono dim">{tick ? clock(tick.datetime) : ""}</td>
+                <td class="num dim p2">{tick ? qty(tick.ask_volume_1) : ""}</td>
+                <td class="num p3">{tick ? qty(tick.volume) : ""}</td>
+                <td class="num dim p3">{tick ? price(tick.high_price, tickSize) : ""}</td>
+                <td class="num dim p3">{tick ? price(tick.low_price, tickSize) : ""}</td>
+                <td class="mono dim p1">{tick ? clock(tick.datetime) : ""}</td>
                 <td>
                   <button
                     class="icon"
@@ -95,64 +122,6 @@ export function MarketPanel({ store }: { store: Store }) {
           })}
         </tbody>
       </table>
-    </Panel>
-  );
-}
-
-const CHART_W = 640;
-const CHART_H = 200;
-const PAD = { left: 8, right: 64, top: 10, bottom: 16 };
-
-/** The last price of the selected symbol as an SVG line, with its range and the last value on the right axis. */
-export function ChartPanel({ store }: { store: Store }) {
-  const vtSymbol = store.selected;
-  const series = store.history.get(vtSymbol) ?? [];
-  const tickSize = store.contracts.get(vtSymbol)?.pricetick ?? 0.01;
-  let body;
-  if (series.length < 2) {
-    body = <div class="placeholder">{vtSymbol ? "Waiting for ticks…" : "Select a symbol in the market table"}</div>;
-  } else {
-    let low = Math.min(...series);
-    let high = Math.max(...series);
-    if (high === low) {
-      high += tickSize * 5;
-      low -= tickSize * 5;
-    }
-    const w = CHART_W - PAD.left - PAD.right;
-    const h = CHART_H - PAD.top - PAD.bottom;
-    const x = (i: number) => PAD.left + (i / (series.length - 1)) * w;
-    const y = (v: number) => PAD.top + (1 - (v - low) / (high - low)) * h;
-    const points = series.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    const last = series[series.length - 1]!;
-    const first = series[0]!;
-    const rising = last >= first;
-    // Gridlines on whole ticks, at most five, so no two axis labels read the same.
-    const stepTicks = Math.max(1, Math.ceil((high - low) / tickSize / 4));
-    const grid: number[] = [];
-    for (let v = Math.ceil(low / (stepTicks * tickSize)) * stepTicks * tickSize; v <= high + 1e-9 && grid.length < 6; v += stepTicks * tickSize) grid.push(v);
-    body = (
-      <svg viewBox={`0 0 ${CHART_W} ${CHART_H}`} preserveAspectRatio="none" class="chart" data-testid="chart" role="img" aria-label={`last price of ${vtSymbol}`}>
-        {grid.map((v) => (
-          <g>
-            <line x1={PAD.left} x2={PAD.left + w} y1={y(v)} y2={y(v)} class="gridline" />
-            <text x={PAD.left + w + 6} y={y(v) + 3} class="axis">
-              {price(v, tickSize)}
-            </text>
-          </g>
-        ))}
-        <polygon points={`${x(0)},${PAD.top + h} ${points} ${x(series.length - 1)},${PAD.top + h}`} class={`area ${rising ? "up" : "down"}`} />
-        <polyline points={points} class={`line ${rising ? "up" : "down"}`} />
-        <line x1={PAD.left} x2={PAD.left + w} y1={y(last)} y2={y(last)} class="lastline" />
-        <rect x={PAD.left + w + 2} y={y(last) - 8} width={PAD.right - 4} height={16} rx={2} class={`tag ${rising ? "up" : "down"}`} />
-        <text x={PAD.left + w + 6} y={y(last) + 4} class="tagtext">
-          {price(last, tickSize)}
-        </text>
-      </svg>
-    );
-  }
-  return (
-    <Panel title={vtSymbol ? `Chart · ${vtSymbol}` : "Chart"} testid="chart-panel" tools={<span class="count">{series.length} ticks</span>}>
-      {body}
     </Panel>
   );
 }
@@ -179,6 +148,11 @@ export function TicketPanel({ store }: { store: Store }) {
     if (priceText === "" && lastPrice !== undefined) setPrice(String(lastPrice));
   }, [vtSymbol, lastPrice === undefined]);
 
+  // A click in the depth ladder.
+  useEffect(() => {
+    if (store.ticketPrice) setPrice(String(store.ticketPrice.value));
+  }, [store.ticketPrice?.n]);
+
   const fillPrice = (which: "bid" | "ask" | "last") => {
     const tick = store.ticks.get(vtSymbol);
     if (!tick) return;
@@ -204,10 +178,11 @@ export function TicketPanel({ store }: { store: Store }) {
 
   const long = direction === Direction.LONG;
   return (
-    <Panel title="Order ticket" testid="ticket-panel">
-      <form class="form ticket" onSubmit={submit}>
+    <Panel title={t("ticket")} testid="ticket-panel">
+      {/* noValidate: the browser's own checks would silently keep the previous answer on screen. */}
+      <form class="form ticket" onSubmit={submit} noValidate>
         <label>
-          <span>Symbol</span>
+          <span>{t("symbol")}</span>
           <select value={vtSymbol} onChange={(e) => setSymbol(e.currentTarget.value)} data-testid="ticket-symbol">
             <option value="">—</option>
             {[...store.contracts.keys()].sort().map((s) => (
@@ -217,15 +192,15 @@ export function TicketPanel({ store }: { store: Store }) {
         </label>
         <div class="segmented" role="group" aria-label="Direction">
           <button type="button" class={long ? "on long" : ""} onClick={() => setDirection(Direction.LONG)} data-testid="ticket-long">
-            Buy / Long
+            {t("buyLong")}
           </button>
           <button type="button" class={!long ? "on short" : ""} onClick={() => setDirection(Direction.SHORT)} data-testid="ticket-short">
-            Sell / Short
+            {t("sellShort")}
           </button>
         </div>
         <div class="row2">
           <label>
-            <span>Offset</span>
+            <span>{t("offset")}</span>
             <select value={offset} onChange={(e) => setOffset(e.currentTarget.value)} data-testid="ticket-offset">
               <option value={Offset.OPEN}>Open</option>
               <option value={Offset.CLOSE}>Close</option>
@@ -235,7 +210,7 @@ export function TicketPanel({ store }: { store: Store }) {
             </select>
           </label>
           <label>
-            <span>Type</span>
+            <span>{t("type")}</span>
             <select value={type} onChange={(e) => setType(e.currentTarget.value)} data-testid="ticket-type">
               <option value={OrderType.LIMIT}>Limit</option>
               <option value={OrderType.MARKET}>Market</option>
@@ -247,7 +222,7 @@ export function TicketPanel({ store }: { store: Store }) {
         <div class="row2">
           <label>
             <span>
-              Price
+              {t("price")}
               <span class="quick">
                 <a onClick={() => fillPrice("bid")}>bid</a>
                 <a onClick={() => fillPrice("last")}>last</a>
@@ -257,12 +232,12 @@ export function TicketPanel({ store }: { store: Store }) {
             <input type="number" step="any" value={priceText} onInput={(e) => setPrice(e.currentTarget.value)} data-testid="ticket-price" />
           </label>
           <label>
-            <span>Volume</span>
+            <span>{t("volume")}</span>
             <input type="number" step="any" min="0" value={volumeText} onInput={(e) => setVolume(e.currentTarget.value)} data-testid="ticket-volume" />
           </label>
         </div>
         <button type="submit" class={`send ${long ? "long" : "short"}`} data-testid="ticket-send">
-          {long ? "Buy" : "Sell"} {volumeText || 0} {vtSymbol || ""}
+          {long ? t("buy") : t("sell")} {volumeText || 0} {vtSymbol || ""}
         </button>
         {result ? (
           <div class={`result ${result.ok ? "ok" : "bad"}`} data-testid="ticket-result">

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { updateRule } from "../actions";
 import type { RiskRule, RuleParameter } from "../protocol";
 import type { Store } from "../store";
+import { t } from "../i18n";
 import { Panel } from "./panel";
 
 export function RiskPanel({ store }: { store: Store }) {
@@ -10,7 +11,7 @@ export function RiskPanel({ store }: { store: Store }) {
   const state = store.tradingState;
   return (
     <Panel
-      title="Risk rules"
+      title={t("risk")}
       testid="risk-panel"
       tools={state ? <span class={`badge ${state === "ACTIVE" ? "ok" : "bad"}`} data-testid="trading-state">{state}</span> : null}
     >
@@ -27,14 +28,21 @@ function RuleCard({ rule, editable: mayEdit }: { rule: RiskRule; editable: boole
   const editable = rule.parameters.filter((p) => p.name !== "active");
   const [draft, setDraft] = useState<Record<string, string>>({});
   const [open, setOpen] = useState(false);
+  /** Why the server refused the last save; the fields then show the value in force beside the edit. */
+  const [refused, setRefused] = useState<string | null>(null);
   // A saved change (or one made elsewhere) arrives as new values: drop the edits they replace.
-  useEffect(() => setDraft({}), [JSON.stringify(rule.parameters.map((p) => p.value))]);
+  useEffect(() => {
+    setDraft({});
+    setRefused(null);
+  }, [JSON.stringify(rule.parameters.map((p) => p.value))]);
 
   const dirty = Object.keys(draft).length > 0;
   const save = async () => {
     const setting: Record<string, unknown> = {};
     for (const p of editable) if (p.name in draft) setting[p.name] = parse(p, draft[p.name]!);
-    if (await updateRule(rule.name, setting)) setDraft({});
+    const reason = await updateRule(rule.name, setting);
+    setRefused(reason);
+    if (reason === null) setDraft({});
   };
   return (
     <div class={`rule ${rule.active ? "" : "inactive"}`} data-testid={`rule-${rule.name}`}>
@@ -85,8 +93,18 @@ function RuleCard({ rule, editable: mayEdit }: { rule: RiskRule; editable: boole
                   data-testid={`param-${p.name}`}
                 />
               )}
+              {p.name in draft && draft[p.name] !== String(p.value) ? (
+                <small class="live" data-testid={`live-${p.name}`}>
+                  in force: {summary(p.value)}
+                </small>
+              ) : null}
             </label>
           ))}
+          {refused ? (
+            <div class="param-error" data-testid="rule-error">
+              {refused}
+            </div>
+          ) : null}
           {rule.variables.map((v) => (
             <div class="param variable">
               <span title={v.name}>{v.label}</span>

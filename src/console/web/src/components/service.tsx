@@ -1,7 +1,8 @@
 /** VeighNa's RpcManager, on the web: the two addresses, start / stop, state, the service log; then the clients. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { rpcStart, rpcStop, steerGateway } from "../actions";
-import { clock, since } from "../format";
+import { clock, readable, since } from "../format";
+import { t } from "../i18n";
 import type { Log } from "../protocol";
 import type { Store } from "../store";
 import { Empty, Panel } from "./panel";
@@ -139,16 +140,16 @@ export function GatewaysPanel({ store }: { store: Store }) {
 
 export function ClientsPanel({ store }: { store: Store }) {
   return (
-    <Panel title="Connected clients" testid="clients-panel" tools={<span class="count">{store.clients.length}</span>}>
+    <Panel title={t("clients")} testid="clients-panel" tools={<span class="count">{store.clients.length}</span>}>
       <table class="grid">
         <thead>
           <tr>
             <th>Client</th>
-            <th>Endpoint</th>
-            <th>Remote</th>
-            <th>Since</th>
-            <th class="num">Calls</th>
-            <th class="num">Behind</th>
+            <th>{t("endpoint")}</th>
+            <th class="p3">{t("remote")}</th>
+            <th class="p2">{t("since")}</th>
+            <th class="num">{t("calls")}</th>
+            <th class="num">{t("behind")}</th>
             <th class="num">Dropped</th>
             <th class="num">Conflated</th>
             <th class="num" title="calls refused: over a limit / lacking permission">Refused</th>
@@ -164,8 +165,8 @@ export function ClientsPanel({ store }: { store: Store }) {
                 {c.role ? <span class="chip">{c.role}</span> : null}
               </td>
               <td>{c.endpoint}</td>
-              <td class="mono dim">{c.remoteAddress}</td>
-              <td>{since(c.since)}</td>
+              <td class="mono dim p3">{c.remoteAddress}</td>
+              <td class="p2">{since(c.since)}</td>
               <td class="num">{c.calls}</td>
               <td class={`num ${c.eventsBehind > 100 ? "warn" : ""}`}>{c.eventsBehind}</td>
               <td class={`num ${c.eventsDropped > 0 ? "warn" : ""}`}>{c.eventsDropped}</td>
@@ -181,26 +182,68 @@ export function ClientsPanel({ store }: { store: Store }) {
   );
 }
 
+const LEVELS: { value: number; text: string }[] = [
+  { value: 0, text: "All levels" },
+  { value: 30, text: "Warning+" },
+  { value: 40, text: "Error+" },
+];
+
 export function LogPanel({ store }: { store: Store }) {
-  const rows = store.logs.slice(-200).reverse();
+  const [minLevel, setMinLevel] = useState(0);
+  const [source, setSource] = useState("");
+  const [text, setText] = useState("");
+  const [open, setOpen] = useState<Log | null>(null);
+  const sources = [...new Set(store.logs.map((l) => l.gateway_name))].sort();
+  const needle = text.trim().toLowerCase();
+  const rows = store.logs
+    .filter((l) => l.level >= minLevel && (source === "" || l.gateway_name === source) && (needle === "" || l.msg.toLowerCase().includes(needle)))
+    .slice(-200)
+    .reverse();
   return (
-    <Panel title="Log" testid="log-panel" tools={<span class="count">{store.logs.length}</span>}>
+    <Panel
+      title={t("log")}
+      testid="log-panel"
+      tools={
+        <div class="log-filter">
+          <select class="small" value={minLevel} onChange={(e) => setMinLevel(Number(e.currentTarget.value))} data-testid="log-level">
+            {LEVELS.map((l) => (
+              <option value={l.value}>{l.text}</option>
+            ))}
+          </select>
+          <select class="small" value={source} onChange={(e) => setSource(e.currentTarget.value)} data-testid="log-source">
+            <option value="">All sources</option>
+            {sources.map((s) => (
+              <option value={s}>{s}</option>
+            ))}
+          </select>
+          <input class="small" placeholder="Filter…" value={text} onInput={(e) => setText(e.currentTarget.value)} data-testid="log-text" />
+        </div>
+      }
+    >
+      {open ? (
+        <div class="log-full" data-testid="log-full" onClick={() => setOpen(null)} title="Close">
+          <div class="dim mono">
+            {open.time} · {open.gateway_name}
+          </div>
+          <pre>{open.msg}</pre>
+        </div>
+      ) : null}
       <table class="grid log">
         <thead>
           <tr>
-            <th>Time</th>
-            <th>Source</th>
-            <th>Message</th>
+            <th title="the server's local time">{t("timeServer")}</th>
+            <th>{t("source")}</th>
+            <th>{t("message")}</th>
           </tr>
         </thead>
         <tbody>
           {rows.length === 0 ? <Empty columns={3} text="No log lines yet" /> : null}
           {rows.map((log, i) => (
-            <tr key={`${log.time}-${i}`} class={log.level >= 40 ? "error" : log.level >= 30 ? "warn" : ""}>
+            <tr key={`${log.time}-${i}`} class={log.level >= 40 ? "error" : log.level >= 30 ? "warn" : ""} onClick={() => setOpen(log)} data-testid="log-row">
               <td class="mono dim">{clock(log.time)}</td>
               <td class="dim">{log.gateway_name}</td>
               <td class="msg" title={log.msg}>
-                {log.msg}
+                {readable(log.msg)}
               </td>
             </tr>
           ))}
