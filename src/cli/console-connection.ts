@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { WsCallError, WsRpcClient } from "../rpc/index.js";
+import { RpcError, WsRpcClient } from "../rpc/index.js";
 import { CliError } from "./errors.js";
 import { findServer } from "./server-record.js";
 
@@ -36,7 +36,7 @@ export async function withConsole<T>(flags: ConnectionFlags, body: (call: Consol
       try {
         return await client.call<R>(name, args);
       } catch (error) {
-        if (error instanceof WsCallError) throw new CliError(`the server refused ${name}: ${error.message}`);
+        if (error instanceof RpcError) throw new CliError(`the server refused ${name}: ${error.message}`);
         throw error;
       }
     });

@@ -6,8 +6,9 @@
  * lock-step REQ-style calls, one at a time and in order; after a timeout the socket is replaced, so the late reply
  * goes nowhere instead of answering the next call.
  *
- * A timeout never wedges the client, and nothing is queued while disconnected: such calls fail at once with
- * RpcDisconnectedError. Connection state is explicit and every change is a "state" event:
+ * It implements the RpcCaller contract (caller.ts) from the shared parts: CallTable, LockStepQueue, StreamTracker,
+ * ConnectionStateMachine. A timeout never wedges the client, and nothing is queued while disconnected: such calls
+ * fail at once with RpcDisconnectedError; calls on a connection that goes down fail with RpcConnectionLostError. Connection state is explicit and every change is a "state" event:
  *
  *   connecting ──hello answered──> connected ──no traffic for 1.5 heartbeats──> stale ──tolerance──> disconnected
  *        ^                            ^                                           │                      │
@@ -17,14 +18,28 @@
  * A handshake the server refuses (our key not allowed, a wrong server key, CURVE on one side only) moves the
  * state to "disconnected" with the reason and emits one "warning" per distinct reason, instead of a silent wait.
  *
- * "resync" tells the owner to take a fresh snapshot: after the first connect, a reconnect, a server restart (new
+ * "resync" tells the owner to take a fresh snapshot: after the first connect, a reconnect of either socket (a
+ * VeighNa server restarted on the same address is seen only this way: it has no epoch), a server restart (new
  * epoch) or a gap in the event sequence (a seq jump, or a tail the periodic hello proves was lost).
  */
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { Event } from "../kernel/index.js";
+import { CallTable, type PendingCall } from "./call-table.js";
+import type { CallOptions, CallResult, ConnectionState, RpcCaller, RpcCallerEvents, ServerKind, StreamEvent } from "./caller.js";
+import { ConnectionStateMachine } from "./connection-state.js";
 import type { StreamPosition } from "./endpoint.js";
-import { RemoteError, RpcDisconnectedError, RpcError, RpcTimeoutError, isDeadlinePassed, messageOf } from "./errors.js";
+import {
+  RemoteError,
+  RpcClosedError,
+  RpcConnectionLostError,
+  RpcDisconnectedError,
+  RpcError,
+  RpcTimeoutError,
+  isDeadlinePassed,
+  messageOf,
+} from "./errors.js";
+import { LockStepQueue } from "./lock-step.js";
 import {
   EMPTY,
   HELLO_FUNCTION,
@@ -35,15 +50,16 @@ import {
   isSignature,
   type HelloInfo,
 } from "./protocol.js";
+import { StreamTracker, type StreamVerdict } from "./stream-tracker.js";
 import type { CurveClientSecurity, DealerSocket, Refusal, SubscriberSocket, Transport, TransportKind } from "./transport.js";
 import { resolveTransport } from "./transports.js";
 import { isCurveKey } from "./zmq-endpoint.js";
 import { curvePublicKey } from "../zmtp/index.js";
 import { decodeBroadcast, decodeResult, encodeCall, peekBroadcastType } from "./wire.js";
 
-export type ConnectionState = "connecting" | "connected" | "stale" | "disconnected";
-export type ServerKind = "rpcservice" | "veighna";
-export type ResyncReason = "connected" | "reconnected" | "restart" | "gap";
+export type { CallOptions, CallResult, ConnectionState, ResyncReason, ServerKind, StreamEvent } from "./caller.js";
+/** The events of every RpcCaller; kept under this name for RpcClient users. */
+export type RpcClientEvents = RpcCallerEvents;
 
 export const DEFAULT_CALL_TIMEOUT = 30_000;
 /** VeighNa's heartbeat period, assumed for a VeighNa server (ours tells its own in the hello). */
@@ -84,45 +100,10 @@ export interface RpcClientOptions {
   curve?: RpcClientCurve;
 }
 
-export interface CallOptions {
-  /** ms; default the client's `timeout`. */
-  timeout?: number;
-  kwargs?: Readonly<Record<string, unknown>>;
-}
+/** Which of the two sockets. */
+type Link = "request" | "subscriber";
 
-/** A pushed event with its place in the server's stream (null from a VeighNa server). */
-export interface StreamEvent {
-  readonly event: Event;
-  readonly seq: number | null;
-  readonly epoch: string | null;
-}
-
-export interface CallResult<T> {
-  readonly value: T;
-  /** Where the event stream stood when the result was computed (null from a VeighNa server). */
-  readonly position: StreamPosition | null;
-}
-
-export type RpcClientEvents = {
-  state: [state: ConnectionState, previous: ConnectionState, reason: string];
-  event: [pushed: StreamEvent];
-  resync: [reason: ResyncReason, detail: string];
-  heartbeat: [serverTime: number];
-  /** Something went wrong that the caller cannot see otherwise (an undecodable event...). */
-  warning: [message: string];
-};
-
-interface Pending {
-  readonly name: string;
-  readonly timeout: number;
-  resolve(result: CallResult<unknown>): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout | undefined;
-  /** Lock-step mode: the encoded request waiting for its turn. */
-  body?: Buffer;
-}
-
-export class RpcClient extends EventEmitter<RpcClientEvents> {
+export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCaller {
   readonly reqAddress: string;
   readonly subAddress: string;
   private readonly transport: Transport;
@@ -135,31 +116,33 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
   private readonly curve: CurveClientSecurity | undefined;
   private lastRefusal = "";
 
-  private currentState: ConnectionState = "disconnected";
+  private readonly connection = new ConnectionStateMachine((state, previous, reason) => this.emit("state", state, previous, reason));
   private kind: ServerKind | null = null;
   private dealer: DealerSocket | null = null;
   private subscriber: SubscriberSocket | null = null;
   private started = false;
-  private closed = false;
   private everConnected = false;
+  /** Connections made by the current socket of each link: a second one is a reconnect, perhaps to a new server. */
+  private readonly linkUps: Record<Link, number> = { request: 0, subscriber: 0 };
 
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  /** Lock-step (VeighNa) mode: the call on the wire and those waiting behind it. */
-  private inFlight: Pending | null = null;
-  private readonly lockQueue: Pending[] = [];
+  private readonly calls = new CallTable();
+  /** Lock-step (VeighNa) mode: one call on the wire at a time. */
+  private readonly lockStep = new LockStepQueue({
+    send: (body) => (this.dealer ? this.dealer.send([EMPTY, body]) : Promise.reject(new Error("no socket"))),
+    stuck: () => this.replaceDealer(),
+    unsent: (call) => call.reject(new RpcDisconnectedError(call.name, "the connection to the server is down")),
+  });
 
   private probing: { timer: NodeJS.Timeout; started: number } | null = null;
   private probeTimer: NodeJS.Timeout | undefined;
+  private nextProbeAt: number | null = null;
   private watchdog: NodeJS.Timeout | undefined;
   private pingInFlight = false;
   private failedPings = 0;
-  private lastPingSeq: number | null = null;
 
   private heartbeatInterval = VEIGHNA_HEARTBEAT_INTERVAL;
   private lastTraffic = 0;
-  private epoch: string | null = null;
-  private lastSeq: number | null = null;
+  private readonly stream = new StreamTracker(true);
   /** Server clock minus ours, ms, and the round trip of the hello that measured it. */
   private clockOffset = 0;
   private roundTrip = 0;
@@ -191,8 +174,12 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     return this.curve?.publicKey ?? null;
   }
 
+  get address(): string {
+    return this.reqAddress;
+  }
+
   get state(): ConnectionState {
-    return this.currentState;
+    return this.connection.state;
   }
 
   /** What the server turned out to be, once the hello was answered. */
@@ -202,7 +189,11 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
 
   /** The last event position seen (epoch of the server run and seq of the last event). */
   get streamPosition(): { epoch: string | null; seq: number | null } {
-    return { epoch: this.epoch, seq: this.lastSeq };
+    return this.stream.position;
+  }
+
+  get nextAttemptAt(): number | null {
+    return this.connection.usable ? null : this.nextProbeAt;
   }
 
   get heartbeatTolerance(): number {
@@ -211,39 +202,27 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
 
   /** Connects both sockets and starts the handshake; returns at once ("state" events tell the progress). */
   start(): void {
-    if (this.closed) throw new RpcError("ERR_RPC_CLOSED", "the client was closed");
+    if (this.connection.closed) throw new RpcClosedError("start");
     if (this.started) return;
     this.started = true;
     this.subscriber = this.transport.subscriber(
-      { message: (frames) => this.onBroadcast(frames), rejected: (refusal) => this.onRefused(refusal) },
+      {
+        message: (frames) => this.onBroadcast(frames),
+        rejected: (refusal) => this.onRefused(refusal),
+        up: () => this.onLinkUp("subscriber"),
+      },
       this.curve ? { curve: this.curve } : undefined,
     );
     this.subscriber.connect(this.subAddress);
     this.dealer = this.newDealer();
-    this.setState("connecting", "starting");
+    this.connection.set("connecting", "starting");
     this.lastTraffic = Date.now();
     this.probe();
   }
 
   /** Resolves once connected; rejects after `timeout` ms. */
   waitConnected(timeout = this.defaultTimeout): Promise<void> {
-    if (this.currentState === "connected") return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onState = (state: ConnectionState) => {
-        if (state !== "connected") return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new RpcDisconnectedError("connect", `no connection to ${this.reqAddress} within ${timeout} ms`));
-      }, timeout);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.off("state", onState);
-      };
-      this.on("state", onState);
-    });
+    return this.connection.waitConnected(timeout, this.reqAddress);
   }
 
   /** Calls a server function by name with positional args; resolves with its result. */
@@ -254,10 +233,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
   /** Like `call`, plus where the server's event stream stood when the result was computed. */
   callWithPosition<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<CallResult<T>> {
     const timeout = options.timeout ?? this.defaultTimeout;
-    if (this.closed) return Promise.reject(new RpcError("ERR_RPC_CLOSED", `${name}() not sent: the client was closed`));
-    if (this.currentState !== "connected" && this.currentState !== "stale") {
-      return Promise.reject(new RpcDisconnectedError(name, `client is ${this.currentState}`));
-    }
+    if (this.connection.closed) return Promise.reject(new RpcClosedError(name));
+    if (!this.connection.usable) return Promise.reject(new RpcDisconnectedError(name, `client is ${this.connection.state}`));
     if (!(timeout > 0)) return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `timeout must be > 0 ms, got ${timeout}`));
     let body: Buffer;
     try {
@@ -266,22 +243,22 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
       return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `cannot encode the arguments of ${name}(): ${messageOf(error)}`, { cause: error }));
     }
     return new Promise<CallResult<T>>((resolve, reject) => {
-      const call: Pending = { name, timeout, resolve: resolve as Pending["resolve"], reject, timer: undefined };
-      if (this.kind === "veighna") this.enqueueLockStep(call, body);
+      const call: PendingCall = { name, timeout, resolve: resolve as PendingCall["resolve"], reject };
+      if (this.kind === "veighna") this.lockStep.enqueue(call, body);
       else this.sendPipelined(call, body);
     });
   }
 
-  /** Stops everything; pending calls fail with ERR_RPC_CLOSED. Returns promptly. */
+  /** Stops everything; pending calls fail with RpcClosedError. Returns promptly. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.connection.closed) return;
     clearTimeout(this.probeTimer);
     clearInterval(this.watchdog);
     if (this.probing) clearTimeout(this.probing.timer);
     this.probing = null;
-    this.failAll(() => new RpcError("ERR_RPC_CLOSED", "the client was closed"));
-    this.setState("disconnected", "closed");
+    this.nextProbeAt = null;
+    this.failAll((name) => new RpcClosedError(name));
+    this.connection.close();
     const dealer = this.dealer;
     const subscriber = this.subscriber;
     this.dealer = null;
@@ -291,74 +268,27 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
 
   // ---- calls --------------------------------------------------------------------------------------------------
 
-  private sendPipelined(call: Pending, body: Buffer): void {
-    const id = this.nextId;
-    this.nextId = this.nextId >= 0xffff_ffff ? 1 : this.nextId + 1;
+  private sendPipelined(call: PendingCall, body: Buffer): void {
     // Translate our deadline to the server clock, keeping half a round trip for the reply to travel back.
     const deadline = Date.now() + call.timeout + this.clockOffset - this.roundTrip / 2;
-    call.timer = setTimeout(() => {
-      if (this.pending.delete(id)) call.reject(new RpcTimeoutError(call.name, call.timeout));
-    }, call.timeout);
-    this.pending.set(id, call);
+    const id = this.calls.add(call);
     const dealer = this.dealer;
     if (!dealer) {
-      this.settle(id, () => call.reject(new RpcDisconnectedError(call.name)));
+      this.calls.take(id)?.reject(new RpcDisconnectedError(call.name));
       return;
     }
     dealer.send([SIGNATURE, encodeCallHeader({ id, deadline }), body]).catch(() => {
-      this.settle(id, () => call.reject(new RpcDisconnectedError(call.name, "the connection to the server is down")));
+      this.calls.take(id)?.reject(new RpcDisconnectedError(call.name, "the connection to the server is down"));
     });
-  }
-
-  private settle(id: number, action: () => void): void {
-    const call = this.pending.get(id);
-    if (!call) return;
-    this.pending.delete(id);
-    clearTimeout(call.timer);
-    action();
-  }
-
-  private enqueueLockStep(call: Pending, body: Buffer): void {
-    call.body = body;
-    call.timer = setTimeout(() => this.lockStepTimeout(call), call.timeout);
-    this.lockQueue.push(call);
-    this.pumpLockStep();
-  }
-
-  private pumpLockStep(): void {
-    if (this.inFlight || !this.dealer) return;
-    const call = this.lockQueue.shift();
-    if (!call) return;
-    this.inFlight = call;
-    this.dealer.send([EMPTY, call.body!]).catch(() => {
-      if (this.inFlight !== call) return;
-      this.inFlight = null;
-      clearTimeout(call.timer);
-      call.reject(new RpcDisconnectedError(call.name, "the connection to the server is down"));
-      this.pumpLockStep();
-    });
-  }
-
-  private lockStepTimeout(call: Pending): void {
-    if (this.inFlight === call) {
-      // Its reply may still come; a fresh socket makes sure it cannot be taken for the next call's.
-      this.inFlight = null;
-      this.replaceDealer();
-    } else {
-      const index = this.lockQueue.indexOf(call);
-      if (index >= 0) this.lockQueue.splice(index, 1);
-    }
-    call.reject(new RpcTimeoutError(call.name, call.timeout));
-    this.pumpLockStep();
   }
 
   private onReply(frames: Buffer[]): void {
     if (isSignature(frames[0]) && frames.length === 3) {
       const header = decodeReplyHeader(frames[1]!);
       if (!header) return;
-      const call = this.pending.get(header.id);
+      const call = this.calls.take(header.id);
       if (!call) return; // timed out already: the late reply is dropped
-      this.settle(header.id, () => this.deliver(call, frames[2]!, { epoch: header.epoch, seq: header.seq }));
+      this.deliver(call, frames[2]!, { epoch: header.epoch, seq: header.seq });
       return;
     }
     if (frames.length === 2 && frames[0]!.length === 0) {
@@ -366,16 +296,11 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
         this.onHelloReply(frames[1]!);
         return;
       }
-      const call = this.inFlight;
-      if (!call) return;
-      this.inFlight = null;
-      clearTimeout(call.timer);
-      this.deliver(call, frames[1]!, null);
-      this.pumpLockStep();
+      this.lockStep.reply((call) => this.deliver(call, frames[1]!, null));
     }
   }
 
-  private deliver(call: Pending, payload: Buffer, position: StreamPosition | null): void {
+  private deliver(call: PendingCall, payload: Buffer, position: StreamPosition | null): void {
     let reply: { ok: boolean; value: unknown };
     try {
       reply = decodeResult(payload);
@@ -394,22 +319,26 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     else call.reject(new RemoteError(text));
   }
 
-  private failAll(error: () => Error): void {
-    for (const [id, call] of [...this.pending]) this.settle(id, () => call.reject(error()));
-    const queued = this.inFlight ? [this.inFlight, ...this.lockQueue] : [...this.lockQueue];
-    this.inFlight = null;
-    this.lockQueue.length = 0;
-    for (const call of queued) {
-      clearTimeout(call.timer);
-      call.reject(error());
-    }
+  private failAll(make: (name: string) => Error): void {
+    this.calls.failAll(make);
+    this.lockStep.failAll(make);
   }
 
   // ---- connection ---------------------------------------------------------------------------------------------
 
   private newDealer(): DealerSocket {
-    const dealer = this.transport.dealer(
-      { message: (frames) => this.onReply(frames), rejected: (refusal) => this.onRefused(refusal) },
+    this.linkUps.request = 0;
+    const dealer: DealerSocket = this.transport.dealer(
+      {
+        message: (frames) => this.onReply(frames),
+        rejected: (refusal) => this.onRefused(refusal),
+        up: () => {
+          if (this.dealer === dealer) this.onLinkUp("request");
+        },
+        down: () => {
+          if (this.dealer === dealer) this.onRequestLinkDown();
+        },
+      },
       this.curve ? { curve: this.curve } : undefined,
     );
     dealer.connect(this.reqAddress);
@@ -418,14 +347,33 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
 
   private replaceDealer(): void {
     const old = this.dealer;
-    if (this.closed) return;
+    if (this.connection.closed) return;
     this.dealer = this.newDealer();
     void old?.close();
   }
 
+  /**
+   * A socket's connection came up. The first on a socket is the ordinary start; a later one is a reconnect, and
+   * the peer may be a restarted server (a VeighNa server has no epoch to tell it): the owner takes a snapshot.
+   * While not connected, the hello that follows reports the reconnect instead.
+   */
+  private onLinkUp(link: Link): void {
+    this.linkUps[link]++;
+    if (this.linkUps[link] < 2 || !this.connection.usable) return;
+    this.lastTraffic = Date.now();
+    this.emit("resync", "reconnected", `${link} socket reconnected to ${link === "request" ? this.reqAddress : this.subAddress}`);
+  }
+
+  /** Replies to what was sent on the lost connection will never come (the server answers per connection). */
+  private onRequestLinkDown(): void {
+    const lost = (name: string) => new RpcConnectionLostError(name, `the connection to ${this.reqAddress} went down`);
+    this.calls.failAll(lost);
+    this.lockStep.lost(lost);
+  }
+
   /** A handshake the server refused: say why, rather than keep "connecting" without a word. */
   private onRefused(refusal: Refusal): void {
-    if (this.closed || this.currentState === "connected" || this.currentState === "stale") return;
+    if (this.connection.closed || this.connection.usable) return;
     let reason: string;
     if (refusal.kind === "auth") {
       reason = `the server refused our CURVE key ${this.curve?.publicKey ?? ""} (${refusal.reason})`;
@@ -438,7 +386,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     } else {
       reason = `handshake failed: ${refusal.reason} (does the server require CURVE? then set its server_key)`;
     }
-    this.setState("disconnected", reason);
+    this.connection.set("disconnected", reason);
     if (reason !== this.lastRefusal) {
       this.lastRefusal = reason;
       this.emit("warning", reason);
@@ -447,7 +395,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
 
   /** One hello in REQ framing: our server and VeighNa's both answer it, differently. */
   private probe(): void {
-    if (this.closed || this.probing || !this.dealer) return;
+    this.nextProbeAt = null;
+    if (this.connection.closed || this.probing || !this.dealer) return;
     const started = Date.now();
     const body = encodeCall(HELLO_FUNCTION, [], { client: this.clientName, address: `${hostname()} pid ${process.pid}` });
     const timer = setTimeout(() => {
@@ -467,7 +416,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
 
   private scheduleProbe(): void {
     clearTimeout(this.probeTimer);
-    if (this.closed) return;
+    if (this.connection.closed) return;
+    this.nextProbeAt = Date.now() + this.probeInterval;
     this.probeTimer = setTimeout(() => this.probe(), this.probeInterval);
   }
 
@@ -507,19 +457,18 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
   }
 
   private onConnected(info: HelloInfo | null): void {
-    const previousEpoch = this.epoch;
+    const previousEpoch = this.stream.epoch;
     // The stream position at the hello is the baseline: the next event should carry seq + 1.
-    if (info) this.adoptEpoch(info.epoch, info.seq);
+    if (info) this.stream.adopt(info.epoch, info.seq);
     const first = !this.everConnected;
     this.everConnected = true;
     this.lastRefusal = "";
     this.lastTraffic = Date.now();
     this.failedPings = 0;
-    this.lastPingSeq = null;
     this.startWatchdog();
-    this.setState("connected", this.kind === "veighna" ? "VeighNa server (lock-step calls)" : "rpcservice server");
+    this.connection.set("connected", this.kind === "veighna" ? "VeighNa server (lock-step calls)" : "rpcservice server");
     if (first) this.emit("resync", "connected", "first connection");
-    else if (previousEpoch !== null && previousEpoch !== this.epoch) this.emit("resync", "restart", `server epoch ${this.epoch}`);
+    else if (previousEpoch !== null && info && previousEpoch !== info.epoch) this.emit("resync", "restart", `server epoch ${info.epoch}`);
     else this.emit("resync", "reconnected", "connection re-established");
   }
 
@@ -538,30 +487,31 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
   }
 
   private checkSilence(): void {
-    if (this.currentState === "connecting" || this.currentState === "disconnected") return;
+    if (!this.connection.usable) return;
     const silence = Date.now() - this.lastTraffic;
     if (silence > this.heartbeatTolerance) {
       this.onLost(`no message from the server for ${silence} ms`);
     } else if (silence > 1.5 * this.heartbeatInterval || this.failedPings >= 2) {
-      this.setState("stale", silence > 1.5 * this.heartbeatInterval ? `no message for ${silence} ms` : "hello calls unanswered");
-    } else if (this.currentState === "stale") {
-      this.setState("connected", "traffic resumed");
+      this.connection.set("stale", silence > 1.5 * this.heartbeatInterval ? `no message for ${silence} ms` : "hello calls unanswered");
+    } else if (this.connection.state === "stale") {
+      this.connection.set("connected", "traffic resumed");
     }
   }
 
   private onLost(reason: string): void {
     clearInterval(this.watchdog);
     this.watchdog = undefined;
-    this.setState("disconnected", reason);
     // Nothing may wait for a later connection: the caller decides whether to try again.
-    this.failAll(() => new RpcDisconnectedError("call", `connection lost (${reason}); the outcome is unknown`));
+    this.failAll((name) => new RpcConnectionLostError(name, `connection lost (${reason})`));
     this.replaceDealer();
     this.scheduleProbe();
+    // Last, so the state's listeners already see when the next attempt is due.
+    this.connection.set("disconnected", reason);
   }
 
   /** Our server only: liveness of the call path, restart detection, a lost tail of the stream, clock offset. */
   private ping(): void {
-    if (this.pingInFlight || this.closed) return;
+    if (this.pingInFlight || this.connection.closed) return;
     this.pingInFlight = true;
     const sentAt = Date.now();
     this.callWithPosition<unknown>(HELLO_FUNCTION, [], { timeout: this.heartbeatInterval, kwargs: { client: this.clientName } })
@@ -569,19 +519,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
         this.failedPings = 0;
         if (!isHelloInfo(value)) return;
         this.applyHello(value, sentAt, Date.now());
-        if (this.epoch !== null && value.epoch !== this.epoch) {
-          this.adoptEpoch(value.epoch, value.seq);
-          this.emit("resync", "restart", `server epoch ${value.epoch}`);
-          return;
-        }
-        if (this.epoch === null) this.adoptEpoch(value.epoch, value.seq);
-        // Events published before the previous hello should have arrived by now.
-        if (this.lastPingSeq !== null && (this.lastSeq ?? 0) < this.lastPingSeq) {
-          const missing = this.lastPingSeq - (this.lastSeq ?? 0);
-          this.lastSeq = value.seq;
-          this.emit("resync", "gap", `${missing} event(s) before seq ${this.lastPingSeq} never arrived`);
-        }
-        this.lastPingSeq = value.seq;
+        this.report(this.stream.hello(value.epoch, value.seq));
       })
       .catch(() => {
         this.failedPings++;
@@ -591,17 +529,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
       });
   }
 
-  private adoptEpoch(epoch: string, seq: number): void {
-    this.epoch = epoch;
-    this.lastSeq = seq;
-    this.lastPingSeq = null;
-  }
-
-  private setState(state: ConnectionState, reason: string): void {
-    const previous = this.currentState;
-    if (previous === state) return;
-    this.currentState = state;
-    this.emit("state", state, previous, reason);
+  private report(verdict: StreamVerdict | null): void {
+    if (verdict) this.emit("resync", verdict.reason, verdict.detail);
   }
 
   // ---- events -------------------------------------------------------------------------------------------------
@@ -615,7 +544,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
       // (or hello) then shows as a gap, exactly as before.
       const type = peekBroadcastType(frames[0]!);
       if (type !== undefined && this.skipEvent(type)) {
-        if (this.lastSeq !== null) this.lastSeq++;
+        this.stream.skipped();
         return;
       }
     }
@@ -638,24 +567,10 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     const extra = data as Event & { seq?: unknown; epoch?: unknown };
     const seq = typeof extra.seq === "number" ? extra.seq : null;
     const epoch = typeof extra.epoch === "string" ? extra.epoch : null;
-    if (seq !== null && epoch !== null) this.trackSequence(seq, epoch);
-    this.emit("event", { event: data, seq, epoch });
-  }
-
-  private trackSequence(seq: number, epoch: string): void {
-    if (this.epoch !== null && epoch !== this.epoch) {
-      this.adoptEpoch(epoch, seq);
-      this.emit("resync", "restart", `server epoch ${epoch}`);
-      return;
-    }
-    if (this.epoch === null) {
-      this.adoptEpoch(epoch, seq);
-      return;
-    }
-    const last = this.lastSeq ?? 0;
     // With skipped events the count between decoded ones is an estimate (a stale event in flight at the hello
     // counts one too many); a decoded seq is the truth.
-    this.lastSeq = this.skipEvent ? seq : Math.max(last, seq);
-    if (seq > last + 1) this.emit("resync", "gap", `events ${last + 1}..${seq - 1} missed`);
+    if (seq !== null && epoch !== null) this.report(this.stream.observe(epoch, seq, this.skipEvent !== undefined));
+    const pushed: StreamEvent = { event: data, seq, epoch };
+    this.emit("event", pushed);
   }
 }

@@ -16,6 +16,7 @@ export type RpcErrorCode =
   | "ERR_RPC_UNENCODABLE"
   | "ERR_RPC_TIMEOUT"
   | "ERR_RPC_DISCONNECTED"
+  | "ERR_RPC_LOST"
   | "ERR_RPC_CLOSED"
   | "ERR_RPC_REMOTE"
   | "ERR_RPC_STATE"
@@ -65,7 +66,10 @@ export function isDeadlinePassed(traceback: string): boolean {
 export const unencodableResult = (name: string, cause: unknown): RpcCallError =>
   new RpcCallError("ERR_RPC_UNENCODABLE", "PicklingError", `cannot encode the result of ${name}(): ${messageOf(cause)}`, { cause });
 
-/** No reply within the call's timeout (or the server saw its deadline pass and did not run it); the client is still usable. */
+/**
+ * No reply within the call's timeout (or the server saw its deadline pass and did not run it); the client is still
+ * usable. Clients build it when the call is made, so its stack shows who made the call, not a timer.
+ */
 export class RpcTimeoutError extends RpcError {
   constructor(name: string, timeout: number, detail?: string) {
     super("ERR_RPC_TIMEOUT", `Timeout of ${timeout}ms reached for ${name}()${detail ? `: ${detail}` : ""}`);
@@ -81,17 +85,36 @@ export class RpcDisconnectedError extends RpcError {
   }
 }
 
-/** The server answered with an error; `traceback` is its text (Python's for a VeighNa server). */
+/** The request was sent, then the connection went away before its reply: it may or may not have run. */
+export class RpcConnectionLostError extends RpcError {
+  constructor(name: string, detail = "the connection to the server was lost") {
+    super("ERR_RPC_LOST", `${name}(): ${detail}; the outcome is unknown`);
+    this.name = "RpcConnectionLostError";
+  }
+}
+
+/** The client was closed before (or while) the call was made. */
+export class RpcClosedError extends RpcError {
+  constructor(name: string) {
+    super("ERR_RPC_CLOSED", `${name}() not sent: the client was closed`);
+    this.name = "RpcClosedError";
+  }
+}
+
+/**
+ * The server answered with an error. `traceback` is its text (Python's for a VeighNa server, the message for a
+ * JSON one); `remoteType` names the error: the exception class on the traceback's last line ("KeyError"), or the
+ * error code of a JSON reply ("UNKNOWN_CALL").
+ */
 export class RemoteError extends RpcError {
   readonly traceback: string;
-  /** The exception class on the last line of the traceback, e.g. "KeyError". */
   readonly remoteType: string;
-  constructor(traceback: string) {
+  constructor(traceback: string, remoteType?: string) {
     const last = traceback.trimEnd().split("\n").pop() ?? "";
-    super("ERR_RPC_REMOTE", last || "remote call failed");
+    super("ERR_RPC_REMOTE", remoteType ? `${remoteType}: ${last}` : last || "remote call failed");
     this.name = "RemoteError";
     this.traceback = traceback;
-    this.remoteType = /^([A-Za-z_][\w.]*)(:|$)/.exec(last)?.[1] ?? "Exception";
+    this.remoteType = remoteType ?? /^([A-Za-z_][\w.]*)(:|$)/.exec(last)?.[1] ?? "Exception";
   }
 }
 

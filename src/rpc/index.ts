@@ -3,19 +3,21 @@ export * from "./endpoint.js";
 export * from "./errors.js";
 export { RpcServer, type RpcFunctionSpec, type RpcHandler, type RpcServerOptions, type ServerLog } from "./server.js";
 export { bindArguments, instanceOf, nullable, str, type ArgType, type Param } from "./signature.js";
-export {
-  RpcClient,
-  DEFAULT_CALL_TIMEOUT,
-  type CallOptions,
-  type CallResult,
-  type ConnectionState,
-  type ResyncReason,
-  type RpcClientCurve,
-  type RpcClientEvents,
-  type RpcClientOptions,
-  type ServerKind,
-  type StreamEvent,
-} from "./client.js";
+export type {
+  CallOptions,
+  CallResult,
+  ConnectionState,
+  ResyncReason,
+  RpcCaller,
+  RpcCallerEvents,
+  ServerKind,
+  StreamEvent,
+} from "./caller.js";
+export { CallTable, armDeadline, type PendingCall } from "./call-table.js";
+export { LockStepQueue, type LockStepWire } from "./lock-step.js";
+export { StreamTracker, type StreamVerdict } from "./stream-tracker.js";
+export { ConnectionStateMachine } from "./connection-state.js";
+export { RpcClient, DEFAULT_CALL_TIMEOUT, type RpcClientCurve, type RpcClientEvents, type RpcClientOptions } from "./client.js";
 export {
   ZmqEndpoint,
   DEFAULT_HEARTBEAT_INTERVAL,

@@ -70,7 +70,13 @@ export interface PublisherSocket {
   close(): Promise<void>;
 }
 
-export interface DealerHandlers {
+/** A client socket's connection came up (handshake done) or went down; each reconnect is a new "up". */
+export interface LinkHandlers {
+  up?(): void;
+  down?(): void;
+}
+
+export interface DealerHandlers extends LinkHandlers {
   message(frames: Buffer[]): void;
   /** The server refused the connection during its handshake (wrong server key, our key not allowed...). */
   rejected?(refusal: Refusal): void;
@@ -86,7 +92,7 @@ export interface DealerSocket {
   close(): Promise<void>;
 }
 
-export interface SubscriberHandlers {
+export interface SubscriberHandlers extends LinkHandlers {
   message(frames: Buffer[]): void;
   rejected?(refusal: Refusal): void;
 }

@@ -17,6 +17,7 @@ import type {
   CurveServerSecurity,
   DealerHandlers,
   DealerSocket,
+  LinkHandlers,
   PublisherSocket,
   Refusal,
   RouterHandlers,
@@ -60,6 +61,12 @@ function watchHandshakes(socket: zmq.Socket, rejected: ((refusal: Refusal) => vo
   socket.events.on("handshake:error:auth", report("auth"));
   socket.events.on("handshake:error:protocol", report("mechanism"));
   socket.events.on("handshake:error:other", report("mechanism"));
+}
+
+/** Reports a client socket's connection coming up (handshake done) and going down (libzmq's monitor events). */
+function watchLink(socket: zmq.Socket, handlers: LinkHandlers): void {
+  if (handlers.up) socket.events.on("handshake", () => handlers.up?.());
+  if (handlers.down) socket.events.on("disconnect", () => handlers.down?.());
 }
 
 /** Reads a socket until it closes; a handler that throws must not end the loop. */
@@ -150,6 +157,7 @@ class ZeromqDealer implements DealerSocket {
   constructor(handlers: DealerHandlers, tuning?: ClientSocketOptions) {
     this.socket = new zmq.Dealer({ ...baseOptions(tuning), ...curveClient(tuning?.curve), immediate: true });
     watchHandshakes(this.socket, handlers.rejected);
+    watchLink(this.socket, handlers);
     void readLoop(this.socket, (frames) => handlers.message(frames));
   }
 
@@ -174,6 +182,7 @@ class ZeromqSubscriber implements SubscriberSocket {
   constructor(handlers: SubscriberHandlers, tuning?: ClientSocketOptions) {
     this.socket = new zmq.Subscriber({ ...baseOptions(tuning, { receive: true }), ...curveClient(tuning?.curve) });
     watchHandshakes(this.socket, handlers.rejected);
+    watchLink(this.socket, handlers);
     // Only the empty topic is meaningful with VeighNa's single-frame pickles (the topic sits inside the pickle).
     this.socket.subscribe();
     void readLoop(this.socket, (frames) => handlers.message(frames));

@@ -126,8 +126,14 @@ class ZmtpDealerSocket implements DealerSocket {
   constructor(handlers: DealerHandlers, tuning?: ClientSocketOptions) {
     this.socket = new ZmtpDealer({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
     forwardRejections(this.socket, handlers.rejected);
-    this.socket.on("connect", () => this.connected++);
-    this.socket.on("disconnect", () => this.connected--);
+    this.socket.on("connect", () => {
+      this.connected++;
+      handlers.up?.();
+    });
+    this.socket.on("disconnect", () => {
+      this.connected--;
+      handlers.down?.();
+    });
     this.socket.on("message", (frames) => handlers.message(frames));
   }
 
@@ -153,6 +159,8 @@ class ZmtpSubscriberSocket implements SubscriberSocket {
     this.socket = new ZmtpSubscriber({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
     forwardRejections(this.socket, handlers.rejected);
     this.socket.subscribe("");
+    this.socket.on("connect", () => handlers.up?.());
+    this.socket.on("disconnect", () => handlers.down?.());
     this.socket.on("message", (frames) => handlers.message(frames));
   }
 

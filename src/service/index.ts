@@ -26,6 +26,15 @@ export {
   type ServerKeys,
 } from "./curve-keys.js";
 export {
+  GatewayNotReadyError,
+  ResyncMachine,
+  type ResyncCause,
+  type ResyncOptions,
+  type SyncState,
+  type SyncStatus,
+} from "./resync.js";
+export {
+  DEFAULT_READY_TIMEOUT,
   EVENT_RPC_CONNECTION,
   KEY_FILE_KEY,
   REQ_ADDRESS_KEY,

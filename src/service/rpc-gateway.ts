@@ -62,13 +62,14 @@ import {
   isCurveKey,
   messageOf,
   type ConnectionState,
-  type ResyncReason,
+  type RpcCaller,
   type StreamEvent,
   type RpcClientCurve,
   type TransportKind,
 } from "../rpc/index.js";
-import { curveKeyPair } from "../zmtp/index.js";
+import { curveKeyPair, curvePublicKey } from "../zmtp/index.js";
 import { readKeyFile } from "./curve-keys.js";
+import { GatewayNotReadyError, ResyncMachine, type ResyncCause, type SyncState, type SyncStatus } from "./resync.js";
 import { DEFAULT_PUB_ADDRESS, DEFAULT_REP_ADDRESS } from "./rpc-engine.js";
 
 export const EVENT_RPC_CONNECTION = "eRpcConnection";
@@ -85,26 +86,35 @@ export const DEFAULT_SUB_ADDRESS = DEFAULT_PUB_ADDRESS;
 
 export type NamespaceMode = "auto" | "flat" | "prefixed";
 
-/** What `eRpcConnection` carries on every state change of the gateway's connection. */
+/**
+ * What `eRpcConnection` carries on every state change of the gateway: connecting -> connected -> syncing -> synced,
+ * stale (the server is quiet, or a snapshot failed and will be retried), disconnected (with the reason).
+ */
 export interface RpcConnectionStatus {
   readonly gateway_name: string;
-  readonly state: ConnectionState;
-  readonly previous: ConnectionState;
+  readonly state: SyncState;
+  readonly previous: SyncState;
   readonly reason: string;
+  /** When the next attempt (to connect, or to take the snapshot) is due, epoch ms; null if none is scheduled. */
+  readonly next_retry: number | null;
 }
+
+/** How long `ready()` waits by default, ms. */
+export const DEFAULT_READY_TIMEOUT = 30_000;
 
 const t = defineMessages({
   en: {
     connecting: "Connecting to the RPC server {req} / {sub}",
     connected: "Server connected, starting initial queries",
     state: "RPC connection {state}: {reason}",
+    stateRetry: "RPC connection {state}: {reason} (next try at {at})",
     resync: "Resynchronising ({reason}: {detail})",
     contracts: "Contracts queried",
     accounts: "Accounts queried",
     positions: "Positions queried",
     orders: "Orders queried",
     trades: "Trades queried",
-    snapshotFailed: "Initial queries failed ({error}); will retry on the next connection",
+    snapshotFailed: "Initial queries failed ({error}); retrying",
     unknownSymbol: "No server gateway lists contract {vt_symbol}",
     callFailed: "{name} failed: {error}",
     secondGateway: "The server has another gateway ({name}) but ids are in flat mode; set namespace to \"prefixed\"",
@@ -117,13 +127,14 @@ const t = defineMessages({
     connecting: "连接RPC服务器 {req} / {sub}",
     connected: "服务器连接成功，开始初始化查询",
     state: "RPC连接{state}：{reason}",
+    stateRetry: "RPC连接{state}：{reason}（{at}重试）",
     resync: "重新同步（{reason}：{detail}）",
     contracts: "合约信息查询成功",
     accounts: "资金信息查询成功",
     positions: "持仓信息查询成功",
     orders: "委托信息查询成功",
     trades: "成交信息查询成功",
-    snapshotFailed: "初始化查询失败（{error}），将在下次连接时重试",
+    snapshotFailed: "初始化查询失败（{error}），稍后重试",
     unknownSymbol: "服务器没有合约{vt_symbol}",
     callFailed: "{name}失败：{error}",
     secondGateway: "服务器有另一个接口（{name}），但编号为扁平模式；请将namespace设为\"prefixed\"",
@@ -161,7 +172,7 @@ export class RpcGateway extends BaseGateway {
   };
   static override readonly exchanges: readonly Exchange[] = Object.values(Exchange);
 
-  client: RpcClient | WsRpcClient | null = null;
+  client: RpcCaller | null = null;
   private namespace: NamespaceMode = "auto";
   private prefixed = false;
   private namespaceDecided = false;
@@ -176,8 +187,9 @@ export class RpcGateway extends BaseGateway {
   /** Orders last seen active, by local vt_orderid: a snapshot that no longer lists one corrects it. */
   private readonly activeOrders = new Map<string, OrderData>();
 
-  private syncing = false;
-  private syncAgain: { reason: ResyncReason; detail: string } | null = null;
+  private sync: ResyncMachine | null = null;
+  /** While a snapshot runs, pushed events of its families wait in `held`. */
+  private holding = false;
   private held: StreamEvent[] = [];
   /** Per family, the seq the snapshot reply carried during the current sync. */
   private snapshotSeq = new Map<Family, number>();
@@ -191,7 +203,6 @@ export class RpcGateway extends BaseGateway {
     const req = pickString(setting, ["req_address", REQ_ADDRESS_KEY]) ?? DEFAULT_REQ_ADDRESS;
     const sub = pickString(setting, ["sub_address", SUB_ADDRESS_KEY]) ?? DEFAULT_SUB_ADDRESS;
     const transport = setting["transport"];
-    const timeout = setting["timeout"];
     const namespace = setting["namespace"];
     if (transport !== undefined && transport !== "zmtp" && transport !== "zeromq") {
       this.writeLog(t("badSetting", { detail: `transport ${String(transport)}` }), 40);
@@ -214,32 +225,13 @@ export class RpcGateway extends BaseGateway {
       this.prefixed = this.namespace === "prefixed";
       this.namespaceDecided = true;
     }
-    // A ws:// request address means the native WebSocket endpoint: one connection, JSON, no subscribe address.
-    const client = /^wss?:\/\//.test(req)
-      ? new WsRpcClient({
-          url: req,
-          ...(typeof setting["token"] === "string" && setting["token"] ? { token: setting["token"] } : {}),
-          ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
-          ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
-        })
-      : new RpcClient({
-          reqAddress: req,
-          subAddress: sub,
-          ...(transport ? { transport: transport as TransportKind } : {}),
-          ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
-          ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
-          ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
-          // VeighNa servers publish every event twice (generic + specific); half the decoding is saved here.
-          skipEvent: isSpecificTwin,
-          ...(curve ? { curve } : {}),
-        });
-    client.on("state", (state, previous, reason) => this.onState(state, previous, reason));
+    const client = createCaller(req, sub, setting, curve);
+    this.sync = new ResyncMachine(client, (cause) => this.resync(client, cause), (status) => this.onStatus(status));
     client.on("event", (pushed) => this.onPushed(pushed));
-    client.on("resync", (reason, detail) => void this.resync(reason, detail));
     client.on("warning", (message) => this.writeLog(message, 30));
     this.client = client;
     this.writeLog(t("connecting", { req, sub }));
-    if (client instanceof RpcClient && client.curvePublicKey) this.writeLog(t("curveOn", { key: client.curvePublicKey }));
+    if (curve) this.writeLog(t("curveOn", { key: curvePublicKey(curve.secretKey) }));
     client.start();
   }
 
@@ -263,11 +255,28 @@ export class RpcGateway extends BaseGateway {
   async close(): Promise<void> {
     const client = this.client;
     this.client = null;
+    this.sync?.close();
     await client?.close();
   }
 
+  /** The transport's state (connecting, connected, stale, disconnected). */
   get connectionState(): ConnectionState {
     return this.client?.state ?? "disconnected";
+  }
+
+  /** Where the gateway stands: the transport's state, or syncing / synced once connected. */
+  get syncState(): SyncState {
+    return this.sync?.state ?? "disconnected";
+  }
+
+  /**
+   * Resolves once the snapshot is in (state "synced"): orders can be routed, positions and orders are current.
+   * Rejects with GatewayNotReadyError after `timeout` ms (the error names the state and the last failure), or at
+   * once when `connect` was not called.
+   */
+  ready(timeout = DEFAULT_READY_TIMEOUT): Promise<void> {
+    if (!this.sync) return Promise.reject(new GatewayNotReadyError("connect() was not called (or the gateway was closed)", "disconnected"));
+    return this.sync.ready(timeout);
   }
 
   async subscribe(req: SubscribeRequest): Promise<void> {
@@ -321,24 +330,22 @@ export class RpcGateway extends BaseGateway {
 
   // ---- connection and snapshot -------------------------------------------------------------------------------
 
-  private onState(state: ConnectionState, previous: ConnectionState, reason: string): void {
-    this.writeLog(t("state", { state, reason }), state === "disconnected" || state === "stale" ? 30 : 20);
-    const status: RpcConnectionStatus = { gateway_name: this.gatewayName, state, previous, reason };
-    this.onEvent(EVENT_RPC_CONNECTION, status);
+  private onStatus(status: SyncStatus): void {
+    const { state, previous, reason, nextRetry } = status;
+    const at = nextRetry !== null ? new Date(nextRetry).toISOString().slice(11, 23) : "";
+    const line = at ? t("stateRetry", { state, reason, at }) : t("state", { state, reason });
+    this.writeLog(line, state === "disconnected" || state === "stale" ? 30 : 20);
+    const event: RpcConnectionStatus = { gateway_name: this.gatewayName, state, previous, reason, next_retry: nextRetry };
+    this.onEvent(EVENT_RPC_CONNECTION, event);
   }
 
-  private async resync(reason: ResyncReason, detail: string): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = { reason, detail };
-      return;
-    }
-    const client = this.client;
-    if (!client || (client.state !== "connected" && client.state !== "stale")) return; // the next connection resyncs
-    this.syncing = true;
+  /** One full snapshot, run by the ResyncMachine (which retries it until it succeeds). */
+  private async resync(client: RpcCaller, cause: ResyncCause): Promise<void> {
     this.held = [];
+    this.holding = true;
     this.snapshotSeq = new Map();
-    if (reason === "connected") this.writeLog(t("connected"));
-    else this.writeLog(t("resync", { reason, detail }));
+    if (cause.reason === "connected") this.writeLog(t("connected"));
+    else this.writeLog(t("resync", { reason: cause.reason, detail: cause.detail }));
     try {
       await this.snapshot(client, "get_all_contracts", "contract", "contracts", (c: ContractData) => this.applyContract(c));
       await this.snapshot(client, "get_all_accounts", "account", "accounts", (a: AccountData) => this.applyAccount(a));
@@ -348,21 +355,19 @@ export class RpcGateway extends BaseGateway {
       // A restarted server has forgotten our market data subscriptions; subscribing twice is harmless.
       for (const req of this.subscriptions.values()) {
         const gateway = this.symbolGateway.get(req.vt_symbol);
-        if (gateway !== undefined) await this.remote("subscribe", [req, gateway]);
+        if (gateway !== undefined) await client.call("subscribe", [req, gateway]);
       }
     } catch (error) {
       this.writeLog(t("snapshotFailed", { error: messageOf(error) }), 40);
+      throw error;
     } finally {
-      this.syncing = false;
+      this.holding = false;
       this.replayHeld();
     }
-    const again = this.syncAgain;
-    this.syncAgain = null;
-    if (again) await this.resync(again.reason, again.detail);
   }
 
   private async snapshot<T>(
-    client: RpcClient | WsRpcClient,
+    client: RpcCaller,
     name: string,
     family: Family,
     message: "contracts" | "accounts" | "positions" | "orders" | "trades",
@@ -398,7 +403,7 @@ export class RpcGateway extends BaseGateway {
   // ---- pushed events -----------------------------------------------------------------------------------------
 
   private onPushed(pushed: StreamEvent): void {
-    if (this.syncing && FAMILY_OF_TYPE[pushed.event.type] !== undefined) {
+    if (this.holding && FAMILY_OF_TYPE[pushed.event.type] !== undefined) {
       this.held.push(pushed);
       return;
     }
@@ -461,7 +466,7 @@ export class RpcGateway extends BaseGateway {
     this.onContract(contract);
     // A contract that appeared after connect becomes routable; a pending subscription can go now.
     const pending = this.subscriptions.get(contract.vt_symbol);
-    if (!known && pending && !this.syncing) void this.remote("subscribe", [pending, serverGateway]);
+    if (!known && pending && !this.holding) void this.remote("subscribe", [pending, serverGateway]);
   }
 
   private applyAccount(account: AccountData): void {
@@ -575,6 +580,36 @@ export class RpcGateway extends BaseGateway {
       return undefined;
     }
   }
+}
+
+/**
+ * The RpcCaller for a request address: ws:// and wss:// mean the native WebSocket endpoint (one connection, JSON,
+ * no subscribe address); anything else is VeighNa's two ZeroMQ sockets.
+ */
+function createCaller(req: string, sub: string, setting: GatewaySetting, curve: RpcClientCurve | undefined): RpcCaller {
+  const timeout = setting["timeout"];
+  const common = {
+    ...(typeof timeout === "number" && timeout > 0 ? { timeout } : {}),
+    ...(typeof setting["client_name"] === "string" && setting["client_name"] ? { name: setting["client_name"] } : {}),
+  };
+  if (/^wss?:\/\//.test(req)) {
+    return new WsRpcClient({
+      url: req,
+      ...(typeof setting["token"] === "string" && setting["token"] ? { token: setting["token"] } : {}),
+      ...common,
+    });
+  }
+  const transport = setting["transport"];
+  return new RpcClient({
+    reqAddress: req,
+    subAddress: sub,
+    ...(transport ? { transport: transport as TransportKind } : {}),
+    ...common,
+    ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
+    // VeighNa servers publish every event twice (generic + specific); half the decoding is saved here.
+    skipEvent: isSpecificTwin,
+    ...(curve ? { curve } : {}),
+  });
 }
 
 function pickString(setting: GatewaySetting, keys: readonly string[]): string | undefined {

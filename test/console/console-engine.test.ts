@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Direction, Exchange, MainEngine, OrderRequest, OrderType } from "../../src/kernel/index.js";
 import { RiskManagerApp } from "../../src/risk/index.js";
 import { RpcServiceApp } from "../../src/service/index.js";
-import { WsCallError, WsRpcClient } from "../../src/rpc/index.js";
+import { RemoteError, WsRpcClient } from "../../src/rpc/index.js";
 import { ConsoleApp, ConsoleStartError, TOKEN_FILENAME, isLoopbackHost, loadOrCreateToken, tokenMatches } from "../../src/console/index.js";
 import { RawClient, until } from "./helpers.js";
 
@@ -168,7 +168,7 @@ test("the RPC service, started from the console, serves its functions and events
     const client = new WsRpcClient({ url: wsUrl, reconnect: false, types: ["eLog"] });
     await client.waitConnected(5_000);
     assert.deepEqual(await client.call("get_all_contracts"), []);
-    await assert.rejects(client.call("connect", [{}, "SIM"]), (error: unknown) => error instanceof WsCallError && /UNKNOWN_FUNCTION/.test(error.code));
+    await assert.rejects(client.call("connect", [{}, "SIM"]), (error: unknown) => error instanceof RemoteError && /UNKNOWN_FUNCTION/.test(error.remoteType));
 
     operator.send({ id: 2, call: "get_clients" });
     const clients = (await operator.reply(2)).result as { endpoint: string }[];

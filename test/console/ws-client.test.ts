@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Event, LogData } from "../../src/kernel/index.js";
-import { WsCallError, WsRpcClient, type ConnectionState, type ResyncReason } from "../../src/rpc/index.js";
+import { RemoteError, RpcDisconnectedError, RpcError, RpcTimeoutError, WsRpcClient, type ConnectionState, type ResyncReason } from "../../src/rpc/index.js";
 import { WsEndpoint } from "../../src/console/index.js";
 import { logEvent, testDispatcher, until } from "./helpers.js";
 
@@ -14,7 +14,7 @@ test("the WebSocket client calls, decodes kernel objects, and reports server err
   });
   const client = new WsRpcClient({ url: `ws://127.0.0.1:${endpoint.address!.port}/ws`, reconnect: false });
   try {
-    await assert.rejects(client.call("add", [1, 2]), (error: unknown) => error instanceof WsCallError && error.code === "NOT_CONNECTED");
+    await assert.rejects(client.call("add", [1, 2]), RpcDisconnectedError);
     await client.waitConnected(5_000);
     assert.match(client.clientId, /^ws:\d+$/);
     assert.equal(client.serverKind, "rpcservice");
@@ -23,8 +23,11 @@ test("the WebSocket client calls, decodes kernel objects, and reports server err
     assert.ok(log instanceof LogData);
     assert.equal(log.msg, "hello");
     assert.deepEqual(await client.call("kw", [], { kwargs: { a: 1 } }), { a: 1 });
-    await assert.rejects(client.call("fail"), (error: unknown) => error instanceof WsCallError && error.code === "ERR_ON_PURPOSE");
-    await assert.rejects(client.call("sleep", [1_000, 1], { timeout: 50 }), (error: unknown) => error instanceof WsCallError && error.code === "TIMEOUT");
+    await assert.rejects(client.call("fail"), (error: unknown) => error instanceof RemoteError && error.remoteType === "ERR_ON_PURPOSE");
+    await assert.rejects(client.call("sleep", [1_000, 1], { timeout: 50 }), (error: unknown) => {
+      // The same typed timeout as RpcClient's, made when the call was: its stack names this test, not a timer.
+      return error instanceof RpcTimeoutError && /ws-client\.test/.test(error.stack ?? "");
+    });
   } finally {
     await client.close();
     await endpoint.stop();
@@ -157,7 +160,7 @@ test("a reply the client cannot decode fails that call alone; stray messages are
   client.on("warning", (text) => warnings.push(text));
   try {
     await client.waitConnected(5_000);
-    await assert.rejects(client.call("broken"), (error: unknown) => error instanceof WsCallError && error.code === "DECODE");
+    await assert.rejects(client.call("broken"), (error: unknown) => error instanceof RpcError && error.code === "ERR_RPC_REMOTE" && /undecodable reply to broken/.test(error.message));
     assert.equal(await client.call("fine"), 42);
     assert.equal(client.state, "connected");
     assert.ok(warnings.some((w) => w.startsWith("unexpected message")), warnings.join("\n"));

@@ -98,7 +98,7 @@ describe("a relay in front of a Python VeighNa trading process", { skip: skipWit
     assert.equal(status.source, "connect_rpc.json");
     assert.equal(status.setting["req_address"], upstream.rep);
     const { stdout } = await promisify(execFile)(process.execPath, [MAIN, "gateways", "--console", await relay.consoleUrl(), "--home", home], { timeout: 60_000 });
-    assert.match(stdout, /^RPC +rpc +connected +since .*VeighNa server/m);
+    assert.match(stdout, /^RPC +rpc +connected +since /m);
     assert.ok(stdout.includes(upstream.rep), stdout);
   });
 

@@ -99,7 +99,9 @@ for (const transport of TRANSPORTS) {
         for (let i = 0; i < 2; i++) {
           children.push(new JsonProcess<ClientSummary>("client.js", ["--req", info.rep, "--sub", info.pub, "--symbol", contract.vt_symbol, "--transport", transport]));
         }
-        await until(() => children.every((c) => (c.last?.ticks ?? 0) > 0 && c.last?.sent.startsWith("RPC.")), 20_000, "clients trading");
+        await until(() => children.every((c) => (c.last?.ticks ?? 0) > 0 && c.last?.sent.startsWith("RPC.")), 20_000, "clients trading").catch((error: Error) => {
+          throw new Error(`${error.message}: ${children.map((c) => `${JSON.stringify(c.last)} ${c.stderr}`).join("; ")}`);
+        });
         const sent = children.map((c) => c.last!.sent);
         assert.notEqual(sent[0], sent[1]);
         await until(() => sent.every((id) => mainEngine.getOrder(id) !== null), 10_000, "other clients' orders visible");

@@ -1,10 +1,11 @@
 /** Shared helpers of the service tests: child processes speaking JSON lines, polling, temp folders. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { repoRoot } from "../fixtures/paths.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 
@@ -89,4 +90,40 @@ export async function startServerProcess(
 export function restingBuyPrice(tick: { last_price: number; limit_down: number }, pricetick: number): number {
   const target = tick.limit_down > 0 ? tick.limit_down : tick.last_price * 0.97;
   return Number((Math.ceil(target / pricetick - 1e-9) * pricetick).toFixed(6));
+}
+
+export const PYTHON = "/usr/bin/python3";
+/** Why the Python VeighNa peers cannot run here, or false when they can. */
+export const pythonZmqMissing: string | false =
+  spawnSync(PYTHON, ["-c", "import zmq"], { encoding: "utf8" }).status !== 0 ? `needs ${PYTHON} with python3-zmq` : false;
+
+/**
+ * The Python stand-in VeighNa server (python/veighna_server.py); `args` = [REP, PUB[, SESSION]] restarts it on the
+ * same addresses. Resolves once it prints its addresses.
+ */
+export async function startVeighNaServer(args: string[] = []): Promise<{ child: ChildProcess; rep: string; pub: string }> {
+  const child = spawn(PYTHON, [join(repoRoot, "test", "service", "python", "veighna_server.py"), ...args], {
+    env: { ...process.env, PYTHONPATH: join(repoRoot, "test", "python") },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const addresses = await new Promise<{ rep: string; pub: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the VeighNa server did not start within 15 s")), 15_000);
+    createInterface({ input: child.stdout! }).once("line", (line) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as { rep: string; pub: string });
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the VeighNa server exited with ${code}`));
+    });
+  });
+  return { child, ...addresses };
+}
+
+/** SIGKILL, resolved once the process is gone. */
+export function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGKILL");
+  return exited;
 }

@@ -60,7 +60,11 @@ export const rpcKind: GatewayKind = {
   watch(gateway, eventEngine, report) {
     const handler = (event: { data: unknown }): void => {
       const status = event.data as RpcConnectionStatus;
-      if (status.gateway_name === gateway.gatewayName) report(status.state, status.reason);
+      if (status.gateway_name !== gateway.gatewayName) return;
+      // Orders go through only once the snapshot is in: "connected" and "syncing" count as still connecting.
+      if (status.state === "synced") report("connected", status.reason);
+      else if (status.state === "connected" || status.state === "syncing") report("connecting", `${status.state}: ${status.reason}`);
+      else report(status.state, status.reason);
     };
     eventEngine.register(EVENT_RPC_CONNECTION, handler);
     return () => eventEngine.unregister(EVENT_RPC_CONNECTION, handler);

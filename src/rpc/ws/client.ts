@@ -1,7 +1,7 @@
 /**
- * WsRpcClient: the RPC client over the native WebSocket endpoint, with RpcClient's surface (`start`, `state`,
- * `call`, `callWithPosition`, and the "state" / "event" / "resync" / "warning" events), so RpcGateway and any
- * RpcClient user take a ws:// address as they take tcp:// ones.
+ * WsRpcClient: the RPC client over the native WebSocket endpoint, an RpcCaller (../caller.ts) like RpcClient, built
+ * from the same parts (CallTable, StreamTracker, ConnectionStateMachine) and failing with the same errors, so
+ * RpcGateway and any other RpcCaller user take a ws:// address as they take tcp:// ones.
  *
  * Calls carry ids and run concurrently; the subscription is filtered at the server; after a lost connection it
  * reconnects with backoff and resumes the event stream from the last event seen. "resync" asks the owner for
@@ -11,8 +11,11 @@ import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { WebSocket } from "ws";
 import { Event } from "../../kernel/index.js";
-import type { CallOptions, CallResult, ConnectionState, ResyncReason, RpcClientEvents, ServerKind } from "../client.js";
-import { WsCallError } from "./errors.js";
+import { CallTable } from "../call-table.js";
+import type { CallOptions, CallResult, ConnectionState, ResyncReason, RpcCaller, RpcCallerEvents, ServerKind } from "../caller.js";
+import { ConnectionStateMachine } from "../connection-state.js";
+import { RemoteError, RpcClosedError, RpcConnectionLostError, RpcDisconnectedError, RpcError, messageOf } from "../errors.js";
+import { StreamTracker } from "../stream-tracker.js";
 import { encodeJson, fromWire } from "./json-wire.js";
 import type { EventMessage, HelloMessage, ReplyMessage, SubscribeResult } from "./protocol.js";
 
@@ -35,37 +38,30 @@ export interface WsRpcClientOptions {
   name?: string;
 }
 
-interface Pending {
-  resolve(result: CallResult<unknown>): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
-export class WsRpcClient extends EventEmitter<RpcClientEvents> {
+export class WsRpcClient extends EventEmitter<RpcCallerEvents> implements RpcCaller {
   readonly url: string;
   readonly name: string;
   private readonly options: WsRpcClientOptions;
   private readonly defaultTimeout: number;
   private socket: WebSocket | undefined;
-  private currentState: ConnectionState = "disconnected";
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly connection = new ConnectionStateMachine((state, previous, reason) => this.emit("state", state, previous, reason));
+  private readonly calls = new CallTable();
   private types: string[];
   private symbols: string[] | null;
-  private epoch: string | null = null;
-  private seq: number | null = null;
+  /** Filtered at the server: seq numbers skip by design, and a reconnect resumes the stream there. */
+  private readonly stream = new StreamTracker(false);
   private clientIdValue = "";
   private everConnected = false;
   private started = false;
-  private closed = false;
   private delay = 250;
   private retryTimer: NodeJS.Timeout | undefined;
+  private retryAt: number | null = null;
 
   constructor(options: WsRpcClientOptions) {
     super();
-    if (!/^wss?:\/\/./.test(options.url)) throw new RangeError(`not a ws:// or wss:// address: ${options.url}`);
+    if (!/^wss?:\/\/./.test(options.url)) throw new RpcError("ERR_RPC_OPTIONS", `not a ws:// or wss:// address: ${options.url}`);
     const timeout = options.timeout ?? DEFAULT_WS_CALL_TIMEOUT;
-    if (!(timeout > 0)) throw new RangeError(`timeout must be > 0 ms, got ${timeout}`);
+    if (!(timeout > 0)) throw new RpcError("ERR_RPC_OPTIONS", `timeout must be > 0 ms, got ${timeout}`);
     this.options = options;
     this.url = options.url;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
@@ -74,8 +70,12 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
     this.symbols = options.symbols ?? null;
   }
 
+  get address(): string {
+    return this.url;
+  }
+
   get state(): ConnectionState {
-    return this.currentState;
+    return this.connection.state;
   }
 
   get serverKind(): ServerKind | null {
@@ -89,12 +89,16 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
 
   /** The last stream position seen: where a resume starts. */
   get streamPosition(): { epoch: string | null; seq: number | null } {
-    return { epoch: this.epoch, seq: this.seq };
+    return this.stream.position;
+  }
+
+  get nextAttemptAt(): number | null {
+    return this.connection.usable ? null : this.retryAt;
   }
 
   /** Starts connecting (and reconnecting) in the background; progress comes as "state" events. */
   start(): void {
-    if (this.started || this.closed) return;
+    if (this.started || this.connection.closed) return;
     this.started = true;
     this.open();
   }
@@ -102,20 +106,7 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
   /** Resolves once connected (starting if needed), rejects after `timeout` ms. */
   waitConnected(timeout = this.defaultTimeout): Promise<void> {
     this.start();
-    if (this.currentState === "connected") return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off("state", onState);
-        reject(new WsCallError("TIMEOUT", `not connected to ${this.url} within ${timeout} ms`));
-      }, timeout);
-      const onState = (state: ConnectionState) => {
-        if (state !== "connected") return;
-        clearTimeout(timer);
-        this.off("state", onState);
-        resolve();
-      };
-      this.on("state", onState);
-    });
+    return this.connection.waitConnected(timeout, this.url);
   }
 
   /** Replaces the server-side filter; kept, and resumed, across reconnects. */
@@ -133,18 +124,26 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
    * A call and where the stream stood when its reply arrived. Replies and events share one ordered channel,
    * so every event after this position is newer than the state in the result.
    */
-  async callWithPosition<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<CallResult<T>> {
-    const body = `{"id":${this.nextId},"call":${JSON.stringify(name)},"args":${encodeJson(args)},"kwargs":${encodeJson(options.kwargs ?? {})}}`;
-    return (await this.request(body, options.timeout ?? this.defaultTimeout, name)) as CallResult<T>;
+  callWithPosition<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<CallResult<T>> {
+    const timeout = options.timeout ?? this.defaultTimeout;
+    if (!(timeout > 0)) return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `timeout must be > 0 ms, got ${timeout}`));
+    let encoded: string;
+    try {
+      encoded = `"call":${JSON.stringify(name)},"args":${encodeJson(args)},"kwargs":${encodeJson(options.kwargs ?? {})}`;
+    } catch (error) {
+      return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `cannot encode the arguments of ${name}(): ${messageOf(error)}`, { cause: error }));
+    }
+    return this.request(name, (id) => `{"id":${id},${encoded}}`, timeout, false) as Promise<CallResult<T>>;
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.connection.closed) return;
     clearTimeout(this.retryTimer);
+    this.retryAt = null;
     const socket = this.socket;
     this.socket = undefined;
-    this.failPending("CLOSED", "client closed");
+    this.calls.failAll((name) => new RpcClosedError(name));
+    this.connection.close();
     if (socket && socket.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((resolve) => {
         socket.once("close", () => resolve());
@@ -152,43 +151,35 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
         setTimeout(() => socket.terminate(), 1_000).unref();
       });
     }
-    this.setState("disconnected", "closed");
   }
 
-  private request(body: string, timeout: number, what: string): Promise<CallResult<unknown>> {
+  /** `handshake`: the connection's own subscribe, which may go out before the state says connected. */
+  private request(name: string, body: (id: number) => string, timeout: number, handshake: boolean): Promise<CallResult<unknown>> {
+    if (this.connection.closed) return Promise.reject(new RpcClosedError(name));
     const socket = this.socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN || this.currentState !== "connected" && !what.startsWith("$")) {
-      return Promise.reject(new WsCallError("NOT_CONNECTED", `${what}: not connected to ${this.url}`));
+    if (!socket || socket.readyState !== WebSocket.OPEN || (!handshake && !this.connection.usable)) {
+      return Promise.reject(new RpcDisconnectedError(name, `not connected to ${this.url}`));
     }
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new WsCallError("TIMEOUT", `${what} timed out after ${timeout} ms`));
-      }, timeout);
-      this.pending.set(id, { resolve, reject, timer });
-      socket.send(body);
+      const id = this.calls.add({ name, timeout, resolve, reject });
+      socket.send(body(id));
     });
   }
 
   private sendSubscribe(resume: boolean): Promise<SubscribeResult> {
     const subscribe: Record<string, unknown> = { types: this.types, symbols: this.symbols };
-    if (resume && this.epoch !== null && this.seq !== null) subscribe.resume = { epoch: this.epoch, seq: this.seq };
-    const body = JSON.stringify({ id: this.nextId, subscribe });
-    // "$" marks the handshake's own request: it may run before the state says connected.
-    return this.request(body, this.defaultTimeout, "$subscribe").then((reply) => reply.value as SubscribeResult);
-  }
-
-  private setState(state: ConnectionState, reason: string): void {
-    const previous = this.currentState;
-    if (previous === state) return;
-    this.currentState = state;
-    this.emit("state", state, previous, reason);
+    const { epoch, seq } = this.stream.position;
+    if (resume && epoch !== null && seq !== null) subscribe.resume = { epoch, seq };
+    const text = JSON.stringify(subscribe);
+    return this.request("subscribe", (id) => `{"id":${id},"subscribe":${text}}`, this.defaultTimeout, true).then(
+      (reply) => reply.value as SubscribeResult,
+    );
   }
 
   private open(): void {
-    if (this.closed) return;
-    this.setState("connecting", this.url);
+    if (this.connection.closed) return;
+    this.retryAt = null;
+    this.connection.set("connecting", this.url);
     const headers: Record<string, string> = {};
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     const socket = new WebSocket(this.url, { headers, perMessageDeflate: false });
@@ -205,15 +196,18 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
     socket.on("close", (code, reason) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.failPending("DISCONNECTED", `connection closed: ${code} ${reason.toString()}`);
-      if (this.closed) return;
-      this.setState("disconnected", failure || `${code} ${reason.toString()}`.trim());
+      const why = failure || `${code} ${reason.toString()}`.trim();
+      this.calls.failAll((name) => new RpcConnectionLostError(name, `the connection to ${this.url} closed (${why})`));
+      if (this.connection.closed) return;
+      // The retry first, so the state's listeners already see when it is due.
       if (this.options.reconnect ?? true) this.retry();
+      this.connection.set("disconnected", why);
     });
   }
 
   private retry(): void {
     clearTimeout(this.retryTimer);
+    this.retryAt = Date.now() + this.delay;
     this.retryTimer = setTimeout(() => this.open(), this.delay);
     this.retryTimer.unref();
     this.delay = Math.min(this.delay * 2, 5_000);
@@ -234,8 +228,8 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
     if ("hello" in message) {
       void this.greet(socket, message);
     } else if ("seq" in message) {
-      this.epoch = message.epoch;
-      this.seq = message.seq;
+      // A new epoch on an event follows a reconnect, which `greet` reports; here the position only moves on.
+      this.stream.observe(message.epoch, message.seq, true);
       let data: unknown;
       try {
         data = fromWire(message.data);
@@ -245,15 +239,14 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
       }
       this.emit("event", { event: new Event(message.type, data), seq: message.seq, epoch: message.epoch });
     } else if (typeof message.id === "number") {
-      const call = this.pending.get(message.id);
+      const call = this.calls.take(message.id);
       if (!call) return;
-      this.pending.delete(message.id);
-      clearTimeout(call.timer);
       // The position is read now, not when the caller resumes: events that came in the same read are already
       // counted by then, and a snapshot would wrongly claim to cover them (RpcGateway would drop them).
-      const position = this.epoch !== null && this.seq !== null ? { epoch: this.epoch, seq: this.seq } : null;
+      const { epoch, seq } = this.stream.position;
+      const position = epoch !== null && seq !== null ? { epoch, seq } : null;
       if (!message.ok) {
-        call.reject(new WsCallError(message.error.code, message.error.message));
+        call.reject(new RemoteError(message.error.message, message.error.code));
         return;
       }
       // A result we cannot decode fails this call alone, never the socket's message handler.
@@ -261,7 +254,7 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
       try {
         value = fromWire(message.result);
       } catch (error) {
-        call.reject(new WsCallError("DECODE", `the reply could not be decoded: ${(error as Error).message}`));
+        call.reject(new RpcError("ERR_RPC_REMOTE", `undecodable reply to ${call.name}(): ${(error as Error).message}`, { cause: error }));
         return;
       }
       call.resolve({ value, position });
@@ -273,7 +266,7 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
   /** Subscribes again (resuming when there is a position), then reports connected and, if needed, resync. */
   private async greet(socket: WebSocket, hello: HelloMessage): Promise<void> {
     this.clientIdValue = hello.hello.client_id;
-    const previousEpoch = this.epoch;
+    const previousEpoch = this.stream.epoch;
     let result: SubscribeResult;
     try {
       result = await this.sendSubscribe(this.everConnected);
@@ -286,23 +279,15 @@ export class WsRpcClient extends EventEmitter<RpcClientEvents> {
     const first = !this.everConnected;
     this.everConnected = true;
     // Events that followed the subscribe reply in the same read are already counted: never step back over them.
-    if (result.resumed !== true && (this.epoch !== result.epoch || this.seq === null || this.seq < result.seq)) {
-      this.epoch = result.epoch;
-      this.seq = result.seq;
+    const { epoch, seq } = this.stream.position;
+    if (result.resumed !== true && (epoch !== result.epoch || seq === null || seq < result.seq)) {
+      this.stream.adopt(result.epoch, result.seq);
     }
-    this.setState("connected", hello.hello.client_id);
+    this.connection.set("connected", hello.hello.client_id);
     if (first) this.emit("resync", "connected", `connected to ${this.url}`);
     else if (result.resumed !== true) {
       const reason: ResyncReason = previousEpoch !== null && previousEpoch !== result.epoch ? "restart" : "reconnected";
       this.emit("resync", reason, result.reason ?? "reconnected");
     }
-  }
-
-  private failPending(code: string, message: string): void {
-    for (const call of this.pending.values()) {
-      clearTimeout(call.timer);
-      call.reject(new WsCallError(code, message));
-    }
-    this.pending.clear();
   }
 }

@@ -24,14 +24,3 @@ export class WireError extends Error {
     this.path = path;
   }
 }
-
-/** A WebSocket call failed: the server's error code and message, or a transport failure (NOT_CONNECTED, TIMEOUT...). */
-export class WsCallError extends Error {
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "WsCallError";
-    this.code = code;
-  }
-}
