@@ -98,7 +98,7 @@ describe("a relay in front of a Python VeighNa trading process", { skip: skipWit
     assert.equal(status.source, "connect_rpc.json");
     assert.equal(status.setting["req_address"], upstream.rep);
     const { stdout } = await promisify(execFile)(process.execPath, [MAIN, "gateways", "--console", await relay.consoleUrl(), "--home", home], { timeout: 60_000 });
-    assert.match(stdout, /^RPC +rpc +connected +since .*VeighNa server/m);
+    assert.match(stdout, /^RPC +rpc +connected +since /m);
     assert.ok(stdout.includes(upstream.rep), stdout);
   });
 
@@ -239,11 +239,9 @@ describe("a relay in front of a Python VeighNa trading process", { skip: skipWit
     }
   });
 
-  // Known defect of RpcGateway against a VeighNa server (issue 11): the request socket reconnects (and the resync
-  // runs) before the subscriber socket has, and a VeighNa server's pushes carry no sequence number, so events
-  // published in between (here the new order's fill) are lost without a trace. Fixed by issue 11's resync on a
-  // reconnect of either socket.
-  it("keeps the trade of an order sent the moment the restarted upstream is back", { todo: "needs issue 11 resync (branch resync)" }, async () => {
+  // The request socket may reconnect (and the snapshot run) before the subscriber socket has, and a VeighNa
+  // server's pushes carry no sequence number: issue 11's resync on either socket's reconnect keeps this trade.
+  it("keeps the trade of an order sent the moment the restarted upstream is back", async () => {
     let mark = relay.mark();
     await upstream.kill();
     await relay.waitFor(/Gateway RPC disconnected/, 60_000, mark);
@@ -252,6 +250,6 @@ describe("a relay in front of a Python VeighNa trading process", { skip: skipWit
     await relay.waitFor(/Trades queried/, 30_000, mark);
     const filled = await down.sendOrder(order(3999), "DOWN");
     assert.match(filled, /^DOWN\.3_-1$/);
-    await until(() => down.getAllTrades().some((t) => t.vt_orderid === filled), 15_000, "a trade sent right after the restart");
+    await until(() => down.getAllTrades().some((t) => t.vt_orderid === filled), 60_000, "a trade sent right after the restart");
   });
 });

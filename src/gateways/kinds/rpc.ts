@@ -61,9 +61,10 @@ export const rpcKind: GatewayKind = {
     const handler = (event: { data: unknown }): void => {
       const status = event.data as RpcConnectionStatus;
       if (status.gateway_name !== gateway.gatewayName) return;
-      // The relay trades once the upstream's state is in: until "synced", a live link still counts as connecting.
-      const state = status.state === "synced" ? "connected" : status.state === "connected" || status.state === "syncing" ? "connecting" : status.state;
-      report(state, status.reason || status.state);
+      // Orders go through only once the snapshot is in: "connected" and "syncing" count as still connecting.
+      if (status.state === "synced") report("connected", status.reason);
+      else if (status.state === "connected" || status.state === "syncing") report("connecting", `${status.state}: ${status.reason}`);
+      else report(status.state, status.reason);
     };
     eventEngine.register(EVENT_RPC_CONNECTION, handler);
     return () => eventEngine.unregister(EVENT_RPC_CONNECTION, handler);

@@ -1,9 +1,9 @@
 """
 A VeighNa-style server (vnpy.rpc.RpcServer, REP + PUB) with a tiny in-memory "CTP" gateway behind the 17
 RpcService functions, publishing `["", Event]` as RpcEngine does. Our RpcGateway connects to it in the tests.
-    python3 veighna_server.py [REP PUB [SESSION]]   (prints {"rep": ..., "pub": ...}, serves until killed)
-Without addresses it picks free loopback ports. SESSION starts every order id, as CTP's front/session ids do,
-so a restarted server (another SESSION) never reuses an order id.
+    python3 veighna_server.py [REP PUB [SESSION]]  (prints {"rep": ..., "pub": ...}, serves until killed)
+Without addresses it picks free loopback ports; with them (a restart on the same addresses) it binds those.
+SESSION (default 1) leads every order id, as CTP's front/session does, so a restarted server's ids are new ones.
 """
 import json
 import os
@@ -11,14 +11,12 @@ import socket
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import vnpy.rpc.server
 from vnpy.event import Event
 from vnpy.rpc import RpcServer
-from datetime import timedelta
-
 from vnpy.trader.constant import Direction, Exchange, Interval, Product, Status
 from vnpy.trader.object import AccountData, BarData, ContractData, PositionData, TickData, TradeData
 
