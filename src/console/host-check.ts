@@ -89,12 +89,13 @@ export function checkHost(header: string | undefined, policy: HostPolicy): HostV
   const parsed = parseHostHeader(header);
   if (parsed === null) return { ok: false, reason: header === undefined ? "Host header missing" : "malformed Host header" };
   const { hostname, port } = parsed;
-  // An operator's entry may carry its own port (a reverse proxy's); without one it means this console's port.
+  // An operator's entry may carry its own port (a reverse proxy's); without one, any port.
   for (const allowed of policy.allowedHosts ?? []) {
     const entry = parseHostHeader(allowed);
-    if (entry && entry.hostname === hostname && (entry.port === null ? samePort(port, policy.port) : entry.port === port)) return { ok: true };
+    if (entry && entry.hostname === hostname && (entry.port === null || entry.port === port)) return { ok: true };
   }
-  if (!samePort(port, policy.port)) return { ok: false, reason: `Host ${hostname} names another port` };
+  // Only the name matters: rebinding needs a name the attacker controls, whatever the port. A port other than
+  // ours is a forwarded or proxied one (ssh -L, a TCP proxy) reaching us under our own address.
   const bind = normaliseName(policy.bindHost);
   if (hostname === bind) return { ok: true };
   if ((isLoopbackName(bind) || isWildcard(bind)) && isLoopbackName(hostname)) return { ok: true };
@@ -103,7 +104,3 @@ export function checkHost(header: string | undefined, policy: HostPolicy): HostV
   return { ok: false, reason: `Host ${hostname} is not an address of this console (allow it with --console-allowed-host)` };
 }
 
-/** Browsers omit the port only for 80 (http). */
-function samePort(given: number | null, listening: number): boolean {
-  return given === null ? listening === 80 : given === listening;
-}

@@ -51,6 +51,7 @@ const t = defineMessages({
     state: "Gateway {name} {state}: {reason}",
     blocked: "Order blocked: gateway {name} is {state} ({reason})",
     connectFailed: "Gateway {name} failed to connect: {error}",
+    resubscribeFailed: "Gateway {name}: market data of {symbol} not subscribed again: {error}",
     unknown: "no gateway named {name}; configured: {names}",
     byRequest: "disconnected on request",
     configured: "configured, not connected yet",
@@ -60,6 +61,7 @@ const t = defineMessages({
     state: "接口{name}{state}：{reason}",
     blocked: "委托被拦截，接口{name}处于{state}（{reason}）",
     connectFailed: "接口{name}连接失败：{error}",
+    resubscribeFailed: "接口{name}：{symbol}行情重新订阅失败：{error}",
     unknown: "没有名为{name}的接口；已配置：{names}",
     byRequest: "已按请求断开",
     configured: "已配置，尚未连接",
@@ -133,6 +135,15 @@ export class GatewayEngine extends BaseEngine {
       throw error;
     }
     if (!entry.kind.watch) this.setState(entry, "connected", t("connectReturned"));
+    // A gateway connected again has forgotten its market data: ask for what was subscribed before.
+    for (const req of this.mainEngine.subscriptionsOf(name)) {
+      try {
+        await entry.gateway.subscribe(req);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.mainEngine.writeLog(t("resubscribeFailed", { name, symbol: req.vt_symbol, error: message }), GATEWAY_MANAGER_NAME, WARNING);
+      }
+    }
   }
 
   /** Closes one gateway's connection; orders to it are blocked until it connects again. */

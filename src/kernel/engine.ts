@@ -136,6 +136,8 @@ export class MainEngine {
   readonly gateways = new Map<string, BaseGateway>();
   readonly engines = new Map<string, BaseEngine>();
   readonly apps = new Map<string, AppClass>();
+  /** gateway name -> vt_symbol -> the request, for re-subscribing after a reconnect. */
+  private readonly subscriptions = new Map<string, Map<string, SubscribeRequest>>();
   readonly exchanges: Exchange[] = [];
   /** Read at each use, so a recorder installed later (by the console) sees every layer from then on. */
   metrics: MetricsRecorder;
@@ -230,7 +232,17 @@ export class MainEngine {
   async subscribe(req: SubscribeRequest, gatewayName: string): Promise<void> {
     if (this.eventEngine.overloaded) throw new OverloadError(t("refused", { req: req.vt_symbol }));
     this.writeLog(t("subscribe", { gateway: gatewayName, req }));
-    await this.getGateway(gatewayName)?.subscribe(req);
+    const gateway = this.getGateway(gatewayName);
+    if (!gateway) return;
+    let subscribed = this.subscriptions.get(gatewayName);
+    if (!subscribed) this.subscriptions.set(gatewayName, (subscribed = new Map()));
+    subscribed.set(req.vt_symbol, req);
+    await gateway.subscribe(req);
+  }
+
+  /** What was subscribed on a gateway through this engine: a gateway connected again asks for it once more. */
+  subscriptionsOf(gatewayName: string): SubscribeRequest[] {
+    return [...(this.subscriptions.get(gatewayName)?.values() ?? [])];
   }
 
   /**

@@ -163,18 +163,6 @@ test("a risk rule, once tightened, blocks an order; switched off, it lets the sa
   assert.deepEqual(pageErrors, []);
 });
 
-test("the gateways panel shows SIM connected; an admin disconnects it (orders refused) and connects it again", { skip }, async () => {
-  const row = page.getByTestId("gateway-SIM");
-  await textMatching(row.getByTestId("gateway-state"), /^connected$/);
-  await row.getByRole("button", { name: "Disconnect" }).click();
-  await textMatching(row.getByTestId("gateway-state"), /^disconnected$/);
-  const contract = fixture.mainEngine.getContract(symbol)!;
-  const req = new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price: contract.pricetick, offset: Offset.OPEN });
-  assert.equal(await fixture.mainEngine.sendOrder(req, "SIM"), "");
-  await row.getByRole("button", { name: "Connect" }).click();
-  await textMatching(row.getByTestId("gateway-state"), /^connected$/);
-});
-
 test("the metrics panel shows a call made from a command-line client, live, with its latency charts", { skip }, async () => {
   // What `rpcservice status` does: a WebSocket client on /console.
   const cli = new WsRpcClient({ url: `ws://127.0.0.1:${fixture.started.port}/console`, reconnect: false, types: [] });
@@ -296,8 +284,15 @@ test("positions show unrealised P&L and an unrounded average price; flatten clos
   await textMatching(row.getByTestId("position-pnl"), /\d/);
   await textMatching(page.getByTestId("accounts-panel").getByTestId("account-unrealised"), /\d/);
   const before = fixture.mainEngine.getAllOrders().length;
+  const logs: string[] = [];
+  const onLog = (event: { data: unknown }): void => void logs.push(String((event.data as { msg?: unknown }).msg));
+  fixture.mainEngine.eventEngine.register("eLog", onLog);
   await row.getByTestId("position-flatten").click();
-  await until(async () => (fixture.mainEngine.getPosition(position.vt_positionid)?.volume ?? 0) === 0, 20_000);
+  await until(async () => (fixture.mainEngine.getPosition(position.vt_positionid)?.volume ?? 0) === 0, 20_000).catch((error: Error) => {
+    const orders = fixture.mainEngine.getAllOrders().slice(before).map((o) => `${o.vt_orderid} ${o.direction} ${o.offset} ${o.volume}@${o.price} ${o.status} ${JSON.stringify(o.extra ?? {})}`);
+    const toasts = page.getByTestId("toast").allTextContents();
+    return toasts.then((t) => Promise.reject(new Error(`${error.message}: position not flat; orders sent ${JSON.stringify(orders)}; toasts ${JSON.stringify(t)}; log ${JSON.stringify(logs.slice(-8))}`)));
+  });
   // The closing orders went through the engine's pipeline like any order (the risk manager saw them).
   assert.ok(fixture.mainEngine.getAllOrders().length > before);
   assert.deepEqual(pageErrors, []);
@@ -406,6 +401,22 @@ test("orders and trades export as CSV with their client; the log filters by leve
   await log.getByTestId("log-level").selectOption("0");
   await log.getByTestId("log-source").selectOption("");
   await log.getByTestId("log-text").fill("");
+});
+
+// After the trading tests: the fixture's venue is in memory, so connecting SIM again starts an empty one.
+test("the gateways panel shows SIM connected; an admin disconnects it (orders refused) and connects it again", { skip }, async () => {
+  const row = page.getByTestId("gateway-SIM");
+  await textMatching(row.getByTestId("gateway-state"), /^connected$/);
+  await row.getByRole("button", { name: "Disconnect" }).click();
+  await textMatching(row.getByTestId("gateway-state"), /^disconnected$/);
+  const contract = fixture.mainEngine.getContract(symbol)!;
+  const req = new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price: contract.pricetick, offset: Offset.OPEN });
+  assert.equal(await fixture.mainEngine.sendOrder(req, "SIM"), "");
+  await row.getByRole("button", { name: "Connect" }).click();
+  await textMatching(row.getByTestId("gateway-state"), /^connected$/);
+  // Connected again, it serves the market data subscribed before (the manager subscribes it once more).
+  const before = fixture.mainEngine.getTick(symbol);
+  await until(async () => fixture.mainEngine.getTick(symbol) !== before, 20_000, "a tick after the reconnect");
 });
 
 test("a viewer signed in with its own token sees who it is and no order ticket, cancel, service or risk controls", { skip }, async () => {

@@ -24,7 +24,9 @@ test("Host headers parse with IPv6 brackets and ports; malformed ones are refuse
 test("only the console's own addresses, loopback names on loopback, and the operator's names pass the Host check", () => {
   const loopback = { bindHost: "127.0.0.1", port: 8080 };
   for (const ok of ["127.0.0.1:8080", "localhost:8080", "127.0.0.2:8080", "[::1]:8080"]) assert.equal(checkHost(ok, loopback).ok, true, ok);
-  for (const bad of ["evil.example:8080", "127.0.0.1:9999", "127.0.0.1", "192.168.1.5:8080", "attacker.localhost.evil:8080", undefined]) {
+  // A forwarded or proxied port (ssh -L 9999:127.0.0.1:8080, a TCP proxy) still names us: only names can be rebound.
+  for (const forwarded of ["127.0.0.1:9999", "localhost:9999", "127.0.0.1"]) assert.equal(checkHost(forwarded, loopback).ok, true, forwarded);
+  for (const bad of ["evil.example:8080", "evil.example:9999", "192.168.1.5:8080", "attacker.localhost.evil:8080", undefined]) {
     assert.equal(checkHost(bad, loopback).ok, false, String(bad));
   }
   const allowed = { bindHost: "127.0.0.1", port: 8080, allowedHosts: ["desk.example", "proxy.example:443"] };

@@ -106,7 +106,7 @@ export function GatewaysPanel({ store }: { store: Store }) {
           <tr>
             <th>Gateway</th>
             <th>State</th>
-            <th>Since</th>
+            <th class="p2">Since</th>
             <th />
           </tr>
         </thead>
@@ -120,9 +120,9 @@ export function GatewaysPanel({ store }: { store: Store }) {
               </td>
               <td title={g.reason}>
                 <span class={`badge ${badge[g.state]}`} data-testid="gateway-state">{g.state}</span>
-                <span class="dim"> {g.reason}</span>
+                <span class="dim p3"> {g.reason}</span>
               </td>
-              <td>{since(g.since)}</td>
+              <td class="p2">{since(g.since)}</td>
               <td>
                 {g.state === "disconnected" ? (
                   <button disabled={busy === g.name} onClick={() => steer(g.name, "connect")}>Connect</button>
@@ -150,9 +150,9 @@ export function ClientsPanel({ store }: { store: Store }) {
             <th class="p2">{t("since")}</th>
             <th class="num">{t("calls")}</th>
             <th class="num">{t("behind")}</th>
-            <th class="num">Dropped</th>
-            <th class="num">Conflated</th>
-            <th class="num" title="calls refused: over a limit / lacking permission">Refused</th>
+            <th class="num p2">Dropped</th>
+            <th class="num p3">Conflated</th>
+            <th class="num p3" title="calls refused: over a limit / lacking permission">Refused</th>
           </tr>
         </thead>
         <tbody>
@@ -169,9 +169,9 @@ export function ClientsPanel({ store }: { store: Store }) {
               <td class="p2">{since(c.since)}</td>
               <td class="num">{c.calls}</td>
               <td class={`num ${c.eventsBehind > 100 ? "warn" : ""}`}>{c.eventsBehind}</td>
-              <td class={`num ${c.eventsDropped > 0 ? "warn" : ""}`}>{c.eventsDropped}</td>
-              <td class="num">{c.eventsConflated ?? 0}</td>
-              <td class={`num ${(c.rateLimited ?? 0) + (c.refused ?? 0) > 0 ? "warn" : ""}`} data-testid="client-refused">
+              <td class={`num p2 ${c.eventsDropped > 0 ? "warn" : ""}`}>{c.eventsDropped}</td>
+              <td class="num p3">{c.eventsConflated ?? 0}</td>
+              <td class={`num p3 ${(c.rateLimited ?? 0) + (c.refused ?? 0) > 0 ? "warn" : ""}`} data-testid="client-refused">
                 {c.rateLimited ?? 0} / {c.refused ?? 0}
               </td>
             </tr>
@@ -260,23 +260,23 @@ export function AuditPanel({ store }: { store: Store }) {
       <table class="grid">
         <thead>
           <tr>
-            <th>Time</th>
+            <th class="p2">Time</th>
             <th>Who</th>
             <th>Action</th>
-            <th>Outcome</th>
+            <th class="p3">Outcome</th>
           </tr>
         </thead>
         <tbody>
           {store.audit.length === 0 ? <Empty columns={4} text="Nothing recorded yet" /> : null}
           {[...store.audit].reverse().map((row) => (
             <tr key={row.id} title={`${row.endpoint} ${row.remoteAddress} ${row.args}`}>
-              <td class="mono">{new Date(row.time).toLocaleTimeString("en-GB")}</td>
+              <td class="mono p2">{new Date(row.time).toLocaleTimeString("en-GB")}</td>
               <td>
                 {row.identity}
                 <span class="dim"> {row.role}</span>
               </td>
               <td class="mono">{row.action}</td>
-              <td class={row.outcome === "ok" ? "" : "warn"} title={row.detail}>
+              <td class={row.outcome === "ok" ? "p3" : "p3 warn"} title={row.detail}>
                 {row.outcome}
               </td>
             </tr>
