@@ -1,16 +1,22 @@
 /**
- * A settings file read again whenever it changes on disk, checked at each use: an edit by another process (the
- * `rpcservice keys` and `console` commands) takes effect for the very next call, without a restart or a signal.
- * A stat costs about a microsecond; the file is parsed only when its size, mtime or inode moved.
+ * A settings file read again whenever it changes on disk: an edit by another process (the `rpcservice keys` and
+ * `console` commands) takes effect for the next call, without a restart or a signal. While the folder is watched,
+ * the watch says when to re-read and a use stats the file at most once a second (in case an event was missed);
+ * unwatched, every use stats it. A stat is several µs, and authenticated calls ask at every call.
  */
 import { statSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
+
+/** With the folder watched, how stale a value may get if the watch missed an event. */
+const WATCHED_RECHECK_MS = 1_000;
 
 export class LiveFile<T> {
   private signature = "";
   private value: T;
   private readonly listeners: Array<(previous: T, next: T) => void> = [];
   private watcher: FSWatcher | undefined;
+  /** When the file was last stat'ed (ms, monotonic enough for a throttle). */
+  private checkedAt = 0;
 
   /**
    * `parse` reads the file (null when it does not exist is the parser's business); when it throws, the last good
@@ -28,7 +34,7 @@ export class LiveFile<T> {
 
   /** The value, re-read first if the file changed. */
   current(): T {
-    this.refresh();
+    if (this.watcher === undefined || Date.now() - this.checkedAt >= WATCHED_RECHECK_MS) this.refresh();
     return this.value;
   }
 
@@ -61,6 +67,7 @@ export class LiveFile<T> {
 
   /** Re-reads if the file changed; true when it did. */
   refresh(): boolean {
+    this.checkedAt = Date.now();
     const stat = statSync(this.path, { throwIfNoEntry: false, bigint: true });
     const signature = stat ? `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}` : "missing";
     if (signature === this.signature) return false;
