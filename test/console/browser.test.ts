@@ -240,6 +240,9 @@ test("orders show the client that sent them; one client's orders are cancelled t
   const second = /Sent (\S+)/.exec(await placeOrder("long", price - pricetick(), 1))![1]!;
   const client = await textMatching(page.getByTestId(`order-${first}`).getByTestId("order-client"), /^console:\d+$/);
   await page.getByTestId("client-filter").selectOption(client);
+  // Both orders are known to belong to this client before cancelling (the page learns an order's client a moment
+  // after the order itself).
+  await textMatching(page.getByTestId(`order-${second}`).getByTestId("order-client"), new RegExp(`^${client}$`));
   await textMatching(page.getByTestId("cancel-all"), new RegExp(`${client}.*\\(\\d+\\)`));
   await page.getByTestId("cancel-all").click();
   await textMatching(page.getByTestId(`order-${first}`).getByTestId("order-status"), /Cancelled/);
