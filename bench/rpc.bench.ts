@@ -313,8 +313,8 @@ interface BurstReport {
   max: number;
 }
 
-/** Publishes `count` ticks at `rate` per second in 1 ms slices, then an end marker; collects every subscriber's report. */
-async function publishRun(running: Running, subscribers: Worker[], rate: number, count: number) {
+/** Publishes `count` ticks at `rate` per second in 1 ms slices; returns the rate reached. */
+async function publishLoop(running: Running, rate: number, count: number): Promise<{ achieved: number }> {
   const perSlice = Math.max(1, Math.round(rate / 1000));
   let sent = 0;
   const started = performance.now();
@@ -323,7 +323,12 @@ async function publishRun(running: Running, subscribers: Worker[], rate: number,
     while (sent < due) running.publishTick(makeTick(++sent));
     await sleep(1);
   }
-  const achieved = count / ((performance.now() - started) / 1000);
+  return { achieved: count / ((performance.now() - started) / 1000) };
+}
+
+/** Publishes `count` ticks at `rate` per second in 1 ms slices, then an end marker; collects every subscriber's report. */
+async function publishRun(running: Running, subscribers: Worker[], rate: number, count: number) {
+  const { achieved } = await publishLoop(running, rate, count);
   running.publishEnd();
   const reports = (await Promise.all(subscribers.map((s) => s.next()))) as unknown as BurstReport[];
   return { reports, achieved };
@@ -367,6 +372,13 @@ async function tickRuns(side: Side, subscriberCount: number, measureLatency: boo
   }
 }
 
+/** What the goals of issue 19 are judged on, filled by the sections that ran. */
+const results: {
+  callP50Tcp: Partial<Record<Side, number>>;
+  ticks: Partial<Record<Side, { one: number; four: number; p50: number; p99: number }>>;
+  cpu: Partial<Record<Side, number>>;
+} = { callP50Tcp: {}, ticks: {}, cpu: {} };
+
 async function benchCalls(sides: readonly Side[]): Promise<void> {
   const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : "-");
   console.log("\nCall round trip (1 client process, sequential, 2 s), ms");
@@ -376,6 +388,7 @@ async function benchCalls(sides: readonly Side[]): Promise<void> {
       const running = await startSide(side, kind);
       const r = await runCalls(running, "seq", 1, 2);
       console.log(`| ${LABEL[side]} | ${kind} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.callsPerSecond} |`);
+      if (kind === "tcp") results.callP50Tcp[side] = r.p50;
       await running.stop();
     }
   }
@@ -419,6 +432,78 @@ async function benchTicks(sides: readonly Side[]): Promise<void> {
     const one = await tickRuns(side, 1, true);
     const four = await tickRuns(side, 4, false);
     console.log(`| ${LABEL[side]} | ${rate(one)} | ${rate(four)} | ${fmt(one.latency?.p50)} | ${fmt(one.latency?.p99)} | ${one.latency?.lost ?? "-"} |`);
+    results.ticks[side] = { one: one.best, four: four.best, p50: one.latency?.p50 ?? Number.NaN, p99: one.latency?.p99 ?? Number.NaN };
+  }
+}
+
+async function benchCpu(sides: readonly Side[]): Promise<void> {
+  const rate = 10_000;
+  const count = 30_000;
+  console.log(`\nServer CPU per published tick (${rate} ticks/s for ${count / rate} s to 1 subscriber process; minus the tick generator alone), µs`);
+  console.log("| side | CPU µs per tick |\n|---|---|");
+  for (const side of sides) {
+    const perTick = await cpuPerTick(side, rate, count);
+    results.cpu[side] = perTick;
+    console.log(`| ${LABEL[side]} | ${perTick.toFixed(1)} |`);
+  }
+}
+
+/** Issue 19's goals, each judged against the bare-ZMTP baseline of this run (or said to be unmeasured). */
+function printVerdicts(): void {
+  const lines: string[] = [];
+  const verdict = (goal: string, measured: string, pass: boolean | null) =>
+    lines.push(`| ${goal} | ${measured} | ${pass === null ? "not measured" : pass ? "PASS" : "FAIL"} |`);
+  const bare = results.ticks["bare-zmtp"];
+  const service = results.ticks.service;
+  if (bare && service) {
+    const r50 = service.p50 / bare.p50;
+    const r99 = service.p99 / bare.p99;
+    verdict("tick latency p50 ≤ 1.2× bare", `${service.p50.toFixed(3)} / ${bare.p50.toFixed(3)} ms = ${r50.toFixed(2)}×`, r50 <= 1.2);
+    verdict("tick latency p99 ≤ 1.5× bare", `${service.p99.toFixed(3)} / ${bare.p99.toFixed(3)} ms = ${r99.toFixed(2)}×`, r99 <= 1.5);
+    for (const [what, ours, base] of [["1 subscriber", service.one, bare.one], ["4 subscribers", service.four, bare.four]] as const) {
+      // A baseline that delivered no rung of the ladder (a starved machine) cannot judge anything.
+      if (base === 0) verdict(`lossless ticks/s, ${what} ≥ 0.9× bare`, `${ours} / 0 (the baseline reached no rung)`, null);
+      else verdict(`lossless ticks/s, ${what} ≥ 0.9× bare`, `${ours} / ${base} = ${(ours / base).toFixed(2)}×`, ours >= 0.9 * base);
+    }
+  } else verdict("tick latency and lossless rate vs bare", "-", null);
+  const callBare = results.callP50Tcp["bare-zmtp"];
+  const callOurs = results.callP50Tcp.zmtp;
+  if (callBare !== undefined && callOurs !== undefined) {
+    const added = (callOurs - callBare) * 1000;
+    verdict("call p50 ≤ bare + 5 µs", `${(callOurs * 1000).toFixed(1)} vs ${(callBare * 1000).toFixed(1)} µs (+${added.toFixed(1)})`, added <= 5);
+  } else verdict("call p50 ≤ bare + 5 µs", "-", null);
+  const cpu = results.cpu.service;
+  verdict("server CPU per published tick ≤ 10 µs", cpu === undefined ? "-" : `${cpu.toFixed(1)} µs (bare ZMTP: ${results.cpu["bare-zmtp"]?.toFixed(1) ?? "-"})`, cpu === undefined ? null : cpu <= 10);
+  console.log("\nIssue 19 goals (this run)\n| goal | measured | verdict |\n|---|---|---|\n" + lines.join("\n"));
+}
+
+/**
+ * Server CPU per published tick: the process's CPU time (user + system) while it publishes `count` ticks at `rate`
+ * to one subscriber process of the same side, minus the CPU of the same loop that only makes the ticks (measured
+ * just before, same run): what the publishing path itself costs. The service side's tick goes out as 2 events.
+ */
+async function cpuPerTick(side: Side, rate: number, count: number): Promise<number> {
+  const running = await startSide(side, "tcp");
+  const subscriber = startWorker(SELF, ["sub", side, running.req, running.pub, "", "", "", tempHome()]);
+  try {
+    await subscriber.next();
+    await sleep(300);
+    await publishRun(running, [subscriber], rate, Math.min(count, rate)); // warm-up
+    const idle: Running = { ...running, publishTick: () => undefined, publishEnd: () => undefined };
+    const cpu = () => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    };
+    const t0 = cpu();
+    await publishLoop(idle, rate, count);
+    const generator = cpu() - t0;
+    const t1 = cpu();
+    await publishRun(running, [subscriber], rate, count);
+    const total = cpu() - t1;
+    return Math.max(0, total - generator) / count;
+  } finally {
+    subscriber.kill();
+    await running.stop();
   }
 }
 
@@ -431,7 +516,10 @@ async function main(sections: readonly string[]): Promise<void> {
     if (run("calls")) await benchCalls(callSides);
     if (run("throughput")) await benchThroughput(callSides);
     if (run("contracts")) await benchContracts(callSides);
-    if (run("ticks")) await benchTicks(["bare", "bare-zmtp", "zmtp", "zeromq", "service"]);
+    if (run("ticks")) await benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]);
+    const named = sections.filter((section): section is Side => section in LABEL);
+    if (run("cpu")) await benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]);
+    printVerdicts();
   } finally {
     for (const home of homes) rmSync(home, { recursive: true, force: true });
   }

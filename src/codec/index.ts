@@ -66,6 +66,7 @@ export {
   encodeReply,
   encodeRequest,
   peekPublishedEventType,
+  retypePublishedEvent,
   type MessageDecodeOptions,
   type RpcPublish,
   type RpcReply,

@@ -18,11 +18,19 @@ const TURN_BUDGET_MS = 20;
 const TICK_PREFIX = "eTick.";
 
 /**
+ * Market data: events a consumer may miss without losing anything (the next one supersedes them), so queues may
+ * conflate them and the RPC stream does not number them. Ticks, generic (`eTick.`) and specific twins alike.
+ */
+export function isMarketDataType(type: string): boolean {
+  return type.startsWith(TICK_PREFIX);
+}
+
+/**
  * The conflation key of market data: event type + vt_symbol for ticks (`eTick.` and its `eTick.<vt_symbol>` twin
  * each get their own), undefined for everything that must be delivered whole.
  */
 export function marketDataKey(event: Event): string | undefined {
-  if (!event.type.startsWith(TICK_PREFIX)) return undefined;
+  if (!isMarketDataType(event.type)) return undefined;
   const symbol = (event.data as { vt_symbol?: unknown } | null)?.vt_symbol;
   return typeof symbol === "string" ? `${event.type}|${symbol}` : undefined;
 }

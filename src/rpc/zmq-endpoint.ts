@@ -12,7 +12,7 @@
  *   only listed client keys get in (on either socket). The client's key, or the name the allow-list gives it, is
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
-import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
+import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload, retypeBroadcast } from "./wire.js";
 import { Event, LogLimiter, marketDataKey, untrusted } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
@@ -115,6 +115,8 @@ export class ZmqEndpoint implements ServerEndpoint {
   private readonly peers = new Map<string, ClientRecord>();
   private nextClient = 1;
   private bound: { rep: string; pub: string } | null = null;
+  /** The last event encoded, so that its twin (same data, seq and epoch) reuses its bytes. */
+  private lastFrame: { data: unknown; seq: number; epoch: string; frame: Buffer } | null = null;
 
   constructor(options: ZmqEndpointOptions) {
     const heartbeatInterval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
@@ -193,6 +195,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     this.bound = null;
     this.peers.clear();
     this.limiter.clear();
+    this.lastFrame = null;
     await router?.close();
     await publisher?.close();
   }
@@ -201,13 +204,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     const publisher = this.publisher;
     if (!publisher) return;
     const { event, seq, epoch } = published;
-    let frame: Buffer;
-    try {
-      frame = encodeBroadcast("", sequenced(event.type, event.data, seq, epoch));
-    } catch (error) {
-      this.host?.log(ERROR, `RPC publish: cannot encode ${untrusted(event.type)} (seq ${seq}): ${untrusted(messageOf(error), 400)}`);
-      frame = encodeBroadcast("", sequenced(EVENT_RPC_SKIPPED, event.type, seq, epoch));
-    }
+    const frame = this.encodeEvent(event, seq, epoch);
     const host = this.host;
     const conflationKey = marketDataKey(event);
     if (host?.visible && host.withheld?.(event)) {
@@ -217,6 +214,35 @@ export class ZmqEndpoint implements ServerEndpoint {
       return;
     }
     publisher.send([frame], conflationKey);
+  }
+
+  /**
+   * The event's frame. VeighNa publishes every tick twice (`eTick.` and `eTick.<vt_symbol>`, same data, and here
+   * the same seq): the twin is the previous frame re-labelled, its data not encoded again (byte-identical, see
+   * retypeBroadcast).
+   */
+  private encodeEvent(event: Event, seq: number, epoch: string): Buffer {
+    const last = this.lastFrame;
+    if (last !== null && last.data === event.data && last.seq === seq && last.epoch === epoch && event.data !== null) {
+      const twin = retypeBroadcast(last.frame, event.type);
+      if (twin !== undefined) return twin;
+    }
+    let frame: Buffer;
+    try {
+      frame = encodeBroadcast("", sequenced(event.type, event.data, seq, epoch));
+    } catch (error) {
+      this.host?.log(ERROR, `RPC publish: cannot encode ${untrusted(event.type)} (seq ${seq}): ${untrusted(messageOf(error), 400)}`);
+      this.lastFrame = null;
+      return encodeBroadcast("", sequenced(EVENT_RPC_SKIPPED, event.type, seq, epoch));
+    }
+    if (this.lastFrame === null) this.lastFrame = { data: event.data, seq, epoch, frame };
+    else {
+      this.lastFrame.data = event.data;
+      this.lastFrame.seq = seq;
+      this.lastFrame.epoch = epoch;
+      this.lastFrame.frame = frame;
+    }
+    return frame;
   }
 
   /** A subscriber as a caller would be: its key's allow-list name, proven by CURVE. */
