@@ -170,6 +170,24 @@ export function peekPublishedEventType(bytes: Uint8Array): string | undefined {
 /** FRAME opcode + 8-byte length, right after PROTO. */
 const FRAME_AT = 2;
 const FRAME_HEADER_END = FRAME_AT + 9;
+/** What our encoder writes after the FRAME header of `["", Event]` up to the type's SHORT_BINUNICODE opcode. */
+const OUR_EVENT_PREFIX = Buffer.concat([
+  Buffer.from([0x5d, 0x94, 0x28, 0x8c, 0x00, 0x94, 0x8c, EVENT_MODULE.length]), EVENT_MODULE,
+  Buffer.from([0x94, 0x8c, EVENT_NAME.length]), EVENT_NAME,
+  Buffer.from([0x94, 0x93, 0x94, 0x29, 0x81, 0x94, 0x7d, 0x94, 0x28, 0x8c, TYPE_KEY.length]), TYPE_KEY,
+  Buffer.from([0x94, 0x8c]),
+]);
+
+/** The type's place in a frame of ours with the topic "" (one compare instead of a parse), else undefined. */
+function typeAfterOurPrefix(frame: Buffer): TypeLocation | undefined {
+  const end = FRAME_HEADER_END + OUR_EVENT_PREFIX.length;
+  if (frame.length <= end || frame.compare(OUR_EVENT_PREFIX, 0, OUR_EVENT_PREFIX.length, FRAME_HEADER_END, end) !== 0) return undefined;
+  const start = end + 1;
+  const textEnd = start + frame[end]!;
+  if (textEnd >= frame.length) return undefined;
+  return { start, end: textEnd, memoBefore: 8, memoized: frame[textEnd] === 0x94 };
+}
+
 /** BINGET of memo slot 8, the type string's. */
 const TYPE_SLOT_GET = Buffer.from([0x68, 8]);
 /** Printable ASCII: a type made of these is written as SHORT_BINUNICODE of exactly these bytes. */
@@ -184,8 +202,8 @@ const PLAIN_TYPE = /^[\x20-\x7e]{0,255}$/;
  * old type's memo slot, or the new type's bytes anywhere: both checks are conservative byte searches).
  */
 export function retypePublishedEvent(frame: Buffer, type: string): Buffer | undefined {
-  const at = locateEventType(frame);
   // Our encoder memoizes every object up to the type: 8 slots (list, topic, module, name, global, obj, dict, "type").
+  const at = typeAfterOurPrefix(frame) ?? locateEventType(frame);
   if (!at || at.memoBefore !== 8 || !at.memoized || !PLAIN_TYPE.test(type)) return undefined;
   if (frame[FRAME_AT] !== 0x95 || frame.readUInt32LE(FRAME_AT + 5) !== 0 || frame.readUInt32LE(FRAME_AT + 1) !== frame.length - FRAME_HEADER_END) return undefined;
   const text = Buffer.from(type, "latin1");

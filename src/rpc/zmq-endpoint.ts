@@ -32,6 +32,7 @@ import { curvePublicKey, z85Decode } from "../zmtp/index.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
+export const DEFAULT_PUBLISH_MAX_LAG = 30_000;
 /** Events that could not be encoded are replaced by one of these, so subscribers see no false gap. */
 export const EVENT_RPC_SKIPPED = "eRpcSkipped";
 
@@ -79,6 +80,11 @@ export interface ZmqEndpointOptions {
   publishHighWaterMark?: number;
   /** Bytes queued per subscriber beyond its socket buffer (zmtp; default 32 MiB). */
   publishHighWaterMarkBytes?: number;
+  /**
+   * A subscriber whose oldest queued event has waited longer than this (ms) is cut with a log line rather than
+   * served late (zmtp; default 30,000: VeighNa's own heartbeat tolerance). It reconnects and resynchronises.
+   */
+  publishMaxLag?: number;
   /** CURVE on both sockets; absent: VeighNa's NULL mechanism (no encryption, no authentication). */
   curve?: ZmqCurveOptions;
 }
@@ -131,7 +137,11 @@ export class ZmqEndpoint implements ServerEndpoint {
       clientIdleTimeout: options.clientIdleTimeout ?? 3 * heartbeatInterval,
       publishHighWaterMark: options.publishHighWaterMark ?? 20_000,
       publishHighWaterMarkBytes: options.publishHighWaterMarkBytes ?? 32 << 20,
+      publishMaxLag: options.publishMaxLag ?? DEFAULT_PUBLISH_MAX_LAG,
     };
+    for (const key of ["publishHighWaterMark", "publishHighWaterMarkBytes", "publishMaxLag"] as const) {
+      if (!(this.options[key] > 0)) throw new RpcError("ERR_RPC_OPTIONS", `${key} must be > 0, got ${this.options[key]}`);
+    }
     this.curve = options.curve ? checkCurve(options.curve, this.options.transport) : undefined;
   }
 
@@ -166,7 +176,12 @@ export class ZmqEndpoint implements ServerEndpoint {
     const slow = (remoteAddress: string, reason: string) =>
       this.limiter.write("slow-subscriber", remoteAddress, () => `RPC: subscriber ${untrusted(remoteAddress)} cut: ${reason}`, (line) => this.host?.log(WARNING, line));
     const publisher = transport.publisher(
-      { highWaterMark: this.options.publishHighWaterMark, highWaterMarkBytes: this.options.publishHighWaterMarkBytes, ...(curve ? { curve } : {}) },
+      {
+        highWaterMark: this.options.publishHighWaterMark,
+        highWaterMarkBytes: this.options.publishHighWaterMarkBytes,
+        maxLagMs: this.options.publishMaxLag,
+        ...(curve ? { curve } : {}),
+      },
       { rejected, slow },
     );
     try {
@@ -283,6 +298,7 @@ export class ZmqEndpoint implements ServerEndpoint {
       eventsDropped: s.dropped,
       eventsConflated: s.conflated,
       bytesBehind: s.queuedBytes,
+      lagMs: s.lagMs,
     }));
   }
 
