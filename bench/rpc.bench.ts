@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import * as zmq from "zeromq";
 import { decodePublish, decodeReply, decodeRequest, encodePublish, encodeReply, encodeRequest } from "../src/codec/index.js";
 import { BaseGateway, DateTime, Event, EventEngine, Exchange, MainEngine, TickData, type GatewaySetting } from "../src/kernel/index.js";
-import { RpcClient, RpcServer, ZmqEndpoint, str, type TransportKind } from "../src/rpc/index.js";
+import { DEFAULT_PUBLISH_MAX_LAG, RpcClient, RpcServer, ZmqEndpoint, str, type ConnectedClient, type TransportKind } from "../src/rpc/index.js";
 import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/service/index.js";
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
@@ -194,6 +194,8 @@ interface Running {
   publishTick(tick: TickData): void;
   publishEnd(): void;
   stop(): Promise<void>;
+  /** The event socket's subscribers with their queues and counters (the service side). */
+  subscribers?(): ConnectedClient[];
 }
 
 /** A market data source for the product path: the test drives onTick, like a broker API callback would. */
@@ -282,6 +284,7 @@ async function startSide(side: Side, kind: "tcp" | "ipc"): Promise<Running> {
       publishTick: (tick) => feed.onTick(tick),
       publishEnd: () => mainEngine.eventEngine.put(new Event(END, null)),
       stop: () => mainEngine.close(),
+      subscribers: () => app.server.subscribers(),
     };
   }
   const server = new RpcServer();
@@ -378,6 +381,7 @@ const results: {
   callP50Tcp: Partial<Record<Side, number>>;
   ticks: Partial<Record<Side, { one: number; four: number; p50: number; p99: number }>>;
   cpu: Partial<Record<Side, number>>;
+  stall?: { rate: number; alone: BurstReport; withStalled: BurstReport; stalled: ConnectedClient | undefined };
 } = { callP50Tcp: {}, ticks: {}, cpu: {} };
 
 async function benchCalls(sides: readonly Side[]): Promise<void> {
@@ -457,6 +461,47 @@ async function benchCpu(sides: readonly Side[]): Promise<void> {
   }
 }
 
+/**
+ * One stalled subscriber next to a healthy one: the healthy one's tick latency at the top rate, alone and then
+ * with a second subscriber process that is frozen (SIGSTOP) for the whole burst; and what the stalled one's queue
+ * looks like at the end (conflated, dropped, lag), from the server's connected-clients view.
+ */
+async function benchStall(): Promise<void> {
+  const rate = results.ticks.service?.one || 10_000;
+  const count = rate * 3;
+  const running = await startSide("service", "tcp");
+  const home = tempHome();
+  const healthy = startWorker(SELF, ["sub", "service", running.req, running.pub, "", "", "", home]);
+  const stalled = startWorker(SELF, ["sub", "bare-zmtp", running.req, running.pub, "", "", "", home]);
+  try {
+    await Promise.all([healthy.next(), stalled.next()]);
+    await sleep(300);
+    await publishRun(running, [healthy, stalled], rate, Math.min(rate, 10_000)); // warm-up, both reading
+    const alone = (await publishRun(running, [healthy], rate, count)).reports[0]!;
+    stalled.kill("SIGSTOP");
+    const withStalled = (await publishRun(running, [healthy], rate, count)).reports[0]!;
+    const subscribers = running.subscribers?.() ?? [];
+    const stalledView = subscribers.sort((a, b) => (b.eventsConflated ?? 0) - (a.eventsConflated ?? 0))[0];
+    results.stall = { rate, alone, withStalled, stalled: stalledView };
+    const fmt = (n: number) => n.toFixed(3);
+    console.log(`\nOne stalled subscriber (SIGSTOP) next to a healthy RpcGateway, ${rate} ticks/s for 3 s (service side)`);
+    console.log("| healthy subscriber | received | latency p50 ms | latency p99 ms |\n|---|---|---|---|");
+    console.log(`| next to a subscriber that reads | ${alone.received} | ${fmt(alone.p50)} | ${fmt(alone.p99)} |`);
+    console.log(`| next to the stalled one | ${withStalled.received} | ${fmt(withStalled.p50)} | ${fmt(withStalled.p99)} |`);
+    if (stalledView) {
+      console.log(
+        `stalled subscriber: queued ${stalledView.eventsBehind} (${stalledView.bytesBehind ?? 0} B), conflated ${stalledView.eventsConflated ?? 0}, ` +
+          `dropped ${stalledView.eventsDropped}, lag ${Math.round(stalledView.lagMs ?? 0)} ms`,
+      );
+    }
+    stalled.kill("SIGCONT");
+  } finally {
+    healthy.kill();
+    stalled.kill();
+    await running.stop();
+  }
+}
+
 /** Issue 19's goals, each judged against the bare-ZMTP baseline of this run (or said to be unmeasured). */
 function printVerdicts(): void {
   const lines: string[] = [];
@@ -481,6 +526,21 @@ function printVerdicts(): void {
     const added = (callOurs - callBare) * 1000;
     verdict("call p50 ≤ bare + 5 µs", `${(callOurs * 1000).toFixed(1)} vs ${(callBare * 1000).toFixed(1)} µs (+${added.toFixed(1)})`, added <= 5);
   } else verdict("call p50 ≤ bare + 5 µs", "-", null);
+  const stall = results.stall;
+  if (stall) {
+    const moved = stall.withStalled.p99 / stall.alone.p99;
+    verdict(
+      "a stalled subscriber: the healthy one's p99 does not move (≤ 1.5×), nothing lost",
+      `${stall.withStalled.p99.toFixed(3)} vs ${stall.alone.p99.toFixed(3)} ms next to a reading one = ${moved.toFixed(2)}×, received ${stall.withStalled.received}/${stall.rate * 3}`,
+      moved <= 1.5 && stall.withStalled.received === stall.rate * 3,
+    );
+    const view = stall.stalled;
+    verdict(
+      "a stalled subscriber: its queue and lag stay bounded",
+      view ? `queued ${view.eventsBehind} (bound 20,000), conflated ${view.eventsConflated ?? 0}, lag ${Math.round(view.lagMs ?? 0)} ms (bound ${DEFAULT_PUBLISH_MAX_LAG})` : "not found",
+      view !== undefined && view.eventsBehind <= 20_000 && (view.lagMs ?? 0) <= DEFAULT_PUBLISH_MAX_LAG && (view.eventsConflated ?? 0) > 0,
+    );
+  } else verdict("a stalled subscriber next to a healthy one", "-", null);
   const cpu = results.cpu.service;
   verdict("server CPU per published tick ≤ 10 µs", cpu === undefined ? "-" : `${cpu.toFixed(1)} µs (bare ZMTP: ${results.cpu["bare-zmtp"]?.toFixed(1) ?? "-"})`, cpu === undefined ? null : cpu <= 10);
   console.log("\nIssue 19 goals (this run)\n| goal | measured | verdict |\n|---|---|---|\n" + lines.join("\n"));
@@ -528,6 +588,7 @@ async function main(sections: readonly string[]): Promise<void> {
     if (run("ticks")) await benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]);
     const named = sections.filter((section): section is Side => section in LABEL);
     if (run("cpu")) await benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]);
+    if (run("stall")) await benchStall();
     printVerdicts();
   } finally {
     for (const home of homes) rmSync(home, { recursive: true, force: true });

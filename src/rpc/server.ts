@@ -86,7 +86,7 @@ export class RpcServer {
   }
 
   position(): StreamPosition {
-    return { epoch: this.currentEpoch, seq: this.lastSeq };
+    return { epoch: this.currentEpoch, seq: this.lastSeq, published: this.publishedCount };
   }
 
   /** Events published since the server was constructed, market data included (seq does not count ticks). */

@@ -418,6 +418,7 @@ export class ZmqEndpoint implements ServerEndpoint {
         seq: position.seq,
         time: Date.now(),
         heartbeat_interval: this.options.heartbeatInterval,
+        ...(position.published !== undefined ? { published: position.published } : {}),
       };
       reply(true, info, name);
       return;
