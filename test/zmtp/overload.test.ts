@@ -41,6 +41,16 @@ describe("SendBacklog", () => {
   });
 });
 
+/** A raw SUB peer subscribed to everything (the test pauses it), and the publisher's "slow" reasons. */
+async function stalledSubscriber(publisher: ZmtpPublisher, endpoint: string): Promise<{ stalled: RawPeer; slow: string[] }> {
+  const stalled = await RawPeer.connect(endpoint);
+  stalled.handshake("SUB");
+  stalled.sendCommand("SUBSCRIBE");
+  const slow: string[] = [];
+  publisher.on("slow", (_peer: PeerInfo, reason: string) => slow.push(reason));
+  return { stalled, slow };
+}
+
 describe("SendBacklog lag", () => {
   test("is the age of the oldest message still queued: 0 when empty, and a replaced one no longer counts", async () => {
     const backlog = new SendBacklog({ messages: 10, bytes: 1_000 });
@@ -60,11 +70,7 @@ describe("a publisher with a conflating backlog", () => {
   test("a subscriber whose oldest queued message waited past maxLagMs is cut, even though ticks alone never fill its backlog", async () => {
     const publisher = new ZmtpPublisher({ flow: "drop", backlog: { messages: 1_000, bytes: 64 << 20, socketBytes: 64 * 1024, maxLagMs: 300 } });
     const endpoint = await publisher.bind("tcp://127.0.0.1:0");
-    const stalled = await RawPeer.connect(endpoint);
-    stalled.handshake("SUB");
-    stalled.sendCommand("SUBSCRIBE");
-    const slow: string[] = [];
-    publisher.on("slow", (_peer: PeerInfo, reason: string) => slow.push(reason));
+    const { stalled, slow } = await stalledSubscriber(publisher, endpoint);
     try {
       await eventually(() => publisher.subscribers().length === 1 && publisher.subscribers()[0]!.topics.length === 1, 5_000, "subscribed");
       stalled.socket.pause();
@@ -100,11 +106,7 @@ describe("a publisher with a conflating backlog", () => {
     healthy.on("message", (frames) => (frames[0]!.toString("latin1", 0, 4) === "tick" ? healthyTicks++ : healthyOrders++));
     healthy.subscribe("");
     healthy.connect(endpoint);
-    const stalled = await RawPeer.connect(endpoint);
-    stalled.handshake("SUB");
-    stalled.sendCommand("SUBSCRIBE");
-    const slow: string[] = [];
-    publisher.on("slow", (_peer: PeerInfo, reason: string) => slow.push(reason));
+    const { stalled, slow } = await stalledSubscriber(publisher, endpoint);
     try {
       await eventually(() => publisher.subscribers().length === 2 && publisher.subscribers().every((s) => s.topics.length === 1), 5_000, "both subscribed");
       stalled.socket.pause(); // reads nothing from now on: the kernel buffers fill, then our backlog
