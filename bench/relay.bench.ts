@@ -13,6 +13,8 @@
  * Every server, relay, caller and subscriber is its own process. Needs /usr/bin/python3 with python3-zmq.
  *   node dist/bench/relay.bench.js            (about two minutes)
  *   node dist/bench/relay.bench.js calls      (one section: calls, fanout)
+ *   RELAY_BENCH_PROF=/tmp/prof node dist/bench/relay.bench.js calls
+ *                                             (each relay writes a --cpu-prof profile there when the bench ends)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,7 +23,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { DateTime, Event, Exchange, SubscribeRequest, TickData } from "../src/kernel/index.js";
+import { ContractData, DateTime, Event, Exchange, Product, SubscribeRequest, TickData } from "../src/kernel/index.js";
 import { RpcClient, RpcServer, ZmqEndpoint, instanceOf, str } from "../src/rpc/index.js";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -141,6 +143,9 @@ function freePort(): Promise<number> {
 
 const homes: string[] = [];
 const children: LineProcess[] = [];
+/** RELAY_BENCH_PROF=dir: relays run with --cpu-prof and are stopped with SIGTERM, so their profiles get written. */
+const PROFILE_DIR = process.env["RELAY_BENCH_PROF"];
+const relays: LineProcess[] = [];
 
 async function pythonServer(): Promise<{ rep: string; pub: string; process: LineProcess }> {
   const p = startProcess(PYTHON, [join(ROOT, "bench", "veighna_publisher.py")], { ...process.env, PYTHONPATH: join(ROOT, "test", "python") });
@@ -155,8 +160,9 @@ async function relay(upstream: { rep: string; pub: string }): Promise<{ rep: str
   homes.push(home);
   const rep = `tcp://127.0.0.1:${await freePort()}`;
   const pub = `tcp://127.0.0.1:${await freePort()}`;
-  const p = startProcess(process.execPath, [MAIN, "serve", "--home", home, "--no-sim", "--no-console", "--no-risk", "--upstream", `${upstream.rep},${upstream.pub}`, "--rep", rep, "--pub", pub]);
-  children.push(p);
+  const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const p = startProcess(process.execPath, [...profile, MAIN, "serve", "--home", home, "--no-sim", "--no-console", "--no-risk", "--upstream", `${upstream.rep},${upstream.pub}`, "--rep", rep, "--pub", pub]);
+  (PROFILE_DIR ? relays : children).push(p);
   await p.waitFor(/RPC service started successfully/);
   await p.waitFor(/Trades queried/);
   return { rep, pub };
@@ -166,7 +172,10 @@ async function relay(upstream: { rep: string; pub: string }): Promise<{ rep: str
 async function ourServer() {
   const server = new RpcServer();
   server.register("subscribe", [{ name: "req", type: instanceOf(SubscribeRequest) }, { name: "gateway_name", type: str }], () => null);
-  for (const name of ["get_all_contracts", "get_all_accounts", "get_all_positions", "get_all_orders", "get_all_trades"]) server.register(name, [], () => []);
+  // The contract makes the relay route `subscribe` here: a relay forwards only what an upstream contract lists.
+  const contract = new ContractData({ gateway_name: "CTP", symbol: "rb2501", exchange: Exchange.SHFE, name: "rb2501", product: Product.FUTURES, size: 10, pricetick: 1 });
+  server.register("get_all_contracts", [], () => [contract]);
+  for (const name of ["get_all_accounts", "get_all_positions", "get_all_orders", "get_all_trades"]) server.register(name, [], () => []);
   const endpoint = new ZmqEndpoint({ repAddress: "tcp://127.0.0.1:0", pubAddress: "tcp://127.0.0.1:0" });
   await server.start([endpoint]);
   const { rep, pub } = endpoint.addresses!;
@@ -293,6 +302,13 @@ async function main(sections: readonly string[]): Promise<void> {
     if (run("calls")) await benchCalls();
     if (run("fanout")) await benchFanout();
   } finally {
+    await Promise.all(
+      relays.map(async (r) => {
+        r.child.kill("SIGTERM");
+        for (let i = 0; i < 100 && r.child.exitCode === null && r.child.signalCode === null; i++) await sleep(50);
+        r.kill();
+      }),
+    );
     for (const c of children) c.kill();
     for (const home of homes) rmSync(home, { recursive: true, force: true });
   }

@@ -28,6 +28,7 @@ import {
 import { SimGateway } from "../../src/sim/index.js";
 import { RemoteError, RpcClient, WsRpcClient, type ConnectionState } from "../../src/rpc/index.js";
 import { ConsoleApp, type ConsoleEngine } from "../../src/console/index.js";
+import { GatewayManagerApp, type GatewayEngine, type GatewayStatus } from "../../src/gateways/index.js";
 import {
   AUTHORIZED_CLIENTS_FILE,
   AuditTrail,
@@ -54,6 +55,8 @@ interface Server {
   mainEngine: MainEngine;
   rpc: RpcEngine;
   console: ConsoleEngine;
+  /** Manages no gateway until a test adds one (SIM is added directly). */
+  gateways: GatewayEngine;
   home: string;
   rep: string;
   pub: string;
@@ -79,7 +82,9 @@ async function startServer(home = tempDir("rpc-roles-"), simDir = ":memory:", pr
 async function setUp(mainEngine: MainEngine, home: string, simDir: string, previous?: Pick<Server, "keys" | "tokens">): Promise<Server> {
   mainEngine.addGateway(SimGateway);
   await mainEngine.connect({ data_dir: simDir, ticks_per_second: 20 }, "SIM");
+  const gateways = mainEngine.addApp(GatewayManagerApp);
   const rpc = mainEngine.addApp(RpcServiceApp) as RpcEngine;
+  gateways.serveOn(rpc.server);
   const consoleEngine = mainEngine.addApp(ConsoleApp) as ConsoleEngine;
   const lines: string[] = [];
   mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push((e.data as LogData).msg));
@@ -97,6 +102,7 @@ async function setUp(mainEngine: MainEngine, home: string, simDir: string, previ
     mainEngine,
     rpc,
     console: consoleEngine,
+    gateways,
     home,
     rep: rpc.addresses!.rep,
     pub: rpc.addresses!.pub,
@@ -389,6 +395,54 @@ describe("roles on every endpoint", () => {
   });
 });
 
+describe("gateway connect and disconnect", () => {
+  let server: Server;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it("connecting and disconnecting a gateway needs the gateway permission (admin) on ZeroMQ, /ws and the console, audited", async () => {
+    // A second venue, managed (SIM is not): its contracts shadow SIM's, hence a server of its own.
+    server.gateways.add({ kind: "sim", name: "SIM2", setting: { data_dir: ":memory:", ticks_per_second: 1 }, source: "test" });
+    const state = () => server.gateways.list().find((g) => g.name === "SIM2")!.state;
+    for (const role of ROLES) {
+      const clients = [
+        ["zmq", zmqClient(server, server.keys[role])],
+        ["ws", wsClient(server.wsUrl, server.tokens[role])],
+        ["console", wsClient(server.consoleUrl, server.tokens[role])],
+      ] as const;
+      try {
+        for (const [, client] of clients) client.start();
+        for (const [, client] of clients) await client.waitConnected(10_000);
+        for (const [endpoint, client] of clients) {
+          assert.deepEqual((await client.call<GatewayStatus[]>("gateway_list")).map((g) => g.name), ["SIM2"], `${role} lists over ${endpoint}`);
+          const before = state();
+          const action = before === "disconnected" ? "gateway_connect" : "gateway_disconnect";
+          const error = await failureOf(client.call(action, ["SIM2"]));
+          if (role === "admin") {
+            assert.equal(error, "", `admin ${action} over ${endpoint}`);
+            assert.equal(state(), action === "gateway_connect" ? "connected" : "disconnected", `admin ${action} over ${endpoint} took effect`);
+          } else {
+            assert.match(error, new RegExp(`role ${role} may not call ${action}: it needs the "gateway" permission`), `${role} over ${endpoint}`);
+            assert.equal(state(), before, `${role}'s refused ${action} over ${endpoint} changed nothing`);
+          }
+        }
+      } finally {
+        for (const [, client] of clients) {
+          if (client instanceof RpcClient) await client.close();
+          else client.close();
+        }
+      }
+    }
+    const rows = server.rpc.audit!.query({}).filter((row) => row.action.startsWith("gateway_"));
+    assert.ok(rows.some((row) => row.identity === "viewer-key" && row.outcome === "refused"), "a refused steer is audited");
+    assert.ok(rows.some((row) => row.identity === "admin-user" && row.outcome === "ok"), "an admin's steer is audited");
+  });
+});
+
 describe("private streams", () => {
   let server: Server;
   before(async () => {
@@ -437,6 +491,46 @@ describe("private streams", () => {
       // Shared data stays shared.
       assert.ok((await alice.call<unknown[]>("get_all_accounts")).length > 0);
     } finally {
+      alice.close();
+      await bob.close();
+      admin.close();
+    }
+  });
+
+  it("a setting per identity overrides the role: a listed trader gets the full stream, an admin a private one", async () => {
+    server.rpc.privateStreamIdentities = { "trader-user": false, "admin-user": true };
+    const alice = wsClient(server.wsUrl, server.tokens.trader); // trader-user: full stream by her own setting
+    const bob = zmqClient(server, server.keys.trader); // trader-key: private by his role
+    const admin = wsClient(server.wsUrl, server.tokens.admin); // admin-user: private by its own setting
+    const seen = { alice: new Set<string>(), bob: new Set<string>(), admin: new Set<string>() };
+    const record = (set: Set<string>) => ({ event }: { event: { type: string; data: unknown } }) => {
+      if (event.type === "eOrder.") set.add((event.data as { vt_orderid: string }).vt_orderid);
+    };
+    alice.on("event", record(seen.alice));
+    bob.on("event", record(seen.bob));
+    admin.on("event", record(seen.admin));
+    try {
+      alice.start();
+      bob.start();
+      admin.start();
+      await Promise.all([alice.waitConnected(10_000), bob.waitConnected(10_000), admin.waitConnected(10_000)]);
+      const contract = future(server);
+      const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
+      const alices = await alice.call<string>("send_order", [req, "SIM"]);
+      const admins = await admin.call<string>("send_order", [req, "SIM"]);
+      const bobs = await bob.call<string>("send_order", [req, "SIM"]);
+      // Each stream is in order: a client's own last order arrives after every event published before it.
+      const admins2 = await admin.call<string>("send_order", [req, "SIM"]);
+      await until(() => [alices, admins, bobs, admins2].every((vt) => seen.alice.has(vt)), 10_000, "alice's full stream");
+      await until(() => seen.bob.has(bobs) && seen.admin.has(admins2), 10_000, "bob's and the admin's own orders");
+      assert.deepEqual([...seen.admin].sort(), [admins, admins2].sort(), "the admin saw only its own orders");
+      assert.ok(!seen.bob.has(alices) && !seen.bob.has(admins), "bob saw neither alice's nor the admin's order");
+      const ids = async (client: RpcClient | WsRpcClient) => (await client.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid);
+      assert.deepEqual((await ids(admin)).sort(), [admins, admins2].sort());
+      assert.ok([alices, admins, bobs, admins2].every((vt) => seen.alice.has(vt)));
+      assert.ok((await ids(alice)).includes(bobs), "alice's snapshot is the full one too");
+    } finally {
+      server.rpc.privateStreamIdentities = {};
       alice.close();
       await bob.close();
       admin.close();
