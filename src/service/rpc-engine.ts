@@ -656,8 +656,10 @@ export class RpcEngine extends BaseEngine {
     s.register("cancel_order", [p("req", instanceOf(CancelRequest)), p("gateway_name", str)], (args, context) =>
       this.cancelOrder(args[0] as CancelRequest, args[1] as string, context),
     );
+    // Long (a day of minute bars is thousands): clients take turns, so one client's flood of them waits behind itself.
     s.register("query_history", [p("req", instanceOf(HistoryRequest)), p("gateway_name", str)], ([req, gateway]) =>
       me().queryHistory(req as HistoryRequest, gateway as string),
+      { heavy: true },
     );
     s.register("get_tick", vt("vt_symbol"), ([id]) => me().getTick(id as string));
     // Under private streams, another client's order or trade is as if it did not exist.
