@@ -32,6 +32,9 @@ const MAIN = join(ROOT, "dist", "src", "cli", "main.js");
 const PYTHON = "/usr/bin/python3";
 const END = "eBenchEnd";
 const CALLS = 3_000;
+/** The issue's goals: added call latency (p50) and fan-out against the Python server alone, same run. */
+const ADDED_P50_GOAL_US = 30;
+const FANOUT_GOAL_RATIO = 5;
 const WARMUP = 300;
 
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -230,6 +233,8 @@ async function benchCalls(): Promise<void> {
       const f = (n: number) => n.toFixed(0);
       console.log(`| ${name} | ${f(direct.p50)} / ${f(direct.p99)} | ${f(relayed.p50)} / ${f(relayed.p99)} | ${f(relayed.p50 - direct.p50)} / ${f(relayed.p99 - direct.p99)} |`);
     }
+    const worst = Math.max(...rows.map(([, direct, relayed]) => relayed.p50 - direct.p50));
+    console.log(`goal (the relay adds <= ${ADDED_P50_GOAL_US} µs p50 to a call): ${worst <= ADDED_P50_GOAL_US ? "MET" : "NOT MET"} (adds up to ${worst.toFixed(0)} µs)`);
   } finally {
     await ours.stop();
   }
@@ -251,6 +256,7 @@ async function fanout(source: { rep: string; pub: string }, burst: (rate: number
       let achieved = 0;
       for (let attempt = 0; attempt < 2 && !passed; attempt++) {
         achieved = await burst(rate, rate);
+        if (process.env["RELAY_BENCH_VERBOSE"]) console.error(`  ${subscribers} sub(s) at ${rate}/s: publisher reached ${achieved.toFixed(0)}/s`);
         const reports = (await Promise.all(subs.map((s) => s.next()))) as { received: number; p99: number }[];
         passed = reports.every((r) => r.received === rate);
         if (passed) p99 = Math.max(...reports.map((r) => r.p99));
@@ -281,6 +287,7 @@ async function benchFanout(): Promise<void> {
   console.log("\nTick fan-out: highest rate with zero loss, ticks/s to each subscriber process (2 events per tick), [p99 latency there]");
   console.log("| subscribers | Python VeighNa-style server alone | our relay (fed by our RpcServer) | relay / Python |");
   console.log("|---|---|---|---|");
+  const verdicts: string[] = [];
   try {
     for (const n of [1, 4]) {
       const py = await fanout(python, pythonBurst, n);
@@ -289,7 +296,10 @@ async function benchFanout(): Promise<void> {
       const cell = (r: { best: number; note: string; p99: number }) =>
         `${r.best.toLocaleString("en")} [${Number.isNaN(r.p99) ? "–" : `${r.p99.toFixed(0)} ms`}]${r.note ? ` (${r.note})` : ""}`;
       console.log(`| ${n} | ${cell(py)} | ${cell(rl)} | ${ratio} |`);
+      verdicts.push(`${n} subscriber(s): ${py.best > 0 && rl.best >= FANOUT_GOAL_RATIO * py.best ? "MET" : "NOT MET"}`);
     }
+    // A rung the publisher could not reach says little about the fan-out behind it: the verdict says so.
+    console.log(`goal (relay fan-out >= ${FANOUT_GOAL_RATIO}x the Python server alone, zero loss): ${verdicts.join(", ")}`);
   } finally {
     await caller.close();
     await ours.stop();

@@ -443,6 +443,42 @@ describe("gateway connect and disconnect", () => {
   });
 });
 
+/**
+ * Alice (trader-user over /ws), bob (trader-key over ZeroMQ) and the admin-user (over /ws), connected, each recording
+ * the vt_orderid of every eOrder. event it receives; and an order request that rests.
+ */
+async function orderWatchers(server: Server) {
+  const alice = wsClient(server.wsUrl, server.tokens.trader);
+  const bob = zmqClient(server, server.keys.trader);
+  const admin = wsClient(server.wsUrl, server.tokens.admin);
+  const seen = { alice: new Set<string>(), bob: new Set<string>(), admin: new Set<string>() };
+  const record = (set: Set<string>) => ({ event }: { event: { type: string; data: unknown } }) => {
+    if (event.type === "eOrder.") set.add((event.data as { vt_orderid: string }).vt_orderid);
+  };
+  alice.on("event", record(seen.alice));
+  bob.on("event", record(seen.bob));
+  admin.on("event", record(seen.admin));
+  const close = async () => {
+    alice.close();
+    await bob.close();
+    admin.close();
+  };
+  try {
+    alice.start();
+    bob.start();
+    admin.start();
+    await Promise.all([alice.waitConnected(10_000), bob.waitConnected(10_000), admin.waitConnected(10_000)]);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const contract = future(server);
+  const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
+  return { alice, bob, admin, seen, req, close };
+}
+
+const orderIds = async (client: RpcClient | WsRpcClient) => (await client.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid);
+
 describe("private streams", () => {
   let server: Server;
   before(async () => {
@@ -455,67 +491,37 @@ describe("private streams", () => {
   });
 
   it("a trader never receives another trader's order events, on /ws nor (opted in) on ZeroMQ; an admin receives all", async () => {
-    const alice = wsClient(server.wsUrl, server.tokens.trader); // trader-user
-    const bob = zmqClient(server, server.keys.trader); // trader-key
-    const admin = wsClient(server.wsUrl, server.tokens.admin);
-    const seen = { alice: [] as string[], bob: [] as string[], admin: [] as string[] };
-    const record = (list: string[]) => ({ event }: { event: { type: string; data: unknown } }) => {
-      if (event.type === "eOrder.") list.push((event.data as { vt_orderid: string }).vt_orderid);
-    };
-    alice.on("event", record(seen.alice));
-    bob.on("event", record(seen.bob));
-    admin.on("event", record(seen.admin));
+    const { alice, bob, admin, seen, req, close } = await orderWatchers(server);
     try {
-      alice.start();
-      bob.start();
-      admin.start();
-      await Promise.all([alice.waitConnected(10_000), bob.waitConnected(10_000), admin.waitConnected(10_000)]);
-      const contract = future(server);
-      const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
       const bobs = await bob.call<string>("send_order", [req, "SIM"]);
       const alices = await alice.call<string>("send_order", [req, "SIM"]);
       // Each stream is in order: once a client has its own later order, the earlier one was published before it.
-      await until(() => seen.alice.includes(alices) && seen.bob.includes(bobs), 10_000, "each trader's own order events").catch((error: Error) => {
-        throw new Error(`${error.message}: ${JSON.stringify({ seen, alices, bobs })}`);
+      await until(() => seen.alice.has(alices) && seen.bob.has(bobs), 10_000, "each trader's own order events").catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify({ seen: Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])), alices, bobs })}`);
       });
-      await until(() => seen.admin.includes(alices) && seen.admin.includes(bobs), 10_000, "the admin's events");
-      assert.deepEqual([...new Set(seen.alice)], [alices], "alice saw only her order");
+      await until(() => seen.admin.has(alices) && seen.admin.has(bobs), 10_000, "the admin's events");
+      assert.deepEqual([...seen.alice], [alices], "alice saw only her order");
       // Bob's stream (ZeroMQ) is behind alice's order possibly; whatever arrived, none of it is hers.
-      assert.ok(!seen.bob.includes(alices), "bob never saw alice's order");
+      assert.ok(!seen.bob.has(alices), "bob never saw alice's order");
       // Snapshots agree with the streams.
-      assert.deepEqual((await alice.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid), [alices]);
-      assert.deepEqual((await bob.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid), [bobs]);
+      assert.deepEqual(await orderIds(alice), [alices]);
+      assert.deepEqual(await orderIds(bob), [bobs]);
       assert.equal(await alice.call("get_order", [bobs]), null);
-      const all = (await admin.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid);
+      const all = await orderIds(admin);
       assert.ok(all.includes(alices) && all.includes(bobs));
       // Shared data stays shared.
       assert.ok((await alice.call<unknown[]>("get_all_accounts")).length > 0);
     } finally {
-      alice.close();
-      await bob.close();
-      admin.close();
+      await close();
     }
   });
 
   it("a setting per identity overrides the role: a listed trader gets the full stream, an admin a private one", async () => {
+    // alice (trader-user): the full stream by her own setting; bob (trader-key): private by his role; the admin-user:
+    // private by its own setting.
     server.rpc.privateStreamIdentities = { "trader-user": false, "admin-user": true };
-    const alice = wsClient(server.wsUrl, server.tokens.trader); // trader-user: full stream by her own setting
-    const bob = zmqClient(server, server.keys.trader); // trader-key: private by his role
-    const admin = wsClient(server.wsUrl, server.tokens.admin); // admin-user: private by its own setting
-    const seen = { alice: new Set<string>(), bob: new Set<string>(), admin: new Set<string>() };
-    const record = (set: Set<string>) => ({ event }: { event: { type: string; data: unknown } }) => {
-      if (event.type === "eOrder.") set.add((event.data as { vt_orderid: string }).vt_orderid);
-    };
-    alice.on("event", record(seen.alice));
-    bob.on("event", record(seen.bob));
-    admin.on("event", record(seen.admin));
+    const { alice, bob, admin, seen, req, close } = await orderWatchers(server);
     try {
-      alice.start();
-      bob.start();
-      admin.start();
-      await Promise.all([alice.waitConnected(10_000), bob.waitConnected(10_000), admin.waitConnected(10_000)]);
-      const contract = future(server);
-      const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
       const alices = await alice.call<string>("send_order", [req, "SIM"]);
       const admins = await admin.call<string>("send_order", [req, "SIM"]);
       const bobs = await bob.call<string>("send_order", [req, "SIM"]);
@@ -525,15 +531,11 @@ describe("private streams", () => {
       await until(() => seen.bob.has(bobs) && seen.admin.has(admins2), 10_000, "bob's and the admin's own orders");
       assert.deepEqual([...seen.admin].sort(), [admins, admins2].sort(), "the admin saw only its own orders");
       assert.ok(!seen.bob.has(alices) && !seen.bob.has(admins), "bob saw neither alice's nor the admin's order");
-      const ids = async (client: RpcClient | WsRpcClient) => (await client.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid);
-      assert.deepEqual((await ids(admin)).sort(), [admins, admins2].sort());
-      assert.ok([alices, admins, bobs, admins2].every((vt) => seen.alice.has(vt)));
-      assert.ok((await ids(alice)).includes(bobs), "alice's snapshot is the full one too");
+      assert.deepEqual((await orderIds(admin)).sort(), [admins, admins2].sort());
+      assert.ok((await orderIds(alice)).includes(bobs), "alice's snapshot is the full one too");
     } finally {
       server.rpc.privateStreamIdentities = {};
-      alice.close();
-      await bob.close();
-      admin.close();
+      await close();
     }
   });
 });
