@@ -6,6 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -34,6 +35,7 @@ import {
   AuditTrail,
   EVENT_RPC_LOG,
   ROLES,
+  RPC_SETTING_FILENAME,
   RpcServiceApp,
   addConsoleUser,
   authorizeClient,
@@ -536,6 +538,29 @@ describe("private streams", () => {
     } finally {
       server.rpc.privateStreamIdentities = {};
       await close();
+    }
+  });
+});
+
+describe("private streams settings", () => {
+  it("rpc_service_setting.json holds them per role and per identity; a value that is not true or false stops the start naming the field", async () => {
+    const home = tempDir("rpc-private-settings-");
+    writeFileSync(join(home, RPC_SETTING_FILENAME), JSON.stringify({ private_streams: ["trader"], private_streams_identities: { alice: false, desk: true } }));
+    const mainEngine = new MainEngine({ home });
+    try {
+      const rpc = mainEngine.addApp(RpcServiceApp) as RpcEngine;
+      assert.deepEqual(rpc.privateStreams, ["trader"]);
+      assert.deepEqual(rpc.privateStreamIdentities, { alice: false, desk: true });
+    } finally {
+      await mainEngine.close();
+    }
+    const bad = tempDir("rpc-private-settings-bad-");
+    writeFileSync(join(bad, RPC_SETTING_FILENAME), JSON.stringify({ private_streams_identities: { alice: "yes" } }));
+    const other = new MainEngine({ home: bad });
+    try {
+      assert.throws(() => other.addApp(RpcServiceApp), (error: unknown) => error instanceof Error && /private_streams_identities/.test(error.message));
+    } finally {
+      await other.close();
     }
   });
 });
