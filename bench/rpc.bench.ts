@@ -5,8 +5,16 @@
  * runs in this process; every client or subscriber is a separate process (this script in worker mode), so the
  * figures include real process boundaries.
  *
- *   node dist/bench/rpc.bench.js                  (about two minutes)
- *   node dist/bench/rpc.bench.js ticks contracts  (only the named sections: calls, throughput, contracts, ticks)
+ *   node dist/bench/rpc.bench.js                  (every section, every side)
+ *   node dist/bench/rpc.bench.js ticks contracts  (only the named sections: calls, throughput, contracts, ticks, cpu,
+ *                                                  stall; "ticks" alone measures bare ZMTP and the service side,
+ *                                                  "ticks all-ticks" every side; "cpu service" one side)
+ *   node dist/bench/rpc.bench.js calls ticks cpu stall   (issue 19's goals, each with a verdict at the end)
+ *   node --cpu-prof dist/bench/rpc.bench.js cpu service  (profiles of the server and its subscriber process)
+ *
+ * cpu: the server's CPU per published tick (process CPU while publishing, minus the tick generator alone).
+ * stall: one subscriber process frozen (SIGSTOP) next to a healthy RpcGateway; the healthy one's latency and the
+ * frozen one's queue, conflated count and lag from the connected-clients view.
  *
  * Tick rate: a rate counts as delivered when every tick of a 1 s burst arrived AND the subscriber kept pace (p99
  * tick latency under 50 ms; a subscriber that merely buffers the burst falls behind linearly and fails that).
