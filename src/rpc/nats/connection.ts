@@ -1,6 +1,7 @@
 /** NATS connection settings shared by the endpoint and the client, validated once here. */
 import { readFileSync } from "node:fs";
 import { credsAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
+import { inboxPrefixFor } from "./subjects.js";
 
 export interface NatsAuthOptions {
   /** A NATS credentials file (user JWT + nkey seed), as `nsc` writes it. */
@@ -10,6 +11,11 @@ export interface NatsAuthOptions {
   pass?: string;
   /** A bare token. */
   token?: string;
+  /**
+   * Where replies come (calls, stream reads): the user's own prefix, which its permissions allow and no one
+   * else's do. Default: `_INBOX.<user>` for a user/password login, else nats.js's shared `_INBOX`.
+   */
+  inboxPrefix?: string;
 }
 
 export interface NatsConnectOptions extends NatsAuthOptions {
@@ -40,6 +46,13 @@ export function natsConnectionOptions(options: NatsConnectOptions, name: string)
     maxPingOut: 2,
     timeout: 5_000,
   };
+  const inboxPrefix = options.inboxPrefix ?? (options.user !== undefined ? inboxPrefixFor(options.user) : undefined);
+  if (inboxPrefix !== undefined) {
+    if (!/^[^\s*>]+$/.test(inboxPrefix) || inboxPrefix.split(".").some((token) => token === "")) {
+      throw new RangeError(`a NATS inbox prefix is dot-separated tokens without wildcards or spaces, got ${JSON.stringify(inboxPrefix)}`);
+    }
+    out.inboxPrefix = inboxPrefix;
+  }
   if (options.credsFile) {
     const creds = readFileSync(options.credsFile);
     out.authenticator = credsAuthenticator(new Uint8Array(creds));
