@@ -15,7 +15,8 @@ import { chromium, type BrowserContext, type Locator, type Page } from "playwrig
 import { Direction, Offset, OrderRequest, OrderType } from "../../src/kernel/index.js";
 import { WsRpcClient } from "../../src/rpc/index.js";
 import { startConsoleFixture, tradedSymbol, type ConsoleFixture } from "./fixture.js";
-import { addConsoleUser } from "../../src/service/index.js";
+import { APP_NAME as RPC_APP_NAME, RpcEngine, addConsoleUser } from "../../src/service/index.js";
+import { natsSkip, startNatsCluster } from "../rpc/nats/nats-cluster.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -141,6 +142,41 @@ test("the RPC service starts, stops and starts again, and its log shows each ste
   const log = await page.getByTestId("rpc-log").textContent();
   assert.equal(log?.match(/started successfully/g)?.length, 2, log ?? "");
   await textMatching(page.getByTestId("clients-panel"), /console:\d+/);
+});
+
+test("on a NATS bus the RPC panel shows the JetStream stream's state and follows it live as orders and trades arrive", { skip: skip || natsSkip }, async () => {
+  const cluster = await startNatsCluster(1);
+  const rpc = fixture.mainEngine.engines.get(RPC_APP_NAME);
+  assert.ok(rpc instanceof RpcEngine);
+  try {
+    await rpc.stop();
+    assert.ok(await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", { nats: { servers: cluster.urls, name: "desk" } }), rpc.lastStartError ?? "");
+    const panel = page.getByTestId("nats-stream");
+    await textMatching(panel.getByTestId("nats-stream-name"), /^RPCSERVICE_desk$/);
+    await textMatching(panel.getByTestId("nats-node"), new RegExp(`127\\.0\\.0\\.1:${cluster.nodes[0]!.port}`));
+    await textMatching(panel.getByTestId("nats-limits"), /^1 d · 1\.0 GiB$/);
+    await textMatching(panel.getByTestId("nats-replicas"), /^R1\b/);
+    const messages = async () => Number(((await panel.getByTestId("nats-messages").textContent()) ?? "").replace(/,/g, ""));
+    const before = await messages();
+    // An order that crosses the book: its order events and its trade go into the stream, the panel follows unreloaded.
+    const contract = fixture.mainEngine.getContract(symbol)!;
+    const price = fixture.mainEngine.getTick(symbol)!.last_price + 20 * contract.pricetick;
+    const req = new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price, offset: Offset.OPEN });
+    assert.notEqual(await fixture.mainEngine.sendOrder(req, "SIM"), "");
+    await until(async () => (await messages()) >= before + 2, 20_000, "the order and trade counted in the stream on the page");
+    const state = (await rpc.natsStatus())!.stream!;
+    await textMatching(panel.getByTestId("nats-seq"), new RegExp(`^${state.firstSeq} … \\d+$`));
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.waitForTimeout(300);
+    assert.deepEqual(await layoutHolds(), [], "at 1024 px with the NATS stream shown");
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    if (SCREENSHOTS) await page.getByTestId("rpc-panel").screenshot({ path: join(SCREENSHOTS, "console-nats.png") });
+  } finally {
+    await rpc.stop();
+    await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", { nats: null });
+    await cluster.stop();
+  }
+  await page.getByTestId("nats-stream").waitFor({ state: "detached" });
 });
 
 test("a risk rule, once tightened, blocks an order; switched off, it lets the same order through", { skip }, async () => {

@@ -36,7 +36,11 @@ export function connect(): void {
     },
   });
   socket.open();
-  window.setInterval(() => void refreshClients(), 2_000);
+  window.setInterval(() => {
+    void refreshClients();
+    // The NATS stream's state moves with every order and trade: follow it while the service is on a bus.
+    if (store.link === "online" && store.rpc?.nats) void refreshRpc().catch(() => undefined);
+  }, 2_000);
   window.setInterval(() => {
     if (store.whoami && store.can("audit")) void refreshAudit();
   }, 5_000);
@@ -169,6 +173,15 @@ export function refreshOrderClients(): void {
   }, 200);
 }
 store.onNewOrder = () => refreshOrderClients();
+
+let rpcTimer = 0;
+store.onRpcLog = () => {
+  if (rpcTimer) return;
+  rpcTimer = window.setTimeout(() => {
+    rpcTimer = 0;
+    void refreshRpc().catch(() => undefined);
+  }, 200);
+};
 
 export async function refreshRpc(): Promise<void> {
   store.rpc = await socket.call<RpcStatus>("rpc_status");

@@ -70,6 +70,18 @@ const EN = {
   noOrders: "No orders",
   noTrades: "No trades",
   flat: "Flat",
+  natsDisconnected: "not connected",
+  natsStream: "Stream",
+  natsMessages: "Messages",
+  natsBytes: "Size",
+  natsSeq: "Sequence",
+  natsLimits: "Limits (age · size)",
+  natsReplicas: "Replicas",
+  natsLeader: "leader",
+  natsConsumers: "Consumers",
+  natsBacklog: "Unconfirmed",
+  natsBacklogHint: "events published but not yet confirmed by the stream",
+  natsNoStream: "stream state unavailable",
 } as const;
 
 export type MessageKey = keyof typeof EN;
@@ -140,6 +152,18 @@ const ZH: Record<MessageKey, string> = {
   noOrders: "没有委托",
   noTrades: "没有成交",
   flat: "无持仓",
+  natsDisconnected: "未连接",
+  natsStream: "消息流",
+  natsMessages: "消息数",
+  natsBytes: "大小",
+  natsSeq: "序号",
+  natsLimits: "保留（时长 · 大小）",
+  natsReplicas: "副本",
+  natsLeader: "主节点",
+  natsConsumers: "消费者",
+  natsBacklog: "未确认",
+  natsBacklogHint: "已发布但消息流尚未确认的事件",
+  natsNoStream: "无法读取消息流状态",
 };
 
 let language: Language = pick(new URLSearchParams(location.search).get("lang")) ?? "en";

@@ -56,6 +56,8 @@ export class Store {
 
   /** Called for an order not seen before (the page then asks who sent it). */
   onNewOrder: ((vt_orderid: string) => void) | undefined;
+  /** A service log line: the service started, stopped or changed (a command may have done it, not this page). */
+  onRpcLog: (() => void) | undefined;
 
   /** Whether the signed-in role has a permission ("trade", "risk", "service", "audit"...): the page hides the rest. */
   can(permission: string): boolean {
@@ -138,7 +140,10 @@ export class Store {
     else if (type === "eAccount.") this.accounts.set((data as Account).vt_accountid, data as Account);
     else if (type === "eContract.") this.contracts.set((data as Contract).vt_symbol, data as Contract);
     else if (type === "eLog") this.putLog(data as Log);
-    else if (type === "eRpcLog") this.putRpcLog(data as Log);
+    else if (type === "eRpcLog") {
+      this.putRpcLog(data as Log);
+      this.onRpcLog?.();
+    }
     else if (type === "eRiskRule") {
       const rule = data as RiskRuleData;
       this.rules.set(rule.name, mergeRule(this.rules.get(rule.name), rule));

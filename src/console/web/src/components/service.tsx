@@ -1,9 +1,9 @@
 /** VeighNa's RpcManager, on the web: the two addresses, start / stop, state, the service log; then the clients. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { rpcStart, rpcStop, steerGateway } from "../actions";
-import { clock, readable, since } from "../format";
+import { bytes, clock, duration, readable, since } from "../format";
 import { t } from "../i18n";
-import type { Log } from "../protocol";
+import type { Log, NatsStatus } from "../protocol";
 import type { Store } from "../store";
 import { Empty, Panel } from "./panel";
 
@@ -62,8 +62,50 @@ export function RpcPanel({ store }: { store: Store }) {
         </div>
         ) : null}
       </div>
+      {rpc?.nats ? <NatsStream nats={rpc.nats} /> : null}
       <LogBox lines={rpc?.log ?? []} testid="rpc-log" />
     </Panel>
+  );
+}
+
+/** The NATS side of the service: the node it is on and its JetStream stream (rpc_status, refreshed while shown). */
+function NatsStream({ nats }: { nats: NatsStatus }) {
+  const stream = nats.stream;
+  const row = (label: string, value: string, testid?: string, title?: string) => (
+    <div class="kv" title={title}>
+      <span class="dim">{label}</span>
+      <span class="mono" data-testid={testid}>
+        {value}
+      </span>
+    </div>
+  );
+  return (
+    <div class="nats" data-testid="nats-stream">
+      <div class="nats-head">
+        <strong>NATS</strong>
+        <span class="mono">{nats.name}</span>
+        <span class={`badge ${nats.connected_to ? "ok" : "bad"}`} data-testid="nats-node" title={nats.servers.join(", ")}>
+          {nats.connected_to ?? t("natsDisconnected")}
+        </span>
+      </div>
+      {stream ? (
+        <div class="kvs">
+          {row(t("natsStream"), stream.name, "nats-stream-name")}
+          {row(t("natsMessages"), stream.messages.toLocaleString("en-US"), "nats-messages")}
+          {row(t("natsBytes"), bytes(stream.bytes), "nats-bytes", `${stream.bytes} B`)}
+          {row(t("natsSeq"), `${stream.firstSeq} … ${stream.lastSeq}`, "nats-seq")}
+          {row(t("natsLimits"), `${duration(stream.maxAge)} · ${bytes(stream.maxBytes)}`, "nats-limits")}
+          {row(t("natsReplicas"), `R${stream.replicas}${stream.leader ? ` · ${t("natsLeader")} ${stream.leader}` : ""}`, "nats-replicas")}
+          {row(t("natsConsumers"), String(stream.consumers), "nats-consumers")}
+          {row(t("natsBacklog"), String(stream.backlog), "nats-backlog", t("natsBacklogHint"))}
+        </div>
+      ) : (
+        <div class="warn" data-testid="nats-stream-error">
+          {t("natsNoStream")}
+          {nats.stream_error ? `: ${nats.stream_error}` : ""}
+        </div>
+      )}
+    </div>
   );
 }
 
