@@ -363,6 +363,22 @@ const LAYOUT_PROBLEMS = `(() => {
   return problems;
 })()`;
 
+test("the account summary shows today's realised P&L and fees, as the server counts them from the day's trades", { skip }, async () => {
+  // Earlier tests bought and flattened: the SIM's trades carry their fees, the flatten realised something.
+  const money = (value: number) => value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const account = page.locator('[data-testid^="account-SIM."]').first();
+  const dayOf = async () => ((await fixture.consoleEngine.dispatch("account_day_pnl", [], {}, { clientId: "test", endpoint: "test" })) as { gateway: string; realised: number; fees: number | null; trades: number }[]).find((d) => d.gateway === "SIM");
+  const day = await dayOf();
+  assert.ok(day && day.trades > 0 && day.fees !== null && day.fees > 0, JSON.stringify(day));
+  await until(async () => {
+    const now = (await dayOf())!;
+    return (await account.getByTestId("account-fees").textContent()) === money(now.fees!) && (await account.getByTestId("account-realised").textContent()) === money(now.realised);
+  }, 15_000, "the page's realised P&L and fees equal the server's");
+  // The fees are what the SIM charged: the sum of the day's trades' commissions.
+  const charged = fixture.mainEngine.getAllTrades().filter((t) => t.gateway_name === "SIM").reduce((sum, t) => sum + Number((t.extra as { commission?: number } | undefined)?.commission ?? 0), 0);
+  assert.ok(Math.abs(charged - (await dayOf())!.fees!) < 1e-6);
+});
+
 async function layoutHolds(): Promise<string[]> {
   return page.evaluate(LAYOUT_PROBLEMS) as Promise<string[]>;
 }
@@ -387,6 +403,28 @@ test("the layout holds at 1440 and 1024 px with five watched symbols: no sideway
   await page.setViewportSize({ width: 1600, height: 1000 });
 });
 
+/** The page's English labels: none may show on the Chinese page (names, symbols and units are not labels). */
+const ENGLISH_LABELS = [
+  "Trading desk", "Metrics", "Market", "Chart", "Depth", "Order ticket", "Orders", "Trades", "Positions", "Account", "Risk", "Log",
+  "Connected clients", "RPC service", "Request / reply", "Event broadcast", "Start", "Stop", "Running", "Stopped", "Gateways",
+  "Gateway", "State", "Since", "Connect", "Disconnect", "Client", "Endpoint", "Calls", "Behind", "Dropped", "Conflated", "Refused",
+  "Price", "Volume", "Cancel", "Cancel all", "Flatten", "Bid", "Ask", "Bid vol", "Ask vol", "High", "Low", "Chg %", "Last",
+  "Open", "Close", "Close today", "Close yesterday", "Limit", "Balance", "Available", "Margin", "Unrealised P&L",
+  "Realised P&L today", "Fees today", "All levels", "All sources", "Audit trail", "Time", "Save", "Revert", "Online", "Server",
+  "Memory (RSS)", "Event-loop lag p99", "Order → ack", "Order → first fill", "Risk blocks", "Function", "Calls/s", "Total",
+  "Errors", "Latency", "Events published", "Stream", "Type", "Per second", "Slowest subscribers", "Lag ms", "Queued",
+  "No call yet", "No event yet", "No subscriber", "No orders", "No trades", "No log lines yet", "No account data", "Filter…",
+];
+
+async function untranslated(target: Page): Promise<string[]> {
+  const shown = (await target.evaluate(`[...document.querySelectorAll("h2, th, dt, button, option, label span, figcaption, .placeholder, td, .badge, [data-testid=link-state]")]
+    .filter((e) => e.offsetParent !== null || e.tagName === "OPTION")
+    .map((e) => (e.childElementCount === 0 ? e.textContent : [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join("")).trim())
+    .concat([...document.querySelectorAll("input[placeholder]")].map((e) => e.placeholder))`)) as string[];
+  const english = new Set(ENGLISH_LABELS);
+  return [...new Set(shown.filter((text) => english.has(text)))];
+}
+
 test("the page follows the server's language, and ?lang=zh shows it in Chinese", { skip }, async () => {
   const zh = await context.newPage();
   try {
@@ -405,7 +443,13 @@ test("the page follows the server's language, and ?lang=zh shows it in Chinese",
       await zh.waitForTimeout(100);
     }
     await zh.getByTestId("order-client").first().filter({ hasText: /console:/ }).waitFor();
+    await zh.getByTestId("accounts-panel").locator("dt", { hasText: "今日平仓盈亏" }).waitFor();
     if (SCREENSHOTS) await zh.screenshot({ path: join(SCREENSHOTS, "console-zh.png") });
+    assert.deepEqual(await untranslated(zh), [], "English labels on the Chinese desk");
+    await zh.getByTestId("view-metrics").click();
+    await zh.getByTestId("metrics-calls").waitFor();
+    assert.deepEqual(await untranslated(zh), [], "English labels in the Chinese metrics view");
+    if (SCREENSHOTS) await zh.screenshot({ path: join(SCREENSHOTS, "console-zh-metrics.png") });
   } finally {
     await zh.close();
   }

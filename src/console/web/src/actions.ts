@@ -1,6 +1,6 @@
 /** What the page does: load the snapshot, keep the subscription, and the user's commands. */
 import { useServerLanguage } from "./i18n";
-import { ACTIVE_STATUSES, Direction, Offset, OrderType, toRule, type Bar, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus } from "./protocol";
+import { ACTIVE_STATUSES, Direction, Offset, OrderType, toRule, type Bar, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus, type DayPnl } from "./protocol";
 import { ConsoleSocket, type LinkState } from "./socket";
 import { byKey, store } from "./store";
 
@@ -43,6 +43,8 @@ export function connect(): void {
   }, 2_000);
   window.setInterval(() => {
     if (store.whoami && store.can("audit")) void refreshAudit();
+    // A new trading day zeroes today's figures without a trade: ask now and then too.
+    if (store.link === "online") refreshDayPnl();
   }, 5_000);
 }
 
@@ -84,6 +86,7 @@ async function loadSnapshot(): Promise<void> {
     store.accounts = byKey(accounts, (a) => a.vt_accountid);
     store.logs = logs;
     refreshOrderClients();
+    refreshDayPnl();
     store.changed();
     await Promise.all([refreshRpc(), refreshRisk(), refreshClients(), refreshGateways(), refreshMetrics()]);
   } catch (error) {
@@ -173,6 +176,25 @@ export function refreshOrderClients(): void {
   }, 200);
 }
 store.onNewOrder = () => refreshOrderClients();
+
+let dayPnlTimer = 0;
+/** Asks for today's realised P&L and fees, at most every 200 ms however many trades arrive. */
+export function refreshDayPnl(): void {
+  if (dayPnlTimer) return;
+  dayPnlTimer = window.setTimeout(() => {
+    dayPnlTimer = 0;
+    socket
+      .call<DayPnl[]>("account_day_pnl")
+      .then((rows) => {
+        store.dayPnl = byKey(rows, (r) => r.gateway);
+        store.changed();
+      })
+      .catch(() => {
+        // An older server has no such call: the summary shows "—".
+      });
+  }, 200);
+}
+store.onTrade = () => refreshDayPnl();
 
 let rpcTimer = 0;
 store.onRpcLog = () => {

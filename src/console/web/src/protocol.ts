@@ -92,6 +92,7 @@ export interface Position extends Json {
 }
 
 export interface Account extends Json {
+  gateway_name: string;
   vt_accountid: string;
   accountid: string;
   balance: number;
@@ -229,6 +230,16 @@ export interface RpcStatus {
   log: Log[];
   /** The NATS endpoint, when the service serves on a bus (null otherwise). */
   nats?: NatsStatus | null;
+}
+
+/** Today's realised P&L and fees of one gateway's account (account_day_pnl). */
+export interface DayPnl {
+  gateway: string;
+  day: string;
+  realised: number;
+  /** null: the gateway does not report fees. */
+  fees: number | null;
+  trades: number;
 }
 
 /** What rpc_status says of the NATS side: the node, and the server's JetStream stream. */

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { rpcStart, rpcStop, steerGateway } from "../actions";
 import { bytes, clock, duration, readable, since } from "../format";
-import { t } from "../i18n";
+import { t, type MessageKey } from "../i18n";
 import type { Log, NatsStatus } from "../protocol";
 import type { Store } from "../store";
 import { Empty, Panel } from "./panel";
@@ -29,20 +29,20 @@ export function RpcPanel({ store }: { store: Store }) {
     }
   };
   const active = rpc?.active ?? false;
-  const state = !rpc ? "…" : !rpc.available ? "Not loaded" : active ? "Running" : "Stopped";
+  const state = !rpc ? "…" : !rpc.available ? t("notLoaded") : active ? t("running") : t("stopped");
   return (
     <Panel
-      title="RPC service"
+      title={t("rpc")}
       testid="rpc-panel"
       tools={<span class={`badge ${active ? "ok" : "off"}`} data-testid="rpc-state">{state}</span>}
     >
       <div class="form rpc-form">
         <label>
-          <span>Request / reply</span>
+          <span>{t("requestReply")}</span>
           <input data-testid="rep-address" value={active ? rpc!.rep_address : rep} disabled={active} onInput={(e) => setRep(e.currentTarget.value)} spellcheck={false} />
         </label>
         <label>
-          <span>Event broadcast</span>
+          <span>{t("broadcast")}</span>
           <input data-testid="pub-address" value={active ? rpc!.pub_address : pub} disabled={active} onInput={(e) => setPub(e.currentTarget.value)} spellcheck={false} />
         </label>
         {rpc?.ws_address ? (
@@ -54,10 +54,10 @@ export function RpcPanel({ store }: { store: Store }) {
         {store.can("service") ? (
         <div class="buttons">
           <button class="primary" data-testid="rpc-start" disabled={busy || active || !rpc?.available} onClick={() => run(() => rpcStart(rep, pub))}>
-            Start
+            {t("start")}
           </button>
           <button data-testid="rpc-stop" disabled={busy || !active} onClick={() => run(rpcStop)}>
-            Stop
+            {t("stop")}
           </button>
         </div>
         ) : null}
@@ -142,18 +142,18 @@ export function GatewaysPanel({ store }: { store: Store }) {
   };
   const badge = { connected: "ok", connecting: "off", stale: "bad", disconnected: "bad" } as const;
   return (
-    <Panel title="Gateways" testid="gateways-panel" tools={<span class="count">{gateways.length}</span>}>
+    <Panel title={t("gateways")} testid="gateways-panel" tools={<span class="count">{gateways.length}</span>}>
       <table class="grid">
         <thead>
           <tr>
-            <th>Gateway</th>
-            <th>State</th>
-            <th class="p2">Since</th>
+            <th>{t("gateway")}</th>
+            <th>{t("state")}</th>
+            <th class="p2">{t("since")}</th>
             <th />
           </tr>
         </thead>
         <tbody>
-          {gateways.length === 0 ? <Empty columns={4} text="No managed gateway" /> : null}
+          {gateways.length === 0 ? <Empty columns={4} text={t("noGateway")} /> : null}
           {gateways.map((g) => (
             <tr key={g.name} data-testid={`gateway-${g.name}`} title={Object.entries(g.setting).map(([k, v]) => `${k}: ${String(v)}`).join("\n")}>
               <td class="mono">
@@ -167,9 +167,9 @@ export function GatewaysPanel({ store }: { store: Store }) {
               <td class="p2">{since(g.since)}</td>
               <td>
                 {g.state === "disconnected" ? (
-                  <button disabled={busy === g.name} onClick={() => steer(g.name, "connect")}>Connect</button>
+                  <button disabled={busy === g.name} onClick={() => steer(g.name, "connect")}>{t("connect")}</button>
                 ) : (
-                  <button disabled={busy === g.name} onClick={() => steer(g.name, "disconnect")}>Disconnect</button>
+                  <button disabled={busy === g.name} onClick={() => steer(g.name, "disconnect")}>{t("disconnect")}</button>
                 )}
               </td>
             </tr>
@@ -186,19 +186,19 @@ export function ClientsPanel({ store }: { store: Store }) {
       <table class="grid">
         <thead>
           <tr>
-            <th>Client</th>
+            <th>{t("client")}</th>
             <th>{t("endpoint")}</th>
             <th class="p3">{t("remote")}</th>
             <th class="p2">{t("since")}</th>
             <th class="num">{t("calls")}</th>
             <th class="num">{t("behind")}</th>
-            <th class="num p2">Dropped</th>
-            <th class="num p3">Conflated</th>
-            <th class="num p3" title="calls refused: over a limit / lacking permission">Refused</th>
+            <th class="num p2">{t("dropped")}</th>
+            <th class="num p3">{t("conflated")}</th>
+            <th class="num p3" title={t("refusedHint")}>{t("refused")}</th>
           </tr>
         </thead>
         <tbody>
-          {store.clients.length === 0 ? <Empty columns={9} text="No client connected" /> : null}
+          {store.clients.length === 0 ? <Empty columns={9} text={t("noClient")} /> : null}
           {store.clients.map((c) => (
             <tr key={c.clientId} title={c.publicKey ? `CURVE key: ${c.publicKey}` : undefined}>
               <td class="mono">
@@ -224,10 +224,10 @@ export function ClientsPanel({ store }: { store: Store }) {
   );
 }
 
-const LEVELS: { value: number; text: string }[] = [
-  { value: 0, text: "All levels" },
-  { value: 30, text: "Warning+" },
-  { value: 40, text: "Error+" },
+const LEVELS: { value: number; text: MessageKey }[] = [
+  { value: 0, text: "allLevels" },
+  { value: 30, text: "warningPlus" },
+  { value: 40, text: "errorPlus" },
 ];
 
 export function LogPanel({ store }: { store: Store }) {
@@ -249,21 +249,21 @@ export function LogPanel({ store }: { store: Store }) {
         <div class="log-filter">
           <select class="small" value={minLevel} onChange={(e) => setMinLevel(Number(e.currentTarget.value))} data-testid="log-level">
             {LEVELS.map((l) => (
-              <option value={l.value}>{l.text}</option>
+              <option value={l.value}>{t(l.text)}</option>
             ))}
           </select>
           <select class="small" value={source} onChange={(e) => setSource(e.currentTarget.value)} data-testid="log-source">
-            <option value="">All sources</option>
+            <option value="">{t("allSources")}</option>
             {sources.map((s) => (
               <option value={s}>{s}</option>
             ))}
           </select>
-          <input class="small" placeholder="Filter…" value={text} onInput={(e) => setText(e.currentTarget.value)} data-testid="log-text" />
+          <input class="small" placeholder={t("filter")} value={text} onInput={(e) => setText(e.currentTarget.value)} data-testid="log-text" />
         </div>
       }
     >
       {open ? (
-        <div class="log-full" data-testid="log-full" onClick={() => setOpen(null)} title="Close">
+        <div class="log-full" data-testid="log-full" onClick={() => setOpen(null)} title={t("close")}>
           <div class="dim mono">
             {open.time} · {open.gateway_name}
           </div>
@@ -273,13 +273,13 @@ export function LogPanel({ store }: { store: Store }) {
       <table class="grid log">
         <thead>
           <tr>
-            <th title="the server's local time">{t("timeServer")}</th>
+            <th title={t("serverTimeHint")}>{t("timeServer")}</th>
             <th>{t("source")}</th>
             <th>{t("message")}</th>
           </tr>
         </thead>
         <tbody>
-          {rows.length === 0 ? <Empty columns={3} text="No log lines yet" /> : null}
+          {rows.length === 0 ? <Empty columns={3} text={t("noLog")} /> : null}
           {rows.map((log, i) => (
             <tr key={`${log.time}-${i}`} class={log.level >= 40 ? "error" : log.level >= 30 ? "warn" : ""} onClick={() => setOpen(log)} data-testid="log-row">
               <td class="mono dim">{clock(log.time)}</td>
@@ -298,18 +298,18 @@ export function LogPanel({ store }: { store: Store }) {
 /** The newest rows of the audit trail: who changed what, and what was refused (admins only). */
 export function AuditPanel({ store }: { store: Store }) {
   return (
-    <Panel title="Audit trail" testid="audit-panel" tools={<span class="count">{store.audit.length}</span>}>
+    <Panel title={t("audit")} testid="audit-panel" tools={<span class="count">{store.audit.length}</span>}>
       <table class="grid">
         <thead>
           <tr>
-            <th class="p2">Time</th>
-            <th>Who</th>
-            <th>Action</th>
-            <th class="p3">Outcome</th>
+            <th class="p2">{t("time")}</th>
+            <th>{t("who")}</th>
+            <th>{t("action")}</th>
+            <th class="p3">{t("outcome")}</th>
           </tr>
         </thead>
         <tbody>
-          {store.audit.length === 0 ? <Empty columns={4} text="Nothing recorded yet" /> : null}
+          {store.audit.length === 0 ? <Empty columns={4} text={t("nothingRecorded")} /> : null}
           {[...store.audit].reverse().map((row) => (
             <tr key={row.id} title={`${row.endpoint} ${row.remoteAddress} ${row.args}`}>
               <td class="mono p2">{new Date(row.time).toLocaleTimeString("en-GB")}</td>
