@@ -170,6 +170,11 @@ const EN = {
   streamHint: "event stream: epoch / last sequence number",
   clockHint: "this browser's local time",
   serverTimeHint: "the server's local time",
+  gwConnected: "connected",
+  gwConnecting: "connecting",
+  gwStale: "stale",
+  gwDisconnected: "disconnected",
+  localOperator: "local operator",
 } as const;
 
 export type MessageKey = keyof typeof EN;
@@ -340,6 +345,11 @@ const ZH: Record<MessageKey, string> = {
   streamHint: "事件流：纪元 / 最新序号",
   clockHint: "本浏览器的本地时间",
   serverTimeHint: "服务器本地时间",
+  gwConnected: "已连接",
+  gwConnecting: "连接中",
+  gwStale: "无响应",
+  gwDisconnected: "已断开",
+  localOperator: "本机操作员",
 };
 
 let language: Language = pick(new URLSearchParams(location.search).get("lang")) ?? "en";

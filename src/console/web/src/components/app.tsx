@@ -101,7 +101,7 @@ function Header({ store }: { store: Store }) {
       <div class="spacer" />
       {store.whoami ? (
         <span class="chip" data-testid="signed-in" title={store.whoami.permissions.join(", ")}>
-          {store.whoami.identity ?? "local operator"} · {store.whoami.role}
+          {store.whoami.identity ?? t("localOperator")} · {store.whoami.role}
         </span>
       ) : null}
       {store.tradingState ? <span class={`badge ${store.tradingState === "ACTIVE" ? "ok" : "bad"}`}>{t("trading")} {store.tradingState}</span> : null}

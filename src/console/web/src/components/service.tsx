@@ -161,7 +161,7 @@ export function GatewaysPanel({ store }: { store: Store }) {
                 <span class="dim"> {g.kind}</span>
               </td>
               <td title={g.reason}>
-                <span class={`badge ${badge[g.state]}`} data-testid="gateway-state">{g.state}</span>
+                <span class={`badge ${badge[g.state]}`} data-testid="gateway-state">{t(GATEWAY_STATE[g.state])}</span>
                 <span class="dim p3"> {g.reason}</span>
               </td>
               <td class="p2">{since(g.since)}</td>
@@ -179,6 +179,8 @@ export function GatewaysPanel({ store }: { store: Store }) {
     </Panel>
   );
 }
+
+const GATEWAY_STATE = { connected: "gwConnected", connecting: "gwConnecting", stale: "gwStale", disconnected: "gwDisconnected" } as const;
 
 export function ClientsPanel({ store }: { store: Store }) {
   return (
