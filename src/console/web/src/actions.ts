@@ -158,52 +158,35 @@ export async function cancelAll(client = ""): Promise<void> {
   await Promise.all(active.map(cancelOrder));
 }
 
-let ownersTimer = 0;
-/** Asks who sent the orders, at most every 200 ms however many orders arrive. */
-export function refreshOrderClients(): void {
-  if (ownersTimer) return;
-  ownersTimer = window.setTimeout(() => {
-    ownersTimer = 0;
-    socket
-      .call<Record<string, string>>("order_clients")
-      .then((owners) => {
-        store.orderClients = new Map(Object.entries(owners));
-        store.changed();
-      })
-      .catch(() => {
-        // The next new order asks again.
-      });
-  }, 200);
+/** `task` at most every 200 ms however often it is asked for (a burst of orders or trades asks once). */
+function coalesced(task: () => Promise<unknown>): () => void {
+  let timer = 0;
+  return () => {
+    if (timer) return;
+    timer = window.setTimeout(() => {
+      timer = 0;
+      // A failed ask is repeated by the next event or poll.
+      task().catch(() => undefined);
+    }, 200);
+  };
 }
+
+/** Asks who sent the orders. */
+export const refreshOrderClients = coalesced(async () => {
+  store.orderClients = new Map(Object.entries(await socket.call<Record<string, string>>("order_clients")));
+  store.changed();
+});
 store.onNewOrder = () => refreshOrderClients();
 
-let dayPnlTimer = 0;
-/** Asks for today's realised P&L and fees, at most every 200 ms however many trades arrive. */
-export function refreshDayPnl(): void {
-  if (dayPnlTimer) return;
-  dayPnlTimer = window.setTimeout(() => {
-    dayPnlTimer = 0;
-    socket
-      .call<DayPnl[]>("account_day_pnl")
-      .then((rows) => {
-        store.dayPnl = byKey(rows, (r) => r.gateway);
-        store.changed();
-      })
-      .catch(() => {
-        // An older server has no such call: the summary shows "—".
-      });
-  }, 200);
-}
+/** Asks for today's realised P&L and fees (an older server has no such call: the summary shows "—"). */
+export const refreshDayPnl = coalesced(async () => {
+  store.dayPnl = byKey(await socket.call<DayPnl[]>("account_day_pnl"), (r) => r.gateway);
+  store.changed();
+});
 store.onTrade = () => refreshDayPnl();
 
-let rpcTimer = 0;
-store.onRpcLog = () => {
-  if (rpcTimer) return;
-  rpcTimer = window.setTimeout(() => {
-    rpcTimer = 0;
-    void refreshRpc().catch(() => undefined);
-  }, 200);
-};
+/** The service's state again after a service log line (started, stopped: maybe by a command, not this page). */
+store.onRpcLog = coalesced(() => refreshRpc());
 
 export async function refreshRpc(): Promise<void> {
   store.rpc = await socket.call<RpcStatus>("rpc_status");
