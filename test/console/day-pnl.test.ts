@@ -1,6 +1,7 @@
 /**
  * Today's realised P&L and fees in the account summary: from trades that close positions (any gateway), fees
- * from the trades that carry them (the SIM), zero again once the trading day is past; against the SIM's own ledger.
+ * from the trades that carry them (the SIM), zero again once the trading day is past; against the SIM's own ledger,
+ * and the same figures on a relay in front of it (trades keep their fee across the VeighNa wire).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { CHINA_TZ, DateTime, Direction, Exchange, MainEngine, Offset, OrderRequest, OrderType, PositionData, SubscribeRequest, TradeData } from "../../src/kernel/index.js";
 import { ConsoleApp, DayPnlBook, type DayPnl } from "../../src/console/index.js";
 import { SimGateway } from "../../src/sim/index.js";
+import { RpcGateway, RpcServiceApp } from "../../src/service/index.js";
 import { until } from "./helpers.js";
 
 const T0 = Date.parse("2026-12-04T10:00:00+08:00");
@@ -106,5 +108,55 @@ test("against the SIM's ledger: after a round trip, today's realised P&L minus f
   } finally {
     await mainEngine.close();
     rmSync(home, { recursive: true, force: true });
+  }
+});
+
+/** Asks a console engine for its day figures, in-process, until they count `trades` trades (bounded). */
+async function dayFigures(consoleEngine: { dispatch: (name: string, args: unknown[], kwargs: Record<string, unknown>, context: { clientId: string; endpoint: string }) => Promise<unknown> }, gateway: string, trades: number): Promise<DayPnl | undefined> {
+  let day: DayPnl | undefined;
+  for (let i = 0; i < 200 && day?.trades !== trades; i++) {
+    day = ((await consoleEngine.dispatch("account_day_pnl", [], {}, { clientId: "test", endpoint: "test" })) as DayPnl[]).find((d) => d.gateway === gateway);
+    if (day?.trades !== trades) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return day;
+}
+
+test("a relay in front of the SIM shows the same realised P&L and fees: the trades carry their fee through the VeighNa wire", async () => {
+  const serverHome = mkdtempSync(join(tmpdir(), "rpcservice-day-pnl-server-"));
+  const relayHome = mkdtempSync(join(tmpdir(), "rpcservice-day-pnl-relay-"));
+  const server = new MainEngine({ home: serverHome });
+  server.addGateway(SimGateway);
+  const rpc = server.addApp(RpcServiceApp);
+  const serverConsole = server.addApp(ConsoleApp);
+  const relay = new MainEngine({ home: relayHome });
+  relay.addGateway(RpcGateway);
+  const relayConsole = relay.addApp(ConsoleApp);
+  try {
+    await server.connect({ data_dir: ":memory:", ticks_per_second: 20, capital: 10_000_000 }, "SIM");
+    await until(() => server.getAllContracts().length > 0, 5_000, "contracts");
+    assert.ok(await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0"));
+    const { rep, pub } = rpc.addresses!;
+    await relay.connect({ req_address: rep, sub_address: pub }, "RPC");
+    await until(() => relay.getAllContracts().length > 0, 10_000, "the relay's contracts");
+    const contract = relay.getAllContracts().find((c) => c.exchange === Exchange.SHFE && c.symbol.startsWith("rb"))!;
+    relay.subscribe(new SubscribeRequest({ symbol: contract.symbol, exchange: contract.exchange }), "RPC");
+    await until(() => relay.getTick(contract.vt_symbol) !== undefined, 10_000, "a tick at the relay");
+    const send = (direction: Direction, offset: Offset) =>
+      relay.sendOrder(new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction, type: OrderType.MARKET, volume: 1, price: 0, offset }), "RPC");
+    assert.ok(send(Direction.LONG, Offset.OPEN));
+    await until(() => relay.getAllTrades().length >= 1, 10_000, "the opening trade at the relay");
+    const opened = relay.getTick(contract.vt_symbol)?.last_price;
+    await until(() => relay.getTick(contract.vt_symbol)?.last_price !== opened, 10_000, "a new price");
+    assert.ok(send(Direction.SHORT, Offset.CLOSETODAY));
+    await until(() => relay.getAllTrades().length >= 2, 10_000, "the closing trade at the relay");
+    const atServer = await dayFigures(serverConsole, "SIM", 2);
+    const atRelay = await dayFigures(relayConsole, "RPC", 2);
+    assert.ok(atServer && atServer.fees !== null && atServer.fees > 0, JSON.stringify(atServer));
+    assert.deepEqual({ ...atRelay, gateway: "SIM" }, atServer);
+  } finally {
+    await relay.close();
+    await server.close();
+    rmSync(serverHome, { recursive: true, force: true });
+    rmSync(relayHome, { recursive: true, force: true });
   }
 });
