@@ -96,7 +96,8 @@ export class DayPnlBook {
       // A NET position: the part of the trade that goes against it closes.
       const signed = trade.direction === Direction.SHORT ? -trade.volume : trade.volume;
       const closing = Math.sign(signed) === -Math.sign(net.volume) ? Math.min(Math.abs(signed), Math.abs(net.volume)) : 0;
-      const pnl = closing * (trade.price - net.price) * size * Math.sign(net.volume);
+      // No entry price, no cost to realise against: nothing counted rather than the whole price.
+      const pnl = net.price > 0 ? closing * (trade.price - net.price) * size * Math.sign(net.volume) : 0;
       net.volume += signed;
       return pnl;
     }
