@@ -72,7 +72,7 @@ describe("RpcGateway against a server with two gateways", () => {
     client = new MainEngine({ home: join(dir, "client") });
     client.addGateway(RpcGateway);
     await client.connect({ req_address: rpc.addresses!.rep, sub_address: rpc.addresses!.pub }, "RPC");
-    await until(() => client.getAllContracts().length === 3 && client.getAllAccounts().length === 2, 10_000, "snapshot");
+    await until(() => client.getAllContracts().length === 3 && client.getAllAccounts().length === 2, 30_000, "snapshot");
   });
 
   after(async () => {
@@ -95,6 +95,8 @@ describe("RpcGateway against a server with two gateways", () => {
     assert.match(onSim2, /^RPC\.SIM2:\S+$/);
     const serverSim = `SIM.${onSim.slice("RPC.SIM:".length)}`;
     const serverSim2 = `SIM2.${onSim2.slice("RPC.SIM2:".length)}`;
+    // The reply can overtake the server's own order event (its OMS learns the order from its event queue).
+    await until(() => server.getOrder(serverSim) !== undefined && server.getOrder(serverSim2) !== undefined, 10_000, "the orders at the server");
     assert.equal(server.getOrder(serverSim)?.gateway_name, "SIM");
     assert.equal(server.getOrder(serverSim2)?.gateway_name, "SIM2");
 
