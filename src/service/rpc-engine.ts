@@ -4,7 +4,7 @@
  * The 17 functions keep VeighNa's names and positional signatures and are resolved on MainEngine at call time,
  * so a remote order takes the same order-check pipeline as a local one whatever the order in which apps were
  * added (VeighNa captures the methods at construction and lets RPC orders bypass a later risk manager).
- * Every event except the timer is published with the server's sequence number.
+ * Every event except the timer and eOrderBlocked (isLocalEvent) is published with the server's sequence number.
  *
  * Order ownership: the engine records which client sent each order. `cancel_policy` decides who may cancel:
  * "any" (default, VeighNa's behaviour) or "own" (only the client that sent it). A client is identified by its
@@ -30,7 +30,7 @@ import { Type } from "@sinclair/typebox";
 import {
   BaseEngine,
   CancelRequest,
-  EVENT_TIMER,
+  isLocalEvent,
   Event,
   HistoryRequest,
   LogData,
@@ -525,7 +525,7 @@ export class RpcEngine extends BaseEngine {
   }
 
   private readonly processEvent = (event: Event): void => {
-    if (event.type !== EVENT_TIMER) this.server.publish(event);
+    if (!isLocalEvent(event.type)) this.server.publish(event);
   };
 
   private loadSetting(): void {

@@ -154,6 +154,7 @@ test("a risk rule, once tightened, blocks an order; switched off, it lets the sa
   const blocked = await placeOrder("long", price, 3);
   assert.match(blocked, /Blocked/);
   await textMatching(page.getByTestId("toast").last(), /order volume 3 exceeds the limit 2/);
+  assert.equal(await page.getByTestId("toast").last().getAttribute("data-code"), "VOLUME_LIMIT");
   await screenshot("console-risk-blocked");
 
   await rule.getByTestId("rule-active").locator("xpath=..").click();

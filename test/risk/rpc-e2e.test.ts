@@ -10,6 +10,7 @@ import { rmSync } from "node:fs";
 import {
   Direction,
   EVENT_LOG,
+  EVENT_ORDER_BLOCKED,
   MainEngine,
   Offset,
   OrderRequest,
@@ -18,6 +19,7 @@ import {
   type AppClass,
   type ContractData,
   type LogData,
+  type OrderBlock,
 } from "../../src/kernel/index.js";
 import { EVENT_RISK_NOTIFY, riskManagerApp, type RiskEngine } from "../../src/risk/index.js";
 import { RpcGateway, RpcServiceApp, type RpcEngine } from "../../src/service/index.js";
@@ -40,11 +42,13 @@ class Client {
   readonly mainEngine = new MainEngine({ home: this.home });
   readonly logs: LogData[] = [];
   readonly notices: string[] = [];
+  readonly blocks: unknown[] = [];
 
   constructor(readonly name: string) {
     this.mainEngine.addGateway(RpcGateway);
     this.mainEngine.eventEngine.register(EVENT_LOG, (event) => this.logs.push(event.data as LogData));
     this.mainEngine.eventEngine.register(EVENT_RISK_NOTIFY, (event) => this.notices.push(event.data as string));
+    this.mainEngine.eventEngine.register(EVENT_ORDER_BLOCKED, (event) => this.blocks.push(event.data));
   }
 
   async connect(rep: string, pub: string, vt_symbol: string): Promise<ContractData> {
@@ -88,6 +92,8 @@ for (const order of ["RiskManagerApp first", "RpcServiceApp first"] as const) {
       const request = (volume: number) =>
         new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume, price, offset: Offset.OPEN });
 
+      const serverBlocks: OrderBlock[] = [];
+      server.eventEngine.register(EVENT_ORDER_BLOCKED, (event) => serverBlocks.push(event.data as OrderBlock));
       const [a, b] = clients as [Client, Client];
       await Promise.all([a.connect(rep, pub, contract.vt_symbol), b.connect(rep, pub, contract.vt_symbol)]);
       risk.updateRule("order_size", { order_volume_limit: 5 });
@@ -105,6 +111,11 @@ for (const order of ["RiskManagerApp first", "RpcServiceApp first"] as const) {
       assert.equal(line.msg, `Order blocked: ${reason}`);
       assert.equal(line.level, 40);
       assert.equal(line.gateway_name, "RPC.RiskManager");
+      assert.deepEqual(serverBlocks.map((block) => [block.rule, block.code, block.params]), [
+        ["order_size", "VOLUME_LIMIT", { volume: 6, limit: 5 }],
+        ["order_size", "VOLUME_LIMIT", { volume: 6, limit: 5 }],
+      ], "the server's programs see the typed block");
+      assert.deepEqual(a.blocks, [], "eOrderBlocked stays in the server: the VeighNa wire carries the text only");
 
       const allowed = await b.sendOrder(request(5));
       assert.match(allowed, /^RPC\.\d+$/, "the other client's order goes through");

@@ -5,7 +5,7 @@ import { ConsoleSocket, type LinkState } from "./socket";
 import { byKey, store } from "./store";
 
 /** Generic types the page always follows; ticks come per watched symbol ("eTick.<vt_symbol>"). */
-const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eRiskNotify", "eGatewayState", "eConsoleMetrics"];
+const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eOrderBlocked", "eGatewayState", "eConsoleMetrics"];
 
 let socket: ConsoleSocket;
 
