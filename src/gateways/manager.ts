@@ -24,6 +24,7 @@ import {
   type MainEngine,
   type OrderBlock,
   type OrderRequest,
+  messageOf,
 } from "../kernel/index.js";
 import type { GatewayConfig, GatewayKinds } from "./config.js";
 import { GatewayKinds as Kinds } from "./config.js";
@@ -131,7 +132,7 @@ export class GatewayEngine extends BaseEngine {
     try {
       await this.mainEngine.connect({ ...entry.config.setting }, name);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       this.stopWatching(entry);
       this.mainEngine.writeLog(t("connectFailed", { name, error: message }), GATEWAY_MANAGER_NAME, ERROR);
       this.setState(entry, "disconnected", message);
@@ -143,7 +144,7 @@ export class GatewayEngine extends BaseEngine {
       try {
         await entry.gateway.subscribe(req);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = messageOf(error);
         this.mainEngine.writeLog(t("resubscribeFailed", { name, symbol: req.vt_symbol, error: message }), GATEWAY_MANAGER_NAME, WARNING);
       }
     }

@@ -5,6 +5,7 @@
  * pipeline of order checks that apps register (`addOrderCheck`), so a risk manager sees every order whoever
  * sends it and whatever the order in which apps were added; VeighNa's monkey-patching lets RPC orders bypass it.
  */
+import { messageOf } from "./errors.js";
 import { resolve } from "node:path";
 import { Event, EventEngine } from "./event.js";
 import { boundLogMessage } from "./log-text.js";
@@ -20,6 +21,7 @@ import {
   type OrderRequest,
   type QuoteRequest,
   type SubscribeRequest,
+  ERROR,
 } from "./objects.js";
 import { NO_METRICS, type MetricsRecorder } from "./metrics.js";
 import { OmsEngine } from "./oms.js";
@@ -184,7 +186,7 @@ export class MainEngine {
       // Report through eLog, except for failures while handling eLog itself (that could loop forever).
       const text = t("handlerFailed", { type: event.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       if (event.type === EVENT_LOG) console.error(text);
-      else this.writeLog(text, "EventEngine", 40);
+      else this.writeLog(text, "EventEngine", ERROR);
     });
   }
 
@@ -320,7 +322,7 @@ export class MainEngine {
         check.settled(req, gatewayName, origin, vt_orderid);
       } catch (error) {
         // The order has gone (or not) already; a failing listener must not change what the caller is told.
-        this.writeLog(t("settleFailed", { check: check.name, error: error instanceof Error ? error.message : String(error) }), "MainEngine", 40);
+        this.writeLog(t("settleFailed", { check: check.name, error: messageOf(error) }), "MainEngine", ERROR);
       }
     }
   }

@@ -34,6 +34,7 @@ import {
   WARNING,
   defineMessages,
   loadJsonSetting,
+  messageOf,
   saveJsonSetting,
   type EventEngine,
   type EventHandler,
@@ -190,7 +191,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
       try {
         verdict = rule.checkAllowed(req, gatewayName, origin);
       } catch (error) {
-        const params = { error: errorText(error) };
+        const params = { error: messageOf(error) };
         return this.block(rule.name, "RULE_FAILED", params, t("RULE_FAILED", { rule: rule.name, ...params, req })); // fail closed
       }
       if (verdict !== true) return this.blockBy(rule, verdict, req);
@@ -286,7 +287,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     try {
       saveJsonSetting(this.mainEngine.home, RISK_SETTING_FILENAME, next);
     } catch (error) {
-      throw new SettingsError(`cannot save ${RISK_SETTING_FILENAME}: ${errorText(error)}`, { cause: error });
+      throw new SettingsError(`cannot save ${RISK_SETTING_FILENAME}: ${messageOf(error)}`, { cause: error });
     }
     this.setting = next;
 
@@ -453,14 +454,14 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
   }
 
   private hookFailed(rule: RiskRule, hook: string, error: unknown): void {
-    this.writeLog(t("hookFailed", { rule: rule.name, hook, error: errorText(error) }), ERROR);
+    this.writeLog(t("hookFailed", { rule: rule.name, hook, error: messageOf(error) }), ERROR);
   }
 
   private async loadUserRules(files: readonly string[]): Promise<void> {
     try {
       const { loaded, failed } = await importRuleFiles(files);
       if (this.closed) return;
-      for (const { file, error } of failed) this.writeLog(t("ruleFileFailed", { file, error: errorText(error) }), ERROR);
+      for (const { file, error } of failed) this.writeLog(t("ruleFileFailed", { file, error: messageOf(error) }), ERROR);
       for (const { file, classes } of loaded) {
         if (classes.length === 0) this.writeLog(t("noRules", { file }), WARNING);
         for (const ruleClass of classes) {
@@ -469,7 +470,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
             rule = new ruleClass();
             this.addRule(rule);
           } catch (error) {
-            this.writeLog(t("ruleNotAdded", { rule: rule?.name ?? ruleClass.name, file, error: errorText(error) }), ERROR);
+            this.writeLog(t("ruleNotAdded", { rule: rule?.name ?? ruleClass.name, file, error: messageOf(error) }), ERROR);
             continue;
           }
           this.writeLog(t("ruleLoaded", { rule: rule.name, file }));
@@ -487,8 +488,4 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     const unused = Object.keys(this.setting).filter((name) => !this.rules.some((rule) => rule.name === name));
     if (unused.length > 0) this.writeLog(t("unusedSettings", { names: unused.join(", ") }), WARNING);
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

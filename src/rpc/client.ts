@@ -24,7 +24,7 @@
  */
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
-import { Event } from "../kernel/index.js";
+import { Event, messageOf } from "../kernel/index.js";
 import { CallTable, type PendingCall } from "./call-table.js";
 import type { CallOptions, CallResult, ConnectionState, RpcCaller, RpcCallerEvents, ServerKind, StreamEvent } from "./caller.js";
 import { ConnectionStateMachine } from "./connection-state.js";
@@ -37,8 +37,7 @@ import {
   RpcError,
   RpcTimeoutError,
   isDeadlinePassed,
-  messageOf,
-} from "./errors.js";
+  } from "./errors.js";
 import { LockStepQueue } from "./lock-step.js";
 import {
   EMPTY,

@@ -13,9 +13,9 @@
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
 import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
-import { Event, LogLimiter, marketDataKey, untrusted } from "../kernel/index.js";
+import { ERROR, Event, LogLimiter, WARNING, marketDataKey, messageOf, untrusted } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
-import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
+import { RpcError, formatTraceback, malformedRequest, requestTooLarge, unencodableResult } from "./errors.js";
 import {
   EMPTY,
   HELLO_FUNCTION,
@@ -35,8 +35,6 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
 /** Events that could not be encoded are replaced by one of these, so subscribers see no false gap. */
 export const EVENT_RPC_SKIPPED = "eRpcSkipped";
 
-const WARNING = 30;
-const ERROR = 40;
 /** Errors that say the peer sent something wrong: their lines are rate-limited per kind and address. */
 const PEER_FAULTS: ReadonlySet<string> = new Set(["ERR_RPC_UNKNOWN_FUNCTION", "ERR_RPC_BAD_ARGUMENTS", "ERR_RPC_MALFORMED", "ERR_RPC_TOO_LARGE"]);
 

@@ -3,8 +3,9 @@
  * lets it do, whether it is within its limits, and the audit row of everything that changes state or is refused.
  * Every endpoint's calls pass here, so ZeroMQ, WebSocket and any later endpoint get the same rules.
  */
+import { ERROR, WARNING, messageOf } from "../kernel/index.js";
 import type { CallContext, CallGate, CallPass, ConnectedClient, GatedCall } from "../rpc/index.js";
-import { messageOf, permissionDenied } from "../rpc/index.js";
+import { permissionDenied } from "../rpc/index.js";
 import { auditText, type AuditOutcome, type AuditTrail } from "./audit.js";
 import type { ClientKeyFile } from "./client-keys.js";
 import { SHARED_TOKEN_USER, type ConsoleUsers } from "./console-users.js";
@@ -40,8 +41,6 @@ export interface AccessControlOptions {
   log: (level: number, message: string) => void;
 }
 
-const WARNING = 30;
-const ERROR = 40;
 /** One log line and one audit row per client per window for rate-limit refusals; the counter has the rest. */
 const RATE_LIMIT_REPORT_MS = 1_000;
 

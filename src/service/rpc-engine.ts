@@ -44,6 +44,10 @@ import {
   type OrderData,
   type AppClass,
   boundLogMessage,
+  ERROR,
+  INFO,
+  WARNING,
+  messageOf,
 } from "../kernel/index.js";
 import {
   RpcCallError,
@@ -53,7 +57,6 @@ import {
   DEFAULT_NATS_SERVER_NAME,
   type NatsStreamState,
   instanceOf,
-  messageOf,
   nullable,
   str,
   type CallContext,
@@ -79,7 +82,7 @@ export const DEFAULT_PUB_ADDRESS = "tcp://127.0.0.1:4102";
 
 export type CancelPolicy = "any" | "own";
 
-/** What `rpc_service_setting.json` may hold: every key optional, every value of its type (else the start stops). */
+/** What `rpc_service_setting.json` may hold: every key optional, every value of its type, no unknown key (else the start stops). */
 const RoleSchema = Type.Union([Type.Literal("viewer"), Type.Literal("trader"), Type.Literal("admin")]);
 
 export const RpcServiceSettingSchema = Type.Object({
@@ -108,7 +111,7 @@ export const RpcServiceSettingSchema = Type.Object({
     }),
   ),
   nats_trust_request_info: Type.Optional(Type.Boolean()),
-});
+}, { additionalProperties: false });
 
 /** `rpc_service_setting.json`: VeighNa's two keys, plus ours. */
 export interface RpcServiceSetting {
@@ -293,11 +296,11 @@ export class RpcEngine extends BaseEngine {
     this.registerFunctions();
     this.loadSetting();
     this.audit = this.openAudit();
-    this.consoleUsers = new ConsoleUsers(mainEngine.home, (error) => this.writeLog(t("badSetting", { problem: error }), 40));
+    this.consoleUsers = new ConsoleUsers(mainEngine.home, (error) => this.writeLog(t("badSetting", { problem: error }), ERROR));
     this.consoleUsers.onRemoved((names) => {
       for (const name of names) {
         const count = this.server.closeClients((client) => client.authenticatedBy === "token" && client.identity === name, "console user removed");
-        this.writeLog(t("userRemoved", { name, count }), 30);
+        this.writeLog(t("userRemoved", { name, count }), WARNING);
       }
     });
     this.consoleUsers.watch();
@@ -352,7 +355,7 @@ export class RpcEngine extends BaseEngine {
     try {
       return new AuditTrail(this.mainEngine.home);
     } catch (error) {
-      this.writeLog(t("auditUnavailable", { error: messageOf(error) }), 40);
+      this.writeLog(t("auditUnavailable", { error: messageOf(error) }), ERROR);
       return null;
     }
   }
@@ -443,7 +446,7 @@ export class RpcEngine extends BaseEngine {
       this.natsCreds = nats.creds;
     } catch (error) {
       this.lastStartError = messageOf(error);
-      this.writeLog(t("failed", { error: this.lastStartError }), 40);
+      this.writeLog(t("failed", { error: this.lastStartError }), ERROR);
       return false;
     }
     this.lastStartError = null;
@@ -456,7 +459,7 @@ export class RpcEngine extends BaseEngine {
     if (useCurve) this.writeLog(t("serverKey", { key: endpoint.curvePublicKey! }));
     const guarded = useCurve && this.curveAllowList;
     for (const address of [repAddress, pubAddress]) {
-      if (!guarded && !isLocalAddress(address)) this.writeLog(t(useCurve ? "exposedOpen" : "exposed", { address }), 30);
+      if (!guarded && !isLocalAddress(address)) this.writeLog(t(useCurve ? "exposedOpen" : "exposed", { address }), WARNING);
     }
     this.saveSetting();
     this.writeLog(t("started"));
@@ -468,15 +471,15 @@ export class RpcEngine extends BaseEngine {
     const home = this.mainEngine.home;
     const keys = loadOrCreateServerKeys(home);
     if (keys.created) this.writeLog(t("keyCreated", { path: keys.path }));
-    else if (isKeyFileExposed(keys.path)) this.writeLog(t("keyExposed", { path: keys.path }), 30);
+    else if (isKeyFileExposed(keys.path)) this.writeLog(t("keyExposed", { path: keys.path }), WARNING);
     if (!this.curveAllowList) {
-      this.writeLog(t("anyKey"), 30);
+      this.writeLog(t("anyKey"), WARNING);
       return keys.pair;
     }
     const path = join(home, AUTHORIZED_CLIENTS_FILE);
     readAuthorizedClientEntries(path); // a malformed file fails the start, with its line; later edits are only logged
     const keyFile = this.liveKeyFile(path);
-    if (!keyFile.exists) this.writeLog(t("noAllowList", { path, home }), 30);
+    if (!keyFile.exists) this.writeLog(t("noAllowList", { path, home }), WARNING);
     else this.writeLog(t("allowList", { count: keyFile.size, path }));
     return { ...keys.pair, authorizedClients: keyFile };
   }
@@ -484,11 +487,11 @@ export class RpcEngine extends BaseEngine {
   /** The allow-list, live: a key removed (or given another role) loses its open connections at once. */
   private liveKeyFile(path: string): ClientKeyFile {
     this.keyFile?.close();
-    const keyFile = new ClientKeyFile(path, (error) => this.writeLog(t("badSetting", { problem: error }), 40));
+    const keyFile = new ClientKeyFile(path, (error) => this.writeLog(t("badSetting", { problem: error }), ERROR));
     keyFile.onRevoked((entries) => {
       for (const entry of entries) {
         const count = this.server.closeClients((client) => client.publicKey === entry.publicKey, "key revoked");
-        this.writeLog(t("keyRevoked", { name: entry.name || entry.publicKey, count }), 30);
+        this.writeLog(t("keyRevoked", { name: entry.name || entry.publicKey, count }), WARNING);
       }
     });
     keyFile.watch();
@@ -518,7 +521,7 @@ export class RpcEngine extends BaseEngine {
   }
 
   /** Logs to the RPC log (eRpcLog, as VeighNa) and to the main log. */
-  writeLog(msg: string, level = 20): void {
+  writeLog(msg: string, level: number = INFO): void {
     const log = new LogData({ msg: boundLogMessage(msg), gateway_name: APP_NAME, level });
     this.eventEngine.put(new Event(EVENT_RPC_LOG, log));
     this.mainEngine.writeLog(msg, APP_NAME, level);
@@ -545,7 +548,7 @@ export class RpcEngine extends BaseEngine {
     const problems: string[] = [];
     this.clientLimits = parseClientLimits(setting.client_limits, problems);
     // Logged once the engine is up (the log needs the event engine, which is ready: the constructor runs after it).
-    for (const problem of problems) this.writeLog(t("badSetting", { problem }), 30);
+    for (const problem of problems) this.writeLog(t("badSetting", { problem }), WARNING);
     if (setting.nats_servers !== undefined) this.natsServers = [...setting.nats_servers];
     if (setting.nats_name !== undefined) this.natsName = setting.nats_name;
     if (setting.nats_creds !== undefined) this.natsCreds = setting.nats_creds;
@@ -555,7 +558,7 @@ export class RpcEngine extends BaseEngine {
 
   /** Saves the settings in use when they differ from the file. A failed write (full disk) is an error line, not a crash. */
   private saveSetting(): void {
-    // Keys this version does not know are kept; a file already holding these values is not touched.
+    // A file already holding these values is not touched.
     const next: Record<string, unknown> = {
       ...this.savedSetting,
       rep_address: this.repAddress,
@@ -579,7 +582,7 @@ export class RpcEngine extends BaseEngine {
       saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, next);
       this.savedSetting = next;
     } catch (error) {
-      this.writeLog(t("saveFailed", { error: messageOf(error) }), 40);
+      this.writeLog(t("saveFailed", { error: messageOf(error) }), ERROR);
     }
   }
 

@@ -286,7 +286,7 @@ describe("CURVE failures a client can see", () => {
     try {
       await client.connect({ req_address: server.rep, sub_address: server.pub, server_key: "not a key" }, "RPC");
       client.eventEngine.flush();
-      assert.ok(logs.some((line) => /Invalid RPC gateway setting: server_key is not a CURVE public key/.test(line)), logs.join("\n"));
+      assert.ok(logs.some((line) => /Invalid RPC gateway setting: RPC setting: "server_key" must be a CURVE key/.test(line)), logs.join("\n"));
       assert.equal(gateway.connectionState, "disconnected");
     } finally {
       await client.close();

@@ -13,15 +13,20 @@ import { tempDir, until } from "./helpers.js";
 
 const enospc = () => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
 
-test("wrong-typed RPC settings stop the start naming the file and the value; they are never replaced by defaults", () => {
+test("wrong-typed RPC settings stop the start naming the file and every bad field; they are never replaced by defaults", () => {
   const home = tempDir("bad-settings-");
-  writeFileSync(join(home, RPC_SETTING_FILENAME), JSON.stringify({ rep_address: "tcp://127.0.0.1:2014", curve: "yes" }));
+  writeFileSync(join(home, RPC_SETTING_FILENAME), JSON.stringify({ rep_address: "tcp://127.0.0.1:2014", curve: "yes", cancel_policy: "mine", cancel_polcy: "own" }));
   const before = readFileSync(join(home, RPC_SETTING_FILENAME), "utf8");
   const mainEngine = new MainEngine({ home });
   try {
     assert.throws(
       () => mainEngine.addApp(RpcServiceApp),
-      (error: unknown) => error instanceof SettingsError && error.message.includes(RPC_SETTING_FILENAME) && /\/curve/.test(error.message) && /"yes"/.test(error.message),
+      (error: unknown) =>
+        error instanceof SettingsError &&
+        error.message.includes(RPC_SETTING_FILENAME) &&
+        /"curve" [^;]*"yes"/.test(error.message) &&
+        /"cancel_policy" [^;]*"mine"/.test(error.message) &&
+        /"cancel_polcy" is unknown; known settings: rep_address, pub_address/.test(error.message),
     );
     assert.equal(readFileSync(join(home, RPC_SETTING_FILENAME), "utf8"), before, "the file is left as it was");
   } finally {

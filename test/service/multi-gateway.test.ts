@@ -95,6 +95,8 @@ describe("RpcGateway against a server with two gateways", () => {
     assert.match(onSim2, /^RPC\.SIM2:\S+$/);
     const serverSim = `SIM.${onSim.slice("RPC.SIM:".length)}`;
     const serverSim2 = `SIM2.${onSim2.slice("RPC.SIM2:".length)}`;
+    // The reply can overtake the server's own order event (its queue drains on the next turn): wait for both.
+    await until(() => server.getOrder(serverSim) !== null && server.getOrder(serverSim2) !== null, 10_000, "the server's order events");
     assert.equal(server.getOrder(serverSim)?.gateway_name, "SIM");
     assert.equal(server.getOrder(serverSim2)?.gateway_name, "SIM2");
 

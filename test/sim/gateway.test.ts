@@ -143,7 +143,7 @@ describe("SimGateway through MainEngine", () => {
     for (const [setting, message] of [
       [{ ticks_per_second: 0 }, /"ticks_per_second" must be between 0\.1 and 10000, got 0/],
       [{ seed: 1.5 }, /"seed" must be an integer/],
-      [{ capital: "lots" }, /"capital" must be a number, got "lots"/],
+      [{ capital: "lots" }, /"capital" must be a positive number, got "lots"/],
       [{ data_dir: "" }, /"data_dir" must name a folder/],
       [{ tick_rate: 5 }, /"tick_rate" is unknown; known settings: data_dir, contracts_file, ticks_per_second/],
     ] as const) {
