@@ -166,7 +166,7 @@ async function workerSubscriber(side: Side, req: string, sub: string, home: stri
     // What a strategy process sees: the gateway relabels, its EventEngine dispatches eTick. to a handler.
     const mainEngine = new MainEngine({ home: mkdtempSync(join(home, "sub-")), eventEngine: new EventEngine() });
     const gateway = mainEngine.addGateway(RpcGateway, "RPC");
-    mainEngine.eventEngine.register("eTick.", (event) => counter.onTick(event.data as TickData));
+    mainEngine.eventEngine.register("eTick.", (event) => counter.onTick(event.data));
     mainEngine.eventEngine.register(END, () => counter.onEnd());
     mainEngine.eventEngine.register("eRpcConnection", (event) => {
       if ((event.data as RpcConnectionStatus).state === "connected") setTimeout(ready, 300);

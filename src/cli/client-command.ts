@@ -137,9 +137,9 @@ async function runClient(options: ClientCommandOptions): Promise<void> {
   let snapshotDone = false;
 
   printStream(engine, print, { ticks: options.ticks });
-  engine.register(EVENT_RPC_CONNECTION, (e) => report.onStatus(e.data as RpcConnectionStatus));
+  engine.register(EVENT_RPC_CONNECTION, (e) => report.onStatus(e.data));
   engine.register(EVENT_LOG, (e) => {
-    if (snapshotDone || !report.isSnapshotDone(e.data as LogData)) return;
+    if (snapshotDone || !report.isSnapshotDone(e.data)) return;
     snapshotDone = true;
     printSummary();
     // The prompt opens once the flags' orders are sent: typed or piped commands then see the snapshot.

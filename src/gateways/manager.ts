@@ -37,6 +37,12 @@ export const GATEWAY_CHECK_PRIORITY = 10;
 /** The check's name in the pipeline, and the rule of its blocks (code GATEWAY_NOT_CONNECTED). */
 export const GATEWAY_CHECK_NAME = "gateway_state";
 
+declare module "../kernel/event-types.js" {
+  interface EventMap {
+    eGatewayState: GatewayStatus;
+  }
+}
+
 /** One gateway as the console and the CLI list it (VeighNa's `get_all_gateway_names` stays a list of names). */
 export interface GatewayStatus {
   readonly name: string;

@@ -179,7 +179,7 @@ export class MainEngine {
     this.eventEngine.start();
     this.oms = new OmsEngine(this.eventEngine);
     const sink = options.logSink;
-    if (sink) this.eventEngine.register(EVENT_LOG, (event) => sink(event.data as LogData));
+    if (sink) this.eventEngine.register(EVENT_LOG, (event) => sink(event.data));
     // One line when overload starts and one when it ends, however long it lasts.
     this.eventEngine.onOverload((overloaded, pending) => this.writeLog(t(overloaded ? "overloaded" : "caughtUp", { pending }), "EventEngine", overloaded ? 40 : 20));
     this.eventEngine.onHandlerError((error, event) => {

@@ -1,5 +1,7 @@
 /** VeighNa's event type names (vnpy/trader/event.py). The trailing dot lets `type + id` name the specific event. */
 import { EVENT_TIMER } from "./event.js";
+import type { OrderBlock } from "./engine.js";
+import type { AccountData, ContractData, LogData, OrderData, PositionData, QuoteData, TickData, TradeData } from "./objects.js";
 export { EVENT_TIMER };
 export const EVENT_TICK = "eTick.";
 export const EVENT_TRADE = "eTrade.";
@@ -19,4 +21,22 @@ export const EVENT_ORDER_BLOCKED = "eOrderBlocked";
 /** Whether the RPC service keeps an event type to the process: the timer, and what the VeighNa wire has no place for. */
 export function isLocalEvent(type: string): boolean {
   return type === EVENT_TIMER || type === EVENT_ORDER_BLOCKED; // two compares: it runs for every published event
+}
+
+/**
+ * Event type -> the class of its data, for the types whose data is always the same: `register` hands the handler
+ * typed data. The wire keeps VeighNa's string names. Layers above add their own types by declaration merging
+ * (`declare module "../kernel/event-types.js" { interface EventMap { eRiskRule: RiskRuleData } }`).
+ */
+export interface EventMap {
+  eTimer: null;
+  "eTick.": TickData;
+  "eTrade.": TradeData;
+  "eOrder.": OrderData;
+  "ePosition.": PositionData;
+  "eAccount.": AccountData;
+  "eQuote.": QuoteData;
+  "eContract.": ContractData;
+  eLog: LogData;
+  eOrderBlocked: OrderBlock;
 }

@@ -97,6 +97,13 @@ export type NamespaceMode = "auto" | "flat" | "prefixed";
  * What `eRpcConnection` carries on every state change of the gateway: connecting -> connected -> syncing -> synced,
  * stale (the server is quiet, or a snapshot failed and will be retried), disconnected (with the reason).
  */
+declare module "../kernel/event-types.js" {
+  interface EventMap {
+    eRpcConnection: RpcConnectionStatus;
+    eRpcLog: LogData;
+  }
+}
+
 export interface RpcConnectionStatus {
   readonly gateway_name: string;
   readonly state: SyncState;

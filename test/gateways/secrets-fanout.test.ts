@@ -89,7 +89,7 @@ describe("relays in front of a CURVE server", () => {
     for (const name of ["A", "B", "C"]) {
       const engine = new MainEngine({ home: home("relay-client-") });
       engines.push(engine);
-      engine.eventEngine.register(EVENT_LOG, (event) => logs.push((event.data as LogData).msg));
+      engine.eventEngine.register(EVENT_LOG, (event) => logs.push(event.data.msg));
       engine.addGateway(RpcGateway, name);
       await engine.connect({ req_address: relayAddresses.rep, sub_address: relayAddresses.pub }, name);
     }

@@ -169,10 +169,10 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   const notices: string[] = [];
   const blocks: OrderBlock[] = [];
   const ruleEvents: RiskRuleData[] = [];
-  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data as LogData));
-  mainEngine.eventEngine.register(EVENT_RISK_NOTIFY, (e) => notices.push(e.data as string));
-  mainEngine.eventEngine.register(EVENT_ORDER_BLOCKED, (e) => blocks.push(e.data as OrderBlock));
-  mainEngine.eventEngine.register(EVENT_RISK_RULE, (e) => ruleEvents.push(e.data as RiskRuleData));
+  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data));
+  mainEngine.eventEngine.register(EVENT_RISK_NOTIFY, (e) => notices.push(e.data));
+  mainEngine.eventEngine.register(EVENT_ORDER_BLOCKED, (e) => blocks.push(e.data));
+  mainEngine.eventEngine.register(EVENT_RISK_RULE, (e) => ruleEvents.push(e.data));
   const gateway = mainEngine.addGateway(TestGateway);
   if (!options.bare) {
     gateway.pushContract();

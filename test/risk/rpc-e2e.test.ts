@@ -46,8 +46,8 @@ class Client {
 
   constructor(readonly name: string) {
     this.mainEngine.addGateway(RpcGateway);
-    this.mainEngine.eventEngine.register(EVENT_LOG, (event) => this.logs.push(event.data as LogData));
-    this.mainEngine.eventEngine.register(EVENT_RISK_NOTIFY, (event) => this.notices.push(event.data as string));
+    this.mainEngine.eventEngine.register(EVENT_LOG, (event) => this.logs.push(event.data));
+    this.mainEngine.eventEngine.register(EVENT_RISK_NOTIFY, (event) => this.notices.push(event.data));
     this.mainEngine.eventEngine.register(EVENT_ORDER_BLOCKED, (event) => this.blocks.push(event.data));
   }
 
@@ -93,7 +93,7 @@ for (const order of ["RiskManagerApp first", "RpcServiceApp first"] as const) {
         new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume, price, offset: Offset.OPEN });
 
       const serverBlocks: OrderBlock[] = [];
-      server.eventEngine.register(EVENT_ORDER_BLOCKED, (event) => serverBlocks.push(event.data as OrderBlock));
+      server.eventEngine.register(EVENT_ORDER_BLOCKED, (event) => serverBlocks.push(event.data));
       const [a, b] = clients as [Client, Client];
       await Promise.all([a.connect(rep, pub, contract.vt_symbol), b.connect(rep, pub, contract.vt_symbol)]);
       risk.updateRule("order_size", { order_volume_limit: 5 });

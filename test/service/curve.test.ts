@@ -82,7 +82,7 @@ async function startCurveServer(setup: ServerSetup = {}): Promise<Server> {
   await mainEngine.connect({ data_dir: ":memory:", ticks_per_second: 20 }, "SIM");
   const engine = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   const lines: string[] = [];
-  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push((e.data as LogData).msg));
+  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push(e.data.msg));
   for (const [name, pair] of Object.entries(setup.authorize ?? {})) authorizeClient(join(home, AUTHORIZED_CLIENTS_FILE), pair.publicKey, name);
   engine.curve = true;
   if (setup.allowList !== undefined) engine.curveAllowList = setup.allowList;
@@ -162,7 +162,7 @@ for (const kind of ["tcp", "ipc"] as const) {
       assert.equal(server.started, true, server.logs().join("\n"));
       client = new MainEngine({ home: tempDir("rpc-curve-client-") });
       client.addGateway(RpcGateway);
-      client.eventEngine.register(EVENT_RPC_CONNECTION, (e) => states.push(e.data as RpcConnectionStatus));
+      client.eventEngine.register(EVENT_RPC_CONNECTION, (e) => states.push(e.data));
       await client.connect(
         { req_address: server.rep, sub_address: server.pub, server_key: server.engine.curvePublicKey!, key_file: keyFile(client.home, "alice", alice) },
         "RPC",
@@ -263,8 +263,8 @@ describe("CURVE failures a client can see", () => {
     const statuses: RpcConnectionStatus[] = [];
     const logs: string[] = [];
     client.addGateway(RpcGateway);
-    client.eventEngine.register(EVENT_RPC_CONNECTION, (e) => statuses.push(e.data as RpcConnectionStatus));
-    client.eventEngine.register(EVENT_LOG, (e) => logs.push((e.data as LogData).msg));
+    client.eventEngine.register(EVENT_RPC_CONNECTION, (e) => statuses.push(e.data));
+    client.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data.msg));
     try {
       await client.connect({ req_address: server.rep, sub_address: server.pub, server_key: curveKeyPair().publicKey, secret_key: alice.secretKey }, "RPC");
       await until(() => statuses.some((s) => s.state === "disconnected"), 10_000, "a disconnected state");
@@ -282,7 +282,7 @@ describe("CURVE failures a client can see", () => {
     const client = new MainEngine({ home: tempDir("rpc-curve-bad-") });
     const logs: string[] = [];
     const gateway = client.addGateway(RpcGateway);
-    client.eventEngine.register(EVENT_LOG, (e) => logs.push((e.data as LogData).msg));
+    client.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data.msg));
     try {
       await client.connect({ req_address: server.rep, sub_address: server.pub, server_key: "not a key" }, "RPC");
       client.eventEngine.flush();

@@ -51,7 +51,7 @@ for (const transport of TRANSPORTS) {
         ({ process: server, info } = await startServerProcess(rep, pub, home, transport));
         mainEngine = new MainEngine({ home: tempDir("rpc-e2e-client-") });
         gateway = mainEngine.addGateway(RpcGateway);
-        mainEngine.eventEngine.register(EVENT_RPC_CONNECTION, (e) => states.push((e.data as RpcConnectionStatus).state));
+        mainEngine.eventEngine.register(EVENT_RPC_CONNECTION, (e) => states.push(e.data.state));
         // 15 heartbeats of silence before the kill is noticed: quick enough, and a loaded machine's pauses never reach it.
         await mainEngine.connect({ req_address: info.rep, sub_address: info.pub, transport, heartbeat_tolerance: 3_000 }, "RPC");
         await until(() => mainEngine.getAllContracts().length > 0 && mainEngine.getAllAccounts().length > 0, 10_000, "snapshot");

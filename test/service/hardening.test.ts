@@ -83,7 +83,7 @@ test("a full disk at start: the RPC service runs and says in an error line that 
   const home = tempDir("enospc-start-");
   const mainEngine = new MainEngine({ home });
   const logs: Array<[number, string]> = [];
-  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push([(e.data as LogData).level, (e.data as LogData).msg]));
+  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push([e.data.level, e.data.msg]));
   const engine = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   const restore = useSettingsIo({ writeSync: () => { throw enospc(); } });
   try {
@@ -135,7 +135,7 @@ test("attacker text in function names and greetings is escaped, cut and rate-lim
   const home = tempDir("log-injection-");
   const mainEngine = new MainEngine({ home });
   const logs: string[] = [];
-  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push((e.data as LogData).msg));
+  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data.msg));
   const engine = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   const req = new zmq.Request({ linger: 0, receiveTimeout: 5_000 });
   try {

@@ -82,7 +82,7 @@ async function setUp(mainEngine: MainEngine, home: string, simDir: string, previ
   const rpc = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   const consoleEngine = mainEngine.addApp(ConsoleApp) as ConsoleEngine;
   const lines: string[] = [];
-  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push((e.data as LogData).msg));
+  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push(e.data.msg));
   const keys = previous?.keys ?? ({} as Record<Role, CurveKeyPair>);
   const tokens = previous?.tokens ?? ({} as Record<Role, string>);
   for (const role of previous ? [] : ROLES) {

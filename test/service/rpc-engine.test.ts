@@ -26,8 +26,8 @@ async function serverEngine() {
   const engine = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   const rpcLogs: string[] = [];
   const mainLogs: string[] = [];
-  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => rpcLogs.push((e.data as LogData).msg));
-  mainEngine.eventEngine.register(EVENT_LOG, (e) => mainLogs.push((e.data as LogData).msg));
+  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => rpcLogs.push(e.data.msg));
+  mainEngine.eventEngine.register(EVENT_LOG, (e) => mainLogs.push(e.data.msg));
   return { mainEngine, engine, rpcLogs, mainLogs };
 }
 

@@ -36,8 +36,8 @@ export const rpcKind: GatewayKind = {
     return null;
   },
   watch(gateway, eventEngine, report) {
-    const handler = (event: { data: unknown }): void => {
-      const status = event.data as RpcConnectionStatus;
+    const handler = (event: { data: RpcConnectionStatus }): void => {
+      const status = event.data;
       if (status.gateway_name !== gateway.gatewayName) return;
       // Orders go through only once the snapshot is in: "connected" and "syncing" count as still connecting.
       if (status.state === "synced") report("connected", status.reason);
