@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as zmq from "zeromq";
 import { decodePublish, decodeReply, decodeRequest, encodePublish, encodeReply, encodeRequest } from "../src/codec/index.js";
-import { BaseGateway, DateTime, Event, EventEngine, Exchange, MainEngine, TickData, type GatewaySetting } from "../src/kernel/index.js";
+import { BaseGateway, Event, EventEngine, Exchange, MainEngine, TickData, type GatewaySetting } from "../src/kernel/index.js";
 import { RpcClient, RpcServer, ZmqEndpoint, str, type TransportKind } from "../src/rpc/index.js";
 import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/service/index.js";
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";

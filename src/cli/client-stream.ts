@@ -10,13 +10,7 @@ import {
   EVENT_POSITION,
   EVENT_TICK,
   EVENT_TRADE,
-  type AccountData,
   type EventEngine,
-  type LogData,
-  type OrderData,
-  type PositionData,
-  type TickData,
-  type TradeData,
 } from "../kernel/index.js";
 import { accountLine, orderLine, positionLine, tickLine, tradeLine } from "./lines.js";
 

@@ -2,7 +2,7 @@
  * The order management system: the latest state of every tick, order, trade, position, account, contract and
  * quote, kept from the generic events. It is what `get_*` answers from, locally and for remote clients.
  */
-import type { Event, EventEngine } from "./event.js";
+import type { EventEngine } from "./event.js";
 import {
   EVENT_ACCOUNT,
   EVENT_CONTRACT,

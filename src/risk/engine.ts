@@ -105,7 +105,7 @@ export interface RiskEngineOptions {
   /** The rules to start with (default: `builtinRules()`). */
   rules?: () => RiskRule[];
   /** Folder of user rule modules (default `<home>/risk_rules`); null loads none. */
-  rulesFolder?: string | null;
+  rulesFolder?: string | null | undefined;
   /** Priority of the engine's check in MainEngine's pipeline (default RISK_CHECK_PRIORITY). */
   checkPriority?: number;
   /** Seconds an accepted order may go without a gateway answer or event before it stops counting (default 60). */

@@ -78,6 +78,6 @@ function isRuleClass(value: unknown): value is RiskRuleClass {
   return typeof value === "function" && value.prototype instanceof RiskRule;
 }
 
-function isClass(value: Function): boolean {
+function isClass(value: object): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(value));
 }

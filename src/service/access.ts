@@ -10,7 +10,7 @@ import { auditText, type AuditOutcome, type AuditTrail } from "./audit.js";
 import type { ClientKeyFile } from "./client-keys.js";
 import { SHARED_TOKEN_USER, type ConsoleUsers } from "./console-users.js";
 import { DEFAULT_KEY_ROLE } from "./curve-keys.js";
-import { ClientLimits, type ClientLimitSettings } from "./limits.js";
+import { ClientLimits, type ClientLimitSettings, type LimitTicket } from "./limits.js";
 import { isStateChanging, permissionFor, roleAllows, type Role } from "./roles.js";
 
 export interface AccessSettings {
@@ -98,7 +98,7 @@ export class AccessControl implements CallGate {
       this.refuse(call, caller, error, "permission");
       throw error;
     }
-    let ticket;
+    let ticket: LimitTicket;
     try {
       ticket = this.options.limits.admit(caller.limitKey, name === "subscribe" ? subscriptionName(args[0]) : undefined);
     } catch (error) {

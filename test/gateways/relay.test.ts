@@ -22,7 +22,6 @@ import {
   OrderType,
   Status,
   SubscribeRequest,
-  type LogData,
   type OrderData,
 } from "../../src/kernel/index.js";
 import { RemoteError, RpcClient, type WsRpcClient } from "../../src/rpc/index.js";

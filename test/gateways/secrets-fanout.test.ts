@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Direction, EVENT_LOG, MainEngine, Offset, OrderRequest, OrderType, type LogData } from "../../src/kernel/index.js";
+import { Direction, EVENT_LOG, MainEngine, Offset, OrderRequest, OrderType } from "../../src/kernel/index.js";
 import type { ConnectedClient, WsRpcClient } from "../../src/rpc/index.js";
 import { MASK, type GatewayStatus } from "../../src/gateways/index.js";
 import { RpcGateway, writeKeyFile } from "../../src/service/index.js";

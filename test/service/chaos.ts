@@ -30,7 +30,6 @@ import {
   type ContractData,
   type OrderData,
   type PositionData,
-  type TickData,
   type TradeData,
 } from "../../src/kernel/index.js";
 import { HELLO_FUNCTION, RpcClient, WsRpcClient, type HelloInfo } from "../../src/rpc/index.js";

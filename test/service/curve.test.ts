@@ -23,7 +23,6 @@ import {
   Status,
   SubscribeRequest,
   type ContractData,
-  type LogData,
   type TickData,
 } from "../../src/kernel/index.js";
 import { SimGateway } from "../../src/sim/index.js";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as zmq from "zeromq";
-import { EVENT_LOG, MainEngine, SettingsError, loadJsonSetting, saveJsonSetting, useSettingsIo, type LogData } from "../../src/kernel/index.js";
+import { EVENT_LOG, MainEngine, SettingsError, loadJsonSetting, saveJsonSetting, useSettingsIo } from "../../src/kernel/index.js";
 import { RISK_SETTING_FILENAME, RiskManagerApp } from "../../src/risk/index.js";
 import { RPC_SETTING_FILENAME, RpcServiceApp, type RpcEngine } from "../../src/service/index.js";
 import { SimGateway, SimStore, resetJournal } from "../../src/sim/index.js";

@@ -23,7 +23,6 @@ import {
   Product,
   SubscribeRequest,
   type ContractData,
-  type LogData,
 } from "../../src/kernel/index.js";
 import { SimGateway } from "../../src/sim/index.js";
 import { RemoteError, RpcClient, WsRpcClient, type ConnectionState } from "../../src/rpc/index.js";

@@ -12,7 +12,6 @@ import {
   OrderType,
   Product,
   setLanguage,
-  type LogData,
 } from "../../src/kernel/index.js";
 import { SimGateway } from "../../src/sim/index.js";
 import { RemoteError, RpcClient } from "../../src/rpc/index.js";

@@ -5,12 +5,9 @@
 import {
   EVENT_RPC_CONNECTION,
   KEY_FILE_KEY,
-  REQ_ADDRESS_KEY,
   RpcGateway,
   RpcGatewaySettingSchema,
   RPC_GATEWAY_SECRETS,
-  SERVER_KEY_KEY,
-  SUB_ADDRESS_KEY,
   readKeyFile,
   type RpcConnectionStatus,
 } from "../../service/index.js";

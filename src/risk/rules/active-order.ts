@@ -26,7 +26,7 @@ export class ActiveOrderRule extends RiskRule {
     return text(block, req);
   }
 
-  checkAllowed(req: OrderRequest): RuleVerdict {
+  checkAllowed(_req: OrderRequest): RuleVerdict {
     const count = this.host.ownOrders.activeCount;
     return count < this.active_order_limit ? true : this.block("ACTIVE_ORDER_LIMIT", { count, limit: this.active_order_limit });
   }

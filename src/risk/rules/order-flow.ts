@@ -42,7 +42,7 @@ export class OrderFlowRule extends RiskRule {
     return text(block, req);
   }
 
-  checkAllowed(req: OrderRequest): RuleVerdict {
+  checkAllowed(_req: OrderRequest): RuleVerdict {
     if (!this.ring.isFullSince(this.now() - this.order_flow_clear * 1000)) return true;
     return this.block("ORDER_FLOW_LIMIT", { count: this.ring.capacity, limit: this.order_flow_limit, clear: this.order_flow_clear });
   }
