@@ -52,7 +52,7 @@ import {
 import { StreamTracker, type StreamVerdict } from "./stream-tracker.js";
 import type { CurveClientSecurity, DealerSocket, Refusal, SubscriberSocket, Transport, TransportKind } from "./transport.js";
 import { resolveTransport } from "./transports.js";
-import { isCurveKey } from "./zmq-endpoint.js";
+import { isCurveKey } from "../zmtp/index.js";
 import { curvePublicKey } from "../zmtp/index.js";
 import { decodeBroadcast, decodeResult, encodeCall, peekBroadcastType } from "./wire.js";
 

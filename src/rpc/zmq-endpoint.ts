@@ -28,7 +28,7 @@ import {
 } from "./protocol.js";
 import { resolveTransport } from "./transports.js";
 import type { CurveServerSecurity, PublisherSocket, Refusal, RouterSocket, Transport, TransportKind } from "./transport.js";
-import { curvePublicKey, z85Decode } from "../zmtp/index.js";
+import { curvePublicKey, isCurveKey } from "../zmtp/index.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
@@ -475,15 +475,6 @@ function checkCurve(curve: ZmqCurveOptions, transport: Transport): ZmqCurveOptio
   return curve;
 }
 
-/** 40 characters of Z85 that decode to 32 bytes. */
-export function isCurveKey(text: string): boolean {
-  if (typeof text !== "string" || text.length !== 40) return false;
-  try {
-    return z85Decode(text).length === 32;
-  } catch {
-    return false;
-  }
-}
 
 /** An Event with the stream position as extra attributes: pickled state `{type, data, seq, epoch}`. */
 function sequenced(type: string, data: unknown, seq: number, epoch: string): Event {
