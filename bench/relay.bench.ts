@@ -13,6 +13,8 @@
  * Every server, relay, caller and subscriber is its own process. Needs /usr/bin/python3 with python3-zmq.
  *   node dist/bench/relay.bench.js            (about two minutes)
  *   node dist/bench/relay.bench.js calls      (one section: calls, fanout)
+ *   RELAY_BENCH_PROF=/tmp/prof node dist/bench/relay.bench.js calls
+ *                                             (each relay writes a --cpu-prof profile there when the bench ends)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,7 +23,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { DateTime, Event, Exchange, SubscribeRequest, TickData } from "../src/kernel/index.js";
+import { ContractData, DateTime, Event, Exchange, Product, SubscribeRequest, TickData } from "../src/kernel/index.js";
 import { RpcClient, RpcServer, ZmqEndpoint, instanceOf, str } from "../src/rpc/index.js";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -30,6 +32,9 @@ const MAIN = join(ROOT, "dist", "src", "cli", "main.js");
 const PYTHON = "/usr/bin/python3";
 const END = "eBenchEnd";
 const CALLS = 3_000;
+/** The issue's goals: added call latency (p50) and fan-out against the Python server alone, same run. */
+const ADDED_P50_GOAL_US = 30;
+const FANOUT_GOAL_RATIO = 5;
 const WARMUP = 300;
 
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -141,6 +146,9 @@ function freePort(): Promise<number> {
 
 const homes: string[] = [];
 const children: LineProcess[] = [];
+/** RELAY_BENCH_PROF=dir: relays run with --cpu-prof and are stopped with SIGTERM, so their profiles get written. */
+const PROFILE_DIR = process.env["RELAY_BENCH_PROF"];
+const relays: LineProcess[] = [];
 
 async function pythonServer(): Promise<{ rep: string; pub: string; process: LineProcess }> {
   const p = startProcess(PYTHON, [join(ROOT, "bench", "veighna_publisher.py")], { ...process.env, PYTHONPATH: join(ROOT, "test", "python") });
@@ -155,8 +163,9 @@ async function relay(upstream: { rep: string; pub: string }): Promise<{ rep: str
   homes.push(home);
   const rep = `tcp://127.0.0.1:${await freePort()}`;
   const pub = `tcp://127.0.0.1:${await freePort()}`;
-  const p = startProcess(process.execPath, [MAIN, "serve", "--home", home, "--no-sim", "--no-console", "--no-risk", "--upstream", `${upstream.rep},${upstream.pub}`, "--rep", rep, "--pub", pub]);
-  children.push(p);
+  const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const p = startProcess(process.execPath, [...profile, MAIN, "serve", "--home", home, "--no-sim", "--no-console", "--no-risk", "--upstream", `${upstream.rep},${upstream.pub}`, "--rep", rep, "--pub", pub]);
+  (PROFILE_DIR ? relays : children).push(p);
   await p.waitFor(/RPC service started successfully/);
   await p.waitFor(/Trades queried/);
   return { rep, pub };
@@ -166,7 +175,10 @@ async function relay(upstream: { rep: string; pub: string }): Promise<{ rep: str
 async function ourServer() {
   const server = new RpcServer();
   server.register("subscribe", [{ name: "req", type: instanceOf(SubscribeRequest) }, { name: "gateway_name", type: str }], () => null);
-  for (const name of ["get_all_contracts", "get_all_accounts", "get_all_positions", "get_all_orders", "get_all_trades"]) server.register(name, [], () => []);
+  // The contract makes the relay route `subscribe` here: a relay forwards only what an upstream contract lists.
+  const contract = new ContractData({ gateway_name: "CTP", symbol: "rb2501", exchange: Exchange.SHFE, name: "rb2501", product: Product.FUTURES, size: 10, pricetick: 1 });
+  server.register("get_all_contracts", [], () => [contract]);
+  for (const name of ["get_all_accounts", "get_all_positions", "get_all_orders", "get_all_trades"]) server.register(name, [], () => []);
   const endpoint = new ZmqEndpoint({ repAddress: "tcp://127.0.0.1:0", pubAddress: "tcp://127.0.0.1:0" });
   await server.start([endpoint]);
   const { rep, pub } = endpoint.addresses!;
@@ -221,6 +233,8 @@ async function benchCalls(): Promise<void> {
       const f = (n: number) => n.toFixed(0);
       console.log(`| ${name} | ${f(direct.p50)} / ${f(direct.p99)} | ${f(relayed.p50)} / ${f(relayed.p99)} | ${f(relayed.p50 - direct.p50)} / ${f(relayed.p99 - direct.p99)} |`);
     }
+    const worst = Math.max(...rows.map(([, direct, relayed]) => relayed.p50 - direct.p50));
+    console.log(`goal (the relay adds <= ${ADDED_P50_GOAL_US} µs p50 to a call): ${worst <= ADDED_P50_GOAL_US ? "MET" : "NOT MET"} (adds up to ${worst.toFixed(0)} µs)`);
   } finally {
     await ours.stop();
   }
@@ -242,6 +256,7 @@ async function fanout(source: { rep: string; pub: string }, burst: (rate: number
       let achieved = 0;
       for (let attempt = 0; attempt < 2 && !passed; attempt++) {
         achieved = await burst(rate, rate);
+        if (process.env["RELAY_BENCH_VERBOSE"]) console.error(`  ${subscribers} sub(s) at ${rate}/s: publisher reached ${achieved.toFixed(0)}/s`);
         const reports = (await Promise.all(subs.map((s) => s.next()))) as { received: number; p99: number }[];
         passed = reports.every((r) => r.received === rate);
         if (passed) p99 = Math.max(...reports.map((r) => r.p99));
@@ -272,6 +287,7 @@ async function benchFanout(): Promise<void> {
   console.log("\nTick fan-out: highest rate with zero loss, ticks/s to each subscriber process (2 events per tick), [p99 latency there]");
   console.log("| subscribers | Python VeighNa-style server alone | our relay (fed by our RpcServer) | relay / Python |");
   console.log("|---|---|---|---|");
+  const verdicts: string[] = [];
   try {
     for (const n of [1, 4]) {
       const py = await fanout(python, pythonBurst, n);
@@ -280,7 +296,10 @@ async function benchFanout(): Promise<void> {
       const cell = (r: { best: number; note: string; p99: number }) =>
         `${r.best.toLocaleString("en")} [${Number.isNaN(r.p99) ? "–" : `${r.p99.toFixed(0)} ms`}]${r.note ? ` (${r.note})` : ""}`;
       console.log(`| ${n} | ${cell(py)} | ${cell(rl)} | ${ratio} |`);
+      verdicts.push(`${n} subscriber(s): ${py.best > 0 && rl.best >= FANOUT_GOAL_RATIO * py.best ? "MET" : "NOT MET"}`);
     }
+    // A rung the publisher could not reach says little about the fan-out behind it: the verdict says so.
+    console.log(`goal (relay fan-out >= ${FANOUT_GOAL_RATIO}x the Python server alone, zero loss): ${verdicts.join(", ")}`);
   } finally {
     await caller.close();
     await ours.stop();
@@ -293,6 +312,13 @@ async function main(sections: readonly string[]): Promise<void> {
     if (run("calls")) await benchCalls();
     if (run("fanout")) await benchFanout();
   } finally {
+    await Promise.all(
+      relays.map(async (r) => {
+        r.child.kill("SIGTERM");
+        for (let i = 0; i < 100 && r.child.exitCode === null && r.child.signalCode === null; i++) await sleep(50);
+        r.kill();
+      }),
+    );
     for (const c of children) c.kill();
     for (const home of homes) rmSync(home, { recursive: true, force: true });
   }

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from vnpy.event import Event
 from vnpy.rpc import RpcServer
-from vnpy.trader.constant import Exchange
-from vnpy.trader.object import TickData
+from vnpy.trader.constant import Exchange, Product
+from vnpy.trader.object import ContractData, TickData
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 server = RpcServer()
@@ -54,7 +54,12 @@ def subscribe(req, gateway_name):
     return None
 
 
-def get_all_contracts(): return []
+# The contract makes the relay route `subscribe` here (a relay forwards only what some upstream contract lists).
+CONTRACT = ContractData(gateway_name="CTP", symbol="rb2501", exchange=Exchange.SHFE, name="rb2501", product=Product.FUTURES,
+                        size=10, pricetick=1)
+
+
+def get_all_contracts(): return [CONTRACT]
 def get_all_accounts(): return []
 def get_all_positions(): return []
 def get_all_orders(): return []

@@ -69,6 +69,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (options.risk) await mainEngine.addApp(RiskManagerApp).ready;
     const gateways = mainEngine.addApp(GatewayManagerApp);
     const rpc = mainEngine.addApp(RpcServiceApp);
+    gateways.serveOn(rpc.server);
     const consoleEngine = options.console ? mainEngine.addApp(ConsoleApp) : null;
 
     if (options.sim.resetJournal) {

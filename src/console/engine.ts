@@ -381,16 +381,11 @@ export class ConsoleEngine extends BaseEngine {
     this.register("metrics_summary", () => this.metricsSummary());
     // Connection states beside get_all_gateway_names, which keeps VeighNa's shape (a list of names).
     this.register("gateway_list", () => this.gatewayManager()?.list() ?? []);
-    this.register("gateway_connect", async ([name]) => {
-      const gateways = this.need(this.gatewayManager(), "the gateway manager app is not loaded");
-      await gateways.connect(text(name, "name"));
-      return gateways.list().find((g) => g.name === name) ?? null;
-    });
-    this.register("gateway_disconnect", async ([name]) => {
-      const gateways = this.need(this.gatewayManager(), "the gateway manager app is not loaded");
-      await gateways.disconnect(text(name, "name"));
-      return gateways.list().find((g) => g.name === name) ?? null;
-    });
+    for (const action of ["connect", "disconnect"] as const) {
+      this.register(`gateway_${action}`, ([name]) =>
+        this.need(this.gatewayManager(), "the gateway manager app is not loaded").steer(text(name, "name"), action),
+      );
+    }
     // Rules with labels, kinds and bounds: what a form needs (eRiskRule events then carry the new values).
     this.register("risk_rules", () => this.riskManager()?.describeRules() ?? []);
     this.register("risk_update_rule", ([name, setting]) => {

@@ -26,6 +26,7 @@ import {
   type OrderRequest,
   messageOf,
 } from "../kernel/index.js";
+import { str, type RpcServer } from "../rpc/index.js";
 import type { GatewayConfig, GatewayKinds } from "./config.js";
 import { GatewayKinds as Kinds } from "./config.js";
 import { GatewayManagerError } from "./errors.js";
@@ -163,6 +164,23 @@ export class GatewayEngine extends BaseEngine {
     this.stopWatching(entry);
     await entry.gateway.close();
     this.setState(entry, "disconnected", t("byRequest"));
+  }
+
+  /** Connects or disconnects one gateway; its status afterwards (the console and the RPC calls answer with it). */
+  async steer(name: string, action: "connect" | "disconnect"): Promise<GatewayStatus | null> {
+    if (action === "connect") await this.connect(name);
+    else await this.disconnect(name);
+    return this.list().find((g) => g.name === name) ?? null;
+  }
+
+  /**
+   * Serves `gateway_list`, `gateway_connect(name)` and `gateway_disconnect(name)` on an RPC server (every endpoint
+   * of it: ZeroMQ, /ws, NATS). The server's call gate decides who may: steering needs the "gateway" permission.
+   */
+  serveOn(server: RpcServer): void {
+    server.register("gateway_list", [], () => this.list());
+    server.register("gateway_connect", [{ name: "name", type: str }], ([name]) => this.steer(name as string, "connect"));
+    server.register("gateway_disconnect", [{ name: "name", type: str }], ([name]) => this.steer(name as string, "disconnect"));
   }
 
   list(): GatewayStatus[] {

@@ -2,7 +2,8 @@
 export * from "./endpoint.js";
 export * from "./errors.js";
 export { runGated, type CallGate, type CallOutcome, type CallPass, type GatedCall } from "./gate.js";
-export { RpcServer, type StreamFilter, type RpcFunctionSpec, type RpcHandler, type RpcServerOptions, type ServerLog } from "./server.js";
+export { DEFAULT_HEAVY_CONCURRENCY, RpcServer, type StreamFilter, type RpcFunctionOptions, type RpcFunctionSpec, type RpcHandler, type RpcServerOptions, type ServerLog } from "./server.js";
+export { FairQueue } from "./fair-queue.js";
 export { bindArguments, instanceOf, nullable, str, type ArgType, type Param } from "./signature.js";
 export type {
   CallOptions,

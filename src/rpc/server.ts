@@ -8,6 +8,7 @@
 import { NO_METRICS, type Event, type MetricsRecorder, ERROR } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
 import { RpcError, deadlinePassed, unknownFunction } from "./errors.js";
+import { FairQueue } from "./fair-queue.js";
 import { runGated, type CallGate } from "./gate.js";
 import { newEpoch } from "./protocol.js";
 import { bindArguments, type Param } from "./signature.js";
@@ -18,7 +19,17 @@ export interface RpcFunctionSpec {
   readonly name: string;
   readonly params: readonly Param[];
   readonly handler: RpcHandler;
+  /** Long work (a history query): runs in fair turns between clients, a few at a time (see fair-queue.ts). */
+  readonly heavy: boolean;
 }
+
+export interface RpcFunctionOptions {
+  /** Long work that must not crowd out other clients' calls (e.g. query_history): see fair-queue.ts. */
+  heavy?: boolean;
+}
+
+/** Heavy calls running at once, all clients together. */
+export const DEFAULT_HEAVY_CONCURRENCY = 2;
 
 /** Private streams: which events may be withheld from some clients, and from whom. */
 export interface StreamFilter {
@@ -38,6 +49,8 @@ export interface RpcServerOptions {
   gate?: CallGate;
   /** Where call latencies and published events are counted; read at each use. Default: nowhere. */
   metrics?: () => MetricsRecorder;
+  /** Heavy calls (RpcFunctionOptions.heavy) running at once; the rest wait their client's turn. Default 2. */
+  heavyConcurrency?: number;
 }
 
 export class RpcServer {
@@ -50,8 +63,10 @@ export class RpcServer {
   private lastSeq = 0;
   private gate: CallGate | undefined;
   private streamFilter: StreamFilter | undefined;
+  private readonly heavyQueue: FairQueue;
 
   constructor(options: RpcServerOptions = {}) {
+    this.heavyQueue = new FairQueue(Math.max(1, options.heavyConcurrency ?? DEFAULT_HEAVY_CONCURRENCY));
     this.log = options.log ?? ((level, message) => (level >= 30 ? console.error(message) : undefined));
     this.metrics = options.metrics ?? (() => NO_METRICS);
     this.gate = options.gate;
@@ -68,8 +83,8 @@ export class RpcServer {
   }
 
   /** Registers (or replaces) a function; `params` are checked before `handler` runs. */
-  register(name: string, params: readonly Param[], handler: RpcHandler): void {
-    this.functions.set(name, { name, params, handler });
+  register(name: string, params: readonly Param[], handler: RpcHandler, options: RpcFunctionOptions = {}): void {
+    this.functions.set(name, { name, params, handler, heavy: options.heavy === true });
   }
 
   functionNames(): string[] {
@@ -187,6 +202,13 @@ export class RpcServer {
     if (!spec) throw unknownFunction(name);
     const bound = bindArguments(name, spec.params, args, kwargs);
     if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);
-    return await runGated(this.gate, { name, args: bound, context }, (gated) => spec.handler(bound, gated));
+    if (!spec.heavy) return await runGated(this.gate, { name, args: bound, context }, (gated) => spec.handler(bound, gated));
+    // Admitted (and counted in flight) by the gate first: a client over its limit is refused now, not queued.
+    return await runGated(this.gate, { name, args: bound, context }, (gated) =>
+      this.heavyQueue.run(context.identity ?? context.clientId, () => spec.handler(bound, gated), () => {
+        if (context.signal?.aborted) throw deadlinePassed(name);
+        if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);
+      }),
+    );
   }
 }

@@ -40,6 +40,8 @@ export const DEFAULT_PUB_BACKLOG = 20_000;
 export const DEFAULT_PUB_BACKLOG_BYTES = 32 << 20;
 /** Unsent replies to one client beyond which the router stops reading its calls (see SocketOptions). */
 const ROUTER_PAUSE_READING_BYTES = 1 << 20;
+/** Calls taken from one client before its connection lets the others' calls in (one event-loop turn). */
+const ROUTER_READ_BUDGET = 256;
 
 function options(tuning: SocketTuning | undefined) {
   return {
@@ -67,7 +69,7 @@ class ZmtpRouterSocket implements RouterSocket {
 
   constructor(handlers: RouterHandlers, tuning?: ServerSocketOptions) {
     // A client that pipelines calls without reading the replies is held back by TCP once 1 MiB of them wait.
-    this.socket = new ZmtpRouter({ ...options(tuning), pauseReadingAboveBytes: ROUTER_PAUSE_READING_BYTES, ...(tuning?.curve ? { curve: tuning.curve } : {}) });
+    this.socket = new ZmtpRouter({ ...options(tuning), pauseReadingAboveBytes: ROUTER_PAUSE_READING_BYTES, readBudgetMessages: ROUTER_READ_BUDGET, ...(tuning?.curve ? { curve: tuning.curve } : {}) });
     forwardRejections(this.socket, handlers.rejected);
     this.socket.on("connect", (peer) => this.peers.set(peer.id, peer));
     this.socket.on("disconnect", (peer) => {

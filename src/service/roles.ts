@@ -55,7 +55,10 @@ const CALLS: Record<string, Permission> = {
   risk_set_state: "risk",
   rpc_start: "service",
   rpc_stop: "service",
-  connect: "gateway",
+  // Secrets are masked in the list; connecting or disconnecting a venue is an admin's.
+  gateway_list: "read",
+  gateway_connect: "gateway",
+  gateway_disconnect: "gateway",
   audit_query: "audit",
 };
 
@@ -67,7 +70,8 @@ const STATE_CHANGING = new Set([
   "risk_set_state",
   "rpc_start",
   "rpc_stop",
-  "connect",
+  "gateway_connect",
+  "gateway_disconnect",
 ]);
 
 /**

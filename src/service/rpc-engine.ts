@@ -98,6 +98,7 @@ export const RpcServiceSettingSchema = Type.Object({
   // Checked field by field by parseClientLimits, which names the limits it knows.
   client_limits: Type.Optional(Type.Unknown()),
   private_streams: Type.Optional(Type.Array(RoleSchema)),
+  private_streams_identities: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Boolean())),
   private_streams_veighna: Type.Optional(Type.Boolean()),
   nats_servers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   nats_name: Type.Optional(Type.String({ minLength: 1 })),
@@ -137,6 +138,11 @@ export interface RpcServiceSetting {
    * client). Default [] (everyone sees everything, as VeighNa).
    */
   private_streams?: Role[];
+  /**
+   * Per proven identity (a CURVE key's allow-list name, a console user), over its role: true gives it a private
+   * stream whatever its role, false the full stream even when its role is listed in `private_streams`.
+   */
+  private_streams_identities?: Record<string, boolean>;
   /**
    * Also on the VeighNa (ZeroMQ) endpoint: other clients' order and trade events are withheld from CURVE-
    * authenticated connections whose role is in `private_streams`. Costs VeighNa compatibility: such a client's
@@ -262,6 +268,8 @@ export class RpcEngine extends BaseEngine {
   clientLimits: ClientLimitSettings = { ...DEFAULT_CLIENT_LIMITS };
   /** Roles that receive only their own orders and trades (see RpcServiceSetting.private_streams). */
   privateStreams: Role[] = [];
+  /** Per proven identity, over its role (see RpcServiceSetting.private_streams_identities). */
+  privateStreamIdentities: Record<string, boolean> = {};
   /** Private streams on the VeighNa endpoint too (CURVE clients; see RpcServiceSetting.private_streams_veighna). */
   privateStreamsVeighna = false;
   /** Roles, limits and the audit of every call, on every endpoint. */
@@ -314,7 +322,7 @@ export class RpcEngine extends BaseEngine {
     });
     this.server.setGate(this.accessControl);
     this.server.setStreamFilter({
-      withheld: (event) => this.privateStreams.length > 0 && isPrivateType(event.type),
+      withheld: (event) => this.privateStreamsOn() && isPrivateType(event.type),
       visible: (event, viewer) => this.visible(event, viewer),
     });
     eventEngine.registerGeneral(this.processEvent);
@@ -325,7 +333,7 @@ export class RpcEngine extends BaseEngine {
    * sender is unknown (a local strategy's) is not shown to a private client.
    */
   visible(event: Event, viewer: CallContext): boolean {
-    if (this.privateStreams.length === 0) return true;
+    if (!this.privateStreamsOn()) return true;
     const type = event.type;
     if (!isPrivateType(type)) return true;
     const vt_orderid = (event.data as { vt_orderid?: unknown } | null)?.vt_orderid;
@@ -342,13 +350,27 @@ export class RpcEngine extends BaseEngine {
     } catch {
       return false;
     }
-    if (!this.privateStreams.includes(role)) return true;
+    if (!this.hasPrivateStream(context, role)) return true;
     return sameOwner(this.ownerRecord(vt_orderid), ownerOf(context));
+  }
+
+  /** Whether anyone at all gets a private stream (else every event goes to everyone unchecked). */
+  private privateStreamsOn(): boolean {
+    if (this.privateStreams.length > 0) return true;
+    for (const key in this.privateStreamIdentities) if (this.privateStreamIdentities[key]) return true;
+    return false;
+  }
+
+  /** A proven identity's own setting first (a declared name proves nothing), then its role's. */
+  private hasPrivateStream(context: CallContext, role: Role): boolean {
+    const identity = context.authenticatedBy !== undefined ? context.identity : undefined;
+    const own = identity !== undefined && Object.hasOwn(this.privateStreamIdentities, identity) ? this.privateStreamIdentities[identity] : undefined;
+    return own ?? this.privateStreams.includes(role);
   }
 
   /** get_* answers under private streams: only the caller's own orders and trades. */
   private own<T extends { vt_orderid: string }>(items: T[], context: CallContext): T[] {
-    return this.privateStreams.length === 0 ? items : items.filter((item) => this.ownsOrder(context, item.vt_orderid));
+    return !this.privateStreamsOn() ? items : items.filter((item) => this.ownsOrder(context, item.vt_orderid));
   }
 
   private openAudit(): AuditTrail | null {
@@ -544,6 +566,7 @@ export class RpcEngine extends BaseEngine {
     if (setting.anonymous_role !== undefined) this.access.anonymousRole = setting.anonymous_role;
     if (setting.console_anonymous_role !== undefined) this.access.consoleAnonymousRole = setting.console_anonymous_role;
     if (setting.private_streams !== undefined) this.privateStreams = [...setting.private_streams];
+    if (setting.private_streams_identities !== undefined) this.privateStreamIdentities = { ...setting.private_streams_identities };
     if (setting.private_streams_veighna !== undefined) this.privateStreamsVeighna = setting.private_streams_veighna;
     const problems: string[] = [];
     this.clientLimits = parseClientLimits(setting.client_limits, problems);
@@ -572,6 +595,7 @@ export class RpcEngine extends BaseEngine {
       console_anonymous_role: this.access.consoleAnonymousRole,
       client_limits: { ...this.clientLimits },
       private_streams: [...this.privateStreams],
+      ...(Object.keys(this.privateStreamIdentities).length > 0 ? { private_streams_identities: { ...this.privateStreamIdentities } } : {}),
       private_streams_veighna: this.privateStreamsVeighna,
       ...(this.natsServers.length > 0 ? { nats_servers: this.natsServers, nats_name: this.natsName } : {}),
       ...(this.natsCreds ? { nats_creds: this.natsCreds } : {}),
@@ -635,8 +659,10 @@ export class RpcEngine extends BaseEngine {
     s.register("cancel_order", [p("req", instanceOf(CancelRequest)), p("gateway_name", str)], (args, context) =>
       this.cancelOrder(args[0] as CancelRequest, args[1] as string, context),
     );
+    // Long (a day of minute bars is thousands): clients take turns, so one client's flood of them waits behind itself.
     s.register("query_history", [p("req", instanceOf(HistoryRequest)), p("gateway_name", str)], ([req, gateway]) =>
       me().queryHistory(req as HistoryRequest, gateway as string),
+      { heavy: true },
     );
     s.register("get_tick", vt("vt_symbol"), ([id]) => me().getTick(id as string));
     // Under private streams, another client's order or trade is as if it did not exist.

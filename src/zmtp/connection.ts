@@ -58,6 +58,8 @@ export interface ConnectionSettings extends HeartbeatOptions {
   writableLimit: number;
   /** Unsent bytes above which reading from this peer pauses until they drain (see SocketOptions). */
   pauseReadingAboveBytes?: number;
+  /** Messages taken from this peer before it yields a turn of the event loop (see SocketOptions). */
+  readBudgetMessages?: number;
   curveServer?: CurveServerKeys;
   curveClient?: CurveClientKeys;
 }
@@ -148,6 +150,10 @@ export class ZmtpConnection implements FrameSink {
   private flushScheduled = false;
   /** Reading stopped because the peer does not take what we send (pauseReadingAboveBytes). */
   private readingPaused = false;
+  /** Reading stopped until the next turn: the peer used up its read budget (readBudgetMessages). */
+  private yielding = false;
+  /** Messages taken since reading last yielded. */
+  private messagesSinceYield = 0;
   private handshakeTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatTimeoutTimer: NodeJS.Timeout | null = null;
@@ -184,7 +190,7 @@ export class ZmtpConnection implements FrameSink {
     socket.on("drain", () => {
       if (this.readingPaused) {
         this.readingPaused = false;
-        socket.resume();
+        if (!this.yielding) socket.resume();
       }
       if (this.state === "ready") this.handler.onDrain(this);
     });
@@ -229,6 +235,19 @@ export class ZmtpConnection implements FrameSink {
       this.fail(new ZmtpError("ECLOSED", `message listener threw: ${String(error)}`));
       throw error;
     }
+    const budget = this.settings.readBudgetMessages;
+    if (budget !== undefined && this.messagesSinceYield >= budget && !this.yielding && this.state === "ready") this.yieldReading();
+  }
+
+  /** Stops reading this peer for one turn: the others' calls, timers and replies get theirs first. */
+  private yieldReading(): void {
+    this.yielding = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielding = false;
+      this.messagesSinceYield = 0;
+      if (!this.readingPaused && this.state !== "closed") this.socket.resume();
+    });
   }
 
   onGreeting(greeting: Buffer): void {
@@ -269,6 +288,7 @@ export class ZmtpConnection implements FrameSink {
     this.messageFrames = [];
     this.messageBytes = 0;
     this.stats.messagesIn++;
+    this.messagesSinceYield++;
     this.handler.onMessage(this, frames);
   }
 

@@ -107,14 +107,19 @@ function checkError(body: Buffer): void {
 /** Post-handshake MESSAGE encoding shared by client and server; nonces strictly increase in each direction. */
 export class CurveCodec {
   private peerNonce: number;
+  /** The full 24-byte nonces, prefix written once: each message only writes its counter (no allocation). */
+  private readonly sendNonceBytes: Buffer;
+  private readonly receiveNonceBytes: Buffer;
   constructor(
     private readonly key: Uint8Array,
-    private readonly sendPrefix: string,
-    private readonly receivePrefix: string,
+    sendPrefix: string,
+    receivePrefix: string,
     private sendNonce: number,
     lastPeerNonce: number,
   ) {
     this.peerNonce = lastPeerNonce;
+    this.sendNonceBytes = nonce(sendPrefix, new Uint8Array(8));
+    this.receiveNonceBytes = nonce(receivePrefix, new Uint8Array(8));
   }
 
   /** Frame body of a MESSAGE carrying one ZMTP frame; `flags` keeps MORE (1) and COMMAND (2) as libzmq does. */
@@ -123,26 +128,36 @@ export class CurveCodec {
     plain[0] = flags & 0x03;
     body.copy(plain, 1);
     const counter = this.sendNonce++;
-    const short = shortNonce(counter);
     // The box is written straight behind the MESSAGE header: no copy of the ciphertext.
     const out = Buffer.allocUnsafe(16 + MAC_BYTES + plain.length);
-    out.write("\x07MESSAGE", 0, "latin1");
-    short.copy(out, 8);
-    secretBox.sealInto(out.subarray(16), plain, nonce(this.sendPrefix, short), this.key);
+    MESSAGE_NAME.copy(out, 0);
+    const high = Math.floor(counter / 0x100000000);
+    const low = counter >>> 0;
+    out.writeUInt32BE(high, 8);
+    out.writeUInt32BE(low, 12);
+    const n = this.sendNonceBytes;
+    n.writeUInt32BE(high, 16);
+    n.writeUInt32BE(low, 20);
+    secretBox.sealInto(out.subarray(16), plain, n, this.key);
     return out;
   }
 
   /** Opens a MESSAGE; returns the inner frame flags (MORE=1, COMMAND=2) and body. */
   decode(frame: Buffer): { flags: number; body: Buffer } {
-    if (frame.length < 16 + 16 + 1 || frame.toString("latin1", 0, 8) !== "\x07MESSAGE") fail("expected MESSAGE");
+    if (frame.length < 16 + 16 + 1 || MESSAGE_NAME.compare(frame, 0, 8) !== 0) fail("expected MESSAGE");
     const counter = readShortNonce(frame, 8);
     if (counter <= this.peerNonce) fail("MESSAGE nonce did not increase");
     this.peerNonce = counter;
-    const plain = unseal(frame.subarray(16), nonce(this.receivePrefix, frame.subarray(8, 16)), this.key);
+    const n = this.receiveNonceBytes;
+    frame.copy(n, 16, 8, 16);
+    const plain = unseal(frame.subarray(16), n, this.key);
     if (!plain) fail("MESSAGE failed authentication");
     return { flags: plain[0]! & 0x03, body: plain.subarray(1) };
   }
 }
+
+/** A MESSAGE command's name, length-prefixed: the first 8 bytes of every post-handshake frame. */
+const MESSAGE_NAME = Buffer.from("\x07MESSAGE", "latin1");
 
 export interface HandshakeStep {
   /** Command bodies to send, in order. */

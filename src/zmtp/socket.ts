@@ -69,6 +69,12 @@ export interface SocketOptions extends HeartbeatOptions {
    * costs only a bounded amount of work, then TCP holds it back. Default: never pause.
    */
   pauseReadingAboveBytes?: number;
+  /**
+   * Messages taken from one peer before its connection yields the event loop for a turn (reading resumes on the
+   * next one). A server sets it so that a peer pipelining thousands of calls cannot fill a whole turn while the
+   * other peers' calls wait unread. Default: no budget (read whatever arrives).
+   */
+  readBudgetMessages?: number;
   /** First reconnect delay (client sockets). Default 100 ms; doubles per failure up to reconnectMaxIntervalMs, with jitter. */
   reconnectIntervalMs?: number;
   /** Default 5000 ms. */
@@ -156,6 +162,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       // At least 64 KiB: below Node's own socket high-water mark no "drain" event would announce the way out.
       writableLimit: options.flow === "drop" ? Number.MAX_SAFE_INTEGER : Math.max(64 * 1024, options.highWaterMark?.bytes ?? DEFAULT_WRITABLE_LIMIT),
       ...(options.pauseReadingAboveBytes !== undefined ? { pauseReadingAboveBytes: options.pauseReadingAboveBytes } : {}),
+      ...(options.readBudgetMessages !== undefined ? { readBudgetMessages: options.readBudgetMessages } : {}),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       heartbeatTtlMs: options.heartbeatTtlMs,

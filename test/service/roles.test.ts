@@ -6,6 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -27,11 +28,13 @@ import {
 import { SimGateway } from "../../src/sim/index.js";
 import { RemoteError, RpcClient, WsRpcClient, type ConnectionState } from "../../src/rpc/index.js";
 import { ConsoleApp, type ConsoleEngine } from "../../src/console/index.js";
+import { GatewayManagerApp, type GatewayEngine, type GatewayStatus } from "../../src/gateways/index.js";
 import {
   AUTHORIZED_CLIENTS_FILE,
   AuditTrail,
   EVENT_RPC_LOG,
   ROLES,
+  RPC_SETTING_FILENAME,
   RpcServiceApp,
   addConsoleUser,
   authorizeClient,
@@ -53,6 +56,8 @@ interface Server {
   mainEngine: MainEngine;
   rpc: RpcEngine;
   console: ConsoleEngine;
+  /** Manages no gateway until a test adds one (SIM is added directly). */
+  gateways: GatewayEngine;
   home: string;
   rep: string;
   pub: string;
@@ -78,7 +83,9 @@ async function startServer(home = tempDir("rpc-roles-"), simDir = ":memory:", pr
 async function setUp(mainEngine: MainEngine, home: string, simDir: string, previous?: Pick<Server, "keys" | "tokens">): Promise<Server> {
   mainEngine.addGateway(SimGateway);
   await mainEngine.connect({ data_dir: simDir, ticks_per_second: 20 }, "SIM");
+  const gateways = mainEngine.addApp(GatewayManagerApp);
   const rpc = mainEngine.addApp(RpcServiceApp) as RpcEngine;
+  gateways.serveOn(rpc.server);
   const consoleEngine = mainEngine.addApp(ConsoleApp) as ConsoleEngine;
   const lines: string[] = [];
   mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push(e.data.msg));
@@ -96,6 +103,7 @@ async function setUp(mainEngine: MainEngine, home: string, simDir: string, previ
     mainEngine,
     rpc,
     console: consoleEngine,
+    gateways,
     home,
     rep: rpc.addresses!.rep,
     pub: rpc.addresses!.pub,
@@ -388,6 +396,90 @@ describe("roles on every endpoint", () => {
   });
 });
 
+describe("gateway connect and disconnect", () => {
+  let server: Server;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it("connecting and disconnecting a gateway needs the gateway permission (admin) on ZeroMQ, /ws and the console, audited", async () => {
+    // A second venue, managed (SIM is not): its contracts shadow SIM's, hence a server of its own.
+    server.gateways.add({ kind: "sim", name: "SIM2", setting: { data_dir: ":memory:", ticks_per_second: 1 }, source: "test" });
+    const state = () => server.gateways.list().find((g) => g.name === "SIM2")!.state;
+    for (const role of ROLES) {
+      const clients = [
+        ["zmq", zmqClient(server, server.keys[role])],
+        ["ws", wsClient(server.wsUrl, server.tokens[role])],
+        ["console", wsClient(server.consoleUrl, server.tokens[role])],
+      ] as const;
+      try {
+        for (const [, client] of clients) client.start();
+        for (const [, client] of clients) await client.waitConnected(10_000);
+        for (const [endpoint, client] of clients) {
+          assert.deepEqual((await client.call<GatewayStatus[]>("gateway_list")).map((g) => g.name), ["SIM2"], `${role} lists over ${endpoint}`);
+          const before = state();
+          const action = before === "disconnected" ? "gateway_connect" : "gateway_disconnect";
+          const error = await failureOf(client.call(action, ["SIM2"]));
+          if (role === "admin") {
+            assert.equal(error, "", `admin ${action} over ${endpoint}`);
+            assert.equal(state(), action === "gateway_connect" ? "connected" : "disconnected", `admin ${action} over ${endpoint} took effect`);
+          } else {
+            assert.match(error, new RegExp(`role ${role} may not call ${action}: it needs the "gateway" permission`), `${role} over ${endpoint}`);
+            assert.equal(state(), before, `${role}'s refused ${action} over ${endpoint} changed nothing`);
+          }
+        }
+      } finally {
+        for (const [, client] of clients) {
+          if (client instanceof RpcClient) await client.close();
+          else client.close();
+        }
+      }
+    }
+    const rows = server.rpc.audit!.query({}).filter((row) => row.action.startsWith("gateway_"));
+    assert.ok(rows.some((row) => row.identity === "viewer-key" && row.outcome === "refused"), "a refused steer is audited");
+    assert.ok(rows.some((row) => row.identity === "admin-user" && row.outcome === "ok"), "an admin's steer is audited");
+  });
+});
+
+/**
+ * Alice (trader-user over /ws), bob (trader-key over ZeroMQ) and the admin-user (over /ws), connected, each recording
+ * the vt_orderid of every eOrder. event it receives; and an order request that rests.
+ */
+async function orderWatchers(server: Server) {
+  const alice = wsClient(server.wsUrl, server.tokens.trader);
+  const bob = zmqClient(server, server.keys.trader);
+  const admin = wsClient(server.wsUrl, server.tokens.admin);
+  const seen = { alice: new Set<string>(), bob: new Set<string>(), admin: new Set<string>() };
+  const record = (set: Set<string>) => ({ event }: { event: { type: string; data: unknown } }) => {
+    if (event.type === "eOrder.") set.add((event.data as { vt_orderid: string }).vt_orderid);
+  };
+  alice.on("event", record(seen.alice));
+  bob.on("event", record(seen.bob));
+  admin.on("event", record(seen.admin));
+  const close = async () => {
+    alice.close();
+    await bob.close();
+    admin.close();
+  };
+  try {
+    alice.start();
+    bob.start();
+    admin.start();
+    await Promise.all([alice.waitConnected(10_000), bob.waitConnected(10_000), admin.waitConnected(10_000)]);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const contract = future(server);
+  const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
+  return { alice, bob, admin, seen, req, close };
+}
+
+const orderIds = async (client: RpcClient | WsRpcClient) => (await client.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid);
+
 describe("private streams", () => {
   let server: Server;
   before(async () => {
@@ -400,45 +492,74 @@ describe("private streams", () => {
   });
 
   it("a trader never receives another trader's order events, on /ws nor (opted in) on ZeroMQ; an admin receives all", async () => {
-    const alice = wsClient(server.wsUrl, server.tokens.trader); // trader-user
-    const bob = zmqClient(server, server.keys.trader); // trader-key
-    const admin = wsClient(server.wsUrl, server.tokens.admin);
-    const seen = { alice: [] as string[], bob: [] as string[], admin: [] as string[] };
-    const record = (list: string[]) => ({ event }: { event: { type: string; data: unknown } }) => {
-      if (event.type === "eOrder.") list.push((event.data as { vt_orderid: string }).vt_orderid);
-    };
-    alice.on("event", record(seen.alice));
-    bob.on("event", record(seen.bob));
-    admin.on("event", record(seen.admin));
+    const { alice, bob, admin, seen, req, close } = await orderWatchers(server);
     try {
-      alice.start();
-      bob.start();
-      admin.start();
-      await Promise.all([alice.waitConnected(10_000), bob.waitConnected(10_000), admin.waitConnected(10_000)]);
-      const contract = future(server);
-      const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
       const bobs = await bob.call<string>("send_order", [req, "SIM"]);
       const alices = await alice.call<string>("send_order", [req, "SIM"]);
       // Each stream is in order: once a client has its own later order, the earlier one was published before it.
-      await until(() => seen.alice.includes(alices) && seen.bob.includes(bobs), 10_000, "each trader's own order events").catch((error: Error) => {
-        throw new Error(`${error.message}: ${JSON.stringify({ seen, alices, bobs })}`);
+      await until(() => seen.alice.has(alices) && seen.bob.has(bobs), 10_000, "each trader's own order events").catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify({ seen: Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])), alices, bobs })}`);
       });
-      await until(() => seen.admin.includes(alices) && seen.admin.includes(bobs), 10_000, "the admin's events");
-      assert.deepEqual([...new Set(seen.alice)], [alices], "alice saw only her order");
+      await until(() => seen.admin.has(alices) && seen.admin.has(bobs), 10_000, "the admin's events");
+      assert.deepEqual([...seen.alice], [alices], "alice saw only her order");
       // Bob's stream (ZeroMQ) is behind alice's order possibly; whatever arrived, none of it is hers.
-      assert.ok(!seen.bob.includes(alices), "bob never saw alice's order");
+      assert.ok(!seen.bob.has(alices), "bob never saw alice's order");
       // Snapshots agree with the streams.
-      assert.deepEqual((await alice.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid), [alices]);
-      assert.deepEqual((await bob.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid), [bobs]);
+      assert.deepEqual(await orderIds(alice), [alices]);
+      assert.deepEqual(await orderIds(bob), [bobs]);
       assert.equal(await alice.call("get_order", [bobs]), null);
-      const all = (await admin.call<{ vt_orderid: string }[]>("get_all_orders")).map((o) => o.vt_orderid);
+      const all = await orderIds(admin);
       assert.ok(all.includes(alices) && all.includes(bobs));
       // Shared data stays shared.
       assert.ok((await alice.call<unknown[]>("get_all_accounts")).length > 0);
     } finally {
-      alice.close();
-      await bob.close();
-      admin.close();
+      await close();
+    }
+  });
+
+  it("a setting per identity overrides the role: a listed trader gets the full stream, an admin a private one", async () => {
+    // alice (trader-user): the full stream by her own setting; bob (trader-key): private by his role; the admin-user:
+    // private by its own setting.
+    server.rpc.privateStreamIdentities = { "trader-user": false, "admin-user": true };
+    const { alice, bob, admin, seen, req, close } = await orderWatchers(server);
+    try {
+      const alices = await alice.call<string>("send_order", [req, "SIM"]);
+      const admins = await admin.call<string>("send_order", [req, "SIM"]);
+      const bobs = await bob.call<string>("send_order", [req, "SIM"]);
+      // Each stream is in order: a client's own last order arrives after every event published before it.
+      const admins2 = await admin.call<string>("send_order", [req, "SIM"]);
+      await until(() => [alices, admins, bobs, admins2].every((vt) => seen.alice.has(vt)), 10_000, "alice's full stream");
+      await until(() => seen.bob.has(bobs) && seen.admin.has(admins2), 10_000, "bob's and the admin's own orders");
+      assert.deepEqual([...seen.admin].sort(), [admins, admins2].sort(), "the admin saw only its own orders");
+      assert.ok(!seen.bob.has(alices) && !seen.bob.has(admins), "bob saw neither alice's nor the admin's order");
+      assert.deepEqual((await orderIds(admin)).sort(), [admins, admins2].sort());
+      assert.ok((await orderIds(alice)).includes(bobs), "alice's snapshot is the full one too");
+    } finally {
+      server.rpc.privateStreamIdentities = {};
+      await close();
+    }
+  });
+});
+
+describe("private streams settings", () => {
+  it("rpc_service_setting.json holds them per role and per identity; a value that is not true or false stops the start naming the field", async () => {
+    const home = tempDir("rpc-private-settings-");
+    writeFileSync(join(home, RPC_SETTING_FILENAME), JSON.stringify({ private_streams: ["trader"], private_streams_identities: { alice: false, desk: true } }));
+    const mainEngine = new MainEngine({ home });
+    try {
+      const rpc = mainEngine.addApp(RpcServiceApp) as RpcEngine;
+      assert.deepEqual(rpc.privateStreams, ["trader"]);
+      assert.deepEqual(rpc.privateStreamIdentities, { alice: false, desk: true });
+    } finally {
+      await mainEngine.close();
+    }
+    const bad = tempDir("rpc-private-settings-bad-");
+    writeFileSync(join(bad, RPC_SETTING_FILENAME), JSON.stringify({ private_streams_identities: { alice: "yes" } }));
+    const other = new MainEngine({ home: bad });
+    try {
+      assert.throws(() => other.addApp(RpcServiceApp), (error: unknown) => error instanceof Error && /private_streams_identities/.test(error.message));
+    } finally {
+      await other.close();
     }
   });
 });

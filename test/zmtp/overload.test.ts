@@ -1,7 +1,7 @@
 /** What a publisher does with a subscriber that stops reading, and what a peer of an old ZMTP version gets. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SendBacklog, ZmtpPublisher, ZmtpRouter, ZmtpSubscriber, type PeerInfo, type RejectedConnection, type ZmtpError } from "../../src/zmtp/index.js";
+import { SendBacklog, ZmtpPublisher, ZmtpRouter, ZmtpSubscriber, encodeFrame, type PeerInfo, type RejectedConnection, type ZmtpError } from "../../src/zmtp/index.js";
 import { eventually, nextEvent } from "./helpers.js";
 import { RawPeer } from "./raw-peer.js";
 
@@ -101,6 +101,50 @@ describe("old ZMTP versions", () => {
       assert.match(reason.message, /major version 1/);
       await raw.until(() => raw.closed, "the connection closed", 10_000);
     } finally {
+      await router.close();
+    }
+  });
+});
+
+describe("a router's read budget", () => {
+  test("a peer pipelining thousands of messages yields every few: another peer's message is read within a turn or two, not after the flood", async () => {
+    const budget = 16;
+    const router = new ZmtpRouter({ readBudgetMessages: budget });
+    const endpoint = await router.bind("tcp://127.0.0.1:0");
+    const connected: string[] = [];
+    router.on("connect", (peer: PeerInfo) => connected.push(peer.id));
+    const flood = await RawPeer.connect(endpoint);
+    const other = await RawPeer.connect(endpoint);
+    // A turn of the event loop: the immediates run once per turn, after the reads.
+    let turn = 0;
+    let ticking = true;
+    const tick = () => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    try {
+      flood.handshake("DEALER");
+      other.handshake("DEALER");
+      await eventually(() => connected.length === 2, 5_000, "both peers ready");
+      const arrivals: { probe: boolean; turn: number }[] = [];
+      router.on("message", (_peer: PeerInfo, frames: Buffer[]) => arrivals.push({ probe: frames[0]!.toString() === "probe", turn }));
+      const count = 4_000;
+      const body = Buffer.alloc(512, 7);
+      flood.socket.write(Buffer.concat(Array.from({ length: count }, () => encodeFrame(0, body))));
+      other.sendFrame(0, Buffer.from("probe"));
+      tick();
+      await eventually(() => arrivals.length === count + 1, 20_000, "every message read");
+      const perTurn = new Map<number, number>();
+      for (const a of arrivals) if (!a.probe) perTurn.set(a.turn, (perTurn.get(a.turn) ?? 0) + 1);
+      // The budget is checked after each read (at most 64 KiB, ~127 of these messages): never the whole flood at once.
+      const most = Math.max(...perTurn.values());
+      assert.ok(most <= budget + 130, `at most ${budget} + one read per turn, got ${most}`);
+      const probeAt = arrivals.findIndex((a) => a.probe);
+      assert.ok(probeAt < count, `the other peer's message was read before the flood ended (at ${probeAt} of ${count})`);
+    } finally {
+      ticking = false;
+      flood.destroy();
+      other.destroy();
       await router.close();
     }
   });

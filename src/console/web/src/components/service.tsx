@@ -124,7 +124,7 @@ export function GatewaysPanel({ store }: { store: Store }) {
               </td>
               <td class="p2">{since(g.since)}</td>
               <td>
-                {g.state === "disconnected" ? (
+                {!store.can("gateway") ? null : g.state === "disconnected" ? (
                   <button disabled={busy === g.name} onClick={() => steer(g.name, "connect")}>Connect</button>
                 ) : (
                   <button disabled={busy === g.name} onClick={() => steer(g.name, "disconnect")}>Disconnect</button>
