@@ -25,16 +25,11 @@ import { EVENT_RISK_NOTIFY, riskManagerApp, type RiskEngine } from "../../src/ri
 import { RpcGateway, RpcServiceApp, type RpcEngine } from "../../src/service/index.js";
 import { ManualClock, SimGateway } from "../../src/sim/index.js";
 import { tempHome } from "./helpers.js";
+import { until as waitUntil } from "../helpers/until.js";
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}
+/** The shared `until` with this file's argument order. */
+const until = (what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> => waitUntil(condition, timeoutMs, what);
 
 /** A client process's view: its MainEngine with an RpcGateway named "RPC", and what it received. */
 class Client {
