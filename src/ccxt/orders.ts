@@ -145,7 +145,7 @@ export class OrderMemory {
       return undefined;
     }
     this.tradeIds.add(key);
-    return new TradeData({
+    const data = new TradeData({
       gateway_name: this.gatewayName,
       symbol: trade.symbol ?? this.orders.get(orderid)!.symbol,
       exchange: CCXT_EXCHANGE,
@@ -156,6 +156,10 @@ export class OrderMemory {
       volume: trade.amount ?? 0,
       datetime: datetimeOf(trade.timestamp),
     });
+    // The fee in the market's money, where it can be told (the console's account summary sums the day's fees).
+    const commission = commissionOf(trade);
+    if (commission !== undefined) data.extra = { commission };
+    return data;
   }
 
   /** Fills kept back for orders that are now known. */
@@ -192,4 +196,18 @@ function clientIdOf(trade: Trade): string | undefined {
   const inner = info?.["o"] as Record<string, unknown> | undefined;
   const id = info?.["c"] ?? inner?.["c"];
   return typeof id === "string" ? id : undefined;
+}
+
+/**
+ * A fill's fee in the money P&L is counted in (a swap's settle currency, else the quote): as charged when it is in
+ * that currency, times the fill price when it is in the base; undefined when it is in anything else (BNB...) or unknown.
+ */
+export function commissionOf(trade: Pick<Trade, "symbol" | "price" | "fee">): number | undefined {
+  const fee = trade.fee;
+  if (!fee || typeof fee.cost !== "number" || !Number.isFinite(fee.cost) || !trade.symbol) return undefined;
+  const [base, rest = ""] = trade.symbol.split("/");
+  const [quote, settle] = rest.split(":");
+  if (fee.currency === (settle ?? quote)) return fee.cost;
+  if (fee.currency === base && typeof trade.price === "number" && Number.isFinite(trade.price)) return fee.cost * trade.price;
+  return undefined;
 }

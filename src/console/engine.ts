@@ -13,7 +13,9 @@ import {
   BaseEngine,
   CancelRequest,
   EVENT_LOG,
+  EVENT_POSITION,
   EVENT_TIMER,
+  EVENT_TRADE,
   Event,
   HistoryRequest,
   OrderRequest,
@@ -25,12 +27,15 @@ import {
   type MainEngine,
   ERROR,
   WARNING,
+  type PositionData,
+  type TradeData,
 } from "../kernel/index.js";
 import type { CallContext, CallDispatcher } from "../rpc/endpoint.js";
 import { GATEWAY_MANAGER_NAME, GatewayEngine } from "../gateways/index.js";
 import { runGated } from "../rpc/gate.js";
 import { RISK_ENGINE_NAME, RiskEngine, TRADING_STATES, type TradingState } from "../risk/index.js";
-import { APP_NAME as RPC_APP_NAME, EVENT_RPC_LOG, RpcEngine, isRole, permissionsOf, type AuditQuery } from "../service/index.js";
+import { APP_NAME as RPC_APP_NAME, EVENT_RPC_LOG, RpcEngine, definePermission, isRole, permissionsOf, type AuditQuery } from "../service/index.js";
+import { DayPnlBook } from "./day-pnl.js";
 import { ConsoleCallError, ConsoleStartError } from "./errors.js";
 import { isLoopbackHost, loadOrCreateToken } from "./token.js";
 import { PromMetrics } from "./metrics.js";
@@ -100,6 +105,8 @@ export class ConsoleEngine extends BaseEngine {
   private sampler: MetricsSampler | undefined;
   private sampling: NodeJS.Timeout | undefined;
   private readonly samples: MetricsSample[] = [];
+  /** Today's realised P&L and fees per gateway, from the trades (the account summary). */
+  private readonly dayPnl = new DayPnlBook((vtSymbol) => this.mainEngine.getContract(vtSymbol)?.size);
   /** vt_orderid -> the console client that sent it. */
   private readonly orderClients = new Map<string, string>();
 
@@ -230,6 +237,8 @@ export class ConsoleEngine extends BaseEngine {
 
   private readonly processEvent = (event: Event): void => {
     if (event.type === EVENT_TIMER) return;
+    if (event.type === EVENT_TRADE) this.dayPnl.onTrade(event.data as TradeData);
+    else if (event.type === EVENT_POSITION) this.dayPnl.onPosition(event.data as PositionData);
     if (event.type === EVENT_RPC_LOG) keep(this.rpcLog, event.data as LogData);
     else if (event.type === EVENT_LOG) keep(this.log, event.data as LogData);
     this.publish(event);
@@ -310,6 +319,9 @@ export class ConsoleEngine extends BaseEngine {
     this.register("get_all_trades", () => me.getAllTrades());
     this.register("get_all_positions", () => me.getAllPositions());
     this.register("get_all_accounts", () => me.getAllAccounts());
+    // Today's realised P&L and fees per gateway (VeighNa's AccountData has no such fields): whoever reads accounts.
+    definePermission("account_day_pnl", "read");
+    this.register("account_day_pnl", () => this.dayPnl.summary());
     this.register("get_all_contracts", () => me.getAllContracts());
     this.register("get_all_active_orders", () => me.getAllActiveOrders());
     this.register("get_all_gateway_names", () => me.getAllGatewayNames());

@@ -11,3 +11,4 @@ export * from "./ws-endpoint.js";
 export * from "./metrics.js";
 export * from "./metrics-sampler.js";
 export * from "./engine.js";
+export * from "./day-pnl.js";

@@ -662,11 +662,15 @@ function createCaller(req: string, sub: string, setting: GatewaySetting, curve: 
   });
 }
 
-/** A NATS client's settings: `server_name`, and `nats_user`/`nats_password` or `nats_creds` when the bus wants them. */
+/**
+ * A NATS client's settings: `server_name`, and `nats_user`/`nats_password` or `nats_creds` when the bus wants them;
+ * `nats_inbox_prefix` where replies come (default `_INBOX.<nats_user>`; set it with a credentials file).
+ */
 function natsClientSetting(servers: string, setting: GatewaySetting): NatsRpcClientOptions {
   const user = pickString(setting, ["nats_user"]);
   const pass = pickString(setting, ["nats_password"]);
   const creds = pickString(setting, ["nats_creds"]);
+  const inboxPrefix = pickString(setting, ["nats_inbox_prefix"]);
   const history = setting["history"];
   return {
     servers,
@@ -674,6 +678,7 @@ function natsClientSetting(servers: string, setting: GatewaySetting): NatsRpcCli
     ...(user !== undefined ? { user } : {}),
     ...(pass !== undefined ? { pass } : {}),
     ...(creds !== undefined ? { credsFile: creds } : {}),
+    ...(inboxPrefix !== undefined ? { inboxPrefix } : {}),
     ...(history === "all" || history === "new" ? { history } : {}),
   };
 }

@@ -119,7 +119,7 @@ export function tradeRow(seq: number, trade: TradeData, commission: number): Tra
 }
 
 export function tradeFromRow(row: TradeRow, gatewayName: string): TradeData {
-  return new TradeData({
+  const trade = new TradeData({
     gateway_name: gatewayName,
     symbol: row.symbol,
     exchange: row.exchange as Exchange,
@@ -131,6 +131,8 @@ export function tradeFromRow(row: TradeRow, gatewayName: string): TradeData {
     volume: row.volume,
     datetime: DateTime.parse(row.datetime, CHINA_TZ),
   });
+  trade.extra = { commission: row.commission };
+  return trade;
 }
 
 export function positionRow(entry: LegEntry): PositionRow {

@@ -454,6 +454,8 @@ export class SimVenue {
       volume,
       datetime: chinaDateTime(now),
     });
+    // The fee travels with the trade (VeighNa's `extra`): the console's account summary sums the day's fees.
+    trade.extra = { commission: fee };
     batch.trades.push(tradeRow(tradeSeq, trade, fee));
     batch.events.push(() => this.sink.trade(trade));
     batch.legs.add(legEntry);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Order, Trade } from "ccxt";
 import { parseCcxtSetting, rewriteUrl, statusOf } from "../../src/ccxt/index.js";
-import { OrderMemory } from "../../src/ccxt/orders.js";
+import { OrderMemory, commissionOf } from "../../src/ccxt/orders.js";
 import { Direction, Exchange, OrderRequest, OrderType, Status } from "../../src/kernel/index.js";
 
 test("urls: every host maps under one origin, keeping host and path; wss follows the origin's scheme", () => {
@@ -63,4 +63,20 @@ test("order memory: updates in any order never move an order back; a fill is pus
   assert.equal(memory.applyOrder(ccxtOrder({ status: "open", filled: 1 })), undefined, "a final status stays");
   // Another client's order on the same account is listed under its own client id.
   assert.equal(memory.applyOrder(ccxtOrder({ id: "901", clientOrderId: "web_abc.1" }))!.order.orderid, "web_abc_1");
+});
+
+test("a fill's fee becomes the trade's commission in the market's money: quote or settle as is, base at the fill price, others unknown", () => {
+  const fill = (symbol: string, currency: string, cost: number) => ({ symbol, price: 50_000, fee: { currency, cost } }) as Pick<Trade, "symbol" | "price" | "fee">;
+  assert.equal(commissionOf(fill("BTC/USDT", "USDT", 0.5)), 0.5);
+  assert.equal(commissionOf(fill("BTC/USDT", "BTC", 0.00001)), 0.5);
+  assert.equal(commissionOf(fill("BTC/USDT:USDT", "USDT", 0.2)), 0.2);
+  assert.equal(commissionOf(fill("BTC/USDT", "BNB", 0.001)), undefined);
+  assert.equal(commissionOf({ symbol: "BTC/USDT", price: 1, fee: undefined } as unknown as Pick<Trade, "symbol" | "price" | "fee">), undefined);
+  // Through the order memory: the pushed trade carries it.
+  const memory = new OrderMemory("CCXT", "F");
+  const orderid = memory.nextOrderid();
+  memory.add(new OrderRequest({ symbol: "BTC/USDT", exchange: Exchange.GLOBAL, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price: 100 }), orderid);
+  memory.applyOrder(ccxtOrder({ clientOrderId: orderid, filled: 0.5 }));
+  const trade = memory.applyTrade(ccxtTrade({ fee: { currency: "USDT", cost: 0.05 } }));
+  assert.deepEqual(trade?.extra, { commission: 0.05 });
 });

@@ -16,7 +16,8 @@ import { chromium, type BrowserContext, type Locator, type Page } from "playwrig
 import { Direction, Offset, OrderRequest, OrderType } from "../../src/kernel/index.js";
 import { WsRpcClient } from "../../src/rpc/index.js";
 import { startConsoleFixture, tradedSymbol, type ConsoleFixture } from "./fixture.js";
-import { addConsoleUser } from "../../src/service/index.js";
+import { APP_NAME as RPC_APP_NAME, RpcEngine, addConsoleUser } from "../../src/service/index.js";
+import { natsSkip, startNatsCluster } from "../rpc/nats/nats-cluster.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -137,6 +138,41 @@ test("the RPC service starts, stops and starts again, and its log shows each ste
   const log = await page.getByTestId("rpc-log").textContent();
   assert.equal(log?.match(/started successfully/g)?.length, 2, log ?? "");
   await textMatching(page.getByTestId("clients-panel"), /console:\d+/);
+});
+
+test("on a NATS bus the RPC panel shows the JetStream stream's state and follows it live as orders and trades arrive", { skip: skip || natsSkip }, async () => {
+  const cluster = await startNatsCluster(1);
+  const rpc = fixture.mainEngine.engines.get(RPC_APP_NAME);
+  assert.ok(rpc instanceof RpcEngine);
+  try {
+    await rpc.stop();
+    assert.ok(await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", { nats: { servers: cluster.urls, name: "desk" } }), rpc.lastStartError ?? "");
+    const panel = page.getByTestId("nats-stream");
+    await textMatching(panel.getByTestId("nats-stream-name"), /^RPCSERVICE_desk$/);
+    await textMatching(panel.getByTestId("nats-node"), new RegExp(`127\\.0\\.0\\.1:${cluster.nodes[0]!.port}`));
+    await textMatching(panel.getByTestId("nats-limits"), /^1 d · 1\.0 GiB$/);
+    await textMatching(panel.getByTestId("nats-replicas"), /^R1\b/);
+    const messages = async () => Number(((await panel.getByTestId("nats-messages").textContent()) ?? "").replace(/,/g, ""));
+    const before = await messages();
+    // An order that crosses the book: its order events and its trade go into the stream, the panel follows unreloaded.
+    const contract = fixture.mainEngine.getContract(symbol)!;
+    const price = fixture.mainEngine.getTick(symbol)!.last_price + 20 * contract.pricetick;
+    const req = new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price, offset: Offset.OPEN });
+    assert.notEqual(await fixture.mainEngine.sendOrder(req, "SIM"), "");
+    await until(async () => (await messages()) >= before + 2, 20_000, "the order and trade counted in the stream on the page");
+    const state = (await rpc.natsStatus())!.stream!;
+    await textMatching(panel.getByTestId("nats-seq"), new RegExp(`^${state.firstSeq} … \\d+$`));
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.waitForTimeout(300);
+    assert.deepEqual(await layoutHolds(), [], "at 1024 px with the NATS stream shown");
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    if (SCREENSHOTS) await page.getByTestId("rpc-panel").screenshot({ path: join(SCREENSHOTS, "console-nats.png") });
+  } finally {
+    await rpc.stop();
+    await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", { nats: null });
+    await cluster.stop();
+  }
+  await page.getByTestId("nats-stream").waitFor({ state: "detached" });
 });
 
 test("a risk rule, once tightened, blocks an order; switched off, it lets the same order through", { skip }, async () => {
@@ -324,6 +360,22 @@ const LAYOUT_PROBLEMS = `(() => {
   return problems;
 })()`;
 
+test("the account summary shows today's realised P&L and fees, as the server counts them from the day's trades", { skip }, async () => {
+  // Earlier tests bought and flattened: the SIM's trades carry their fees, the flatten realised something.
+  const money = (value: number) => value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const account = page.locator('[data-testid^="account-SIM."]').first();
+  const dayOf = async () => ((await fixture.consoleEngine.dispatch("account_day_pnl", [], {}, { clientId: "test", endpoint: "test" })) as { gateway: string; realised: number; fees: number | null; trades: number }[]).find((d) => d.gateway === "SIM");
+  const day = await dayOf();
+  assert.ok(day && day.trades > 0 && day.fees !== null && day.fees > 0, JSON.stringify(day));
+  await until(async () => {
+    const now = (await dayOf())!;
+    return (await account.getByTestId("account-fees").textContent()) === money(now.fees!) && (await account.getByTestId("account-realised").textContent()) === money(now.realised);
+  }, 15_000, "the page's realised P&L and fees equal the server's");
+  // The fees are what the SIM charged: the sum of the day's trades' commissions.
+  const charged = fixture.mainEngine.getAllTrades().filter((t) => t.gateway_name === "SIM").reduce((sum, t) => sum + Number((t.extra as { commission?: number } | undefined)?.commission ?? 0), 0);
+  assert.ok(Math.abs(charged - (await dayOf())!.fees!) < 1e-6);
+});
+
 async function layoutHolds(): Promise<string[]> {
   return page.evaluate(LAYOUT_PROBLEMS) as Promise<string[]>;
 }
@@ -348,6 +400,28 @@ test("the layout holds at 1440 and 1024 px with five watched symbols: no sideway
   await page.setViewportSize({ width: 1600, height: 1000 });
 });
 
+/** The page's English labels: none may show on the Chinese page (names, symbols and units are not labels). */
+const ENGLISH_LABELS = [
+  "Trading desk", "Metrics", "Market", "Chart", "Depth", "Order ticket", "Orders", "Trades", "Positions", "Account", "Risk", "Log",
+  "Connected clients", "RPC service", "Request / reply", "Event broadcast", "Start", "Stop", "Running", "Stopped", "Gateways",
+  "Gateway", "State", "Since", "Connect", "Disconnect", "Client", "Endpoint", "Calls", "Behind", "Dropped", "Conflated", "Refused",
+  "Price", "Volume", "Cancel", "Cancel all", "Flatten", "Bid", "Ask", "Bid vol", "Ask vol", "High", "Low", "Chg %", "Last",
+  "Open", "Close", "Close today", "Close yesterday", "Limit", "Balance", "Available", "Margin", "Unrealised P&L",
+  "Realised P&L today", "Fees today", "All levels", "All sources", "Audit trail", "Time", "Save", "Revert", "Online", "Server",
+  "Memory (RSS)", "Event-loop lag p99", "Order → ack", "Order → first fill", "Risk blocks", "Function", "Calls/s", "Total",
+  "Errors", "Latency", "Events published", "Stream", "Type", "Per second", "Slowest subscribers", "Lag ms", "Queued",
+  "No call yet", "No event yet", "No subscriber", "No orders", "No trades", "No log lines yet", "No account data", "Filter…",
+];
+
+async function untranslated(target: Page): Promise<string[]> {
+  const shown = (await target.evaluate(`[...document.querySelectorAll("h2, th, dt, button, option, label span, figcaption, .placeholder, td, .badge, [data-testid=link-state]")]
+    .filter((e) => e.offsetParent !== null || e.tagName === "OPTION")
+    .map((e) => (e.childElementCount === 0 ? e.textContent : [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join("")).trim())
+    .concat([...document.querySelectorAll("input[placeholder]")].map((e) => e.placeholder))`)) as string[];
+  const english = new Set(ENGLISH_LABELS);
+  return [...new Set(shown.filter((text) => english.has(text)))];
+}
+
 test("the page follows the server's language, and ?lang=zh shows it in Chinese", { skip }, async () => {
   const zh = await context.newPage();
   try {
@@ -366,7 +440,13 @@ test("the page follows the server's language, and ?lang=zh shows it in Chinese",
       await zh.waitForTimeout(100);
     }
     await zh.getByTestId("order-client").first().filter({ hasText: /console:/ }).waitFor();
+    await zh.getByTestId("accounts-panel").locator("dt", { hasText: "今日平仓盈亏" }).waitFor();
     if (SCREENSHOTS) await zh.screenshot({ path: join(SCREENSHOTS, "console-zh.png") });
+    assert.deepEqual(await untranslated(zh), [], "English labels on the Chinese desk");
+    await zh.getByTestId("view-metrics").click();
+    await zh.getByTestId("metrics-calls").waitFor();
+    assert.deepEqual(await untranslated(zh), [], "English labels in the Chinese metrics view");
+    if (SCREENSHOTS) await zh.screenshot({ path: join(SCREENSHOTS, "console-zh-metrics.png") });
   } finally {
     await zh.close();
   }

@@ -72,7 +72,7 @@ describe("RpcGateway against a server with two gateways", () => {
     client = new MainEngine({ home: join(dir, "client") });
     client.addGateway(RpcGateway);
     await client.connect({ req_address: rpc.addresses!.rep, sub_address: rpc.addresses!.pub }, "RPC");
-    await until(() => client.getAllContracts().length === 3 && client.getAllAccounts().length === 2, 10_000, "snapshot");
+    await until(() => client.getAllContracts().length === 3 && client.getAllAccounts().length === 2, 30_000, "snapshot");
   });
 
   after(async () => {

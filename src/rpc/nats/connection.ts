@@ -1,6 +1,7 @@
 /** NATS connection settings shared by the endpoint and the client, validated once here. */
 import { readFileSync } from "node:fs";
 import { credsAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
+import { inboxPrefixFor } from "./subjects.js";
 
 export interface NatsAuthOptions {
   /** A NATS credentials file (user JWT + nkey seed), as `nsc` writes it. */
@@ -10,6 +11,12 @@ export interface NatsAuthOptions {
   pass?: string;
   /** A bare token. */
   token?: string;
+  /**
+   * Where replies come (calls, stream reads): the user's own prefix, which its permissions allow and no one
+   * else's do. Default: `_INBOX.<user>`, the user being the login's (user/password) or the credentials file's JWT
+   * `name`; else (a token) nats.js's shared `_INBOX`.
+   */
+  inboxPrefix?: string;
 }
 
 export interface NatsConnectOptions extends NatsAuthOptions {
@@ -40,8 +47,16 @@ export function natsConnectionOptions(options: NatsConnectOptions, name: string)
     maxPingOut: 2,
     timeout: 5_000,
   };
-  if (options.credsFile) {
-    const creds = readFileSync(options.credsFile);
+  const creds = options.credsFile ? readFileSync(options.credsFile) : undefined;
+  const user = options.user ?? (creds ? credsUserName(creds.toString("utf8")) : undefined);
+  const inboxPrefix = options.inboxPrefix ?? (user !== undefined ? inboxPrefixFor(user) : undefined);
+  if (inboxPrefix !== undefined) {
+    if (!/^[^\s*>]+$/.test(inboxPrefix) || inboxPrefix.split(".").some((token) => token === "")) {
+      throw new RangeError(`a NATS inbox prefix is dot-separated tokens without wildcards or spaces, got ${JSON.stringify(inboxPrefix)}`);
+    }
+    out.inboxPrefix = inboxPrefix;
+  }
+  if (creds) {
     out.authenticator = credsAuthenticator(new Uint8Array(creds));
   } else if (options.user !== undefined) {
     out.user = options.user;
@@ -50,4 +65,16 @@ export function natsConnectionOptions(options: NatsConnectOptions, name: string)
     out.token = options.token;
   }
   return out;
+}
+
+/** The user's name in a credentials file: the `name` claim of its user JWT (the first block), if it has one. */
+export function credsUserName(text: string): string | undefined {
+  const block = /-{3,}[^\n]*-{3,}\s*\n\s*([A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*)\s*\n/.exec(text);
+  if (!block) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(block[2]!, "base64url").toString("utf8")) as { name?: unknown };
+    return typeof claims.name === "string" && claims.name !== "" ? claims.name : undefined;
+  } catch {
+    return undefined;
+  }
 }

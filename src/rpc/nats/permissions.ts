@@ -6,9 +6,11 @@
  *   trader   calls any function (send_order, cancel_order...) and receives events and stream history
  *   viewer   receives events and history, and calls only the read-only get_* functions
  *
- * `server` is one name or "*" (every server on the bus).
+ * `user` is the NATS user these permissions are for: its replies come under its own inbox prefix
+ * (`_INBOX.<user>`, which the clients take by default on a user/password login), the only inbox it may read, so
+ * no user sees another's replies. `server` is one name or "*" (every server on the bus).
  */
-import { serverPrefix, streamName } from "./subjects.js";
+import { inboxPrefixFor, serverPrefix, streamName } from "./subjects.js";
 
 export type NatsRole = "server" | "trader" | "viewer";
 
@@ -49,24 +51,26 @@ function streamReader(server: string): string[] {
   ];
 }
 
-export function natsPermissions(role: NatsRole, server = "*"): NatsPermissions {
+export function natsPermissions(role: NatsRole, user: string, server = "*"): NatsPermissions {
   const prefix = serverPrefix(server);
+  const inbox = `${inboxPrefixFor(user)}.>`;
   switch (role) {
     case "server":
       return {
-        publish: { allow: [`${prefix}.event.>`, "$JS.API.>", "$SRV.>", "_INBOX.>"] },
-        subscribe: { allow: [`${prefix}.call.>`, `${prefix}.hello`, "$SRV.>", "_INBOX.>"] },
+        // Replies to callers go out through allow_responses (only to the reply subject of a request received).
+        publish: { allow: [`${prefix}.event.>`, "$JS.API.>", "$SRV.>"] },
+        subscribe: { allow: [`${prefix}.call.>`, `${prefix}.hello`, "$SRV.>", inbox] },
         allow_responses: true,
       };
     case "trader":
       return {
         publish: { allow: [`${prefix}.call.>`, `${prefix}.hello`, "$SRV.>", ...streamReader(server)] },
-        subscribe: { allow: [`${prefix}.event.>`, "_INBOX.>"] },
+        subscribe: { allow: [`${prefix}.event.>`, inbox] },
       };
     case "viewer":
       return {
         publish: { allow: [...READ_ONLY_FUNCTIONS.map((name) => `${prefix}.call.${name}`), `${prefix}.hello`, "$SRV.>", ...streamReader(server)] },
-        subscribe: { allow: [`${prefix}.event.>`, "_INBOX.>"] },
+        subscribe: { allow: [`${prefix}.event.>`, inbox] },
       };
   }
 }

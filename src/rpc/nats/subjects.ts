@@ -44,6 +44,15 @@ export function escapeToken(text: string): string {
   return out;
 }
 
+/**
+ * The reply inbox prefix of one NATS user: `_INBOX.<user>` (the user escaped into one token). Each user's client
+ * takes replies (calls, JetStream) under its own prefix and may subscribe only there (permissions.ts), so no user
+ * can read another's replies, as everyone could under the shared `_INBOX.>`.
+ */
+export function inboxPrefixFor(user: string): string {
+  return `_INBOX.${escapeToken(user)}`;
+}
+
 /** The string behind a token made by `escapeToken`; throws a RangeError on anything else. */
 export function unescapeToken(token: string): string {
   if (token === "%") return "";

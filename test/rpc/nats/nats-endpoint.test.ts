@@ -1,11 +1,11 @@
 /**
  * The NATS endpoint on one real nats-server: a discoverable micro service, the JSON wire's validation and error
  * codes, deadlines, per-symbol tick subscriptions, and users with the documented permissions (a viewer cannot
- * send an order).
+ * send an order; no user can read another's replies).
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
+import { connect, errors as natsErrors } from "@nats-io/transport-node";
 import { Svcm } from "@nats-io/services";
 import { ContractData, EVENT_TICK, SubscribeRequest, TickData } from "../../../src/kernel/index.js";
 import {
@@ -15,6 +15,8 @@ import {
   RpcDisconnectedError,
   RpcServer,
   RpcTimeoutError,
+  helloSubject,
+  inboxPrefixFor,
   natsPermissions,
   type CallContext,
   type StreamEvent,
@@ -24,9 +26,9 @@ import { futures, marketOrder, startNatsServer, type NatsServerFixture } from ".
 import { natsSkip, startNatsCluster, type NatsCluster } from "./nats-cluster.js";
 
 const USERS = [
-  { user: "server", password: "s3rver", permissions: natsPermissions("server") },
-  { user: "alice", password: "tr4der", permissions: natsPermissions("trader") },
-  { user: "victor", password: "v1ewer", permissions: natsPermissions("viewer", "alpha") },
+  { user: "server", password: "s3rver", permissions: natsPermissions("server", "server") },
+  { user: "alice", password: "tr4der", permissions: natsPermissions("trader", "alice") },
+  { user: "victor", password: "v1ewer", permissions: natsPermissions("viewer", "victor", "alpha") },
 ];
 
 describe("NATS endpoint on one node", { skip: natsSkip }, () => {
@@ -52,7 +54,7 @@ describe("NATS endpoint on one node", { skip: natsSkip }, () => {
   });
 
   test("the service is discoverable through $SRV.PING and INFO, one endpoint per function", async () => {
-    const nc = await connect({ servers: cluster.urls, user: "alice", pass: "tr4der" });
+    const nc = await connect({ servers: cluster.urls, user: "alice", pass: "tr4der", inboxPrefix: inboxPrefixFor("alice") });
     try {
       const svc = new Svcm(nc).client();
       const pings = [];
@@ -107,7 +109,7 @@ describe("NATS endpoint on one node", { skip: natsSkip }, () => {
     await assert.rejects(trader.call("get_contract", []), (error: unknown) => error instanceof RemoteError && error.remoteType === "ERR_RPC_BAD_ARGUMENTS");
     await assert.rejects(trader.call("no_such_function", []), RpcDisconnectedError);
     // A raw NATS client speaks the same wire: a body that is not JSON is BAD_JSON, with the micro error headers.
-    const nc = await connect({ servers: cluster.urls, user: "alice", pass: "tr4der" });
+    const nc = await connect({ servers: cluster.urls, user: "alice", pass: "tr4der", inboxPrefix: inboxPrefixFor("alice") });
     try {
       const reply = await nc.request("rpcservice.alpha.call.get_all_orders", "{not json", { timeout: 5_000 });
       assert.equal(reply.headers?.get("Nats-Service-Error-Code"), "400");
@@ -159,6 +161,36 @@ describe("NATS endpoint on one node", { skip: natsSkip }, () => {
     await trader.waitConnected(10_000);
     await trader.call("send_order", [marketOrder(contract), "SIM"]);
     await until(() => events.some((e) => e.event.type === "eTrade."), 10_000, "the trade at the viewer");
+  });
+
+  test("a user reads replies only under its own inbox: another user's inbox and the shared _INBOX are refused", async () => {
+    // The viewer calls (its replies come under _INBOX.victor) while the trader tries to listen in.
+    const viewer = client("victor", "v1ewer");
+    await viewer.waitConnected(10_000);
+    const nc = await connect({ servers: cluster.urls, user: "alice", pass: "tr4der", inboxPrefix: inboxPrefixFor("alice") });
+    try {
+      for (const subject of [`${inboxPrefixFor("victor")}.>`, "_INBOX.>"]) {
+        const sniffed: string[] = [];
+        const sub = nc.subscribe(subject, { callback: (error, msg) => void (error ? undefined : sniffed.push(msg.subject)) });
+        const closedWith = await Promise.race([sub.closed, new Promise((resolve) => setTimeout(() => resolve("still open"), 10_000))]);
+        assert.ok(closedWith instanceof natsErrors.PermissionViolationError, `subscribing to ${subject}: ${String(closedWith)}`);
+        assert.equal((closedWith as InstanceType<typeof natsErrors.PermissionViolationError>).operation, "subscription");
+        assert.ok(Array.isArray(await viewer.call("get_all_accounts")));
+        assert.deepEqual(sniffed, []);
+      }
+      // Its own inbox works: a request answered under _INBOX.alice.
+      const hello = JSON.parse((await nc.request(helloSubject("alpha"), "", { timeout: 10_000 })).string()) as { server: string };
+      assert.equal(hello.server, "alpha");
+    } finally {
+      await nc.close();
+    }
+    // A client of alice's that keeps nats.js's shared _INBOX prefix gets no reply at all.
+    const shared = await connect({ servers: cluster.urls, user: "alice", pass: "tr4der" });
+    try {
+      await assert.rejects(shared.request(helloSubject("alpha"), "", { timeout: 5_000 }));
+    } finally {
+      await shared.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 /** What the page does: load the snapshot, keep the subscription, and the user's commands. */
 import { useServerLanguage } from "./i18n";
-import { ACTIVE_STATUSES, Direction, Offset, OrderType, toRule, type Bar, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus } from "./protocol";
+import { ACTIVE_STATUSES, Direction, Offset, OrderType, toRule, type Bar, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus, type DayPnl } from "./protocol";
 import { ConsoleSocket, type LinkState } from "./socket";
 import { byKey, store } from "./store";
 
@@ -36,9 +36,15 @@ export function connect(): void {
     },
   });
   socket.open();
-  window.setInterval(() => void refreshClients(), 2_000);
+  window.setInterval(() => {
+    void refreshClients();
+    // The NATS stream's state moves with every order and trade: follow it while the service is on a bus.
+    if (store.link === "online" && store.rpc?.nats) void refreshRpc().catch(() => undefined);
+  }, 2_000);
   window.setInterval(() => {
     if (store.whoami && store.can("audit")) void refreshAudit();
+    // A new trading day zeroes today's figures without a trade: ask now and then too.
+    if (store.link === "online") refreshDayPnl();
   }, 5_000);
 }
 
@@ -80,6 +86,7 @@ async function loadSnapshot(): Promise<void> {
     store.accounts = byKey(accounts, (a) => a.vt_accountid);
     store.logs = logs;
     refreshOrderClients();
+    refreshDayPnl();
     store.changed();
     await Promise.all([refreshRpc(), refreshRisk(), refreshClients(), refreshGateways(), refreshMetrics()]);
   } catch (error) {
@@ -136,7 +143,7 @@ export async function sendOrder(ticket: OrderTicket): Promise<string> {
     offset: ticket.offset,
     reference: "console",
   };
-  // "" means blocked (a risk rule says why, in an eRiskNotify toast) or refused by the gateway (see the log).
+  // "" means blocked (a check says why, in an eOrderBlocked toast with its code) or refused by the gateway (see the log).
   return socket.call<string>("send_order", req, contract.gateway_name);
 }
 
@@ -151,24 +158,35 @@ export async function cancelAll(client = ""): Promise<void> {
   await Promise.all(active.map(cancelOrder));
 }
 
-let ownersTimer = 0;
-/** Asks who sent the orders, at most every 200 ms however many orders arrive. */
-export function refreshOrderClients(): void {
-  if (ownersTimer) return;
-  ownersTimer = window.setTimeout(() => {
-    ownersTimer = 0;
-    socket
-      .call<Record<string, string>>("order_clients")
-      .then((owners) => {
-        store.orderClients = new Map(Object.entries(owners));
-        store.changed();
-      })
-      .catch(() => {
-        // The next new order asks again.
-      });
-  }, 200);
+/** `task` at most every 200 ms however often it is asked for (a burst of orders or trades asks once). */
+function coalesced(task: () => Promise<unknown>): () => void {
+  let timer = 0;
+  return () => {
+    if (timer) return;
+    timer = window.setTimeout(() => {
+      timer = 0;
+      // A failed ask is repeated by the next event or poll.
+      task().catch(() => undefined);
+    }, 200);
+  };
 }
+
+/** Asks who sent the orders. */
+export const refreshOrderClients = coalesced(async () => {
+  store.orderClients = new Map(Object.entries(await socket.call<Record<string, string>>("order_clients")));
+  store.changed();
+});
 store.onNewOrder = () => refreshOrderClients();
+
+/** Asks for today's realised P&L and fees (an older server has no such call: the summary shows "—"). */
+export const refreshDayPnl = coalesced(async () => {
+  store.dayPnl = byKey(await socket.call<DayPnl[]>("account_day_pnl"), (r) => r.gateway);
+  store.changed();
+});
+store.onTrade = () => refreshDayPnl();
+
+/** The service's state again after a service log line (started, stopped: maybe by a command, not this page). */
+store.onRpcLog = coalesced(() => refreshRpc());
 
 export async function refreshRpc(): Promise<void> {
   store.rpc = await socket.call<RpcStatus>("rpc_status");

@@ -19,6 +19,29 @@ export function money(value: number): string {
   return value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
+/** "1.5 MiB": sizes of the NATS stream and its limit. */
+export function bytes(value: number): string {
+  if (!Number.isFinite(value) || value < 0) return "—";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let n = value;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** "1 d", "2 h", "90 s": the stream's max age (ms). */
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return "—";
+  const s = ms / 1000;
+  if (s >= 86_400 && s % 3_600 === 0) return `${+(s / 86_400).toFixed(1)} d`;
+  if (s >= 3_600) return `${+(s / 3_600).toFixed(1)} h`;
+  if (s >= 60) return `${+(s / 60).toFixed(1)} min`;
+  return `${+s.toFixed(1)} s`;
+}
+
 export function qty(value: number): string {
   return value.toLocaleString("en-US", { maximumFractionDigits: 4 });
 }

@@ -92,6 +92,7 @@ export interface Position extends Json {
 }
 
 export interface Account extends Json {
+  gateway_name: string;
   vt_accountid: string;
   accountid: string;
   balance: number;
@@ -236,6 +237,43 @@ export interface RpcStatus {
   /** Why the last start failed; "" after a successful one. */
   start_error: string;
   log: Log[];
+  /** The NATS endpoint, when the service serves on a bus (null otherwise). */
+  nats?: NatsStatus | null;
+}
+
+/** Today's realised P&L and fees of one gateway's account (account_day_pnl). */
+export interface DayPnl {
+  gateway: string;
+  day: string;
+  realised: number;
+  /** null: the gateway does not report fees. */
+  fees: number | null;
+  trades: number;
+}
+
+/** What rpc_status says of the NATS side: the node, and the server's JetStream stream. */
+export interface NatsStatus {
+  servers: string[];
+  name: string;
+  connected_to: string | null;
+  stream: NatsStreamState | null;
+  stream_error?: string;
+}
+
+export interface NatsStreamState {
+  name: string;
+  messages: number;
+  bytes: number;
+  firstSeq: number;
+  lastSeq: number;
+  consumers: number;
+  replicas: number;
+  leader?: string;
+  /** ms */
+  maxAge: number;
+  maxBytes: number;
+  /** Events not yet confirmed by the stream. */
+  backlog: number;
 }
 
 /** A gateway as `gateway_list` and eGatewayState give it (secrets masked by the server). */

@@ -2,7 +2,7 @@
  * Everything the page shows, kept from snapshots and events. Views re-render at most once per animation
  * frame however fast ticks arrive.
  */
-import { mergeRule, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus, type OrderBlock } from "./protocol";
+import { mergeRule, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus, type DayPnl, type OrderBlock } from "./protocol";
 import { readable } from "./format";
 import type { LinkState } from "./socket";
 
@@ -31,6 +31,8 @@ export class Store {
   trades = new Map<string, Trade>();
   positions = new Map<string, Position>();
   accounts = new Map<string, Account>();
+  /** gateway -> today's realised P&L and fees (account_day_pnl). */
+  dayPnl = new Map<string, DayPnl>();
   logs: Log[] = [];
   rpc: RpcStatus | undefined;
   clients: ConnectedClient[] = [];
@@ -58,6 +60,10 @@ export class Store {
 
   /** Called for an order not seen before (the page then asks who sent it). */
   onNewOrder: ((vt_orderid: string) => void) | undefined;
+  /** A trade: today's realised P&L and fees change. */
+  onTrade: (() => void) | undefined;
+  /** A service log line: the service started, stopped or changed (a command may have done it, not this page). */
+  onRpcLog: (() => void) | undefined;
 
   /** Whether the signed-in role has a permission ("trade", "risk", "service", "audit"...): the page hides the rest. */
   can(permission: string): boolean {
@@ -135,12 +141,18 @@ export class Store {
       if (!this.orders.has(order.vt_orderid)) this.onNewOrder?.(order.vt_orderid);
       this.orders.set(order.vt_orderid, order);
     }
-    else if (type === "eTrade.") this.trades.set((data as Trade).vt_tradeid, data as Trade);
+    else if (type === "eTrade.") {
+      this.trades.set((data as Trade).vt_tradeid, data as Trade);
+      this.onTrade?.();
+    }
     else if (type === "ePosition.") this.positions.set((data as Position).vt_positionid, data as Position);
     else if (type === "eAccount.") this.accounts.set((data as Account).vt_accountid, data as Account);
     else if (type === "eContract.") this.contracts.set((data as Contract).vt_symbol, data as Contract);
     else if (type === "eLog") this.putLog(data as Log);
-    else if (type === "eRpcLog") this.putRpcLog(data as Log);
+    else if (type === "eRpcLog") {
+      this.putRpcLog(data as Log);
+      this.onRpcLog?.();
+    }
     else if (type === "eRiskRule") {
       const rule = data as RiskRuleData;
       this.rules.set(rule.name, mergeRule(this.rules.get(rule.name), rule));

@@ -58,7 +58,7 @@ function Header({ store }: { store: Store }) {
     const timer = window.setInterval(() => setNow(new Date()), 1_000);
     return () => window.clearInterval(timer);
   }, []);
-  const linkText = { connecting: "Connecting", online: "Online", offline: "Reconnecting", refused: "Refused" }[store.link];
+  const linkText = t(({ connecting: "linkConnecting", online: "linkOnline", offline: "linkOffline", refused: "linkRefused" } as const)[store.link]);
   return (
     <header class="topbar">
       <div class="brand">
@@ -90,7 +90,7 @@ function Header({ store }: { store: Store }) {
           </button>
         ))}
       </nav>
-      <div class="meta mono dim" title="event stream: epoch / last sequence number">
+      <div class="meta mono dim" title={t("streamHint")}>
         {store.epoch ? `${store.epoch} · #${store.seq}` : ""}
       </div>
       <div class="meta">
@@ -101,11 +101,11 @@ function Header({ store }: { store: Store }) {
       <div class="spacer" />
       {store.whoami ? (
         <span class="chip" data-testid="signed-in" title={store.whoami.permissions.join(", ")}>
-          {store.whoami.identity ?? "local operator"} · {store.whoami.role}
+          {store.whoami.identity ?? t("localOperator")} · {store.whoami.role}
         </span>
       ) : null}
-      {store.tradingState ? <span class={`badge ${store.tradingState === "ACTIVE" ? "ok" : "bad"}`}>Trading {store.tradingState}</span> : null}
-      <div class="clock mono" title="this browser's local time" data-testid="clock">
+      {store.tradingState ? <span class={`badge ${store.tradingState === "ACTIVE" ? "ok" : "bad"}`}>{t("trading")} {store.tradingState}</span> : null}
+      <div class="clock mono" title={t("clockHint")} data-testid="clock">
         {now.toLocaleTimeString("en-GB")} <span class="dim">{t("localTime")}</span>
       </div>
     </header>

@@ -77,8 +77,8 @@ export function OrdersPanel({ store }: { store: Store }) {
             <th>{t("side")}</th>
             <th class="p3">{t("offset")}</th>
             <th class="p3">{t("type")}</th>
-            <th class="num">Price</th>
-            <th class="num">Volume</th>
+            <th class="num">{t("price")}</th>
+            <th class="num">{t("volume")}</th>
             <th class="num p2">{t("traded")}</th>
             <th>{t("status")}</th>
             <th class="p1" title={t("exchangeTime")}>{t("timeExch")}</th>
@@ -109,7 +109,7 @@ export function OrdersPanel({ store }: { store: Store }) {
                 <td>
                   {ACTIVE_STATUSES.has(o.status) ? (
                     <button class="small danger" style={store.can("trade") ? undefined : { display: "none" }} onClick={() => void cancelOrder(o)} data-testid="order-cancel">
-                      Cancel
+                      {t("cancel")}
                     </button>
                   ) : null}
                 </td>
@@ -153,8 +153,8 @@ export function TradesPanel({ store }: { store: Store }) {
             <th>{t("symbol")}</th>
             <th>{t("side")}</th>
             <th class="p3">{t("offset")}</th>
-            <th class="num">Price</th>
-            <th class="num">Volume</th>
+            <th class="num">{t("price")}</th>
+            <th class="num">{t("volume")}</th>
             <th class="p1" title={t("exchangeTime")}>{t("timeExch")}</th>
           </tr>
         </thead>
@@ -215,10 +215,10 @@ export function PositionsPanel({ store }: { store: Store }) {
           <tr>
             <th>{t("symbol")}</th>
             <th>{t("side")}</th>
-            <th class="num">Volume</th>
+            <th class="num">{t("volume")}</th>
             <th class="num p3">{t("yd")}</th>
             <th class="num p2">{t("frozen")}</th>
-            <th class="num">{t("avg")}</th>
+            <th class="num p1">{t("avg")}</th>
             <th class="num" title={t("unrealised")}>{t("pnl")}</th>
             <th />
           </tr>
@@ -227,16 +227,18 @@ export function PositionsPanel({ store }: { store: Store }) {
           {rows.length === 0 ? <Empty columns={8} text={t("flat")} /> : null}
           {rows.map((p) => {
             const pnl = unrealised(store, p);
+            const avg = averagePrice(p.price, store.contracts.get(p.vt_symbol)?.pricetick ?? 0.01);
+            // The narrowest layout (1024 px) drops the average price column: the symbol's tooltip keeps it.
             return (
               <tr key={p.vt_positionid} data-testid={`position-${p.vt_symbol}-${p.direction}`}>
-                <td class="mono">{p.vt_symbol}</td>
+                <td class="mono" title={`${t("avg")} ${avg}`}>{p.vt_symbol}</td>
                 <td class={sideClass(p.direction)}>{label(p.direction)}</td>
                 <td class="num strong" data-testid="position-volume">
                   {qty(p.volume)}
                 </td>
                 <td class="num dim p3">{qty(p.yd_volume)}</td>
                 <td class="num dim p2">{qty(p.frozen)}</td>
-                <td class="num" data-testid="position-price">{averagePrice(p.price, store.contracts.get(p.vt_symbol)?.pricetick ?? 0.01)}</td>
+                <td class="num p1" data-testid="position-price">{avg}</td>
                 <td class={`num ${pnl > 0 ? "up" : pnl < 0 ? "down" : ""}`} data-testid="position-pnl">{money(pnl)}</td>
                 <td>
                   <button class="small danger" disabled={busy === p.vt_positionid || p.volume - p.frozen <= 0} onClick={() => void close(p)} data-testid="position-flatten">
@@ -255,25 +257,38 @@ export function PositionsPanel({ store }: { store: Store }) {
 export function AccountsPanel({ store }: { store: Store }) {
   const rows = [...store.accounts.values()];
   const floating = [...store.positions.values()].reduce((sum, p) => sum + (p.volume ? unrealised(store, p) : 0), 0);
+  const signed = (value: number) => (value > 0 ? "up" : value < 0 ? "down" : "");
   return (
     <Panel title={t("accounts")} testid="accounts-panel">
-      {rows.length === 0 ? <div class="placeholder">No account data</div> : null}
-      {rows.map((a) => (
-        <dl class="account" key={a.vt_accountid} data-testid={`account-${a.vt_accountid}`}>
-          <dt>Account</dt>
-          <dd class="mono">{a.vt_accountid}</dd>
-          <dt>{t("balance")}</dt>
-          <dd class="strong">{money(a.balance)}</dd>
-          <dt>{t("available")}</dt>
-          <dd>{money(a.available)}</dd>
-          <dt>{t("margin")}</dt>
-          <dd class="dim">{money(a.frozen)}</dd>
-          <dt>{t("unrealised")}</dt>
-          <dd class={floating > 0 ? "up" : floating < 0 ? "down" : ""} data-testid="account-unrealised">
-            {money(floating)}
-          </dd>
-        </dl>
-      ))}
+      {rows.length === 0 ? <div class="placeholder">{t("noAccount")}</div> : null}
+      {rows.map((a) => {
+        // Realised P&L and fees are the gateway's day (one account per gateway); "—" when it does not say.
+        const day = store.dayPnl.get(a.gateway_name);
+        return (
+          <dl class="account" key={a.vt_accountid} data-testid={`account-${a.vt_accountid}`}>
+            <dt>{t("account")}</dt>
+            <dd class="mono">{a.vt_accountid}</dd>
+            <dt>{t("balance")}</dt>
+            <dd class="strong">{money(a.balance)}</dd>
+            <dt>{t("available")}</dt>
+            <dd>{money(a.available)}</dd>
+            <dt>{t("margin")}</dt>
+            <dd class="dim">{money(a.frozen)}</dd>
+            <dt>{t("unrealised")}</dt>
+            <dd class={signed(floating)} data-testid="account-unrealised">
+              {money(floating)}
+            </dd>
+            <dt title={day ? day.day : undefined}>{t("realisedToday")}</dt>
+            <dd class={day ? signed(day.realised) : "dim"} data-testid="account-realised">
+              {day ? money(day.realised) : "—"}
+            </dd>
+            <dt>{t("feesToday")}</dt>
+            <dd class="dim" data-testid="account-fees" title={day && day.fees === null ? t("feesUnknown") : undefined}>
+              {day && day.fees !== null ? money(day.fees) : "—"}
+            </dd>
+          </dl>
+        );
+      })}
     </Panel>
   );
 }

@@ -61,20 +61,20 @@ export function MarketPanel({ store }: { store: Store }) {
           <tr>
             <th>{t("symbol")}</th>
             <th class="num">{t("last")}</th>
-            <th class="num p2">Chg %</th>
-            <th class="num p2">Bid vol</th>
-            <th class="num">Bid</th>
-            <th class="num">Ask</th>
-            <th class="num p2">Ask vol</th>
-            <th class="num p3">Volume</th>
-            <th class="num p3">High</th>
-            <th class="num p3">Low</th>
+            <th class="num p2">{t("chgPct")}</th>
+            <th class="num p2">{t("bidVol")}</th>
+            <th class="num">{t("bid")}</th>
+            <th class="num">{t("ask")}</th>
+            <th class="num p2">{t("askVol")}</th>
+            <th class="num p3">{t("volume")}</th>
+            <th class="num p3">{t("high")}</th>
+            <th class="num p3">{t("low")}</th>
             <th class="p1" title={t("exchangeTime")}>{t("timeExch")}</th>
             <th />
           </tr>
         </thead>
         <tbody>
-          {store.watched.length === 0 ? <Empty columns={12} text="Watch a symbol to see its ticks" /> : null}
+          {store.watched.length === 0 ? <Empty columns={12} text={t("watchHint")} /> : null}
           {store.watched.map((vtSymbol) => {
             const tick = store.ticks.get(vtSymbol);
             const tickSize = store.contracts.get(vtSymbol)?.pricetick ?? 0.01;
@@ -108,7 +108,7 @@ export function MarketPanel({ store }: { store: Store }) {
                 <td>
                   <button
                     class="icon"
-                    title="Stop watching"
+                    title={t("stopWatching")}
                     onClick={(e) => {
                       e.stopPropagation();
                       void unwatch(vtSymbol);
@@ -165,12 +165,12 @@ export function TicketPanel({ store }: { store: Store }) {
     const volume = Number(volumeText);
     const priceValue = Number(priceText || "0");
     if (!vtSymbol || !(volume > 0) || !Number.isFinite(priceValue)) {
-      setResult({ ok: false, text: "Symbol, a positive volume and a price are needed" });
+      setResult({ ok: false, text: t("ticketInvalid") });
       return;
     }
     try {
       const id = await sendOrder({ vt_symbol: vtSymbol, direction, offset, type, price: priceValue, volume });
-      setResult(id ? { ok: true, text: `Sent ${id}` } : { ok: false, text: "Blocked or rejected: see the log" });
+      setResult(id ? { ok: true, text: `${t("sent")} ${id}` } : { ok: false, text: t("blockedSeeLog") });
     } catch (error) {
       setResult({ ok: false, text: (error as Error).message });
     }
@@ -190,7 +190,7 @@ export function TicketPanel({ store }: { store: Store }) {
             ))}
           </select>
         </label>
-        <div class="segmented" role="group" aria-label="Direction">
+        <div class="segmented" role="group" aria-label={t("side")}>
           <button type="button" class={long ? "on long" : ""} onClick={() => setDirection(Direction.LONG)} data-testid="ticket-long">
             {t("buyLong")}
           </button>
@@ -202,18 +202,18 @@ export function TicketPanel({ store }: { store: Store }) {
           <label>
             <span>{t("offset")}</span>
             <select value={offset} onChange={(e) => setOffset(e.currentTarget.value)} data-testid="ticket-offset">
-              <option value={Offset.OPEN}>Open</option>
-              <option value={Offset.CLOSE}>Close</option>
-              <option value={Offset.CLOSETODAY}>Close today</option>
-              <option value={Offset.CLOSEYESTERDAY}>Close yesterday</option>
-              <option value={Offset.NONE}>None</option>
+              <option value={Offset.OPEN}>{t("offsetOpen")}</option>
+              <option value={Offset.CLOSE}>{t("offsetClose")}</option>
+              <option value={Offset.CLOSETODAY}>{t("offsetCloseToday")}</option>
+              <option value={Offset.CLOSEYESTERDAY}>{t("offsetCloseYesterday")}</option>
+              <option value={Offset.NONE}>{t("offsetNone")}</option>
             </select>
           </label>
           <label>
             <span>{t("type")}</span>
             <select value={type} onChange={(e) => setType(e.currentTarget.value)} data-testid="ticket-type">
-              <option value={OrderType.LIMIT}>Limit</option>
-              <option value={OrderType.MARKET}>Market</option>
+              <option value={OrderType.LIMIT}>{t("typeLimit")}</option>
+              <option value={OrderType.MARKET}>{t("typeMarket")}</option>
               <option value={OrderType.FAK}>FAK</option>
               <option value={OrderType.FOK}>FOK</option>
             </select>

@@ -3,6 +3,7 @@
  * p50/p99, the selected call's latency histogram and its p50/p99 over time, event rates, the slowest
  * subscribers, orders, risk blocks, gateways and the process.
  */
+import { t } from "../i18n";
 import type { CallFigures, MetricsSample } from "../protocol";
 import type { Store } from "../store";
 import { Empty, Panel } from "./panel";
@@ -20,7 +21,7 @@ function rate(value: number): string {
 
 export function MetricsView({ store }: { store: Store }) {
   const now = store.metricsNow;
-  if (!now) return <div class="placeholder">Waiting for the first metrics sample…</div>;
+  if (!now) return <div class="placeholder">{t("waitingMetrics")}</div>;
   const selected = now.calls.find((c) => key(c) === store.metricsCall) ?? now.calls[0];
   return (
     <main class="metrics-view" data-testid="metrics-view">
@@ -35,17 +36,17 @@ export function MetricsView({ store }: { store: Store }) {
 
 function ProcessPanel({ now }: { now: MetricsSample }) {
   return (
-    <Panel title="Server" testid="metrics-process" class="m-process">
+    <Panel title={t("server")} testid="metrics-process" class="m-process">
       <dl class="facts">
         <dt>CPU</dt>
         <dd data-testid="metrics-cpu">{now.process.cpuPercent.toFixed(0)} %</dd>
-        <dt>Memory (RSS)</dt>
+        <dt>{t("memory")}</dt>
         <dd>{(now.process.rssBytes / 2 ** 20).toFixed(0)} MiB</dd>
-        <dt>Event-loop lag p99</dt>
+        <dt>{t("loopLag")}</dt>
         <dd>{ms(now.process.eventLoopLagMs)} ms</dd>
-        <dt>Clients</dt>
-        <dd>{now.clients.map((c) => `${c.endpoint} ${c.count}`).join(" · ") || "none"}</dd>
-        <dt>Gateways</dt>
+        <dt>{t("clients")}</dt>
+        <dd>{now.clients.map((c) => `${c.endpoint} ${c.count}`).join(" · ") || t("none")}</dd>
+        <dt>{t("gateways")}</dt>
         <dd>
           {now.gateways.map((g) => (
             <span class={`badge ${g.state === "connected" ? "ok" : "bad"}`}>
@@ -53,16 +54,16 @@ function ProcessPanel({ now }: { now: MetricsSample }) {
             </span>
           ))}
         </dd>
-        <dt>Order → ack</dt>
+        <dt>{t("orderAck")}</dt>
         <dd>
           p50 {ms(now.orders.ackP50Ms)} · p99 {ms(now.orders.ackP99Ms)} ms <span class="dim">({now.orders.acks})</span>
         </dd>
-        <dt>Order → first fill</dt>
+        <dt>{t("orderFill")}</dt>
         <dd>
           p50 {ms(now.orders.fillP50Ms)} · p99 {ms(now.orders.fillP99Ms)} ms <span class="dim">({now.orders.fills})</span>
         </dd>
-        <dt>Risk blocks</dt>
-        <dd data-testid="metrics-risk-blocks">{now.riskBlocks.map((b) => `${b.rule} ${b.count}`).join(" · ") || "none"}</dd>
+        <dt>{t("riskBlocks")}</dt>
+        <dd data-testid="metrics-risk-blocks">{now.riskBlocks.map((b) => `${b.rule} ${b.count}`).join(" · ") || t("none")}</dd>
       </dl>
     </Panel>
   );
@@ -70,21 +71,21 @@ function ProcessPanel({ now }: { now: MetricsSample }) {
 
 function CallsPanel({ store, now, selected }: { store: Store; now: MetricsSample; selected: CallFigures | undefined }) {
   return (
-    <Panel title="Calls" testid="metrics-calls" class="m-calls" tools={<span class="count">last {now.intervalSeconds.toFixed(0)} s</span>}>
+    <Panel title={t("calls")} testid="metrics-calls" class="m-calls" tools={<span class="count">{t("lastSeconds", { n: now.intervalSeconds.toFixed(0) })}</span>}>
       <table class="grid">
         <thead>
           <tr>
-            <th>Function</th>
-            <th>Endpoint</th>
-            <th class="num">Calls/s</th>
+            <th>{t("function")}</th>
+            <th>{t("endpoint")}</th>
+            <th class="num">{t("callsPerSecond")}</th>
             <th class="num">p50 ms</th>
             <th class="num">p99 ms</th>
-            <th class="num">Total</th>
-            <th class="num">Errors</th>
+            <th class="num">{t("total")}</th>
+            <th class="num">{t("errors")}</th>
           </tr>
         </thead>
         <tbody>
-          {now.calls.length === 0 ? <Empty columns={7} text="No call yet" /> : null}
+          {now.calls.length === 0 ? <Empty columns={7} text={t("noCall")} /> : null}
           {now.calls.map((c) => (
             <tr
               key={key(c)}
@@ -114,8 +115,8 @@ function CallsPanel({ store, now, selected }: { store: Store; now: MetricsSample
 function LatencyPanel({ history, selected }: { history: MetricsSample[]; selected: CallFigures | undefined }) {
   if (!selected) {
     return (
-      <Panel title="Latency" testid="metrics-latency" class="m-latency">
-        <div class="placeholder">No call yet</div>
+      <Panel title={t("latency")} testid="metrics-latency" class="m-latency">
+        <div class="placeholder">{t("noCall")}</div>
       </Panel>
     );
   }
@@ -139,10 +140,10 @@ function LatencyPanel({ history, selected }: { history: MetricsSample[]; selecte
       .map(([i, v]) => `${x(i).toFixed(1)},${y(v!).toFixed(1)}`)
       .join(" ");
   return (
-    <Panel title={`Latency · ${id}`} testid="metrics-latency" class="m-latency">
+    <Panel title={`${t("latency")} · ${id}`} testid="metrics-latency" class="m-latency">
       <div class="m-charts">
         <figure>
-          <figcaption>Histogram since start (calls per bucket)</figcaption>
+          <figcaption>{t("histogram")}</figcaption>
           <div class="bars" data-testid="metrics-histogram">
             {shown.map((b) => (
               <div class="bar" title={`≤ ${Number.isFinite(b.leMs) ? `${ms(b.leMs)} ms` : "∞"}: ${b.count}`}>
@@ -168,18 +169,18 @@ function LatencyPanel({ history, selected }: { history: MetricsSample[]; selecte
 
 function EventsPanel({ now }: { now: MetricsSample }) {
   return (
-    <Panel title="Events published" testid="metrics-events" class="m-events">
+    <Panel title={t("eventsPublished")} testid="metrics-events" class="m-events">
       <table class="grid">
         <thead>
           <tr>
-            <th>Stream</th>
-            <th>Type</th>
-            <th class="num">Per second</th>
-            <th class="num">Total</th>
+            <th>{t("stream")}</th>
+            <th>{t("type")}</th>
+            <th class="num">{t("perSecond")}</th>
+            <th class="num">{t("total")}</th>
           </tr>
         </thead>
         <tbody>
-          {now.events.length === 0 ? <Empty columns={4} text="No event yet" /> : null}
+          {now.events.length === 0 ? <Empty columns={4} text={t("noEvent")} /> : null}
           {now.events.map((e) => (
             <tr key={`${e.stream}:${e.type}`}>
               <td>{e.stream}</td>
@@ -196,19 +197,19 @@ function EventsPanel({ now }: { now: MetricsSample }) {
 
 function SubscribersPanel({ now }: { now: MetricsSample }) {
   return (
-    <Panel title="Slowest subscribers" testid="metrics-subscribers" class="m-subscribers">
+    <Panel title={t("slowest")} testid="metrics-subscribers" class="m-subscribers">
       <table class="grid">
         <thead>
           <tr>
-            <th>Client</th>
-            <th>Endpoint</th>
-            <th class="num">Lag ms</th>
-            <th class="num">Queued</th>
-            <th class="num">Dropped</th>
+            <th>{t("client")}</th>
+            <th>{t("endpoint")}</th>
+            <th class="num">{t("lagMs")}</th>
+            <th class="num">{t("queued")}</th>
+            <th class="num">{t("dropped")}</th>
           </tr>
         </thead>
         <tbody>
-          {now.subscribers.length === 0 ? <Empty columns={5} text="No subscriber" /> : null}
+          {now.subscribers.length === 0 ? <Empty columns={5} text={t("noSubscriber")} /> : null}
           {now.subscribers.slice(0, 10).map((s) => (
             <tr key={s.clientId}>
               <td class="mono">{s.clientId}</td>

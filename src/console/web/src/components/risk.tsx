@@ -15,7 +15,7 @@ export function RiskPanel({ store }: { store: Store }) {
       testid="risk-panel"
       tools={state ? <span class={`badge ${state === "ACTIVE" ? "ok" : "bad"}`} data-testid="trading-state">{state}</span> : null}
     >
-      {rules.length === 0 ? <div class="placeholder">No risk manager loaded</div> : null}
+      {rules.length === 0 ? <div class="placeholder">{t("noRisk")}</div> : null}
       {rules.map((rule) => (
         <RuleCard key={rule.name} rule={rule} editable={store.can("risk")} />
       ))}
@@ -114,10 +114,10 @@ function RuleCard({ rule, editable: mayEdit }: { rule: RiskRule; editable: boole
           {mayEdit ? (
           <div class="buttons">
             <button class="primary small" disabled={!dirty} onClick={() => void save()} data-testid="rule-save">
-              Save
+              {t("save")}
             </button>
             <button class="small" disabled={!dirty} onClick={() => setDraft({})}>
-              Revert
+              {t("revert")}
             </button>
           </div>
           ) : null}

@@ -1,9 +1,9 @@
 /** VeighNa's RpcManager, on the web: the two addresses, start / stop, state, the service log; then the clients. */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { rpcStart, rpcStop, steerGateway } from "../actions";
-import { clock, readable, since } from "../format";
-import { t } from "../i18n";
-import type { Log } from "../protocol";
+import { bytes, clock, duration, readable, since } from "../format";
+import { t, type MessageKey } from "../i18n";
+import type { Log, NatsStatus } from "../protocol";
 import type { Store } from "../store";
 import { Empty, Panel } from "./panel";
 
@@ -29,20 +29,20 @@ export function RpcPanel({ store }: { store: Store }) {
     }
   };
   const active = rpc?.active ?? false;
-  const state = !rpc ? "…" : !rpc.available ? "Not loaded" : active ? "Running" : "Stopped";
+  const state = !rpc ? "…" : !rpc.available ? t("notLoaded") : active ? t("running") : t("stopped");
   return (
     <Panel
-      title="RPC service"
+      title={t("rpc")}
       testid="rpc-panel"
       tools={<span class={`badge ${active ? "ok" : "off"}`} data-testid="rpc-state">{state}</span>}
     >
       <div class="form rpc-form">
         <label>
-          <span>Request / reply</span>
+          <span>{t("requestReply")}</span>
           <input data-testid="rep-address" value={active ? rpc!.rep_address : rep} disabled={active} onInput={(e) => setRep(e.currentTarget.value)} spellcheck={false} />
         </label>
         <label>
-          <span>Event broadcast</span>
+          <span>{t("broadcast")}</span>
           <input data-testid="pub-address" value={active ? rpc!.pub_address : pub} disabled={active} onInput={(e) => setPub(e.currentTarget.value)} spellcheck={false} />
         </label>
         {rpc?.ws_address ? (
@@ -54,16 +54,58 @@ export function RpcPanel({ store }: { store: Store }) {
         {store.can("service") ? (
         <div class="buttons">
           <button class="primary" data-testid="rpc-start" disabled={busy || active || !rpc?.available} onClick={() => run(() => rpcStart(rep, pub))}>
-            Start
+            {t("start")}
           </button>
           <button data-testid="rpc-stop" disabled={busy || !active} onClick={() => run(rpcStop)}>
-            Stop
+            {t("stop")}
           </button>
         </div>
         ) : null}
       </div>
+      {rpc?.nats ? <NatsStream nats={rpc.nats} /> : null}
       <LogBox lines={rpc?.log ?? []} testid="rpc-log" />
     </Panel>
+  );
+}
+
+/** The NATS side of the service: the node it is on and its JetStream stream (rpc_status, refreshed while shown). */
+function NatsStream({ nats }: { nats: NatsStatus }) {
+  const stream = nats.stream;
+  const row = (label: string, value: string, testid?: string, title?: string) => (
+    <div class="kv" title={title}>
+      <span class="dim">{label}</span>
+      <span class="mono" data-testid={testid}>
+        {value}
+      </span>
+    </div>
+  );
+  return (
+    <div class="nats" data-testid="nats-stream">
+      <div class="nats-head">
+        <strong>NATS</strong>
+        <span class="mono">{nats.name}</span>
+        <span class={`badge ${nats.connected_to ? "ok" : "bad"}`} data-testid="nats-node" title={nats.servers.join(", ")}>
+          {nats.connected_to ?? t("natsDisconnected")}
+        </span>
+      </div>
+      {stream ? (
+        <div class="kvs">
+          {row(t("natsStream"), stream.name, "nats-stream-name")}
+          {row(t("natsMessages"), stream.messages.toLocaleString("en-US"), "nats-messages")}
+          {row(t("natsBytes"), bytes(stream.bytes), "nats-bytes", `${stream.bytes} B`)}
+          {row(t("natsSeq"), `${stream.firstSeq} … ${stream.lastSeq}`, "nats-seq")}
+          {row(t("natsLimits"), `${duration(stream.maxAge)} · ${bytes(stream.maxBytes)}`, "nats-limits")}
+          {row(t("natsReplicas"), `R${stream.replicas}${stream.leader ? ` · ${t("natsLeader")} ${stream.leader}` : ""}`, "nats-replicas")}
+          {row(t("natsConsumers"), String(stream.consumers), "nats-consumers")}
+          {row(t("natsBacklog"), String(stream.backlog), "nats-backlog", t("natsBacklogHint"))}
+        </div>
+      ) : (
+        <div class="warn" data-testid="nats-stream-error">
+          {t("natsNoStream")}
+          {nats.stream_error ? `: ${nats.stream_error}` : ""}
+        </div>
+      )}
+    </div>
   );
 }
 
@@ -100,18 +142,18 @@ export function GatewaysPanel({ store }: { store: Store }) {
   };
   const badge = { connected: "ok", connecting: "off", stale: "bad", disconnected: "bad" } as const;
   return (
-    <Panel title="Gateways" testid="gateways-panel" tools={<span class="count">{gateways.length}</span>}>
+    <Panel title={t("gateways")} testid="gateways-panel" tools={<span class="count">{gateways.length}</span>}>
       <table class="grid">
         <thead>
           <tr>
-            <th>Gateway</th>
-            <th>State</th>
-            <th class="p2">Since</th>
+            <th>{t("gateway")}</th>
+            <th>{t("state")}</th>
+            <th class="p2">{t("since")}</th>
             <th />
           </tr>
         </thead>
         <tbody>
-          {gateways.length === 0 ? <Empty columns={4} text="No managed gateway" /> : null}
+          {gateways.length === 0 ? <Empty columns={4} text={t("noGateway")} /> : null}
           {gateways.map((g) => (
             <tr key={g.name} data-testid={`gateway-${g.name}`} title={Object.entries(g.setting).map(([k, v]) => `${k}: ${String(v)}`).join("\n")}>
               <td class="mono">
@@ -119,15 +161,15 @@ export function GatewaysPanel({ store }: { store: Store }) {
                 <span class="dim"> {g.kind}</span>
               </td>
               <td title={g.reason}>
-                <span class={`badge ${badge[g.state]}`} data-testid="gateway-state">{g.state}</span>
+                <span class={`badge ${badge[g.state]}`} data-testid="gateway-state">{t(GATEWAY_STATE[g.state])}</span>
                 <span class="dim p3"> {g.reason}</span>
               </td>
               <td class="p2">{since(g.since)}</td>
               <td>
                 {!store.can("gateway") ? null : g.state === "disconnected" ? (
-                  <button disabled={busy === g.name} onClick={() => steer(g.name, "connect")}>Connect</button>
+                  <button disabled={busy === g.name} onClick={() => steer(g.name, "connect")}>{t("connect")}</button>
                 ) : (
-                  <button disabled={busy === g.name} onClick={() => steer(g.name, "disconnect")}>Disconnect</button>
+                  <button disabled={busy === g.name} onClick={() => steer(g.name, "disconnect")}>{t("disconnect")}</button>
                 )}
               </td>
             </tr>
@@ -138,25 +180,27 @@ export function GatewaysPanel({ store }: { store: Store }) {
   );
 }
 
+const GATEWAY_STATE = { connected: "gwConnected", connecting: "gwConnecting", stale: "gwStale", disconnected: "gwDisconnected" } as const;
+
 export function ClientsPanel({ store }: { store: Store }) {
   return (
     <Panel title={t("clients")} testid="clients-panel" tools={<span class="count">{store.clients.length}</span>}>
       <table class="grid">
         <thead>
           <tr>
-            <th>Client</th>
+            <th>{t("client")}</th>
             <th>{t("endpoint")}</th>
             <th class="p3">{t("remote")}</th>
             <th class="p2">{t("since")}</th>
             <th class="num">{t("calls")}</th>
             <th class="num">{t("behind")}</th>
-            <th class="num p2">Dropped</th>
-            <th class="num p3">Conflated</th>
-            <th class="num p3" title="calls refused: over a limit / lacking permission">Refused</th>
+            <th class="num p2">{t("dropped")}</th>
+            <th class="num p3">{t("conflated")}</th>
+            <th class="num p3" title={t("refusedHint")}>{t("refused")}</th>
           </tr>
         </thead>
         <tbody>
-          {store.clients.length === 0 ? <Empty columns={9} text="No client connected" /> : null}
+          {store.clients.length === 0 ? <Empty columns={9} text={t("noClient")} /> : null}
           {store.clients.map((c) => (
             <tr key={c.clientId} title={c.publicKey ? `CURVE key: ${c.publicKey}` : undefined}>
               <td class="mono">
@@ -182,10 +226,10 @@ export function ClientsPanel({ store }: { store: Store }) {
   );
 }
 
-const LEVELS: { value: number; text: string }[] = [
-  { value: 0, text: "All levels" },
-  { value: 30, text: "Warning+" },
-  { value: 40, text: "Error+" },
+const LEVELS: { value: number; text: MessageKey }[] = [
+  { value: 0, text: "allLevels" },
+  { value: 30, text: "warningPlus" },
+  { value: 40, text: "errorPlus" },
 ];
 
 export function LogPanel({ store }: { store: Store }) {
@@ -207,21 +251,21 @@ export function LogPanel({ store }: { store: Store }) {
         <div class="log-filter">
           <select class="small" value={minLevel} onChange={(e) => setMinLevel(Number(e.currentTarget.value))} data-testid="log-level">
             {LEVELS.map((l) => (
-              <option value={l.value}>{l.text}</option>
+              <option value={l.value}>{t(l.text)}</option>
             ))}
           </select>
           <select class="small" value={source} onChange={(e) => setSource(e.currentTarget.value)} data-testid="log-source">
-            <option value="">All sources</option>
+            <option value="">{t("allSources")}</option>
             {sources.map((s) => (
               <option value={s}>{s}</option>
             ))}
           </select>
-          <input class="small" placeholder="Filter…" value={text} onInput={(e) => setText(e.currentTarget.value)} data-testid="log-text" />
+          <input class="small" placeholder={t("filter")} value={text} onInput={(e) => setText(e.currentTarget.value)} data-testid="log-text" />
         </div>
       }
     >
       {open ? (
-        <div class="log-full" data-testid="log-full" onClick={() => setOpen(null)} title="Close">
+        <div class="log-full" data-testid="log-full" onClick={() => setOpen(null)} title={t("close")}>
           <div class="dim mono">
             {open.time} · {open.gateway_name}
           </div>
@@ -231,13 +275,13 @@ export function LogPanel({ store }: { store: Store }) {
       <table class="grid log">
         <thead>
           <tr>
-            <th title="the server's local time">{t("timeServer")}</th>
+            <th title={t("serverTimeHint")}>{t("timeServer")}</th>
             <th>{t("source")}</th>
             <th>{t("message")}</th>
           </tr>
         </thead>
         <tbody>
-          {rows.length === 0 ? <Empty columns={3} text="No log lines yet" /> : null}
+          {rows.length === 0 ? <Empty columns={3} text={t("noLog")} /> : null}
           {rows.map((log, i) => (
             <tr key={`${log.time}-${i}`} class={log.level >= 40 ? "error" : log.level >= 30 ? "warn" : ""} onClick={() => setOpen(log)} data-testid="log-row">
               <td class="mono dim">{clock(log.time)}</td>
@@ -256,18 +300,18 @@ export function LogPanel({ store }: { store: Store }) {
 /** The newest rows of the audit trail: who changed what, and what was refused (admins only). */
 export function AuditPanel({ store }: { store: Store }) {
   return (
-    <Panel title="Audit trail" testid="audit-panel" tools={<span class="count">{store.audit.length}</span>}>
+    <Panel title={t("audit")} testid="audit-panel" tools={<span class="count">{store.audit.length}</span>}>
       <table class="grid">
         <thead>
           <tr>
-            <th class="p2">Time</th>
-            <th>Who</th>
-            <th>Action</th>
-            <th class="p3">Outcome</th>
+            <th class="p2">{t("time")}</th>
+            <th>{t("who")}</th>
+            <th>{t("action")}</th>
+            <th class="p3">{t("outcome")}</th>
           </tr>
         </thead>
         <tbody>
-          {store.audit.length === 0 ? <Empty columns={4} text="Nothing recorded yet" /> : null}
+          {store.audit.length === 0 ? <Empty columns={4} text={t("nothingRecorded")} /> : null}
           {[...store.audit].reverse().map((row) => (
             <tr key={row.id} title={`${row.endpoint} ${row.remoteAddress} ${row.args}`}>
               <td class="mono p2">{new Date(row.time).toLocaleTimeString("en-GB")}</td>
