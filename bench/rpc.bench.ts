@@ -28,7 +28,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as zmq from "zeromq";
 import { decodePublish, decodeReply, decodeRequest, encodePublish, encodeReply, encodeRequest } from "../src/codec/index.js";
-import { BaseGateway, DateTime, Event, EventEngine, Exchange, MainEngine, TickData, type GatewaySetting } from "../src/kernel/index.js";
+import { BaseGateway, Event, EventEngine, Exchange, MainEngine, TickData, type GatewaySetting } from "../src/kernel/index.js";
 import { DEFAULT_PUBLISH_MAX_LAG, RpcClient, RpcServer, ZmqEndpoint, str, type ConnectedClient, type TransportKind } from "../src/rpc/index.js";
 import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/service/index.js";
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
@@ -175,7 +175,7 @@ async function workerSubscriber(side: Side, req: string, sub: string, home: stri
     // What a strategy process sees: the gateway relabels, its EventEngine dispatches eTick. to a handler.
     const mainEngine = new MainEngine({ home: mkdtempSync(join(home, "sub-")), eventEngine: new EventEngine() });
     const gateway = mainEngine.addGateway(RpcGateway, "RPC");
-    mainEngine.eventEngine.register("eTick.", (event) => counter.onTick(event.data as TickData));
+    mainEngine.eventEngine.register("eTick.", (event) => counter.onTick(event.data));
     mainEngine.eventEngine.register(END, () => counter.onEnd());
     mainEngine.eventEngine.register("eRpcConnection", (event) => {
       if ((event.data as RpcConnectionStatus).state === "connected") setTimeout(ready, 300);

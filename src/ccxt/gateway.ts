@@ -17,6 +17,7 @@ import {
   type HistoryRequest,
   type OrderRequest,
   type SubscribeRequest,
+  messageOf,
 } from "../kernel/index.js";
 import { barFrom, CCXT_EXCHANGE, ccxtOrderArgs, contractFromMarket, feeText, marketTypeOf, positionFrom, timeframeOf } from "./convert.js";
 import { CcxtError } from "./errors.js";
@@ -543,7 +544,7 @@ export class CcxtGateway extends BaseGateway {
 
   /** An error's message with the credentials blotted out (exchanges sometimes echo a key back). */
   private redact(error: unknown): string {
-    let text = error instanceof Error ? error.message : String(error);
+    let text = messageOf(error);
     for (const secret of [this.settings?.apiKey, this.settings?.secret, this.settings?.password]) {
       if (secret && secret.length >= 4) text = text.split(secret).join("***");
     }

@@ -4,7 +4,7 @@
  */
 export { CcxtGateway, isPostOnly } from "./gateway.js";
 export { CcxtError, type CcxtErrorCode } from "./errors.js";
-export { CCXT_DEFAULT_SETTING, parseCcxtSetting, MARKET_TYPES, type CcxtMarketType, type CcxtSettings } from "./settings.js";
+export { CCXT_DEFAULT_SETTING, CCXT_SECRETS, CcxtSettingSchema, parseCcxtSetting, MARKET_TYPES, type CcxtMarketType, type CcxtSettings } from "./settings.js";
 export { CCXT_EXCHANGE, contractFromMarket, statusOf } from "./convert.js";
 export { classify, type Classified, type RejectCode } from "./rejections.js";
 export { rewriteUrl } from "./urls.js";

@@ -152,7 +152,7 @@ export class OrderMemory {
       orderid,
       tradeid: String(trade.id),
       direction: directionOf(trade.side),
-      price: trade.price,
+      price: trade.price ?? 0,
       volume: trade.amount ?? 0,
       datetime: datetimeOf(trade.timestamp),
     });

@@ -4,6 +4,7 @@
  * NetworkError (a timeout, a dropped connection, maintenance) leaves the order's fate unknown, so the gateway asks
  * the exchange instead of guessing.
  */
+import { messageOf } from "../kernel/index.js";
 
 export type RejectCode =
   | "INSUFFICIENT_FUNDS"
@@ -46,7 +47,7 @@ const LABELS: Record<RejectCode, string> = {
 
 export function classify(error: unknown): Classified {
   const classes = errorClasses(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const has = (name: string): boolean => classes.includes(name);
   let code: RejectCode;
   let ambiguous = false;

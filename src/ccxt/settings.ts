@@ -2,7 +2,9 @@
  * The ccxt gateway's connect settings: defaults, validation once at connect, keys from the setting or the
  * environment. A server reads them from a gateway file of kind `ccxt` (src/gateways/kinds/ccxt.ts).
  */
-import { settingReaders, type GatewaySetting, type SettingValue } from "../kernel/index.js";
+import { Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { parseSettings, type GatewaySetting } from "../kernel/index.js";
 import { CcxtError } from "./errors.js";
 
 /** The market types the gateway trades: spot pairs and linear perpetual swaps. */
@@ -39,65 +41,71 @@ export interface CcxtSettings {
   readonly reconcileMs: number;
 }
 
-/** What `connect` accepts; every value also accepts its text form (settings typed into a UI arrive as text). */
-export const CCXT_DEFAULT_SETTING: Readonly<GatewaySetting> = Object.freeze({
-  exchange: "binance",
-  api_key: "",
-  secret: "",
-  password: "",
-  api_key_env: "CCXT_API_KEY",
-  secret_env: "CCXT_SECRET",
-  password_env: "CCXT_PASSWORD",
-  sandbox: false,
-  market_types: ["spot", "swap"],
-  symbols: [],
-  options: "{}",
-  api_origin: "",
-  websocket: true,
-  post_only: false,
-  poll_ms: 1000,
-  reconcile_seconds: 30,
-});
+const text = (value: string) => Type.String({ default: value });
+/** A list, or its comma-separated text (a setting typed into a form). */
+const list = (value: readonly string[]) => Type.Union([Type.Array(Type.String()), Type.String()], { default: value });
+
+/**
+ * What `connect` accepts (and a gateway file of kind `ccxt`), with the defaults; closed, as every settings schema.
+ * Numbers and booleans also take their text form; ranges and shapes beyond the schema are checked below.
+ */
+export const CcxtSettingSchema = Type.Object(
+  {
+    exchange: Type.String({ default: "binance", pattern: "^\\s*[a-z0-9]+\\s*$", errorMessage: 'must be a ccxt exchange id such as "binance"' }),
+    api_key: text(""),
+    secret: text(""),
+    password: text(""),
+    api_key_env: text("CCXT_API_KEY"),
+    secret_env: text("CCXT_SECRET"),
+    password_env: text("CCXT_PASSWORD"),
+    sandbox: Type.Boolean({ default: false }),
+    market_types: list(["spot", "swap"]),
+    symbols: list([]),
+    // A JSON text (a setting typed into a form), or the object itself (a gateway file).
+    options: Type.Union([Type.String(), Type.Object({})], { default: "{}" }),
+    api_origin: text(""),
+    websocket: Type.Boolean({ default: true }),
+    post_only: Type.Boolean({ default: false }),
+    poll_ms: Type.Number({ default: 1000, minimum: 50, errorMessage: "must be at least 50" }),
+    reconcile_seconds: Type.Number({ default: 30, minimum: 1, errorMessage: "must be at least 1" }),
+  },
+  { additionalProperties: false },
+);
+export const CCXT_SECRETS: readonly string[] = ["api_key", "secret", "password"];
+
+export const CCXT_DEFAULT_SETTING: Readonly<GatewaySetting> = Object.freeze(Value.Create(CcxtSettingSchema) as GatewaySetting);
 
 function fail(key: string, message: string): never {
   throw new CcxtError("ERR_CCXT_SETTING", `ccxt setting "${key}" ${message}`);
 }
 
-const { string: stringOf, number: numberOf, boolean: booleanOf } = settingReaders(fail);
-
 /** A list, or a comma-separated string of one. */
-function listOf(key: string, value: SettingValue): string[] {
-  if (Array.isArray(value)) return value.map((item) => stringOf(key, item).trim()).filter((item) => item !== "");
-  if (typeof value === "string") return value.split(",").map((item) => item.trim()).filter((item) => item !== "");
-  fail(key, `must be a list of strings, got ${JSON.stringify(value)}`);
+function listOf(value: readonly string[] | string): string[] {
+  return (typeof value === "string" ? value.split(",") : value).map((item) => item.trim()).filter((item) => item !== "");
 }
 
 /** The setting's own value, else the named environment variable's, else "". */
-function credential(merged: GatewaySetting, key: string, env: Readonly<Record<string, string | undefined>>): string {
-  const own = stringOf(key, merged[key]!);
+function credential(own: string, variable: string, env: Readonly<Record<string, string | undefined>>): string {
   if (own !== "") return own;
-  const variable = stringOf(`${key}_env`, merged[`${key}_env`]!);
   return variable === "" ? "" : (env[variable] ?? "");
 }
 
-/** Merges `setting` over the defaults and checks every key; unknown keys are errors (they are usually typos). */
+/** Merges `setting` over the defaults and checks every key once (parseSettings), then what a schema cannot say. */
 export function parseCcxtSetting(
   setting: Readonly<Partial<GatewaySetting>>,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): CcxtSettings {
-  for (const key of Object.keys(setting)) {
-    if (!(key in CCXT_DEFAULT_SETTING)) fail(key, `is unknown; known settings: ${Object.keys(CCXT_DEFAULT_SETTING).join(", ")}`);
-  }
-  const merged = { ...CCXT_DEFAULT_SETTING, ...setting } as GatewaySetting;
-  const exchange = stringOf("exchange", merged.exchange!).trim();
-  if (!/^[a-z0-9]+$/.test(exchange)) fail("exchange", `must be a ccxt exchange id such as "binance", got ${JSON.stringify(exchange)}`);
-  const marketTypes = listOf("market_types", merged.market_types!);
+  const merged = parseSettings(CcxtSettingSchema, setting, "ccxt setting", (message) => new CcxtError("ERR_CCXT_SETTING", message), {
+    text: true,
+    secrets: CCXT_SECRETS,
+  });
+  const exchange = merged.exchange.trim();
+  const marketTypes = listOf(merged.market_types);
   if (marketTypes.length === 0) fail("market_types", `must name at least one of ${MARKET_TYPES.join(", ")}`);
   for (const type of marketTypes) {
     if (!MARKET_TYPES.includes(type as CcxtMarketType)) fail("market_types", `has ${JSON.stringify(type)}; known: ${MARKET_TYPES.join(", ")}`);
   }
   let options: unknown = merged.options;
-  // A JSON text (a setting typed into a form), or the object itself (a gateway file).
   if (typeof options === "string") {
     try {
       options = JSON.parse(options || "{}");
@@ -106,24 +114,22 @@ export function parseCcxtSetting(
     }
   }
   if (options === null || typeof options !== "object" || Array.isArray(options)) fail("options", "must be a JSON object");
-  const apiOrigin = stringOf("api_origin", merged.api_origin!).replace(/\/+$/, "");
+  const apiOrigin = merged.api_origin.replace(/\/+$/, "");
   if (apiOrigin !== "" && !/^https?:\/\/[^/]+$/.test(apiOrigin)) fail("api_origin", `must be an origin such as http://127.0.0.1:8443, got ${JSON.stringify(apiOrigin)}`);
-  const pollMs = numberOf("poll_ms", merged.poll_ms!);
-  if (!(pollMs >= 50)) fail("poll_ms", `must be at least 50, got ${pollMs}`);
-  const reconcileSeconds = numberOf("reconcile_seconds", merged.reconcile_seconds!);
-  if (!(reconcileSeconds >= 1)) fail("reconcile_seconds", `must be at least 1, got ${reconcileSeconds}`);
+  const pollMs = merged.poll_ms;
+  const reconcileSeconds = merged.reconcile_seconds;
   return {
     exchange,
-    apiKey: credential(merged, "api_key", env),
-    secret: credential(merged, "secret", env),
-    password: credential(merged, "password", env),
-    sandbox: booleanOf("sandbox", merged.sandbox!),
+    apiKey: credential(merged.api_key, merged.api_key_env, env),
+    secret: credential(merged.secret, merged.secret_env, env),
+    password: credential(merged.password, merged.password_env, env),
+    sandbox: merged.sandbox,
     marketTypes: [...new Set(marketTypes as CcxtMarketType[])],
-    symbols: listOf("symbols", merged.symbols!),
+    symbols: listOf(merged.symbols),
     options: options as Record<string, unknown>,
     apiOrigin,
-    websocket: booleanOf("websocket", merged.websocket!),
-    postOnly: booleanOf("post_only", merged.post_only!),
+    websocket: merged.websocket,
+    postOnly: merged.post_only,
     pollMs,
     reconcileMs: reconcileSeconds * 1000,
   };

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { Direction, EVENT_LOG, MainEngine, Offset, OrderType, type Language, type LogData } from "../kernel/index.js";
+import { Direction, EVENT_LOG, MainEngine, Offset, OrderType, type Language } from "../kernel/index.js";
 import { DEFAULT_NATS_SERVER_NAME } from "../rpc/index.js";
-import { DEFAULT_PUB_ADDRESS, DEFAULT_REP_ADDRESS, EVENT_RPC_CONNECTION, RpcGateway, type RpcConnectionStatus } from "../service/index.js";
+import { DEFAULT_PUB_ADDRESS, DEFAULT_REP_ADDRESS, EVENT_RPC_CONNECTION, RpcGateway } from "../service/index.js";
 import { parseEndpoint } from "../zmtp/index.js";
 import { printStream } from "./client-stream.js";
 import { ConnectionReport } from "./connection-report.js";
@@ -137,9 +137,9 @@ async function runClient(options: ClientCommandOptions): Promise<void> {
   let snapshotDone = false;
 
   printStream(engine, print, { ticks: options.ticks });
-  engine.register(EVENT_RPC_CONNECTION, (e) => report.onStatus(e.data as RpcConnectionStatus));
+  engine.register(EVENT_RPC_CONNECTION, (e) => report.onStatus(e.data));
   engine.register(EVENT_LOG, (e) => {
-    if (snapshotDone || !report.isSnapshotDone(e.data as LogData)) return;
+    if (snapshotDone || !report.isSnapshotDone(e.data)) return;
     snapshotDone = true;
     printSummary();
     // The prompt opens once the flags' orders are sent: typed or piped commands then see the snapshot.

@@ -10,13 +10,7 @@ import {
   EVENT_POSITION,
   EVENT_TICK,
   EVENT_TRADE,
-  type AccountData,
   type EventEngine,
-  type LogData,
-  type OrderData,
-  type PositionData,
-  type TickData,
-  type TradeData,
 } from "../kernel/index.js";
 import { accountLine, orderLine, positionLine, tickLine, tradeLine } from "./lines.js";
 
@@ -28,24 +22,24 @@ export function printStream(engine: EventEngine, print: (line: string) => void, 
   let tradedSinceAccount = false;
 
   engine.register(EVENT_LOG, (e) => {
-    const log = e.data as LogData;
+    const log = e.data;
     print(`log    ${log.gateway_name}: ${log.msg}`);
   });
-  if (options.ticks) engine.register(EVENT_TICK, (e) => print(tickLine(e.data as TickData)));
-  engine.register(EVENT_ORDER, (e) => print(orderLine(e.data as OrderData)));
+  if (options.ticks) engine.register(EVENT_TICK, (e) => print(tickLine(e.data)));
+  engine.register(EVENT_ORDER, (e) => print(orderLine(e.data)));
   engine.register(EVENT_TRADE, (e) => {
     tradedSinceAccount = true;
-    print(tradeLine(e.data as TradeData));
+    print(tradeLine(e.data));
   });
   engine.register(EVENT_POSITION, (e) => {
-    const p = e.data as PositionData;
+    const p = e.data;
     const key = `${p.volume}|${p.yd_volume}|${p.frozen}|${p.price}`;
     if (!options.ticks && lastPosition.get(p.vt_positionid) === key) return;
     lastPosition.set(p.vt_positionid, key);
     print(positionLine(p));
   });
   engine.register(EVENT_ACCOUNT, (e) => {
-    const a = e.data as AccountData;
+    const a = e.data;
     const changed = tradedSinceAccount || lastAccountFrozen.get(a.vt_accountid) !== a.frozen;
     lastAccountFrozen.set(a.vt_accountid, a.frozen);
     tradedSinceAccount = false;

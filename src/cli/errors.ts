@@ -2,6 +2,7 @@
  * How a command fails: one `error: …` line on stderr naming what it tried and how to change it, exit code 1,
  * never a stack trace (RPCSERVICE_DEBUG=1 adds it, for bug reports).
  */
+import { messageOf } from "../kernel/index.js";
 
 /** A failure the user can act on: what was tried and failed, and (optionally) what to do about it. */
 export class CliError extends Error {
@@ -17,7 +18,7 @@ export class CliError extends Error {
 /** The one line a failure prints. */
 export function formatFailure(error: unknown): string {
   if (error instanceof CliError) return `error: ${error.message}${error.hint ? `; ${error.hint}` : ""}`;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return `error: ${message.split("\n")[0]}`;
 }
 

@@ -71,7 +71,7 @@ export async function runPromptLine(line: string, commands: Map<string, PromptCo
   const command = commands.get(name.toLowerCase());
   try {
     if (command === undefined) throw new CliError(`unknown command: ${name}`, "`help` lists the commands");
-    if (name.toLowerCase() === "help") return helpLines(commands).forEach((l) => print(l));
+    if (name.toLowerCase() === "help") return void helpLines(commands).forEach((l) => void print(l));
     await command.run(words);
   } catch (error) {
     print(formatFailure(error));

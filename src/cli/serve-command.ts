@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ConsoleApp, type ConsoleStarted } from "../console/index.js";
 import { GatewayKinds, GatewayManagerApp, planGateways, type UpstreamFlags } from "../gateways/index.js";
-import { MainEngine, type GatewaySetting, type Language } from "../kernel/index.js";
+import { MainEngine, type GatewaySetting, type Language, WARNING } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
 import { DEFAULT_NATS_SERVER_NAME, isServerName, parseNatsServers } from "../rpc/index.js";
 import { RpcServiceApp, type NatsServeOptions, type RpcEngine } from "../service/index.js";
@@ -74,7 +74,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
     if (options.sim.resetJournal) {
       const aside = resetJournal(join(mainEngine.home, "sim"));
-      if (aside) mainEngine.writeLog(`--reset-journal: the venue journal was moved to ${aside}; starting a new, empty venue`, "serve", 30);
+      if (aside) mainEngine.writeLog(`--reset-journal: the venue journal was moved to ${aside}; starting a new, empty venue`, "serve", WARNING);
     }
     const simSetting: GatewaySetting = {};
     if (options.sim.ticksPerSecond !== undefined) simSetting["ticks_per_second"] = options.sim.ticksPerSecond;

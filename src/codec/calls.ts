@@ -57,9 +57,9 @@ export function resolveGlobal(site: CallSite, module: string, name: string): unk
 function placeholder(site: CallSite, callable: unknown, args: unknown[], via: "reduce" | "newobj", why: string): PyObject {
   if (site.strict) {
     if (callable instanceof PyGlobal && !(callable instanceof KnownGlobal)) site.refuse(callable.toString());
-    site.fail("UNSUPPORTED_CALL", why);
+    site.fail("ERR_CODEC_UNSUPPORTED_CALL", why);
   }
-  if (!(callable instanceof PyGlobal) && !(callable instanceof PyObject)) site.fail("MALFORMED", `${typeName(callable)} is not callable`);
+  if (!(callable instanceof PyGlobal) && !(callable instanceof PyObject)) site.fail("ERR_CODEC_MALFORMED", `${typeName(callable)} is not callable`);
   return new PyObject(callable, asTuple(args), via);
 }
 
@@ -74,7 +74,7 @@ export function reduce(site: CallSite, callable: unknown, args: unknown[]): unkn
       const value = args[0];
       const member = args.length === 1 && typeof value === "string" ? PyEnum.fromValue(meaning.enumName, value) : undefined;
       if (member) return member;
-      if (site.strict) site.fail("BAD_VALUE", `${JSON.stringify(value)} is not a valid ${meaning.enumName}`);
+      if (site.strict) site.fail("ERR_CODEC_BAD_VALUE", `${JSON.stringify(value)} is not a valid ${meaning.enumName}`);
       return placeholder(site, callable, args, "reduce", "");
     }
     case "datetime":
@@ -84,7 +84,7 @@ export function reduce(site: CallSite, callable: unknown, args: unknown[]): unkn
       try {
         return new TimeDelta((args[0] as number | undefined) ?? 0, (args[1] as number | undefined) ?? 0, (args[2] as number | undefined) ?? 0);
       } catch {
-        return site.fail("BAD_VALUE", "timedelta out of range");
+        return site.fail("ERR_CODEC_BAD_VALUE", "timedelta out of range");
       }
     }
     case "timezone": {
@@ -93,7 +93,7 @@ export function reduce(site: CallSite, callable: unknown, args: unknown[]): unkn
         return placeholder(site, callable, args, "reduce", "timezone() arguments must be (timedelta[, str])");
       }
       const micros = offset.totalMicros();
-      if (Math.abs(micros) >= 86_400_000_000) site.fail("BAD_VALUE", "timezone offset must be strictly between -24h and 24h");
+      if (Math.abs(micros) >= 86_400_000_000) site.fail("ERR_CODEC_BAD_VALUE", "timezone offset must be strictly between -24h and 24h");
       return fixedZone(micros, name as string | undefined);
     }
     case "zoneinfo":
@@ -102,7 +102,7 @@ export function reduce(site: CallSite, callable: unknown, args: unknown[]): unkn
       const arity = meaning.kind === "zoneinfo" ? 1 : 2;
       if (typeof key !== "string" || args.length !== arity) return placeholder(site, callable, args, "reduce", "ZoneInfo needs a key");
       const zone = zoneForKey(key);
-      if (!zone) site.fail("BAD_VALUE", `unknown time zone ${JSON.stringify(key)}`);
+      if (!zone) site.fail("ERR_CODEC_BAD_VALUE", `unknown time zone ${JSON.stringify(key)}`);
       return zone;
     }
     case "ordereddict":
@@ -139,7 +139,7 @@ function getattr(site: CallSite, args: unknown[]): unknown {
     if (target.meaning.kind === "enum") {
       const member = PyEnum.lookup(target.meaning.enumName, name);
       if (member) return member;
-      if (site.strict) site.fail("BAD_VALUE", `${target.meaning.enumName} has no member ${JSON.stringify(name)}`);
+      if (site.strict) site.fail("ERR_CODEC_BAD_VALUE", `${target.meaning.enumName} has no member ${JSON.stringify(name)}`);
       return new PyGlobal(target.module, `${target.name}.${name}`);
     }
     if (target === ZONEINFO && name === "_unpickle") return ZONEINFO_UNPICKLE;
@@ -181,13 +181,13 @@ function datetime(site: CallSite, callable: KnownGlobal, args: unknown[]): unkno
     return placeholder(site, callable, args, "reduce", "datetime() with arguments of an unknown form");
   }
   if (tz !== null && !isDecodedZone(tz)) {
-    if (site.strict) site.fail("BAD_VALUE", `tzinfo must be a time zone, not ${typeName(tz)}`);
+    if (site.strict) site.fail("ERR_CODEC_BAD_VALUE", `tzinfo must be a time zone, not ${typeName(tz)}`);
     return new PyObject(callable, asTuple(args)); // e.g. a pytz zone from vnpy 2.x: kept inert, whole
   }
   try {
     return new DateTime(fields, tz as TimeZone | null);
   } catch {
-    return site.fail("BAD_VALUE", "invalid datetime fields");
+    return site.fail("ERR_CODEC_BAD_VALUE", "invalid datetime fields");
   }
 }
 

@@ -178,7 +178,7 @@ class Unpickler implements CallSite {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.end) this.fail("TRUNCATED", "pickle data was truncated");
+    if (this.pos + n > this.end) this.fail("ERR_CODEC_TRUNCATED", "pickle data was truncated");
   }
 
   private push(value: unknown, meta: number): void {
@@ -200,43 +200,43 @@ class Unpickler implements CallSite {
   }
 
   private requireItems(n: number): void {
-    if (this.sp - this.base() < n) this.fail("MALFORMED", "unpickling stack underflow");
+    if (this.sp - this.base() < n) this.fail("ERR_CODEC_MALFORMED", "unpickling stack underflow");
   }
 
   private popMark(): number {
     const mark = this.marks.pop();
-    if (mark === undefined) this.fail("MALFORMED", "could not find MARK");
+    if (mark === undefined) this.fail("ERR_CODEC_MALFORMED", "could not find MARK");
     return mark;
   }
 
   private checkLength(n: number): void {
-    if (n > this.limits.maxContainerLength) this.fail("CONTAINER_TOO_LARGE", `container of ${n} items exceeds the limit of ${this.limits.maxContainerLength}`);
+    if (n > this.limits.maxContainerLength) this.fail("ERR_CODEC_CONTAINER_TOO_LARGE", `container of ${n} items exceeds the limit of ${this.limits.maxContainerLength}`);
   }
 
   /** Depth meta of a container holding children of meta `m` (with `current` its own meta so far). */
   private deeper(current: number, child: number): number {
     const depth = (child >>> Meta.DEPTH_SHIFT) + 1;
-    if (depth > this.limits.maxDepth) this.fail("DEPTH_EXCEEDED", `nesting deeper than ${this.limits.maxDepth}`);
+    if (depth > this.limits.maxDepth) this.fail("ERR_CODEC_DEPTH_EXCEEDED", `nesting deeper than ${this.limits.maxDepth}`);
     return depth > current >>> Meta.DEPTH_SHIFT ? (depth << Meta.DEPTH_SHIFT) | (current & Meta.FLAGS) : current;
   }
 
   private run(): unknown {
     const buf = this.buf;
     for (;;) {
-      if (this.pos >= this.end) this.fail("TRUNCATED", "pickle data was truncated (no STOP)");
+      if (this.pos >= this.end) this.fail("ERR_CODEC_TRUNCATED", "pickle data was truncated (no STOP)");
       this.opStart = this.pos;
       const op = buf[this.pos++]!;
       switch (op) {
         case Op.PROTO: {
           this.need(1);
           const proto = buf[this.pos++]!;
-          if (proto > HIGHEST_PROTOCOL) this.fail("UNSUPPORTED_PROTOCOL", `unsupported pickle protocol ${proto}`);
+          if (proto > HIGHEST_PROTOCOL) this.fail("ERR_CODEC_UNSUPPORTED_PROTOCOL", `unsupported pickle protocol ${proto}`);
           break;
         }
         case Op.FRAME: {
           this.need(8);
           const length = this.readU64();
-          if (length > this.end - this.pos) this.fail("TRUNCATED", "pickle data was truncated (frame)");
+          if (length > this.end - this.pos) this.fail("ERR_CODEC_TRUNCATED", "pickle data was truncated (frame)");
           break;
         }
         case Op.STOP: {
@@ -291,7 +291,7 @@ class Unpickler implements CallSite {
           this.need(4);
           const n = buf.readInt32LE(this.pos);
           this.pos += 4;
-          if (n < 0) this.fail("MALFORMED", "LONG pickle has negative byte count");
+          if (n < 0) this.fail("ERR_CODEC_MALFORMED", "LONG pickle has negative byte count");
           this.push(this.readLong(n), 0);
           break;
         }
@@ -371,7 +371,7 @@ class Unpickler implements CallSite {
           this.need(4);
           const n = buf.readInt32LE(this.pos);
           this.pos += 4;
-          if (n < 0) this.fail("MALFORMED", "BINSTRING pickle has negative byte count");
+          if (n < 0) this.fail("ERR_CODEC_MALFORMED", "BINSTRING pickle has negative byte count");
           this.need(n);
           this.push(buf.toString("latin1", this.pos, this.pos + n), 0);
           this.pos += n;
@@ -432,7 +432,7 @@ class Unpickler implements CallSite {
           break;
         case Op.APPENDS: {
           const mark = this.popMark();
-          if (mark < 1 || mark - 1 < this.base()) this.fail("MALFORMED", "APPENDS without a list");
+          if (mark < 1 || mark - 1 < this.base()) this.fail("ERR_CODEC_MALFORMED", "APPENDS without a list");
           this.appendTo(mark);
           break;
         }
@@ -465,7 +465,7 @@ class Unpickler implements CallSite {
           break;
         case Op.SETITEMS: {
           const mark = this.popMark();
-          if (mark < 1 || mark - 1 < this.base()) this.fail("MALFORMED", "SETITEMS without a dict");
+          if (mark < 1 || mark - 1 < this.base()) this.fail("ERR_CODEC_MALFORMED", "SETITEMS without a dict");
           this.setItems(mark);
           break;
         }
@@ -474,9 +474,9 @@ class Unpickler implements CallSite {
           break;
         case Op.ADDITEMS: {
           const mark = this.popMark();
-          if (mark < 1 || mark - 1 < this.base()) this.fail("MALFORMED", "ADDITEMS without a set");
+          if (mark < 1 || mark - 1 < this.base()) this.fail("ERR_CODEC_MALFORMED", "ADDITEMS without a set");
           const target = this.stack[mark - 1];
-          if (!(target instanceof Set)) this.fail("MALFORMED", `ADDITEMS on ${typeName(target)}`);
+          if (!(target instanceof Set)) this.fail("ERR_CODEC_MALFORMED", `ADDITEMS on ${typeName(target)}`);
           let m = this.meta[mark - 1]!;
           for (let i = mark; i < this.sp; i++) {
             target.add(this.escape(this.stack[i], this.meta[i]!));
@@ -533,7 +533,7 @@ class Unpickler implements CallSite {
           this.requireItems(2);
           const name = this.stack[this.sp - 1];
           const module = this.stack[this.sp - 2];
-          if (typeof module !== "string" || typeof name !== "string") this.fail("MALFORMED", "STACK_GLOBAL requires str");
+          if (typeof module !== "string" || typeof name !== "string") this.fail("ERR_CODEC_MALFORMED", "STACK_GLOBAL requires str");
           this.truncate(this.sp - 2);
           this.push(resolveGlobal(this, module, name), 0);
           break;
@@ -549,7 +549,7 @@ class Unpickler implements CallSite {
           const args = this.stack[this.sp - 1] as unknown[];
           const argsMeta = this.meta[this.sp - 1]!;
           const callable = this.stack[this.sp - 2];
-          if (!(argsMeta & Meta.TUPLE)) this.fail("MALFORMED", `REDUCE arguments must be a tuple, not ${typeName(args)}`);
+          if (!(argsMeta & Meta.TUPLE)) this.fail("ERR_CODEC_MALFORMED", `REDUCE arguments must be a tuple, not ${typeName(args)}`);
           this.truncate(this.sp - 2);
           this.push(reduce(this, callable, args), argsMeta & Meta.DEPTH_MASK);
           break;
@@ -558,7 +558,7 @@ class Unpickler implements CallSite {
           this.requireItems(2);
           const args = this.stack[this.sp - 1] as unknown[];
           const cls = this.stack[this.sp - 2];
-          if (!(this.meta[this.sp - 1]! & Meta.TUPLE)) this.fail("MALFORMED", `NEWOBJ arguments must be a tuple, not ${typeName(args)}`);
+          if (!(this.meta[this.sp - 1]! & Meta.TUPLE)) this.fail("ERR_CODEC_MALFORMED", `NEWOBJ arguments must be a tuple, not ${typeName(args)}`);
           this.truncate(this.sp - 2);
           const instance = newObject(this, cls, args);
           this.push(instance, instance instanceof PyObject ? Meta.DEPTH_ONE : Meta.DEPTH_ONE | Meta.PENDING);
@@ -569,8 +569,8 @@ class Unpickler implements CallSite {
           const kwargs = this.stack[this.sp - 1];
           const args = this.stack[this.sp - 2] as unknown[];
           const cls = this.stack[this.sp - 3];
-          if (!(this.meta[this.sp - 2]! & Meta.TUPLE)) this.fail("MALFORMED", "NEWOBJ_EX arguments must be a tuple");
-          if (!isPlainObject(kwargs) || Object.keys(kwargs).length !== 0) this.fail("UNSUPPORTED_CALL", "NEWOBJ_EX with keyword arguments");
+          if (!(this.meta[this.sp - 2]! & Meta.TUPLE)) this.fail("ERR_CODEC_MALFORMED", "NEWOBJ_EX arguments must be a tuple");
+          if (!isPlainObject(kwargs) || Object.keys(kwargs).length !== 0) this.fail("ERR_CODEC_UNSUPPORTED_CALL", "NEWOBJ_EX with keyword arguments");
           this.truncate(this.sp - 3);
           this.push(newObject(this, cls, args), Meta.DEPTH_ONE);
           break;
@@ -584,7 +584,7 @@ class Unpickler implements CallSite {
         }
         case Op.OBJ: {
           const mark = this.popMark();
-          if (this.sp - mark < 1) this.fail("MALFORMED", "OBJ without a class");
+          if (this.sp - mark < 1) this.fail("ERR_CODEC_MALFORMED", "OBJ without a class");
           const cls = this.stack[mark];
           this.instantiate(cls, mark + 1, mark);
           break;
@@ -605,19 +605,19 @@ class Unpickler implements CallSite {
 
         case Op.PERSID:
         case Op.BINPERSID:
-          this.fail("UNKNOWN_OPCODE", "persistent IDs are not supported");
+          this.fail("ERR_CODEC_UNKNOWN_OPCODE", "persistent IDs are not supported");
           break;
         case Op.EXT1:
         case Op.EXT2:
         case Op.EXT4:
-          this.fail("UNKNOWN_OPCODE", "the copyreg extension registry is not supported");
+          this.fail("ERR_CODEC_UNKNOWN_OPCODE", "the copyreg extension registry is not supported");
           break;
         case Op.NEXT_BUFFER:
         case Op.READONLY_BUFFER:
-          this.fail("UNKNOWN_OPCODE", "out-of-band buffers are not supported");
+          this.fail("ERR_CODEC_UNKNOWN_OPCODE", "out-of-band buffers are not supported");
           break;
         default:
-          this.fail("UNKNOWN_OPCODE", `invalid load key 0x${op.toString(16).padStart(2, "0")}`);
+          this.fail("ERR_CODEC_UNKNOWN_OPCODE", `invalid load key 0x${op.toString(16).padStart(2, "0")}`);
       }
     }
   }
@@ -645,7 +645,7 @@ class Unpickler implements CallSite {
   }
 
   private readLong(n: number): number | bigint {
-    if (n > this.limits.maxIntBytes) this.fail("INT_TOO_LARGE", `integer of ${n} bytes exceeds the limit of ${this.limits.maxIntBytes}`);
+    if (n > this.limits.maxIntBytes) this.fail("ERR_CODEC_INT_TOO_LARGE", `integer of ${n} bytes exceeds the limit of ${this.limits.maxIntBytes}`);
     this.need(n);
     const buf = this.buf;
     const at = this.pos;
@@ -663,7 +663,7 @@ class Unpickler implements CallSite {
 
   private readLine(): string {
     const nl = this.buf.indexOf(0x0a, this.pos);
-    if (nl < 0 || nl >= this.end) this.fail("TRUNCATED", "pickle data was truncated (line)");
+    if (nl < 0 || nl >= this.end) this.fail("ERR_CODEC_TRUNCATED", "pickle data was truncated (line)");
     const text = this.buf.toString("latin1", this.pos, nl);
     this.pos = nl + 1;
     return text;
@@ -673,7 +673,7 @@ class Unpickler implements CallSite {
 
   private memoGet(index: number): void {
     let value = index < this.memoHigh ? this.memo[index] : undefined;
-    if (value === undefined) this.fail("MALFORMED", `memo key ${index} not found`);
+    if (value === undefined) this.fail("ERR_CODEC_MALFORMED", `memo key ${index} not found`);
     if (this.forwarded !== null && typeof value === "object" && value !== null) {
       const target = this.forwarded.get(value);
       if (target) this.memo[index] = value = target;
@@ -682,8 +682,8 @@ class Unpickler implements CallSite {
   }
 
   private memoPut(index: number): void {
-    if (this.sp <= this.base()) this.fail("MALFORMED", "memoizing an empty stack");
-    if (index >= this.limits.maxMemo) this.fail("MEMO_LIMIT", `memo index ${index} exceeds the limit of ${this.limits.maxMemo}`);
+    if (this.sp <= this.base()) this.fail("ERR_CODEC_MALFORMED", "memoizing an empty stack");
+    if (index >= this.limits.maxMemo) this.fail("ERR_CODEC_MEMO_LIMIT", `memo index ${index} exceeds the limit of ${this.limits.maxMemo}`);
     const top = this.sp - 1;
     const value = this.stack[top];
     // Python only pickles a string again (rather than referencing the first copy) when it is another object
@@ -792,14 +792,14 @@ class Unpickler implements CallSite {
       this.checkLength(items.length + this.sp - from);
       for (let i = from; i < this.sp; i++) items.push(this.escape(this.stack[i], this.meta[i]!));
     } else {
-      this.fail("MALFORMED", `APPEND on ${typeName(target)}`);
+      this.fail("ERR_CODEC_MALFORMED", `APPEND on ${typeName(target)}`);
     }
     this.truncate(from);
   }
 
   /** SETITEM / SETITEMS: pairs stack[from..sp) go into the dict at stack[from - 1]. */
   private setItems(from: number): void {
-    if ((this.sp - from) % 2 !== 0) this.fail("MALFORMED", "odd number of items for SETITEMS");
+    if ((this.sp - from) % 2 !== 0) this.fail("ERR_CODEC_MALFORMED", "odd number of items for SETITEMS");
     const at = from - 1;
     let target = this.stack[at];
     let m = this.meta[at]!;
@@ -859,7 +859,7 @@ class Unpickler implements CallSite {
       for (let i = from; i < this.sp; i += 2) items.set(this.escape(this.stack[i], this.meta[i]!), this.escape(this.stack[i + 1], this.meta[i + 1]!));
       this.checkLength(items.size);
     } else if (!isPlainObject(target)) {
-      this.fail("MALFORMED", `SETITEM on ${typeName(target)}`);
+      this.fail("ERR_CODEC_MALFORMED", `SETITEM on ${typeName(target)}`);
     }
     this.meta[at] = m;
     this.truncate(at + 1);
@@ -885,12 +885,12 @@ class Unpickler implements CallSite {
 
   private build(target: unknown, state: unknown): void {
     if (target instanceof PyObject) {
-      if (this.strict) this.fail("MALFORMED", "BUILD on a placeholder");
+      if (this.strict) this.fail("ERR_CODEC_MALFORMED", "BUILD on a placeholder");
       target.state = state;
       return;
     }
     const shape = typeof target === "object" && target !== null ? shapeOf(Object.getPrototypeOf(target) as object | null) : undefined;
-    if (!shape) this.fail("MALFORMED", `BUILD on ${typeName(target)}`);
+    if (!shape) this.fail("ERR_CODEC_MALFORMED", `BUILD on ${typeName(target)}`);
     const instance = target as Record<string, unknown>;
     let dictState = state;
     let slotState: unknown = null;
@@ -927,7 +927,7 @@ class Unpickler implements CallSite {
       const seen: string[] = [];
       for (let i = from; i < this.sp; i += 2) {
         const key = this.stack[i];
-        if (typeof key !== "string") this.fail("BAD_VALUE", `object state must be a dict with str keys, not ${typeName(key)}`);
+        if (typeof key !== "string") this.fail("ERR_CODEC_BAD_VALUE", `object state must be a dict with str keys, not ${typeName(key)}`);
         seen.push(key);
       }
       if (!started) {
@@ -954,7 +954,7 @@ class Unpickler implements CallSite {
 
   private applyState(instance: Record<string, unknown>, state: unknown): void {
     if (state === null || state === undefined) return;
-    if (!isPlainObject(state)) this.fail("BAD_VALUE", `object state must be a dict with str keys, not ${typeName(state)}`);
+    if (!isPlainObject(state)) this.fail("ERR_CODEC_BAD_VALUE", `object state must be a dict with str keys, not ${typeName(state)}`);
     const keys = Object.keys(state);
     for (let i = 0; i < keys.length; i++) setOwn(instance, keys[i]!, state[keys[i]!]);
     const hints = (state as Hinted)[HINTS];
@@ -986,7 +986,7 @@ export function decodePickle(bytes: Uint8Array, options: DecodeOptions): unknown
   if (mode !== "request" && mode !== "event") throw new TypeError(`options.mode must be "request" or "event", got ${String(mode)}`);
   const limits = resolveLimits(options.limits);
   if (bytes.length > limits.maxBytes) {
-    throw new PickleDecodeError("TOO_LARGE", `pickle of ${bytes.length} bytes exceeds the limit of ${limits.maxBytes}`);
+    throw new PickleDecodeError("ERR_CODEC_TOO_LARGE", `pickle of ${bytes.length} bytes exceeds the limit of ${limits.maxBytes}`);
   }
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   // onGlobal may decode recursively: a busy shared decoder is never re-entered.

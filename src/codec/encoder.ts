@@ -251,7 +251,7 @@ class Pickler {
         else this.saveObject(value);
         return;
       default:
-        throw new PickleEncodeError("UNSUPPORTED_TYPE", `cannot pickle a ${typeof value}`);
+        throw new PickleEncodeError("ERR_CODEC_UNSUPPORTED_TYPE", `cannot pickle a ${typeof value}`);
     }
   }
 
@@ -386,7 +386,7 @@ class Pickler {
       this.writeGet(known);
       return;
     }
-    if (++this.depth > this.maxDepth) throw new PickleEncodeError("DEPTH_EXCEEDED", `nesting deeper than ${this.maxDepth}`);
+    if (++this.depth > this.maxDepth) throw new PickleEncodeError("ERR_CODEC_DEPTH_EXCEEDED", `nesting deeper than ${this.maxDepth}`);
     if (Array.isArray(value)) {
       if (value instanceof Tuple) this.saveTuple(value);
       else this.saveList(value);
@@ -408,7 +408,7 @@ class Pickler {
       else if (value instanceof TimeDelta) this.saveTimeDelta(value.days, value.seconds, value.microseconds, value);
       else {
         const name = (prototype as { constructor?: { name?: string } } | null)?.constructor?.name ?? "object";
-        throw new PickleEncodeError("UNSUPPORTED_TYPE", `cannot pickle a ${name}`);
+        throw new PickleEncodeError("ERR_CODEC_UNSUPPORTED_TYPE", `cannot pickle a ${name}`);
       }
     }
     this.depth--;
@@ -513,7 +513,7 @@ class Pickler {
 
   private enumMember(kind: EnumName, field: string, value: string): PyEnum {
     const member = PyEnum.fromValue(kind, value);
-    if (!member) throw new PickleEncodeError("BAD_ENUM_VALUE", `${field}=${JSON.stringify(value)} is not a ${kind}`);
+    if (!member) throw new PickleEncodeError("ERR_CODEC_BAD_ENUM_VALUE", `${field}=${JSON.stringify(value)} is not a ${kind}`);
     return member;
   }
 
@@ -685,7 +685,7 @@ class Pickler {
     // datetime.timezone(timedelta(...)[, name])
     const offset = zone.kind === "utc" ? 0 : zone.offsetMicros;
     if (!Number.isSafeInteger(offset) || Math.abs(offset) >= 86_400_000_000) {
-      throw new PickleEncodeError("BAD_VALUE", "a timezone offset must be whole microseconds strictly within a day");
+      throw new PickleEncodeError("ERR_CODEC_BAD_VALUE", "a timezone offset must be whole microseconds strictly within a day");
     }
     this.saveGlobal("datetime", "timezone", false, "datetime\ntimezone");
     this.boundary();

@@ -5,25 +5,25 @@
 
 export type PickleDecodeErrorCode =
   /** The input ended inside an opcode, or before STOP. */
-  | "TRUNCATED"
+  | "ERR_CODEC_TRUNCATED"
   /** A byte that is no pickle opcode (or one this decoder refuses, such as persistent ids). */
-  | "UNKNOWN_OPCODE"
-  | "UNSUPPORTED_PROTOCOL"
+  | "ERR_CODEC_UNKNOWN_OPCODE"
+  | "ERR_CODEC_UNSUPPORTED_PROTOCOL"
   /** The frame is bigger than `limits.maxBytes`. */
-  | "TOO_LARGE"
-  | "DEPTH_EXCEEDED"
-  | "MEMO_LIMIT"
-  | "CONTAINER_TOO_LARGE"
-  | "INT_TOO_LARGE"
+  | "ERR_CODEC_TOO_LARGE"
+  | "ERR_CODEC_DEPTH_EXCEEDED"
+  | "ERR_CODEC_MEMO_LIMIT"
+  | "ERR_CODEC_CONTAINER_TOO_LARGE"
+  | "ERR_CODEC_INT_TOO_LARGE"
   /** The opcodes do not form a valid program: stack underflow, missing MARK, BINGET of an empty slot... */
-  | "MALFORMED"
+  | "ERR_CODEC_MALFORMED"
   /** A well-formed pickle holding a value Python itself would reject (bad datetime, unknown enum value, bad UTF-8). */
-  | "BAD_VALUE"
+  | "ERR_CODEC_BAD_VALUE"
   /** An allow-listed global called in a way this decoder does not imitate. */
-  | "UNSUPPORTED_CALL"
-  | "GLOBAL_NOT_ALLOWED"
+  | "ERR_CODEC_UNSUPPORTED_CALL"
+  | "ERR_CODEC_GLOBAL_NOT_ALLOWED"
   /** The pickle decoded, but is not the VeighNa message it should be. */
-  | "BAD_MESSAGE";
+  | "ERR_CODEC_BAD_MESSAGE";
 
 export class PickleDecodeError extends Error {
   override name = "PickleDecodeError";
@@ -45,7 +45,7 @@ export class PickleSecurityError extends PickleDecodeError {
   readonly global: string;
 
   constructor(global: string, offset = -1) {
-    super("GLOBAL_NOT_ALLOWED", `global '${global}' is not allowed`, offset);
+    super("ERR_CODEC_GLOBAL_NOT_ALLOWED", `global '${global}' is not allowed`, offset);
     this.global = global;
   }
 }
@@ -55,18 +55,18 @@ export class MessageShapeError extends PickleDecodeError {
   override name = "MessageShapeError";
 
   constructor(message: string) {
-    super("BAD_MESSAGE", message);
+    super("ERR_CODEC_BAD_MESSAGE", message);
   }
 }
 
 export type PickleEncodeErrorCode =
   /** A JS value with no Python counterpart (a function, a symbol, a class instance the codec does not know). */
-  | "UNSUPPORTED_TYPE"
+  | "ERR_CODEC_UNSUPPORTED_TYPE"
   /** A data-class enum field holding something that is no member of its enum. */
-  | "BAD_ENUM_VALUE"
+  | "ERR_CODEC_BAD_ENUM_VALUE"
   /** A value Python cannot hold (an invalid datetime, a time zone offset of a day or more...). */
-  | "BAD_VALUE"
-  | "DEPTH_EXCEEDED";
+  | "ERR_CODEC_BAD_VALUE"
+  | "ERR_CODEC_DEPTH_EXCEEDED";
 
 export class PickleEncodeError extends Error {
   override name = "PickleEncodeError";

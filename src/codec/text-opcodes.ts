@@ -18,7 +18,7 @@ export function toInt(big: bigint): number | bigint {
 }
 
 export function parseIntText(text: string, offset: number): number | bigint {
-  if (!/^[+-]?\d{1,4300}$/.test(text.trim())) fail("MALFORMED", "invalid integer literal", offset);
+  if (!/^[+-]?\d{1,4300}$/.test(text.trim())) fail("ERR_CODEC_MALFORMED", "invalid integer literal", offset);
   return toInt(BigInt(text.trim()));
 }
 
@@ -27,12 +27,12 @@ export function parseFloatText(text: string, offset: number): number {
   if (t === "nan" || t === "+nan" || t === "-nan") return NaN;
   if (t === "inf" || t === "+inf" || t === "infinity") return Infinity;
   if (t === "-inf" || t === "-infinity") return -Infinity;
-  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/.test(t)) fail("MALFORMED", "invalid float literal", offset);
+  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/.test(t)) fail("ERR_CODEC_MALFORMED", "invalid float literal", offset);
   return Number(t);
 }
 
 export function parseIndex(text: string, offset: number): number {
-  if (!/^\d{1,10}$/.test(text)) fail("MALFORMED", "invalid memo index", offset);
+  if (!/^\d{1,10}$/.test(text)) fail("ERR_CODEC_MALFORMED", "invalid memo index", offset);
   return Number(text);
 }
 
@@ -40,7 +40,7 @@ export function parseIndex(text: string, offset: number): number {
 export function rawUnicodeEscape(text: string, offset: number): string {
   return text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_whole, u4: string | undefined, u8: string | undefined) => {
     const code = parseInt(u4 ?? u8!, 16);
-    if (code > 0x10ffff) fail("BAD_VALUE", "invalid \\U escape", offset);
+    if (code > 0x10ffff) fail("ERR_CODEC_BAD_VALUE", "invalid \\U escape", offset);
     return String.fromCodePoint(code);
   });
 }
@@ -48,7 +48,7 @@ export function rawUnicodeEscape(text: string, offset: number): string {
 /** Protocol 0 STRING: a Python 2 str literal, quotes included; decoded as latin-1. */
 export function pythonStringLiteral(text: string, offset: number): string {
   const quote = text[0];
-  if (text.length < 2 || (quote !== "'" && quote !== '"') || text[text.length - 1] !== quote) fail("MALFORMED", "the STRING opcode argument must be quoted", offset);
+  if (text.length < 2 || (quote !== "'" && quote !== '"') || text[text.length - 1] !== quote) fail("ERR_CODEC_MALFORMED", "the STRING opcode argument must be quoted", offset);
   const simple: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', n: "\n", r: "\r", t: "\t", a: "\x07", b: "\b", f: "\f", v: "\v", "\n": "" };
   return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|[\s\S])/g, (whole, esc: string) => {
     if (esc[0] === "x") return String.fromCharCode(parseInt(esc.slice(1), 16));

@@ -88,7 +88,7 @@ function decodeStrict(buf: Uint8Array, start: number, end: number, offset: numbe
   const units: number[] = [];
   let text = "";
   const bad = (): never => {
-    throw new PickleDecodeError("BAD_VALUE", "string is not valid UTF-8", offset);
+    throw new PickleDecodeError("ERR_CODEC_BAD_VALUE", "string is not valid UTF-8", offset);
   };
   let i = start;
   while (i < end) {

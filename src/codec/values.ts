@@ -209,7 +209,8 @@ export interface PickleHints {
 }
 
 /** @internal */
-export type Hinted = { [HINTS]?: PickleHints };
+// `undefined` too: a template object reserves the slot before any hints exist (codec/shapes.ts).
+export type Hinted = { [HINTS]?: PickleHints | undefined };
 
 function hintsFor(container: object): PickleHints {
   const hinted = container as Hinted;

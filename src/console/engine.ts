@@ -25,6 +25,8 @@ import {
   type EventEngine,
   type LogData,
   type MainEngine,
+  ERROR,
+  WARNING,
   type PositionData,
   type TradeData,
 } from "../kernel/index.js";
@@ -175,7 +177,7 @@ export class ConsoleEngine extends BaseEngine {
     // The RPC service serves its functions and events on `/ws` too, from its next start on.
     const rpc = this.rpcService();
     rpc?.addEndpoint(this.rpcEndpoint);
-    if (rpc?.isActive) this.mainEngine.writeLog("The RPC service is already running: it serves /ws from its next start", CONSOLE_APP_NAME, 30);
+    if (rpc?.isActive) this.mainEngine.writeLog("The RPC service is already running: it serves /ws from its next start", CONSOLE_APP_NAME, WARNING);
     const started: ConsoleStarted = {
       url: address.url,
       urlWithToken: token === null ? address.url : `${address.url}?token=${encodeURIComponent(token)}`,
@@ -258,7 +260,7 @@ export class ConsoleEngine extends BaseEngine {
     this.sampling = setInterval(() => {
       this.takeSample().then(
         (sample) => this.publish(new Event(EVENT_CONSOLE_METRICS, sample)),
-        (error: unknown) => this.mainEngine.writeLog(`metrics sample failed: ${String(error)}`, CONSOLE_APP_NAME, 40),
+        (error: unknown) => this.mainEngine.writeLog(`metrics sample failed: ${String(error)}`, CONSOLE_APP_NAME, ERROR),
       );
     }, intervalMs);
     this.sampling.unref();

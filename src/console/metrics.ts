@@ -186,8 +186,8 @@ export class PromMetrics implements MetricsRecorder {
     this.riskBlocks.inc({ rule });
   }
 
-  private readonly onOrder = (event: Event): void => {
-    const order = event.data as OrderData;
+  private readonly onOrder = (event: Event<OrderData>): void => {
+    const order = event.data;
     const pending = this.pending.get(order.vt_orderid);
     if (!pending) return;
     if (!pending.acked && order.status !== Status.SUBMITTING) {
@@ -198,8 +198,8 @@ export class PromMetrics implements MetricsRecorder {
     if (!order.isActive() && order.traded === 0) this.pending.delete(order.vt_orderid);
   };
 
-  private readonly onTrade = (event: Event): void => {
-    const trade = event.data as TradeData;
+  private readonly onTrade = (event: Event<TradeData>): void => {
+    const trade = event.data;
     const pending = this.pending.get(trade.vt_orderid);
     if (!pending) return;
     this.pending.delete(trade.vt_orderid);

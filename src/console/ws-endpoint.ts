@@ -12,7 +12,7 @@ import { WebSocket, type RawData } from "ws";
 import type { CallContext, CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
 import { marketDataKey, type Event } from "../kernel/index.js";
 import { SendBacklog } from "../zmtp/index.js";
-import { WireError, wireErrorBody, type WireErrorCode } from "../rpc/ws/errors.js";
+import { WireError, wireErrorBody } from "../rpc/ws/errors.js";
 import { EventRing, type PublishedEntry } from "./ring.js";
 import { Subscription } from "./subscription.js";
 import { WebHost, type HostAddress, type SocketTarget } from "./web-host.js";
@@ -24,6 +24,7 @@ import {
   parseClientMessage,
   salvageId,
   type CallMessage,
+  type ClientMessage,
   type HelloMessage,
   type MessageId,
   type SubscribeMessage,
@@ -434,7 +435,7 @@ class Connection {
     } catch (error) {
       return this.replyError(null, new WireError("BAD_JSON", `not valid JSON: ${(error as Error).message}`));
     }
-    let message;
+    let message: ClientMessage;
     try {
       message = parseClientMessage(parsed);
     } catch (error) {

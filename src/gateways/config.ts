@@ -13,6 +13,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Type, type TObject } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { Value } from "@sinclair/typebox/value";
 import type { GatewaySetting } from "../kernel/index.js";
 import { GatewayConfigError } from "./errors.js";
 import type { GatewayKind } from "./kind.js";
@@ -73,7 +74,8 @@ export class GatewayKinds {
     const entry = value as { kind: string; name?: string; setting?: Record<string, unknown> };
     const found = this.kinds.get(entry.kind);
     if (!found) throw new GatewayConfigError(source, "kind", `unknown kind ${JSON.stringify(entry.kind)}; known: ${this.ids().join(", ")}`);
-    const setting = entry.setting ?? {};
+    // The schema's defaults first: a kind whose schema has them (ccxt) lists every key, the file only some.
+    const setting: unknown = Value.Default(found.kind.setting, { ...(entry.setting ?? {}) });
     const bad = firstError(found.check, setting);
     if (bad) throw new GatewayConfigError(source, `setting.${bad.field}`.replace(/\.$/, ""), bad.message);
     const { kind } = found;

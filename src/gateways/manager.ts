@@ -22,7 +22,9 @@ import {
   type EventEngine,
   type GatewaySetting,
   type MainEngine,
+  type OrderBlock,
   type OrderRequest,
+  messageOf,
 } from "../kernel/index.js";
 import { str, type RpcServer } from "../rpc/index.js";
 import type { GatewayConfig, GatewayKinds } from "./config.js";
@@ -33,6 +35,14 @@ import { maskSetting, type GatewayKind, type GatewayState } from "./kind.js";
 export const GATEWAY_MANAGER_NAME = "GatewayManager";
 /** Before the risk manager (100): an order a dead link cannot carry must not count against any limit. */
 export const GATEWAY_CHECK_PRIORITY = 10;
+/** The check's name in the pipeline, and the rule of its blocks (code GATEWAY_NOT_CONNECTED). */
+export const GATEWAY_CHECK_NAME = "gateway_state";
+
+declare module "../kernel/event-types.js" {
+  interface EventMap {
+    eGatewayState: GatewayStatus;
+  }
+}
 
 /** One gateway as the console and the CLI list it (VeighNa's `get_all_gateway_names` stays a list of names). */
 export interface GatewayStatus {
@@ -87,7 +97,7 @@ export class GatewayEngine extends BaseEngine {
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine) {
     super(mainEngine, eventEngine, GATEWAY_MANAGER_NAME);
-    this.removeCheck = mainEngine.addOrderCheck({ name: "gateway_state", check: (req, name) => this.check(req, name) }, GATEWAY_CHECK_PRIORITY);
+    this.removeCheck = mainEngine.addOrderCheck({ name: GATEWAY_CHECK_NAME, check: (req, name) => this.check(req, name) }, GATEWAY_CHECK_PRIORITY);
   }
 
   /** Adds the gateway to MainEngine under its name (not connected yet). */
@@ -129,7 +139,7 @@ export class GatewayEngine extends BaseEngine {
     try {
       await this.mainEngine.connect({ ...entry.config.setting }, name);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       this.stopWatching(entry);
       this.mainEngine.writeLog(t("connectFailed", { name, error: message }), GATEWAY_MANAGER_NAME, ERROR);
       this.setState(entry, "disconnected", message);
@@ -141,7 +151,7 @@ export class GatewayEngine extends BaseEngine {
       try {
         await entry.gateway.subscribe(req);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = messageOf(error);
         this.mainEngine.writeLog(t("resubscribeFailed", { name, symbol: req.vt_symbol, error: message }), GATEWAY_MANAGER_NAME, WARNING);
       }
     }
@@ -190,12 +200,13 @@ export class GatewayEngine extends BaseEngine {
     for (const entry of this.managed.values()) this.stopWatching(entry);
   }
 
-  private check(_req: OrderRequest, name: string): string | null {
+  private check(_req: OrderRequest, name: string): OrderBlock | null {
     const entry = this.managed.get(name);
     if (!entry || entry.state === "connected") return null;
-    const reason = t("blocked", { name, state: entry.state, reason: entry.reason });
-    this.mainEngine.writeLog(reason, GATEWAY_MANAGER_NAME, ERROR);
-    return reason;
+    const params = { name, state: entry.state, reason: entry.reason };
+    const msg = t("blocked", params);
+    this.mainEngine.writeLog(msg, GATEWAY_MANAGER_NAME, ERROR);
+    return { check: GATEWAY_CHECK_NAME, rule: GATEWAY_CHECK_NAME, code: "GATEWAY_NOT_CONNECTED", params, msg };
   }
 
   private entry(name: string): Managed {

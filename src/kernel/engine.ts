@@ -5,10 +5,11 @@
  * pipeline of order checks that apps register (`addOrderCheck`), so a risk manager sees every order whoever
  * sends it and whatever the order in which apps were added; VeighNa's monkey-patching lets RPC orders bypass it.
  */
+import { messageOf } from "./errors.js";
 import { resolve } from "node:path";
 import { Event, EventEngine } from "./event.js";
 import { boundLogMessage } from "./log-text.js";
-import { EVENT_LOG } from "./event-types.js";
+import { EVENT_LOG, EVENT_ORDER_BLOCKED } from "./event-types.js";
 import type { BaseGateway, GatewayClass, GatewaySetting } from "./gateway.js";
 import { defineMessages, setLanguage, type Language } from "./locale.js";
 import {
@@ -20,6 +21,7 @@ import {
   type OrderRequest,
   type QuoteRequest,
   type SubscribeRequest,
+  ERROR,
 } from "./objects.js";
 import { NO_METRICS, type MetricsRecorder } from "./metrics.js";
 import { OmsEngine } from "./oms.js";
@@ -77,19 +79,44 @@ export type OrderOrigin =
 
 export const LOCAL_ORIGIN: OrderOrigin = Object.freeze({ kind: "local" });
 
+/** The values a block's text names: plain, so the block travels as JSON to the console. */
+export type BlockParams = Readonly<Record<string, string | number | boolean>>;
+
 /**
- * A pre-trade check in the order-entry pipeline. Returns null to let the order through, or the reason it is
- * blocked. Checks run synchronously, in ascending `priority`, before the order reaches its gateway.
+ * Why a check blocked an order, for programs and people (NautilusTrader's OrderDenied, VeighNa's text): which
+ * check and rule, a stable code, the values, and the text in the engine's language.
+ */
+export interface OrderBlock {
+  /** The pipeline check that blocked: "RiskManager", "gateway_state". */
+  readonly check: string;
+  /** The rule inside the check ("order_size"); the check's own name when it has no rules. */
+  readonly rule: string;
+  /** Stable, upper snake case ("VOLUME_LIMIT"): what programs and tests match on, never the text. */
+  readonly code: string;
+  readonly params: BlockParams;
+  /** For people: what the "Order blocked" log line and the eRiskNotify event say (VeighNa's wording). */
+  readonly msg: string;
+}
+
+/**
+ * A pre-trade check in the order-entry pipeline. Returns null to let the order through, or why it is blocked.
+ * Checks run synchronously, in ascending `priority`, before the order reaches its gateway.
  */
 export interface OrderCheck {
   readonly name: string;
-  check(req: OrderRequest, gatewayName: string, origin: OrderOrigin): string | null;
+  check(req: OrderRequest, gatewayName: string, origin: OrderOrigin): OrderBlock | null;
   /**
    * Optional: told how an order this check let through ended: the gateway's vt_orderid, or "" when a later check
    * blocked it or the gateway did not take it. The gateway may answer asynchronously, so a check that limits
    * orders in flight (active orders, self-trade) needs this to know which accepted orders are still on their way.
    */
   settled?(req: OrderRequest, gatewayName: string, origin: OrderOrigin, vt_orderid: string): void;
+}
+
+/** What placeOrder did: the vt_orderid ("" when not sent), and the block when a check stopped the order. */
+export interface OrderPlacement {
+  readonly vt_orderid: string;
+  readonly block: OrderBlock | null;
 }
 
 /** An engine plugged into MainEngine (VeighNa's BaseEngine). */
@@ -152,14 +179,14 @@ export class MainEngine {
     this.eventEngine.start();
     this.oms = new OmsEngine(this.eventEngine);
     const sink = options.logSink;
-    if (sink) this.eventEngine.register(EVENT_LOG, (event) => sink(event.data as LogData));
+    if (sink) this.eventEngine.register(EVENT_LOG, (event) => sink(event.data));
     // One line when overload starts and one when it ends, however long it lasts.
     this.eventEngine.onOverload((overloaded, pending) => this.writeLog(t(overloaded ? "overloaded" : "caughtUp", { pending }), "EventEngine", overloaded ? 40 : 20));
     this.eventEngine.onHandlerError((error, event) => {
       // Report through eLog, except for failures while handling eLog itself (that could loop forever).
       const text = t("handlerFailed", { type: event.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       if (event.type === EVENT_LOG) console.error(text);
-      else this.writeLog(text, "EventEngine", 40);
+      else this.writeLog(text, "EventEngine", ERROR);
     });
   }
 
@@ -250,15 +277,22 @@ export class MainEngine {
    * Returns the vt_orderid, or "" when the gateway is missing or a check blocked the order (VeighNa's contract).
    */
   async sendOrder(req: OrderRequest, gatewayName: string, origin: OrderOrigin = LOCAL_ORIGIN): Promise<string> {
+    return (await this.placeOrder(req, gatewayName, origin)).vt_orderid;
+  }
+
+  /** sendOrder that also says why an order was blocked: `block` is set when a check blocked it. */
+  async placeOrder(req: OrderRequest, gatewayName: string, origin: OrderOrigin = LOCAL_ORIGIN): Promise<OrderPlacement> {
     this.writeLog(t("sendOrder", { gateway: gatewayName, req }));
     const gateway = this.getGateway(gatewayName);
-    if (!gateway) return "";
+    if (!gateway) return { vt_orderid: "", block: null };
     // The list is replaced, never mutated, when checks are added or removed: this one stays valid across the await.
     const checks = this.orderChecks;
     for (let i = 0; i < checks.length; i++) {
-      if (checks[i]!.check.check(req, gatewayName, origin) !== null) {
+      const block = checks[i]!.check.check(req, gatewayName, origin);
+      if (block !== null) {
         this.settle(checks, i, req, gatewayName, origin, "");
-        return "";
+        this.eventEngine.put(new Event(EVENT_ORDER_BLOCKED, block));
+        return { vt_orderid: "", block };
       }
     }
     let vt_orderid = "";
@@ -269,7 +303,7 @@ export class MainEngine {
     } finally {
       this.settle(checks, checks.length, req, gatewayName, origin, vt_orderid);
     }
-    return vt_orderid;
+    return { vt_orderid, block: null };
   }
 
   /** Tells the first `count` checks (those that let the order through) how it ended. */
@@ -288,20 +322,20 @@ export class MainEngine {
         check.settled(req, gatewayName, origin, vt_orderid);
       } catch (error) {
         // The order has gone (or not) already; a failing listener must not change what the caller is told.
-        this.writeLog(t("settleFailed", { check: check.name, error: error instanceof Error ? error.message : String(error) }), "MainEngine", 40);
+        this.writeLog(t("settleFailed", { check: check.name, error: messageOf(error) }), "MainEngine", ERROR);
       }
     }
   }
 
   /**
-   * Runs the order checks alone; the reason of the first that blocks, or null. Checks may count what they let
+   * Runs the order checks alone; the block of the first that blocks, or null. Checks may count what they let
    * through (order flow, duplicates), so this is not a dry run; `settled` is not called.
    */
-  blockedReason(req: OrderRequest, gatewayName: string, origin: OrderOrigin = LOCAL_ORIGIN): string | null {
+  blockedReason(req: OrderRequest, gatewayName: string, origin: OrderOrigin = LOCAL_ORIGIN): OrderBlock | null {
     const checks = this.orderChecks;
     for (let i = 0; i < checks.length; i++) {
-      const reason = checks[i]!.check.check(req, gatewayName, origin);
-      if (reason !== null) return reason;
+      const block = checks[i]!.check.check(req, gatewayName, origin);
+      if (block !== null) return block;
     }
     return null;
   }

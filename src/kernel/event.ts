@@ -11,6 +11,8 @@
  * engine reports itself overloaded so the edges shed load (refuse new subscriptions) instead of growing.
  */
 
+import type { EventMap } from "./event-types.js";
+
 export const EVENT_TIMER = "eTimer";
 /** Longest one drain turn runs before yielding to I/O: a call's reply or SIGTERM never waits behind a whole batch. */
 const TURN_BUDGET_MS = 20;
@@ -185,13 +187,21 @@ export class EventEngine {
     }
   }
 
-  /** Registers a handler for one event type; registering the same handler twice has no effect. */
+  /**
+   * Registers a handler for one event type; registering the same handler twice has no effect. For a type of
+   * EventMap the handler sees its data class (`register(EVENT_LOG, (e) => e.data.msg)`); any other type, e.g. a
+   * specific twin "eTick.rb2501.SHFE", gets unknown data.
+   */
+  register<K extends keyof EventMap>(type: K, handler: (event: Event<EventMap[K]>) => void): void;
+  register(type: string, handler: EventHandler): void;
   register(type: string, handler: EventHandler): void {
     // Handler lists are copied on write, so processing can iterate them without a defensive copy.
     const list = this.handlers.get(type) ?? [];
     if (!list.includes(handler)) this.handlers.set(type, [...list, handler]);
   }
 
+  unregister<K extends keyof EventMap>(type: K, handler: (event: Event<EventMap[K]>) => void): void;
+  unregister(type: string, handler: EventHandler): void;
   unregister(type: string, handler: EventHandler): void {
     const list = this.handlers.get(type);
     if (!list) return;

@@ -2,7 +2,7 @@
  * The order management system: the latest state of every tick, order, trade, position, account, contract and
  * quote, kept from the generic events. It is what `get_*` answers from, locally and for remote clients.
  */
-import type { Event, EventEngine } from "./event.js";
+import type { EventEngine } from "./event.js";
 import {
   EVENT_ACCOUNT,
   EVENT_CONTRACT,
@@ -35,19 +35,13 @@ export class OmsEngine {
   readonly activeQuotes = new Map<string, QuoteData>();
 
   constructor(eventEngine: EventEngine) {
-    eventEngine.register(EVENT_TICK, (e: Event) => this.put(this.ticks, (e.data as TickData).vt_symbol, e.data as TickData));
-    eventEngine.register(EVENT_ORDER, (e: Event) => this.processOrder(e.data as OrderData));
-    eventEngine.register(EVENT_TRADE, (e: Event) => this.put(this.trades, (e.data as TradeData).vt_tradeid, e.data as TradeData));
-    eventEngine.register(EVENT_POSITION, (e: Event) =>
-      this.put(this.positions, (e.data as PositionData).vt_positionid, e.data as PositionData),
-    );
-    eventEngine.register(EVENT_ACCOUNT, (e: Event) =>
-      this.put(this.accounts, (e.data as AccountData).vt_accountid, e.data as AccountData),
-    );
-    eventEngine.register(EVENT_CONTRACT, (e: Event) =>
-      this.put(this.contracts, (e.data as ContractData).vt_symbol, e.data as ContractData),
-    );
-    eventEngine.register(EVENT_QUOTE, (e: Event) => this.processQuote(e.data as QuoteData));
+    eventEngine.register(EVENT_TICK, (e) => this.put(this.ticks, e.data.vt_symbol, e.data));
+    eventEngine.register(EVENT_ORDER, (e) => this.processOrder(e.data));
+    eventEngine.register(EVENT_TRADE, (e) => this.put(this.trades, e.data.vt_tradeid, e.data));
+    eventEngine.register(EVENT_POSITION, (e) => this.put(this.positions, e.data.vt_positionid, e.data));
+    eventEngine.register(EVENT_ACCOUNT, (e) => this.put(this.accounts, e.data.vt_accountid, e.data));
+    eventEngine.register(EVENT_CONTRACT, (e) => this.put(this.contracts, e.data.vt_symbol, e.data));
+    eventEngine.register(EVENT_QUOTE, (e) => this.processQuote(e.data));
   }
 
   private put<T>(map: Map<string, T>, key: string, value: T): void {

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { Static, TSchema } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
+import { Value, ValueErrorType } from "@sinclair/typebox/value";
 
 export class SettingsError extends Error {
   readonly code = "ERR_SETTINGS";
@@ -67,20 +67,99 @@ function readJsonObject(path: string): Record<string, unknown> | null {
 
 /**
  * Reads `home/filename`; a missing file is an empty object. With a TypeBox schema, every value must match it
- * (`"curve": "yes"` is an error, never a silent default).
+ * (`"curve": "yes"` is an error, never a silent default) and the error lists every bad field (parseSettings).
  */
 export function loadJsonSetting<T extends object = Record<string, unknown>>(home: string, filename: string): Partial<T>;
 export function loadJsonSetting<S extends TSchema>(home: string, filename: string, schema: S): Partial<Static<S>>;
 export function loadJsonSetting(home: string, filename: string, schema?: TSchema): Record<string, unknown> {
   const path = join(home, filename);
   const value = readJsonObject(path) ?? {};
-  if (schema && !Value.Check(schema, value)) {
-    const problems = [...Value.Errors(schema, value)]
-      .slice(0, 5)
-      .map((error) => `${error.path || "/"}: ${error.message}${error.value === undefined ? "" : ` (got ${JSON.stringify(error.value)})`}`);
-    throw new SettingsError(`${path} has wrong values: ${problems.join("; ")}; ${wayOut(path)}`);
+  if (!schema) return value;
+  return parseSettings(schema, value, path, (message) => new SettingsError(`${message}; ${wayOut(path)}`)) as Record<string, unknown>;
+}
+
+/** One wrong field of a settings object: its dotted name ("" for the whole) and what is wrong. */
+export interface SettingProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface ParseSettingsOptions {
+  /** Accept the text form of numbers and booleans ("250", "true"): settings typed into a form arrive as text. */
+  readonly text?: boolean;
+  /** Fields whose values never appear in a message (keys, tokens, passwords). */
+  readonly secrets?: readonly string[];
+}
+
+/**
+ * The one settings parser, for every settings file and gateway setting: checks `value` against `schema` once, at
+ * the edge (as fastify does its options), and returns it with the schema's defaults filled in. The policy for
+ * unknown keys is the schema's: settings schemas are closed (`additionalProperties: false`), since an unknown key
+ * is usually a typo. On failure, `error` gets one message naming `where` and every bad field, and is thrown.
+ */
+export function parseSettings<S extends TSchema>(
+  schema: S,
+  value: unknown,
+  where: string,
+  error: (message: string, problems: readonly SettingProblem[]) => Error = (message) => new SettingsError(message),
+  options: ParseSettingsOptions = {},
+): Static<S> {
+  let candidate: unknown = value !== null && typeof value === "object" && !Array.isArray(value) ? { ...(value as object) } : value;
+  if (options.text) candidate = fromText(schema, candidate);
+  candidate = Value.Default(schema, candidate);
+  const problems = settingProblems(schema, candidate, options.secrets ?? []);
+  if (problems.length > 0) {
+    const list = problems.map((problem) => (problem.field === "" ? problem.message : `"${problem.field}" ${problem.message}`)).join("; ");
+    throw error(`${where}: ${list}`, problems);
   }
-  return value;
+  return candidate as Static<S>;
+}
+
+/** Every wrong field of `value`, one problem per field (the first TypeBox finds), in the schema's words. */
+export function settingProblems(schema: TSchema, value: unknown, secrets: readonly string[] = []): SettingProblem[] {
+  if (Value.Check(schema, value)) return [];
+  const byField = new Map<string, SettingProblem>();
+  const known = schemaKeys(schema);
+  for (const error of Value.Errors(schema, value)) {
+    const field = error.path.replace(/^\//, "").replace(/\//g, ".");
+    if (byField.has(field)) continue;
+    const custom = (error.schema as { errorMessage?: unknown }).errorMessage;
+    let message: string;
+    if (error.type === ValueErrorType.ObjectAdditionalProperties && known.length > 0 && !field.includes(".")) {
+      message = `is unknown; known settings: ${known.join(", ")}`;
+    } else {
+      message = typeof custom === "string" ? custom : lowerFirst(error.message);
+      const top = field.split(".")[0] ?? "";
+      if (error.value !== undefined && !secrets.includes(top)) message += `, got ${JSON.stringify(error.value)}`;
+    }
+    byField.set(field, { field, message });
+  }
+  return [...byField.values()];
+}
+
+/** The property names of an object schema, in declaration order. */
+function schemaKeys(schema: TSchema): string[] {
+  const properties = (schema as { properties?: Record<string, unknown> }).properties;
+  return properties ? Object.keys(properties) : [];
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** Numbers and booleans of an object's top-level fields from their text form; anything else is left to the check. */
+function fromText(schema: TSchema, value: unknown): unknown {
+  const properties = (schema as { properties?: Record<string, TSchema> }).properties;
+  if (!properties || value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  for (const [key, field] of Object.entries(properties)) {
+    const text = record[key];
+    if (typeof text !== "string") continue;
+    const type = (field as { type?: unknown }).type;
+    if ((type === "number" || type === "integer") && text.trim() !== "" && Number.isFinite(Number(text))) record[key] = Number(text);
+    else if (type === "boolean" && (text === "true" || text === "false")) record[key] = text === "true";
+  }
+  return record;
 }
 
 /**
@@ -138,32 +217,4 @@ function syncFolder(folder: string): void {
   } catch {
     // best effort
   }
-}
-
-/** Reads gateway setting values, accepting their text form too (settings typed into a form arrive as text). */
-export interface SettingReaders {
-  string(key: string, value: unknown): string;
-  number(key: string, value: unknown): number;
-  boolean(key: string, value: unknown): boolean;
-}
-
-/** Setting readers that report a wrong value through `fail` (each gateway words and types its own error). */
-export function settingReaders(fail: (key: string, message: string) => never): SettingReaders {
-  return {
-    string(key, value) {
-      if (typeof value !== "string") fail(key, `must be a string, got ${JSON.stringify(value)}`);
-      return value;
-    },
-    number(key, value) {
-      const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
-      if (!Number.isFinite(n)) fail(key, `must be a number, got ${JSON.stringify(value)}`);
-      return n;
-    },
-    boolean(key, value) {
-      if (typeof value === "boolean") return value;
-      if (value === "true" || value === 1) return true;
-      if (value === "false" || value === 0) return false;
-      fail(key, `must be true or false, got ${JSON.stringify(value)}`);
-    },
-  };
 }

@@ -11,8 +11,9 @@
  * When every rule passed, rules with `onAccepted` count the order, and it joins the engine's own-order book
  * (see own-orders.ts) until its gateway reports it.
  *
- * A blocked order: MainEngine returns "" (VeighNa's contract), an ERROR eLog line "Order blocked: <reason>" from
- * "RiskManager", and an eRiskNotify event carrying the reason. Rule state travels as eRiskRule events: at once
+ * A blocked order: MainEngine returns "" (VeighNa's contract) and puts an eOrderBlocked event with the typed
+ * OrderBlock (rule, code, params: see RiskBlockCode); the engine writes an ERROR eLog line "Order blocked: <text>"
+ * from "RiskManager" and an eRiskNotify event carrying the text, as VeighNa's clients expect. Rule state travels as eRiskRule events: at once
  * when parameters change, otherwise at most once per rule per timer second.
  *
  * Settings: `<home>/risk_manager_setting.json`, `{ "<rule name>": { "active": true, "<parameter>": value } }`.
@@ -33,10 +34,13 @@ import {
   WARNING,
   defineMessages,
   loadJsonSetting,
+  messageOf,
   saveJsonSetting,
   type EventEngine,
   type EventHandler,
   type MainEngine,
+  type BlockParams,
+  type OrderBlock,
   type OrderCheck,
   type OrderData,
   type OrderOrigin,
@@ -66,9 +70,9 @@ const t = defineMessages({
   en: {
     started: "Risk manager started with {count} rules: {names}",
     blocked: "Order blocked: {reason}",
-    loading: "risk rules are still loading: {req}",
-    ruleThrew: "rule {rule} failed ({error}): {req}",
-    ruleRejected: "rule {rule} rejected the order: {req}",
+    RULES_LOADING: "risk rules are still loading: {req}",
+    RULE_FAILED: "rule {rule} failed ({error}): {req}",
+    RULE_REJECTED: "rule {rule} rejected the order: {req}",
     hookFailed: "Risk rule {rule} failed in {hook}: {error}",
     ruleUpdated: "Risk rule {rule} updated: {changes}",
     ruleLoaded: "Risk rule {rule} loaded from {file}",
@@ -81,9 +85,9 @@ const t = defineMessages({
   zh: {
     started: "交易风控启动，共{count}条规则：{names}",
     blocked: "委托被拦截，{reason}",
-    loading: "风控规则尚在加载：{req}",
-    ruleThrew: "风控规则{rule}出错（{error}）：{req}",
-    ruleRejected: "风控规则{rule}拒绝委托：{req}",
+    RULES_LOADING: "风控规则尚在加载：{req}",
+    RULE_FAILED: "风控规则{rule}出错（{error}）：{req}",
+    RULE_REJECTED: "风控规则{rule}拒绝委托：{req}",
     hookFailed: "风控规则{rule}在{hook}中出错：{error}",
     ruleUpdated: "风控规则{rule}参数更新：{changes}",
     ruleLoaded: "风控规则[{rule}]加载成功，模块：{file}",
@@ -101,7 +105,7 @@ export interface RiskEngineOptions {
   /** The rules to start with (default: `builtinRules()`). */
   rules?: () => RiskRule[];
   /** Folder of user rule modules (default `<home>/risk_rules`); null loads none. */
-  rulesFolder?: string | null;
+  rulesFolder?: string | null | undefined;
   /** Priority of the engine's check in MainEngine's pipeline (default RISK_CHECK_PRIORITY). */
   checkPriority?: number;
   /** Seconds an accepted order may go without a gateway answer or event before it stops counting (default 60). */
@@ -178,8 +182,8 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
 
   // ---- the order pipeline (hot path) ------------------------------------------------------------------------
 
-  check(req: OrderRequest, gatewayName: string, origin: OrderOrigin): string | null {
-    if (this.loading) return this.block(t("loading", { req }), "loading");
+  check(req: OrderRequest, gatewayName: string, origin: OrderOrigin): OrderBlock | null {
+    if (this.loading) return this.block(RISK_ENGINE_NAME, "RULES_LOADING", {}, t("RULES_LOADING", { req }));
     const rules = this.checking;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
@@ -187,11 +191,10 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
       try {
         verdict = rule.checkAllowed(req, gatewayName, origin);
       } catch (error) {
-        return this.block(t("ruleThrew", { rule: rule.name, error: errorText(error), req }), rule.name); // fail closed
+        const params = { error: messageOf(error) };
+        return this.block(rule.name, "RULE_FAILED", params, t("RULE_FAILED", { rule: rule.name, ...params, req })); // fail closed
       }
-      if (verdict !== true) {
-        return this.block(typeof verdict === "string" && verdict !== "" ? verdict : t("ruleRejected", { rule: rule.name, req }), rule.name);
-      }
+      if (verdict !== true) return this.blockBy(rule, verdict, req);
     }
     this.ownOrders.accept(req, this.now());
     const accepting = this.accepting;
@@ -209,11 +212,28 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     this.ownOrders.settle(req, vt_orderid, this.now());
   }
 
-  private block(reason: string, rule: string): string {
-    this.mainEngine.metrics.riskBlocked(rule);
-    this.writeLog(t("blocked", { reason }), ERROR);
-    this.eventEngine.put(new Event(EVENT_RISK_NOTIFY, reason));
-    return reason;
+  /** A rule's verdict other than `true`, as a block with its text: a string is the text, `false` a generic one. */
+  private blockBy(rule: RiskRule, verdict: Exclude<RuleVerdict, true>, req: OrderRequest): OrderBlock {
+    if (typeof verdict === "object") {
+      let msg: string;
+      try {
+        msg = rule.blockText(verdict, req);
+      } catch (error) {
+        this.hookFailed(rule, "blockText", error);
+        msg = `${rule.name} ${verdict.code}: ${String(req)}`;
+      }
+      return this.block(rule.name, verdict.code, verdict.params, msg);
+    }
+    const msg = typeof verdict === "string" && verdict !== "" ? verdict : t("RULE_REJECTED", { rule: rule.name, req });
+    return this.block(rule.name, "RULE_REJECTED", {}, msg);
+  }
+
+  /** Logs the block ("Order blocked: <text>", VeighNa's line) and sends the text as eRiskNotify. */
+  private block(rule: string, code: string, params: BlockParams, msg: string): OrderBlock {
+    this.mainEngine.metrics.riskBlocked(code === "RULES_LOADING" ? "loading" : rule);
+    this.writeLog(t("blocked", { reason: msg }), ERROR);
+    this.eventEngine.put(new Event(EVENT_RISK_NOTIFY, msg));
+    return { check: RISK_ENGINE_NAME, rule, code, params, msg };
   }
 
   // ---- what the command line, the console and the RPC layer use -------------------------------------------
@@ -267,7 +287,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     try {
       saveJsonSetting(this.mainEngine.home, RISK_SETTING_FILENAME, next);
     } catch (error) {
-      throw new SettingsError(`cannot save ${RISK_SETTING_FILENAME}: ${errorText(error)}`, { cause: error });
+      throw new SettingsError(`cannot save ${RISK_SETTING_FILENAME}: ${messageOf(error)}`, { cause: error });
     }
     this.setting = next;
 
@@ -434,14 +454,14 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
   }
 
   private hookFailed(rule: RiskRule, hook: string, error: unknown): void {
-    this.writeLog(t("hookFailed", { rule: rule.name, hook, error: errorText(error) }), ERROR);
+    this.writeLog(t("hookFailed", { rule: rule.name, hook, error: messageOf(error) }), ERROR);
   }
 
   private async loadUserRules(files: readonly string[]): Promise<void> {
     try {
       const { loaded, failed } = await importRuleFiles(files);
       if (this.closed) return;
-      for (const { file, error } of failed) this.writeLog(t("ruleFileFailed", { file, error: errorText(error) }), ERROR);
+      for (const { file, error } of failed) this.writeLog(t("ruleFileFailed", { file, error: messageOf(error) }), ERROR);
       for (const { file, classes } of loaded) {
         if (classes.length === 0) this.writeLog(t("noRules", { file }), WARNING);
         for (const ruleClass of classes) {
@@ -450,7 +470,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
             rule = new ruleClass();
             this.addRule(rule);
           } catch (error) {
-            this.writeLog(t("ruleNotAdded", { rule: rule?.name ?? ruleClass.name, file, error: errorText(error) }), ERROR);
+            this.writeLog(t("ruleNotAdded", { rule: rule?.name ?? ruleClass.name, file, error: messageOf(error) }), ERROR);
             continue;
           }
           this.writeLog(t("ruleLoaded", { rule: rule.name, file }));
@@ -468,8 +488,4 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     const unused = Object.keys(this.setting).filter((name) => !this.rules.some((rule) => rule.name === name));
     if (unused.length > 0) this.writeLog(t("unusedSettings", { names: unused.join(", ") }), WARNING);
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

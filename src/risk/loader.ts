@@ -16,10 +16,10 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Direction, Exchange, Offset, OrderType, Product, Status, defineMessages } from "../kernel/index.js";
-import { RiskRule, type RiskRuleClass } from "./rule.js";
+import { RiskRule, blockMessages, type RiskRuleClass } from "./rule.js";
 
 /** What a rule factory receives: the base class and the vocabulary a rule needs, from this very package. */
-export const RISK_RULE_KIT = Object.freeze({ RiskRule, Direction, Exchange, Offset, OrderType, Product, Status, defineMessages });
+export const RISK_RULE_KIT = Object.freeze({ RiskRule, Direction, Exchange, Offset, OrderType, Product, Status, defineMessages, blockMessages });
 export type RiskRuleKit = typeof RISK_RULE_KIT;
 
 export interface RuleFile {
@@ -78,6 +78,6 @@ function isRuleClass(value: unknown): value is RiskRuleClass {
   return typeof value === "function" && value.prototype instanceof RiskRule;
 }
 
-function isClass(value: Function): boolean {
+function isClass(value: object): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(value));
 }

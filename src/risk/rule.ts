@@ -6,15 +6,32 @@
  * if the rule defines it, and subscribes to an event type only while some rule wants it.
  *
  * `checkAllowed` runs for every order, so it should neither allocate nor build strings unless it blocks:
- * return `true` to let the order through, or the reason (a string) to block it. `false` blocks with a generic
- * reason, for rules ported from VeighNa that return a bool.
+ * return `true` to let the order through, or `this.block(code, params)` to block it: a stable code for programs
+ * and the values its text names. The engine renders the text with `blockText` (the rule's en/zh catalogue, see
+ * `blockMessages`) only when it blocks. A string blocks with that text (code RULE_REJECTED), `false` with a
+ * generic one, for rules ported from VeighNa.
  */
-import type { MainEngine, OrderData, OrderOrigin, OrderRequest, TickData, TradeData, ContractData } from "../kernel/index.js";
+import { defineMessages, type BlockParams, type MainEngine, type OrderData, type OrderOrigin, type OrderRequest, type TickData, type TradeData, type ContractData } from "../kernel/index.js";
 import { RiskError } from "./errors.js";
 import type { OwnOrders } from "./own-orders.js";
 import type { Label, ParameterSpecs, ParameterValue, VariableSpecs } from "./parameters.js";
 
-export type RuleVerdict = boolean | string;
+/** A rule's decision to block: a code of the rule's own (upper snake case) and the values its text names. */
+export interface RuleBlock {
+  readonly code: string;
+  readonly params: BlockParams;
+}
+
+export type RuleVerdict = boolean | string | RuleBlock;
+
+/**
+ * A rule's block texts, one per code, in English and Chinese; `{req}` names the order. Returns what `blockText`
+ * needs: the text of a block of this rule, in the current language.
+ */
+export function blockMessages<C extends string>(catalog: { en: Record<C, string>; zh: Record<C, string> }): (block: RuleBlock, req: OrderRequest) => string {
+  const t = defineMessages(catalog);
+  return (block, req) => t(block.code as C, { ...block.params, req });
+}
 
 /** What a rule sees of its engine. */
 export interface RuleHost {
@@ -62,6 +79,11 @@ export abstract class RiskRule {
   /** Decides one order; see the module comment for the contract. */
   abstract checkAllowed(req: OrderRequest, gatewayName: string, origin: OrderOrigin): RuleVerdict;
 
+  /** The text of one of this rule's blocks; rules with codes override it with their `blockMessages`. */
+  blockText(block: RuleBlock, req: OrderRequest): string {
+    return `${this.name} ${block.code}: ${String(req)}`;
+  }
+
   /** Once every rule has let the order through (counting rules count here, not in checkAllowed). */
   onAccepted?(req: OrderRequest, gatewayName: string, origin: OrderOrigin): void;
   onTick?(tick: TickData): void;
@@ -108,6 +130,11 @@ export abstract class RiskRule {
     const variables: Record<string, unknown> = {};
     for (const name of Object.keys(this.variables)) variables[name] = plain(this.field(name));
     return { name: this.name, class_name: this.constructor.name, parameters: this.parameterValues(), variables };
+  }
+
+  /** A block verdict (allocates: call it only when blocking). */
+  protected block(code: string, params: BlockParams = {}): RuleBlock {
+    return { code, params };
   }
 
   protected now(): number {

@@ -24,7 +24,7 @@
  */
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
-import { Event, isMarketDataType } from "../kernel/index.js";
+import { Event, isMarketDataType, messageOf } from "../kernel/index.js";
 import { CallTable, type PendingCall } from "./call-table.js";
 import type { CallOptions, CallResult, ConnectionState, RpcCaller, RpcCallerEvents, ServerKind, StreamEvent } from "./caller.js";
 import { ConnectionStateMachine } from "./connection-state.js";
@@ -37,8 +37,7 @@ import {
   RpcError,
   RpcTimeoutError,
   isDeadlinePassed,
-  messageOf,
-} from "./errors.js";
+  } from "./errors.js";
 import { LockStepQueue } from "./lock-step.js";
 import {
   EMPTY,
@@ -53,7 +52,7 @@ import {
 import { StreamTracker, type StreamVerdict } from "./stream-tracker.js";
 import type { CurveClientSecurity, DealerSocket, Refusal, SubscriberSocket, Transport, TransportKind } from "./transport.js";
 import { resolveTransport } from "./transports.js";
-import { isCurveKey } from "./zmq-endpoint.js";
+import { isCurveKey } from "../zmtp/index.js";
 import { curvePublicKey } from "../zmtp/index.js";
 import { decodeBroadcast, decodeResult, encodeCall, peekBroadcastType } from "./wire.js";
 

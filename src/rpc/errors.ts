@@ -5,6 +5,7 @@
  * (`KeyError` for an unknown function, `TypeError` for bad arguments...), so one error object serves both our
  * clients and unmodified VeighNa ones.
  */
+import { messageOf } from "../kernel/index.js";
 
 export type RpcErrorCode =
   | "ERR_RPC_UNKNOWN_FUNCTION"
@@ -126,9 +127,6 @@ export class RemoteError extends RpcError {
   }
 }
 
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Python's repr of a str, as it appears in `KeyError: 'name'`. */
 export function pythonRepr(text: string): string {
@@ -143,7 +141,7 @@ export function pythonRepr(text: string): string {
  */
 export function formatTraceback(functionName: string, error: unknown): string {
   const type = error instanceof RpcCallError ? error.pythonType : error instanceof Error ? pythonTypeOf(error) : "Exception";
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return (
     "Traceback (most recent call last):\n" +
     `  File "rpcservice/server", line 1, in ${functionName || "<request>"}\n` +

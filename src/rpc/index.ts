@@ -26,7 +26,6 @@ export {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_PUBLISH_MAX_LAG,
   EVENT_RPC_SKIPPED,
-  isCurveKey,
   type ClientKeyDirectory,
   type ZmqCurveOptions,
   type ZmqEndpointOptions,
@@ -44,3 +43,5 @@ export type {
 export { DEFAULT_TRANSPORT, resolveTransport } from "./transports.js";
 export * from "./ws/index.js";
 export * from "./nats/index.js";
+/** Kept here too: callers of the RPC layer check CURVE keys without importing the transport. */
+export { isCurveKey } from "../zmtp/index.js";

@@ -5,7 +5,7 @@
  * holds up an order), arguments are bound and checked before the function runs, and nothing a client sends can
  * stop the server: each failure becomes an error reply and a log line.
  */
-import { NO_METRICS, isMarketDataType, type Event, type MetricsRecorder } from "../kernel/index.js";
+import { ERROR, NO_METRICS, isMarketDataType, type Event, type MetricsRecorder } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
 import { RpcError, deadlinePassed, unknownFunction } from "./errors.js";
 import { FairQueue } from "./fair-queue.js";
@@ -147,7 +147,7 @@ export class RpcServer {
     const endpoints = this.endpoints;
     this.endpoints = [];
     for (const endpoint of endpoints) {
-      await endpoint.stop().catch((error: unknown) => this.log(40, `RPC endpoint ${endpoint.name} failed to stop: ${String(error)}`));
+      await endpoint.stop().catch((error: unknown) => this.log(ERROR, `RPC endpoint ${endpoint.name} failed to stop: ${String(error)}`));
     }
   }
 

@@ -13,9 +13,9 @@
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
 import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload, retypeBroadcast } from "./wire.js";
-import { Event, LogLimiter, marketDataKey, untrusted } from "../kernel/index.js";
+import { ERROR, Event, LogLimiter, WARNING, marketDataKey, messageOf, untrusted } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
-import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
+import { RpcError, formatTraceback, malformedRequest, requestTooLarge, unencodableResult } from "./errors.js";
 import {
   EMPTY,
   HELLO_FUNCTION,
@@ -28,7 +28,7 @@ import {
 } from "./protocol.js";
 import { resolveTransport } from "./transports.js";
 import type { CurveServerSecurity, PublisherSocket, Refusal, RouterSocket, Transport, TransportKind } from "./transport.js";
-import { curvePublicKey, z85Decode } from "../zmtp/index.js";
+import { curvePublicKey, isCurveKey } from "../zmtp/index.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
@@ -36,8 +36,6 @@ export const DEFAULT_PUBLISH_MAX_LAG = 30_000;
 /** Events that could not be encoded are replaced by one of these, so subscribers see no false gap. */
 export const EVENT_RPC_SKIPPED = "eRpcSkipped";
 
-const WARNING = 30;
-const ERROR = 40;
 /** Errors that say the peer sent something wrong: their lines are rate-limited per kind and address. */
 const PEER_FAULTS: ReadonlySet<string> = new Set(["ERR_RPC_UNKNOWN_FUNCTION", "ERR_RPC_BAD_ARGUMENTS", "ERR_RPC_MALFORMED", "ERR_RPC_TOO_LARGE"]);
 
@@ -520,15 +518,6 @@ function checkCurve(curve: ZmqCurveOptions, transport: Transport): ZmqCurveOptio
   return curve;
 }
 
-/** 40 characters of Z85 that decode to 32 bytes. */
-export function isCurveKey(text: string): boolean {
-  if (typeof text !== "string" || text.length !== 40) return false;
-  try {
-    return z85Decode(text).length === 32;
-  } catch {
-    return false;
-  }
-}
 
 /** An Event with the stream position as extra attributes: pickled state `{type, data, seq, epoch}`. */
 function sequenced(type: string, data: unknown, seq: number, epoch: string): Event {

@@ -3,13 +3,14 @@
  * lets it do, whether it is within its limits, and the audit row of everything that changes state or is refused.
  * Every endpoint's calls pass here, so ZeroMQ, WebSocket and any later endpoint get the same rules.
  */
+import { ERROR, WARNING, messageOf } from "../kernel/index.js";
 import type { CallContext, CallGate, CallPass, ConnectedClient, GatedCall } from "../rpc/index.js";
-import { messageOf, permissionDenied } from "../rpc/index.js";
+import { permissionDenied } from "../rpc/index.js";
 import { auditText, type AuditOutcome, type AuditTrail } from "./audit.js";
 import type { ClientKeyFile } from "./client-keys.js";
 import { SHARED_TOKEN_USER, type ConsoleUsers } from "./console-users.js";
 import { DEFAULT_KEY_ROLE } from "./curve-keys.js";
-import { ClientLimits, type ClientLimitSettings } from "./limits.js";
+import { ClientLimits, type ClientLimitSettings, type LimitTicket } from "./limits.js";
 import { isStateChanging, permissionFor, roleAllows, type Role } from "./roles.js";
 
 export interface AccessSettings {
@@ -40,8 +41,6 @@ export interface AccessControlOptions {
   log: (level: number, message: string) => void;
 }
 
-const WARNING = 30;
-const ERROR = 40;
 /** One log line and one audit row per client per window for rate-limit refusals; the counter has the rest. */
 const RATE_LIMIT_REPORT_MS = 1_000;
 
@@ -99,7 +98,7 @@ export class AccessControl implements CallGate {
       this.refuse(call, caller, error, "permission");
       throw error;
     }
-    let ticket;
+    let ticket: LimitTicket;
     try {
       ticket = this.options.limits.admit(caller.limitKey, name === "subscribe" ? subscriptionName(args[0]) : undefined);
     } catch (error) {

@@ -62,6 +62,8 @@ export {
   REQ_ADDRESS_KEY,
   SERVER_KEY_KEY,
   RpcGateway,
+  RpcGatewaySettingSchema,
+  RPC_GATEWAY_SECRETS,
   SUB_ADDRESS_KEY,
   splitVtId,
   type NamespaceMode,

@@ -13,8 +13,8 @@
  * schedules a retry with backoff while connected, and any (re)connection of the caller runs it at once. Every
  * decision is taken in `kick`, called on each input (a request, a caller state change, a timer, a finished run).
  */
+import { messageOf } from "../kernel/index.js";
 import type { ConnectionState, ResyncReason, RpcCaller } from "../rpc/index.js";
-import { messageOf } from "../rpc/index.js";
 
 export type SyncState = "connecting" | "connected" | "syncing" | "synced" | "stale" | "disconnected";
 

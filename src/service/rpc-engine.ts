@@ -4,7 +4,7 @@
  * The 17 functions keep VeighNa's names and positional signatures and are resolved on MainEngine at call time,
  * so a remote order takes the same order-check pipeline as a local one whatever the order in which apps were
  * added (VeighNa captures the methods at construction and lets RPC orders bypass a later risk manager).
- * Every event except the timer is published with the server's sequence number.
+ * Every event except the timer and eOrderBlocked (isLocalEvent) is published with the server's sequence number.
  *
  * Order ownership: the engine records which client sent each order. `cancel_policy` decides who may cancel:
  * "any" (default, VeighNa's behaviour) or "own" (only the client that sent it). A client is identified by its
@@ -30,7 +30,7 @@ import { Type } from "@sinclair/typebox";
 import {
   BaseEngine,
   CancelRequest,
-  EVENT_TIMER,
+  isLocalEvent,
   Event,
   HistoryRequest,
   LogData,
@@ -44,6 +44,10 @@ import {
   type OrderData,
   type AppClass,
   boundLogMessage,
+  ERROR,
+  INFO,
+  WARNING,
+  messageOf,
 } from "../kernel/index.js";
 import {
   RpcCallError,
@@ -53,7 +57,6 @@ import {
   DEFAULT_NATS_SERVER_NAME,
   type NatsStreamState,
   instanceOf,
-  messageOf,
   nullable,
   str,
   type CallContext,
@@ -79,7 +82,7 @@ export const DEFAULT_PUB_ADDRESS = "tcp://127.0.0.1:4102";
 
 export type CancelPolicy = "any" | "own";
 
-/** What `rpc_service_setting.json` may hold: every key optional, every value of its type (else the start stops). */
+/** What `rpc_service_setting.json` may hold: every key optional, every value of its type, no unknown key (else the start stops). */
 const RoleSchema = Type.Union([Type.Literal("viewer"), Type.Literal("trader"), Type.Literal("admin")]);
 
 export const RpcServiceSettingSchema = Type.Object({
@@ -112,7 +115,7 @@ export const RpcServiceSettingSchema = Type.Object({
     }),
   ),
   nats_trust_request_info: Type.Optional(Type.Boolean()),
-});
+}, { additionalProperties: false });
 
 /** `rpc_service_setting.json`: VeighNa's two keys, plus ours. */
 export interface RpcServiceSetting {
@@ -314,11 +317,11 @@ export class RpcEngine extends BaseEngine {
     this.registerFunctions();
     this.loadSetting();
     this.audit = this.openAudit();
-    this.consoleUsers = new ConsoleUsers(mainEngine.home, (error) => this.writeLog(t("badSetting", { problem: error }), 40));
+    this.consoleUsers = new ConsoleUsers(mainEngine.home, (error) => this.writeLog(t("badSetting", { problem: error }), ERROR));
     this.consoleUsers.onRemoved((names) => {
       for (const name of names) {
         const count = this.server.closeClients((client) => client.authenticatedBy === "token" && client.identity === name, "console user removed");
-        this.writeLog(t("userRemoved", { name, count }), 30);
+        this.writeLog(t("userRemoved", { name, count }), WARNING);
       }
     });
     this.consoleUsers.watch();
@@ -387,7 +390,7 @@ export class RpcEngine extends BaseEngine {
     try {
       return new AuditTrail(this.mainEngine.home);
     } catch (error) {
-      this.writeLog(t("auditUnavailable", { error: messageOf(error) }), 40);
+      this.writeLog(t("auditUnavailable", { error: messageOf(error) }), ERROR);
       return null;
     }
   }
@@ -481,7 +484,7 @@ export class RpcEngine extends BaseEngine {
       this.natsCreds = nats.creds;
     } catch (error) {
       this.lastStartError = messageOf(error);
-      this.writeLog(t("failed", { error: this.lastStartError }), 40);
+      this.writeLog(t("failed", { error: this.lastStartError }), ERROR);
       return false;
     }
     this.lastStartError = null;
@@ -494,7 +497,7 @@ export class RpcEngine extends BaseEngine {
     if (useCurve) this.writeLog(t("serverKey", { key: endpoint.curvePublicKey! }));
     const guarded = useCurve && this.curveAllowList;
     for (const address of [repAddress, pubAddress]) {
-      if (!guarded && !isLocalAddress(address)) this.writeLog(t(useCurve ? "exposedOpen" : "exposed", { address }), 30);
+      if (!guarded && !isLocalAddress(address)) this.writeLog(t(useCurve ? "exposedOpen" : "exposed", { address }), WARNING);
     }
     this.saveSetting();
     this.writeLog(t("started"));
@@ -506,15 +509,15 @@ export class RpcEngine extends BaseEngine {
     const home = this.mainEngine.home;
     const keys = loadOrCreateServerKeys(home);
     if (keys.created) this.writeLog(t("keyCreated", { path: keys.path }));
-    else if (isKeyFileExposed(keys.path)) this.writeLog(t("keyExposed", { path: keys.path }), 30);
+    else if (isKeyFileExposed(keys.path)) this.writeLog(t("keyExposed", { path: keys.path }), WARNING);
     if (!this.curveAllowList) {
-      this.writeLog(t("anyKey"), 30);
+      this.writeLog(t("anyKey"), WARNING);
       return keys.pair;
     }
     const path = join(home, AUTHORIZED_CLIENTS_FILE);
     readAuthorizedClientEntries(path); // a malformed file fails the start, with its line; later edits are only logged
     const keyFile = this.liveKeyFile(path);
-    if (!keyFile.exists) this.writeLog(t("noAllowList", { path, home }), 30);
+    if (!keyFile.exists) this.writeLog(t("noAllowList", { path, home }), WARNING);
     else this.writeLog(t("allowList", { count: keyFile.size, path }));
     return { ...keys.pair, authorizedClients: keyFile };
   }
@@ -522,11 +525,11 @@ export class RpcEngine extends BaseEngine {
   /** The allow-list, live: a key removed (or given another role) loses its open connections at once. */
   private liveKeyFile(path: string): ClientKeyFile {
     this.keyFile?.close();
-    const keyFile = new ClientKeyFile(path, (error) => this.writeLog(t("badSetting", { problem: error }), 40));
+    const keyFile = new ClientKeyFile(path, (error) => this.writeLog(t("badSetting", { problem: error }), ERROR));
     keyFile.onRevoked((entries) => {
       for (const entry of entries) {
         const count = this.server.closeClients((client) => client.publicKey === entry.publicKey, "key revoked");
-        this.writeLog(t("keyRevoked", { name: entry.name || entry.publicKey, count }), 30);
+        this.writeLog(t("keyRevoked", { name: entry.name || entry.publicKey, count }), WARNING);
       }
     });
     keyFile.watch();
@@ -556,14 +559,14 @@ export class RpcEngine extends BaseEngine {
   }
 
   /** Logs to the RPC log (eRpcLog, as VeighNa) and to the main log. */
-  writeLog(msg: string, level = 20): void {
+  writeLog(msg: string, level: number = INFO): void {
     const log = new LogData({ msg: boundLogMessage(msg), gateway_name: APP_NAME, level });
     this.eventEngine.put(new Event(EVENT_RPC_LOG, log));
     this.mainEngine.writeLog(msg, APP_NAME, level);
   }
 
   private readonly processEvent = (event: Event): void => {
-    if (event.type !== EVENT_TIMER) this.server.publish(event);
+    if (!isLocalEvent(event.type)) this.server.publish(event);
   };
 
   private loadSetting(): void {
@@ -587,7 +590,7 @@ export class RpcEngine extends BaseEngine {
     const problems: string[] = [];
     this.clientLimits = parseClientLimits(setting.client_limits, problems);
     // Logged once the engine is up (the log needs the event engine, which is ready: the constructor runs after it).
-    for (const problem of problems) this.writeLog(t("badSetting", { problem }), 30);
+    for (const problem of problems) this.writeLog(t("badSetting", { problem }), WARNING);
     if (setting.nats_servers !== undefined) this.natsServers = [...setting.nats_servers];
     if (setting.nats_name !== undefined) this.natsName = setting.nats_name;
     if (setting.nats_creds !== undefined) this.natsCreds = setting.nats_creds;
@@ -597,7 +600,7 @@ export class RpcEngine extends BaseEngine {
 
   /** Saves the settings in use when they differ from the file. A failed write (full disk) is an error line, not a crash. */
   private saveSetting(): void {
-    // Keys this version does not know are kept; a file already holding these values is not touched.
+    // A file already holding these values is not touched.
     const next: Record<string, unknown> = {
       ...this.savedSetting,
       rep_address: this.repAddress,
@@ -625,7 +628,7 @@ export class RpcEngine extends BaseEngine {
       saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, next);
       this.savedSetting = next;
     } catch (error) {
-      this.writeLog(t("saveFailed", { error: messageOf(error) }), 40);
+      this.writeLog(t("saveFailed", { error: messageOf(error) }), ERROR);
     }
   }
 

@@ -24,6 +24,7 @@
  * from `key_file` (客户端密钥文件, written by `rpcservice keys generate`) or `secret_key`. Without either, a one-off
  * key pair is made: enough for a server without allow-list, but the server cannot recognise us after a restart.
  */
+import { Type, type Static } from "@sinclair/typebox";
 import {
   AccountData,
   BaseGateway,
@@ -49,12 +50,16 @@ import {
   TickData,
   TradeData,
   defineMessages,
+  parseSettings,
   type Event,
   type EventEngine,
   type GatewaySetting,
   type HistoryRequest,
   type OrderRequest,
   type SubscribeRequest,
+  ERROR,
+  WARNING,
+  messageOf,
 } from "../kernel/index.js";
 import {
   RpcClient,
@@ -63,7 +68,6 @@ import {
   DEFAULT_NATS_SERVER_NAME,
   type NatsRpcClientOptions,
   isCurveKey,
-  messageOf,
   type ConnectionState,
   type RpcCaller,
   type StreamEvent,
@@ -93,6 +97,13 @@ export type NamespaceMode = "auto" | "flat" | "prefixed";
  * What `eRpcConnection` carries on every state change of the gateway: connecting -> connected -> syncing -> synced,
  * stale (the server is quiet, or a snapshot failed and will be retried), disconnected (with the reason).
  */
+declare module "../kernel/event-types.js" {
+  interface EventMap {
+    eRpcConnection: RpcConnectionStatus;
+    eRpcLog: LogData;
+  }
+}
+
 export interface RpcConnectionStatus {
   readonly gateway_name: string;
   readonly state: SyncState;
@@ -165,6 +176,42 @@ function isSpecificTwin(type: string): boolean {
   return false;
 }
 
+const text = Type.Optional(Type.String());
+/** A CURVE key in Z85: 40 characters of its alphabet ("" for none). */
+const curveKey = Type.Optional(Type.String({ pattern: "^([0-9a-zA-Z.:+=^!/*?&<>()\\[\\]{}@%$#-]{40})?$", errorMessage: "must be a CURVE key: 40 Z85 characters" }));
+
+/**
+ * What `connect` takes (and a gateway file of kind `rpc`): VeighNa's Chinese keys beside the English ones, CURVE,
+ * the transport, and the NATS client's keys. Closed: an unknown key is refused (it is usually a typo).
+ */
+export const RpcGatewaySettingSchema = Type.Object(
+  {
+    req_address: text,
+    sub_address: text,
+    [REQ_ADDRESS_KEY]: text,
+    [SUB_ADDRESS_KEY]: text,
+    server_key: curveKey,
+    [SERVER_KEY_KEY]: curveKey,
+    key_file: text,
+    [KEY_FILE_KEY]: text,
+    secret_key: curveKey,
+    token: text,
+    client_name: text,
+    transport: Type.Optional(Type.Union([Type.Literal("zmtp"), Type.Literal("zeromq")])),
+    namespace: Type.Optional(Type.Union([Type.Literal("auto"), Type.Literal("flat"), Type.Literal("prefixed")])),
+    timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    heartbeat_tolerance: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    server_name: text,
+    nats_user: text,
+    nats_password: text,
+    nats_creds: text,
+    history: Type.Optional(Type.Union([Type.Literal("all"), Type.Literal("new")])),
+  },
+  { additionalProperties: false },
+);
+/** Settings whose values are never echoed in an error or a listing. */
+export const RPC_GATEWAY_SECRETS: readonly string[] = ["secret_key", "token", "nats_password"];
+
 export class RpcGateway extends BaseGateway {
   static override readonly defaultName = "RPC";
   static override readonly defaultSetting: Readonly<GatewaySetting> = {
@@ -203,27 +250,25 @@ export class RpcGateway extends BaseGateway {
 
   /** Starts connecting and returns at once; progress arrives as log lines and eRpcConnection events. */
   connect(setting: GatewaySetting): void {
+    let checked: Static<typeof RpcGatewaySettingSchema>;
+    try {
+      checked = parseSettings(RpcGatewaySettingSchema, setting, "RPC setting", undefined, { text: true, secrets: RPC_GATEWAY_SECRETS });
+    } catch (error) {
+      this.writeLog(t("badSetting", { detail: messageOf(error) }), ERROR);
+      return;
+    }
+    setting = checked as GatewaySetting;
     const req = pickString(setting, ["req_address", REQ_ADDRESS_KEY]) ?? DEFAULT_REQ_ADDRESS;
     const sub = pickString(setting, ["sub_address", SUB_ADDRESS_KEY]) ?? DEFAULT_SUB_ADDRESS;
-    const transport = setting["transport"];
-    const namespace = setting["namespace"];
-    if (transport !== undefined && transport !== "zmtp" && transport !== "zeromq") {
-      this.writeLog(t("badSetting", { detail: `transport ${String(transport)}` }), 40);
-      return;
-    }
-    if (namespace !== undefined && namespace !== "auto" && namespace !== "flat" && namespace !== "prefixed") {
-      this.writeLog(t("badSetting", { detail: `namespace ${String(namespace)}` }), 40);
-      return;
-    }
     if (this.client) return; // already connected or connecting: VeighNa's no-op
     let curve: RpcClientCurve | undefined;
     try {
       curve = this.curveSetting(setting);
     } catch (error) {
-      this.writeLog(t("badSetting", { detail: messageOf(error) }), 40);
+      this.writeLog(t("badSetting", { detail: messageOf(error) }), ERROR);
       return;
     }
-    this.namespace = (namespace as NamespaceMode | undefined) ?? "auto";
+    this.namespace = checked.namespace ?? "auto";
     if (this.namespace !== "auto") {
       this.prefixed = this.namespace === "prefixed";
       this.namespaceDecided = true;
@@ -231,7 +276,7 @@ export class RpcGateway extends BaseGateway {
     const client = createCaller(req, sub, setting, curve);
     this.sync = new ResyncMachine(client, (cause) => this.resync(client, cause), (status) => this.onStatus(status));
     client.on("event", (pushed) => this.onPushed(pushed));
-    client.on("warning", (message) => this.writeLog(message, 30));
+    client.on("warning", (message) => this.writeLog(message, WARNING));
     this.client = client;
     this.writeLog(t("connecting", { req, sub }));
     if (curve) this.writeLog(t("curveOn", { key: curvePublicKey(curve.secretKey) }));
@@ -250,7 +295,7 @@ export class RpcGateway extends BaseGateway {
       if (!isCurveKey(secretKey)) throw new Error("secret_key is not a CURVE secret key (40 Z85 characters)");
       return { serverKey, secretKey };
     }
-    this.writeLog(t("oneOffKey"), 30);
+    this.writeLog(t("oneOffKey"), WARNING);
     return { serverKey, secretKey: curveKeyPair().secretKey };
   }
 
@@ -287,7 +332,7 @@ export class RpcGateway extends BaseGateway {
     const gateway = this.symbolGateway.get(req.vt_symbol);
     if (gateway === undefined) {
       // Remembered: it is sent once a contract for it shows up.
-      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), 30);
+      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), WARNING);
       return;
     }
     await this.remote("subscribe", [req, gateway]);
@@ -296,7 +341,7 @@ export class RpcGateway extends BaseGateway {
   async sendOrder(req: OrderRequest): Promise<string> {
     const gateway = this.symbolGateway.get(req.vt_symbol);
     if (gateway === undefined) {
-      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), 30);
+      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), WARNING);
       return "";
     }
     const serverId = await this.remote<string>("send_order", [req, gateway]);
@@ -310,7 +355,7 @@ export class RpcGateway extends BaseGateway {
   async cancelOrder(req: CancelRequest): Promise<void> {
     const { gateway, id } = this.serverRef(req.orderid, req.vt_symbol);
     if (!gateway) {
-      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), 30);
+      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), WARNING);
       return;
     }
     await this.remote("cancel_order", [new CancelRequest({ orderid: id, symbol: req.symbol, exchange: req.exchange }), gateway]);
@@ -361,7 +406,7 @@ export class RpcGateway extends BaseGateway {
         if (gateway !== undefined) await client.call("subscribe", [req, gateway]);
       }
     } catch (error) {
-      this.writeLog(t("snapshotFailed", { error: messageOf(error) }), 40);
+      this.writeLog(t("snapshotFailed", { error: messageOf(error) }), ERROR);
       throw error;
     } finally {
       this.holding = false;
@@ -517,7 +562,7 @@ export class RpcGateway extends BaseGateway {
       const closed = Object.assign(Object.create(Object.getPrototypeOf(order) as object) as OrderData, order, { status: Status.CANCELLED });
       this.activeOrders.delete(vt_orderid);
       this.lastOrderState.set(vt_orderid, `${closed.status}|${closed.traded}`);
-      this.writeLog(t("vanished", { vt_orderid }), 30);
+      this.writeLog(t("vanished", { vt_orderid }), WARNING);
       this.onOrder(closed);
     }
   }
@@ -549,7 +594,7 @@ export class RpcGateway extends BaseGateway {
     if (this.serverGateways.has(name)) return;
     this.serverGateways.add(name);
     if (this.namespaceDecided && !this.prefixed && this.serverGateways.size > 1) {
-      this.writeLog(t("secondGateway", { name }), 30);
+      this.writeLog(t("secondGateway", { name }), WARNING);
     }
   }
 
@@ -579,7 +624,7 @@ export class RpcGateway extends BaseGateway {
     try {
       return await client.call<T>(name, args);
     } catch (error) {
-      this.writeLog(t("callFailed", { name, error: messageOf(error) }), 40);
+      this.writeLog(t("callFailed", { name, error: messageOf(error) }), ERROR);
       return undefined;
     }
   }

@@ -130,7 +130,7 @@ export class ContractModel {
   price(epochMs: number): number {
     const limits = this.dayLimits(dayIndexOf(epochMs));
     const raw = this.rawPrice(epochMs);
-    return raw > limits.limit_up ? limits.limit_up : raw < limits.limit_down ? limits.limit_down : raw;
+    return Math.min(limits.limit_up, Math.max(limits.limit_down, raw));
   }
 
   /**

@@ -1,5 +1,7 @@
 /** The SIM gateway's connect settings: defaults, and validation once, at connect. */
-import { settingReaders, type GatewaySetting } from "../kernel/index.js";
+import { Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { parseSettings, type GatewaySetting } from "../kernel/index.js";
 import { SimError } from "./errors.js";
 
 export interface SimSettings {
@@ -18,49 +20,30 @@ export interface SimSettings {
   readonly fsync: boolean;
 }
 
-export const SIM_DEFAULT_SETTING: Readonly<GatewaySetting> = Object.freeze({
-  data_dir: ".rpcservice/sim",
-  contracts_file: "",
-  ticks_per_second: 2,
-  seed: 1,
-  capital: 1_000_000,
-  accountid: "SIM001",
-  fsync: false,
-});
-
 export const MAX_TICKS_PER_SECOND = 10_000;
 
-function fail(key: string, message: string): never {
-  throw new SimError("ERR_SIM_SETTING", `SIM setting "${key}" ${message}`);
-}
+/** The settings `connect` takes, their defaults and bounds; unknown keys are refused (they are usually typos). */
+export const SimSettingSchema = Type.Object(
+  {
+    data_dir: Type.String({ default: ".rpcservice/sim", minLength: 1, errorMessage: 'must name a folder (or ":memory:")' }),
+    contracts_file: Type.String({ default: "" }),
+    ticks_per_second: Type.Number({
+      default: 2,
+      minimum: 0.1,
+      maximum: MAX_TICKS_PER_SECOND,
+      errorMessage: `must be between 0.1 and ${MAX_TICKS_PER_SECOND}`,
+    }),
+    seed: Type.Integer({ default: 1, minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, errorMessage: "must be an integer" }),
+    capital: Type.Number({ default: 1_000_000, exclusiveMinimum: 0, errorMessage: "must be a positive number" }),
+    accountid: Type.String({ default: "SIM001", minLength: 1, errorMessage: "must not be empty" }),
+    fsync: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
 
-const { string: stringOf, number: numberOf, boolean: booleanOf } = settingReaders(fail);
+export const SIM_DEFAULT_SETTING: Readonly<GatewaySetting> = Object.freeze(Value.Create(SimSettingSchema));
 
-/** Merges `setting` over the defaults and checks every key; unknown keys are errors (they are usually typos). */
+/** Merges `setting` over the defaults and checks every key once (parseSettings); text forms are accepted. */
 export function parseSimSetting(setting: Readonly<Partial<GatewaySetting>>): SimSettings {
-  for (const key of Object.keys(setting)) {
-    if (!(key in SIM_DEFAULT_SETTING)) fail(key, `is unknown; known settings: ${Object.keys(SIM_DEFAULT_SETTING).join(", ")}`);
-  }
-  const merged = { ...SIM_DEFAULT_SETTING, ...setting } as GatewaySetting;
-  const data_dir = stringOf("data_dir", merged.data_dir!);
-  if (data_dir === "") fail("data_dir", "must name a folder (or \":memory:\")");
-  const ticks_per_second = numberOf("ticks_per_second", merged.ticks_per_second!);
-  if (!(ticks_per_second >= 0.1 && ticks_per_second <= MAX_TICKS_PER_SECOND)) {
-    fail("ticks_per_second", `must be between 0.1 and ${MAX_TICKS_PER_SECOND}, got ${ticks_per_second}`);
-  }
-  const seed = numberOf("seed", merged.seed!);
-  if (!Number.isSafeInteger(seed)) fail("seed", `must be an integer, got ${seed}`);
-  const capital = numberOf("capital", merged.capital!);
-  if (!(capital > 0)) fail("capital", `must be positive, got ${capital}`);
-  const accountid = stringOf("accountid", merged.accountid!);
-  if (accountid === "") fail("accountid", "must not be empty");
-  return {
-    data_dir,
-    contracts_file: stringOf("contracts_file", merged.contracts_file!),
-    ticks_per_second,
-    seed,
-    capital,
-    accountid,
-    fsync: booleanOf("fsync", merged.fsync!),
-  };
+  return parseSettings(SimSettingSchema, setting, "SIM setting", (message) => new SimError("ERR_SIM_SETTING", message), { text: true });
 }

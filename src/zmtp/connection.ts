@@ -41,11 +41,11 @@ export interface PeerStats {
 
 export interface HeartbeatOptions {
   /** Send a PING this often once connected (0 = off, the default). */
-  heartbeatIntervalMs?: number;
+  heartbeatIntervalMs?: number | undefined;
   /** Close when nothing arrives for this long after a PING (default: the interval). */
-  heartbeatTimeoutMs?: number;
+  heartbeatTimeoutMs?: number | undefined;
   /** TTL announced in our PINGs: the peer closes when it hears nothing from us for this long (default: timeout). */
-  heartbeatTtlMs?: number;
+  heartbeatTtlMs?: number | undefined;
 }
 
 export interface ConnectionSettings extends HeartbeatOptions {

@@ -245,7 +245,7 @@ export class CurveClientHandshake {
 export interface CurveServerKeys {
   publicKey: Uint8Array;
   secretKey: Uint8Array;
-  authorize?: (clientPublicKeyZ85: string) => boolean;
+  authorize?: ((clientPublicKeyZ85: string) => boolean) | undefined;
 }
 
 /** Server side: (HELLO) -> WELCOME -> (INITIATE) -> READY; learns and authorizes the client's long-term key. */

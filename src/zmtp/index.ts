@@ -62,7 +62,7 @@
  * ```
  */
 export { ZmtpError, type ZmtpErrorCode } from "./errors.js";
-export { z85Decode, z85Encode } from "./z85.js";
+export { isCurveKey, z85Decode, z85Encode } from "./z85.js";
 export { curveKeyPair, curvePublicKey, type CurveKey, type CurveKeyPair } from "./curve.js";
 export { curveCrypto, selectCurveCrypto } from "./secretbox.js";
 export type { HeartbeatOptions, PeerStats, SocketTypeName } from "./connection.js";

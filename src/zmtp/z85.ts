@@ -38,3 +38,13 @@ export function z85Decode(text: string): Buffer {
   }
   return out;
 }
+
+/** 40 characters of Z85 that decode to 32 bytes. */
+export function isCurveKey(text: string): boolean {
+  if (typeof text !== "string" || text.length !== 40) return false;
+  try {
+    return z85Decode(text).length === 32;
+  } catch {
+    return false;
+  }
+}

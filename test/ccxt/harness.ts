@@ -3,18 +3,16 @@
  * (always) or to Binance's public testnet (only when CCXT_TESTNET_API_KEY and CCXT_TESTNET_SECRET are set; see
  * README "Trade a crypto exchange").
  */
+import { until as waitUntil } from "../helpers/until.js";
 import { CcxtGateway } from "../../src/ccxt/index.js";
 import { MainEngine, type GatewaySetting, type LogData } from "../../src/kernel/index.js";
 import { BinanceDouble, DOUBLE_API_KEY, DOUBLE_SECRET } from "./double/server.js";
 
 export const GATEWAY = "CCXT";
 
-export async function until(condition: () => boolean, what: string, timeout = 15_000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`${what}: not met within ${timeout} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** The shared `until` with the ccxt tests' argument order. */
+export function until(condition: () => boolean, what: string, timeout = 15_000): Promise<void> {
+  return waitUntil(condition, timeout, what);
 }
 
 export interface Bench {

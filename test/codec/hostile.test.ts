@@ -41,7 +41,7 @@ describe("security: only allow-listed globals mean anything", () => {
     for (const bytes of [osSystemP0, osSystemP4]) {
       const error = decodeError(bytes, "request");
       assert.ok(error instanceof PickleSecurityError);
-      assert.equal(error.code, "GLOBAL_NOT_ALLOWED");
+      assert.equal(error.code, "ERR_CODEC_GLOBAL_NOT_ALLOWED");
       assert.equal(error.global, "os.system");
       assert.match(error.message, /global 'os\.system' is not allowed/);
     }
@@ -64,12 +64,12 @@ describe("security: only allow-listed globals mean anything", () => {
     assert.ok(error instanceof PickleSecurityError);
     assert.equal(error.global, "datetime.datetime.fromisoformat");
     const dunder = pickle(global("builtins", "getattr"), global("vnpy.trader.constant", "Direction"), "__class__", OP.TUPLE2, OP.REDUCE);
-    assert.equal(decodeError(dunder).code, "BAD_VALUE");
+    assert.equal(decodeError(dunder).code, "ERR_CODEC_BAD_VALUE");
   });
 
   it("refuses a data class called directly (only NEWOBJ + BUILD rebuilds one), and never runs a constructor", () => {
     const call = pickle(global("vnpy.trader.object", "TickData"), "CTP", OP.TUPLE1, OP.REDUCE);
-    assert.equal(decodeError(call).code, "UNSUPPORTED_CALL");
+    assert.equal(decodeError(call).code, "ERR_CODEC_UNSUPPORTED_CALL");
   });
 
   it("never lets a '__proto__' key touch a prototype", () => {
@@ -103,65 +103,65 @@ describe("bounds: hostile sizes fail fast with a typed error", () => {
 
   it("stops 100,000-deep nesting at the depth limit, with constant stack (TUPLE1 chains) or not (lists)", () => {
     const tuples = pickle(OP.NONE, Buffer.alloc(100_000, OP.TUPLE1));
-    expectCode(tuples, "DEPTH_EXCEEDED");
+    expectCode(tuples, "ERR_CODEC_DEPTH_EXCEEDED");
     const lists = pickle(Buffer.alloc(100_000, OP.EMPTY_LIST), Buffer.alloc(99_999, OP.APPEND));
-    expectCode(lists, "DEPTH_EXCEEDED");
+    expectCode(lists, "ERR_CODEC_DEPTH_EXCEEDED");
   });
 
   it("decodes deep nesting iteratively when allowed, and the encoder refuses it with a typed error", () => {
     const tuples = pickle(OP.NONE, Buffer.alloc(100_000, OP.TUPLE1));
     const value = decodePickle(tuples, { mode: "request", limits: { maxDepth: 200_000 } });
     assert.ok(value instanceof Tuple);
-    assert.throws(() => encodePickle(value), (error: unknown) => error instanceof PickleEncodeError && error.code === "DEPTH_EXCEEDED");
+    assert.throws(() => encodePickle(value), (error: unknown) => error instanceof PickleEncodeError && error.code === "ERR_CODEC_DEPTH_EXCEEDED");
   });
 
   it("refuses a LONG4 longer than the integer limit before reading it", () => {
-    expectCode(pickle(OP.LONG4, u32(0x7fffffff)), "INT_TOO_LARGE");
-    expectCode(pickle(OP.LONG4, u32(2000), Buffer.alloc(2000, 1)), "INT_TOO_LARGE");
-    expectCode(pickle(OP.LONG4, u32(0xffffffff)), "MALFORMED"); // negative size
+    expectCode(pickle(OP.LONG4, u32(0x7fffffff)), "ERR_CODEC_INT_TOO_LARGE");
+    expectCode(pickle(OP.LONG4, u32(2000), Buffer.alloc(2000, 1)), "ERR_CODEC_INT_TOO_LARGE");
+    expectCode(pickle(OP.LONG4, u32(0xffffffff)), "ERR_CODEC_MALFORMED"); // negative size
     assert.equal(decodePickle(pickle(OP.LONG4, u32(3), [1, 0, 0x80]), { mode: "request" }), -(0x800000 - 1));
   });
 
   it("reports every truncation of a real frame as TRUNCATED", () => {
     const tick = loadFixtures().find((f) => f.name === "pub_tick")!.bytes;
-    for (let length = 0; length < tick.length; length++) expectCode(tick.subarray(0, length), "TRUNCATED", "event");
+    for (let length = 0; length < tick.length; length++) expectCode(tick.subarray(0, length), "ERR_CODEC_TRUNCATED", "event");
   });
 
   it("does not trust declared lengths: huge strings, bytes and frames fail without allocating", () => {
-    expectCode(pickle(OP.BINUNICODE8, u64(1n << 62n)), "TRUNCATED");
-    expectCode(pickle(OP.BINUNICODE, u32(0xffffffff)), "TRUNCATED");
-    expectCode(pickle(OP.BINBYTES, u32(0xffffffff)), "TRUNCATED");
-    expectCode(pickle(OP.FRAME, u64((1n << 64n) - 1n)), "TRUNCATED");
-    expectCode(pickle(OP.NONE), "TOO_LARGE", "request", { maxBytes: 3 });
+    expectCode(pickle(OP.BINUNICODE8, u64(1n << 62n)), "ERR_CODEC_TRUNCATED");
+    expectCode(pickle(OP.BINUNICODE, u32(0xffffffff)), "ERR_CODEC_TRUNCATED");
+    expectCode(pickle(OP.BINBYTES, u32(0xffffffff)), "ERR_CODEC_TRUNCATED");
+    expectCode(pickle(OP.FRAME, u64((1n << 64n) - 1n)), "ERR_CODEC_TRUNCATED");
+    expectCode(pickle(OP.NONE), "ERR_CODEC_TOO_LARGE", "request", { maxBytes: 3 });
   });
 
   it("bounds the memo and container sizes", () => {
-    expectCode(pickle(OP.NONE, OP.LONG_BINPUT, u32(0xffffffff)), "MEMO_LIMIT");
-    expectCode(pickle(OP.BINGET, 7), "MALFORMED");
+    expectCode(pickle(OP.NONE, OP.LONG_BINPUT, u32(0xffffffff)), "ERR_CODEC_MEMO_LIMIT");
+    expectCode(pickle(OP.BINGET, 7), "ERR_CODEC_MALFORMED");
     const eleven = pickle(OP.EMPTY_LIST, OP.MARK, Buffer.alloc(11, OP.NONE), OP.APPENDS);
-    expectCode(eleven, "CONTAINER_TOO_LARGE", "request", { maxContainerLength: 10 });
+    expectCode(eleven, "ERR_CODEC_CONTAINER_TOO_LARGE", "request", { maxContainerLength: 10 });
     assert.equal((decodePickle(eleven, { mode: "request" }) as unknown[]).length, 11);
   });
 
   it("rejects unknown opcodes, persistent ids, newer protocols and broken programs", () => {
-    expectCode(pickle(0xff), "UNKNOWN_OPCODE");
-    expectCode(Buffer.from("Pfoo\n.", "latin1"), "UNKNOWN_OPCODE");
-    expectCode(Buffer.from([OP.PROTO, 6, OP.NONE, OP.STOP]), "UNSUPPORTED_PROTOCOL");
-    expectCode(pickle(OP.APPEND), "MALFORMED");
-    expectCode(pickle(OP.SETITEMS), "MALFORMED");
-    expectCode(pickle(OP.NONE, OP.NONE, OP.STACK_GLOBAL), "MALFORMED");
-    expectCode(pickle(OP.NONE, OP.NONE, OP.REDUCE), "MALFORMED");
-    expectCode(Buffer.from([OP.PROTO, 4]), "TRUNCATED");
+    expectCode(pickle(0xff), "ERR_CODEC_UNKNOWN_OPCODE");
+    expectCode(Buffer.from("Pfoo\n.", "latin1"), "ERR_CODEC_UNKNOWN_OPCODE");
+    expectCode(Buffer.from([OP.PROTO, 6, OP.NONE, OP.STOP]), "ERR_CODEC_UNSUPPORTED_PROTOCOL");
+    expectCode(pickle(OP.APPEND), "ERR_CODEC_MALFORMED");
+    expectCode(pickle(OP.SETITEMS), "ERR_CODEC_MALFORMED");
+    expectCode(pickle(OP.NONE, OP.NONE, OP.STACK_GLOBAL), "ERR_CODEC_MALFORMED");
+    expectCode(pickle(OP.NONE, OP.NONE, OP.REDUCE), "ERR_CODEC_MALFORMED");
+    expectCode(Buffer.from([OP.PROTO, 4]), "ERR_CODEC_TRUNCATED");
   });
 
   it("rejects values Python itself would reject", () => {
     const month13 = pickle(global("datetime", "datetime"), OP.SHORT_BINBYTES, 10, [7, 232, 13, 1, 0, 0, 0, 0, 0, 0], OP.TUPLE1, OP.REDUCE);
-    expectCode(month13, "BAD_VALUE");
+    expectCode(month13, "ERR_CODEC_BAD_VALUE");
     const mars = pickle(global("builtins", "getattr"), global("zoneinfo", "ZoneInfo"), "_unpickle", OP.TUPLE2, OP.REDUCE, "Mars/Olympus_Mons", OP.BININT1, 1, OP.TUPLE2, OP.REDUCE);
-    expectCode(mars, "BAD_VALUE");
+    expectCode(mars, "ERR_CODEC_BAD_VALUE");
     const badEnum = pickle(global("vnpy.trader.constant", "Direction"), "sideways", OP.TUPLE1, OP.REDUCE);
-    expectCode(badEnum, "BAD_VALUE");
-    expectCode(pickle(OP.SHORT_BINUNICODE, 2, [0xc3, 0x28]), "BAD_VALUE"); // invalid UTF-8
+    expectCode(badEnum, "ERR_CODEC_BAD_VALUE");
+    expectCode(pickle(OP.SHORT_BINUNICODE, 2, [0xc3, 0x28]), "ERR_CODEC_BAD_VALUE"); // invalid UTF-8
   });
 });
 

@@ -154,12 +154,12 @@ describe("kernel objects", () => {
   it("refuses an enum field holding something that is no member of its enum", () => {
     const order = new OrderRequest({ symbol: "rb2501", exchange: Exchange.SHFE, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1 });
     (order as unknown as Record<string, unknown>).direction = "sideways";
-    assert.throws(() => encodePickle(order), (e: unknown) => e instanceof PickleEncodeError && e.code === "BAD_ENUM_VALUE");
+    assert.throws(() => encodePickle(order), (e: unknown) => e instanceof PickleEncodeError && e.code === "ERR_CODEC_BAD_ENUM_VALUE");
   });
 
   it("refuses JS values with no Python counterpart", () => {
     for (const bad of [() => 1, Symbol("s"), new Date(), new (class Foo {})()]) {
-      assert.throws(() => encodePickle(bad), (e: unknown) => e instanceof PickleEncodeError && e.code === "UNSUPPORTED_TYPE");
+      assert.throws(() => encodePickle(bad), (e: unknown) => e instanceof PickleEncodeError && e.code === "ERR_CODEC_UNSUPPORTED_TYPE");
     }
   });
 
@@ -205,7 +205,7 @@ describe("VeighNa messages", () => {
     const shapes = [encodePickle("get_tick"), encodePickle(["get_tick", tuple()]), encodePickle([1, tuple(), {}]),
       encodePickle(["f", 1, {}]), encodePickle(["f", tuple(), new Map([[1, 2]])])];
     for (const bytes of shapes) {
-      assert.throws(() => decodeRequest(bytes), (e: unknown) => e instanceof MessageShapeError && e.code === "BAD_MESSAGE");
+      assert.throws(() => decodeRequest(bytes), (e: unknown) => e instanceof MessageShapeError && e.code === "ERR_CODEC_BAD_MESSAGE");
     }
     assert.throws(() => decodeReply(encodePickle([false, 1])), MessageShapeError);
     assert.throws(() => decodePublish(encodePickle([1, 2])), MessageShapeError);

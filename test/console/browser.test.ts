@@ -5,6 +5,7 @@
  *
  * Set RPCSERVICE_SCREENSHOTS=1 to (re)write docs/screenshots/*.png.
  */
+import { until as waitUntil } from "../helpers/until.js";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -62,13 +63,8 @@ async function textMatching(locator: Locator, pattern: RegExp, timeoutMs = 10_00
   throw new Error(`text ${JSON.stringify(last)} never matched ${pattern}`);
 }
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met in time`);
-    await page.waitForTimeout(50);
-  }
-}
+/** The shared `until`, polling the page every 50 ms. */
+const until = (condition: () => Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> => waitUntil(condition, timeoutMs, what, 50);
 
 async function screenshot(name: string): Promise<void> {
   if (!SCREENSHOTS) return;
@@ -190,6 +186,7 @@ test("a risk rule, once tightened, blocks an order; switched off, it lets the sa
   const blocked = await placeOrder("long", price, 3);
   assert.match(blocked, /Blocked/);
   await textMatching(page.getByTestId("toast").last(), /order volume 3 exceeds the limit 2/);
+  assert.equal(await page.getByTestId("toast").last().getAttribute("data-code"), "VOLUME_LIMIT");
   await screenshot("console-risk-blocked");
 
   await rule.getByTestId("rule-active").locator("xpath=..").click();

@@ -120,14 +120,7 @@ export class RawClient {
   }
 }
 
-/** Waits until `condition` holds, polling; bounded in time. */
-export async function until(condition: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { until } from "../helpers/until.js";
 
 export function logEvent(msg: string): Event {
   return new Event("eLog", { msg, gateway_name: "TEST", level: 20 });

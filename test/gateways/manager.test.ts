@@ -34,7 +34,8 @@ describe("gateway manager", () => {
       await gateways.disconnect("SIM");
       assert.equal(gateways.list()[0]!.state, "disconnected");
       assert.equal(await mainEngine.sendOrder(req, "SIM"), "");
-      assert.match(mainEngine.blockedReason(req, "SIM") ?? "", /gateway SIM is disconnected/);
+      const block = mainEngine.blockedReason(req, "SIM");
+      assert.deepEqual([block?.check, block?.code, block?.params["state"]], ["gateway_state", "GATEWAY_NOT_CONNECTED", "disconnected"]);
 
       await gateways.connect("SIM");
       assert.equal(gateways.list()[0]!.state, "connected");

@@ -22,7 +22,6 @@ import {
   OrderType,
   Status,
   SubscribeRequest,
-  type LogData,
   type OrderData,
 } from "../../src/kernel/index.js";
 import { RemoteError, RpcClient, type WsRpcClient } from "../../src/rpc/index.js";
@@ -116,7 +115,7 @@ describe("a relay in front of a Python VeighNa trading process", { skip: skipWit
 
   it("gives our RpcGateway ids that map both ways: the upstream's order, get_order and cancel work with them", async () => {
     down = await downstream("DOWN", rep, pub);
-    down.eventEngine.register(EVENT_LOG, (event) => downLogs.push((event.data as LogData).msg));
+    down.eventEngine.register(EVENT_LOG, (event) => downLogs.push(event.data.msg));
     await down.subscribe(new SubscribeRequest({ symbol: SYMBOL, exchange: Exchange.SHFE }), "DOWN");
     await until(() => down.getTick(VT_SYMBOL) !== null, 60_000, "relayed ticks");
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Direction, EVENT_LOG, MainEngine, Offset, OrderRequest, OrderType, type LogData } from "../../src/kernel/index.js";
+import { Direction, EVENT_LOG, MainEngine, Offset, OrderRequest, OrderType } from "../../src/kernel/index.js";
 import type { ConnectedClient, WsRpcClient } from "../../src/rpc/index.js";
 import { MASK, type GatewayStatus } from "../../src/gateways/index.js";
 import { RpcGateway, writeKeyFile } from "../../src/service/index.js";
@@ -89,7 +89,7 @@ describe("relays in front of a CURVE server", () => {
     for (const name of ["A", "B", "C"]) {
       const engine = new MainEngine({ home: home("relay-client-") });
       engines.push(engine);
-      engine.eventEngine.register(EVENT_LOG, (event) => logs.push((event.data as LogData).msg));
+      engine.eventEngine.register(EVENT_LOG, (event) => logs.push(event.data.msg));
       engine.addGateway(RpcGateway, name);
       await engine.connect({ req_address: relayAddresses.rep, sub_address: relayAddresses.pub }, name);
     }

@@ -134,23 +134,23 @@ describe("MainEngine", () => {
     const gateway = mainEngine.addGateway(RecordingGateway);
     const seen: string[] = [];
     const origins: OrderOrigin[] = [];
-    const check = (name: string, verdict: string | null) => ({
+    const check = (name: string, code: string | null) => ({
       name,
       check: (_req: OrderRequest, gatewayName: string, origin: OrderOrigin) => {
         seen.push(`${name}@${gatewayName}`);
         origins.push(origin);
-        return verdict;
+        return code === null ? null : { check: name, rule: name, code, params: {}, msg: code };
       },
     });
     mainEngine.addOrderCheck(check("late", null), 10);
-    const removeBlocker = mainEngine.addOrderCheck(check("blocker", "too big"), 5);
+    const removeBlocker = mainEngine.addOrderCheck(check("blocker", "TOO_BIG"), 5);
     mainEngine.addOrderCheck(check("early", null), -1);
 
     assert.equal(await mainEngine.sendOrder(orderReq(), "REC", { kind: "rpc", clientId: "zmq:1" }), "");
     assert.deepEqual(seen, ["early@REC", "blocker@REC"]);
     assert.deepEqual(origins[0], { kind: "rpc", clientId: "zmq:1" });
     assert.deepEqual(gateway.calls, []);
-    assert.equal(mainEngine.blockedReason(orderReq(), "REC"), "too big");
+    assert.equal(mainEngine.blockedReason(orderReq(), "REC")?.code, "TOO_BIG");
 
     removeBlocker();
     seen.length = 0;

@@ -96,7 +96,7 @@ describe("field order and extra", () => {
   });
 
   test("unset optional fields keep VeighNa's defaults", () => {
-    const o = new OrderData({ gateway_name: "G", symbol: "s", exchange: Exchange.SSE, orderid: "1", price: undefined });
+    const o = new OrderData({ gateway_name: "G", symbol: "s", exchange: Exchange.SSE, orderid: "1", price: undefined as unknown as number }); // a JavaScript caller's explicit undefined
     assert.deepEqual([o.type, o.direction, o.offset, o.price, o.status, o.datetime, o.reference], [OrderType.LIMIT, null, Offset.NONE, 0, Status.SUBMITTING, null, ""]);
     assert.equal(new LogData({ gateway_name: "G", msg: "m" }).time.isAware, false, "log time is naive local time");
   });

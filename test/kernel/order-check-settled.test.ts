@@ -34,7 +34,7 @@ type Settled = [name: string, vt_orderid: string, origin: OrderOrigin["kind"]];
 function recordingCheck(name: string, log: Settled[], blocks = false): OrderCheck {
   return {
     name,
-    check: () => (blocks ? `${name} says no` : null),
+    check: () => (blocks ? { check: name, rule: name, code: "NO", params: {}, msg: `${name} says no` } : null),
     settled: (_req, _gatewayName, origin, vt_orderid) => log.push([name, vt_orderid, origin.kind]),
   };
 }

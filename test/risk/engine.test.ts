@@ -61,6 +61,7 @@ test(
     assert.equal(line.level, 40);
     assert.equal(line.gateway_name, "RiskManager");
     assert.deepEqual(server.notices, [reason]);
+    assert.deepEqual(server.blocks, [{ check: "RiskManager", rule: "trading_state", code: "HALTED", params: {}, msg: reason }]);
   }),
 );
 
@@ -110,6 +111,7 @@ test("rules run by priority, then name; the first that blocks stops the chain an
     assert.equal(await send(server), "");
     assert.deepEqual(seen, ["check alpha", "check beta"]);
     assert.deepEqual(server.notices, ["beta says no"]);
+    assert.deepEqual(server.blocks.map((block) => [block.rule, block.code, block.msg]), [["beta", "RULE_REJECTED", "beta says no"]]);
   } finally {
     await server.close();
   }
@@ -137,9 +139,10 @@ test("a rule that throws blocks the order (fail closed); false blocks with a gen
       throw new Error("boom");
     };
     assert.equal(await send(server), "");
-    assert.match(server.notices[0]!, /^rule probe failed \(boom\): OrderRequest\(/);
+    assert.deepEqual([server.blocks[0]!.rule, server.blocks[0]!.code, server.blocks[0]!.params], ["probe", "RULE_FAILED", { error: "boom" }]);
     probe.verdict = () => false;
     assert.equal(await send(server), "");
+    assert.deepEqual([server.blocks[1]!.rule, server.blocks[1]!.code], ["probe", "RULE_REJECTED"]);
     assert.match(server.notices[1]!, /^rule probe rejected the order: OrderRequest\(/);
   } finally {
     await server.close();
@@ -294,8 +297,7 @@ test(
     assert.equal(b, "");
     assert.match(c, /^TEST\./);
     assert.equal(d, "");
-    assert.match(server.notices[0]!, /^buy price 3510 is at or above our own resting ask 3510/);
-    assert.match(server.notices[1]!, /^2 active orders reached the limit 2/);
+    assert.deepEqual(server.blocks.map((block) => [block.code, block.params]), [["SELF_TRADE_BUY", { price: 3510, ask: 3510 }], ["ACTIVE_ORDER_LIMIT", { count: 2, limit: 2 }]]);
     server.flush();
     assert.equal(server.risk.ownOrders.activeCount, 2);
     assert.equal(server.risk.ownOrders.inFlightCount, 0);
@@ -305,7 +307,7 @@ test(
 test(
   "an order a later pipeline check blocks stops counting at once",
   withServer({}, async (server) => {
-    server.mainEngine.addOrderCheck({ name: "desk-permissions", check: () => "desk closed" }, 1000);
+    server.mainEngine.addOrderCheck({ name: "desk-permissions", check: () => ({ check: "desk-permissions", rule: "desk-permissions", code: "DESK_CLOSED", params: {}, msg: "desk closed" }) }, 1000);
     assert.equal(await send(server), "");
     assert.equal(server.risk.ownOrders.activeCount, 0);
     assert.deepEqual(server.notices, [], "the risk manager did not block it");

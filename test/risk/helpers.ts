@@ -9,6 +9,7 @@ import {
   DateTime,
   Direction,
   EVENT_LOG,
+  EVENT_ORDER_BLOCKED,
   EVENT_TIMER,
   Event,
   Exchange,
@@ -17,6 +18,7 @@ import {
   Offset,
   OrderData,
   OrderRequest,
+  type OrderBlock,
   OrderType,
   PositionData,
   Product,
@@ -131,6 +133,8 @@ export interface TestServer {
   readonly home: string;
   readonly logs: LogData[];
   readonly notices: string[];
+  /** Every eOrderBlocked event: what programs match on (code, rule), not the text. */
+  readonly blocks: OrderBlock[];
   readonly ruleEvents: RiskRuleData[];
   /** Processes queued events now. */
   flush(): void;
@@ -163,10 +167,12 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   const mainEngine = new MainEngine({ home, language: options.language ?? "en" });
   const logs: LogData[] = [];
   const notices: string[] = [];
+  const blocks: OrderBlock[] = [];
   const ruleEvents: RiskRuleData[] = [];
-  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data as LogData));
-  mainEngine.eventEngine.register(EVENT_RISK_NOTIFY, (e) => notices.push(e.data as string));
-  mainEngine.eventEngine.register(EVENT_RISK_RULE, (e) => ruleEvents.push(e.data as RiskRuleData));
+  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data));
+  mainEngine.eventEngine.register(EVENT_RISK_NOTIFY, (e) => notices.push(e.data));
+  mainEngine.eventEngine.register(EVENT_ORDER_BLOCKED, (e) => blocks.push(e.data));
+  mainEngine.eventEngine.register(EVENT_RISK_RULE, (e) => ruleEvents.push(e.data));
   const gateway = mainEngine.addGateway(TestGateway);
   if (!options.bare) {
     gateway.pushContract();
@@ -194,6 +200,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     home,
     logs,
     notices,
+    blocks,
     ruleEvents,
     flush: () => mainEngine.eventEngine.flush(),
     tick: () => {

@@ -10,6 +10,7 @@ import { rmSync } from "node:fs";
 import {
   Direction,
   EVENT_LOG,
+  EVENT_ORDER_BLOCKED,
   MainEngine,
   Offset,
   OrderRequest,
@@ -18,21 +19,17 @@ import {
   type AppClass,
   type ContractData,
   type LogData,
+  type OrderBlock,
 } from "../../src/kernel/index.js";
 import { EVENT_RISK_NOTIFY, riskManagerApp, type RiskEngine } from "../../src/risk/index.js";
 import { RpcGateway, RpcServiceApp, type RpcEngine } from "../../src/service/index.js";
 import { ManualClock, SimGateway } from "../../src/sim/index.js";
 import { tempHome } from "./helpers.js";
+import { until as waitUntil } from "../helpers/until.js";
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}
+/** The shared `until` with this file's argument order. */
+const until = (what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> => waitUntil(condition, timeoutMs, what);
 
 /** A client process's view: its MainEngine with an RpcGateway named "RPC", and what it received. */
 class Client {
@@ -40,11 +37,13 @@ class Client {
   readonly mainEngine = new MainEngine({ home: this.home });
   readonly logs: LogData[] = [];
   readonly notices: string[] = [];
+  readonly blocks: unknown[] = [];
 
   constructor(readonly name: string) {
     this.mainEngine.addGateway(RpcGateway);
-    this.mainEngine.eventEngine.register(EVENT_LOG, (event) => this.logs.push(event.data as LogData));
-    this.mainEngine.eventEngine.register(EVENT_RISK_NOTIFY, (event) => this.notices.push(event.data as string));
+    this.mainEngine.eventEngine.register(EVENT_LOG, (event) => this.logs.push(event.data));
+    this.mainEngine.eventEngine.register(EVENT_RISK_NOTIFY, (event) => this.notices.push(event.data));
+    this.mainEngine.eventEngine.register(EVENT_ORDER_BLOCKED, (event) => this.blocks.push(event.data));
   }
 
   async connect(rep: string, pub: string, vt_symbol: string): Promise<ContractData> {
@@ -88,6 +87,8 @@ for (const order of ["RiskManagerApp first", "RpcServiceApp first"] as const) {
       const request = (volume: number) =>
         new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume, price, offset: Offset.OPEN });
 
+      const serverBlocks: OrderBlock[] = [];
+      server.eventEngine.register(EVENT_ORDER_BLOCKED, (event) => serverBlocks.push(event.data));
       const [a, b] = clients as [Client, Client];
       await Promise.all([a.connect(rep, pub, contract.vt_symbol), b.connect(rep, pub, contract.vt_symbol)]);
       risk.updateRule("order_size", { order_volume_limit: 5 });
@@ -105,6 +106,11 @@ for (const order of ["RiskManagerApp first", "RpcServiceApp first"] as const) {
       assert.equal(line.msg, `Order blocked: ${reason}`);
       assert.equal(line.level, 40);
       assert.equal(line.gateway_name, "RPC.RiskManager");
+      assert.deepEqual(serverBlocks.map((block) => [block.rule, block.code, block.params]), [
+        ["order_size", "VOLUME_LIMIT", { volume: 6, limit: 5 }],
+        ["order_size", "VOLUME_LIMIT", { volume: 6, limit: 5 }],
+      ], "the server's programs see the typed block");
+      assert.deepEqual(a.blocks, [], "eOrderBlocked stays in the server: the VeighNa wire carries the text only");
 
       const allowed = await b.sendOrder(request(5));
       assert.match(allowed, /^RPC\.\d+$/, "the other client's order goes through");

@@ -17,6 +17,7 @@ import {
   type RiskRule,
 } from "../../src/risk/index.js";
 import { order, send, withServer, type TestServer } from "./helpers.js";
+import type { RiskBlockCode } from "../../src/risk/index.js";
 import type { OrderRequest } from "../../src/kernel/index.js";
 
 interface RuleCase {
@@ -27,7 +28,8 @@ interface RuleCase {
   readonly setup?: (server: TestServer) => Promise<void> | void;
   readonly req: OrderRequest;
   /** The reason's pattern, or false when the order must go through. */
-  readonly blocked: RegExp | false;
+  /** The block's code and (some of) its params, or false when the order passes. */
+  readonly blocked: { readonly code: RiskBlockCode; readonly params: Readonly<Record<string, string | number | boolean>> } | false;
 }
 
 const sellAt = (price: number) => order({ direction: Direction.SHORT, price });
@@ -37,9 +39,9 @@ const restingBuy = (price: number) => async (s: TestServer) => void (await send(
 const cases: RuleCase[] = [
   // trading_state: the kill switch
   { title: "ACTIVE lets orders through", rule: () => new TradingStateRule(), req: order(), blocked: false },
-  { title: "HALTED blocks every order", rule: () => new TradingStateRule(), settings: { state: "HALTED" }, req: order({ offset: Offset.CLOSE }), blocked: /^trading is halted: OrderRequest\(symbol='rb2501'/ },
+  { title: "HALTED blocks every order", rule: () => new TradingStateRule(), settings: { state: "HALTED" }, req: order({ offset: Offset.CLOSE }), blocked: { code: "HALTED", params: {} } },
   { title: "an inactive kill switch blocks nothing, even HALTED", rule: () => new TradingStateRule(), settings: { state: "HALTED", active: false }, req: order(), blocked: false },
-  { title: "REDUCING blocks an opening order", rule: () => new TradingStateRule(), settings: { state: "REDUCING" }, req: order(), blocked: /^reduce-only: volume 1 exceeds the closable position 0/ },
+  { title: "REDUCING blocks an opening order", rule: () => new TradingStateRule(), settings: { state: "REDUCING" }, req: order(), blocked: { code: "NOT_REDUCING", params: { volume: 1, closable: 0 } } },
   {
     title: "REDUCING lets a buy close a short position",
     rule: () => new TradingStateRule(),
@@ -54,7 +56,7 @@ const cases: RuleCase[] = [
     settings: { state: "REDUCING" },
     setup: (s) => s.gateway.pushPosition(Direction.SHORT, 3),
     req: order({ offset: Offset.CLOSE, volume: 4 }),
-    blocked: /volume 4 exceeds the closable position 3/,
+    blocked: { code: "NOT_REDUCING", params: { volume: 4, closable: 3 } },
   },
   {
     title: "REDUCING counts volume frozen by pending closes as not closable",
@@ -62,7 +64,7 @@ const cases: RuleCase[] = [
     settings: { state: "REDUCING" },
     setup: (s) => s.gateway.pushPosition(Direction.LONG, 3, 2),
     req: order({ direction: Direction.SHORT, offset: Offset.CLOSETODAY, volume: 2 }),
-    blocked: /volume 2 exceeds the closable position 1/,
+    blocked: { code: "NOT_REDUCING", params: { volume: 2, closable: 1 } },
   },
   {
     title: "REDUCING lets a sell reduce a long net position",
@@ -78,15 +80,15 @@ const cases: RuleCase[] = [
     settings: { state: "REDUCING" },
     setup: (s) => s.gateway.pushPosition(Direction.NET, 2),
     req: order({ offset: Offset.NONE }),
-    blocked: /closable position 0/,
+    blocked: { code: "NOT_REDUCING", params: { closable: 0 } },
   },
 
   // order_validity
   { title: "a well-formed order passes validity", rule: () => new OrderValidityRule(), req: order(), blocked: false },
-  { title: "zero volume is invalid", rule: () => new OrderValidityRule(), req: order({ volume: 0 }), blocked: /^order volume 0 must be greater than 0/ },
-  { title: "a NaN price is invalid", rule: () => new OrderValidityRule(), req: order({ price: Number.NaN }), blocked: /^order price NaN is not a number/ },
-  { title: "an unknown contract is invalid", rule: () => new OrderValidityRule(), req: order({ symbol: "ag2506" }), blocked: /^contract ag2506\.SHFE does not exist/ },
-  { title: "a price off the tick is invalid", rule: () => new OrderValidityRule(), req: order({ price: 3500.5 }), blocked: /^price 3500\.5 is not a multiple of the price tick 1/ },
+  { title: "zero volume is invalid", rule: () => new OrderValidityRule(), req: order({ volume: 0 }), blocked: { code: "VOLUME_NOT_POSITIVE", params: { volume: 0 } } },
+  { title: "a NaN price is invalid", rule: () => new OrderValidityRule(), req: order({ price: Number.NaN }), blocked: { code: "PRICE_NOT_FINITE", params: { price: Number.NaN } } },
+  { title: "an unknown contract is invalid", rule: () => new OrderValidityRule(), req: order({ symbol: "ag2506" }), blocked: { code: "UNKNOWN_CONTRACT", params: { vt_symbol: "ag2506.SHFE" } } },
+  { title: "a price off the tick is invalid", rule: () => new OrderValidityRule(), req: order({ price: 3500.5 }), blocked: { code: "PRICE_OFF_TICK", params: { price: 3500.5, pricetick: 1 } } },
   {
     title: "a binary-inexact multiple of a fractional tick is on the tick",
     rule: () => new OrderValidityRule(),
@@ -94,38 +96,38 @@ const cases: RuleCase[] = [
     req: order({ symbol: "au2506", price: 612.14 }),
     blocked: false,
   },
-  { title: "a price above limit-up is invalid", rule: () => new OrderValidityRule(), req: order({ price: 3701 }), blocked: /^price 3701 is above the limit-up price 3700/ },
-  { title: "a price below limit-down is invalid", rule: () => new OrderValidityRule(), req: sellAt(3299), blocked: /^price 3299 is below the limit-down price 3300/ },
+  { title: "a price above limit-up is invalid", rule: () => new OrderValidityRule(), req: order({ price: 3701 }), blocked: { code: "ABOVE_LIMIT_UP", params: { price: 3701, limit: 3700 } } },
+  { title: "a price below limit-down is invalid", rule: () => new OrderValidityRule(), req: sellAt(3299), blocked: { code: "BELOW_LIMIT_DOWN", params: { price: 3299, limit: 3300 } } },
   { title: "a market order at price 0 is not held to the band", rule: () => new OrderValidityRule(), req: order({ type: OrderType.MARKET, price: 0 }), blocked: false },
   {
     title: "volume above the contract's maximum is invalid",
     rule: () => new OrderValidityRule(),
     setup: (s) => s.gateway.pushContract({ max_volume: 5 }),
     req: order({ volume: 6 }),
-    blocked: /^order volume 6 is above the contract's maximum 5/,
+    blocked: { code: "ABOVE_MAX_VOLUME", params: { volume: 6, max: 5 } },
   },
   {
     title: "volume below the contract's minimum is invalid",
     rule: () => new OrderValidityRule(),
     setup: (s) => s.gateway.pushContract({ min_volume: 2 }),
     req: order({ volume: 1 }),
-    blocked: /^order volume 1 is below the contract's minimum 2/,
+    blocked: { code: "BELOW_MIN_VOLUME", params: { volume: 1, min: 2 } },
   },
 
   // order_size (defaults 500 lots, 1 000 000 notional)
   { title: "volume at the limit passes", rule: () => new OrderSizeRule(), settings: { order_value_limit: 1e12 }, req: order({ volume: 500 }), blocked: false },
-  { title: "volume over the limit is blocked", rule: () => new OrderSizeRule(), req: order({ volume: 501 }), blocked: /^order volume 501 exceeds the limit 500/ },
+  { title: "volume over the limit is blocked", rule: () => new OrderSizeRule(), req: order({ volume: 501 }), blocked: { code: "VOLUME_LIMIT", params: { volume: 501, limit: 500 } } },
   { title: "notional under the limit passes (28 × 3500 × 10)", rule: () => new OrderSizeRule(), req: order({ volume: 28 }), blocked: false },
-  { title: "notional over the limit is blocked (29 × 3500 × 10)", rule: () => new OrderSizeRule(), req: order({ volume: 29 }), blocked: /^order value 1015000 exceeds the limit 1000000/ },
-  { title: "a changed volume limit applies", rule: () => new OrderSizeRule(), settings: { order_volume_limit: 5 }, req: order({ volume: 6 }), blocked: /exceeds the limit 5:/ },
+  { title: "notional over the limit is blocked (29 × 3500 × 10)", rule: () => new OrderSizeRule(), req: order({ volume: 29 }), blocked: { code: "VALUE_LIMIT", params: { value: 1015000, limit: 1000000 } } },
+  { title: "a changed volume limit applies", rule: () => new OrderSizeRule(), settings: { order_volume_limit: 5 }, req: order({ volume: 6 }), blocked: { code: "VOLUME_LIMIT", params: { volume: 6, limit: 5 } } },
   { title: "a market order has no notional value", rule: () => new OrderSizeRule(), req: order({ volume: 400, price: 0, type: OrderType.MARKET }), blocked: false },
 
   // self_trade
   { title: "a buy below our own resting ask passes", rule: () => new SelfTradeRule(), setup: restingSell(3510), req: order({ price: 3509 }), blocked: false },
-  { title: "a buy at our own resting ask is blocked", rule: () => new SelfTradeRule(), setup: restingSell(3510), req: order({ price: 3510 }), blocked: /^buy price 3510 is at or above our own resting ask 3510, a possible self-trade/ },
-  { title: "a sell at our own resting bid is blocked", rule: () => new SelfTradeRule(), setup: restingBuy(3490), req: sellAt(3490), blocked: /^sell price 3490 is at or below our own resting bid 3490/ },
+  { title: "a buy at our own resting ask is blocked", rule: () => new SelfTradeRule(), setup: restingSell(3510), req: order({ price: 3510 }), blocked: { code: "SELF_TRADE_BUY", params: { price: 3510, ask: 3510 } } },
+  { title: "a sell at our own resting bid is blocked", rule: () => new SelfTradeRule(), setup: restingBuy(3490), req: sellAt(3490), blocked: { code: "SELF_TRADE_SELL", params: { price: 3490, bid: 3490 } } },
   { title: "a sell above our own resting bid passes", rule: () => new SelfTradeRule(), setup: restingBuy(3490), req: sellAt(3491), blocked: false },
-  { title: "a market buy crosses any resting ask", rule: () => new SelfTradeRule(), setup: restingSell(3600), req: order({ type: OrderType.MARKET, price: 0 }), blocked: /^buy price 0 is at or above our own resting ask 3600/ },
+  { title: "a market buy crosses any resting ask", rule: () => new SelfTradeRule(), setup: restingSell(3600), req: order({ type: OrderType.MARKET, price: 0 }), blocked: { code: "SELF_TRADE_BUY", params: { price: 0, ask: 3600 } } },
   {
     title: "orders on another contract do not count",
     rule: () => new SelfTradeRule(),
@@ -163,7 +165,7 @@ const cases: RuleCase[] = [
       await send(s);
     },
     req: order(),
-    blocked: /^2 active orders reached the limit 2/,
+    blocked: { code: "ACTIVE_ORDER_LIMIT", params: { count: 2, limit: 2 } },
   },
   {
     title: "filled orders are no longer active",
@@ -198,7 +200,7 @@ const cases: RuleCase[] = [
       for (let i = 0; i < 3; i++) await send(s);
     },
     req: order(),
-    blocked: /^order flow 3 reached the limit of 3 orders per 2 s/,
+    blocked: { code: "ORDER_FLOW_LIMIT", params: { count: 3, limit: 3, clear: 2 } },
   },
 
   // duplicate_order (10 identical in 60 s)
@@ -219,7 +221,7 @@ const cases: RuleCase[] = [
       await send(s);
     },
     req: order(),
-    blocked: /^2 duplicate orders reached the limit 2: OrderRequest/,
+    blocked: { code: "DUPLICATE_ORDER_LIMIT", params: { count: 2, limit: 2 } },
   },
   {
     title: "a different volume is not a duplicate",
@@ -259,7 +261,7 @@ const cases: RuleCase[] = [
       await send(s);
     },
     req: order(),
-    blocked: /^contract order count 2 reached the limit 2/,
+    blocked: { code: "CONTRACT_ORDER_LIMIT", params: { count: 2, limit: 2 } },
   },
   {
     title: "the contract order limit is per contract",
@@ -283,7 +285,7 @@ const cases: RuleCase[] = [
       s.flush();
     },
     req: order(),
-    blocked: /^contract cancel count 1 reached the limit 1/,
+    blocked: { code: "CONTRACT_CANCEL_LIMIT", params: { count: 1, limit: 1 } },
   },
   {
     title: "the contract trade limit counts fills",
@@ -296,7 +298,7 @@ const cases: RuleCase[] = [
       s.flush();
     },
     req: order(),
-    blocked: /^contract trade count 2 reached the limit 2/,
+    blocked: { code: "CONTRACT_TRADE_LIMIT", params: { count: 2, limit: 2 } },
   },
   {
     title: "the total order limit spans contracts",
@@ -308,7 +310,7 @@ const cases: RuleCase[] = [
       await send(s, order({ symbol: "rb2505" }));
     },
     req: order({ symbol: "rb2509", exchange: Exchange.SHFE }),
-    blocked: /^total order count 2 reached the limit 2/,
+    blocked: { code: "TOTAL_ORDER_LIMIT", params: { count: 2, limit: 2 } },
   },
   {
     title: "the total cancel limit blocks",
@@ -320,7 +322,7 @@ const cases: RuleCase[] = [
       s.flush();
     },
     req: order({ symbol: "rb2509" }),
-    blocked: /^total cancel count 1 reached the limit 1/,
+    blocked: { code: "TOTAL_CANCEL_LIMIT", params: { count: 1, limit: 1 } },
   },
   {
     title: "the total trade limit blocks",
@@ -331,7 +333,7 @@ const cases: RuleCase[] = [
       s.flush();
     },
     req: order({ symbol: "rb2509" }),
-    blocked: /^total trade count 1 reached the limit 1/,
+    blocked: { code: "TOTAL_TRADE_LIMIT", params: { count: 1, limit: 1 } },
   },
 ];
 
@@ -355,10 +357,14 @@ for (const c of cases) {
       } else {
         assert.equal(vt_orderid, "");
         assert.equal(lines.length, 1);
-        assert.equal(server.notices.length, 1);
-        const reason = server.notices[0]!;
-        assert.match(reason, c.blocked);
-        assert.equal(lines[0], `Order blocked: ${reason}`);
+        assert.equal(server.blocks.length, 1, JSON.stringify(server.blocks));
+        const block = server.blocks[0]!;
+        assert.equal(block.code, c.blocked.code);
+        assert.equal(block.rule, rule);
+        assert.equal(block.check, "RiskManager");
+        for (const [key, value] of Object.entries(c.blocked.params)) assert.deepStrictEqual(block.params[key], value, key);
+        assert.deepEqual(server.notices, [block.msg], "eRiskNotify carries the text");
+        assert.equal(lines[0], `Order blocked: ${block.msg}`);
       }
     }),
   );

@@ -28,14 +28,20 @@ const FILES: Record<string, string> = {
     }
     export const notARule = 42;
   `,
-  // The factory shape: no import needed, the engine hands over its own RiskRule.
+  // The factory shape: no import needed, the engine hands over its own RiskRule; blocks with a code of its own.
   "20-no-shorts.js": `
-    export default ({ RiskRule, Direction }) => class NoShortsRule extends RiskRule {
-      name = "no_shorts";
-      priority = 5;
-      checkAllowed(req) {
-        return req.direction === Direction.SHORT ? "shorts are not allowed here: " + req : true;
-      }
+    export default ({ RiskRule, Direction, blockMessages }) => {
+      const text = blockMessages({ en: { NO_SHORTS: "shorts are not allowed here: {req}" }, zh: { NO_SHORTS: "此处不允许卖空：{req}" } });
+      return class NoShortsRule extends RiskRule {
+        name = "no_shorts";
+        priority = 5;
+        blockText(block, req) {
+          return text(block, req);
+        }
+        checkAllowed(req) {
+          return req.direction === Direction.SHORT ? this.block("NO_SHORTS", { price: req.price }) : true;
+        }
+      };
     };
   `,
   "30-syntax-error.js": "export class Broken extends {",
@@ -68,9 +74,11 @@ test("user rules load from the rules folder, both shapes, with their saved setti
 
     assert.notEqual(await send(server, order({ price: 3600 })), "");
     assert.equal(await send(server, order({ price: 3601 })), "");
-    assert.match(server.notices.at(-1)!, /^price 3601 above 3600: OrderRequest\(/);
+    assert.match(server.notices.at(-1)!, /^price 3601 above 3600: OrderRequest\(/, "a rule's string is the text");
+    assert.deepEqual([server.blocks.at(-1)!.rule, server.blocks.at(-1)!.code], ["max_price", "RULE_REJECTED"]);
     assert.equal(await send(server, order({ direction: Direction.SHORT, price: 3700 })), "");
-    assert.match(server.notices.at(-1)!, /^shorts are not allowed here/);
+    assert.match(server.notices.at(-1)!, /^shorts are not allowed here: OrderRequest\(/);
+    assert.deepEqual(server.blocks.at(-1), { check: "RiskManager", rule: "no_shorts", code: "NO_SHORTS", params: { price: 3700 }, msg: server.notices.at(-1) });
     assert.deepEqual(server.risk.getRule("max_price"), {
       name: "max_price",
       class_name: "MaxPriceRule",
@@ -104,7 +112,7 @@ test("until the user rules are loaded every order is blocked (fail closed)", asy
     mainEngine.addGateway(TestGateway).pushContract();
     const risk = mainEngine.addApp(RiskManagerApp);
     assert.equal(await mainEngine.sendOrder(order(), "TEST"), "");
-    assert.match(mainEngine.blockedReason(order(), "TEST") ?? "", /^risk rules are still loading/);
+    assert.equal(mainEngine.blockedReason(order(), "TEST")?.code, "RULES_LOADING");
     await risk.ready;
     mainEngine.eventEngine.flush();
     assert.match(await mainEngine.sendOrder(order(), "TEST"), /^TEST\./);

@@ -51,7 +51,7 @@ test(
     assert.notEqual(await send(server), "");
     server.clock.advance(4_000);
     assert.equal(await send(server), "");
-    assert.match(server.notices[0]!, /^2 duplicate orders reached the limit 2/);
+    assert.deepEqual(server.blocks.map((block) => [block.code, block.params]), [["DUPLICATE_ORDER_LIMIT", { count: 2, limit: 2 }]]);
     assert.deepEqual(server.risk.getRule("duplicate_order").variables["duplicate_order_count"], { "rb2501.SHFE|限价|多|开|1@3500": 2 });
 
     server.clock.advance(5_001); // 10.001 s after the first: it left the window

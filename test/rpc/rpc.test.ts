@@ -21,16 +21,9 @@ let currentTransport: TransportKind = "zmtp";
 import { encodeRequest } from "../../src/codec/index.js";
 import { decodeResult as decodeReply } from "../../src/rpc/wire.js";
 import { SIGNATURE, decodeReplyHeader, encodeCallHeader } from "../../src/rpc/protocol.js";
+import { until } from "../helpers/until.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, timeout = 5_000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await sleep(10);
-  }
-}
 
 function addresses(kind: "tcp" | "ipc"): { rep: string; pub: string } {
   if (kind === "tcp") return { rep: "tcp://127.0.0.1:0", pub: "tcp://127.0.0.1:0" };
@@ -253,8 +246,7 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     publish("eOrder.SIM.1");
     publish("eTick.");
     publish("eLog");
-    await until(() => events.length >= 7);
-    await sleep(50);
+    await until(() => events.length >= 7 && client.streamPosition.seq === 4, 5_000, "the events up to the last eLog");
     assert.deepEqual(events.map((e) => [e.event.type, e.seq]), [
       ["eLog", 1], ["eTick.", 1], ["eTick.", 1], ["eTick.", 1], ["eOrder.", 2], ["eTick.", 3], ["eLog", 4],
     ]);

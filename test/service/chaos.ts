@@ -30,7 +30,6 @@ import {
   type ContractData,
   type OrderData,
   type PositionData,
-  type TickData,
   type TradeData,
 } from "../../src/kernel/index.js";
 import { HELLO_FUNCTION, RpcClient, WsRpcClient, type HelloInfo } from "../../src/rpc/index.js";
@@ -199,7 +198,7 @@ class GatewayClient {
   constructor(readonly name: string) {
     this.engine = new MainEngine({ home: tempDir(`rpc-chaos-${name}-`) });
     this.gateway = this.engine.addGateway(RpcGateway);
-    this.engine.eventEngine.register(EVENT_TICK, (e) => this.lastTick.set((e.data as TickData).vt_symbol, Date.now()));
+    this.engine.eventEngine.register(EVENT_TICK, (e) => this.lastTick.set(e.data.vt_symbol, Date.now()));
   }
 
   /** Why this client's view differs from the server's, or null. */

@@ -23,7 +23,6 @@ import {
   Status,
   SubscribeRequest,
   type ContractData,
-  type LogData,
   type TickData,
 } from "../../src/kernel/index.js";
 import { SimGateway } from "../../src/sim/index.js";
@@ -82,7 +81,7 @@ async function startCurveServer(setup: ServerSetup = {}): Promise<Server> {
   await mainEngine.connect({ data_dir: ":memory:", ticks_per_second: 20 }, "SIM");
   const engine = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   const lines: string[] = [];
-  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push((e.data as LogData).msg));
+  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push(e.data.msg));
   for (const [name, pair] of Object.entries(setup.authorize ?? {})) authorizeClient(join(home, AUTHORIZED_CLIENTS_FILE), pair.publicKey, name);
   engine.curve = true;
   if (setup.allowList !== undefined) engine.curveAllowList = setup.allowList;
@@ -162,7 +161,7 @@ for (const kind of ["tcp", "ipc"] as const) {
       assert.equal(server.started, true, server.logs().join("\n"));
       client = new MainEngine({ home: tempDir("rpc-curve-client-") });
       client.addGateway(RpcGateway);
-      client.eventEngine.register(EVENT_RPC_CONNECTION, (e) => states.push(e.data as RpcConnectionStatus));
+      client.eventEngine.register(EVENT_RPC_CONNECTION, (e) => states.push(e.data));
       await client.connect(
         { req_address: server.rep, sub_address: server.pub, server_key: server.engine.curvePublicKey!, key_file: keyFile(client.home, "alice", alice) },
         "RPC",
@@ -263,8 +262,8 @@ describe("CURVE failures a client can see", () => {
     const statuses: RpcConnectionStatus[] = [];
     const logs: string[] = [];
     client.addGateway(RpcGateway);
-    client.eventEngine.register(EVENT_RPC_CONNECTION, (e) => statuses.push(e.data as RpcConnectionStatus));
-    client.eventEngine.register(EVENT_LOG, (e) => logs.push((e.data as LogData).msg));
+    client.eventEngine.register(EVENT_RPC_CONNECTION, (e) => statuses.push(e.data));
+    client.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data.msg));
     try {
       await client.connect({ req_address: server.rep, sub_address: server.pub, server_key: curveKeyPair().publicKey, secret_key: alice.secretKey }, "RPC");
       await until(() => statuses.some((s) => s.state === "disconnected"), 10_000, "a disconnected state");
@@ -282,11 +281,11 @@ describe("CURVE failures a client can see", () => {
     const client = new MainEngine({ home: tempDir("rpc-curve-bad-") });
     const logs: string[] = [];
     const gateway = client.addGateway(RpcGateway);
-    client.eventEngine.register(EVENT_LOG, (e) => logs.push((e.data as LogData).msg));
+    client.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data.msg));
     try {
       await client.connect({ req_address: server.rep, sub_address: server.pub, server_key: "not a key" }, "RPC");
       client.eventEngine.flush();
-      assert.ok(logs.some((line) => /Invalid RPC gateway setting: server_key is not a CURVE public key/.test(line)), logs.join("\n"));
+      assert.ok(logs.some((line) => /Invalid RPC gateway setting: RPC setting: "server_key" must be a CURVE key/.test(line)), logs.join("\n"));
       assert.equal(gateway.connectionState, "disconnected");
     } finally {
       await client.close();

@@ -21,7 +21,7 @@ import {
 import { encodeRequest } from "../../src/codec/index.js";
 import { RpcClient, RpcTimeoutError, type TransportKind } from "../../src/rpc/index.js";
 import { decodeResult } from "../../src/rpc/wire.js";
-import { RpcGateway, type RpcConnectionStatus, EVENT_RPC_CONNECTION } from "../../src/service/index.js";
+import { RpcGateway, EVENT_RPC_CONNECTION } from "../../src/service/index.js";
 import { JsonProcess, addressesFor, restingBuyPrice, startServerProcess, tempDir, until, type ServerInfo } from "./helpers.js";
 
 const TRANSPORTS: TransportKind[] = ["zmtp", "zeromq"];
@@ -40,7 +40,6 @@ for (const transport of TRANSPORTS) {
       let server: JsonProcess<ServerInfo>;
       let info: ServerInfo;
       let mainEngine: MainEngine;
-      let gateway: RpcGateway;
       let probe: RpcClient;
       let contract: ContractData;
       const children: JsonProcess<ClientSummary>[] = [];
@@ -50,8 +49,8 @@ for (const transport of TRANSPORTS) {
         const { rep, pub } = addressesFor(kind, home);
         ({ process: server, info } = await startServerProcess(rep, pub, home, transport));
         mainEngine = new MainEngine({ home: tempDir("rpc-e2e-client-") });
-        gateway = mainEngine.addGateway(RpcGateway);
-        mainEngine.eventEngine.register(EVENT_RPC_CONNECTION, (e) => states.push((e.data as RpcConnectionStatus).state));
+        mainEngine.addGateway(RpcGateway);
+        mainEngine.eventEngine.register(EVENT_RPC_CONNECTION, (e) => states.push(e.data.state));
         // 15 heartbeats of silence before the kill is noticed: quick enough, and a loaded machine's pauses never reach it.
         await mainEngine.connect({ req_address: info.rep, sub_address: info.pub, transport, heartbeat_tolerance: 3_000 }, "RPC");
         await until(() => mainEngine.getAllContracts().length > 0 && mainEngine.getAllAccounts().length > 0, 10_000, "snapshot");

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as zmq from "zeromq";
-import { EVENT_LOG, MainEngine, SettingsError, loadJsonSetting, saveJsonSetting, useSettingsIo, type LogData } from "../../src/kernel/index.js";
+import { EVENT_LOG, MainEngine, SettingsError, loadJsonSetting, saveJsonSetting, useSettingsIo } from "../../src/kernel/index.js";
 import { RISK_SETTING_FILENAME, RiskManagerApp } from "../../src/risk/index.js";
 import { RPC_SETTING_FILENAME, RpcServiceApp, type RpcEngine } from "../../src/service/index.js";
 import { SimGateway, SimStore, resetJournal } from "../../src/sim/index.js";
@@ -13,15 +13,20 @@ import { tempDir, until } from "./helpers.js";
 
 const enospc = () => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
 
-test("wrong-typed RPC settings stop the start naming the file and the value; they are never replaced by defaults", () => {
+test("wrong-typed RPC settings stop the start naming the file and every bad field; they are never replaced by defaults", () => {
   const home = tempDir("bad-settings-");
-  writeFileSync(join(home, RPC_SETTING_FILENAME), JSON.stringify({ rep_address: "tcp://127.0.0.1:2014", curve: "yes" }));
+  writeFileSync(join(home, RPC_SETTING_FILENAME), JSON.stringify({ rep_address: "tcp://127.0.0.1:2014", curve: "yes", cancel_policy: "mine", cancel_polcy: "own" }));
   const before = readFileSync(join(home, RPC_SETTING_FILENAME), "utf8");
   const mainEngine = new MainEngine({ home });
   try {
     assert.throws(
       () => mainEngine.addApp(RpcServiceApp),
-      (error: unknown) => error instanceof SettingsError && error.message.includes(RPC_SETTING_FILENAME) && /\/curve/.test(error.message) && /"yes"/.test(error.message),
+      (error: unknown) =>
+        error instanceof SettingsError &&
+        error.message.includes(RPC_SETTING_FILENAME) &&
+        /"curve" [^;]*"yes"/.test(error.message) &&
+        /"cancel_policy" [^;]*"mine"/.test(error.message) &&
+        /"cancel_polcy" is unknown; known settings: rep_address, pub_address/.test(error.message),
     );
     assert.equal(readFileSync(join(home, RPC_SETTING_FILENAME), "utf8"), before, "the file is left as it was");
   } finally {
@@ -78,7 +83,7 @@ test("a full disk at start: the RPC service runs and says in an error line that 
   const home = tempDir("enospc-start-");
   const mainEngine = new MainEngine({ home });
   const logs: Array<[number, string]> = [];
-  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push([(e.data as LogData).level, (e.data as LogData).msg]));
+  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push([e.data.level, e.data.msg]));
   const engine = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   const restore = useSettingsIo({ writeSync: () => { throw enospc(); } });
   try {
@@ -130,7 +135,7 @@ test("attacker text in function names and greetings is escaped, cut and rate-lim
   const home = tempDir("log-injection-");
   const mainEngine = new MainEngine({ home });
   const logs: string[] = [];
-  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push((e.data as LogData).msg));
+  mainEngine.eventEngine.register(EVENT_LOG, (e) => logs.push(e.data.msg));
   const engine = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   const req = new zmq.Request({ linger: 0, receiveTimeout: 5_000 });
   try {

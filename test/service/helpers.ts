@@ -1,4 +1,5 @@
 /** Shared helpers of the service tests: child processes speaking JSON lines, polling, temp folders. */
+import { until } from "../helpers/until.js";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,13 +12,7 @@ export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures"
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function until(condition: () => boolean, timeout = 10_000, what = "condition"): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${timeout} ms`);
-    await sleep(20);
-  }
-}
+export { until };
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -128,7 +128,7 @@ describe("our RpcGateway against a Python VeighNa server", { skip }, () => {
     await until(() => mainEngine.getOrder(resting)?.status === Status.CANCELLED, 10_000, "cancelled");
     assert.ok(updates.includes(Status.CANCELLED));
     const trades: TradeData[] = [];
-    mainEngine.eventEngine.register(EVENT_TRADE, (e) => trades.push(e.data as TradeData));
+    mainEngine.eventEngine.register(EVENT_TRADE, (e) => trades.push(e.data));
     const filled = await mainEngine.sendOrder(
       new OrderRequest({ symbol: "rb2501", exchange: tick.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price: 3999, offset: Offset.OPEN }),
       "RPC",

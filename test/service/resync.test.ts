@@ -26,7 +26,7 @@ import { TcpProxy, tcpTarget } from "./tcp-proxy.js";
 
 function recordStatuses(engine: MainEngine): RpcConnectionStatus[] {
   const statuses: RpcConnectionStatus[] = [];
-  engine.eventEngine.register(EVENT_RPC_CONNECTION, (e) => statuses.push(e.data as RpcConnectionStatus));
+  engine.eventEngine.register(EVENT_RPC_CONNECTION, (e) => statuses.push(e.data));
   return statuses;
 }
 
@@ -93,7 +93,7 @@ describe("a Python VeighNa server restarted behind RpcGateway", { skip: pythonZm
     const gateway = client.addGateway(RpcGateway);
     const statuses = recordStatuses(client);
     const ticks: TickData[] = [];
-    client.eventEngine.register(EVENT_TICK, (e) => ticks.push(e.data as TickData));
+    client.eventEngine.register(EVENT_TICK, (e) => ticks.push(e.data));
     try {
       await client.connect({ req_address: rep, sub_address: pub, timeout: 5_000 }, "RPC");
       await gateway.ready(20_000);

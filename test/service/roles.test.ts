@@ -24,7 +24,6 @@ import {
   Product,
   SubscribeRequest,
   type ContractData,
-  type LogData,
 } from "../../src/kernel/index.js";
 import { SimGateway } from "../../src/sim/index.js";
 import { RemoteError, RpcClient, WsRpcClient, type ConnectionState } from "../../src/rpc/index.js";
@@ -89,7 +88,7 @@ async function setUp(mainEngine: MainEngine, home: string, simDir: string, previ
   gateways.serveOn(rpc.server);
   const consoleEngine = mainEngine.addApp(ConsoleApp) as ConsoleEngine;
   const lines: string[] = [];
-  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push((e.data as LogData).msg));
+  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => lines.push(e.data.msg));
   const keys = previous?.keys ?? ({} as Record<Role, CurveKeyPair>);
   const tokens = previous?.tokens ?? ({} as Record<Role, string>);
   for (const role of previous ? [] : ROLES) {

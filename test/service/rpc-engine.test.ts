@@ -12,7 +12,6 @@ import {
   OrderType,
   Product,
   setLanguage,
-  type LogData,
 } from "../../src/kernel/index.js";
 import { SimGateway } from "../../src/sim/index.js";
 import { RemoteError, RpcClient } from "../../src/rpc/index.js";
@@ -26,8 +25,8 @@ async function serverEngine() {
   const engine = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   const rpcLogs: string[] = [];
   const mainLogs: string[] = [];
-  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => rpcLogs.push((e.data as LogData).msg));
-  mainEngine.eventEngine.register(EVENT_LOG, (e) => mainLogs.push((e.data as LogData).msg));
+  mainEngine.eventEngine.register(EVENT_RPC_LOG, (e) => rpcLogs.push(e.data.msg));
+  mainEngine.eventEngine.register(EVENT_LOG, (e) => mainLogs.push(e.data.msg));
   return { mainEngine, engine, rpcLogs, mainLogs };
 }
 

@@ -31,7 +31,7 @@ async function roundTrip(mainEngine: MainEngine, gatewayName: string): Promise<s
   let ticks = 0;
   mainEngine.eventEngine.register(EVENT_TICK + contract.vt_symbol, () => ticks++);
   const trades: TradeData[] = [];
-  mainEngine.eventEngine.register(EVENT_TRADE, (e) => trades.push(e.data as TradeData));
+  mainEngine.eventEngine.register(EVENT_TRADE, (e) => trades.push(e.data));
   await mainEngine.subscribe(new SubscribeRequest({ symbol: contract.symbol, exchange: contract.exchange }), gatewayName);
   await until(() => ticks > 0, 10_000, "a tick");
   seen.push("tick");

@@ -61,7 +61,7 @@ describe("contracts", () => {
 
     const eventEngine = new EventEngine();
     const published: ContractData[] = [];
-    eventEngine.register("eContract.", (event) => published.push(event.data as ContractData));
+    eventEngine.register("eContract.", (event) => published.push(event.data));
     const gateway = new SimGateway(eventEngine, "SIM");
     gateway.useClock(new ManualClock(T0));
     gateway.connect({ data_dir: join(dir.path, "venue"), contracts_file: file });

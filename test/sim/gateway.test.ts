@@ -83,7 +83,7 @@ describe("SimGateway through MainEngine", () => {
         offset: Offset.OPEN,
       });
       const statuses: Status[] = [];
-      mainEngine.eventEngine.register(EVENT_ORDER, (event) => statuses.push((event.data as OrderData).status));
+      mainEngine.eventEngine.register(EVENT_ORDER, (event) => statuses.push(event.data.status));
       const traded = nextEvent<TradeData>(mainEngine, EVENT_TRADE);
       const position = nextEvent<PositionData>(mainEngine, EVENT_POSITION, (p) => p.vt_symbol === rb.vt_symbol && p.volume === 1);
       const account = nextEvent<AccountData>(mainEngine, EVENT_ACCOUNT, (a) => a.frozen > 0);
@@ -122,7 +122,7 @@ describe("SimGateway through MainEngine", () => {
     gateway.useClock(new ManualClock(T0));
     gateway.connect({ data_dir: dir.path });
     const accounts: AccountData[] = [];
-    eventEngine.register(EVENT_ACCOUNT, (event) => accounts.push(event.data as AccountData));
+    eventEngine.register(EVENT_ACCOUNT, (event) => accounts.push(event.data));
     eventEngine.flush();
     accounts.length = 0;
     eventEngine.put(new Event(EVENT_TIMER));
@@ -138,12 +138,12 @@ describe("SimGateway through MainEngine", () => {
   test("bad settings are refused with a typed error and an ERROR log; unknown keys too", () => {
     const eventEngine = new EventEngine();
     const logs: LogData[] = [];
-    eventEngine.register(EVENT_LOG, (event) => logs.push(event.data as LogData));
+    eventEngine.register(EVENT_LOG, (event) => logs.push(event.data));
     const gateway = new SimGateway(eventEngine, "SIM");
     for (const [setting, message] of [
       [{ ticks_per_second: 0 }, /"ticks_per_second" must be between 0\.1 and 10000, got 0/],
       [{ seed: 1.5 }, /"seed" must be an integer/],
-      [{ capital: "lots" }, /"capital" must be a number, got "lots"/],
+      [{ capital: "lots" }, /"capital" must be a positive number, got "lots"/],
       [{ data_dir: "" }, /"data_dir" must name a folder/],
       [{ tick_rate: 5 }, /"tick_rate" is unknown; known settings: data_dir, contracts_file, ticks_per_second/],
     ] as const) {
@@ -164,7 +164,7 @@ describe("SimGateway through MainEngine", () => {
   test("before connect, requests are answered with a warning and an empty id", () => {
     const eventEngine = new EventEngine();
     const logs: LogData[] = [];
-    eventEngine.register(EVENT_LOG, (event) => logs.push(event.data as LogData));
+    eventEngine.register(EVENT_LOG, (event) => logs.push(event.data));
     const gateway = new SimGateway(eventEngine, "SIM");
     const id = gateway.sendOrder(new OrderRequest({ symbol: "rb2505", exchange: Exchange.SHFE, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price: 1 }));
     assert.equal(id, "");

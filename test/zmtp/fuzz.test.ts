@@ -123,6 +123,7 @@ function attackBytes(random: () => number, mechanism: "NULL" | "CURVE"): Buffer 
   }
   const { stream } = randomStream(random);
   const garbage = Buffer.from(stream.subarray(0, 1 + Math.floor(random() * stream.length)));
-  garbage[Math.floor(random() * garbage.length)] ^= 0xff;
+  const at = Math.floor(random() * garbage.length);
+  garbage[at] = garbage[at]! ^ 0xff;
   return garbage;
 }

@@ -1,4 +1,5 @@
 import { tmpdir } from "node:os";
+import { until } from "../helpers/until.js";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
@@ -34,13 +35,9 @@ export function nextEvent<A extends unknown[] = unknown[]>(emitter: object, even
   );
 }
 
-/** Polls `condition` every 10 ms until it holds, or throws after `ms`. */
-export async function eventually(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${what}`);
-    await delay(10);
-  }
+/** `until` with the zmtp tests' argument order. */
+export function eventually(condition: () => boolean, ms: number, what: string): Promise<void> {
+  return until(condition, ms, what);
 }
 
 const ipcPaths: string[] = [];

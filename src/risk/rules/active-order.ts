@@ -1,10 +1,10 @@
 /** A cap on working orders across the server (VeighNa 2.0), counting orders still on their way to the gateway. */
-import { defineMessages, type OrderRequest } from "../../kernel/index.js";
-import { RiskRule, type RuleVerdict } from "../rule.js";
+import { type OrderRequest } from "../../kernel/index.js";
+import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 
-const t = defineMessages({
-  en: { limit: "{count} active orders reached the limit {limit}: {req}" },
-  zh: { limit: "活动委托数量{count}达到上限{limit}：{req}" },
+const text = blockMessages({
+  en: { ACTIVE_ORDER_LIMIT: "{count} active orders reached the limit {limit}: {req}" },
+  zh: { ACTIVE_ORDER_LIMIT: "活动委托数量{count}达到上限{limit}：{req}" },
 });
 
 export class ActiveOrderRule extends RiskRule {
@@ -22,9 +22,13 @@ export class ActiveOrderRule extends RiskRule {
     return this.host.ownOrders.activeCount;
   }
 
-  checkAllowed(req: OrderRequest): RuleVerdict {
+  override blockText(block: RuleBlock, req: OrderRequest): string {
+    return text(block, req);
+  }
+
+  checkAllowed(_req: OrderRequest): RuleVerdict {
     const count = this.host.ownOrders.activeCount;
-    return count < this.active_order_limit ? true : t("limit", { count, limit: this.active_order_limit, req });
+    return count < this.active_order_limit ? true : this.block("ACTIVE_ORDER_LIMIT", { count, limit: this.active_order_limit });
   }
 
   override onOrder(): void {

@@ -7,28 +7,31 @@
  * that no event has reported yet count too, so a burst cannot overshoot the limit.
  */
 import { Status, defineMessages, type OrderData, type OrderRequest, type TradeData } from "../../kernel/index.js";
-import { RiskRule, type RuleVerdict } from "../rule.js";
+import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 import { TradingDayBoundary, timeOfDayProblem, timeZoneProblem } from "../trading-day.js";
 
-const t = defineMessages({
+const text = blockMessages({
   en: {
-    contractOrder: "contract order count {count} reached the limit {limit}: {req}",
-    contractCancel: "contract cancel count {count} reached the limit {limit}: {req}",
-    contractTrade: "contract trade count {count} reached the limit {limit}: {req}",
-    totalOrder: "total order count {count} reached the limit {limit}: {req}",
-    totalCancel: "total cancel count {count} reached the limit {limit}: {req}",
-    totalTrade: "total trade count {count} reached the limit {limit}: {req}",
-    reset: "Daily risk counters reset for trading day {day}",
+    CONTRACT_ORDER_LIMIT: "contract order count {count} reached the limit {limit}: {req}",
+    CONTRACT_CANCEL_LIMIT: "contract cancel count {count} reached the limit {limit}: {req}",
+    CONTRACT_TRADE_LIMIT: "contract trade count {count} reached the limit {limit}: {req}",
+    TOTAL_ORDER_LIMIT: "total order count {count} reached the limit {limit}: {req}",
+    TOTAL_CANCEL_LIMIT: "total cancel count {count} reached the limit {limit}: {req}",
+    TOTAL_TRADE_LIMIT: "total trade count {count} reached the limit {limit}: {req}",
   },
   zh: {
-    contractOrder: "合约委托笔数{count}达到上限{limit}：{req}",
-    contractCancel: "合约撤单笔数{count}达到上限{limit}：{req}",
-    contractTrade: "合约成交笔数{count}达到上限{limit}：{req}",
-    totalOrder: "汇总委托笔数{count}达到上限{limit}：{req}",
-    totalCancel: "汇总撤单笔数{count}达到上限{limit}：{req}",
-    totalTrade: "汇总成交笔数{count}达到上限{limit}：{req}",
-    reset: "每日风控计数已重置，交易日{day}",
+    CONTRACT_ORDER_LIMIT: "合约委托笔数{count}达到上限{limit}：{req}",
+    CONTRACT_CANCEL_LIMIT: "合约撤单笔数{count}达到上限{limit}：{req}",
+    CONTRACT_TRADE_LIMIT: "合约成交笔数{count}达到上限{limit}：{req}",
+    TOTAL_ORDER_LIMIT: "汇总委托笔数{count}达到上限{limit}：{req}",
+    TOTAL_CANCEL_LIMIT: "汇总撤单笔数{count}达到上限{limit}：{req}",
+    TOTAL_TRADE_LIMIT: "汇总成交笔数{count}达到上限{limit}：{req}",
   },
+});
+
+const t = defineMessages({
+  en: { reset: "Daily risk counters reset for trading day {day}" },
+  zh: { reset: "每日风控计数已重置，交易日{day}" },
 });
 
 const limit = (en: string, zh: string) => ({ kind: "integer", label: { en, zh }, min: 0 }) as const;
@@ -98,20 +101,24 @@ export class DailyLimitRule extends RiskRule {
     }
   }
 
+  override blockText(block: RuleBlock, req: OrderRequest): string {
+    return text(block, req);
+  }
+
   checkAllowed(req: OrderRequest): RuleVerdict {
     if (this.now() >= this.nextReset) this.startDay(true); // exact at the boundary, not a timer second late
     const vt_symbol = req.vt_symbol;
     const own = this.host.ownOrders;
     const contractOrders = (this.contract_order_count.get(vt_symbol) ?? 0) + own.inFlightFor(vt_symbol);
-    if (contractOrders >= this.contract_order_limit) return t("contractOrder", { count: contractOrders, limit: this.contract_order_limit, req });
+    if (contractOrders >= this.contract_order_limit) return this.block("CONTRACT_ORDER_LIMIT", { count: contractOrders, limit: this.contract_order_limit });
     const contractCancels = this.contract_cancel_count.get(vt_symbol) ?? 0;
-    if (contractCancels >= this.contract_cancel_limit) return t("contractCancel", { count: contractCancels, limit: this.contract_cancel_limit, req });
+    if (contractCancels >= this.contract_cancel_limit) return this.block("CONTRACT_CANCEL_LIMIT", { count: contractCancels, limit: this.contract_cancel_limit });
     const contractTrades = this.contract_trade_count.get(vt_symbol) ?? 0;
-    if (contractTrades >= this.contract_trade_limit) return t("contractTrade", { count: contractTrades, limit: this.contract_trade_limit, req });
+    if (contractTrades >= this.contract_trade_limit) return this.block("CONTRACT_TRADE_LIMIT", { count: contractTrades, limit: this.contract_trade_limit });
     const totalOrders = this.total_order_count + own.inFlightCount;
-    if (totalOrders >= this.total_order_limit) return t("totalOrder", { count: totalOrders, limit: this.total_order_limit, req });
-    if (this.total_cancel_count >= this.total_cancel_limit) return t("totalCancel", { count: this.total_cancel_count, limit: this.total_cancel_limit, req });
-    if (this.total_trade_count >= this.total_trade_limit) return t("totalTrade", { count: this.total_trade_count, limit: this.total_trade_limit, req });
+    if (totalOrders >= this.total_order_limit) return this.block("TOTAL_ORDER_LIMIT", { count: totalOrders, limit: this.total_order_limit });
+    if (this.total_cancel_count >= this.total_cancel_limit) return this.block("TOTAL_CANCEL_LIMIT", { count: this.total_cancel_count, limit: this.total_cancel_limit });
+    if (this.total_trade_count >= this.total_trade_limit) return this.block("TOTAL_TRADE_LIMIT", { count: this.total_trade_count, limit: this.total_trade_limit });
     return true;
   }
 

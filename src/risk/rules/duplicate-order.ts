@@ -6,13 +6,13 @@
  * Identical orders are found by vt_symbol, then price, then a short scan, so checking allocates nothing; only
  * the first order of a new kind creates its entry, and entries that left the window are dropped on the timer.
  */
-import { defineMessages, type Direction, type Offset, type OrderRequest, type OrderType } from "../../kernel/index.js";
-import { RiskRule, type RuleVerdict } from "../rule.js";
+import { type Direction, type Offset, type OrderRequest, type OrderType } from "../../kernel/index.js";
+import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 import { TimeRing } from "../time-ring.js";
 
-const t = defineMessages({
-  en: { limit: "{count} duplicate orders reached the limit {limit}: {req}" },
-  zh: { limit: "重复报单笔数{count}达到上限{limit}：{req}" },
+const text = blockMessages({
+  en: { DUPLICATE_ORDER_LIMIT: "{count} duplicate orders reached the limit {limit}: {req}" },
+  zh: { DUPLICATE_ORDER_LIMIT: "重复报单笔数{count}达到上限{limit}：{req}" },
 });
 
 class OrderKind {
@@ -62,10 +62,14 @@ export class DuplicateOrderRule extends RiskRule {
     return counts;
   }
 
+  override blockText(block: RuleBlock, req: OrderRequest): string {
+    return text(block, req);
+  }
+
   checkAllowed(req: OrderRequest): RuleVerdict {
     const kind = this.find(req);
     if (!kind || !kind.times.isFullSince(this.windowStart())) return true;
-    return t("limit", { count: kind.times.countSince(this.windowStart()), limit: this.duplicate_order_limit, req });
+    return this.block("DUPLICATE_ORDER_LIMIT", { count: kind.times.countSince(this.windowStart()), limit: this.duplicate_order_limit });
   }
 
   override onAccepted(req: OrderRequest): void {

@@ -26,3 +26,35 @@ export function builtinRules(): RiskRule[] {
     new DailyLimitRule(),
   ];
 }
+
+/**
+ * The codes of the built-in rules' blocks and the engine's own (OrderBlock.code when OrderBlock.check is
+ * "RiskManager"); user rules add their own. docs/errors.md lists them with their rule.
+ */
+export type RiskBlockCode =
+  | "RULES_LOADING"
+  | "RULE_FAILED"
+  | "RULE_REJECTED"
+  | "HALTED"
+  | "NOT_REDUCING"
+  | "VOLUME_NOT_POSITIVE"
+  | "PRICE_NOT_FINITE"
+  | "UNKNOWN_CONTRACT"
+  | "PRICE_OFF_TICK"
+  | "ABOVE_LIMIT_UP"
+  | "BELOW_LIMIT_DOWN"
+  | "ABOVE_MAX_VOLUME"
+  | "BELOW_MIN_VOLUME"
+  | "VOLUME_LIMIT"
+  | "VALUE_LIMIT"
+  | "SELF_TRADE_BUY"
+  | "SELF_TRADE_SELL"
+  | "ACTIVE_ORDER_LIMIT"
+  | "ORDER_FLOW_LIMIT"
+  | "DUPLICATE_ORDER_LIMIT"
+  | "CONTRACT_ORDER_LIMIT"
+  | "CONTRACT_CANCEL_LIMIT"
+  | "CONTRACT_TRADE_LIMIT"
+  | "TOTAL_ORDER_LIMIT"
+  | "TOTAL_CANCEL_LIMIT"
+  | "TOTAL_TRADE_LIMIT";

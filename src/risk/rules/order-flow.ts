@@ -3,13 +3,13 @@
  * 1.x defaults; 1.x cleared a counter every N timer ticks, which lets twice the limit through across a clear).
  * Only orders that passed every rule count.
  */
-import { defineMessages, type OrderRequest } from "../../kernel/index.js";
-import { RiskRule, type RuleVerdict } from "../rule.js";
+import { type OrderRequest } from "../../kernel/index.js";
+import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 import { TimeRing } from "../time-ring.js";
 
-const t = defineMessages({
-  en: { limit: "order flow {count} reached the limit of {limit} orders per {clear} s: {req}" },
-  zh: { limit: "委托流数量{count}，超过限制每{clear}秒{limit}次：{req}" },
+const text = blockMessages({
+  en: { ORDER_FLOW_LIMIT: "order flow {count} reached the limit of {limit} orders per {clear} s: {req}" },
+  zh: { ORDER_FLOW_LIMIT: "委托流数量{count}，超过限制每{clear}秒{limit}次：{req}" },
 });
 
 export class OrderFlowRule extends RiskRule {
@@ -38,9 +38,13 @@ export class OrderFlowRule extends RiskRule {
     this.ring.resize(this.order_flow_limit);
   }
 
-  checkAllowed(req: OrderRequest): RuleVerdict {
+  override blockText(block: RuleBlock, req: OrderRequest): string {
+    return text(block, req);
+  }
+
+  checkAllowed(_req: OrderRequest): RuleVerdict {
     if (!this.ring.isFullSince(this.now() - this.order_flow_clear * 1000)) return true;
-    return t("limit", { count: this.ring.capacity, limit: this.order_flow_limit, clear: this.order_flow_clear, req });
+    return this.block("ORDER_FLOW_LIMIT", { count: this.ring.capacity, limit: this.order_flow_limit, clear: this.order_flow_clear });
   }
 
   override onAccepted(): void {

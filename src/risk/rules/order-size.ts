@@ -1,15 +1,15 @@
 /** One order's volume, and its notional value (volume × price × contract size), within limits (VeighNa 2.0). */
-import { defineMessages, type OrderRequest } from "../../kernel/index.js";
-import { RiskRule, type RuleVerdict } from "../rule.js";
+import { type OrderRequest } from "../../kernel/index.js";
+import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 
-const t = defineMessages({
+const text = blockMessages({
   en: {
-    volumeLimit: "order volume {volume} exceeds the limit {limit}: {req}",
-    valueLimit: "order value {value} exceeds the limit {limit}: {req}",
+    VOLUME_LIMIT: "order volume {volume} exceeds the limit {limit}: {req}",
+    VALUE_LIMIT: "order value {value} exceeds the limit {limit}: {req}",
   },
   zh: {
-    volumeLimit: "委托数量{volume}超过上限{limit}：{req}",
-    valueLimit: "委托价值{value}超过上限{limit}：{req}",
+    VOLUME_LIMIT: "委托数量{volume}超过上限{limit}：{req}",
+    VALUE_LIMIT: "委托价值{value}超过上限{limit}：{req}",
   },
 });
 
@@ -25,13 +25,17 @@ export class OrderSizeRule extends RiskRule {
   order_volume_limit = 500;
   order_value_limit = 1_000_000;
 
+  override blockText(block: RuleBlock, req: OrderRequest): string {
+    return text(block, req);
+  }
+
   checkAllowed(req: OrderRequest): RuleVerdict {
-    if (req.volume > this.order_volume_limit) return t("volumeLimit", { volume: req.volume, limit: this.order_volume_limit, req });
+    if (req.volume > this.order_volume_limit) return this.block("VOLUME_LIMIT", { volume: req.volume, limit: this.order_volume_limit });
     if (req.price === 0) return true; // a market order has no price to value it at
     const contract = this.getContract(req.vt_symbol);
     if (!contract) return true; // order_validity reports a missing contract
     const value = req.volume * Math.abs(req.price) * contract.size;
-    if (value > this.order_value_limit) return t("valueLimit", { value, limit: this.order_value_limit, req });
+    if (value > this.order_value_limit) return this.block("VALUE_LIMIT", { value, limit: this.order_value_limit });
     return true;
   }
 }

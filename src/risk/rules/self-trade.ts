@@ -4,17 +4,17 @@
  * "Our own" is every working order of the server, whichever client sent it, including orders still on their way
  * to the gateway. A market order crosses anything resting on the other side.
  */
-import { Direction, OrderType, defineMessages, type OrderRequest } from "../../kernel/index.js";
-import { RiskRule, type RuleVerdict } from "../rule.js";
+import { Direction, OrderType, type OrderRequest } from "../../kernel/index.js";
+import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 
-const t = defineMessages({
+const text = blockMessages({
   en: {
-    buy: "buy price {price} is at or above our own resting ask {ask}, a possible self-trade: {req}",
-    sell: "sell price {price} is at or below our own resting bid {bid}, a possible self-trade: {req}",
+    SELF_TRADE_BUY: "buy price {price} is at or above our own resting ask {ask}, a possible self-trade: {req}",
+    SELF_TRADE_SELL: "sell price {price} is at or below our own resting bid {bid}, a possible self-trade: {req}",
   },
   zh: {
-    buy: "买入价格{price}大于等于已挂最低卖价{ask}，可能导致自成交：{req}",
-    sell: "卖出价格{price}小于等于已挂最高买价{bid}，可能导致自成交：{req}",
+    SELF_TRADE_BUY: "买入价格{price}大于等于已挂最低卖价{ask}，可能导致自成交：{req}",
+    SELF_TRADE_SELL: "卖出价格{price}小于等于已挂最高买价{bid}，可能导致自成交：{req}",
   },
 });
 
@@ -23,15 +23,19 @@ export class SelfTradeRule extends RiskRule {
   override readonly displayName = { en: "Self-trade prevention", zh: "自成交检查" };
   override readonly priority = 30;
 
+  override blockText(block: RuleBlock, req: OrderRequest): string {
+    return text(block, req);
+  }
+
   checkAllowed(req: OrderRequest): RuleVerdict {
     const own = this.host.ownOrders;
     const market = req.type === OrderType.MARKET;
     if (req.direction === Direction.LONG) {
       const ask = own.bestAsk(req.vt_symbol);
-      if (ask !== Number.POSITIVE_INFINITY && (market || req.price >= ask)) return t("buy", { price: req.price, ask: shown(ask), req });
+      if (ask !== Number.POSITIVE_INFINITY && (market || req.price >= ask)) return this.block("SELF_TRADE_BUY", { price: req.price, ask: shown(ask) });
     } else {
       const bid = own.bestBid(req.vt_symbol);
-      if (bid !== Number.NEGATIVE_INFINITY && (market || req.price <= bid)) return t("sell", { price: req.price, bid: shown(bid), req });
+      if (bid !== Number.NEGATIVE_INFINITY && (market || req.price <= bid)) return this.block("SELF_TRADE_SELL", { price: req.price, bid: shown(bid) });
     }
     return true;
   }

@@ -3,20 +3,20 @@
  * REDUCING lets through only orders that close or reduce a position. Cancels are never blocked (they are not
  * orders), so an operator can halt and then pull everything resting.
  */
-import { Direction, Offset, defineMessages, type OmsEngine, type OrderRequest } from "../../kernel/index.js";
-import { RiskRule, type RuleVerdict } from "../rule.js";
+import { Direction, Offset, type OmsEngine, type OrderRequest } from "../../kernel/index.js";
+import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 
 export const TRADING_STATES = ["ACTIVE", "HALTED", "REDUCING"] as const;
 export type TradingState = (typeof TRADING_STATES)[number];
 
-const t = defineMessages({
+const text = blockMessages({
   en: {
-    halted: "trading is halted: {req}",
-    notReducing: "reduce-only: volume {volume} exceeds the closable position {closable}: {req}",
+    HALTED: "trading is halted: {req}",
+    NOT_REDUCING: "reduce-only: volume {volume} exceeds the closable position {closable}: {req}",
   },
   zh: {
-    halted: "交易已暂停：{req}",
-    notReducing: "仅允许减仓：委托数量{volume}超过可平仓数量{closable}：{req}",
+    HALTED: "交易已暂停：{req}",
+    NOT_REDUCING: "仅允许减仓：委托数量{volume}超过可平仓数量{closable}：{req}",
   },
 });
 
@@ -30,11 +30,15 @@ export class TradingStateRule extends RiskRule {
 
   state: TradingState = "ACTIVE";
 
+  override blockText(block: RuleBlock, req: OrderRequest): string {
+    return text(block, req);
+  }
+
   checkAllowed(req: OrderRequest, gatewayName: string): RuleVerdict {
     if (this.state === "ACTIVE") return true;
-    if (this.state === "HALTED") return t("halted", { req });
+    if (this.state === "HALTED") return this.block("HALTED");
     const closable = closableVolume(this.host.mainEngine.oms, req, gatewayName);
-    return req.volume <= closable ? true : t("notReducing", { volume: req.volume, closable, req });
+    return req.volume <= closable ? true : this.block("NOT_REDUCING", { volume: req.volume, closable });
   }
 }
 

@@ -28,12 +28,12 @@ import {
   type NatsConnection,
   type Subscription,
 } from "@nats-io/transport-node";
-import { Event, EVENT_CONTRACT, EVENT_QUOTE, EVENT_TICK } from "../../kernel/index.js";
+import { Event, EVENT_CONTRACT, EVENT_QUOTE, EVENT_TICK, messageOf } from "../../kernel/index.js";
 import type { StreamPosition } from "../endpoint.js";
 import { CallTable } from "../call-table.js";
 import type { CallOptions, CallResult, ConnectionState, RpcCaller, RpcCallerEvents, ServerKind } from "../caller.js";
 import { ConnectionStateMachine } from "../connection-state.js";
-import { RemoteError, RpcClosedError, RpcConnectionLostError, RpcDisconnectedError, RpcError, RpcTimeoutError, messageOf } from "../errors.js";
+import { RemoteError, RpcClosedError, RpcConnectionLostError, RpcDisconnectedError, RpcError, RpcTimeoutError } from "../errors.js";
 import { StreamTracker } from "../stream-tracker.js";
 import { encodeJson, fromWire } from "../ws/json-wire.js";
 import { natsConnectionOptions, parseNatsServers, type NatsAuthOptions } from "./connection.js";

@@ -23,7 +23,7 @@ import { Svcm, type Service, type ServiceMsg } from "@nats-io/services";
 import { jetstream, jetstreamManager, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { EVENT_ACCOUNT, EVENT_LOG, EVENT_ORDER, EVENT_POSITION, EVENT_TICK, EVENT_TIMER, EVENT_TRADE } from "../../kernel/index.js";
+import { EVENT_ACCOUNT, EVENT_LOG, EVENT_ORDER, EVENT_POSITION, EVENT_TICK, EVENT_TIMER, EVENT_TRADE, ERROR, INFO, WARNING } from "../../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "../endpoint.js";
 import { WireError, wireErrorBody } from "../ws/errors.js";
 import { encodeJson, eventToJson } from "../ws/json-wire.js";
@@ -194,7 +194,7 @@ export class NatsEndpoint implements ServerEndpoint {
     this.service = undefined;
     // What was accepted before the stop still reaches the stream, if the cluster lets it within a few seconds.
     if (this.publisher && !(await this.publisher.drain(5_000))) {
-      this.host?.log(30, `NATS: ${this.publisher.backlog} event(s) not confirmed by the stream at stop`);
+      this.host?.log(WARNING, `NATS: ${this.publisher.backlog} event(s) not confirmed by the stream at stop`);
     }
     this.publisher?.close();
     this.publisher = undefined;
@@ -360,9 +360,9 @@ export class NatsEndpoint implements ServerEndpoint {
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
       if (this.nc !== nc) return;
-      if (status.type === "disconnect") this.host?.log(30, `NATS: disconnected from ${status.server}; reconnecting (events are buffered)`);
-      else if (status.type === "reconnect") this.host?.log(20, `NATS: reconnected to ${status.server}`);
-      else if (status.type === "error") this.host?.log(40, `NATS: ${status.error.message}`);
+      if (status.type === "disconnect") this.host?.log(WARNING, `NATS: disconnected from ${status.server}; reconnecting (events are buffered)`);
+      else if (status.type === "reconnect") this.host?.log(INFO, `NATS: reconnected to ${status.server}`);
+      else if (status.type === "error") this.host?.log(ERROR, `NATS: ${status.error.message}`);
     }
   }
 
@@ -496,7 +496,7 @@ export class NatsEndpoint implements ServerEndpoint {
     const now = Date.now();
     if (now - this.lastProblemLog < 1_000) return;
     this.lastProblemLog = now;
-    this.host?.log(30, `NATS: ${message}`);
+    this.host?.log(WARNING, `NATS: ${message}`);
   }
 }
 

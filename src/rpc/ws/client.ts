@@ -10,11 +10,11 @@
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { WebSocket } from "ws";
-import { Event } from "../../kernel/index.js";
+import { Event, messageOf } from "../../kernel/index.js";
 import { CallTable } from "../call-table.js";
 import type { CallOptions, CallResult, ConnectionState, ResyncReason, RpcCaller, RpcCallerEvents, ServerKind } from "../caller.js";
 import { ConnectionStateMachine } from "../connection-state.js";
-import { RemoteError, RpcClosedError, RpcConnectionLostError, RpcDisconnectedError, RpcError, messageOf } from "../errors.js";
+import { RemoteError, RpcClosedError, RpcConnectionLostError, RpcDisconnectedError, RpcError } from "../errors.js";
 import { StreamTracker } from "../stream-tracker.js";
 import { encodeJson, fromWire } from "./json-wire.js";
 import type { EventMessage, HelloMessage, ReplyMessage, SubscribeResult } from "./protocol.js";

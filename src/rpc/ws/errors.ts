@@ -1,4 +1,5 @@
 /** Typed errors of the WebSocket wire: each carries a stable `code` that also travels in error replies. */
+import { messageOf } from "../../kernel/index.js";
 
 /** The codes a WebSocket client can receive in `{"ok": false, "error": {"code": ...}}` from the endpoint itself. */
 export type WireErrorCode =
@@ -29,6 +30,6 @@ export class WireError extends Error {
 export function wireErrorBody(error: unknown): { code: string; message: string; path?: string } {
   if (error instanceof WireError) return error.path === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, path: error.path };
   const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return { code: typeof code === "string" && code.length > 0 ? code : ("CALL_FAILED" satisfies WireErrorCode), message };
 }

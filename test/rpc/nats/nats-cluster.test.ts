@@ -123,7 +123,7 @@ describe("NATS cluster with JetStream", { skip: natsSkip }, () => {
     await gateways.A.ready(20_000);
     await gateways.B.ready(20_000);
     const trades: TradeData[] = [];
-    engine.eventEngine.register(EVENT_TRADE, (event) => trades.push(event.data as TradeData));
+    engine.eventEngine.register(EVENT_TRADE, (event) => trades.push(event.data));
     for (const [name, server] of [["ALPHA", alpha], ["BETA", beta]] as const) {
       const contract = futures(server.mainEngine)[1]!;
       await engine.subscribe(new SubscribeRequest({ symbol: contract.symbol, exchange: contract.exchange }), name);

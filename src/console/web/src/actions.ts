@@ -5,7 +5,7 @@ import { ConsoleSocket, type LinkState } from "./socket";
 import { byKey, store } from "./store";
 
 /** Generic types the page always follows; ticks come per watched symbol ("eTick.<vt_symbol>"). */
-const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eRiskNotify", "eGatewayState", "eConsoleMetrics"];
+const BASE_TYPES = ["eOrder.", "eTrade.", "ePosition.", "eAccount.", "eContract.", "eLog", "eRpcLog", "eRiskRule", "eOrderBlocked", "eGatewayState", "eConsoleMetrics"];
 
 let socket: ConsoleSocket;
 
@@ -143,7 +143,7 @@ export async function sendOrder(ticket: OrderTicket): Promise<string> {
     offset: ticket.offset,
     reference: "console",
   };
-  // "" means blocked (a risk rule says why, in an eRiskNotify toast) or refused by the gateway (see the log).
+  // "" means blocked (a check says why, in an eOrderBlocked toast with its code) or refused by the gateway (see the log).
   return socket.call<string>("send_order", req, contract.gateway_name);
 }
 

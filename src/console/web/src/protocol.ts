@@ -169,6 +169,15 @@ export interface RiskRuleData {
   variables: Record<string, unknown>;
 }
 
+/** eOrderBlocked: why an order-entry check blocked an order (the kernel's OrderBlock). */
+export interface OrderBlock {
+  check: string;
+  rule: string;
+  code: string;
+  params: Record<string, string | number | boolean>;
+  msg: string;
+}
+
 export interface RuleParameter {
   name: string;
   kind: "integer" | "number" | "boolean" | "string";

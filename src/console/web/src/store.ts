@@ -2,7 +2,7 @@
  * Everything the page shows, kept from snapshots and events. Views re-render at most once per animation
  * frame however fast ticks arrive.
  */
-import { mergeRule, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus, type DayPnl } from "./protocol";
+import { mergeRule, type MetricsSample, type Account, type ConnectedClient, type ConsoleInfo, type Contract, type Log, type Order, type Position, type RiskRule, type RiskRuleData, type RpcStatus, type Tick, type Trade, type AuditRow, type WhoAmI, type GatewayStatus, type DayPnl, type OrderBlock } from "./protocol";
 import { readable } from "./format";
 import type { LinkState } from "./socket";
 
@@ -14,6 +14,8 @@ export interface Toast {
   id: number;
   kind: "error" | "info";
   text: string;
+  /** A blocked order's code (OrderBlock.code), for programs and tests. */
+  code?: string;
 }
 
 export class Store {
@@ -99,8 +101,8 @@ export class Store {
     this.changed();
   }
 
-  toast(kind: Toast["kind"], text: string): void {
-    const toast = { id: ++this.toastId, kind, text };
+  toast(kind: Toast["kind"], text: string, code?: string): void {
+    const toast: Toast = { id: ++this.toastId, kind, text, ...(code === undefined ? {} : { code }) };
     this.toasts = [...this.toasts.slice(-4), toast];
     window.setTimeout(() => {
       this.toasts = this.toasts.filter((t) => t !== toast);
@@ -158,7 +160,7 @@ export class Store {
       if (rule.name === "trading_state") this.tradingState = rule.parameters.active === false ? "ACTIVE" : String(rule.parameters.state ?? "ACTIVE");
     }
     else if (type === "eGatewayState") this.gateways.set((data as GatewayStatus).name, data as GatewayStatus);
-    else if (type === "eRiskNotify") this.toast("error", `Risk: ${readable(String(data))}`);
+    else if (type === "eOrderBlocked") this.toast("error", blockText(data as OrderBlock), (data as OrderBlock).code);
     else if (type === "eRiskState" && typeof data === "string") this.tradingState = data;
     else if (type === "eConsoleMetrics") this.putMetrics(data as MetricsSample);
     this.changed();
@@ -187,3 +189,8 @@ function saveWatched(list: string[]): void {
 }
 
 export const store = new Store();
+
+/** A blocked order's toast: the risk manager's blocks read "Risk: …" as before, other checks' "Blocked: …". */
+function blockText(block: OrderBlock): string {
+  return `${block.check === "RiskManager" ? "Risk" : "Blocked"}: ${readable(block.msg)}`;
+}

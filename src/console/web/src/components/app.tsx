@@ -43,7 +43,7 @@ export function App({ store }: { store: Store }) {
       </main>
       <div class="toasts" aria-live="polite">
         {store.toasts.map((t) => (
-          <div key={t.id} class={`toast ${t.kind}`} data-testid="toast">
+          <div key={t.id} class={`toast ${t.kind}`} data-testid="toast" data-code={t.code}>
             {t.text}
           </div>
         ))}
