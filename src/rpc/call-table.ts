@@ -2,7 +2,9 @@
  * CallTable: calls in flight, matched to their replies by id, each with its own deadline (nats.js keeps the same
  * job in `request.ts` + `muxsubscription.ts`). A transport only sends bodies and hands replies back by id.
  *
- * The timeout error is built when the call is made, so its stack shows the caller rather than a timer callback.
+ * The timeout error is built when the deadline passes, not when the call is made: capturing a stack costs ~3 µs,
+ * more than the rest of a call's bookkeeping, and the error's message already names the function and the timeout.
+ * `callerStacks` builds it at the call instead, so its stack shows the caller rather than a timer callback.
  */
 import type { CallResult } from "./caller.js";
 import { RpcTimeoutError } from "./errors.js";
@@ -19,15 +21,33 @@ interface Entry extends PendingCall {
   timer: NodeJS.Timeout;
 }
 
-/** Arms a call's timer; `expire` runs when it fires, with the error made now. */
-export function armDeadline(name: string, timeout: number, expire: (error: RpcTimeoutError) => void): NodeJS.Timeout {
-  const error = new RpcTimeoutError(name, timeout);
-  return setTimeout(() => expire(error), timeout);
+/** Arms a call's timer; `expire` runs when it fires, with the timeout error for that call. */
+export function armDeadline(
+  name: string,
+  timeout: number,
+  expire: (error: RpcTimeoutError) => void,
+  callerStack = false,
+): NodeJS.Timeout {
+  if (callerStack) {
+    const error = new RpcTimeoutError(name, timeout);
+    return setTimeout(() => expire(error), timeout);
+  }
+  return setTimeout(() => expire(new RpcTimeoutError(name, timeout)), timeout);
+}
+
+export interface CallTableOptions {
+  /** Timeout errors carry the stack of the code that made the call (costs ~3 µs a call). Default false. */
+  callerStacks?: boolean;
 }
 
 export class CallTable {
   private readonly calls = new Map<number, Entry>();
   private nextId = 1;
+  private readonly callerStacks: boolean;
+
+  constructor(options: CallTableOptions = {}) {
+    this.callerStacks = options.callerStacks === true;
+  }
 
   get size(): number {
     return this.calls.size;
@@ -41,7 +61,7 @@ export class CallTable {
       if (this.calls.get(id) !== entry) return;
       this.calls.delete(id);
       call.reject(error);
-    });
+    }, this.callerStacks);
     const entry: Entry = { ...call, timer };
     this.calls.set(id, entry);
     return id;

@@ -97,6 +97,8 @@ export interface RpcClientOptions {
   skipEvent?: (type: string) => boolean;
   /** CURVE encryption and authentication on both sockets; absent: VeighNa's NULL mechanism. */
   curve?: RpcClientCurve;
+  /** A timed-out call's error carries the stack of the code that made the call (costs ~3 µs a call). Default false. */
+  callerStacks?: boolean;
 }
 
 /** Which of the two sockets. */
@@ -124,13 +126,9 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
   /** Connections made by the current socket of each link: a second one is a reconnect, perhaps to a new server. */
   private readonly linkUps: Record<Link, number> = { request: 0, subscriber: 0 };
 
-  private readonly calls = new CallTable();
+  private readonly calls: CallTable;
   /** Lock-step (VeighNa) mode: one call on the wire at a time. */
-  private readonly lockStep = new LockStepQueue({
-    send: (body) => (this.dealer ? this.dealer.send([EMPTY, body]) : Promise.reject(new Error("no socket"))),
-    stuck: () => this.replaceDealer(),
-    unsent: (call) => call.reject(new RpcDisconnectedError(call.name, "the connection to the server is down")),
-  });
+  private readonly lockStep: LockStepQueue;
 
   private probing: { timer: NodeJS.Timeout; started: number } | null = null;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -160,6 +158,16 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     this.probeInterval = options.probeInterval ?? 250;
     this.helloTimeout = options.helloTimeout ?? 2_000;
     this.skipEvent = options.skipEvent;
+    const callerStacks = options.callerStacks === true;
+    this.calls = new CallTable({ callerStacks });
+    this.lockStep = new LockStepQueue(
+      {
+        send: (body) => (this.dealer ? this.dealer.send([EMPTY, body]) : Promise.reject(new Error("no socket"))),
+        stuck: () => this.replaceDealer(),
+        unsent: (call) => call.reject(new RpcDisconnectedError(call.name, "the connection to the server is down")),
+      },
+      { callerStacks },
+    );
     if (options.curve) {
       const { serverKey, secretKey } = options.curve;
       if (!isCurveKey(serverKey)) throw new RpcError("ERR_RPC_OPTIONS", "curve.serverKey must be a Z85 key of 40 characters");

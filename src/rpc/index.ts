@@ -15,7 +15,7 @@ export type {
   ServerKind,
   StreamEvent,
 } from "./caller.js";
-export { CallTable, armDeadline, type PendingCall } from "./call-table.js";
+export { CallTable, armDeadline, type CallTableOptions, type PendingCall } from "./call-table.js";
 export { LockStepQueue, type LockStepWire } from "./lock-step.js";
 export { StreamTracker, type StreamVerdict } from "./stream-tracker.js";
 export { ConnectionStateMachine } from "./connection-state.js";

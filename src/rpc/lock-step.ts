@@ -3,9 +3,9 @@
  *
  * A call that times out while on the wire may still be answered later; the owner's `stuck` hook replaces the
  * socket so that late reply can never be taken for the next call's. Calls waiting their turn keep their own
- * deadlines (built when the call was made).
+ * deadlines (armed when the call was made).
  */
-import { armDeadline, type PendingCall } from "./call-table.js";
+import { armDeadline, type CallTableOptions, type PendingCall } from "./call-table.js";
 
 interface Queued extends PendingCall {
   readonly body: Buffer;
@@ -25,7 +25,14 @@ export class LockStepQueue {
   private inFlight: Queued | null = null;
   private readonly waiting: Queued[] = [];
 
-  constructor(private readonly wire: LockStepWire) {}
+  private readonly callerStacks: boolean;
+
+  constructor(
+    private readonly wire: LockStepWire,
+    options: CallTableOptions = {},
+  ) {
+    this.callerStacks = options.callerStacks === true;
+  }
 
   get busy(): boolean {
     return this.inFlight !== null;
@@ -35,7 +42,7 @@ export class LockStepQueue {
     const queued: Queued = {
       ...call,
       body,
-      timer: armDeadline(call.name, call.timeout, (error) => this.expire(queued, error)),
+      timer: armDeadline(call.name, call.timeout, (error) => this.expire(queued, error), this.callerStacks),
     };
     this.waiting.push(queued);
     this.pump();

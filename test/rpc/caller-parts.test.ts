@@ -22,8 +22,12 @@ function pending(name: string, timeout: number): { call: PendingCall; result: Pr
 }
 
 describe("CallTable", () => {
-  it("a timeout's stack shows who made the call, not the timer that fired", async () => {
-    const table = new CallTable();
+  it("a timeout names the call and its timeout; with callerStacks its stack also shows who made the call", async () => {
+    const plain = new CallTable();
+    const unnamed = pending("get_all_accounts", 10);
+    plain.add(unnamed.call);
+    await assert.rejects(unnamed.result, (error: unknown) => error instanceof RpcTimeoutError && /get_all_accounts\(\)/.test(error.message) && /10ms/.test(error.message));
+    const table = new CallTable({ callerStacks: true });
     let result!: Promise<CallResult<unknown>>;
     function placeOrderFromStrategy(): void {
       const made = pending("send_order", 20);
