@@ -119,6 +119,7 @@ export class RpcServer {
       log: (level, message) => this.log(level, message),
       withheld: (event) => this.streamFilter?.withheld(event) ?? false,
       visible: (event, viewer) => this.streamFilter?.visible(event, viewer) ?? true,
+      heavy: (name) => this.functions.get(name)?.heavy === true,
     };
     const started: ServerEndpoint[] = [];
     try {

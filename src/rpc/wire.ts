@@ -9,8 +9,10 @@ import {
   decodeRequest,
   encodePublish,
   encodeReply,
+  encodeReplySliced,
   encodeRequest,
   peekPublishedEventType,
+  worthSlicing,
 } from "../codec/index.js";
 
 export interface DecodedCall {
@@ -30,6 +32,16 @@ export function encodeCall(name: string, args: readonly unknown[], kwargs: Reado
 
 export function encodeResult(ok: boolean, value: unknown): Buffer {
   return encodeReply(ok, value);
+}
+
+/** Whether a result is long enough (a list of many items) to be worth encodeResultSliced. */
+export function worthEncodingInSlices(value: unknown): boolean {
+  return worthSlicing(value);
+}
+
+/** encodeResult's bytes, encoded in slices of about a millisecond with yields to the event loop between them. */
+export function encodeResultSliced(ok: boolean, value: unknown): Promise<Buffer> {
+  return encodeReplySliced(ok, value);
 }
 
 /** `value` is the result, or the traceback text when `ok` is false. */

@@ -12,7 +12,7 @@
  *   only listed client keys get in (on either socket). The client's key, or the name the allow-list gives it, is
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
-import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload } from "./wire.js";
+import { decodeCall, encodeBroadcast, encodeResult, encodeResultSliced, heartbeatPayload, worthEncodingInSlices } from "./wire.js";
 import { Event, LogLimiter, marketDataKey, untrusted } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
@@ -443,15 +443,27 @@ export class ZmqEndpoint implements ServerEndpoint {
   private reply(peerId: string, prefix: Buffer[], ok: boolean, value: unknown, name: string): void {
     const router = this.router;
     if (!router) return;
+    // A heavy call's long result (a history query's bars) is encoded in slices: other clients' calls run in between.
+    if (ok && this.host?.heavy?.(name) && worthEncodingInSlices(value)) {
+      encodeResultSliced(ok, value).then(
+        (payload) => this.router === router && router.send(peerId, [...prefix, payload]),
+        (error: unknown) => this.router === router && router.send(peerId, [...prefix, this.unencodable(name, error)]),
+      );
+      return;
+    }
     let payload: Buffer;
     try {
       payload = encodeResult(ok, value);
     } catch (error) {
-      const failure = unencodableResult(name, error);
-      this.host?.log(ERROR, `RPC ${untrusted(name)}: ${untrusted(failure.message, 400)}`);
-      payload = encodeResult(false, formatTraceback(name, failure));
+      payload = this.unencodable(name, error);
     }
     router.send(peerId, [...prefix, payload]);
+  }
+
+  private unencodable(name: string, error: unknown): Buffer {
+    const failure = unencodableResult(name, error);
+    this.host?.log(ERROR, `RPC ${untrusted(name)}: ${untrusted(failure.message, 400)}`);
+    return encodeResult(false, formatTraceback(name, failure));
   }
 }
 
