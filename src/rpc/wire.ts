@@ -12,6 +12,7 @@ import {
   encodeReplySliced,
   encodeRequest,
   peekPublishedEventType,
+  peekRequestName,
   worthSlicing,
 } from "../codec/index.js";
 
@@ -24,6 +25,11 @@ export interface DecodedCall {
 /** Strict "request" mode: a pickle naming anything beyond VeighNa's data classes is refused, never run. */
 export function decodeCall(bytes: Buffer): DecodedCall {
   return decodeRequest(bytes);
+}
+
+/** The function a request calls, read without decoding its arguments; undefined when only a full decode can tell. */
+export function peekCallName(bytes: Buffer): string | undefined {
+  return peekRequestName(bytes);
 }
 
 export function encodeCall(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Buffer {

@@ -12,7 +12,7 @@
  *   only listed client keys get in (on either socket). The client's key, or the name the allow-list gives it, is
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
-import { decodeCall, encodeBroadcast, encodeResult, encodeResultSliced, heartbeatPayload, worthEncodingInSlices } from "./wire.js";
+import { decodeCall, encodeBroadcast, encodeResult, encodeResultSliced, heartbeatPayload, peekCallName, worthEncodingInSlices } from "./wire.js";
 import { Event, LogLimiter, marketDataKey, untrusted } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
@@ -359,6 +359,15 @@ export class ZmqEndpoint implements ServerEndpoint {
       this.fail(record, "<request>", requestTooLarge(body.length, this.options.maxRequestBytes), reply);
       return;
     }
+    // A client over its limits is refused before its arguments are decoded: a flood costs as little as possible.
+    const peeked = host.refuseEarly ? peekCallName(body) : undefined;
+    if (peeked !== undefined && peeked !== HELLO_FUNCTION) {
+      const refusal = host.refuseEarly!(peeked, this.contextOf(record, deadline));
+      if (refusal) {
+        this.fail(record, peeked, refusal, reply);
+        return;
+      }
+    }
     let request: { name: string; args: readonly unknown[]; kwargs: Readonly<Record<string, unknown>> };
     try {
       request = decodeCall(body);
@@ -380,7 +389,14 @@ export class ZmqEndpoint implements ServerEndpoint {
       reply(true, info, name);
       return;
     }
-    const context: CallContext = {
+    host.dispatch(name, args, kwargs, this.contextOf(record, deadline)).then(
+      (result) => reply(true, result, name),
+      (error: unknown) => this.fail(record, name, error, reply),
+    );
+  }
+
+  private contextOf(record: ClientRecord, deadline: number): CallContext {
+    return {
       clientId: record.clientId,
       endpoint: this.name,
       remoteAddress: record.remoteAddress ?? record.reportedAddress ?? "unknown",
@@ -389,10 +405,6 @@ export class ZmqEndpoint implements ServerEndpoint {
       ...(record.identity !== undefined ? { identity: record.identity, authenticatedBy: "curve" as const } : {}),
       ...(record.publicKey !== undefined ? { publicKey: record.publicKey } : {}),
     };
-    host.dispatch(name, args, kwargs, context).then(
-      (result) => reply(true, result, name),
-      (error: unknown) => this.fail(record, name, error, reply),
-    );
   }
 
   private hello(record: ClientRecord, kwargs: Readonly<Record<string, unknown>>): void {
