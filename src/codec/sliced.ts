@@ -1,7 +1,7 @@
 /**
- * The pickle encoder in slices: the same bytes as encodePickle, written a list item at a time with a yield to the
- * event loop whenever a slice has taken `sliceMs`. A reply of thousands of bars (one history query) then never holds
- * every other client up for the whole encode.
+ * The pickle encoder in slices: the same bytes as encodePickle, written a list item a step in a SliceScheduler's
+ * turns (kernel/slices.ts: about 1 ms a turn, shared with the other heavy work). A reply of thousands of bars (one
+ * history query) then never holds every other client up for the whole encode.
  *
  * It drives its own Pickler (encoder.ts) step by step: the memo and the frames carry over between slices exactly as
  * in one call, and other encodes in between use the shared pickler. Plain lists are walked here (that is where a
@@ -11,10 +11,11 @@
 import { BATCH_SIZE, Op } from "./opcodes.js";
 import { DEFAULT_MAX_DEPTH, Pickler } from "./encoder.js";
 import { HINTS, Tuple, type Hinted } from "./values.js";
+import { heavyWork, type SliceScheduler } from "../kernel/index.js";
 
 export interface SlicedEncodeOptions {
-  /** Work between two yields (ms); 0 yields after every list item. Default 1. */
-  sliceMs?: number;
+  /** Whose slices (default: the process's heavyWork, shared with history queries; a SliceScheduler(0): a step a turn). */
+  slices?: SliceScheduler;
 }
 
 /** A reply whose lists are all shorter than this is encoded in one go: nothing to gain from slices. */
@@ -52,22 +53,20 @@ export function worthSlicing(value: unknown): boolean {
   return value.length >= LONG_LIST || (value.length <= 8 && value.some((item) => walked(item) && item.length >= LONG_LIST));
 }
 
-/** encodePickle(value) (protocol 4), in slices of about `sliceMs`. */
-export async function encodePickleSliced(value: unknown, options: SlicedEncodeOptions = {}): Promise<Buffer> {
-  const sliceMs = options.sliceMs ?? 1;
+function* encodeSteps(value: unknown): Generator<void, Buffer, void> {
   const pickler = new Pickler();
   pickler.begin(4, DEFAULT_MAX_DEPTH);
   try {
-    let sliceStart = performance.now();
-    for (const _ of save(pickler, value)) {
-      if (performance.now() - sliceStart < sliceMs) continue;
-      await new Promise((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
+    yield* save(pickler, value);
     return pickler.finish();
   } finally {
     pickler.release();
   }
+}
+
+/** encodePickle(value) (protocol 4), a list item a step in the shared heavy-work slices. */
+export function encodePickleSliced(value: unknown, options: SlicedEncodeOptions = {}): Promise<Buffer> {
+  return (options.slices ?? heavyWork).run(encodeSteps(value));
 }
 
 /** encodeReply(ok, value) in slices: `[ok, value]`. */

@@ -11,3 +11,4 @@ export * from "./metrics.js";
 export * from "./locale.js";
 export * from "./settings.js";
 export * from "./log-text.js";
+export * from "./slices.js";

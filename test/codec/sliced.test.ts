@@ -10,6 +10,7 @@ import {
   Exchange,
   Interval,
   PyFloat,
+  SliceScheduler,
   TickData,
   Tuple,
   decodeReply,
@@ -22,6 +23,9 @@ import {
   worthSlicing,
 } from "../../src/index.js";
 import { fixturesDir, loadFixtures, py313Dir } from "./helpers.js";
+
+/** One step (a list item) a turn: the most slices an encode can be cut into. */
+const stepATurn = new SliceScheduler(0);
 
 function bars(count: number, symbol = "rb2701"): BarData[] {
   const start = Date.UTC(2026, 0, 5, 1, 0);
@@ -48,8 +52,8 @@ describe("encodePickleSliced", () => {
   it("writes the same bytes as encodePickle for bar lists around every batch and frame boundary", async () => {
     for (const count of [0, 1, 2, 63, 64, 999, 1000, 1001, 1439, 2000, 2001, 5000]) {
       const value = bars(count);
-      assert.deepEqual(await encodePickleSliced(value, { sliceMs: 0 }), encodePickle(value), `${count} bars`);
-      assert.deepEqual(await encodeReplySliced(true, value, { sliceMs: 0 }), encodeReply(true, value), `reply of ${count} bars`);
+      assert.deepEqual(await encodePickleSliced(value, { slices: stepATurn }), encodePickle(value), `${count} bars`);
+      assert.deepEqual(await encodeReplySliced(true, value, { slices: stepATurn }), encodeReply(true, value), `reply of ${count} bars`);
     }
   });
 
@@ -65,7 +69,7 @@ describe("encodePickleSliced", () => {
       Array.from({ length: 200 }, (_, i) => DateTime.fromDate(new Date(Date.UTC(2026, 0, 1) + i * 1000), i % 2 ? CHINA_TZ : fixedOffset(480, "CST"))),
     ];
     for (const [i, value] of values.entries()) {
-      assert.deepEqual(await encodePickleSliced(value, { sliceMs: 0 }), encodePickle(value), `value ${i}`);
+      assert.deepEqual(await encodePickleSliced(value, { slices: stepATurn }), encodePickle(value), `value ${i}`);
       assert.deepEqual(await encodePickleSliced(value), encodePickle(value), `value ${i}, default slices`);
     }
   });
@@ -76,15 +80,15 @@ describe("encodePickleSliced", () => {
     for (const fixture of replies) {
       const reply = decodeReply(fixture.bytes);
       const value = reply.ok ? reply.result : reply.traceback;
-      assert.deepEqual(await encodeReplySliced(reply.ok, value, { sliceMs: 0 }), encodeReply(reply.ok, value), fixture.name);
+      assert.deepEqual(await encodeReplySliced(reply.ok, value, { slices: stepATurn }), encodeReply(reply.ok, value), fixture.name);
     }
   });
 
   it("fails like encodePickle on what cannot be pickled, and the next encode is unharmed", async () => {
     const value = [...bars(100), () => 1];
     assert.throws(() => encodePickle(value), /cannot pickle a function/);
-    await assert.rejects(encodePickleSliced(value, { sliceMs: 0 }), /cannot pickle a function/);
-    assert.deepEqual(await encodePickleSliced(bars(100), { sliceMs: 0 }), encodePickle(bars(100)));
+    await assert.rejects(encodePickleSliced(value, { slices: stepATurn }), /cannot pickle a function/);
+    assert.deepEqual(await encodePickleSliced(bars(100), { slices: stepATurn }), encodePickle(bars(100)));
   });
 
   it("lets other work run between slices, while other encodes in between keep their own bytes", async () => {
@@ -100,7 +104,7 @@ describe("encodePickleSliced", () => {
       setImmediate(spin);
     };
     setImmediate(spin);
-    const bytes = await encodePickleSliced(value, { sliceMs: 0 });
+    const bytes = await encodePickleSliced(value, { slices: stepATurn });
     stop = true;
     assert.deepEqual(bytes, expected);
     assert.ok(turns >= 100, `other work ran ${turns} times during the encode`);
