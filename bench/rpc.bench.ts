@@ -5,8 +5,16 @@
  * runs in this process; every client or subscriber is a separate process (this script in worker mode), so the
  * figures include real process boundaries.
  *
- *   node dist/bench/rpc.bench.js                  (about two minutes)
- *   node dist/bench/rpc.bench.js ticks contracts  (only the named sections: calls, throughput, contracts, ticks)
+ *   node dist/bench/rpc.bench.js                  (every section, every side)
+ *   node dist/bench/rpc.bench.js ticks contracts  (only the named sections: calls, throughput, contracts, ticks, cpu,
+ *                                                  stall; "ticks" alone measures bare ZMTP and the service side,
+ *                                                  "ticks all-ticks" every side; "cpu service" one side)
+ *   node dist/bench/rpc.bench.js calls ticks cpu stall   (issue 19's goals, each with a verdict at the end)
+ *   node --cpu-prof dist/bench/rpc.bench.js cpu service  (profiles of the server and its subscriber process)
+ *
+ * cpu: the server's CPU per published tick (process CPU while publishing, minus the tick generator alone).
+ * stall: one subscriber process frozen (SIGSTOP) next to a healthy RpcGateway; the healthy one's latency and the
+ * frozen one's queue, conflated count and lag from the connected-clients view.
  *
  * Tick rate: a rate counts as delivered when every tick of a 1 s burst arrived AND the subscriber kept pace (p99
  * tick latency under 50 ms; a subscriber that merely buffers the burst falls behind linearly and fails that).
@@ -21,7 +29,7 @@ import { fileURLToPath } from "node:url";
 import * as zmq from "zeromq";
 import { decodePublish, decodeReply, decodeRequest, encodePublish, encodeReply, encodeRequest } from "../src/codec/index.js";
 import { BaseGateway, DateTime, Event, EventEngine, Exchange, MainEngine, TickData, type GatewaySetting } from "../src/kernel/index.js";
-import { RpcClient, RpcServer, ZmqEndpoint, str, type TransportKind } from "../src/rpc/index.js";
+import { DEFAULT_PUBLISH_MAX_LAG, RpcClient, RpcServer, ZmqEndpoint, str, type ConnectedClient, type TransportKind } from "../src/rpc/index.js";
 import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/service/index.js";
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
@@ -143,6 +151,7 @@ function tickCounter(): { onTick(tick: TickData): void; onEnd(): void } {
 }
 
 async function workerSubscriber(side: Side, req: string, sub: string, home: string): Promise<void> {
+  process.on("SIGTERM", () => process.exit(0)); // a normal exit, so that a --cpu-prof profile is written
   const counter = tickCounter();
   const onEvent = (data: unknown) => {
     if (!(data instanceof Event)) return;
@@ -193,6 +202,8 @@ interface Running {
   publishTick(tick: TickData): void;
   publishEnd(): void;
   stop(): Promise<void>;
+  /** The event socket's subscribers with their queues and counters (the service side). */
+  subscribers?(): ConnectedClient[];
 }
 
 /** A market data source for the product path: the test drives onTick, like a broker API callback would. */
@@ -281,6 +292,7 @@ async function startSide(side: Side, kind: "tcp" | "ipc"): Promise<Running> {
       publishTick: (tick) => feed.onTick(tick),
       publishEnd: () => mainEngine.eventEngine.put(new Event(END, null)),
       stop: () => mainEngine.close(),
+      subscribers: () => app.server.subscribers(),
     };
   }
   const server = new RpcServer();
@@ -313,8 +325,8 @@ interface BurstReport {
   max: number;
 }
 
-/** Publishes `count` ticks at `rate` per second in 1 ms slices, then an end marker; collects every subscriber's report. */
-async function publishRun(running: Running, subscribers: Worker[], rate: number, count: number) {
+/** Publishes `count` ticks at `rate` per second in 1 ms slices; returns the rate reached. */
+async function publishLoop(running: Running, rate: number, count: number): Promise<{ achieved: number }> {
   const perSlice = Math.max(1, Math.round(rate / 1000));
   let sent = 0;
   const started = performance.now();
@@ -323,7 +335,12 @@ async function publishRun(running: Running, subscribers: Worker[], rate: number,
     while (sent < due) running.publishTick(makeTick(++sent));
     await sleep(1);
   }
-  const achieved = count / ((performance.now() - started) / 1000);
+  return { achieved: count / ((performance.now() - started) / 1000) };
+}
+
+/** Publishes `count` ticks at `rate` per second in 1 ms slices, then an end marker; collects every subscriber's report. */
+async function publishRun(running: Running, subscribers: Worker[], rate: number, count: number) {
+  const { achieved } = await publishLoop(running, rate, count);
   running.publishEnd();
   const reports = (await Promise.all(subscribers.map((s) => s.next()))) as unknown as BurstReport[];
   return { reports, achieved };
@@ -367,6 +384,14 @@ async function tickRuns(side: Side, subscriberCount: number, measureLatency: boo
   }
 }
 
+/** What the goals of issue 19 are judged on, filled by the sections that ran. */
+const results: {
+  callP50Tcp: Partial<Record<Side, number>>;
+  ticks: Partial<Record<Side, { one: number; four: number; p50: number; p99: number }>>;
+  cpu: Partial<Record<Side, number>>;
+  stall?: { rate: number; alone: BurstReport; withStalled: BurstReport; stalled: ConnectedClient | undefined };
+} = { callP50Tcp: {}, ticks: {}, cpu: {} };
+
 async function benchCalls(sides: readonly Side[]): Promise<void> {
   const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : "-");
   console.log("\nCall round trip (1 client process, sequential, 2 s), ms");
@@ -376,6 +401,7 @@ async function benchCalls(sides: readonly Side[]): Promise<void> {
       const running = await startSide(side, kind);
       const r = await runCalls(running, "seq", 1, 2);
       console.log(`| ${LABEL[side]} | ${kind} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.callsPerSecond} |`);
+      if (kind === "tcp") results.callP50Tcp[side] = r.p50;
       await running.stop();
     }
   }
@@ -419,6 +445,143 @@ async function benchTicks(sides: readonly Side[]): Promise<void> {
     const one = await tickRuns(side, 1, true);
     const four = await tickRuns(side, 4, false);
     console.log(`| ${LABEL[side]} | ${rate(one)} | ${rate(four)} | ${fmt(one.latency?.p50)} | ${fmt(one.latency?.p99)} | ${one.latency?.lost ?? "-"} |`);
+    results.ticks[side] = { one: one.best, four: four.best, p50: one.latency?.p50 ?? Number.NaN, p99: one.latency?.p99 ?? Number.NaN };
+  }
+}
+
+async function benchCpu(sides: readonly Side[]): Promise<void> {
+  const rate = 10_000;
+  const count = 30_000;
+  const rounds = Number(process.env["RPC_BENCH_CPU_ROUNDS"] ?? 3);
+  console.log(
+    `\nServer CPU per published tick (${rate} ticks/s for ${count / rate} s to 1 subscriber process, minus the tick generator alone;` +
+      ` ${rounds} rounds, sides alternating; best = lowest run minus lowest generator: other processes only ever add), µs`,
+  );
+  console.log(`| side | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(" | ")} | best |\n|---|${"---|".repeat(rounds + 1)}`);
+  const rows = new Map<Side, { total: number; generator: number }[]>(sides.map((side) => [side, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const side of sides) rows.get(side)!.push(await cpuPerTick(side, rate, count));
+  }
+  // Least disturbed of each: the publishing run and the generator alone, each at its lowest.
+  for (const [side, values] of rows) {
+    const best = Math.max(0, Math.min(...values.map((v) => v.total)) - Math.min(...values.map((v) => v.generator)));
+    results.cpu[side] = best;
+    console.log(`| ${LABEL[side]} | ${values.map((v) => (v.total - v.generator).toFixed(1)).join(" | ")} | ${best.toFixed(1)} |`);
+  }
+}
+
+/**
+ * One stalled subscriber next to a healthy one: the healthy one's tick latency at the top rate, alone and then
+ * with a second subscriber process that is frozen (SIGSTOP) for the whole burst; and what the stalled one's queue
+ * looks like at the end (conflated, dropped, lag), from the server's connected-clients view.
+ */
+async function benchStall(): Promise<void> {
+  const rate = results.ticks.service?.one || 10_000;
+  const count = rate * 3;
+  const running = await startSide("service", "tcp");
+  const home = tempHome();
+  const healthy = startWorker(SELF, ["sub", "service", running.req, running.pub, "", "", "", home]);
+  const stalled = startWorker(SELF, ["sub", "bare-zmtp", running.req, running.pub, "", "", "", home]);
+  try {
+    await Promise.all([healthy.next(), stalled.next()]);
+    await sleep(300);
+    await publishRun(running, [healthy, stalled], rate, Math.min(rate, 10_000)); // warm-up, both reading
+    const alone = (await publishRun(running, [healthy], rate, count)).reports[0]!;
+    stalled.kill("SIGSTOP");
+    const withStalled = (await publishRun(running, [healthy], rate, count)).reports[0]!;
+    const subscribers = running.subscribers?.() ?? [];
+    const stalledView = subscribers.sort((a, b) => (b.eventsConflated ?? 0) - (a.eventsConflated ?? 0))[0];
+    results.stall = { rate, alone, withStalled, stalled: stalledView };
+    const fmt = (n: number) => n.toFixed(3);
+    console.log(`\nOne stalled subscriber (SIGSTOP) next to a healthy RpcGateway, ${rate} ticks/s for 3 s (service side)`);
+    console.log("| healthy subscriber | received | latency p50 ms | latency p99 ms |\n|---|---|---|---|");
+    console.log(`| next to a subscriber that reads | ${alone.received} | ${fmt(alone.p50)} | ${fmt(alone.p99)} |`);
+    console.log(`| next to the stalled one | ${withStalled.received} | ${fmt(withStalled.p50)} | ${fmt(withStalled.p99)} |`);
+    if (stalledView) {
+      console.log(
+        `stalled subscriber: queued ${stalledView.eventsBehind} (${stalledView.bytesBehind ?? 0} B), conflated ${stalledView.eventsConflated ?? 0}, ` +
+          `dropped ${stalledView.eventsDropped}, lag ${Math.round(stalledView.lagMs ?? 0)} ms`,
+      );
+    }
+    stalled.kill("SIGCONT");
+  } finally {
+    healthy.kill();
+    stalled.kill();
+    await running.stop();
+  }
+}
+
+/** Issue 19's goals, each judged against the bare-ZMTP baseline of this run (or said to be unmeasured). */
+function printVerdicts(): void {
+  const lines: string[] = [];
+  const verdict = (goal: string, measured: string, pass: boolean | null) =>
+    lines.push(`| ${goal} | ${measured} | ${pass === null ? "not measured" : pass ? "PASS" : "FAIL"} |`);
+  const bare = results.ticks["bare-zmtp"];
+  const service = results.ticks.service;
+  if (bare && service) {
+    const r50 = service.p50 / bare.p50;
+    const r99 = service.p99 / bare.p99;
+    verdict("tick latency p50 ≤ 1.2× bare", `${service.p50.toFixed(3)} / ${bare.p50.toFixed(3)} ms = ${r50.toFixed(2)}×`, r50 <= 1.2);
+    verdict("tick latency p99 ≤ 1.5× bare", `${service.p99.toFixed(3)} / ${bare.p99.toFixed(3)} ms = ${r99.toFixed(2)}×`, r99 <= 1.5);
+    for (const [what, ours, base] of [["1 subscriber", service.one, bare.one], ["4 subscribers", service.four, bare.four]] as const) {
+      // A baseline that delivered no rung of the ladder (a starved machine) cannot judge anything.
+      if (base === 0) verdict(`lossless ticks/s, ${what} ≥ 0.9× bare`, `${ours} / 0 (the baseline reached no rung)`, null);
+      else verdict(`lossless ticks/s, ${what} ≥ 0.9× bare`, `${ours} / ${base} = ${(ours / base).toFixed(2)}×`, ours >= 0.9 * base);
+    }
+  } else verdict("tick latency and lossless rate vs bare", "-", null);
+  const callBare = results.callP50Tcp["bare-zmtp"];
+  const callOurs = results.callP50Tcp.zmtp;
+  if (callBare !== undefined && callOurs !== undefined) {
+    const added = (callOurs - callBare) * 1000;
+    verdict("call p50 ≤ bare + 5 µs", `${(callOurs * 1000).toFixed(1)} vs ${(callBare * 1000).toFixed(1)} µs (+${added.toFixed(1)})`, added <= 5);
+  } else verdict("call p50 ≤ bare + 5 µs", "-", null);
+  const stall = results.stall;
+  if (stall) {
+    const moved = stall.withStalled.p99 / stall.alone.p99;
+    verdict(
+      "a stalled subscriber: the healthy one's p99 does not move (≤ 1.5×), nothing lost",
+      `${stall.withStalled.p99.toFixed(3)} vs ${stall.alone.p99.toFixed(3)} ms next to a reading one = ${moved.toFixed(2)}×, received ${stall.withStalled.received}/${stall.rate * 3}`,
+      moved <= 1.5 && stall.withStalled.received === stall.rate * 3,
+    );
+    const view = stall.stalled;
+    verdict(
+      "a stalled subscriber: its queue and lag stay bounded",
+      view ? `queued ${view.eventsBehind} (bound 20,000), conflated ${view.eventsConflated ?? 0}, lag ${Math.round(view.lagMs ?? 0)} ms (bound ${DEFAULT_PUBLISH_MAX_LAG})` : "not found",
+      view !== undefined && view.eventsBehind <= 20_000 && (view.lagMs ?? 0) <= DEFAULT_PUBLISH_MAX_LAG && (view.eventsConflated ?? 0) > 0,
+    );
+  } else verdict("a stalled subscriber next to a healthy one", "-", null);
+  const cpu = results.cpu.service;
+  verdict("server CPU per published tick ≤ 10 µs", cpu === undefined ? "-" : `${cpu.toFixed(1)} µs (bare ZMTP: ${results.cpu["bare-zmtp"]?.toFixed(1) ?? "-"})`, cpu === undefined ? null : cpu <= 10);
+  console.log("\nIssue 19 goals (this run)\n| goal | measured | verdict |\n|---|---|---|\n" + lines.join("\n"));
+}
+
+/**
+ * Server CPU per published tick: the process's CPU time (user + system) while it publishes `count` ticks at `rate`
+ * to one subscriber process of the same side, minus the CPU of the same loop that only makes the ticks (measured
+ * just before, same run): what the publishing path itself costs. The service side's tick goes out as 2 events.
+ */
+async function cpuPerTick(side: Side, rate: number, count: number): Promise<{ total: number; generator: number }> {
+  const running = await startSide(side, "tcp");
+  const subscriber = startWorker(SELF, ["sub", side, running.req, running.pub, "", "", "", tempHome()]);
+  try {
+    await subscriber.next();
+    await sleep(300);
+    await publishRun(running, [subscriber], rate, Math.min(count, rate)); // warm-up
+    const idle: Running = { ...running, publishTick: () => undefined, publishEnd: () => undefined };
+    const cpu = () => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    };
+    const t0 = cpu();
+    await publishLoop(idle, rate, count);
+    const generator = cpu() - t0;
+    const t1 = cpu();
+    await publishRun(running, [subscriber], rate, count);
+    const total = cpu() - t1;
+    return { total: total / count, generator: generator / count };
+  } finally {
+    subscriber.kill("SIGTERM");
+    await running.stop();
   }
 }
 
@@ -431,7 +594,11 @@ async function main(sections: readonly string[]): Promise<void> {
     if (run("calls")) await benchCalls(callSides);
     if (run("throughput")) await benchThroughput(callSides);
     if (run("contracts")) await benchContracts(callSides);
-    if (run("ticks")) await benchTicks(["bare", "bare-zmtp", "zmtp", "zeromq", "service"]);
+    if (run("ticks")) await benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]);
+    const named = sections.filter((section): section is Side => section in LABEL);
+    if (run("cpu")) await benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]);
+    if (run("stall")) await benchStall();
+    printVerdicts();
   } finally {
     for (const home of homes) rmSync(home, { recursive: true, force: true });
   }

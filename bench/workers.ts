@@ -16,12 +16,14 @@ export interface Worker {
   next(): Promise<Record<string, unknown>>;
   /** The next line, or null after `timeout` ms (the line, if it comes later, is kept for the next call). */
   nextWithin(timeout: number): Promise<Record<string, unknown> | null>;
-  kill(): void;
+  /** SIGKILL by default; SIGTERM lets a worker exit normally (a --cpu-prof profile is only written then). */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 /** `script --worker ...args` as a child process; `next()` is its next JSON line on stdout. */
 export function startWorker(script: string, args: string[]): Worker {
-  const child = spawn(process.execPath, [script, "--worker", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  // Node flags (e.g. --cpu-prof) apply to the workers too, so a profile covers both ends.
+  const child = spawn(process.execPath, [...process.execArgv, script, "--worker", ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const lines: Record<string, unknown>[] = [];
   const waiters: ((line: Record<string, unknown>) => void)[] = [];
   createInterface({ input: child.stdout! }).on("line", (text) => {
@@ -48,7 +50,7 @@ export function startWorker(script: string, args: string[]): Worker {
         waiters.push(waiter);
       });
     },
-    kill: () => child.kill("SIGKILL"),
+    kill: (signal = "SIGKILL") => child.kill(signal),
   };
 }
 

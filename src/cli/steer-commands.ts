@@ -42,6 +42,7 @@ interface ClientRow {
   eventsBehind: number;
   eventsDropped: number;
   eventsConflated?: number;
+  lagMs?: number;
 }
 
 function startHint(reason: string): string | undefined {
@@ -113,7 +114,7 @@ export function registerSteerCommands(program: Command): void {
         console.log(`clients: ${clients.length}`);
         for (const c of clients) {
           const since = new Date(c.since).toISOString().replace("T", " ").slice(0, 19);
-          console.log(`  ${c.clientId.padEnd(24)} ${c.endpoint.padEnd(8)} ${c.remoteAddress.padEnd(22)} since ${since}  calls ${c.calls}  behind ${c.eventsBehind}  dropped ${c.eventsDropped}${c.eventsConflated ? `  conflated ${c.eventsConflated}` : ""}${c.identity ? `  identity ${c.identity}` : ""}`);
+          console.log(`  ${c.clientId.padEnd(24)} ${c.endpoint.padEnd(8)} ${c.remoteAddress.padEnd(22)} since ${since}  calls ${c.calls}  behind ${c.eventsBehind}  dropped ${c.eventsDropped}${c.eventsConflated ? `  conflated ${c.eventsConflated}` : ""}${c.lagMs ? `  lag ${Math.round(c.lagMs)} ms` : ""}${c.identity ? `  identity ${c.identity}` : ""}`);
         }
         await printMetrics(call);
       });

@@ -68,6 +68,7 @@ export {
   encodeReply,
   encodeRequest,
   peekPublishedEventType,
+  retypePublishedEvent,
   type MessageDecodeOptions,
   type RpcPublish,
   type RpcReply,

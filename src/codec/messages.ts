@@ -7,6 +7,7 @@
 import { decodePickle, type DecodeLimits, type DecodeMode, type DecodeOptions } from "./decoder.js";
 import { encodePickle } from "./encoder.js";
 import { MessageShapeError } from "./errors.js";
+import { FRAME_SIZE_TARGET } from "./opcodes.js";
 import { Tuple, tuple } from "./values.js";
 
 export interface MessageDecodeOptions {
@@ -95,16 +96,26 @@ const EVENT_MODULE = Buffer.from("vnpy.event.engine", "latin1");
 const EVENT_NAME = Buffer.from("Event", "latin1");
 const TYPE_KEY = Buffer.from("type", "latin1");
 
+/** Where a publish frame's Event type is: its text's [start, end), and how many memo slots precede it. */
+interface TypeLocation {
+  readonly start: number;
+  readonly end: number;
+  /** MEMOIZE opcodes before the type's text (8 when every object up to it was memoized, as CPython does). */
+  readonly memoBefore: number;
+  /** The type's text is followed by its own MEMOIZE. */
+  readonly memoized: boolean;
+}
+
 /**
- * The `type` of the Event a publish frame carries, read from the frame's first bytes without decoding it, or
- * undefined when the frame does not start the way both CPython's pickler and ours write `["topic", Event]`
+ * Finds the Event type in a frame that starts the way both CPython's pickler and ours write `["topic", Event]`
  * (protocol 4+: list, topic, `vnpy.event.engine.Event` by STACK_GLOBAL, NEWOBJ, state dict whose first key is
- * "type"). It only lets a subscriber skip an event it would throw away; undefined means "decode it to know".
+ * "type"); undefined for any other start.
  */
-export function peekPublishedEventType(bytes: Uint8Array): string | undefined {
+function locateEventType(bytes: Uint8Array): TypeLocation | undefined {
   let at = 0;
+  let memos = 0;
   const op = (code: number): boolean => (bytes[at] === code ? (at++, true) : false);
-  const memoize = () => op(0x94);
+  const memoize = (): boolean => (op(0x94) ? (memos++, true) : false);
   /** A SHORT_BINUNICODE; with `expect`, only those exact bytes. Returns [start, end) of its text, or null. */
   const shortText = (expect?: Uint8Array): [number, number] | null => {
     if (bytes[at] !== 0x8c || at + 2 > bytes.length) return null;
@@ -117,7 +128,6 @@ export function peekPublishedEventType(bytes: Uint8Array): string | undefined {
       for (let i = 0; i < length; i++) if (bytes[start + i] !== expect[i]) return null;
     }
     at = end;
-    memoize();
     return [start, end];
   };
   if (!(op(0x80) && bytes[at] !== undefined && bytes[at]! >= 4)) return undefined;
@@ -126,15 +136,86 @@ export function peekPublishedEventType(bytes: Uint8Array): string | undefined {
   if (!op(0x5d)) return undefined; // EMPTY_LIST
   memoize();
   if (!op(0x28) || !shortText()) return undefined; // MARK, topic
-  if (!shortText(EVENT_MODULE) || !shortText(EVENT_NAME) || !op(0x93)) return undefined; // STACK_GLOBAL
+  memoize();
+  if (!shortText(EVENT_MODULE)) return undefined;
+  memoize();
+  if (!shortText(EVENT_NAME)) return undefined;
+  memoize();
+  if (!op(0x93)) return undefined; // STACK_GLOBAL
   memoize();
   if (!op(0x29) || !op(0x81)) return undefined; // EMPTY_TUPLE NEWOBJ
   memoize();
   if (!op(0x7d)) return undefined; // EMPTY_DICT
   memoize();
   if (!op(0x28) || !shortText(TYPE_KEY)) return undefined;
+  memoize();
+  const memoBefore = memos;
   const type = shortText();
   if (!type) return undefined;
+  return { start: type[0], end: type[1], memoBefore, memoized: bytes[type[1]] === 0x94 };
+}
+
+/**
+ * The `type` of the Event a publish frame carries, read from the frame's first bytes without decoding it, or
+ * undefined when the frame does not start the way both CPython's pickler and ours write `["topic", Event]`.
+ * It only lets a subscriber skip an event it would throw away; undefined means "decode it to know".
+ */
+export function peekPublishedEventType(bytes: Uint8Array): string | undefined {
+  const type = locateEventType(bytes);
+  if (!type) return undefined;
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  return buf.toString("utf8", type[0], type[1]);
+  return buf.toString("utf8", type.start, type.end);
+}
+
+/** FRAME opcode + 8-byte length, right after PROTO. */
+const FRAME_AT = 2;
+const FRAME_HEADER_END = FRAME_AT + 9;
+/** What our encoder writes after the FRAME header of `["", Event]` up to the type's SHORT_BINUNICODE opcode. */
+const OUR_EVENT_PREFIX = Buffer.concat([
+  Buffer.from([0x5d, 0x94, 0x28, 0x8c, 0x00, 0x94, 0x8c, EVENT_MODULE.length]), EVENT_MODULE,
+  Buffer.from([0x94, 0x8c, EVENT_NAME.length]), EVENT_NAME,
+  Buffer.from([0x94, 0x93, 0x94, 0x29, 0x81, 0x94, 0x7d, 0x94, 0x28, 0x8c, TYPE_KEY.length]), TYPE_KEY,
+  Buffer.from([0x94, 0x8c]),
+]);
+
+/** The type's place in a frame of ours with the topic "" (one compare instead of a parse), else undefined. */
+function typeAfterOurPrefix(frame: Buffer): TypeLocation | undefined {
+  const end = FRAME_HEADER_END + OUR_EVENT_PREFIX.length;
+  if (frame.length <= end || frame.compare(OUR_EVENT_PREFIX, 0, OUR_EVENT_PREFIX.length, FRAME_HEADER_END, end) !== 0) return undefined;
+  const start = end + 1;
+  const textEnd = start + frame[end]!;
+  if (textEnd >= frame.length) return undefined;
+  return { start, end: textEnd, memoBefore: 8, memoized: frame[textEnd] === 0x94 };
+}
+
+/** BINGET of memo slot 8, the type string's. */
+const TYPE_SLOT_GET = Buffer.from([0x68, 8]);
+/** Printable ASCII: a type made of these is written as SHORT_BINUNICODE of exactly these bytes. */
+const PLAIN_TYPE = /^[\x20-\x7e]{0,255}$/;
+
+/**
+ * The same published Event under another `type`: what `encodePublish(topic, event)` gives for an Event whose
+ * type alone differs from the one `frame` carries (VeighNa's `eTick.` and its `eTick.<vt_symbol>` twin, same data
+ * and the same extra attributes), written from `frame`'s bytes without encoding the data again. Undefined when
+ * splicing could differ from encoding afresh (then encode it): a frame not written by our encoder in one pickle
+ * frame, a type that is not short printable ASCII, or data that may refer to either type string (a BINGET of the
+ * old type's memo slot, or the new type's bytes anywhere: both checks are conservative byte searches).
+ */
+export function retypePublishedEvent(frame: Buffer, type: string): Buffer | undefined {
+  // Our encoder memoizes every object up to the type: 8 slots (list, topic, module, name, global, obj, dict, "type").
+  const at = typeAfterOurPrefix(frame) ?? locateEventType(frame);
+  if (!at || at.memoBefore !== 8 || !at.memoized || !PLAIN_TYPE.test(type)) return undefined;
+  if (frame[FRAME_AT] !== 0x95 || frame.readUInt32LE(FRAME_AT + 5) !== 0 || frame.readUInt32LE(FRAME_AT + 1) !== frame.length - FRAME_HEADER_END) return undefined;
+  const text = Buffer.from(type, "latin1");
+  const length = frame.length - (at.end - at.start) + text.length;
+  // One pickle frame either way (the encoder cuts frames at 64 KiB), and nothing refers to either type string.
+  if (length - FRAME_HEADER_END >= FRAME_SIZE_TARGET) return undefined;
+  if (frame.indexOf(TYPE_SLOT_GET, at.end) !== -1 || frame.indexOf(text, at.end) !== -1) return undefined;
+  const out = Buffer.allocUnsafe(length);
+  frame.copy(out, 0, 0, at.start);
+  out[at.start - 1] = text.length;
+  let pos = at.start + text.copy(out, at.start);
+  pos += frame.copy(out, pos, at.end);
+  out.writeUInt32LE(length - FRAME_HEADER_END, FRAME_AT + 1);
+  return out;
 }

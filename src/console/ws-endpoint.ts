@@ -2,13 +2,16 @@
  * The native WebSocket endpoint: JSON calls and filtered event streams, beside the ZeroMQ endpoint on the
  * same seam (ServerEndpoint). One connection = one client; its calls run concurrently and reply by id.
  *
- * A slow reader never slows the server or the others: each send first looks at the connection's unsent
- * bytes, and past the bound that client alone is dropped with close code 4008 and the reason.
+ * A slow reader never slows the server or the others: once a connection has a quarter of its bound (at most
+ * 1 MiB) unsent, its messages wait in a queue of its own where a tick replaces its unsent predecessor of the same
+ * symbol (it gets the latest price, not a stale backlog); when what waits that may not be replaced passes the
+ * bound, that client alone is dropped with close code 4008 and the reason.
  */
 import type { Duplex } from "node:stream";
 import { WebSocket, type RawData } from "ws";
 import type { CallContext, CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
-import type { Event } from "../kernel/index.js";
+import { marketDataKey, type Event } from "../kernel/index.js";
+import { SendBacklog } from "../zmtp/index.js";
 import { WireError, wireErrorBody, type WireErrorCode } from "../rpc/ws/errors.js";
 import { EventRing, type PublishedEntry } from "./ring.js";
 import { Subscription } from "./subscription.js";
@@ -165,8 +168,9 @@ export class WsEndpoint implements ServerEndpoint, SocketTarget {
 
   publish(published: PublishedEvent): void {
     const entry = this.ring.push(published);
+    const key = marketDataKey(published.event);
     for (const connection of this.connections) {
-      if (connection.wants(published)) connection.sendBytes(entry.bytes());
+      if (connection.wants(published)) connection.sendBytes(entry.bytes(), key);
     }
   }
 
@@ -259,6 +263,12 @@ class Connection {
   /** When each of those was handed over (performance.now()), oldest first: the client's lag. */
   private readonly sentTimes = new TimeQueue();
   private dropped = 0;
+  /** Messages waiting while this client is behind; a tick there is replaced by the next of its symbol. */
+  private readonly held: SendBacklog;
+  /** Unsent bytes in the socket past which messages wait in `held`. */
+  private readonly holdAbove: number;
+  private conflated = 0;
+  private refillArmed = false;
   private alive = true;
   private closed = false;
 
@@ -269,6 +279,9 @@ class Connection {
     this.clientId = clientId;
     this.remoteAddress = remoteAddress;
     this.identity = identity;
+    const bound = endpoint.limits.maxBufferedBytes;
+    this.held = new SendBacklog({ messages: Number.MAX_SAFE_INTEGER, bytes: bound });
+    this.holdAbove = Math.min(1 << 20, Math.floor(bound / 4));
     socket.on("message", (data, isBinary) => this.receive(data, isBinary));
     socket.on("pong", () => (this.alive = true));
     socket.on("close", () => this.gone());
@@ -298,9 +311,10 @@ class Connection {
       remoteAddress: this.remoteAddress,
       since: this.since,
       calls: this.calls,
-      eventsBehind: this.inflight,
+      eventsBehind: this.inflight + this.held.length,
       eventsDropped: this.dropped,
-      lagMs: this.sentTimes.oldestAge(performance.now()),
+      eventsConflated: this.conflated,
+      lagMs: Math.max(this.sentTimes.oldestAge(performance.now()), this.held.oldestAge()),
     };
     if (this.identity !== undefined) {
       client.identity = this.identity;
@@ -314,10 +328,12 @@ class Connection {
   }
 
   /**
-   * Writes one message, unless this client is already too far behind: then it is dropped, alone. "Behind" is
-   * what was still unsent when this burst began; the burst itself never had a chance to leave yet.
+   * Writes one message, or holds it while this client is behind ("behind" is what was still unsent when this
+   * burst began; the burst itself never had a chance to leave yet). Held, a message with a `conflationKey` (market
+   * data) replaces its unsent predecessor; when what is held may not be replaced and fills the bound, this client
+   * alone is dropped.
    */
-  sendBytes(bytes: Buffer): void {
+  sendBytes(bytes: Buffer, conflationKey?: string): void {
     if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
     if (!this.corked) {
       // Events come in bursts (the EventEngine drains its queue in one go): one syscall per burst, not per frame.
@@ -326,15 +342,44 @@ class Connection {
       this.raw.cork();
       process.nextTick(this.uncork);
     }
-    if (this.backlog + bytes.length > this.endpoint.limits.maxBufferedBytes) {
-      this.dropped += this.inflight + 1;
-      this.close(CloseCode.SLOW_CONSUMER, `slow consumer: ${this.backlog} bytes unsent (limit ${this.endpoint.limits.maxBufferedBytes})`);
+    // Held messages go first whenever the socket has room again (a small bound may never see a "drain").
+    if (this.held.length > 0 && this.socket.bufferedAmount <= this.holdAbove) this.refill();
+    if (this.held.length === 0 && this.backlog <= this.holdAbove) {
+      this.write(bytes);
       return;
     }
+    const result = this.held.push([bytes], conflationKey);
+    if (result === "conflated") this.conflated++;
+    else if (result === "dropped") this.dropped++;
+    else if (result === "overflow") {
+      this.dropped += this.inflight + this.held.length + 1;
+      const limit = this.endpoint.limits.maxBufferedBytes;
+      this.close(CloseCode.SLOW_CONSUMER, `slow consumer: ${this.backlog} bytes unsent, ${this.held.bytes} waiting (limit ${limit})`);
+      return;
+    }
+    if (!this.refillArmed) {
+      this.refillArmed = true;
+      this.raw.once("drain", this.refill);
+    }
+  }
+
+  private write(bytes: Buffer): void {
     this.inflight++;
     this.sentTimes.push(performance.now());
     this.socket.send(bytes, { binary: false }, this.written);
   }
+
+  /** The socket took what it had: held messages follow, in order, until it is full again. */
+  private readonly refill = (): void => {
+    this.refillArmed = false;
+    this.raw.removeListener("drain", this.refill);
+    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+    while (this.held.length > 0 && this.socket.bufferedAmount <= this.holdAbove) this.write(this.held.shift()![0]!);
+    if (this.held.length > 0) {
+      this.refillArmed = true;
+      this.raw.once("drain", this.refill);
+    }
+  };
 
   private readonly written = (): void => {
     this.inflight--;

@@ -18,11 +18,19 @@ const TURN_BUDGET_MS = 20;
 const TICK_PREFIX = "eTick.";
 
 /**
+ * Market data: events a consumer may miss without losing anything (the next one supersedes them), so queues may
+ * conflate them and the RPC stream does not number them. Ticks, generic (`eTick.`) and specific twins alike.
+ */
+export function isMarketDataType(type: string): boolean {
+  return type.startsWith(TICK_PREFIX);
+}
+
+/**
  * The conflation key of market data: event type + vt_symbol for ticks (`eTick.` and its `eTick.<vt_symbol>` twin
  * each get their own), undefined for everything that must be delivered whole.
  */
 export function marketDataKey(event: Event): string | undefined {
-  if (!event.type.startsWith(TICK_PREFIX)) return undefined;
+  if (!isMarketDataType(event.type)) return undefined;
   const symbol = (event.data as { vt_symbol?: unknown } | null)?.vt_symbol;
   return typeof symbol === "string" ? `${event.type}|${symbol}` : undefined;
 }
@@ -73,6 +81,8 @@ export class EventEngine {
   private conflatedCount = 0;
   private readonly conflateAbove: number;
   private readonly maxQueued: number;
+  /** Waiting events from which ticks' positions are tracked (half of conflateAbove). */
+  private readonly trackAbove: number;
   /** Conflation key -> absolute position (dequeued + index) of the waiting tick with that key. */
   private readonly waitingTicks = new Map<string, number>();
   /** Events taken off the queue since construction: absolute position = dequeued + (index - head). */
@@ -85,6 +95,7 @@ export class EventEngine {
     this.batchSize = options.batchSize ?? 10_000;
     this.conflateAbove = options.conflateAbove ?? 10_000;
     this.maxQueued = options.maxQueued ?? 200_000;
+    this.trackAbove = Math.floor(this.conflateAbove / 2);
     if (!(this.interval > 0)) throw new RangeError(`interval must be > 0, got ${this.interval}`);
     if (!(this.conflateAbove >= 0 && this.maxQueued >= 1)) throw new RangeError("conflateAbove must be >= 0 and maxQueued >= 1");
   }
@@ -143,16 +154,21 @@ export class EventEngine {
   }
 
   put(event: Event): void {
-    const key = marketDataKey(event);
-    if (key !== undefined) {
-      const at = this.waitingTicks.get(key);
-      if (at !== undefined && this.pending >= this.conflateAbove) {
-        this.queue[at - this.dequeued + this.head] = event;
-        this.conflatedCount++;
-        return;
+    // Where each symbol's tick waits is only tracked once the queue is half way to conflating: a short queue (the
+    // normal case) costs no key and no map update per tick. Positions recorded before the queue last ran short
+    // may be older than an untracked tick since, so they are forgotten (replacing one would reorder the two).
+    if (this.pending >= this.trackAbove) {
+      const key = marketDataKey(event);
+      if (key !== undefined) {
+        const at = this.waitingTicks.get(key);
+        if (at !== undefined && this.pending >= this.conflateAbove) {
+          this.queue[at - this.dequeued + this.head] = event;
+          this.conflatedCount++;
+          return;
+        }
+        this.waitingTicks.set(key, this.dequeued + this.pending);
       }
-      this.waitingTicks.set(key, this.dequeued + this.pending);
-    }
+    } else if (this.waitingTicks.size > 0) this.waitingTicks.clear();
     this.queue.push(event);
     if (!this.overloadedValue && this.pending > this.maxQueued) this.setOverloaded(true);
     this.scheduleDrain();

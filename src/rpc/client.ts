@@ -24,7 +24,7 @@
  */
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
-import { Event } from "../kernel/index.js";
+import { Event, isMarketDataType } from "../kernel/index.js";
 import { CallTable, type PendingCall } from "./call-table.js";
 import type { CallOptions, CallResult, ConnectionState, RpcCaller, RpcCallerEvents, ServerKind, StreamEvent } from "./caller.js";
 import { ConnectionStateMachine } from "./connection-state.js";
@@ -539,12 +539,12 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     this.lastTraffic = Date.now();
     if (frames.length !== 1) return;
     if (this.skipEvent) {
-      // Decoding is most of a subscriber's work; an event the owner drops is only counted. Each skipped event is
-      // one seq, so the count equals the server's seq unless something was lost, which the next decoded event
-      // (or hello) then shows as a gap, exactly as before.
+      // Decoding is most of a subscriber's work; an event the owner drops is only counted. Each skipped event
+      // other than market data (which the server does not number) is one seq, so the count equals the server's
+      // seq unless something was lost, which the next decoded event (or hello) then shows as a gap.
       const type = peekBroadcastType(frames[0]!);
       if (type !== undefined && this.skipEvent(type)) {
-        this.stream.skipped();
+        if (!isMarketDataType(type)) this.stream.skipped();
         return;
       }
     }

@@ -55,6 +55,8 @@ export interface StreamPosition {
   readonly epoch: string;
   /** The last sequence number published (0 before the first event). */
   readonly seq: number;
+  /** Events published since the server was made, market data included (seq does not number ticks). */
+  readonly published?: number;
 }
 
 /** What an endpoint gets from the server it serves. */

@@ -24,6 +24,7 @@ export {
   ZmqEndpoint,
   DEFAULT_HEARTBEAT_INTERVAL,
   DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_PUBLISH_MAX_LAG,
   EVENT_RPC_SKIPPED,
   isCurveKey,
   type ClientKeyDirectory,

@@ -55,6 +55,8 @@ export interface HelloInfo {
   readonly time: number;
   /** Milliseconds between heartbeats on the publish socket. */
   readonly heartbeat_interval: number;
+  /** Events the server has published, ticks included (our servers; seq leaves ticks out). */
+  readonly published?: number;
 }
 
 export function isSignature(frame: Buffer | undefined): boolean {

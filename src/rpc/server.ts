@@ -5,7 +5,7 @@
  * holds up an order), arguments are bound and checked before the function runs, and nothing a client sends can
  * stop the server: each failure becomes an error reply and a log line.
  */
-import { NO_METRICS, type Event, type MetricsRecorder } from "../kernel/index.js";
+import { NO_METRICS, isMarketDataType, type Event, type MetricsRecorder } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
 import { RpcError, deadlinePassed, unknownFunction } from "./errors.js";
 import { FairQueue } from "./fair-queue.js";
@@ -61,6 +61,7 @@ export class RpcServer {
   private active = false;
   private currentEpoch = "";
   private lastSeq = 0;
+  private publishedCount = 0;
   private gate: CallGate | undefined;
   private streamFilter: StreamFilter | undefined;
   private readonly heavyQueue: FairQueue;
@@ -100,7 +101,12 @@ export class RpcServer {
   }
 
   position(): StreamPosition {
-    return { epoch: this.currentEpoch, seq: this.lastSeq };
+    return { epoch: this.currentEpoch, seq: this.lastSeq, published: this.publishedCount };
+  }
+
+  /** Events published since the server was constructed, market data included (seq does not count ticks). */
+  get published(): number {
+    return this.publishedCount;
   }
 
   /**
@@ -147,10 +153,16 @@ export class RpcServer {
     }
   }
 
-  /** Numbers the event and hands it to every endpoint. No-op while stopped. */
+  /**
+   * Numbers the event and hands it to every endpoint. No-op while stopped. Market data (ticks) takes no number of
+   * its own: it carries the seq of the last numbered event, because a slow subscriber's queue may conflate it
+   * away; so a missing number always means an event was lost (a client resynchronises), never a skipped tick.
+   */
   publish(event: Event): void {
     if (!this.active) return;
-    const published = { seq: ++this.lastSeq, epoch: this.currentEpoch, event };
+    this.publishedCount++;
+    const seq = isMarketDataType(event.type) ? this.lastSeq : ++this.lastSeq;
+    const published = { seq, epoch: this.currentEpoch, event };
     for (let i = 0; i < this.endpoints.length; i++) this.endpoints[i]!.publish(published);
     this.metrics().eventPublished("rpc", event.type);
   }

@@ -77,6 +77,8 @@ export interface SubscriberStats {
   readonly dropped: number;
   /** Messages replaced, unsent, by a newer one with the same conflation key. */
   readonly conflated: number;
+  /** How long the oldest queued message has waited (ms); 0 when nothing is queued. */
+  readonly lagMs: number;
 }
 
 export interface PublisherSocket {
@@ -132,6 +134,8 @@ export interface SocketTuning {
   highWaterMark?: number;
   /** Bytes a PUB may queue per subscriber (transports with per-subscriber queues). */
   highWaterMarkBytes?: number;
+  /** A subscriber whose oldest queued message is older than this (ms) is cut (transports with per-subscriber queues). */
+  maxLagMs?: number;
   /** Largest message accepted from a peer; bigger ones cost the peer its connection (a memory bound). */
   maxMessageSize?: number;
 }

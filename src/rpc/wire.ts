@@ -13,6 +13,7 @@ import {
   encodeRequest,
   peekPublishedEventType,
   peekRequestName,
+  retypePublishedEvent,
   worthSlicing,
 } from "../codec/index.js";
 
@@ -58,6 +59,14 @@ export function decodeResult(bytes: Buffer): { ok: boolean; value: unknown } {
 
 export function encodeBroadcast(topic: string, data: unknown): Buffer {
   return encodePublish(topic, data);
+}
+
+/**
+ * A broadcast frame re-labelled with another Event type (same data, seq and epoch): byte-identical to encoding it
+ * afresh, or undefined when that cannot be guaranteed (encode it then).
+ */
+export function retypeBroadcast(frame: Buffer, type: string): Buffer | undefined {
+  return retypePublishedEvent(frame, type);
 }
 
 /** The Event type a broadcast carries, read without decoding it; undefined when the frame must be decoded to know. */

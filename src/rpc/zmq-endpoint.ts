@@ -12,7 +12,16 @@
  *   only listed client keys get in (on either socket). The client's key, or the name the allow-list gives it, is
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
-import { decodeCall, encodeBroadcast, encodeResult, encodeResultSliced, heartbeatPayload, peekCallName, worthEncodingInSlices } from "./wire.js";
+import {
+  decodeCall,
+  encodeBroadcast,
+  encodeResult,
+  encodeResultSliced,
+  heartbeatPayload,
+  peekCallName,
+  retypeBroadcast,
+  worthEncodingInSlices,
+} from "./wire.js";
 import { Event, LogLimiter, marketDataKey, untrusted } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, messageOf, requestTooLarge, unencodableResult } from "./errors.js";
@@ -32,6 +41,7 @@ import { curvePublicKey, z85Decode } from "../zmtp/index.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
+export const DEFAULT_PUBLISH_MAX_LAG = 30_000;
 /** Events that could not be encoded are replaced by one of these, so subscribers see no false gap. */
 export const EVENT_RPC_SKIPPED = "eRpcSkipped";
 
@@ -79,6 +89,11 @@ export interface ZmqEndpointOptions {
   publishHighWaterMark?: number;
   /** Bytes queued per subscriber beyond its socket buffer (zmtp; default 32 MiB). */
   publishHighWaterMarkBytes?: number;
+  /**
+   * A subscriber whose oldest queued event has waited longer than this (ms) is cut with a log line rather than
+   * served late (zmtp; default 30,000: VeighNa's own heartbeat tolerance). It reconnects and resynchronises.
+   */
+  publishMaxLag?: number;
   /** CURVE on both sockets; absent: VeighNa's NULL mechanism (no encryption, no authentication). */
   curve?: ZmqCurveOptions;
 }
@@ -115,6 +130,8 @@ export class ZmqEndpoint implements ServerEndpoint {
   private readonly peers = new Map<string, ClientRecord>();
   private nextClient = 1;
   private bound: { rep: string; pub: string } | null = null;
+  /** The last event encoded, so that its twin (same data, seq and epoch) reuses its bytes. */
+  private lastFrame: { data: unknown; seq: number; epoch: string; frame: Buffer } | null = null;
 
   constructor(options: ZmqEndpointOptions) {
     const heartbeatInterval = options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
@@ -129,7 +146,11 @@ export class ZmqEndpoint implements ServerEndpoint {
       clientIdleTimeout: options.clientIdleTimeout ?? 3 * heartbeatInterval,
       publishHighWaterMark: options.publishHighWaterMark ?? 20_000,
       publishHighWaterMarkBytes: options.publishHighWaterMarkBytes ?? 32 << 20,
+      publishMaxLag: options.publishMaxLag ?? DEFAULT_PUBLISH_MAX_LAG,
     };
+    for (const key of ["publishHighWaterMark", "publishHighWaterMarkBytes", "publishMaxLag"] as const) {
+      if (!(this.options[key] > 0)) throw new RpcError("ERR_RPC_OPTIONS", `${key} must be > 0, got ${this.options[key]}`);
+    }
     this.curve = options.curve ? checkCurve(options.curve, this.options.transport) : undefined;
   }
 
@@ -164,7 +185,12 @@ export class ZmqEndpoint implements ServerEndpoint {
     const slow = (remoteAddress: string, reason: string) =>
       this.limiter.write("slow-subscriber", remoteAddress, () => `RPC: subscriber ${untrusted(remoteAddress)} cut: ${reason}`, (line) => this.host?.log(WARNING, line));
     const publisher = transport.publisher(
-      { highWaterMark: this.options.publishHighWaterMark, highWaterMarkBytes: this.options.publishHighWaterMarkBytes, ...(curve ? { curve } : {}) },
+      {
+        highWaterMark: this.options.publishHighWaterMark,
+        highWaterMarkBytes: this.options.publishHighWaterMarkBytes,
+        maxLagMs: this.options.publishMaxLag,
+        ...(curve ? { curve } : {}),
+      },
       { rejected, slow },
     );
     try {
@@ -193,6 +219,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     this.bound = null;
     this.peers.clear();
     this.limiter.clear();
+    this.lastFrame = null;
     await router?.close();
     await publisher?.close();
   }
@@ -201,13 +228,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     const publisher = this.publisher;
     if (!publisher) return;
     const { event, seq, epoch } = published;
-    let frame: Buffer;
-    try {
-      frame = encodeBroadcast("", sequenced(event.type, event.data, seq, epoch));
-    } catch (error) {
-      this.host?.log(ERROR, `RPC publish: cannot encode ${untrusted(event.type)} (seq ${seq}): ${untrusted(messageOf(error), 400)}`);
-      frame = encodeBroadcast("", sequenced(EVENT_RPC_SKIPPED, event.type, seq, epoch));
-    }
+    const frame = this.encodeEvent(event, seq, epoch);
     const host = this.host;
     const conflationKey = marketDataKey(event);
     if (host?.visible && host.withheld?.(event)) {
@@ -217,6 +238,35 @@ export class ZmqEndpoint implements ServerEndpoint {
       return;
     }
     publisher.send([frame], conflationKey);
+  }
+
+  /**
+   * The event's frame. VeighNa publishes every tick twice (`eTick.` and `eTick.<vt_symbol>`, same data, and here
+   * the same seq): the twin is the previous frame re-labelled, its data not encoded again (byte-identical, see
+   * retypeBroadcast).
+   */
+  private encodeEvent(event: Event, seq: number, epoch: string): Buffer {
+    const last = this.lastFrame;
+    if (last !== null && last.data === event.data && last.seq === seq && last.epoch === epoch && event.data !== null) {
+      const twin = retypeBroadcast(last.frame, event.type);
+      if (twin !== undefined) return twin;
+    }
+    let frame: Buffer;
+    try {
+      frame = encodeBroadcast("", sequenced(event.type, event.data, seq, epoch));
+    } catch (error) {
+      this.host?.log(ERROR, `RPC publish: cannot encode ${untrusted(event.type)} (seq ${seq}): ${untrusted(messageOf(error), 400)}`);
+      this.lastFrame = null;
+      return encodeBroadcast("", sequenced(EVENT_RPC_SKIPPED, event.type, seq, epoch));
+    }
+    if (this.lastFrame === null) this.lastFrame = { data: event.data, seq, epoch, frame };
+    else {
+      this.lastFrame.data = event.data;
+      this.lastFrame.seq = seq;
+      this.lastFrame.epoch = epoch;
+      this.lastFrame.frame = frame;
+    }
+    return frame;
   }
 
   /** A subscriber as a caller would be: its key's allow-list name, proven by CURVE. */
@@ -257,6 +307,7 @@ export class ZmqEndpoint implements ServerEndpoint {
       eventsDropped: s.dropped,
       eventsConflated: s.conflated,
       bytesBehind: s.queuedBytes,
+      lagMs: s.lagMs,
     }));
   }
 
@@ -385,6 +436,7 @@ export class ZmqEndpoint implements ServerEndpoint {
         seq: position.seq,
         time: Date.now(),
         heartbeat_interval: this.options.heartbeatInterval,
+        ...(position.published !== undefined ? { published: position.published } : {}),
       };
       reply(true, info, name);
       return;

@@ -112,7 +112,11 @@ class ZmtpPublisherSocket implements PublisherSocket {
 
   constructor(tuning?: ServerSocketOptions, handlers?: PublisherHandlers) {
     // A bounded, conflating backlog per subscriber: a slow one gets the latest market data, never a stale queue.
-    const backlog = { messages: tuning?.highWaterMark ?? DEFAULT_PUB_BACKLOG, bytes: tuning?.highWaterMarkBytes ?? DEFAULT_PUB_BACKLOG_BYTES };
+    const backlog = {
+      messages: tuning?.highWaterMark ?? DEFAULT_PUB_BACKLOG,
+      bytes: tuning?.highWaterMarkBytes ?? DEFAULT_PUB_BACKLOG_BYTES,
+      ...(tuning?.maxLagMs !== undefined ? { maxLagMs: tuning.maxLagMs } : {}),
+    };
     this.socket = new ZmtpPublisher({ ...options(tuning), backlog, ...(tuning?.curve ? { curve: tuning.curve } : {}) });
     forwardRejections(this.socket, handlers?.rejected);
     const slow = handlers?.slow;
@@ -136,6 +140,7 @@ class ZmtpPublisherSocket implements PublisherSocket {
       queuedBytes: s.queuedBytes,
       dropped: s.stats.dropped,
       conflated: s.stats.conflated,
+      lagMs: s.lagMs,
     }));
   }
 

@@ -87,6 +87,9 @@ export const RpcServiceSettingSchema = Type.Object({
   pub_address: Type.Optional(Type.String({ minLength: 1 })),
   transport: Type.Optional(Type.Union([Type.Literal("zmtp"), Type.Literal("zeromq")])),
   heartbeat_interval: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  publish_queue_messages: Type.Optional(Type.Integer({ minimum: 1 })),
+  publish_queue_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
+  publish_max_lag_ms: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   cancel_policy: Type.Optional(Type.Union([Type.Literal("any"), Type.Literal("own")])),
   curve: Type.Optional(Type.Boolean()),
   curve_allow_list: Type.Optional(Type.Boolean()),
@@ -118,6 +121,14 @@ export interface RpcServiceSetting {
   transport?: TransportKind;
   /** ms between heartbeats (VeighNa: 10,000). */
   heartbeat_interval?: number;
+  /**
+   * Each event subscriber's queue beyond its socket buffer, in messages and bytes (zmtp: default 20,000 and 32 MiB;
+   * a tick replaces its unsent predecessor, other events fill it, and a full one cuts the subscriber).
+   */
+  publish_queue_messages?: number;
+  publish_queue_bytes?: number;
+  /** A subscriber whose oldest queued event waited longer than this is cut with a log line (zmtp; default 30,000 ms). */
+  publish_max_lag_ms?: number;
   cancel_policy?: CancelPolicy;
   /** CURVE encryption and authentication on both sockets (default false: VeighNa's NULL mechanism). */
   curve?: boolean;
@@ -255,6 +266,8 @@ export class RpcEngine extends BaseEngine {
   pubAddress = DEFAULT_PUB_ADDRESS;
   transport: TransportKind | undefined;
   heartbeatInterval: number | undefined;
+  /** Per-subscriber queue bounds (publish_queue_messages, publish_queue_bytes, publish_max_lag_ms); unset: the endpoint's defaults. */
+  publishQueue: { messages?: number; bytes?: number; maxLagMs?: number } = {};
   cancelPolicy: CancelPolicy = "any";
   /** CURVE on both sockets, from the next start. */
   curve = false;
@@ -455,6 +468,9 @@ export class RpcEngine extends BaseEngine {
         pubAddress,
         ...(transport ? { transport } : {}),
         ...(heartbeatInterval ? { heartbeatInterval } : {}),
+        ...(this.publishQueue.messages !== undefined ? { publishHighWaterMark: this.publishQueue.messages } : {}),
+        ...(this.publishQueue.bytes !== undefined ? { publishHighWaterMarkBytes: this.publishQueue.bytes } : {}),
+        ...(this.publishQueue.maxLagMs !== undefined ? { publishMaxLag: this.publishQueue.maxLagMs } : {}),
         ...(curve ? { curve } : {}),
       });
       const nats = this.natsFor(options.nats);
@@ -557,6 +573,9 @@ export class RpcEngine extends BaseEngine {
     if (setting.pub_address !== undefined) this.pubAddress = setting.pub_address;
     if (setting.transport !== undefined) this.transport = setting.transport;
     if (setting.heartbeat_interval !== undefined) this.heartbeatInterval = setting.heartbeat_interval;
+    if (setting.publish_queue_messages !== undefined) this.publishQueue.messages = setting.publish_queue_messages;
+    if (setting.publish_queue_bytes !== undefined) this.publishQueue.bytes = setting.publish_queue_bytes;
+    if (setting.publish_max_lag_ms !== undefined) this.publishQueue.maxLagMs = setting.publish_max_lag_ms;
     if (setting.cancel_policy !== undefined) this.cancelPolicy = setting.cancel_policy;
     if (setting.curve !== undefined) this.curve = setting.curve;
     if (setting.curve_allow_list !== undefined) this.curveAllowList = setting.curve_allow_list;
@@ -585,6 +604,9 @@ export class RpcEngine extends BaseEngine {
       pub_address: this.pubAddress,
       ...(this.transport ? { transport: this.transport } : {}),
       ...(this.heartbeatInterval ? { heartbeat_interval: this.heartbeatInterval } : {}),
+      ...(this.publishQueue.messages !== undefined ? { publish_queue_messages: this.publishQueue.messages } : {}),
+      ...(this.publishQueue.bytes !== undefined ? { publish_queue_bytes: this.publishQueue.bytes } : {}),
+      ...(this.publishQueue.maxLagMs !== undefined ? { publish_max_lag_ms: this.publishQueue.maxLagMs } : {}),
       cancel_policy: this.cancelPolicy,
       curve: this.curve,
       curve_allow_list: this.curveAllowList,

@@ -17,6 +17,8 @@ interface Entry {
   frames: readonly Buffer[] | null;
   bytes: number;
   key: string | undefined;
+  /** When it was queued (performance.now()), for the lag. */
+  at: number;
 }
 
 export type PushResult = "queued" | "conflated" | "dropped" | "overflow";
@@ -58,7 +60,7 @@ export class SendBacklog {
     } else if (this.countValue + 1 > this.limits.messages || this.bytesValue + bytes > this.limits.bytes) {
       return key === undefined ? "overflow" : "dropped";
     }
-    const entry: Entry = { frames, bytes, key };
+    const entry: Entry = { frames, bytes, key, at: performance.now() };
     this.entries.push(entry);
     if (key !== undefined) this.byKey.set(key, entry);
     this.countValue++;
@@ -72,6 +74,16 @@ export class SendBacklog {
     this.entries = this.entries.slice(this.head).filter((entry) => entry !== undefined && entry.frames !== null);
     this.head = 0;
     this.dead = 0;
+  }
+
+  /** How long the oldest message still queued has waited (ms); 0 when empty. */
+  oldestAge(now: number = performance.now()): number {
+    if (this.countValue === 0) return 0;
+    for (let i = this.head; i < this.entries.length; i++) {
+      const entry = this.entries[i];
+      if (entry !== undefined && entry.frames !== null) return now - entry.at;
+    }
+    return 0;
   }
 
   /** Takes the oldest message, or undefined when empty. */

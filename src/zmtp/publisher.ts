@@ -16,6 +16,11 @@ export interface BacklogOptions {
   bytes: number;
   /** Unsent bytes in the subscriber's socket before messages go to the backlog. Default 1 MiB. */
   socketBytes?: number;
+  /**
+   * A subscriber whose oldest backlogged message has waited longer than this (ms) is cut, like one whose backlog
+   * overflows: it is served minutes late otherwise (a conflating backlog never fills with ticks alone). Default: no bound.
+   */
+  maxLagMs?: number;
 }
 
 export interface PublisherOptions extends SocketOptions {
@@ -30,6 +35,8 @@ export interface SubscriberInfo extends PeerInfo {
   readonly backlogMessages: number;
   /** Bytes waiting: the backlog plus what the socket has not written yet. */
   readonly queuedBytes: number;
+  /** How long the oldest backlogged message has waited (ms); 0 when the backlog is empty. */
+  readonly lagMs: number;
 }
 
 export type PublisherEvents = {
@@ -64,7 +71,8 @@ export class ZmtpPublisher extends ZmtpSocketBase<PublisherEvents> {
     const backlog = options.backlog;
     if (backlog) {
       if (!(backlog.messages >= 1 && backlog.bytes >= 1)) throw new ZmtpError("EINVAL", "backlog needs messages >= 1 and bytes >= 1");
-      this.backlogOptions = { socketBytes: DEFAULT_SOCKET_BYTES, ...backlog };
+      if (backlog.maxLagMs !== undefined && !(backlog.maxLagMs > 0)) throw new ZmtpError("EINVAL", "backlog maxLagMs must be > 0");
+      this.backlogOptions = { socketBytes: DEFAULT_SOCKET_BYTES, maxLagMs: Number.POSITIVE_INFINITY, ...backlog };
     } else this.backlogOptions = null;
   }
 
@@ -96,12 +104,22 @@ export class ZmtpPublisher extends ZmtpSocketBase<PublisherEvents> {
     if (result === "conflated") connection.stats.conflated++;
     else if (result === "dropped") connection.stats.dropped++;
     else if (result === "overflow") {
-      connection.stats.dropped += backlog.length + 1;
-      const reason = `slow subscriber: ${backlog.length} messages (${backlog.bytes} bytes) unsent, none of them market data to conflate`;
-      backlog.clear();
-      this.emit("slow", subscription.info, reason);
-      connection.close(new ZmtpError("ECLOSED", reason));
+      connection.stats.dropped++;
+      this.cut(subscription, backlog, `slow subscriber: ${backlog.length} messages (${backlog.bytes} bytes) unsent, none of them market data to conflate`);
+      return;
     }
+    const lag = backlog.oldestAge();
+    if (lag > this.backlogOptions!.maxLagMs) {
+      this.cut(subscription, backlog, `slow subscriber: ${Math.round(lag)} ms behind (bound ${this.backlogOptions!.maxLagMs} ms), ${backlog.length} messages unsent`);
+    }
+  }
+
+  /** Cuts a subscriber too far behind: it reconnects and resynchronises rather than being served late. */
+  private cut(subscription: Subscription, backlog: SendBacklog, reason: string): void {
+    subscription.connection.stats.dropped += backlog.length;
+    backlog.clear();
+    this.emit("slow", subscription.info, reason);
+    subscription.connection.close(new ZmtpError("ECLOSED", reason));
   }
 
   protected peerClosed(connection: ZmtpConnection): void {
@@ -163,6 +181,7 @@ export class ZmtpPublisher extends ZmtpSocketBase<PublisherEvents> {
       topics: [...s.topics.values()].map((t) => t.topic),
       backlogMessages: s.backlog?.length ?? 0,
       queuedBytes: (s.backlog?.bytes ?? 0) + s.connection.queuedBytes,
+      lagMs: s.backlog?.oldestAge() ?? 0,
     }));
   }
 }

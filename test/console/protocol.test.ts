@@ -395,3 +395,35 @@ test("the direct JSON writer gives exactly JSON.stringify(toWire(value))", () =>
   ];
   for (const value of values) assert.equal(encodeJson(value), JSON.stringify(toWire(value)));
 });
+
+test("a stalled reader of ticks gets the latest tick per symbol instead of a stale backlog, and is not dropped for ticks alone", async () => {
+  const server = await startEndpoint({ maxBufferedBytes: 1 << 20 });
+  const port = server.endpoint.address!.port;
+  const stalled = connect(port, "127.0.0.1");
+  stalled.write(
+    `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${Buffer.from("0123456789abcdef").toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const tick = (i: number) => new Event("eTick.", { vt_symbol: `s${i % 3}.SHFE`, last_price: i, blob: "x".repeat(32 * 1024) });
+  try {
+    await new Promise<void>((resolve) => stalled.once("data", () => resolve()));
+    stalled.write(maskedTextFrame(JSON.stringify({ id: 1, subscribe: { types: ["eTick."] } })));
+    await until(() => server.endpoint.clients().length === 1, 5_000, "connected");
+    await new Promise((r) => setTimeout(r, 100)); // the subscription is in
+    stalled.pause();
+    const view = () => server.endpoint.clients()[0];
+    // Bounded: at most 3,000 ticks of 32 KiB (96 MiB), far past the socket buffers and the 1 MiB bound.
+    let sent = 0;
+    while ((view()?.eventsConflated ?? 0) < 100 && sent < 3_000) {
+      server.publish(tick(sent++));
+      if (sent % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const client = view();
+    assert.ok(client, "still connected: ticks alone never fill its queue");
+    assert.ok((client.eventsConflated ?? 0) >= 100, `conflated ${client.eventsConflated}`);
+    assert.equal(client.eventsDropped, 0);
+  } finally {
+    stalled.destroy();
+    await server.stop();
+  }
+});

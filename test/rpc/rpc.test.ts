@@ -227,13 +227,13 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     assert.equal(await client.call("echo", ["back"]), "back");
   });
 
-  test(`[${transport}] skipped event types are never emitted but still count in the sequence`, async () => {
+  test(`[${transport}] ticks carry the last number, skipped events still count in the sequence, and neither is a gap`, async () => {
     currentTransport = transport;
     const s = await startServer();
     cleanups.push(() => s.server.stop());
     const client = new RpcClient({
       reqAddress: s.rep, subAddress: s.pub, timeout: 2_000, transport: currentTransport,
-      skipEvent: (type) => type.startsWith("eTick.") && type !== "eTick.",
+      skipEvent: (type) => type.includes(".") && !type.endsWith("."),
     });
     cleanups.push(() => client.close());
     const events: StreamEvent[] = [];
@@ -243,14 +243,23 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     client.start();
     await client.waitConnected(5_000);
     await sleep(100); // let the subscription reach the publisher
+    const publish = (type: string) => s.server.publish(new Event(type, null));
+    publish("eLog");
     for (let i = 0; i < 3; i++) {
-      s.server.publish(new Event("eTick.", null));
-      s.server.publish(new Event("eTick.rb2501.SHFE", null));
+      publish("eTick.");
+      publish("eTick.rb2501.SHFE");
     }
-    await until(() => events.length >= 3);
+    publish("eOrder.");
+    publish("eOrder.SIM.1");
+    publish("eTick.");
+    publish("eLog");
+    await until(() => events.length >= 7);
     await sleep(50);
-    assert.deepEqual(events.map((e) => [e.event.type, e.seq]), [["eTick.", 1], ["eTick.", 3], ["eTick.", 5]]);
-    assert.deepEqual(client.streamPosition.seq, 6);
+    assert.deepEqual(events.map((e) => [e.event.type, e.seq]), [
+      ["eLog", 1], ["eTick.", 1], ["eTick.", 1], ["eTick.", 1], ["eOrder.", 2], ["eTick.", 3], ["eLog", 4],
+    ]);
+    assert.equal(client.streamPosition.seq, 4);
+    assert.equal(s.server.published, 11);
     assert.deepEqual(resyncs, ["connected"]);
   });
 

@@ -41,7 +41,62 @@ describe("SendBacklog", () => {
   });
 });
 
+/** A raw SUB peer subscribed to everything (the test pauses it), and the publisher's "slow" reasons. */
+async function stalledSubscriber(publisher: ZmtpPublisher, endpoint: string): Promise<{ stalled: RawPeer; slow: string[] }> {
+  const stalled = await RawPeer.connect(endpoint);
+  stalled.handshake("SUB");
+  stalled.sendCommand("SUBSCRIBE");
+  const slow: string[] = [];
+  publisher.on("slow", (_peer: PeerInfo, reason: string) => slow.push(reason));
+  return { stalled, slow };
+}
+
+describe("SendBacklog lag", () => {
+  test("is the age of the oldest message still queued: 0 when empty, and a replaced one no longer counts", async () => {
+    const backlog = new SendBacklog({ messages: 10, bytes: 1_000 });
+    assert.equal(backlog.oldestAge(), 0);
+    backlog.push([Buffer.from("tick 1")], "rb");
+    const queuedAt = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.ok(backlog.oldestAge() >= performance.now() - queuedAt - 1, "the tick's age");
+    backlog.push([Buffer.from("tick 2")], "rb");
+    assert.ok(backlog.oldestAge() < 25, `the replacement is new: ${backlog.oldestAge()} ms`);
+    backlog.shift();
+    assert.equal(backlog.oldestAge(), 0);
+  });
+});
+
 describe("a publisher with a conflating backlog", () => {
+  test("a subscriber whose oldest queued message waited past maxLagMs is cut, even though ticks alone never fill its backlog", async () => {
+    const publisher = new ZmtpPublisher({ flow: "drop", backlog: { messages: 1_000, bytes: 64 << 20, socketBytes: 64 * 1024, maxLagMs: 300 } });
+    const endpoint = await publisher.bind("tcp://127.0.0.1:0");
+    const { stalled, slow } = await stalledSubscriber(publisher, endpoint);
+    try {
+      await eventually(() => publisher.subscribers().length === 1 && publisher.subscribers()[0]!.topics.length === 1, 5_000, "subscribed");
+      stalled.socket.pause();
+      const body = Buffer.alloc(16 * 1024, 1);
+      // Ticks of 3 symbols until the kernel buffers are full and the backlog holds them: conflated, never full.
+      for (let i = 0; publisher.subscribers()[0]!.backlogMessages === 0 && i < 100_000; i++) {
+        publisher.publish([body], `k${i % 3}`);
+        if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
+      }
+      publisher.publish([Buffer.from("order 1")]); // stays queued: its age is the lag
+      const lagged = performance.now();
+      assert.ok(publisher.subscribers()[0]!.lagMs < 300);
+      for (let i = 0; slow.length === 0 && performance.now() - lagged < 10_000; i++) {
+        publisher.publish([body], `k${i % 3}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(slow.length, 1, "cut once");
+      assert.match(slow[0]!, /ms behind \(bound 300 ms\)/);
+      assert.ok(performance.now() - lagged >= 300, "not before the bound");
+      await eventually(() => publisher.subscribers().length === 0, 5_000, "the subscriber is gone");
+    } finally {
+      stalled.destroy();
+      await publisher.close();
+    }
+  });
+
   test("a stalled subscriber gets the latest tick per symbol, bounded; the healthy one gets everything; orders past the bound cut the stalled one", async () => {
     const publisher = new ZmtpPublisher({ flow: "drop", backlog: { messages: 100, bytes: 8 << 20, socketBytes: 256 * 1024 } });
     const endpoint = await publisher.bind("tcp://127.0.0.1:0");
@@ -51,11 +106,7 @@ describe("a publisher with a conflating backlog", () => {
     healthy.on("message", (frames) => (frames[0]!.toString("latin1", 0, 4) === "tick" ? healthyTicks++ : healthyOrders++));
     healthy.subscribe("");
     healthy.connect(endpoint);
-    const stalled = await RawPeer.connect(endpoint);
-    stalled.handshake("SUB");
-    stalled.sendCommand("SUBSCRIBE");
-    const slow: string[] = [];
-    publisher.on("slow", (_peer: PeerInfo, reason: string) => slow.push(reason));
+    const { stalled, slow } = await stalledSubscriber(publisher, endpoint);
     try {
       await eventually(() => publisher.subscribers().length === 2 && publisher.subscribers().every((s) => s.topics.length === 1), 5_000, "both subscribed");
       stalled.socket.pause(); // reads nothing from now on: the kernel buffers fill, then our backlog
