@@ -48,7 +48,7 @@ function remember(table: Map<string, MemoEntry>, key: string, stamp: number, ind
 }
 
 const ENUM_GLOBAL_KEYS = new Map<string, string>();
-const DEFAULT_MAX_DEPTH = 1000;
+export const DEFAULT_MAX_DEPTH = 1000;
 
 /** What the encoder knows of a kernel class: where Python finds it, and which fields hold enums. */
 interface ClassInfo {
@@ -77,7 +77,7 @@ const float64 = new Float64Array(1);
 const float64Bytes = new Uint8Array(float64.buffer);
 if (new Uint16Array(new Uint8Array([1, 0]).buffer)[0] !== 1) throw new Error("the codec assumes a little-endian host");
 
-class Pickler {
+export class Pickler {
   private buf = Buffer.allocUnsafe(64 * 1024);
   private pos = 0;
   private frameStart = -1;
@@ -98,34 +98,82 @@ class Pickler {
   busy = false;
 
   encode(value: unknown, protocol: number, maxDepth: number): Buffer {
+    this.begin(protocol, maxDepth);
+    try {
+      this.save(value);
+      return this.finish();
+    } finally {
+      this.release();
+    }
+  }
+
+  // ---- one step at a time: encode()'s steps for sliced.ts, which yields to the event loop between them ----
+
+  /** encode()'s start: PROTO, then framing on. Pair with release(). */
+  begin(protocol: number, maxDepth: number): void {
     this.busy = true;
     this.maxDepth = maxDepth;
     this.stamp++;
-    try {
-      this.pos = 0;
-      this.frameStart = -1;
-      this.framing = false;
-      this.reserve(2);
-      this.buf[this.pos++] = Op.PROTO;
-      this.buf[this.pos++] = protocol;
-      this.framing = true;
-      this.save(value);
-      this.byte(Op.STOP);
-      this.commitFrame();
-      const out = Buffer.allocUnsafe(this.pos);
-      this.buf.copy(out, 0, 0, this.pos);
-      return out;
-    } finally {
-      this.memoCount = 0;
-      this.depth = 0;
-      this.objMemo.clear();
-      // Do not pin what one huge value needed: its scratch buffer, or its strings.
-      if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024);
-      if (this.strMemo.size > MAX_REMEMBERED) this.strMemo.clear();
-      if (this.zoneMemo.size > MAX_REMEMBERED) this.zoneMemo.clear();
-      if (this.globalMemo.size > MAX_REMEMBERED) this.globalMemo.clear();
-      this.busy = false;
+    this.pos = 0;
+    this.frameStart = -1;
+    this.framing = false;
+    this.reserve(2);
+    this.buf[this.pos++] = Op.PROTO;
+    this.buf[this.pos++] = protocol;
+    this.framing = true;
+  }
+
+  /** One value, as save() inside the encode. */
+  saveValue(value: unknown): void {
+    this.save(value);
+  }
+
+  /**
+   * save()'s start for a plain list (no hints) whose items the caller writes: true when it was written already
+   * (a reference to its memo slot: nothing more to write, no closeList).
+   */
+  openList(list: unknown[]): boolean {
+    this.boundary();
+    const known = this.objMemo.get(list);
+    if (known !== undefined) {
+      this.writeGet(known);
+      return true;
     }
+    if (++this.depth > this.maxDepth) throw new PickleEncodeError("ERR_CODEC_DEPTH_EXCEEDED", `nesting deeper than ${this.maxDepth}`);
+    this.byte(Op.EMPTY_LIST);
+    this.objMemo.set(list, this.memoize());
+    return false;
+  }
+
+  closeList(): void {
+    this.depth--;
+  }
+
+  /** One opcode byte (MARK, APPEND, APPENDS). */
+  op(code: number): void {
+    this.byte(code);
+  }
+
+  /** encode()'s end: STOP and the bytes. */
+  finish(): Buffer {
+    this.byte(Op.STOP);
+    this.commitFrame();
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    return out;
+  }
+
+  /** encode()'s cleanup, after the bytes or a failure. */
+  release(): void {
+    this.memoCount = 0;
+    this.depth = 0;
+    this.objMemo.clear();
+    // Do not pin what one huge value needed: its scratch buffer, or its strings.
+    if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024);
+    if (this.strMemo.size > MAX_REMEMBERED) this.strMemo.clear();
+    if (this.zoneMemo.size > MAX_REMEMBERED) this.zoneMemo.clear();
+    if (this.globalMemo.size > MAX_REMEMBERED) this.globalMemo.clear();
+    this.busy = false;
   }
 
   // ---- output --------------------------------------------------------------------------------------------

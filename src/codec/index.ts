@@ -49,6 +49,8 @@
  */
 export { decodePickle, DEFAULT_DECODE_LIMITS, type DecodeLimits, type DecodeMode, type DecodeOptions } from "./decoder.js";
 export { encodePickle, type EncodeOptions } from "./encoder.js";
+export { encodePickleSliced, encodeReplySliced, worthSlicing, type SlicedEncodeOptions } from "./sliced.js";
+export { peekRequestName } from "./peek-request.js";
 export {
   MessageShapeError,
   PickleDecodeError,

@@ -12,3 +12,4 @@ export * from "./locale.js";
 export * from "./settings.js";
 export * from "./log-text.js";
 export * from "./errors.js";
+export * from "./slices.js";

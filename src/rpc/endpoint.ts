@@ -75,6 +75,10 @@ export interface EndpointHost {
   visible?(event: Event, viewer: CallContext): boolean;
   /** Cheap, once per event: whether `visible` may say no to anyone for it (else send to all without asking). */
   withheld?(event: Event): boolean;
+  /** Before decoding a call's arguments: the error it is refused with whatever they are (see CallGate.refuseEarly). */
+  refuseEarly?(name: string, context: CallContext): Error | undefined;
+  /** Whether `name` is long work (a history query): its long result is best encoded in slices (see codec/sliced.ts). */
+  heavy?(name: string): boolean;
 }
 
 export interface ConnectedClient {

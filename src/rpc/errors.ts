@@ -58,8 +58,19 @@ export const requestTooLarge = (size: number, limit: number): RpcCallError =>
 /** The caller's role lacks the permission the function needs (VeighNa clients see a PermissionError). */
 export const permissionDenied = (message: string): RpcCallError => new RpcCallError("ERR_RPC_PERMISSION", "PermissionError", message);
 
-/** Over a per-client limit: refused at once, never queued. */
-export const rateLimited = (message: string): RpcCallError => new RpcCallError("ERR_RPC_RATE_LIMITED", "RateLimitedError", `rate limited: ${message}`);
+/**
+ * Over a per-client limit: refused at once, never queued. A flood makes thousands a second and their stack is never
+ * shown (the traceback names the function only), so none is captured.
+ */
+export const rateLimited = (message: string): RpcCallError => {
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new RpcCallError("ERR_RPC_RATE_LIMITED", "RateLimitedError", `rate limited: ${message}`);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+};
 
 const DEADLINE_PASSED = " passed before it could run; not executed";
 

@@ -24,6 +24,12 @@ export interface CallPass {
 export interface CallGate {
   /** Before the call runs: throws (the error goes to the caller) to refuse it. */
   enter(call: GatedCall): CallPass;
+  /**
+   * Before the call's arguments are even decoded: the error when the call is refused whatever its arguments (a
+   * client over its limits), so that a flood costs the server as little as possible; undefined: decode, then enter().
+   * A refusal here must be one enter() would make too (counted the same way).
+   */
+  refuseEarly?(name: string, context: CallContext): Error | undefined;
   /** Extra per-client figures for the connected-clients view (e.g. calls refused as rate limited). */
   describe?(client: ConnectedClient): Partial<Pick<ConnectedClient, "role" | "rateLimited" | "refused">>;
 }

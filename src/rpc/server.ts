@@ -125,6 +125,8 @@ export class RpcServer {
       log: (level, message) => this.log(level, message),
       withheld: (event) => this.streamFilter?.withheld(event) ?? false,
       visible: (event, viewer) => this.streamFilter?.visible(event, viewer) ?? true,
+      heavy: (name) => this.functions.get(name)?.heavy === true,
+      refuseEarly: (name, context) => this.refuseEarly(name, context),
     };
     const started: ServerEndpoint[] = [];
     try {
@@ -181,6 +183,14 @@ export class RpcServer {
   /** Event-socket subscribers of endpoints that have them, with their queues and counters. */
   subscribers(): ConnectedClient[] {
     return this.endpoints.flatMap((endpoint) => endpoint.subscribers?.() ?? []);
+  }
+
+  /** A call refused before its arguments are decoded (see CallGate.refuseEarly); counted as a failed call. */
+  private refuseEarly(name: string, context: CallContext): Error | undefined {
+    if (!this.functions.has(name)) return undefined;
+    const refusal = this.gate?.refuseEarly?.(name, context);
+    if (refusal) this.metrics().callFinished(name, context.endpoint, 0, false);
+    return refusal;
   }
 
   private async dispatch(

@@ -9,9 +9,12 @@ import {
   decodeRequest,
   encodePublish,
   encodeReply,
+  encodeReplySliced,
   encodeRequest,
   peekPublishedEventType,
+  peekRequestName,
   retypePublishedEvent,
+  worthSlicing,
 } from "../codec/index.js";
 
 export interface DecodedCall {
@@ -25,12 +28,27 @@ export function decodeCall(bytes: Buffer): DecodedCall {
   return decodeRequest(bytes);
 }
 
+/** The function a request calls, read without decoding its arguments; undefined when only a full decode can tell. */
+export function peekCallName(bytes: Buffer): string | undefined {
+  return peekRequestName(bytes);
+}
+
 export function encodeCall(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Buffer {
   return encodeRequest(name, args, kwargs);
 }
 
 export function encodeResult(ok: boolean, value: unknown): Buffer {
   return encodeReply(ok, value);
+}
+
+/** Whether a result is long enough (a list of many items) to be worth encodeResultSliced. */
+export function worthEncodingInSlices(value: unknown): boolean {
+  return worthSlicing(value);
+}
+
+/** encodeResult's bytes, encoded in slices of about a millisecond with yields to the event loop between them. */
+export function encodeResultSliced(ok: boolean, value: unknown): Promise<Buffer> {
+  return encodeReplySliced(ok, value);
 }
 
 /** `value` is the result, or the traceback text when `ok` is false. */

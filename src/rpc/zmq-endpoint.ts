@@ -12,7 +12,16 @@
  *   only listed client keys get in (on either socket). The client's key, or the name the allow-list gives it, is
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
  */
-import { decodeCall, encodeBroadcast, encodeResult, heartbeatPayload, retypeBroadcast } from "./wire.js";
+import {
+  decodeCall,
+  encodeBroadcast,
+  encodeResult,
+  encodeResultSliced,
+  heartbeatPayload,
+  peekCallName,
+  retypeBroadcast,
+  worthEncodingInSlices,
+} from "./wire.js";
 import { ERROR, Event, LogLimiter, WARNING, marketDataKey, messageOf, untrusted } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, requestTooLarge, unencodableResult } from "./errors.js";
@@ -399,6 +408,15 @@ export class ZmqEndpoint implements ServerEndpoint {
       this.fail(record, "<request>", requestTooLarge(body.length, this.options.maxRequestBytes), reply);
       return;
     }
+    // A client over its limits is refused before its arguments are decoded: a flood costs as little as possible.
+    const peeked = host.refuseEarly ? peekCallName(body) : undefined;
+    if (peeked !== undefined && peeked !== HELLO_FUNCTION) {
+      const refusal = host.refuseEarly!(peeked, this.contextOf(record, deadline));
+      if (refusal) {
+        this.fail(record, peeked, refusal, reply);
+        return;
+      }
+    }
     let request: { name: string; args: readonly unknown[]; kwargs: Readonly<Record<string, unknown>> };
     try {
       request = decodeCall(body);
@@ -421,7 +439,14 @@ export class ZmqEndpoint implements ServerEndpoint {
       reply(true, info, name);
       return;
     }
-    const context: CallContext = {
+    host.dispatch(name, args, kwargs, this.contextOf(record, deadline)).then(
+      (result) => reply(true, result, name),
+      (error: unknown) => this.fail(record, name, error, reply),
+    );
+  }
+
+  private contextOf(record: ClientRecord, deadline: number): CallContext {
+    return {
       clientId: record.clientId,
       endpoint: this.name,
       remoteAddress: record.remoteAddress ?? record.reportedAddress ?? "unknown",
@@ -430,10 +455,6 @@ export class ZmqEndpoint implements ServerEndpoint {
       ...(record.identity !== undefined ? { identity: record.identity, authenticatedBy: "curve" as const } : {}),
       ...(record.publicKey !== undefined ? { publicKey: record.publicKey } : {}),
     };
-    host.dispatch(name, args, kwargs, context).then(
-      (result) => reply(true, result, name),
-      (error: unknown) => this.fail(record, name, error, reply),
-    );
   }
 
   private hello(record: ClientRecord, kwargs: Readonly<Record<string, unknown>>): void {
@@ -484,15 +505,27 @@ export class ZmqEndpoint implements ServerEndpoint {
   private reply(peerId: string, prefix: Buffer[], ok: boolean, value: unknown, name: string): void {
     const router = this.router;
     if (!router) return;
+    // A heavy call's long result (a history query's bars) is encoded in slices: other clients' calls run in between.
+    if (ok && this.host?.heavy?.(name) && worthEncodingInSlices(value)) {
+      encodeResultSliced(ok, value).then(
+        (payload) => this.router === router && router.send(peerId, [...prefix, payload]),
+        (error: unknown) => this.router === router && router.send(peerId, [...prefix, this.unencodable(name, error)]),
+      );
+      return;
+    }
     let payload: Buffer;
     try {
       payload = encodeResult(ok, value);
     } catch (error) {
-      const failure = unencodableResult(name, error);
-      this.host?.log(ERROR, `RPC ${untrusted(name)}: ${untrusted(failure.message, 400)}`);
-      payload = encodeResult(false, formatTraceback(name, failure));
+      payload = this.unencodable(name, error);
     }
     router.send(peerId, [...prefix, payload]);
+  }
+
+  private unencodable(name: string, error: unknown): Buffer {
+    const failure = unencodableResult(name, error);
+    this.host?.log(ERROR, `RPC ${untrusted(name)}: ${untrusted(failure.message, 400)}`);
+    return encodeResult(false, formatTraceback(name, failure));
   }
 }
 

@@ -119,6 +119,21 @@ export class AccessControl implements CallGate {
     };
   }
 
+  /**
+   * A client over its limits is refused before its call is decoded, except for the one refusal a second that is
+   * logged and audited with its arguments (enter() does that). Role and credential refusals always go through enter().
+   */
+  refuseEarly(name: string, context: CallContext): Error | undefined {
+    let caller: Caller;
+    try {
+      caller = this.caller(context);
+    } catch {
+      return undefined;
+    }
+    if (!roleAllows(caller.role, permissionFor(name)) || this.limitReportDue(caller.limitKey)) return undefined;
+    return this.options.limits.refusal(caller.limitKey);
+  }
+
   describe(client: ConnectedClient): Partial<Pick<ConnectedClient, "role" | "rateLimited" | "refused">> {
     const context: CallContext = {
       clientId: client.clientId,
@@ -173,15 +188,18 @@ export class AccessControl implements CallGate {
     }
   }
 
+  /** Whether the client's next rate-limit refusal is the one of its window that is logged and audited. */
+  private limitReportDue(limitKey: string): boolean {
+    return Date.now() - (this.rateLimitReported.get(limitKey) ?? 0) >= RATE_LIMIT_REPORT_MS;
+  }
+
   private refuse(call: GatedCall, caller: Caller, error: unknown, why: "credential" | "permission" | "limit"): void {
     const { context, name } = call;
     const who = `${context.clientId} (${caller.identity}, ${caller.role})`;
     if (why === "limit") {
-      const now = Date.now();
-      const last = this.rateLimitReported.get(caller.limitKey) ?? 0;
-      if (now - last < RATE_LIMIT_REPORT_MS) return;
+      if (!this.limitReportDue(caller.limitKey)) return;
       if (this.rateLimitReported.size > 10_000) this.rateLimitReported.clear();
-      this.rateLimitReported.set(caller.limitKey, now);
+      this.rateLimitReported.set(caller.limitKey, Date.now());
     } else {
       this.refusedCounts.set(context.clientId, (this.refusedCounts.get(context.clientId) ?? 0) + 1);
       if (this.refusedCounts.size > 10_000) this.refusedCounts.clear();

@@ -103,18 +103,10 @@ export class ClientLimits {
       this.clients.set(client, state);
     }
     state.lastUsed = now;
-    if (s.calls_per_second > 0) {
-      const capacity = Math.max(1, s.burst);
-      state.tokens = Math.min(capacity, state.tokens + ((now - state.refilled) / 1000) * s.calls_per_second);
-      state.refilled = now;
-      if (state.tokens < 1) {
-        state.rateLimited++;
-        throw rateLimited(`more than ${s.calls_per_second} calls per second (burst ${s.burst})`);
-      }
-    }
-    if (s.calls_in_flight > 0 && state.inFlight >= s.calls_in_flight) {
+    const over = this.overLimit(state, now);
+    if (over !== undefined) {
       state.rateLimited++;
-      throw rateLimited(`${state.inFlight} calls already running (limit ${s.calls_in_flight})`);
+      throw rateLimited(over);
     }
     if (subscription !== undefined && s.subscriptions > 0 && !state.subscriptions.has(subscription)) {
       if (state.subscriptions.size >= s.subscriptions) {
@@ -134,6 +126,34 @@ export class ClientLimits {
         held.inFlight--;
       },
     };
+  }
+
+  /**
+   * The error admit() would throw for `client` now, whatever the call (subscriptions aside), counted as refused;
+   * undefined when it would be admitted (nothing is admitted here). Lets a flood be refused before it is decoded.
+   */
+  refusal(client: string): Error | undefined {
+    const state = this.clients.get(client);
+    if (!state) return undefined; // a client not seen yet has its whole burst
+    const now = this.now();
+    const over = this.overLimit(state, now);
+    if (over === undefined) return undefined;
+    state.lastUsed = now;
+    state.rateLimited++;
+    return rateLimited(over);
+  }
+
+  /** Why a call of `state`'s client is over the rate or in-flight limit now (the bucket refilled to `now`). */
+  private overLimit(state: ClientState, now: number): string | undefined {
+    const s = this.settings;
+    if (s.calls_per_second > 0) {
+      const capacity = Math.max(1, s.burst);
+      state.tokens = Math.min(capacity, state.tokens + ((now - state.refilled) / 1000) * s.calls_per_second);
+      state.refilled = now;
+      if (state.tokens < 1) return `more than ${s.calls_per_second} calls per second (burst ${s.burst})`;
+    }
+    if (s.calls_in_flight > 0 && state.inFlight >= s.calls_in_flight) return `${state.inFlight} calls already running (limit ${s.calls_in_flight})`;
+    return undefined;
   }
 
   /** Calls of `client` refused so far (kept while the client is known). */

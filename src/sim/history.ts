@@ -7,7 +7,7 @@
  * its volume the sum. A bar's datetime is its start, aware, in Asia/Shanghai. The venue trades around the
  * clock, so there is a bar for every minute.
  */
-import { BarData, Interval } from "../kernel/index.js";
+import { BarData, Interval, heavyWork, type SliceScheduler } from "../kernel/index.js";
 import type { ContractModel } from "./model.js";
 import { chinaDateTime, DAY_MS, dayIndexOf, dayStartMs, floorToPeriod, HOUR_MS, MINUTE_MS, weekStartMs } from "./time.js";
 
@@ -160,21 +160,22 @@ export function historyBars(model: ContractModel, query: HistoryQuery): BarData[
   return result;
 }
 
-/** Work done between two yields to the event loop: a year of daily bars must not stall every client. */
-const SLICE_MS = 8;
-
-/** `historyBars`, yielding to the event loop every few milliseconds so ticks and orders keep flowing. */
-export async function historyBarsAsync(model: ContractModel, query: HistoryQuery): Promise<BarData[]> {
+/** One step per bar, for a SliceScheduler. */
+function* historySteps(model: ContractModel, query: HistoryQuery): Generator<void, BarData[], void> {
   const span = barSpan(query.interval, query.startMs, query.endMs, query.nowMs);
   if (!span) return [];
   const result: BarData[] = [];
-  let sliceStart = performance.now();
   for (const bar of barValues(model, query.interval, span[0], span[1], query.dayCache ?? null)) {
     result.push(toBarData(model, query.interval, bar, query.gatewayName));
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
+    yield;
   }
   return result;
+}
+
+/**
+ * `historyBars`, a few bars at a time in the shared heavy-work slices (about 1 ms a turn with everything else sliced),
+ * so ticks, orders and other clients' calls keep flowing.
+ */
+export function historyBarsAsync(model: ContractModel, query: HistoryQuery, slices: SliceScheduler = heavyWork): Promise<BarData[]> {
+  return slices.run(historySteps(model, query));
 }

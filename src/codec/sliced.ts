@@ -1,0 +1,76 @@
+/**
+ * The pickle encoder in slices: the same bytes as encodePickle, written a list item a step in a SliceScheduler's
+ * turns (kernel/slices.ts: about 1 ms a turn, shared with the other heavy work). A reply of thousands of bars (one
+ * history query) then never holds every other client up for the whole encode.
+ *
+ * It drives its own Pickler (encoder.ts) step by step: the memo and the frames carry over between slices exactly as
+ * in one call, and other encodes in between use the shared pickler. Plain lists are walked here (that is where a
+ * large value's length is); every other value, list items included, is written whole by the Pickler. The value must
+ * not change until the promise settles (a handler's fresh result, not a live table).
+ */
+import { BATCH_SIZE, Op } from "./opcodes.js";
+import { DEFAULT_MAX_DEPTH, Pickler } from "./encoder.js";
+import { HINTS, Tuple, type Hinted } from "./values.js";
+import { heavyWork, type SliceScheduler } from "../kernel/index.js";
+
+export interface SlicedEncodeOptions {
+  /** Whose slices (default: the process's heavyWork, shared with history queries; a SliceScheduler(0): a step a turn). */
+  slices?: SliceScheduler;
+}
+
+/** A reply whose lists are all shorter than this is encoded in one go: nothing to gain from slices. */
+const LONG_LIST = 64;
+
+/** Plain lists of 2 items or more are walked here (1 item is APPEND, not a batch: the Pickler writes those). */
+function walked(value: unknown): value is unknown[] {
+  return Array.isArray(value) && !(value instanceof Tuple) && value.length >= 2 && (value as Hinted)[HINTS] === undefined;
+}
+
+/** Writes `value`, yielding (undefined) after each item of a walked list. Mirrors the Pickler's saveList. */
+function* save(pickler: Pickler, value: unknown): Generator<void, void, void> {
+  if (!walked(value)) {
+    pickler.saveValue(value);
+    return;
+  }
+  if (pickler.openList(value)) return;
+  const n = value.length;
+  let i = 0;
+  do {
+    pickler.op(Op.MARK);
+    const stop = Math.min(n, i + BATCH_SIZE);
+    for (; i < stop; i++) {
+      yield* save(pickler, value[i]);
+      yield;
+    }
+    pickler.op(Op.APPENDS);
+  } while (i < n);
+  pickler.closeList();
+}
+
+/** Whether `value` is, or directly holds, a long plain list: what is worth encoding in slices. */
+export function worthSlicing(value: unknown): boolean {
+  if (!walked(value)) return false;
+  return value.length >= LONG_LIST || (value.length <= 8 && value.some((item) => walked(item) && item.length >= LONG_LIST));
+}
+
+function* encodeSteps(value: unknown): Generator<void, Buffer, void> {
+  const pickler = new Pickler();
+  pickler.begin(4, DEFAULT_MAX_DEPTH);
+  try {
+    yield* save(pickler, value);
+    return pickler.finish();
+  } finally {
+    pickler.release();
+  }
+}
+
+/** encodePickle(value) (protocol 4), a list item a step in the shared heavy-work slices. */
+export function encodePickleSliced(value: unknown, options: SlicedEncodeOptions = {}): Promise<Buffer> {
+  return (options.slices ?? heavyWork).run(encodeSteps(value));
+}
+
+/** encodeReply(ok, value) in slices: `[ok, value]`. */
+export function encodeReplySliced(ok: boolean, value: unknown, options?: SlicedEncodeOptions): Promise<Buffer> {
+  if (!ok && typeof value !== "string") return Promise.reject(new TypeError("a failed reply carries the traceback text"));
+  return encodePickleSliced([ok, value], options);
+}
