@@ -32,6 +32,16 @@ function assignDefined(target: object, init: object): void {
   }
 }
 
+/** An instance's data fields (its methods left out). */
+type DataFields<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: T[K] };
+
+/**
+ * A data class's constructor argument, derived from the class so the fields are declared once: the `Required`
+ * fields, every other data field optional (it has a default), the ids the constructor derives and `extra` left out.
+ */
+export type InitOf<T, Required extends keyof T, Derived extends keyof T> = Pick<T, Required> &
+  Partial<Omit<DataFields<T>, Required | Derived | "extra">>;
+
 export abstract class BaseData {
   gateway_name: string;
   /** Gateway-specific attributes; absent unless assigned (VeighNa: `field(default=None, init=False)`). */
@@ -42,45 +52,7 @@ export abstract class BaseData {
   }
 }
 
-export interface TickDataInit {
-  gateway_name: string;
-  symbol: string;
-  exchange: Exchange;
-  datetime: DateTime;
-  name?: string;
-  volume?: number;
-  turnover?: number;
-  open_interest?: number;
-  last_price?: number;
-  last_volume?: number;
-  limit_up?: number;
-  limit_down?: number;
-  open_price?: number;
-  high_price?: number;
-  low_price?: number;
-  pre_close?: number;
-  bid_price_1?: number;
-  bid_price_2?: number;
-  bid_price_3?: number;
-  bid_price_4?: number;
-  bid_price_5?: number;
-  ask_price_1?: number;
-  ask_price_2?: number;
-  ask_price_3?: number;
-  ask_price_4?: number;
-  ask_price_5?: number;
-  bid_volume_1?: number;
-  bid_volume_2?: number;
-  bid_volume_3?: number;
-  bid_volume_4?: number;
-  bid_volume_5?: number;
-  ask_volume_1?: number;
-  ask_volume_2?: number;
-  ask_volume_3?: number;
-  ask_volume_4?: number;
-  ask_volume_5?: number;
-  localtime?: DateTime | null;
-}
+export type TickDataInit = InitOf<TickData, "gateway_name" | "symbol" | "exchange" | "datetime", "vt_symbol">;
 
 /** Market data: the latest trade and a 5-level book. */
 export class TickData extends BaseData {
@@ -131,20 +103,7 @@ export class TickData extends BaseData {
   }
 }
 
-export interface BarDataInit {
-  gateway_name: string;
-  symbol: string;
-  exchange: Exchange;
-  datetime: DateTime;
-  interval?: Interval | null;
-  volume?: number;
-  turnover?: number;
-  open_interest?: number;
-  open_price?: number;
-  high_price?: number;
-  low_price?: number;
-  close_price?: number;
-}
+export type BarDataInit = InitOf<BarData, "gateway_name" | "symbol" | "exchange" | "datetime", "vt_symbol">;
 
 /** A candlestick of a given interval. */
 export class BarData extends BaseData {
@@ -170,21 +129,7 @@ export class BarData extends BaseData {
   }
 }
 
-export interface OrderDataInit {
-  gateway_name: string;
-  symbol: string;
-  exchange: Exchange;
-  orderid: string;
-  type?: OrderType;
-  direction?: Direction | null;
-  offset?: Offset;
-  price?: number;
-  volume?: number;
-  traded?: number;
-  status?: Status;
-  datetime?: DateTime | null;
-  reference?: string;
-}
+export type OrderDataInit = InitOf<OrderData, "gateway_name" | "symbol" | "exchange" | "orderid", "vt_symbol" | "vt_orderid">;
 
 /** The latest state of one order. */
 export class OrderData extends BaseData {
@@ -228,18 +173,7 @@ export class OrderData extends BaseData {
   }
 }
 
-export interface TradeDataInit {
-  gateway_name: string;
-  symbol: string;
-  exchange: Exchange;
-  orderid: string;
-  tradeid: string;
-  direction?: Direction | null;
-  offset?: Offset;
-  price?: number;
-  volume?: number;
-  datetime?: DateTime | null;
-}
+export type TradeDataInit = InitOf<TradeData, "gateway_name" | "symbol" | "exchange" | "orderid" | "tradeid", "vt_symbol" | "vt_orderid" | "vt_tradeid">;
 
 /** One fill of an order. */
 export class TradeData extends BaseData {
@@ -267,17 +201,7 @@ export class TradeData extends BaseData {
   }
 }
 
-export interface PositionDataInit {
-  gateway_name: string;
-  symbol: string;
-  exchange: Exchange;
-  direction: Direction;
-  volume?: number;
-  frozen?: number;
-  price?: number;
-  pnl?: number;
-  yd_volume?: number;
-}
+export type PositionDataInit = InitOf<PositionData, "gateway_name" | "symbol" | "exchange" | "direction", "vt_symbol" | "vt_positionid">;
 
 /** Holdings of one contract in one direction. */
 export class PositionData extends BaseData {
@@ -302,12 +226,7 @@ export class PositionData extends BaseData {
   }
 }
 
-export interface AccountDataInit {
-  gateway_name: string;
-  accountid: string;
-  balance?: number;
-  frozen?: number;
-}
+export type AccountDataInit = InitOf<AccountData, "gateway_name" | "accountid", "available" | "vt_accountid">;
 
 /** Balance and frozen funds of one account. */
 export class AccountData extends BaseData {
@@ -327,13 +246,7 @@ export class AccountData extends BaseData {
   }
 }
 
-export interface LogDataInit {
-  gateway_name: string;
-  msg: string;
-  level?: number;
-  /** Defaults to now, naive local time, as VeighNa's `datetime.now()`. */
-  time?: DateTime;
-}
+export type LogDataInit = InitOf<LogData, "gateway_name" | "msg", never>;
 
 /** A log line. */
 export class LogData extends BaseData {
@@ -341,6 +254,7 @@ export class LogData extends BaseData {
 
   msg!: string;
   level: number = INFO;
+  /** Defaults to now, naive local time, as VeighNa's `datetime.now()`. */
   time!: DateTime;
 
   constructor(init: LogDataInit) {
@@ -350,27 +264,7 @@ export class LogData extends BaseData {
   }
 }
 
-export interface ContractDataInit {
-  gateway_name: string;
-  symbol: string;
-  exchange: Exchange;
-  name: string;
-  product: Product;
-  size: number;
-  pricetick: number;
-  min_volume?: number;
-  max_volume?: number | null;
-  stop_supported?: boolean;
-  net_position?: boolean;
-  history_data?: boolean;
-  option_strike?: number | null;
-  option_underlying?: string | null;
-  option_type?: OptionType | null;
-  option_listed?: DateTime | null;
-  option_expiry?: DateTime | null;
-  option_portfolio?: string | null;
-  option_index?: string | null;
-}
+export type ContractDataInit = InitOf<ContractData, "gateway_name" | "symbol" | "exchange" | "name" | "product" | "size" | "pricetick", "vt_symbol">;
 
 /** What can be traded: size, tick, limits, option details. */
 export class ContractData extends BaseData {
@@ -409,21 +303,7 @@ export class ContractData extends BaseData {
   }
 }
 
-export interface QuoteDataInit {
-  gateway_name: string;
-  symbol: string;
-  exchange: Exchange;
-  quoteid: string;
-  bid_price?: number;
-  bid_volume?: number;
-  ask_price?: number;
-  ask_volume?: number;
-  bid_offset?: Offset;
-  ask_offset?: Offset;
-  status?: Status;
-  datetime?: DateTime | null;
-  reference?: string;
-}
+export type QuoteDataInit = InitOf<QuoteData, "gateway_name" | "symbol" | "exchange" | "quoteid", "vt_symbol" | "vt_quoteid">;
 
 /** A two-sided quote (market making). */
 export class QuoteData extends BaseData {
@@ -466,10 +346,7 @@ export class QuoteData extends BaseData {
   }
 }
 
-export interface SubscribeRequestInit {
-  symbol: string;
-  exchange: Exchange;
-}
+export type SubscribeRequestInit = InitOf<SubscribeRequest, "symbol" | "exchange", "vt_symbol">;
 
 /** Ask a gateway for market data of one contract. */
 export class SubscribeRequest {
@@ -489,16 +366,7 @@ export class SubscribeRequest {
   }
 }
 
-export interface OrderRequestInit {
-  symbol: string;
-  exchange: Exchange;
-  direction: Direction;
-  type: OrderType;
-  volume: number;
-  price?: number;
-  offset?: Offset;
-  reference?: string;
-}
+export type OrderRequestInit = InitOf<OrderRequest, "symbol" | "exchange" | "direction" | "type" | "volume", "vt_symbol">;
 
 /** A new order, as a strategy asks for it. */
 export class OrderRequest {
@@ -541,11 +409,7 @@ export class OrderRequest {
   }
 }
 
-export interface CancelRequestInit {
-  orderid: string;
-  symbol: string;
-  exchange: Exchange;
-}
+export type CancelRequestInit = InitOf<CancelRequest, "orderid" | "symbol" | "exchange", "vt_symbol">;
 
 /** Cancel one order (or quote): `orderid` is the gateway-local id, not the vt_orderid. */
 export class CancelRequest {
@@ -566,13 +430,7 @@ export class CancelRequest {
   }
 }
 
-export interface HistoryRequestInit {
-  symbol: string;
-  exchange: Exchange;
-  start: DateTime;
-  end?: DateTime | null;
-  interval?: Interval | null;
-}
+export type HistoryRequestInit = InitOf<HistoryRequest, "symbol" | "exchange" | "start", "vt_symbol">;
 
 /** Ask for bars between two datetimes. */
 export class HistoryRequest {
@@ -595,17 +453,7 @@ export class HistoryRequest {
   }
 }
 
-export interface QuoteRequestInit {
-  symbol: string;
-  exchange: Exchange;
-  bid_price: number;
-  bid_volume: number;
-  ask_price: number;
-  ask_volume: number;
-  bid_offset?: Offset;
-  ask_offset?: Offset;
-  reference?: string;
-}
+export type QuoteRequestInit = InitOf<QuoteRequest, "symbol" | "exchange" | "bid_price" | "bid_volume" | "ask_price" | "ask_volume", "vt_symbol">;
 
 /** A new two-sided quote. */
 export class QuoteRequest {
