@@ -36,8 +36,10 @@ async function startServer(kind: "tcp" | "ipc" = "tcp", heartbeatInterval = 200,
   const server = new RpcServer({ log: (_level, message) => logs.push(message) });
   server.register("add", [{ name: "a", type: { name: "int", test: (v) => typeof v === "number" } }, { name: "b", type: { name: "int", test: (v) => typeof v === "number" } }], ([a, b]) => (a as number) + (b as number));
   server.register("echo", [{ name: "text", type: str }], ([text]) => text);
+  let slowFinished = 0;
   server.register("slow", [{ name: "ms", type: { name: "int", test: (v) => typeof v === "number" } }], async ([ms]) => {
     await sleep(ms as number);
+    slowFinished++;
     return "slow done";
   });
   server.register("fail", [], () => {
@@ -49,7 +51,18 @@ async function startServer(kind: "tcp" | "ipc" = "tcp", heartbeatInterval = 200,
   const { rep, pub } = addresses(kind);
   const endpoint = new ZmqEndpoint({ repAddress: rep, pubAddress: pub, heartbeatInterval, transport });
   await server.start([endpoint]);
-  return { server, endpoint, logs, executed: () => executed, ...endpoint.addresses! };
+  return { server, endpoint, logs, executed: () => executed, slowFinished: () => slowFinished, ...endpoint.addresses! };
+}
+
+/** A heartbeat received proves the client's subscription has reached the publisher (ZeroMQ's slow joiner). */
+function subscribed(client: RpcClient): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no heartbeat within 5 s: not subscribed")), 5_000);
+    client.once("heartbeat", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -138,7 +151,8 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     const client = await connectClient(s.rep, s.pub);
     await assert.rejects(client.call("slow", [400], { timeout: 100 }), RpcTimeoutError);
     assert.equal(await client.call("echo", ["after"]), "after");
-    await sleep(400);
+    // Once the server has answered the slow call, its late reply is on the wire ahead of the next call's reply.
+    await until(() => s.slowFinished() === 1, 5_000, "the slow call answered by the server");
     assert.equal(await client.call("echo", ["later"]), "later");
   });
 
@@ -197,7 +211,7 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     client.on("resync", (reason) => resyncs.push(reason));
     client.start();
     await client.waitConnected(5_000);
-    await sleep(100); // let the subscription reach the publisher
+    await subscribed(client);
     for (let i = 0; i < 5; i++) s.server.publish(new Event("eLog", new LogData({ gateway_name: "T", msg: `m${i}` })));
     await until(() => events.length >= 5);
     const seqs = events.map((e) => e.seq);
@@ -235,7 +249,7 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     client.on("resync", (reason) => resyncs.push(reason));
     client.start();
     await client.waitConnected(5_000);
-    await sleep(100); // let the subscription reach the publisher
+    await subscribed(client);
     const publish = (type: string) => s.server.publish(new Event(type, null));
     publish("eLog");
     for (let i = 0; i < 3; i++) {
