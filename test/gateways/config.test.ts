@@ -5,6 +5,8 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GatewayConfigError, GatewayKinds, MASK, loadGatewayFiles, maskSetting, planGateways, rpcKind } from "../../src/gateways/index.js";
 import { tempDir } from "../service/helpers.js";
+import type { BaseGateway, EventEngine } from "../../src/kernel/index.js";
+import type { SyncState } from "../../src/service/index.js";
 
 const kinds = new GatewayKinds();
 const UPSTREAM = "tcp://127.0.0.1:2014,tcp://127.0.0.1:4102";
@@ -111,5 +113,35 @@ describe("gateway plan", () => {
   it("masks secrets and only secrets", () => {
     const masked = maskSetting(rpcKind, { req_address: "tcp://x:1", secret_key: "s".repeat(40), token: "", server_key: "k".repeat(40) });
     assert.deepEqual(masked, { req_address: "tcp://x:1", secret_key: MASK, token: "", server_key: "k".repeat(40) });
+  });
+});
+
+describe("rpc gateway state", () => {
+  // The GatewayManager lets orders through only in "connected": what the relay's upstream link reports.
+  function watched(): { put: (state: SyncState, reason: string) => void; reports: string[]; stop: () => void } {
+    const reports: string[] = [];
+    const eventEngine = { register: (_type: string, handler: (event: { data: unknown }) => void) => (registered = handler), unregister: () => undefined };
+    let registered: ((event: { data: unknown }) => void) | undefined;
+    const stop = rpcKind.watch!({ gatewayName: "RPC" } as BaseGateway, eventEngine as unknown as EventEngine, (state) => reports.push(state));
+    const put = (state: SyncState, reason: string): void =>
+      registered!({ data: { gateway_name: "RPC", state, previous: state, reason, next_retry: null } });
+    return { put, reports, stop };
+  }
+
+  it("holds orders until the first snapshot, keeps them open while the same run's stream resyncs, and closes them for a restart", () => {
+    const { put, reports, stop } = watched();
+    put("connected", "hello answered");
+    put("syncing", "connected: first connection");
+    assert.deepEqual(reports, ["connecting", "connecting"]);
+    put("synced", "connected: first connection");
+    put("syncing", "reconnected: subscriber socket reconnected to tcp://127.0.0.1:4102");
+    put("synced", "reconnected: subscriber socket reconnected to tcp://127.0.0.1:4102");
+    assert.deepEqual(reports.slice(2), ["connected", "connected", "connected"]);
+    put("syncing", "restart: server epoch 2");
+    put("synced", "restart: server epoch 2");
+    put("disconnected", "no message for 30000 ms");
+    put("syncing", "reconnected: connection re-established");
+    assert.deepEqual(reports.slice(5), ["connecting", "connected", "disconnected", "connecting"]);
+    stop();
   });
 });
