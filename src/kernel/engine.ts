@@ -181,7 +181,7 @@ export class MainEngine {
     const sink = options.logSink;
     if (sink) this.eventEngine.register(EVENT_LOG, (event) => sink(event.data));
     // One line when overload starts and one when it ends, however long it lasts.
-    this.eventEngine.onOverload((overloaded, pending) => this.writeLog(t(overloaded ? "overloaded" : "caughtUp", { pending }), "EventEngine", overloaded ? 40 : 20));
+    this.eventEngine.onOverload((overloaded, pending) => this.writeLog(t(overloaded ? "overloaded" : "caughtUp", { pending }), "EventEngine", overloaded ? ERROR : INFO));
     this.eventEngine.onHandlerError((error, event) => {
       // Report through eLog, except for failures while handling eLog itself (that could loop forever).
       const text = t("handlerFailed", { type: event.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });

@@ -24,6 +24,11 @@ export interface SyncStatus {
   readonly reason: string;
   /** When the next attempt (connection or snapshot) is due, epoch ms; null if none is scheduled. */
   readonly nextRetry: number | null;
+  /**
+   * Orders may be routed: synced, or resyncing the event stream of the server run last synced with (a socket
+   * reconnected, a gap) while the request link is up. A new run (restart) or a lost link closes them until synced.
+   */
+  readonly ordersOpen: boolean;
 }
 
 export interface ResyncCause {
@@ -60,6 +65,9 @@ export class ResyncMachine {
   private readonly backoff: number;
   private readonly maxBackoff: number;
   private readonly waiters = new Set<() => void>();
+  /** The last snapshot is of the server's current run, and the link has not been lost since. */
+  private runHeld = false;
+  private ordersOpen = false;
 
   /**
    * `snapshot` takes one full snapshot (throws on failure); `report` publishes each state change.
@@ -84,6 +92,10 @@ export class ResyncMachine {
   request(cause: ResyncCause): void {
     if (this.closed) return;
     this.wanted = cause;
+    if (cause.reason === "restart" && this.runHeld) {
+      this.runHeld = false;
+      if (this.current === "syncing") this.show("syncing", `${cause.reason}: ${cause.detail}`, null); // closes orders
+    }
     // A new cause (e.g. a reconnect) is worth trying at once, not after a backoff meant for the last failure.
     this.clearRetry();
     this.kick();
@@ -122,6 +134,7 @@ export class ResyncMachine {
 
   private onCallerState(state: ConnectionState, reason: string): void {
     if (this.closed) return; // the gateway closed it: nothing more to report
+    if (state !== "connected") this.runHeld = false;
     if (state === "connecting" || state === "disconnected") {
       // Whatever we hold may be out of date by the time we are back: the next connection must take a snapshot
       // even if the caller's own resync request is lost in a race.
@@ -192,9 +205,12 @@ export class ResyncMachine {
 
   private show(state: SyncState, reason: string, nextRetry: number | null): void {
     const previous = this.current;
-    if (previous === state && state !== "stale" && state !== "disconnected") return;
+    if (state === "synced") this.runHeld = true;
+    const ordersOpen = state === "synced" || (state === "syncing" && this.runHeld);
+    if (previous === state && ordersOpen === this.ordersOpen && state !== "stale" && state !== "disconnected") return;
     this.current = state;
-    this.report({ state, previous, reason, nextRetry });
+    this.ordersOpen = ordersOpen;
+    this.report({ state, previous, reason, nextRetry, ordersOpen });
     if (state === "synced") for (const waiter of [...this.waiters]) waiter();
   }
 }

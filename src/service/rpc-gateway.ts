@@ -58,6 +58,7 @@ import {
   type OrderRequest,
   type SubscribeRequest,
   ERROR,
+  INFO,
   WARNING,
   messageOf,
 } from "../kernel/index.js";
@@ -111,6 +112,8 @@ export interface RpcConnectionStatus {
   readonly reason: string;
   /** When the next attempt (to connect, or to take the snapshot) is due, epoch ms; null if none is scheduled. */
   readonly next_retry: number | null;
+  /** Orders may be routed (SyncStatus.ordersOpen): synced, or resyncing the same server run's event stream. */
+  readonly orders_open: boolean;
 }
 
 /** How long `ready()` waits by default, ms. */
@@ -379,11 +382,11 @@ export class RpcGateway extends BaseGateway {
   // ---- connection and snapshot -------------------------------------------------------------------------------
 
   private onStatus(status: SyncStatus): void {
-    const { state, previous, reason, nextRetry } = status;
+    const { state, previous, reason, nextRetry, ordersOpen } = status;
     const at = nextRetry !== null ? new Date(nextRetry).toISOString().slice(11, 23) : "";
     const line = at ? t("stateRetry", { state, reason, at }) : t("state", { state, reason });
-    this.writeLog(line, state === "disconnected" || state === "stale" ? 30 : 20);
-    const event: RpcConnectionStatus = { gateway_name: this.gatewayName, state, previous, reason, next_retry: nextRetry };
+    this.writeLog(line, state === "disconnected" || state === "stale" ? WARNING : INFO);
+    const event: RpcConnectionStatus = { gateway_name: this.gatewayName, state, previous, reason, next_retry: nextRetry, orders_open: ordersOpen };
     this.onEvent(EVENT_RPC_CONNECTION, event);
   }
 

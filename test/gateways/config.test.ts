@@ -117,31 +117,21 @@ describe("gateway plan", () => {
 });
 
 describe("rpc gateway state", () => {
-  // The GatewayManager lets orders through only in "connected": what the relay's upstream link reports.
-  function watched(): { put: (state: SyncState, reason: string) => void; reports: string[]; stop: () => void } {
+  // The GatewayManager lets orders through only in "connected": the relay's upstream link says when (ordersOpen).
+  it("reports connected exactly while the RpcGateway says orders are open", () => {
     const reports: string[] = [];
-    const eventEngine = { register: (_type: string, handler: (event: { data: unknown }) => void) => (registered = handler), unregister: () => undefined };
-    let registered: ((event: { data: unknown }) => void) | undefined;
+    let handler: ((event: { data: unknown }) => void) | undefined;
+    const eventEngine = { register: (_type: string, h: (event: { data: unknown }) => void) => (handler = h), unregister: () => undefined };
     const stop = rpcKind.watch!({ gatewayName: "RPC" } as BaseGateway, eventEngine as unknown as EventEngine, (state) => reports.push(state));
-    const put = (state: SyncState, reason: string): void =>
-      registered!({ data: { gateway_name: "RPC", state, previous: state, reason, next_retry: null } });
-    return { put, reports, stop };
-  }
-
-  it("holds orders until the first snapshot, keeps them open while the same run's stream resyncs, and closes them for a restart", () => {
-    const { put, reports, stop } = watched();
-    put("connected", "hello answered");
-    put("syncing", "connected: first connection");
-    assert.deepEqual(reports, ["connecting", "connecting"]);
-    put("synced", "connected: first connection");
-    put("syncing", "reconnected: subscriber socket reconnected to tcp://127.0.0.1:4102");
-    put("synced", "reconnected: subscriber socket reconnected to tcp://127.0.0.1:4102");
-    assert.deepEqual(reports.slice(2), ["connected", "connected", "connected"]);
-    put("syncing", "restart: server epoch 2");
-    put("synced", "restart: server epoch 2");
-    put("disconnected", "no message for 30000 ms");
-    put("syncing", "reconnected: connection re-established");
-    assert.deepEqual(reports.slice(5), ["connecting", "connected", "disconnected", "connecting"]);
+    const put = (state: SyncState, open: boolean, name = "RPC"): void =>
+      handler!({ data: { gateway_name: name, state, previous: state, reason: "test", next_retry: null, orders_open: open } });
+    put("syncing", false);
+    put("synced", true);
+    put("syncing", true);
+    put("syncing", false);
+    put("stale", false);
+    put("synced", true, "OTHER");
+    assert.deepEqual(reports, ["connecting", "connected", "connected", "connecting", "stale"]);
     stop();
   });
 });

@@ -147,4 +147,35 @@ describe("ResyncMachine", () => {
     });
     machine.close();
   });
+
+  it("keeps orders open while the same run's stream resyncs, and closes them when a restart arrives mid-resync", async () => {
+    const gates: (() => void)[] = [];
+    const { caller, machine, statuses } = harness(() => new Promise<void>((resolve) => gates.push(resolve)));
+    const open = () => statuses.map((s) => `${s.state}:${s.ordersOpen ? "open" : "closed"}`);
+    caller.become("connecting");
+    caller.become("connected");
+    caller.emit("resync", "connected", "first connection");
+    await until(() => gates.length === 1, 5_000, "first snapshot started");
+    gates.shift()!();
+    await machine.ready(5_000);
+    // The subscriber socket reconnects late: a resync of the same run, orders stay open.
+    caller.emit("resync", "reconnected", "subscriber socket reconnected");
+    await until(() => gates.length === 1, 5_000, "stream resync started");
+    // The hello finds a new server run while that resync is still running: orders close at once.
+    caller.emit("resync", "restart", "server epoch 2");
+    gates.shift()!();
+    await until(() => gates.length === 1, 5_000, "restart snapshot started");
+    gates.shift()!();
+    await machine.ready(5_000);
+    assert.deepEqual(open(), ["connecting:closed", "connected:closed", "syncing:closed", "synced:open", "syncing:open", "syncing:closed", "synced:open"]);
+    // A lost link closes them too, and only the next snapshot opens them again.
+    caller.become("disconnected");
+    caller.become("connected");
+    caller.emit("resync", "reconnected", "connection re-established");
+    await until(() => gates.length === 1, 5_000, "snapshot after the reconnect");
+    assert.deepEqual(open().slice(7), ["disconnected:closed", "connected:closed", "syncing:closed"]);
+    gates.shift()!();
+    await machine.ready(5_000);
+    machine.close();
+  });
 });

@@ -33,25 +33,13 @@ export const rpcKind: GatewayKind = {
     return null;
   },
   watch(gateway, eventEngine, report) {
-    // Synced with the server's current run: its contracts are known and its request link is up.
-    let synced = false;
     const handler = (event: { data: RpcConnectionStatus }): void => {
       const status = event.data;
       if (status.gateway_name !== gateway.gatewayName) return;
-      // Orders go through only once the snapshot is in: "connected" and "syncing" count as still connecting...
-      if (status.state === "synced") {
-        synced = true;
-        report("connected", status.reason);
-        return;
-      }
-      // ...except a resync of the same run's event stream (a socket reconnected, a gap): the request link is up, so
-      // an order sent meanwhile goes through and the resync keeps its trade. A new run (restart) must sync first.
-      if (synced && status.state === "syncing" && !status.reason.startsWith("restart")) {
-        report("connected", `${status.state}: ${status.reason}`);
-        return;
-      }
-      synced = false;
-      if (status.state === "connected" || status.state === "syncing") report("connecting", `${status.state}: ${status.reason}`);
+      // Orders go through only with a snapshot of the server's current run (see SyncStatus.ordersOpen): before it,
+      // "connected" and "syncing" count as still connecting.
+      if (status.orders_open || status.state === "synced") report("connected", status.state === "synced" ? status.reason : `${status.state}: ${status.reason}`);
+      else if (status.state === "connected" || status.state === "syncing") report("connecting", `${status.state}: ${status.reason}`);
       else report(status.state, status.reason);
     };
     eventEngine.register(EVENT_RPC_CONNECTION, handler);
