@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { DateTime, Event, Exchange, TickData } from "../src/kernel/index.js";
 import { RpcClient, RpcServer, ZmqEndpoint, str, type RpcClientCurve, type TransportKind } from "../src/rpc/index.js";
 import { curveCrypto, curveKeyPair, selectCurveCrypto } from "../src/zmtp/index.js";
+import { MAC_BYTES, loadSodiumBox, tweetnaclBox, type SecretBox } from "../src/zmtp/secretbox.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const SECONDS = 4;
@@ -142,6 +143,27 @@ async function measure(transport: TransportKind, withCurve: boolean, crypto: Cry
   return JSON.parse(line) as Result;
 }
 
+/** µs per sealed 200 B frame on each SecretBox (p50 of 20 batches of 2,000). */
+function boxCosts(): string {
+  const plain = new Uint8Array(200).fill(7);
+  const out = new Uint8Array(200 + MAC_BYTES);
+  const nonce = new Uint8Array(24);
+  const key = new Uint8Array(32).fill(1);
+  const boxes = [loadSodiumBox().box, tweetnaclBox].filter((box): box is SecretBox => box !== null);
+  return boxes
+    .map((box) => {
+      const batches: number[] = [];
+      for (let b = 0; b < 20; b++) {
+        const t0 = performance.now();
+        for (let i = 0; i < 2_000; i++) box.sealInto(out, plain, nonce, key);
+        batches.push(((performance.now() - t0) * 1000) / 2_000);
+      }
+      batches.sort((x, y) => x - y);
+      return `${box.name} ${percentile(batches, 50).toFixed(2)} µs`;
+    })
+    .join(", ");
+}
+
 async function main(): Promise<void> {
   const rows: string[][] = [];
   const native = curveCrypto();
@@ -190,6 +212,7 @@ async function main(): Promise<void> {
   const median = ratios[Math.floor(ratios.length / 2)]!;
   console.log(`zmtp CURVE (${native.name}) / NULL call p50, alternating rounds: ${ratios.map((r) => `${r.toFixed(2)}x`).join(" ")}`);
   console.log(`goal (CURVE <= ${CURVE_GOAL}x NULL at p50): ${median <= CURVE_GOAL ? "MET" : "NOT MET"} (median ${median.toFixed(2)}x)`);
+  console.log(`one box of a 200 B frame (what CURVE adds per frame, 12 per call round trip): ${boxCosts()}`);
 }
 
 const CURVE_GOAL = 1.3;
