@@ -466,9 +466,19 @@ test("a paused reader dropped as a slow consumer reads close code 4008 once it r
     const headerEnd = handshake.indexOf("\r\n\r\n");
     received.push(handshake.subarray(headerEnd + 4));
     paused.write(maskedTextFrame(JSON.stringify({ id: 1, subscribe: { types: ["eLog"] } })));
-    const deadline = Date.now() + 10_000;
-    while (server.endpoint.clients().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 100)); // the subscription is in
+    // The subscription is in once its reply arrived.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no reply to the subscribe within 10 s")), 10_000);
+      const onData = (chunk: Buffer) => {
+        received.push(chunk);
+        if (!Buffer.concat(received).includes('"id":1')) return;
+        clearTimeout(timer);
+        paused.off("data", onData);
+        resolve();
+      };
+      paused.on("data", onData);
+      onData(Buffer.alloc(0));
+    });
     paused.pause();
     let sent = 0;
     while (server.endpoint.clients().length === 1 && sent < 2_000) {
