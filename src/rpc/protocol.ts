@@ -64,8 +64,8 @@ export function isSignature(frame: Buffer | undefined): boolean {
 }
 
 export function encodeCallHeader(header: CallHeader): Buffer {
-  const buffer = Buffer.alloc(CALL_HEADER_SIZE);
-  buffer.writeUInt8(KIND_CALL, 0);
+  const buffer = Buffer.allocUnsafe(CALL_HEADER_SIZE); // every byte is written below
+  buffer.writeUInt32LE(KIND_CALL, 0); // kind, then three zero bytes
   buffer.writeUInt32LE(header.id >>> 0, 4);
   buffer.writeDoubleLE(header.deadline, 8);
   return buffer;
@@ -85,18 +85,41 @@ export function newEpoch(): string {
   return bytes.toString("hex");
 }
 
+/**
+ * The last epoch encoded and the last decoded: a server keeps one epoch per run and a client mostly hears one
+ * server, so every reply would otherwise convert the same value again. (Two caches: a relay does both, with two
+ * epochs.)
+ */
+const encodedEpoch = { text: "", high: 0, low: 0 };
+const decodedEpoch = { text: "0000000000000000", high: 0, low: 0 };
+
 export function encodeReplyHeader(header: ReplyHeader): Buffer {
-  const buffer = Buffer.alloc(REPLY_HEADER_SIZE);
-  buffer.writeUInt8(KIND_REPLY, 0);
+  if (header.epoch !== encodedEpoch.text) {
+    const bytes = Buffer.alloc(8);
+    Buffer.from(header.epoch.padStart(16, "0").slice(-16), "hex").copy(bytes);
+    encodedEpoch.text = header.epoch;
+    encodedEpoch.high = bytes.readUInt32BE(0);
+    encodedEpoch.low = bytes.readUInt32BE(4);
+  }
+  const buffer = Buffer.allocUnsafe(REPLY_HEADER_SIZE); // every byte is written below
+  buffer.writeUInt32LE(KIND_REPLY, 0); // kind, then three zero bytes
   buffer.writeUInt32LE(header.id >>> 0, 4);
   buffer.writeDoubleLE(header.seq, 8);
-  Buffer.from(header.epoch.padStart(16, "0").slice(-16), "hex").copy(buffer, 16);
+  buffer.writeUInt32BE(encodedEpoch.high, 16);
+  buffer.writeUInt32BE(encodedEpoch.low, 20);
   return buffer;
 }
 
 export function decodeReplyHeader(frame: Buffer): ReplyHeader | null {
-  if (frame.length !== REPLY_HEADER_SIZE || frame.readUInt8(0) !== KIND_REPLY) return null;
-  return { id: frame.readUInt32LE(4), seq: frame.readDoubleLE(8), epoch: frame.subarray(16, 24).toString("hex") };
+  if (frame.length !== REPLY_HEADER_SIZE || frame[0] !== KIND_REPLY) return null;
+  const high = frame.readUInt32BE(16);
+  const low = frame.readUInt32BE(20);
+  if (high !== decodedEpoch.high || low !== decodedEpoch.low) {
+    decodedEpoch.text = frame.toString("hex", 16, 24);
+    decodedEpoch.high = high;
+    decodedEpoch.low = low;
+  }
+  return { id: frame.readUInt32LE(4), seq: frame.readDoubleLE(8), epoch: decodedEpoch.text };
 }
 
 export function isHelloInfo(value: unknown): value is HelloInfo {

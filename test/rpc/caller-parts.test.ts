@@ -1,6 +1,7 @@
 /** The small parts every RpcCaller is built from: call table, lock-step queue, stream tracker, state machine. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import {
   CallTable,
   ConnectionStateMachine,
@@ -52,6 +53,46 @@ describe("CallTable", () => {
     assert.notEqual(id, lateId);
     table.take(id)!.resolve({ value: 42, position: null });
     assert.deepEqual(await quick.result, { value: 42, position: null });
+  });
+
+  it("calls of mixed timeouts expire in deadline order, each with its own error; answered calls never do", async () => {
+    const table = new CallTable();
+    const expired: string[] = [];
+    const made = [
+      ["slow", 60],
+      ["fast", 10],
+      ["answered", 20],
+      ["middle", 30],
+      ["fast-too", 10],
+    ] as const;
+    const ids = new Map<string, number>();
+    const results = made.map(([name, timeout]) => {
+      const { call, result } = pending(name, timeout);
+      ids.set(name, table.add(call));
+      return result.then(
+        () => name,
+        (error: unknown) => {
+          assert.ok(error instanceof RpcTimeoutError && error.message.includes(`${name}()`) && error.message.includes(`${timeout}ms`));
+          expired.push(name);
+          return name;
+        },
+      );
+    });
+    table.take(ids.get("answered")!)!.resolve({ value: 1, position: null });
+    await Promise.all(results);
+    assert.deepEqual(expired, ["fast", "fast-too", "middle", "slow"]);
+    assert.equal(table.size, 0);
+  });
+
+  it("an empty table holds no process open, though its deadline timer stays armed", async () => {
+    const module = new URL("../../src/rpc/call-table.js", import.meta.url).href;
+    const script = `
+      const { CallTable } = await import(${JSON.stringify(module)});
+      const table = new CallTable();
+      const id = table.add({ name: "x", timeout: 60_000, resolve() {}, reject() {} });
+      table.take(id);`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { timeout: 30_000 });
+    assert.equal(child.status, 0, `exited by itself (signal ${child.signal}): ${child.stderr}`);
   });
 
   it("failAll rejects every call with the error made for it", async () => {
