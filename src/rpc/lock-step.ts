@@ -39,11 +39,11 @@ export class LockStepQueue {
   }
 
   enqueue(call: PendingCall, body: Buffer): void {
-    const queued: Queued = {
-      ...call,
+    // Object.assign rather than `{ ...call, body, timer }`, a slow path on Node 20's V8 (bench/call-overhead).
+    const queued: Queued = Object.assign({}, call, {
       body,
       timer: armDeadline(call.name, call.timeout, (error) => this.expire(queued, error), this.callerStacks),
-    };
+    });
     this.waiting.push(queued);
     this.pump();
   }

@@ -107,14 +107,13 @@ export class AccessControl implements CallGate {
     }
     const audited = isStateChanging(name);
     let refusal: string | undefined;
+    const reportRefusal = (reason: string): void => {
+      refusal = reason;
+    };
     return {
-      context: {
-        ...context,
-        role: caller.role,
-        reportRefusal: (reason) => {
-          refusal = reason;
-        },
-      },
+      // Object.assign, not `{ ...context, role }`: a spread followed by more properties costs ~2 µs on Node 20's
+      // V8 against ~0.1 µs for this, at every call (bench/call-overhead).
+      context: Object.assign({}, context, { role: caller.role, reportRefusal }),
       done: (outcome) => {
         ticket.release();
         if (!audited) return;

@@ -465,7 +465,8 @@ class Connection {
     }
     this.calls++;
     this.pendingCalls++;
-    const context: CallContext = { ...this.viewer(), signal: this.abort.signal };
+    // Not `{ ...viewer, signal }`: that form costs ~2 µs a call on Node 20's V8 (bench/call-overhead).
+    const context: CallContext = Object.assign({}, this.viewer(), { signal: this.abort.signal });
     let running: Promise<unknown>;
     try {
       running = dispatch(message.call, args, kwargs, context);
