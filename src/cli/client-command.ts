@@ -136,7 +136,7 @@ async function runClient(options: ClientCommandOptions): Promise<void> {
   const report = new ConnectionReport(options.req, print);
   let snapshotDone = false;
 
-  printStream(engine, print, { ticks: options.ticks });
+  printStream(engine, print, { ticks: options.ticks, language: mainEngine.language });
   engine.register(EVENT_RPC_CONNECTION, (e) => report.onStatus(e.data));
   engine.register(EVENT_LOG, (e) => {
     if (snapshotDone || !report.isSnapshotDone(e.data)) return;
