@@ -157,8 +157,8 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
   private closed = false;
   private readonly inFlightTimeoutMs: number;
   private readonly removeCheck: () => void;
-  /** Log lines and block texts in the main engine's language (set before the constructor body logs). */
-  private readonly t = messages.in(this.mainEngine.language);
+  /** Its own log lines and block texts (bound before the constructor body logs). */
+  private readonly t = messages.in(this.language);
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine, options: RiskEngineOptions = {}) {
     super(mainEngine, eventEngine, RISK_ENGINE_NAME);

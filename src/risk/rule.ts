@@ -8,8 +8,8 @@
  * `checkAllowed` runs for every order, so it should neither allocate nor build strings unless it blocks:
  * return `true` to let the order through, or `this.block(code, params)` to block it: a stable code for programs
  * and the values its text names. The engine renders the text with `blockText` (the rule's en/zh catalogue, see
- * `blockMessages`) in its own language, only when it blocks. A string blocks with that text (code RULE_REJECTED), `false` with a
- * generic one, for rules ported from VeighNa.
+ * `blockMessages`) in its main engine's language, only when it blocks. A string blocks with that text (code
+ * RULE_REJECTED), `false` with a generic one, for rules ported from VeighNa.
  */
 import { defineMessages, type BlockParams, type Language, type MainEngine, type OrderData, type OrderOrigin, type OrderRequest, type TickData, type TradeData, type ContractData } from "../kernel/index.js";
 import { RiskError } from "./errors.js";
