@@ -18,7 +18,7 @@ import { Product } from "../src/kernel/index.js";
 import { defaultUniverse } from "../src/sim/index.js";
 import { specToJson } from "../src/sim/spec.js";
 import { PlainCaller, ServeProcess, stalledSubscriber, subscribeFutures } from "../test/cli/overload-harness.js";
-import { RawClient } from "../test/console/helpers.js";
+import { RawClient } from "../test/rpc/ws/helpers.js";
 import { HELLO_FUNCTION } from "../src/rpc/index.js";
 
 const SECONDS = Number(process.argv[2] ?? 10);

@@ -12,7 +12,8 @@
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { WebSocket, WebSocketServer } from "ws";
 import { CHINA_TZ, DateTime, Event, Exchange, TickData } from "../src/kernel/index.js";
-import { WsEndpoint, eventToJson } from "../src/console/index.js";
+import { WsEndpoint, eventToJson } from "../src/rpc/index.js";
+import { WebHost } from "../src/console/index.js";
 
 const RTT_CALLS = 5_000;
 const RTT_WARMUP = 500;
@@ -107,7 +108,7 @@ async function endpointServer(): Promise<Server> {
   const tick = sampleTick(7);
   // Built before the clock starts: making ticks is the gateway's work, not the endpoint's.
   const ticks = Array.from({ length: FANOUT_EVENTS }, (_, i) => sampleTick(i));
-  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 }, maxBufferedBytes: 256 << 20 });
+  const endpoint = new WsEndpoint({ server: new WebHost({ host: "127.0.0.1", port: 0, token: null, staticRoot: null }), maxBufferedBytes: 256 << 20 });
   await endpoint.start(async (name, args) => (name === "add" ? (args[0] as number) + (args[1] as number) : tick));
   let seq = 0;
   return {

@@ -40,7 +40,7 @@ import { isLoopbackHost, loadOrCreateToken } from "./token.js";
 import { PromMetrics } from "./metrics.js";
 import { MetricsSampler, type MetricsSample } from "./metrics-sampler.js";
 import { WebHost } from "./web-host.js";
-import { WsEndpoint } from "./ws-endpoint.js";
+import { WsEndpoint } from "../rpc/ws/endpoint.js";
 
 export const CONSOLE_APP_NAME = "Console";
 /** The console-only event that carries one metrics sample to the page (never on the RPC stream). */

@@ -4,28 +4,14 @@
  * upgrade, passes ONE onRequest hook (`checkRequest`): method, origin, token and stopped-endpoint checks
  * all live there, before any WebSocket exists.
  */
-import type { Duplex } from "node:stream";
 import { resolve } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import fastifyStatic from "@fastify/static";
 import fastifyWebsocket from "@fastify/websocket";
-import type { WebSocket } from "ws";
+import type { HostAddress, ListeningSocketHost, SocketTarget } from "../rpc/ws/socket-host.js";
 import { ConsoleStartError } from "./errors.js";
 import { checkHost } from "./host-check.js";
 import { tokenMatches } from "./token.js";
-
-/** A WebSocket endpoint that takes connections from the host once the checks passed. */
-export interface SocketTarget {
-  /** False while stopped: upgrades are then refused with 503. */
-  readonly accepting: boolean;
-  /** Largest message this endpoint accepts, bytes (the host's WebSocket server allows the largest of all). */
-  readonly maxPayload: number;
-  /**
-   * A new connection: `raw` is the TCP socket under it (for corking), `remote` "address:port",
-   * `identity` "token" when a token was presented and checked.
-   */
-  acceptSocket(socket: WebSocket, raw: Duplex, remote: string, identity: string | undefined): void;
-}
 
 /** Named users' tokens (console_users.json): each token proves a user's name. */
 export interface TokenDirectory {
@@ -56,13 +42,6 @@ export interface WebHostOptions {
   allowedHosts?: readonly string[];
 }
 
-export interface HostAddress {
-  readonly host: string;
-  readonly port: number;
-  /** http://host:port/ */
-  readonly url: string;
-}
-
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   // The token may sit in the page URL: never send it on to anyone.
@@ -74,7 +53,8 @@ const SECURITY_HEADERS = {
 
 const PAGE_PATHS = new Set(["/", "/index.html"]);
 
-export class WebHost {
+/** Implements the rpc/ws socket-host seam, so it can also be the own server of a WsEndpoint that has no console. */
+export class WebHost implements ListeningSocketHost {
   private readonly options: WebHostOptions;
   private readonly sockets = new Map<string, SocketTarget>();
   private readonly dataRoutes = new Map<string, () => Promise<DataResponse> | DataResponse>();

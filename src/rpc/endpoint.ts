@@ -31,6 +31,11 @@ export interface CallContext {
   readonly remoteAddress?: string;
   /** The caller's role, set by the server's call gate before the function runs (e.g. "viewer", "trader", "admin"). */
   readonly role?: string;
+  /**
+   * Set by the call gate: a function that answers but did not do what was asked (VeighNa's send_order answers ""
+   * for a blocked order) says why here, and the audit trail records the call as refused with that reason.
+   */
+  readonly reportRefusal?: (reason: string) => void;
 }
 
 /** Runs one call; resolves with the result or rejects with the error to report to the caller. */

@@ -106,12 +106,24 @@ export class AccessControl implements CallGate {
       throw error;
     }
     const audited = isStateChanging(name);
+    let refusal: string | undefined;
     return {
-      context: { ...context, role: caller.role },
+      context: {
+        ...context,
+        role: caller.role,
+        reportRefusal: (reason) => {
+          refusal = reason;
+        },
+      },
       done: (outcome) => {
         ticket.release();
         if (!audited) return;
-        this.record(caller, context, name, auditText(args), outcome.ok ? "ok" : "error", outcome.ok ? auditText(outcome.value) : messageOf(outcome.error), {
+        const [result, detail]: [AuditOutcome, string] = !outcome.ok
+          ? ["error", messageOf(outcome.error)]
+          : refusal !== undefined
+            ? ["refused", refusal]
+            : ["ok", auditText(outcome.value)];
+        this.record(caller, context, name, auditText(args), result, detail, {
           time: started,
           ...orderIdOf(name, args, outcome.ok ? outcome.value : undefined),
         });

@@ -715,8 +715,10 @@ export class RpcEngine extends BaseEngine {
 
   /** Sends an order for a client (RPC or console) and records it as that client's. */
   async sendOrder(req: OrderRequest, gatewayName: string, context: CallContext, kind: "rpc" | "console" = "rpc"): Promise<string> {
-    const vt_orderid = await this.mainEngine.sendOrder(req, gatewayName, { kind, clientId: context.clientId });
+    const { vt_orderid, block } = await this.mainEngine.placeOrder(req, gatewayName, { kind, clientId: context.clientId });
     if (vt_orderid) this.owners.set(vt_orderid, ownerOf(context));
+    // The caller gets VeighNa's "" whatever the reason; the audit row says which check blocked it and why.
+    if (block) context.reportRefusal?.(`${block.code} (${block.check}/${block.rule}): ${block.msg}`);
     return vt_orderid;
   }
 

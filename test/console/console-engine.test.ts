@@ -8,7 +8,8 @@ import { RiskManagerApp } from "../../src/risk/index.js";
 import { RpcServiceApp } from "../../src/service/index.js";
 import { RemoteError, WsRpcClient } from "../../src/rpc/index.js";
 import { ConsoleApp, ConsoleStartError, TOKEN_FILENAME, isLoopbackHost, loadOrCreateToken, tokenMatches } from "../../src/console/index.js";
-import { RawClient, until } from "./helpers.js";
+import { until } from "../helpers/until.js";
+import { RawClient } from "../rpc/ws/helpers.js";
 
 function tempHome(): string {
   return mkdtempSync(join(tmpdir(), "rpcservice-console-test-"));

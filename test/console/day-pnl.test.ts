@@ -12,7 +12,7 @@ import { CHINA_TZ, DateTime, Direction, Exchange, MainEngine, Offset, OrderReque
 import { ConsoleApp, DayPnlBook, type DayPnl } from "../../src/console/index.js";
 import { SimGateway } from "../../src/sim/index.js";
 import { RpcGateway, RpcServiceApp } from "../../src/service/index.js";
-import { until } from "./helpers.js";
+import { until } from "../helpers/until.js";
 
 const T0 = Date.parse("2026-12-04T10:00:00+08:00");
 

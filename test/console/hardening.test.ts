@@ -1,15 +1,14 @@
-/** The console against DNS rebinding, header quirks and a paused reader. */
+/** The console against DNS rebinding and header quirks. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { connect } from "node:net";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Event, LogData, MainEngine } from "../../src/kernel/index.js";
+import { MainEngine } from "../../src/kernel/index.js";
 import { RiskManagerApp, type RiskEngine } from "../../src/risk/index.js";
 import { ConsoleApp, checkHost, parseHostHeader } from "../../src/console/index.js";
-import { maskedTextFrame, startEndpoint } from "./helpers.js";
+import { loopbackServer, startEndpoint } from "../rpc/ws/helpers.js";
 
 test("Host headers parse with IPv6 brackets and ports; malformed ones are refused", () => {
   assert.deepEqual(parseHostHeader("127.0.0.1:8080"), { hostname: "127.0.0.1", port: 8080 });
@@ -105,7 +104,7 @@ test("a page rebound to the loopback console (forged Host, matching Origin) gets
 });
 
 test("the token's scheme is case-insensitive: bearer, Bearer and BEARER all work", async () => {
-  const server = await startEndpoint({ listen: { host: "127.0.0.1", port: 0, token: "a-token-of-sixteen-chars" } });
+  const server = await startEndpoint({ server: loopbackServer(0, "a-token-of-sixteen-chars") });
   try {
     const port = server.endpoint.address!.port;
     for (const scheme of ["Bearer", "bearer", "BEARER"]) {
@@ -115,68 +114,6 @@ test("the token's scheme is case-insensitive: bearer, Bearer and BEARER all work
     const wrong = await httpGet(port, "/ws", { ...upgradeHeaders(`127.0.0.1:${port}`, `http://127.0.0.1:${port}`), authorization: "bearer wrong-token-of-length" });
     assert.equal(wrong.status, 401);
   } finally {
-    await server.stop();
-  }
-});
-
-/** Close codes found in a stream of unmasked server frames. */
-function closeCodes(data: Buffer): number[] {
-  const codes: number[] = [];
-  let at = 0;
-  while (at + 2 <= data.length) {
-    const opcode = data[at]! & 0x0f;
-    let length = data[at + 1]! & 0x7f;
-    let header = 2;
-    if (length === 126) {
-      if (at + 4 > data.length) break;
-      length = data.readUInt16BE(at + 2);
-      header = 4;
-    } else if (length === 127) {
-      if (at + 10 > data.length) break;
-      length = Number(data.readBigUInt64BE(at + 2));
-      header = 10;
-    }
-    if (at + header + length > data.length) break;
-    if (opcode === 0x8 && length >= 2) codes.push(data.readUInt16BE(at + header));
-    at += header + length;
-  }
-  return codes;
-}
-
-test("a paused reader dropped as a slow consumer reads close code 4008 once it reads again, not a bare reset", async () => {
-  const server = await startEndpoint({ maxBufferedBytes: 256 * 1024 });
-  const port = server.endpoint.address!.port;
-  const paused = connect(port, "127.0.0.1");
-  const received: Buffer[] = [];
-  try {
-    paused.write(
-      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${Buffer.from("0123456789abcdef").toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-    );
-    const handshake = await new Promise<Buffer>((resolve) => paused.once("data", resolve));
-    const headerEnd = handshake.indexOf("\r\n\r\n");
-    received.push(handshake.subarray(headerEnd + 4));
-    paused.write(maskedTextFrame(JSON.stringify({ id: 1, subscribe: { types: ["eLog"] } })));
-    const deadline = Date.now() + 10_000;
-    while (server.endpoint.clients().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 100)); // the subscription is in
-    paused.pause();
-    let sent = 0;
-    while (server.endpoint.clients().length === 1 && sent < 2_000) {
-      server.publish(new Event("eLog", new LogData({ msg: "x".repeat(32 * 1024), gateway_name: "test" })));
-      sent++;
-      if (sent % 50 === 0) await new Promise((r) => setImmediate(r));
-    }
-    assert.equal(server.endpoint.clients().length, 0, "dropped as a slow consumer");
-    // Paused for a while longer (a reader stuck for seconds): the close frame must still be there when it reads.
-    await new Promise((r) => setTimeout(r, 2_500));
-    paused.on("data", (chunk: Buffer) => received.push(chunk));
-    const closed = new Promise<void>((resolve) => paused.once("close", () => resolve()));
-    paused.resume();
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 15_000))]);
-    assert.deepEqual(closeCodes(Buffer.concat(received)), [4008]);
-  } finally {
-    paused.destroy();
     await server.stop();
   }
 });

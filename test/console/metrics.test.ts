@@ -4,7 +4,8 @@ import { Direction, Offset, OrderRequest, OrderType, SubscribeRequest, type Main
 import { WsRpcClient } from "../../src/rpc/index.js";
 import { quantile, type MetricsSample } from "../../src/console/index.js";
 import { startConsoleFixture, tradedSymbol } from "./fixture.js";
-import { RawClient, until } from "./helpers.js";
+import { until } from "../helpers/until.js";
+import { RawClient } from "../rpc/ws/helpers.js";
 
 /** The value of one sample line of the Prometheus text, or undefined. */
 function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

@@ -19,10 +19,11 @@ import {
   SubscribeRequest,
   TradeData,
 } from "../../src/kernel/index.js";
-import { WsEndpoint } from "../../src/console/index.js";
+import { WsEndpoint } from "../../src/rpc/index.js";
 import { REQ_ADDRESS_KEY, RpcGateway, RpcServiceApp, SUB_ADDRESS_KEY } from "../../src/service/index.js";
 import { startConsoleFixture } from "./fixture.js";
-import { until } from "./helpers.js";
+import { until } from "../helpers/until.js";
+import { loopbackServer } from "../rpc/ws/helpers.js";
 
 test("RpcGateway given a ws:// address snapshots, streams ticks, and trades through the WebSocket endpoint", async () => {
   const server = await startConsoleFixture();
@@ -84,7 +85,7 @@ test("RpcGateway over ws keeps a trade pushed right behind the trades snapshot's
   });
   let seq = 0;
   let releaseTrades: ((trades: unknown) => void) | undefined;
-  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  const endpoint = new WsEndpoint({ server: loopbackServer() });
   await endpoint.start({
     // Plain (not async): the endpoint's reply is the first reaction to the returned promise.
     dispatch: (name) => {

@@ -26,6 +26,7 @@ import {
   type ContractData,
 } from "../../src/kernel/index.js";
 import { SimGateway } from "../../src/sim/index.js";
+import { RiskManagerApp, type RiskEngine } from "../../src/risk/index.js";
 import { RemoteError, RpcClient, WsRpcClient, type ConnectionState } from "../../src/rpc/index.js";
 import { ConsoleApp, type ConsoleEngine } from "../../src/console/index.js";
 import { GatewayManagerApp, type GatewayEngine, type GatewayStatus } from "../../src/gateways/index.js";
@@ -58,6 +59,7 @@ interface Server {
   console: ConsoleEngine;
   /** Manages no gateway until a test adds one (SIM is added directly). */
   gateways: GatewayEngine;
+  risk: RiskEngine;
   home: string;
   rep: string;
   pub: string;
@@ -84,6 +86,8 @@ async function setUp(mainEngine: MainEngine, home: string, simDir: string, previ
   mainEngine.addGateway(SimGateway);
   await mainEngine.connect({ data_dir: simDir, ticks_per_second: 20 }, "SIM");
   const gateways = mainEngine.addApp(GatewayManagerApp);
+  const risk = mainEngine.addApp(RiskManagerApp) as RiskEngine;
+  await risk.ready;
   const rpc = mainEngine.addApp(RpcServiceApp) as RpcEngine;
   gateways.serveOn(rpc.server);
   const consoleEngine = mainEngine.addApp(ConsoleApp) as ConsoleEngine;
@@ -104,6 +108,7 @@ async function setUp(mainEngine: MainEngine, home: string, simDir: string, previ
     rpc,
     console: consoleEngine,
     gateways,
+    risk,
     home,
     rep: rpc.addresses!.rep,
     pub: rpc.addresses!.pub,
@@ -149,15 +154,16 @@ function future(server: Server): ContractData {
   return server.mainEngine.getAllContracts().find((c) => c.product === Product.FUTURES && c.exchange === Exchange.SHFE)!;
 }
 
-function restingBuy(contract: ContractData): OrderRequest {
+/** A buy far below the market but inside the price limits (the risk manager's order_validity checks them): it rests. */
+function restingBuy(server: Server, contract = future(server)): OrderRequest {
+  const limitDown = server.mainEngine.getTick(contract.vt_symbol)?.limit_down;
   return new OrderRequest({
     symbol: contract.symbol,
     exchange: contract.exchange,
     direction: Direction.LONG,
     type: OrderType.LIMIT,
     volume: 1,
-    // Far below the market but inside the price limits: it rests.
-    price: Math.round((contract as ContractData & { limit_down?: number }).limit_down ?? 0) || contract.pricetick * 1000,
+    price: limitDown ? Math.round(limitDown) : contract.pricetick * 1000,
     offset: Offset.OPEN,
   });
 }
@@ -165,7 +171,7 @@ function restingBuy(contract: ContractData): OrderRequest {
 /** Arguments that pass binding for each of VeighNa's 17 functions. */
 function callsFor(server: Server): [string, unknown[]][] {
   const contract = future(server);
-  const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
+  const req = restingBuy(server, contract);
   return [
     ["subscribe", [new SubscribeRequest({ symbol: contract.symbol, exchange: contract.exchange }), "SIM"]],
     ["send_order", [req, "SIM"]],
@@ -240,7 +246,7 @@ describe("roles on every endpoint", () => {
       viewer.start();
       await viewer.waitConnected(10_000);
       const before = server.mainEngine.getAllOrders().length;
-      const error = await failureOf(viewer.call("send_order", [restingBuy(future(server)), "SIM"]));
+      const error = await failureOf(viewer.call("send_order", [restingBuy(server), "SIM"]));
       assert.match(error, /PermissionError: role viewer may not call send_order: it needs the "trade" permission/);
       assert.equal(server.mainEngine.getAllOrders().length, before, "no order reached the venue");
       await until(() => server.logs().some((line) => /\(viewer-key, viewer\): send_order refused: role viewer may not call send_order/.test(line)), 5_000, "the log line");
@@ -298,8 +304,7 @@ describe("roles on every endpoint", () => {
       other.start();
       await Promise.all([trader.waitConnected(10_000), admin.waitConnected(10_000), other.waitConnected(10_000)]);
       const contract = future(server);
-      const tick = server.mainEngine.getTick(contract.vt_symbol);
-      const req = restingBuy({ ...contract, limit_down: tick?.limit_down } as ContractData);
+      const req = restingBuy(server, contract);
       const mine = await trader.call<string>("send_order", [req, "SIM"]);
       const theirs = await other.call<string>("send_order", [req, "SIM"]);
       assert.equal(server.rpc.orderOwner(mine), "trader-key");
@@ -320,6 +325,25 @@ describe("roles on every endpoint", () => {
       await trader.close();
       await admin.close();
       other.close();
+    }
+  });
+
+  it("an order a risk rule blocks answers \"\" (VeighNa's reply) and is audited as refused with the rule's code", async () => {
+    const trader = zmqClient(server, server.keys.trader);
+    server.risk.updateRule("order_size", { active: true, order_volume_limit: 5 });
+    try {
+      trader.start();
+      await trader.waitConnected(10_000);
+      const req = restingBuy(server);
+      req.volume = 6;
+      assert.equal(await trader.call<string>("send_order", [req, "SIM"]), "");
+      const row = server.rpc.audit!.query({ identity: "trader-key" }).findLast((r) => r.action === "send_order");
+      assert.equal(row?.outcome, "refused");
+      assert.match(row.detail, /^VOLUME_LIMIT \(RiskManager\/order_size\): /);
+      assert.equal(row.vtOrderid, undefined);
+    } finally {
+      server.risk.updateRule("order_size", { active: false });
+      await trader.close();
     }
   });
 
@@ -474,7 +498,7 @@ async function orderWatchers(server: Server) {
     throw error;
   }
   const contract = future(server);
-  const req = restingBuy({ ...contract, limit_down: server.mainEngine.getTick(contract.vt_symbol)?.limit_down } as ContractData);
+  const req = restingBuy(server, contract);
   return { alice, bob, admin, seen, req, close };
 }
 
@@ -578,8 +602,7 @@ describe("ownership and the audit trail across restarts", () => {
         client.start();
         await client.waitConnected(10_000);
         contract = future(first);
-        const tick = first.mainEngine.getTick(contract.vt_symbol);
-        vt = await client.call<string>("send_order", [restingBuy({ ...contract, limit_down: tick?.limit_down } as ContractData), "SIM"]);
+        vt = await client.call<string>("send_order", [restingBuy(first, contract), "SIM"]);
         assert.match(vt, /^SIM\./);
       } finally {
         await client.close();

@@ -64,8 +64,9 @@ def main() -> None:
         report["heartbeat"] = client.heartbeat.wait(5)
         if with_order:
             future = next(c for c in contracts if c.product == Product.FUTURES)
-            # At the lower price limit: it rests, whatever the market does.
-            price = future.pricetick * 10
+            # At the lower price limit (the risk manager refuses a price outside the limits): it rests.
+            tick = client.get_tick(future.vt_symbol, timeout=3000)
+            price = tick.limit_down if tick and tick.limit_down else future.pricetick * 10
             request = OrderRequest(future.symbol, future.exchange, Direction.LONG, OrderType.LIMIT, 1, price, Offset.OPEN)
             report["order"] = ""
             report["order_error"] = ""

@@ -6,6 +6,7 @@ import {
   Direction,
   Event,
   Exchange,
+  LogData,
   Offset,
   OrderData,
   OrderRequest,
@@ -16,10 +17,9 @@ import {
   UTC,
   fixedOffset,
   zoneInfo,
-} from "../../src/kernel/index.js";
-import { CloseCode, encodeJson, fromWire, isoMicros, toWire } from "../../src/rpc/index.js";
-import { WsEndpoint } from "../../src/console/index.js";
-import { RawClient, logEvent, maskedTextFrame, startEndpoint, until } from "./helpers.js";
+} from "../../../src/kernel/index.js";
+import { CloseCode, WsEndpoint, encodeJson, fromWire, isoMicros, toWire } from "../../../src/rpc/index.js";
+import { RawClient, logEvent, loopbackServer, maskedTextFrame, startEndpoint, until } from "./helpers.js";
 
 const ORDER_ARG = {
   $class: "OrderRequest",
@@ -313,7 +313,7 @@ test("connected clients are listed with their endpoint, calls and backlog", asyn
 
 test("a token is required when configured: missing or wrong gets 401, the right one connects", async () => {
   const token = "correct-horse-battery-staple-123";
-  const server = await startEndpoint({ listen: { host: "127.0.0.1", port: 0, token } });
+  const server = await startEndpoint({ server: loopbackServer(0, token) });
   try {
     await assert.rejects(RawClient.open(server.url), /401/);
     await assert.rejects(RawClient.open(`${server.url}?token=wrong-token-wrong-token`), /401/);
@@ -343,7 +343,7 @@ test("a browser page from another origin cannot open the WebSocket", async () =>
 });
 
 test("stopping the endpoint closes its clients with 1001 and frees the port; it can start again", async () => {
-  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  const endpoint = new WsEndpoint({ server: loopbackServer() });
   await endpoint.start(async () => 1);
   const port = endpoint.address!.port;
   const client = await RawClient.open(`ws://127.0.0.1:${port}/ws`);
@@ -424,6 +424,78 @@ test("a stalled reader of ticks gets the latest tick per symbol instead of a sta
     assert.equal(client.eventsDropped, 0);
   } finally {
     stalled.destroy();
+    await server.stop();
+  }
+});
+
+/** Close codes found in a stream of unmasked server frames. */
+function closeCodes(data: Buffer): number[] {
+  const codes: number[] = [];
+  let at = 0;
+  while (at + 2 <= data.length) {
+    const opcode = data[at]! & 0x0f;
+    let length = data[at + 1]! & 0x7f;
+    let header = 2;
+    if (length === 126) {
+      if (at + 4 > data.length) break;
+      length = data.readUInt16BE(at + 2);
+      header = 4;
+    } else if (length === 127) {
+      if (at + 10 > data.length) break;
+      length = Number(data.readBigUInt64BE(at + 2));
+      header = 10;
+    }
+    if (at + header + length > data.length) break;
+    if (opcode === 0x8 && length >= 2) codes.push(data.readUInt16BE(at + header));
+    at += header + length;
+  }
+  return codes;
+}
+
+test("a paused reader dropped as a slow consumer reads close code 4008 once it reads again, not a bare reset", async () => {
+  const server = await startEndpoint({ maxBufferedBytes: 256 * 1024 });
+  const port = server.endpoint.address!.port;
+  const paused = connect(port, "127.0.0.1");
+  const received: Buffer[] = [];
+  try {
+    paused.write(
+      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${Buffer.from("0123456789abcdef").toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    const handshake = await new Promise<Buffer>((resolve) => paused.once("data", resolve));
+    const headerEnd = handshake.indexOf("\r\n\r\n");
+    received.push(handshake.subarray(headerEnd + 4));
+    paused.write(maskedTextFrame(JSON.stringify({ id: 1, subscribe: { types: ["eLog"] } })));
+    // The subscription is in once its reply arrived.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no reply to the subscribe within 10 s")), 10_000);
+      const onData = (chunk: Buffer) => {
+        received.push(chunk);
+        if (!Buffer.concat(received).includes('"id":1')) return;
+        clearTimeout(timer);
+        paused.off("data", onData);
+        resolve();
+      };
+      paused.on("data", onData);
+      onData(Buffer.alloc(0));
+    });
+    paused.pause();
+    let sent = 0;
+    while (server.endpoint.clients().length === 1 && sent < 2_000) {
+      server.publish(new Event("eLog", new LogData({ msg: "x".repeat(32 * 1024), gateway_name: "test" })));
+      sent++;
+      if (sent % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(server.endpoint.clients().length, 0, "dropped as a slow consumer");
+    // Paused for a while longer (a reader stuck for seconds): the close frame must still be there when it reads.
+    await new Promise((r) => setTimeout(r, 2_500));
+    paused.on("data", (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<void>((resolve) => paused.once("close", () => resolve()));
+    paused.resume();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 15_000))]);
+    assert.deepEqual(closeCodes(Buffer.concat(received)), [4008]);
+  } finally {
+    paused.destroy();
     await server.stop();
   }
 });

@@ -3,8 +3,8 @@
  * Memory is bounded in events (the capacity) and in bytes of JSON held (`maxBytes`: the oldest go first); each
  * event's JSON is made at most once, by whoever needs it first.
  */
-import type { PublishedEvent } from "../rpc/endpoint.js";
-import { eventToJson } from "../rpc/ws/json-wire.js";
+import type { PublishedEvent } from "../endpoint.js";
+import { eventToJson } from "./json-wire.js";
 
 export class PublishedEntry {
   readonly published: PublishedEvent;

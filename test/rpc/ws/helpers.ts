@@ -1,8 +1,9 @@
-/** Shared pieces of the console tests: an endpoint on a free loopback port and a raw JSON WebSocket client. */
+/** Shared pieces of the WebSocket tests: an endpoint on a free loopback port and a raw JSON WebSocket client. */
 import { WebSocket } from "ws";
-import { Event } from "../../src/kernel/index.js";
-import type { CallDispatcher, PublishedEvent } from "../../src/rpc/endpoint.js";
-import { WsEndpoint, type WsEndpointOptions } from "../../src/console/index.js";
+import { Event } from "../../../src/kernel/index.js";
+import type { CallDispatcher, PublishedEvent } from "../../../src/rpc/endpoint.js";
+import { WsEndpoint, type WsEndpointOptions } from "../../../src/rpc/ws/index.js";
+import { WebHost } from "../../../src/console/web-host.js";
 
 export interface RunningEndpoint {
   endpoint: WsEndpoint;
@@ -28,8 +29,16 @@ export const testDispatcher: CallDispatcher = async (name, args) => {
   }
 };
 
+/**
+ * A server of the endpoint's own on loopback: the console's HTTP host without a page, so the tests see the
+ * request checks (Host, Origin, token) a deployed endpoint is served behind.
+ */
+export function loopbackServer(port = 0, token: string | null = null): WebHost {
+  return new WebHost({ host: "127.0.0.1", port, token, staticRoot: null });
+}
+
 export async function startEndpoint(options: WsEndpointOptions = {}, dispatch: CallDispatcher = testDispatcher): Promise<RunningEndpoint> {
-  const endpoint = new WsEndpoint({ ...options, listen: { host: "127.0.0.1", port: 0, ...options.listen } });
+  const endpoint = new WsEndpoint({ ...options, server: options.server ?? loopbackServer() });
   await endpoint.start(dispatch);
   let seq = 0;
   const epoch = "test-epoch";
@@ -120,7 +129,7 @@ export class RawClient {
   }
 }
 
-export { until } from "../helpers/until.js";
+export { until } from "../../helpers/until.js";
 
 export function logEvent(msg: string): Event {
   return new Event("eLog", { msg, gateway_name: "TEST", level: 20 });

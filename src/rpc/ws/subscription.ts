@@ -1,5 +1,5 @@
 /** What one client asked to receive; events are filtered here, at the server, before any bytes are written. */
-import type { Event } from "../kernel/index.js";
+import type { Event } from "../../kernel/index.js";
 
 /** Event types whose specific twin is `type + id` (eTick.rb2501.SHFE): "*" stands for the generic ones only. */
 const DOTTED_TYPES = ["eTick.", "eTrade.", "eOrder.", "ePosition.", "eAccount.", "eQuote.", "eContract."];

@@ -1,12 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Event, LogData } from "../../src/kernel/index.js";
-import { RemoteError, RpcDisconnectedError, RpcError, RpcTimeoutError, WsRpcClient, type ConnectionState, type ResyncReason } from "../../src/rpc/index.js";
-import { WsEndpoint } from "../../src/console/index.js";
-import { logEvent, testDispatcher, until } from "./helpers.js";
+import { Event, LogData } from "../../../src/kernel/index.js";
+import { RemoteError, RpcDisconnectedError, RpcError, RpcTimeoutError, WsEndpoint, WsRpcClient, type ConnectionState, type ResyncReason } from "../../../src/rpc/index.js";
+import { logEvent, loopbackServer, testDispatcher, until } from "./helpers.js";
 
 test("the WebSocket client calls, decodes kernel objects, and reports server errors with their codes", async () => {
-  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  const endpoint = new WsEndpoint({ server: loopbackServer() });
   await endpoint.start(async (name, args, kwargs) => {
     if (name === "log") return new LogData({ msg: String(args[0]), gateway_name: "X" });
     if (name === "kw") return kwargs;
@@ -35,7 +34,7 @@ test("the WebSocket client calls, decodes kernel objects, and reports server err
 });
 
 test("a reconnect to the same endpoint resumes from the last event: nothing lost, nothing twice, no resync", async () => {
-  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  const endpoint = new WsEndpoint({ server: loopbackServer() });
   let seq = 0;
   const publish = (event: Event) => endpoint.publish({ seq: ++seq, epoch: "run-2", event });
   await endpoint.start({ dispatch: testDispatcher, position: () => ({ epoch: "run-2", seq }) });
@@ -65,7 +64,7 @@ test("a reconnect to the same endpoint resumes from the last event: nothing lost
 });
 
 test("when the gap cannot be replayed (a new server run), the client asks its owner for a fresh snapshot", async () => {
-  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  const endpoint = new WsEndpoint({ server: loopbackServer() });
   let epoch = "run-1";
   let seq = 0;
   await endpoint.start({ dispatch: testDispatcher, position: () => ({ epoch, seq }) });
@@ -84,7 +83,7 @@ test("when the gap cannot be replayed (a new server run), the client asks its ow
     // The server comes back on the same port with a new run of its event stream.
     epoch = "run-2";
     seq = 0;
-    const again = new WsEndpoint({ listen: { host: "127.0.0.1", port } });
+    const again = new WsEndpoint({ server: loopbackServer(port) });
     await again.start({ dispatch: testDispatcher, position: () => ({ epoch, seq }) });
     try {
       await until(() => resyncs.length === 2, 10_000, "resync after reconnect");
@@ -102,7 +101,7 @@ test("when the gap cannot be replayed (a new server run), the client asks its ow
 });
 
 test("a call's stream position is where the stream stood at its reply, even when an event follows in the same read", async () => {
-  const endpoint = new WsEndpoint({ listen: { host: "127.0.0.1", port: 0 } });
+  const endpoint = new WsEndpoint({ server: loopbackServer() });
   let seq = 0;
   let release: ((value: unknown) => void) | undefined;
   // A plain (not async) dispatcher: the endpoint's reply is the first reaction to this promise.

@@ -6,17 +6,20 @@
  * 1 MiB) unsent, its messages wait in a queue of its own where a tick replaces its unsent predecessor of the same
  * symbol (it gets the latest price, not a stale backlog); when what waits that may not be replaced passes the
  * bound, that client alone is dropped with close code 4008 and the reason.
+ *
+ * The HTTP side (listening, Host/Origin/token checks, routing upgrades by path) is a SocketHost's (socket-host.ts):
+ * the console's WebHost, shared with the page (`attachTo`) or the endpoint's own (`server`).
  */
 import type { Duplex } from "node:stream";
 import { WebSocket, type RawData } from "ws";
-import type { CallContext, CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../rpc/endpoint.js";
-import { marketDataKey, type Event } from "../kernel/index.js";
-import { SendBacklog } from "../zmtp/index.js";
-import { WireError, wireErrorBody } from "../rpc/ws/errors.js";
+import type { CallContext, CallDispatcher, ConnectedClient, PublishedEvent, ServerEndpoint } from "../endpoint.js";
+import { marketDataKey, type Event } from "../../kernel/index.js";
+import { SendBacklog } from "../../zmtp/index.js";
+import { WireError, wireErrorBody } from "./errors.js";
 import { EventRing, type PublishedEntry } from "./ring.js";
 import { Subscription } from "./subscription.js";
-import { WebHost, type HostAddress, type SocketTarget } from "./web-host.js";
-import { encodeJson } from "../rpc/ws/json-wire.js";
+import type { HostAddress, ListeningSocketHost, SocketHost, SocketTarget } from "./socket-host.js";
+import { encodeJson } from "./json-wire.js";
 import {
   CloseCode,
   WS_PROTOCOL_VERSION,
@@ -29,7 +32,7 @@ import {
   type MessageId,
   type SubscribeMessage,
   type SubscribeResult,
-} from "../rpc/ws/protocol.js";
+} from "./protocol.js";
 
 /**
  * What the serving side gives the endpoint at start: the dispatcher alone, or a host that also tells where the
@@ -50,8 +53,11 @@ export interface WsEndpointOptions {
   name?: string;
   /** URL path of the WebSocket; default "/ws". */
   path?: string;
-  /** Listen on an HTTP server of its own. Omit when the endpoint is added to a shared WebHost (`attachTo`). */
-  listen?: { host: string; port: number; token?: string | null };
+  /**
+   * An HTTP server of its own (e.g. a console WebHost without a page): it listens when the endpoint starts and
+   * closes when it stops. Omit when the endpoint is added to a shared host (`attachTo`).
+   */
+  server?: ListeningSocketHost;
   /** Largest message accepted, bytes; bigger ones close the connection with 1009. Default 1 MiB. */
   maxPayload?: number;
   /** Unsent bytes one connection may accumulate before it is dropped as a slow consumer. Default 8 MiB. */
@@ -87,7 +93,7 @@ export class WsEndpoint implements ServerEndpoint, SocketTarget {
   readonly name: string;
   readonly path: string;
   private readonly options: ResolvedOptions;
-  private readonly ownHost: WebHost | undefined;
+  private readonly ownHost: ListeningSocketHost | undefined;
   private readonly ring: EventRing;
   private readonly connections = new Set<Connection>();
   private dispatch: CallDispatcher | undefined;
@@ -109,14 +115,12 @@ export class WsEndpoint implements ServerEndpoint, SocketTarget {
     this.name = this.options.name;
     this.path = this.options.path;
     this.ring = new EventRing(this.options.ringSize);
-    if (options.listen) {
-      this.ownHost = new WebHost({ host: options.listen.host, port: options.listen.port, token: options.listen.token ?? null, staticRoot: null });
-      this.ownHost.addRoute(this.path, this);
-    }
+    this.ownHost = options.server;
+    this.ownHost?.addRoute(this.path, this);
   }
 
   /** Serves this endpoint from a shared HTTP server (the console's) instead of one of its own. */
-  attachTo(host: WebHost): void {
+  attachTo(host: SocketHost): void {
     if (this.ownHost) throw new RangeError("this endpoint listens on its own server");
     host.addRoute(this.path, this);
   }
