@@ -428,7 +428,7 @@ export class CcxtGateway extends BaseGateway {
       const change = this.memory.applyOrder(update);
       if (!change) continue;
       if (change.statusChanged) {
-        this.writeLog(`Order ${change.order.vt_orderid} ${change.order.vt_symbol} ${displayValue("Status", change.order.status)} (${this.settings?.exchange} ${change.rawStatus}), traded ${change.order.traded}/${change.order.volume}`);
+        this.writeLog(`Order ${change.order.vt_orderid} ${change.order.vt_symbol} ${displayValue("Status", change.order.status, this.language)} (${this.settings?.exchange} ${change.rawStatus}), traded ${change.order.traded}/${change.order.volume}`);
       }
       this.onOrder(change.order);
       if (change.order.traded > 0) this.touchedSymbols.add(change.order.symbol);
@@ -447,7 +447,7 @@ export class CcxtGateway extends BaseGateway {
       any = true;
       if (raw.timestamp) this.lastTradeMs = Math.max(this.lastTradeMs, raw.timestamp);
       const fee = feeText(raw);
-      this.writeLog(`Trade ${trade.vt_tradeid} ${trade.vt_orderid} ${trade.vt_symbol} ${displayValue("Direction", trade.direction)} ${trade.volume}@${trade.price}${fee ? ` fee ${fee}` : ""}`);
+      this.writeLog(`Trade ${trade.vt_tradeid} ${trade.vt_orderid} ${trade.vt_symbol} ${displayValue("Direction", trade.direction, this.language)} ${trade.volume}@${trade.price}${fee ? ` fee ${fee}` : ""}`);
       this.onTrade(trade);
     }
     if (any) this.scheduleAccountRefresh();

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { Direction, EVENT_LOG, MainEngine, Offset, OrderType, type Language } from "../kernel/index.js";
+import { DEFAULT_LANGUAGE, Direction, EVENT_LOG, LANGUAGES, MainEngine, Offset, OrderType, type Language } from "../kernel/index.js";
 import { DEFAULT_NATS_SERVER_NAME } from "../rpc/index.js";
 import { DEFAULT_PUB_ADDRESS, DEFAULT_REP_ADDRESS, EVENT_RPC_CONNECTION, RpcGateway } from "../service/index.js";
 import { parseEndpoint } from "../zmtp/index.js";
@@ -81,7 +81,7 @@ export function registerClientCommand(program: Command): void {
     })
     .option("--prompt", "read prompt commands from stdin even when it is not a terminal (scripts)")
     .option("--no-prompt", "no interactive prompt even on a terminal")
-    .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
+    .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(LANGUAGES).default(DEFAULT_LANGUAGE))
     .addHelpText(
       "after",
       `
@@ -136,7 +136,7 @@ async function runClient(options: ClientCommandOptions): Promise<void> {
   const report = new ConnectionReport(options.req, print);
   let snapshotDone = false;
 
-  printStream(engine, print, { ticks: options.ticks });
+  printStream(engine, print, { ticks: options.ticks, language: mainEngine.language });
   engine.register(EVENT_RPC_CONNECTION, (e) => report.onStatus(e.data));
   engine.register(EVENT_LOG, (e) => {
     if (snapshotDone || !report.isSnapshotDone(e.data)) return;

@@ -11,10 +11,11 @@ import {
   EVENT_TICK,
   EVENT_TRADE,
   type EventEngine,
+  type Language,
 } from "../kernel/index.js";
 import { accountLine, orderLine, positionLine, tickLine, tradeLine } from "./lines.js";
 
-export function printStream(engine: EventEngine, print: (line: string) => void, options: { ticks: boolean }): void {
+export function printStream(engine: EventEngine, print: (line: string) => void, options: { ticks: boolean; language: Language }): void {
   // Without ticks: a position line when what orders and trades change (volume, frozen, average price) changed;
   // an account line when its frozen funds changed or a trade (margin, commission) came since the last one.
   const lastPosition = new Map<string, string>();
@@ -26,17 +27,17 @@ export function printStream(engine: EventEngine, print: (line: string) => void, 
     print(`log    ${log.gateway_name}: ${log.msg}`);
   });
   if (options.ticks) engine.register(EVENT_TICK, (e) => print(tickLine(e.data)));
-  engine.register(EVENT_ORDER, (e) => print(orderLine(e.data)));
+  engine.register(EVENT_ORDER, (e) => print(orderLine(e.data, options.language)));
   engine.register(EVENT_TRADE, (e) => {
     tradedSinceAccount = true;
-    print(tradeLine(e.data));
+    print(tradeLine(e.data, options.language));
   });
   engine.register(EVENT_POSITION, (e) => {
     const p = e.data;
     const key = `${p.volume}|${p.yd_volume}|${p.frozen}|${p.price}`;
     if (!options.ticks && lastPosition.get(p.vt_positionid) === key) return;
     lastPosition.set(p.vt_positionid, key);
-    print(positionLine(p));
+    print(positionLine(p, options.language));
   });
   engine.register(EVENT_ACCOUNT, (e) => {
     const a = e.data;

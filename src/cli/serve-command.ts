@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ConsoleApp, type ConsoleStarted } from "../console/index.js";
 import { GatewayKinds, GatewayManagerApp, planGateways, type UpstreamFlags } from "../gateways/index.js";
-import { MainEngine, type GatewaySetting, type Language, WARNING } from "../kernel/index.js";
+import { DEFAULT_LANGUAGE, LANGUAGES, MainEngine, type GatewaySetting, type Language, WARNING } from "../kernel/index.js";
 import { RiskManagerApp } from "../risk/index.js";
 import { DEFAULT_NATS_SERVER_NAME, isServerName, parseNatsServers } from "../rpc/index.js";
 import { RpcServiceApp, type NatsServeOptions, type RpcEngine } from "../service/index.js";
@@ -209,7 +209,7 @@ export function registerServeCommand(program: Command): void {
     .option("--upstream-server-key <key>", "CURVE: the upstream server's public key")
     .option("--sim", "run the simulated exchange (default: only when no other gateway is configured)")
     .option("--no-sim", "do not run the simulated exchange")
-    .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(["en", "zh"]).default("en"))
+    .addOption(new Option("--language <lang>", "log language (zh: VeighNa's Chinese strings)").choices(LANGUAGES).default(DEFAULT_LANGUAGE))
     .addOption(new Option("--log-format <format>", "log lines for a terminal, or JSON lines (pino) for log shippers").choices([...LOG_FORMATS]).default("human"))
     .action(async (flags: ServeFlags) => {
       refuseSecondServer(flags.home);

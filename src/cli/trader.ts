@@ -69,19 +69,19 @@ export class Trader {
   listOrders(): void {
     const active = this.mainEngine.getAllActiveOrders();
     if (active.length === 0) this.print("no active orders");
-    for (const o of active) this.print(orderLine(o));
+    for (const o of active) this.print(orderLine(o, this.mainEngine.language));
   }
 
   listPositions(): void {
     const held = this.positions();
     if (held.length === 0) this.print("no positions");
-    for (const p of held) this.print(positionLine(p));
+    for (const p of held) this.print(positionLine(p, this.mainEngine.language));
   }
 
   listTrades(): void {
     const trades = this.mainEngine.getAllTrades();
     if (trades.length === 0) this.print("no trades");
-    for (const t of trades) this.print(tradeLine(t));
+    for (const t of trades) this.print(tradeLine(t, this.mainEngine.language));
   }
 
   listAccounts(): void {
@@ -94,7 +94,7 @@ export class Trader {
     const found = this.mainEngine.getAllContracts().filter((c) => matches(c.vt_symbol) || matches(c.name));
     found.sort((a, b) => a.vt_symbol.localeCompare(b.vt_symbol));
     if (found.length === 0) this.print(`no contract matches ${JSON.stringify(pattern ?? "")}`);
-    for (const c of found) this.print(contractLine(c));
+    for (const c of found) this.print(contractLine(c, this.mainEngine.language));
   }
 
   private positions(): PositionData[] {
@@ -118,7 +118,8 @@ export class Trader {
   private async send(contract: ContractData, direction: Direction, offset: OrderRequest["offset"], type: OrderType, volume: number, price: number): Promise<void> {
     const req = new OrderRequest({ symbol: contract.symbol, exchange: contract.exchange, direction, type, volume, price, offset });
     const vt_orderid = await this.mainEngine.sendOrder(req, this.gateway);
-    const what = `${contract.vt_symbol} ${displayValue("Direction", direction)} ${displayValue("Offset", offset)} ${displayValue("OrderType", type)} ${volume}@${type === OrderType.MARKET ? "market" : price}`;
+    const language = this.mainEngine.language;
+    const what = `${contract.vt_symbol} ${displayValue("Direction", direction, language)} ${displayValue("Offset", offset, language)} ${displayValue("OrderType", type, language)} ${volume}@${type === OrderType.MARKET ? "market" : price}`;
     if (!vt_orderid) throw new CliError(`order ${what} not sent: refused (the log line above says why)`);
     this.print(`sent   ${vt_orderid} ${what}`);
   }

@@ -19,7 +19,6 @@ import {
   Event,
   HistoryRequest,
   OrderRequest,
-  getLanguage,
   SubscribeRequest,
   type AppClass,
   type EventEngine,
@@ -335,7 +334,7 @@ export class ConsoleEngine extends BaseEngine {
       apps: this.mainEngine.getAllApps().map((app) => ({ app_name: app.appName, display_name: app.displayName })),
       calls: this.callNames(),
       token_required: this.host?.tokenRequired ?? false,
-      language: getLanguage(),
+      language: this.mainEngine.language,
     }));
     this.register("get_logs", () => [...this.log]);
     // Who the page is signed in as, and what it may do (the page hides the rest; the server refuses it anyway).

@@ -57,7 +57,7 @@ export interface GatewayStatus {
   readonly setting: GatewaySetting;
 }
 
-const t = defineMessages({
+const messages = defineMessages({
   en: {
     state: "Gateway {name} {state}: {reason}",
     blocked: "Order blocked: gateway {name} is {state} ({reason})",
@@ -91,6 +91,7 @@ interface Managed {
 }
 
 export class GatewayEngine extends BaseEngine {
+  private readonly t = messages.in(this.mainEngine.language);
   kinds: GatewayKinds = new Kinds();
   private readonly managed = new Map<string, Managed>();
   private readonly removeCheck: () => void;
@@ -108,7 +109,7 @@ export class GatewayEngine extends BaseEngine {
       throw new GatewayManagerError("ERR_GATEWAY_STATE", `a gateway named ${config.name} already exists`);
     }
     const gateway = this.mainEngine.addGateway(kind.gatewayClass, config.name);
-    this.managed.set(config.name, { config, kind, gateway, state: "disconnected", reason: t("configured"), since: Date.now(), unwatch: null });
+    this.managed.set(config.name, { config, kind, gateway, state: "disconnected", reason: this.t("configured"), since: Date.now(), unwatch: null });
     return gateway;
   }
 
@@ -141,18 +142,18 @@ export class GatewayEngine extends BaseEngine {
     } catch (error) {
       const message = messageOf(error);
       this.stopWatching(entry);
-      this.mainEngine.writeLog(t("connectFailed", { name, error: message }), GATEWAY_MANAGER_NAME, ERROR);
+      this.mainEngine.writeLog(this.t("connectFailed", { name, error: message }), GATEWAY_MANAGER_NAME, ERROR);
       this.setState(entry, "disconnected", message);
       throw error;
     }
-    if (!entry.kind.watch) this.setState(entry, "connected", t("connectReturned"));
+    if (!entry.kind.watch) this.setState(entry, "connected", this.t("connectReturned"));
     // A gateway connected again has forgotten its market data: ask for what was subscribed before.
     for (const req of this.mainEngine.subscriptionsOf(name)) {
       try {
         await entry.gateway.subscribe(req);
       } catch (error) {
         const message = messageOf(error);
-        this.mainEngine.writeLog(t("resubscribeFailed", { name, symbol: req.vt_symbol, error: message }), GATEWAY_MANAGER_NAME, WARNING);
+        this.mainEngine.writeLog(this.t("resubscribeFailed", { name, symbol: req.vt_symbol, error: message }), GATEWAY_MANAGER_NAME, WARNING);
       }
     }
   }
@@ -163,7 +164,7 @@ export class GatewayEngine extends BaseEngine {
     if (entry.state === "disconnected" && !entry.unwatch) return;
     this.stopWatching(entry);
     await entry.gateway.close();
-    this.setState(entry, "disconnected", t("byRequest"));
+    this.setState(entry, "disconnected", this.t("byRequest"));
   }
 
   /** Connects or disconnects one gateway; its status afterwards (the console and the RPC calls answer with it). */
@@ -204,14 +205,14 @@ export class GatewayEngine extends BaseEngine {
     const entry = this.managed.get(name);
     if (!entry || entry.state === "connected") return null;
     const params = { name, state: entry.state, reason: entry.reason };
-    const msg = t("blocked", params);
+    const msg = this.t("blocked", params);
     this.mainEngine.writeLog(msg, GATEWAY_MANAGER_NAME, ERROR);
     return { check: GATEWAY_CHECK_NAME, rule: GATEWAY_CHECK_NAME, code: "GATEWAY_NOT_CONNECTED", params, msg };
   }
 
   private entry(name: string): Managed {
     const entry = this.managed.get(name);
-    if (!entry) throw new GatewayManagerError("ERR_GATEWAY_UNKNOWN", t("unknown", { name, names: [...this.managed.keys()].join(", ") || "none" }));
+    if (!entry) throw new GatewayManagerError("ERR_GATEWAY_UNKNOWN", this.t("unknown", { name, names: [...this.managed.keys()].join(", ") || "none" }));
     return entry;
   }
 
@@ -226,7 +227,7 @@ export class GatewayEngine extends BaseEngine {
     entry.reason = reason;
     entry.since = Date.now();
     const level = state === "disconnected" || state === "stale" ? WARNING : undefined;
-    this.mainEngine.writeLog(t("state", { name: entry.config.name, state, reason }), GATEWAY_MANAGER_NAME, level);
+    this.mainEngine.writeLog(this.t("state", { name: entry.config.name, state, reason }), GATEWAY_MANAGER_NAME, level);
     const status = this.list().find((s) => s.name === entry.config.name)!;
     this.eventEngine.put(new Event(EVENT_GATEWAY_STATE, status));
   }

@@ -5,6 +5,7 @@
  * A peer running vnpy in an English locale sends the English values instead: `ENGLISH_VALUES` maps them,
  * and `enumMemberByValue` accepts either language.
  */
+import type { Language } from "./locale.js";
 
 export enum Direction {
   LONG = "多",
@@ -212,10 +213,8 @@ export function englishValue(enumName: EnumName, value: EnumValue): string {
   return ENGLISH_VALUES[enumName]?.[name] ?? value;
 }
 
-import { getLanguage } from "./locale.js";
-
-/** A member's value for people to read, in the current language (English, or VeighNa's Chinese). */
-export function displayValue(enumName: EnumName, value: EnumValue | null | undefined): string {
+/** A member's value for people to read in `language`: English, or VeighNa's Chinese (the value itself). */
+export function displayValue(enumName: EnumName, value: EnumValue | null | undefined, language: Language): string {
   if (value === null || value === undefined) return "";
-  return getLanguage() === "en" ? englishValue(enumName, value) : value;
+  return language === "en" ? englishValue(enumName, value) : value;
 }

@@ -11,7 +11,7 @@ import { Event, EventEngine } from "./event.js";
 import { boundLogMessage } from "./log-text.js";
 import { EVENT_LOG, EVENT_ORDER_BLOCKED } from "./event-types.js";
 import type { BaseGateway, GatewayClass, GatewaySetting } from "./gateway.js";
-import { defineMessages, setLanguage, type Language } from "./locale.js";
+import { DEFAULT_LANGUAGE, defineMessages, parseLanguage, type Language, type TranslatorOf } from "./locale.js";
 import {
   INFO,
   LogData,
@@ -27,7 +27,7 @@ import { NO_METRICS, type MetricsRecorder } from "./metrics.js";
 import { OmsEngine } from "./oms.js";
 import type { Exchange } from "./constants.js";
 
-const t = defineMessages({
+const messages = defineMessages({
   en: {
     gatewayNotFound: "Gateway not found: {name}",
     engineNotFound: "Engine not found: {name}",
@@ -149,6 +149,7 @@ export interface MainEngineOptions {
   eventEngine?: EventEngine;
   /** Settings and data folder (VeighNa's `.vntrader`); default `.rpcservice` in the working directory. */
   home?: string;
+  /** The language of every text the engine and its layers render (log lines, block texts); default "en". */
   language?: Language;
   /** Called with every log line (eLog); the command line prints them, a library user may not want to. */
   logSink?: (log: LogData) => void;
@@ -158,6 +159,8 @@ export interface MainEngineOptions {
 
 export class MainEngine {
   readonly eventEngine: EventEngine;
+  /** What its engines, apps and gateways write their texts in: this engine's own, whatever another engine speaks. */
+  readonly language: Language;
   readonly home: string;
   readonly oms: OmsEngine;
   readonly gateways = new Map<string, BaseGateway>();
@@ -170,9 +173,11 @@ export class MainEngine {
   metrics: MetricsRecorder;
   private orderChecks: { check: OrderCheck; priority: number }[] = [];
   private closed = false;
+  private readonly t: TranslatorOf<typeof messages>;
 
   constructor(options: MainEngineOptions = {}) {
-    if (options.language) setLanguage(options.language);
+    this.language = options.language === undefined ? DEFAULT_LANGUAGE : parseLanguage(options.language);
+    this.t = messages.in(this.language);
     this.home = resolve(options.home ?? ".rpcservice");
     this.eventEngine = options.eventEngine ?? new EventEngine();
     this.metrics = options.metrics ?? NO_METRICS;
@@ -181,10 +186,10 @@ export class MainEngine {
     const sink = options.logSink;
     if (sink) this.eventEngine.register(EVENT_LOG, (event) => sink(event.data));
     // One line when overload starts and one when it ends, however long it lasts.
-    this.eventEngine.onOverload((overloaded, pending) => this.writeLog(t(overloaded ? "overloaded" : "caughtUp", { pending }), "EventEngine", overloaded ? ERROR : INFO));
+    this.eventEngine.onOverload((overloaded, pending) => this.writeLog(this.t(overloaded ? "overloaded" : "caughtUp", { pending }), "EventEngine", overloaded ? ERROR : INFO));
     this.eventEngine.onHandlerError((error, event) => {
       // Report through eLog, except for failures while handling eLog itself (that could loop forever).
-      const text = t("handlerFailed", { type: event.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      const text = this.t("handlerFailed", { type: event.type, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       if (event.type === EVENT_LOG) console.error(text);
       else this.writeLog(text, "EventEngine", ERROR);
     });
@@ -192,7 +197,7 @@ export class MainEngine {
 
   addGateway<G extends BaseGateway>(gatewayClass: GatewayClass<G>, gatewayName?: string): G {
     const name = gatewayName || gatewayClass.defaultName;
-    const gateway = new gatewayClass(this.eventEngine, name);
+    const gateway = new gatewayClass(this.eventEngine, name, this.language);
     this.gateways.set(name, gateway);
     for (const exchange of gatewayClass.exchanges) if (!this.exchanges.includes(exchange)) this.exchanges.push(exchange);
     return gateway;
@@ -224,13 +229,13 @@ export class MainEngine {
 
   getGateway(gatewayName: string): BaseGateway | null {
     const gateway = this.gateways.get(gatewayName);
-    if (!gateway) this.writeLog(t("gatewayNotFound", { name: gatewayName }));
+    if (!gateway) this.writeLog(this.t("gatewayNotFound", { name: gatewayName }));
     return gateway ?? null;
   }
 
   getEngine(engineName: string): BaseEngine | null {
     const engine = this.engines.get(engineName);
-    if (!engine) this.writeLog(t("engineNotFound", { name: engineName }));
+    if (!engine) this.writeLog(this.t("engineNotFound", { name: engineName }));
     return engine ?? null;
   }
 
@@ -251,14 +256,14 @@ export class MainEngine {
   }
 
   async connect(setting: GatewaySetting, gatewayName: string): Promise<void> {
-    this.writeLog(t("connect", { gateway: gatewayName }));
+    this.writeLog(this.t("connect", { gateway: gatewayName }));
     await this.getGateway(gatewayName)?.connect(setting);
   }
 
   /** Refused with OverloadError while the event queue is overloaded: new market data is the load to shed first. */
   async subscribe(req: SubscribeRequest, gatewayName: string): Promise<void> {
-    if (this.eventEngine.overloaded) throw new OverloadError(t("refused", { req: req.vt_symbol }));
-    this.writeLog(t("subscribe", { gateway: gatewayName, req }));
+    if (this.eventEngine.overloaded) throw new OverloadError(this.t("refused", { req: req.vt_symbol }));
+    this.writeLog(this.t("subscribe", { gateway: gatewayName, req }));
     const gateway = this.getGateway(gatewayName);
     if (!gateway) return;
     let subscribed = this.subscriptions.get(gatewayName);
@@ -282,7 +287,7 @@ export class MainEngine {
 
   /** sendOrder that also says why an order was blocked: `block` is set when a check blocked it. */
   async placeOrder(req: OrderRequest, gatewayName: string, origin: OrderOrigin = LOCAL_ORIGIN): Promise<OrderPlacement> {
-    this.writeLog(t("sendOrder", { gateway: gatewayName, req }));
+    this.writeLog(this.t("sendOrder", { gateway: gatewayName, req }));
     const gateway = this.getGateway(gatewayName);
     if (!gateway) return { vt_orderid: "", block: null };
     // The list is replaced, never mutated, when checks are added or removed: this one stays valid across the await.
@@ -322,7 +327,7 @@ export class MainEngine {
         check.settled(req, gatewayName, origin, vt_orderid);
       } catch (error) {
         // The order has gone (or not) already; a failing listener must not change what the caller is told.
-        this.writeLog(t("settleFailed", { check: check.name, error: messageOf(error) }), "MainEngine", ERROR);
+        this.writeLog(this.t("settleFailed", { check: check.name, error: messageOf(error) }), "MainEngine", ERROR);
       }
     }
   }
@@ -341,23 +346,23 @@ export class MainEngine {
   }
 
   async cancelOrder(req: CancelRequest, gatewayName: string): Promise<void> {
-    this.writeLog(t("cancelOrder", { gateway: gatewayName, req }));
+    this.writeLog(this.t("cancelOrder", { gateway: gatewayName, req }));
     await this.getGateway(gatewayName)?.cancelOrder(req);
   }
 
   async sendQuote(req: QuoteRequest, gatewayName: string): Promise<string> {
-    this.writeLog(t("sendQuote", { gateway: gatewayName, req }));
+    this.writeLog(this.t("sendQuote", { gateway: gatewayName, req }));
     const gateway = this.getGateway(gatewayName);
     return gateway ? gateway.sendQuote(req) : "";
   }
 
   async cancelQuote(req: CancelRequest, gatewayName: string): Promise<void> {
-    this.writeLog(t("cancelQuote", { gateway: gatewayName, req }));
+    this.writeLog(this.t("cancelQuote", { gateway: gatewayName, req }));
     await this.getGateway(gatewayName)?.cancelQuote(req);
   }
 
   async queryHistory(req: HistoryRequest, gatewayName: string): Promise<BarData[]> {
-    this.writeLog(t("queryHistory", { gateway: gatewayName, req }));
+    this.writeLog(this.t("queryHistory", { gateway: gatewayName, req }));
     const gateway = this.getGateway(gatewayName);
     return gateway ? gateway.queryHistory(req) : [];
   }

@@ -7,6 +7,7 @@
  */
 import type { Exchange } from "./constants.js";
 import { Event, type EventEngine } from "./event.js";
+import { DEFAULT_LANGUAGE, type Language } from "./locale.js";
 import { boundLogMessage } from "./log-text.js";
 import {
   EVENT_ACCOUNT,
@@ -41,7 +42,7 @@ export type GatewaySetting = Record<string, SettingValue>;
 
 /** The static side of a gateway class: what `MainEngine.addGateway` needs to know before constructing it. */
 export interface GatewayClass<G extends BaseGateway = BaseGateway> {
-  new (eventEngine: EventEngine, gatewayName: string): G;
+  new (eventEngine: EventEngine, gatewayName: string, language?: Language): G;
   readonly defaultName: string;
   readonly defaultSetting: Readonly<GatewaySetting>;
   readonly exchanges: readonly Exchange[];
@@ -56,10 +57,13 @@ export abstract class BaseGateway {
 
   readonly eventEngine: EventEngine;
   readonly gatewayName: string;
+  /** What the gateway's log lines and texts are written in: its MainEngine's language (`addGateway` passes it). */
+  readonly language: Language;
 
-  constructor(eventEngine: EventEngine, gatewayName: string) {
+  constructor(eventEngine: EventEngine, gatewayName: string, language: Language = DEFAULT_LANGUAGE) {
     this.eventEngine = eventEngine;
     this.gatewayName = gatewayName;
+    this.language = language;
   }
 
   onEvent(type: string, data: unknown = null): void {

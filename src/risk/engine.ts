@@ -38,6 +38,7 @@ import {
   saveJsonSetting,
   type EventEngine,
   type EventHandler,
+  type Language,
   type MainEngine,
   type BlockParams,
   type OrderBlock,
@@ -66,7 +67,7 @@ export const RiskSettingSchema = Type.Record(Type.String(), Type.Record(Type.Str
 /** Where the engine sits in MainEngine's pipeline: after checks that decide who may trade at all. */
 export const RISK_CHECK_PRIORITY = 100;
 
-const t = defineMessages({
+const messages = defineMessages({
   en: {
     started: "Risk manager started with {count} rules: {names}",
     blocked: "Order blocked: {reason}",
@@ -140,6 +141,8 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
   /** Settles once the user rules are loaded; until then every order is blocked (fail closed). */
   readonly ready: Promise<void>;
   readonly now: () => number;
+  /** The main engine's: what block texts, rule labels and log lines are written in. */
+  readonly language: Language = this.mainEngine.language;
 
   private rules: RiskRule[] = [];
   // Per-hook lists, rebuilt whenever rules change, so the hot paths loop over plain arrays.
@@ -154,6 +157,8 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
   private closed = false;
   private readonly inFlightTimeoutMs: number;
   private readonly removeCheck: () => void;
+  /** Its own log lines and block texts (bound before the constructor body logs). */
+  private readonly t = messages.in(this.language);
 
   constructor(mainEngine: MainEngine, eventEngine: EventEngine, options: RiskEngineOptions = {}) {
     super(mainEngine, eventEngine, RISK_ENGINE_NAME);
@@ -176,14 +181,14 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     this.ready = this.loading ? this.loadUserRules(files) : Promise.resolve();
     if (!this.loading) this.warnUnusedSettings();
 
-    this.writeLog(t("started", { count: this.rules.length, names: this.rules.map((rule) => rule.name).join(", ") }));
+    this.writeLog(this.t("started", { count: this.rules.length, names: this.rules.map((rule) => rule.name).join(", ") }));
     for (const rule of this.rules) this.putRuleEvent(rule);
   }
 
   // ---- the order pipeline (hot path) ------------------------------------------------------------------------
 
   check(req: OrderRequest, gatewayName: string, origin: OrderOrigin): OrderBlock | null {
-    if (this.loading) return this.block(RISK_ENGINE_NAME, "RULES_LOADING", {}, t("RULES_LOADING", { req }));
+    if (this.loading) return this.block(RISK_ENGINE_NAME, "RULES_LOADING", {}, this.t("RULES_LOADING", { req }));
     const rules = this.checking;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
@@ -192,7 +197,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
         verdict = rule.checkAllowed(req, gatewayName, origin);
       } catch (error) {
         const params = { error: messageOf(error) };
-        return this.block(rule.name, "RULE_FAILED", params, t("RULE_FAILED", { rule: rule.name, ...params, req })); // fail closed
+        return this.block(rule.name, "RULE_FAILED", params, this.t("RULE_FAILED", { rule: rule.name, ...params, req })); // fail closed
       }
       if (verdict !== true) return this.blockBy(rule, verdict, req);
     }
@@ -217,21 +222,21 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     if (typeof verdict === "object") {
       let msg: string;
       try {
-        msg = rule.blockText(verdict, req);
+        msg = rule.blockText(verdict, req, this.language);
       } catch (error) {
         this.hookFailed(rule, "blockText", error);
         msg = `${rule.name} ${verdict.code}: ${String(req)}`;
       }
       return this.block(rule.name, verdict.code, verdict.params, msg);
     }
-    const msg = typeof verdict === "string" && verdict !== "" ? verdict : t("RULE_REJECTED", { rule: rule.name, req });
+    const msg = typeof verdict === "string" && verdict !== "" ? verdict : this.t("RULE_REJECTED", { rule: rule.name, req });
     return this.block(rule.name, "RULE_REJECTED", {}, msg);
   }
 
   /** Logs the block ("Order blocked: <text>", VeighNa's line) and sends the text as eRiskNotify. */
   private block(rule: string, code: string, params: BlockParams, msg: string): OrderBlock {
     this.mainEngine.metrics.riskBlocked(code === "RULES_LOADING" ? "loading" : rule);
-    this.writeLog(t("blocked", { reason: msg }), ERROR);
+    this.writeLog(this.t("blocked", { reason: msg }), ERROR);
     this.eventEngine.put(new Event(EVENT_RISK_NOTIFY, msg));
     return { check: RISK_ENGINE_NAME, rule, code, params, msg };
   }
@@ -247,26 +252,26 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
     return this.requireRule(name).getData();
   }
 
-  /** Rules with labels (in the current language), kinds and bounds of their parameters, for forms and help. */
+  /** Rules with labels (in the engine's language), kinds and bounds of their parameters, for forms and help. */
   describeRules(): RiskRuleDescription[] {
     return this.rules.map((rule) => {
       const data = rule.getData();
       return {
         name: rule.name,
         class_name: data.class_name,
-        display_name: labelText(rule.displayName) || rule.name,
+        display_name: labelText(rule.displayName, this.language) || rule.name,
         priority: rule.priority,
         active: rule.active,
         parameters: Object.entries(rule.parameterSpecs()).map(([name, spec]) => ({
           name,
           kind: spec.kind,
-          label: labelText(spec.label),
+          label: labelText(spec.label, this.language),
           value: data.parameters[name]!,
           ...("min" in spec && spec.min !== undefined ? { min: spec.min } : {}),
           ...("max" in spec && spec.max !== undefined ? { max: spec.max } : {}),
           ...("choices" in spec && spec.choices ? { choices: spec.choices } : {}),
         })),
-        variables: Object.entries(rule.variables).map(([name, label]) => ({ name, label: labelText(label), value: data.variables[name] })),
+        variables: Object.entries(rule.variables).map(([name, label]) => ({ name, label: labelText(label, this.language), value: data.variables[name] })),
       };
     });
   }
@@ -300,7 +305,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
       }
     }
     this.rebuild();
-    this.writeLog(t("ruleUpdated", { rule: rule.name, changes: names.map((key) => `${key}=${JSON.stringify(values[key])}`).join(", ") }));
+    this.writeLog(this.t("ruleUpdated", { rule: rule.name, changes: names.map((key) => `${key}=${JSON.stringify(values[key])}`).join(", ") }));
     rule.takeChanged();
     this.putRuleEvent(rule);
     return rule.getData();
@@ -430,7 +435,7 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
 
   private readonly processTimer = (): void => {
     const dropped = this.ownOrders.prune(this.now(), this.inFlightTimeoutMs);
-    if (dropped > 0) this.writeLog(t("staleOrders", { count: dropped, seconds: this.inFlightTimeoutMs / 1000 }), WARNING);
+    if (dropped > 0) this.writeLog(this.t("staleOrders", { count: dropped, seconds: this.inFlightTimeoutMs / 1000 }), WARNING);
     const rules = this.timerRules;
     for (let i = 0; i < rules.length; i++) {
       try {
@@ -454,26 +459,26 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
   }
 
   private hookFailed(rule: RiskRule, hook: string, error: unknown): void {
-    this.writeLog(t("hookFailed", { rule: rule.name, hook, error: messageOf(error) }), ERROR);
+    this.writeLog(this.t("hookFailed", { rule: rule.name, hook, error: messageOf(error) }), ERROR);
   }
 
   private async loadUserRules(files: readonly string[]): Promise<void> {
     try {
       const { loaded, failed } = await importRuleFiles(files);
       if (this.closed) return;
-      for (const { file, error } of failed) this.writeLog(t("ruleFileFailed", { file, error: messageOf(error) }), ERROR);
+      for (const { file, error } of failed) this.writeLog(this.t("ruleFileFailed", { file, error: messageOf(error) }), ERROR);
       for (const { file, classes } of loaded) {
-        if (classes.length === 0) this.writeLog(t("noRules", { file }), WARNING);
+        if (classes.length === 0) this.writeLog(this.t("noRules", { file }), WARNING);
         for (const ruleClass of classes) {
           let rule: RiskRule | undefined;
           try {
             rule = new ruleClass();
             this.addRule(rule);
           } catch (error) {
-            this.writeLog(t("ruleNotAdded", { rule: rule?.name ?? ruleClass.name, file, error: messageOf(error) }), ERROR);
+            this.writeLog(this.t("ruleNotAdded", { rule: rule?.name ?? ruleClass.name, file, error: messageOf(error) }), ERROR);
             continue;
           }
-          this.writeLog(t("ruleLoaded", { rule: rule.name, file }));
+          this.writeLog(this.t("ruleLoaded", { rule: rule.name, file }));
           this.putRuleEvent(rule);
         }
       }
@@ -486,6 +491,6 @@ export class RiskEngine extends BaseEngine implements OrderCheck, RuleHost {
 
   private warnUnusedSettings(): void {
     const unused = Object.keys(this.setting).filter((name) => !this.rules.some((rule) => rule.name === name));
-    if (unused.length > 0) this.writeLog(t("unusedSettings", { names: unused.join(", ") }), WARNING);
+    if (unused.length > 0) this.writeLog(this.t("unusedSettings", { names: unused.join(", ") }), WARNING);
   }
 }

@@ -3,7 +3,7 @@
  * console and the command line all validate the same way. The values themselves live in the rule's own fields
  * of the same (snake_case, VeighNa) name, where the hot path reads them without a lookup.
  */
-import { getLanguage, type Language } from "../kernel/index.js";
+import type { Language } from "../kernel/index.js";
 import { RiskError } from "./errors.js";
 
 /** A label in both languages, or one text for both. */
@@ -26,7 +26,7 @@ export type ParameterSpec =
 export type ParameterSpecs = Readonly<Record<string, ParameterSpec>>;
 export type VariableSpecs = Readonly<Record<string, Label>>;
 
-export function labelText(label: Label, language: Language = getLanguage()): string {
+export function labelText(label: Label, language: Language): string {
   return typeof label === "string" ? label : label[language];
 }
 

@@ -8,10 +8,10 @@
  * `checkAllowed` runs for every order, so it should neither allocate nor build strings unless it blocks:
  * return `true` to let the order through, or `this.block(code, params)` to block it: a stable code for programs
  * and the values its text names. The engine renders the text with `blockText` (the rule's en/zh catalogue, see
- * `blockMessages`) only when it blocks. A string blocks with that text (code RULE_REJECTED), `false` with a
- * generic one, for rules ported from VeighNa.
+ * `blockMessages`) in its main engine's language, only when it blocks. A string blocks with that text (code
+ * RULE_REJECTED), `false` with a generic one, for rules ported from VeighNa.
  */
-import { defineMessages, type BlockParams, type MainEngine, type OrderData, type OrderOrigin, type OrderRequest, type TickData, type TradeData, type ContractData } from "../kernel/index.js";
+import { defineMessages, type BlockParams, type Language, type MainEngine, type OrderData, type OrderOrigin, type OrderRequest, type TickData, type TradeData, type ContractData } from "../kernel/index.js";
 import { RiskError } from "./errors.js";
 import type { OwnOrders } from "./own-orders.js";
 import type { Label, ParameterSpecs, ParameterValue, VariableSpecs } from "./parameters.js";
@@ -24,18 +24,23 @@ export interface RuleBlock {
 
 export type RuleVerdict = boolean | string | RuleBlock;
 
+/** Renders a block of one rule in the language the engine asks for. */
+export type BlockRenderer = (block: RuleBlock, req: OrderRequest, language: Language) => string;
+
 /**
  * A rule's block texts, one per code, in English and Chinese; `{req}` names the order. Returns what `blockText`
- * needs: the text of a block of this rule, in the current language.
+ * needs: the text of a block of this rule, in the language its engine passes.
  */
-export function blockMessages<C extends string>(catalog: { en: Record<C, string>; zh: Record<C, string> }): (block: RuleBlock, req: OrderRequest) => string {
-  const t = defineMessages(catalog);
-  return (block, req) => t(block.code as C, { ...block.params, req });
+export function blockMessages<C extends string>(catalog: { en: Record<C, string>; zh: Record<C, string> }): BlockRenderer {
+  const messages = defineMessages(catalog);
+  return (block, req, language) => messages.in(language)(block.code as C, { ...block.params, req });
 }
 
 /** What a rule sees of its engine. */
 export interface RuleHost {
   readonly mainEngine: MainEngine;
+  /** The main engine's language: what a rule's own log lines are written in. */
+  readonly language: Language;
   /** The server's working orders: active ones and those still on their way to a gateway. */
   readonly ownOrders: OwnOrders;
   /** The engine's clock, epoch milliseconds (tests inject one). */
@@ -79,8 +84,8 @@ export abstract class RiskRule {
   /** Decides one order; see the module comment for the contract. */
   abstract checkAllowed(req: OrderRequest, gatewayName: string, origin: OrderOrigin): RuleVerdict;
 
-  /** The text of one of this rule's blocks; rules with codes override it with their `blockMessages`. */
-  blockText(block: RuleBlock, req: OrderRequest): string {
+  /** The text of one of this rule's blocks in `language`; rules with codes override it with their `blockMessages`. */
+  blockText(block: RuleBlock, req: OrderRequest, _language: Language): string {
     return `${this.name} ${block.code}: ${String(req)}`;
   }
 

@@ -211,7 +211,7 @@ export interface RpcStartOptions {
   nats?: NatsServeOptions | null;
 }
 
-const t = defineMessages({
+const messages = defineMessages({
   en: {
     started: "RPC service started successfully",
     stopped: "RPC service stopped",
@@ -264,6 +264,7 @@ const p = (name: string, type: Param["type"], optional = false, defaultValue?: u
   optional ? { name, type, optional, defaultValue } : { name, type };
 
 export class RpcEngine extends BaseEngine {
+  private readonly t = messages.in(this.mainEngine.language);
   readonly server: RpcServer;
   repAddress = DEFAULT_REP_ADDRESS;
   pubAddress = DEFAULT_PUB_ADDRESS;
@@ -317,11 +318,11 @@ export class RpcEngine extends BaseEngine {
     this.registerFunctions();
     this.loadSetting();
     this.audit = this.openAudit();
-    this.consoleUsers = new ConsoleUsers(mainEngine.home, (error) => this.writeLog(t("badSetting", { problem: error }), ERROR));
+    this.consoleUsers = new ConsoleUsers(mainEngine.home, (error) => this.writeLog(this.t("badSetting", { problem: error }), ERROR));
     this.consoleUsers.onRemoved((names) => {
       for (const name of names) {
         const count = this.server.closeClients((client) => client.authenticatedBy === "token" && client.identity === name, "console user removed");
-        this.writeLog(t("userRemoved", { name, count }), WARNING);
+        this.writeLog(this.t("userRemoved", { name, count }), WARNING);
       }
     });
     this.consoleUsers.watch();
@@ -390,7 +391,7 @@ export class RpcEngine extends BaseEngine {
     try {
       return new AuditTrail(this.mainEngine.home);
     } catch (error) {
-      this.writeLog(t("auditUnavailable", { error: messageOf(error) }), ERROR);
+      this.writeLog(this.t("auditUnavailable", { error: messageOf(error) }), ERROR);
       return null;
     }
   }
@@ -447,7 +448,7 @@ export class RpcEngine extends BaseEngine {
   async start(repAddress = this.repAddress, pubAddress = this.pubAddress, options: RpcStartOptions = {}): Promise<boolean> {
     if (this.server.isActive || this.starting) {
       this.lastStartError = "the RPC service is already running";
-      this.writeLog(t("running"));
+      this.writeLog(this.t("running"));
       return false;
     }
     this.starting = this.doStart(repAddress, pubAddress, options);
@@ -484,23 +485,23 @@ export class RpcEngine extends BaseEngine {
       this.natsCreds = nats.creds;
     } catch (error) {
       this.lastStartError = messageOf(error);
-      this.writeLog(t("failed", { error: this.lastStartError }), ERROR);
+      this.writeLog(this.t("failed", { error: this.lastStartError }), ERROR);
       return false;
     }
     this.lastStartError = null;
     this.endpoint = endpoint;
     this.natsEndpoint = natsEndpoint;
-    if (natsEndpoint) this.writeLog(t("natsOn", { name: natsEndpoint.serverName, servers: natsEndpoint.servers.join(","), stream: natsEndpoint.streamName }));
+    if (natsEndpoint) this.writeLog(this.t("natsOn", { name: natsEndpoint.serverName, servers: natsEndpoint.servers.join(","), stream: natsEndpoint.streamName }));
     this.repAddress = repAddress;
     this.pubAddress = pubAddress;
     this.curve = useCurve;
-    if (useCurve) this.writeLog(t("serverKey", { key: endpoint.curvePublicKey! }));
+    if (useCurve) this.writeLog(this.t("serverKey", { key: endpoint.curvePublicKey! }));
     const guarded = useCurve && this.curveAllowList;
     for (const address of [repAddress, pubAddress]) {
-      if (!guarded && !isLocalAddress(address)) this.writeLog(t(useCurve ? "exposedOpen" : "exposed", { address }), WARNING);
+      if (!guarded && !isLocalAddress(address)) this.writeLog(this.t(useCurve ? "exposedOpen" : "exposed", { address }), WARNING);
     }
     this.saveSetting();
-    this.writeLog(t("started"));
+    this.writeLog(this.t("started"));
     return true;
   }
 
@@ -508,28 +509,28 @@ export class RpcEngine extends BaseEngine {
   private curveOptions(): ZmqCurveOptions {
     const home = this.mainEngine.home;
     const keys = loadOrCreateServerKeys(home);
-    if (keys.created) this.writeLog(t("keyCreated", { path: keys.path }));
-    else if (isKeyFileExposed(keys.path)) this.writeLog(t("keyExposed", { path: keys.path }), WARNING);
+    if (keys.created) this.writeLog(this.t("keyCreated", { path: keys.path }));
+    else if (isKeyFileExposed(keys.path)) this.writeLog(this.t("keyExposed", { path: keys.path }), WARNING);
     if (!this.curveAllowList) {
-      this.writeLog(t("anyKey"), WARNING);
+      this.writeLog(this.t("anyKey"), WARNING);
       return keys.pair;
     }
     const path = join(home, AUTHORIZED_CLIENTS_FILE);
     readAuthorizedClientEntries(path); // a malformed file fails the start, with its line; later edits are only logged
     const keyFile = this.liveKeyFile(path);
-    if (!keyFile.exists) this.writeLog(t("noAllowList", { path, home }), WARNING);
-    else this.writeLog(t("allowList", { count: keyFile.size, path }));
+    if (!keyFile.exists) this.writeLog(this.t("noAllowList", { path, home }), WARNING);
+    else this.writeLog(this.t("allowList", { count: keyFile.size, path }));
     return { ...keys.pair, authorizedClients: keyFile };
   }
 
   /** The allow-list, live: a key removed (or given another role) loses its open connections at once. */
   private liveKeyFile(path: string): ClientKeyFile {
     this.keyFile?.close();
-    const keyFile = new ClientKeyFile(path, (error) => this.writeLog(t("badSetting", { problem: error }), ERROR));
+    const keyFile = new ClientKeyFile(path, (error) => this.writeLog(this.t("badSetting", { problem: error }), ERROR));
     keyFile.onRevoked((entries) => {
       for (const entry of entries) {
         const count = this.server.closeClients((client) => client.publicKey === entry.publicKey, "key revoked");
-        this.writeLog(t("keyRevoked", { name: entry.name || entry.publicKey, count }), WARNING);
+        this.writeLog(this.t("keyRevoked", { name: entry.name || entry.publicKey, count }), WARNING);
       }
     });
     keyFile.watch();
@@ -539,7 +540,7 @@ export class RpcEngine extends BaseEngine {
 
   async stop(): Promise<boolean> {
     if (!this.server.isActive) {
-      this.writeLog(t("notStarted"));
+      this.writeLog(this.t("notStarted"));
       return false;
     }
     await this.server.stop();
@@ -547,7 +548,7 @@ export class RpcEngine extends BaseEngine {
     this.keyFile?.close();
     this.keyFile = null;
     this.natsEndpoint = null;
-    this.writeLog(t("stopped"));
+    this.writeLog(this.t("stopped"));
     return true;
   }
 
@@ -590,7 +591,7 @@ export class RpcEngine extends BaseEngine {
     const problems: string[] = [];
     this.clientLimits = parseClientLimits(setting.client_limits, problems);
     // Logged once the engine is up (the log needs the event engine, which is ready: the constructor runs after it).
-    for (const problem of problems) this.writeLog(t("badSetting", { problem }), WARNING);
+    for (const problem of problems) this.writeLog(this.t("badSetting", { problem }), WARNING);
     if (setting.nats_servers !== undefined) this.natsServers = [...setting.nats_servers];
     if (setting.nats_name !== undefined) this.natsName = setting.nats_name;
     if (setting.nats_creds !== undefined) this.natsCreds = setting.nats_creds;
@@ -628,7 +629,7 @@ export class RpcEngine extends BaseEngine {
       saveJsonSetting(this.mainEngine.home, RPC_SETTING_FILENAME, next);
       this.savedSetting = next;
     } catch (error) {
-      this.writeLog(t("saveFailed", { error: messageOf(error) }), ERROR);
+      this.writeLog(this.t("saveFailed", { error: messageOf(error) }), ERROR);
     }
   }
 
@@ -733,7 +734,7 @@ export class RpcEngine extends BaseEngine {
     if (ownOnly) {
       const vt_orderid = `${gatewayName}.${req.orderid}`;
       if (!sameOwner(this.ownerRecord(vt_orderid), owner)) {
-        const message = role ? t("notOwnerRole", { vt_orderid, identity: owner.id, role }) : t("notOwner", { vt_orderid });
+        const message = role ? this.t("notOwnerRole", { vt_orderid, identity: owner.id, role }) : this.t("notOwner", { vt_orderid });
         throw new RpcCallError("ERR_RPC_FAILED", "PermissionError", message); // logged by the endpoint like any failed call
       }
     }

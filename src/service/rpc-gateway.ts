@@ -52,7 +52,6 @@ import {
   defineMessages,
   parseSettings,
   type Event,
-  type EventEngine,
   type GatewaySetting,
   type HistoryRequest,
   type OrderRequest,
@@ -119,7 +118,7 @@ export interface RpcConnectionStatus {
 /** How long `ready()` waits by default, ms. */
 export const DEFAULT_READY_TIMEOUT = 30_000;
 
-const t = defineMessages({
+const messages = defineMessages({
   en: {
     connecting: "Connecting to the RPC server {req} / {sub}",
     connected: "Server connected, starting initial queries",
@@ -216,6 +215,7 @@ export const RpcGatewaySettingSchema = Type.Object(
 export const RPC_GATEWAY_SECRETS: readonly string[] = ["secret_key", "token", "nats_password"];
 
 export class RpcGateway extends BaseGateway {
+  private readonly t = messages.in(this.language);
   static override readonly defaultName = "RPC";
   static override readonly defaultSetting: Readonly<GatewaySetting> = {
     [REQ_ADDRESS_KEY]: DEFAULT_REQ_ADDRESS,
@@ -247,17 +247,13 @@ export class RpcGateway extends BaseGateway {
   /** Per family, the seq the snapshot reply carried during the current sync. */
   private snapshotSeq = new Map<Family, number>();
 
-  constructor(eventEngine: EventEngine, gatewayName: string) {
-    super(eventEngine, gatewayName);
-  }
-
   /** Starts connecting and returns at once; progress arrives as log lines and eRpcConnection events. */
   connect(setting: GatewaySetting): void {
     let checked: Static<typeof RpcGatewaySettingSchema>;
     try {
       checked = parseSettings(RpcGatewaySettingSchema, setting, "RPC setting", undefined, { text: true, secrets: RPC_GATEWAY_SECRETS });
     } catch (error) {
-      this.writeLog(t("badSetting", { detail: messageOf(error) }), ERROR);
+      this.writeLog(this.t("badSetting", { detail: messageOf(error) }), ERROR);
       return;
     }
     setting = checked as GatewaySetting;
@@ -268,7 +264,7 @@ export class RpcGateway extends BaseGateway {
     try {
       curve = this.curveSetting(setting);
     } catch (error) {
-      this.writeLog(t("badSetting", { detail: messageOf(error) }), ERROR);
+      this.writeLog(this.t("badSetting", { detail: messageOf(error) }), ERROR);
       return;
     }
     this.namespace = checked.namespace ?? "auto";
@@ -281,8 +277,8 @@ export class RpcGateway extends BaseGateway {
     client.on("event", (pushed) => this.onPushed(pushed));
     client.on("warning", (message) => this.writeLog(message, WARNING));
     this.client = client;
-    this.writeLog(t("connecting", { req, sub }));
-    if (curve) this.writeLog(t("curveOn", { key: curvePublicKey(curve.secretKey) }));
+    this.writeLog(this.t("connecting", { req, sub }));
+    if (curve) this.writeLog(this.t("curveOn", { key: curvePublicKey(curve.secretKey) }));
     client.start();
   }
 
@@ -298,7 +294,7 @@ export class RpcGateway extends BaseGateway {
       if (!isCurveKey(secretKey)) throw new Error("secret_key is not a CURVE secret key (40 Z85 characters)");
       return { serverKey, secretKey };
     }
-    this.writeLog(t("oneOffKey"), WARNING);
+    this.writeLog(this.t("oneOffKey"), WARNING);
     return { serverKey, secretKey: curveKeyPair().secretKey };
   }
 
@@ -335,7 +331,7 @@ export class RpcGateway extends BaseGateway {
     const gateway = this.symbolGateway.get(req.vt_symbol);
     if (gateway === undefined) {
       // Remembered: it is sent once a contract for it shows up.
-      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), WARNING);
+      this.writeLog(this.t("unknownSymbol", { vt_symbol: req.vt_symbol }), WARNING);
       return;
     }
     await this.remote("subscribe", [req, gateway]);
@@ -344,7 +340,7 @@ export class RpcGateway extends BaseGateway {
   async sendOrder(req: OrderRequest): Promise<string> {
     const gateway = this.symbolGateway.get(req.vt_symbol);
     if (gateway === undefined) {
-      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), WARNING);
+      this.writeLog(this.t("unknownSymbol", { vt_symbol: req.vt_symbol }), WARNING);
       return "";
     }
     const serverId = await this.remote<string>("send_order", [req, gateway]);
@@ -358,7 +354,7 @@ export class RpcGateway extends BaseGateway {
   async cancelOrder(req: CancelRequest): Promise<void> {
     const { gateway, id } = this.serverRef(req.orderid, req.vt_symbol);
     if (!gateway) {
-      this.writeLog(t("unknownSymbol", { vt_symbol: req.vt_symbol }), WARNING);
+      this.writeLog(this.t("unknownSymbol", { vt_symbol: req.vt_symbol }), WARNING);
       return;
     }
     await this.remote("cancel_order", [new CancelRequest({ orderid: id, symbol: req.symbol, exchange: req.exchange }), gateway]);
@@ -384,7 +380,7 @@ export class RpcGateway extends BaseGateway {
   private onStatus(status: SyncStatus): void {
     const { state, previous, reason, nextRetry, ordersOpen } = status;
     const at = nextRetry !== null ? new Date(nextRetry).toISOString().slice(11, 23) : "";
-    const line = at ? t("stateRetry", { state, reason, at }) : t("state", { state, reason });
+    const line = at ? this.t("stateRetry", { state, reason, at }) : this.t("state", { state, reason });
     this.writeLog(line, state === "disconnected" || state === "stale" ? WARNING : INFO);
     const event: RpcConnectionStatus = { gateway_name: this.gatewayName, state, previous, reason, next_retry: nextRetry, orders_open: ordersOpen };
     this.onEvent(EVENT_RPC_CONNECTION, event);
@@ -395,8 +391,8 @@ export class RpcGateway extends BaseGateway {
     this.held = [];
     this.holding = true;
     this.snapshotSeq = new Map();
-    if (cause.reason === "connected") this.writeLog(t("connected"));
-    else this.writeLog(t("resync", { reason: cause.reason, detail: cause.detail }));
+    if (cause.reason === "connected") this.writeLog(this.t("connected"));
+    else this.writeLog(this.t("resync", { reason: cause.reason, detail: cause.detail }));
     try {
       await this.snapshot(client, "get_all_contracts", "contract", "contracts", (c: ContractData) => this.applyContract(c));
       await this.snapshot(client, "get_all_accounts", "account", "accounts", (a: AccountData) => this.applyAccount(a));
@@ -409,7 +405,7 @@ export class RpcGateway extends BaseGateway {
         if (gateway !== undefined) await client.call("subscribe", [req, gateway]);
       }
     } catch (error) {
-      this.writeLog(t("snapshotFailed", { error: messageOf(error) }), ERROR);
+      this.writeLog(this.t("snapshotFailed", { error: messageOf(error) }), ERROR);
       throw error;
     } finally {
       this.holding = false;
@@ -430,7 +426,7 @@ export class RpcGateway extends BaseGateway {
     if (family === "contract") this.decideNamespace(items as ContractData[]);
     for (const item of items) apply(item);
     if (family === "order") this.closeVanishedOrders(items as OrderData[]);
-    this.writeLog(t(message));
+    this.writeLog(this.t(message));
   }
 
   private decideNamespace(contracts: readonly ContractData[]): void {
@@ -565,7 +561,7 @@ export class RpcGateway extends BaseGateway {
       const closed = Object.assign(Object.create(Object.getPrototypeOf(order) as object) as OrderData, order, { status: Status.CANCELLED });
       this.activeOrders.delete(vt_orderid);
       this.lastOrderState.set(vt_orderid, `${closed.status}|${closed.traded}`);
-      this.writeLog(t("vanished", { vt_orderid }), WARNING);
+      this.writeLog(this.t("vanished", { vt_orderid }), WARNING);
       this.onOrder(closed);
     }
   }
@@ -597,7 +593,7 @@ export class RpcGateway extends BaseGateway {
     if (this.serverGateways.has(name)) return;
     this.serverGateways.add(name);
     if (this.namespaceDecided && !this.prefixed && this.serverGateways.size > 1) {
-      this.writeLog(t("secondGateway", { name }), WARNING);
+      this.writeLog(this.t("secondGateway", { name }), WARNING);
     }
   }
 
@@ -627,7 +623,7 @@ export class RpcGateway extends BaseGateway {
     try {
       return await client.call<T>(name, args);
     } catch (error) {
-      this.writeLog(t("callFailed", { name, error: messageOf(error) }), ERROR);
+      this.writeLog(this.t("callFailed", { name, error: messageOf(error) }), ERROR);
       return undefined;
     }
   }

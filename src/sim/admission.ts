@@ -5,7 +5,7 @@
 import { Direction, Offset, OrderType, type OrderData } from "../kernel/index.js";
 import { closeRuleFor, commissionOf, isEquityLike, marginOf, type CloseRule, type MarkPrice, type Portfolio } from "./ledger.js";
 import { worstPriceFor } from "./matching.js";
-import { memberName, t } from "./messages.js";
+import { memberName, type SimTranslator } from "./messages.js";
 import type { Book, ContractModel } from "./model.js";
 import type { SimContractSpec } from "./spec.js";
 import { dayIndexOf } from "./time.js";
@@ -34,6 +34,8 @@ export interface AdmissionContext {
   readonly mark: MarkPrice;
   /** The book a market order would walk, for its margin estimate. */
   readonly book: (model: ContractModel) => Book;
+  /** The venue's texts, in its gateway's language: a rejection's reason is written in it. */
+  readonly t: SimTranslator;
 }
 
 const SUPPORTED_TYPES: ReadonlySet<OrderType> = new Set([OrderType.LIMIT, OrderType.MARKET, OrderType.FAK, OrderType.FOK]);
@@ -61,6 +63,7 @@ export function sideOf(spec: SimContractSpec, order: OrderData): { opening: bool
 }
 
 export function admit(order: OrderData, model: ContractModel | undefined, ctx: AdmissionContext): Admission {
+  const t = ctx.t;
   if (!model) return reject("UNKNOWN_CONTRACT", t("unknownContract", { vt_symbol: order.vt_symbol }));
   const spec = model.spec;
   if (!SUPPORTED_TYPES.has(order.type)) {

@@ -15,7 +15,7 @@ import {
   type SubscribeRequest,
 } from "../kernel/index.js";
 import { SimError } from "./errors.js";
-import { t } from "./messages.js";
+import { simMessages } from "./messages.js";
 import type { Book } from "./model.js";
 import { parseSimSetting, SIM_DEFAULT_SETTING, type SimSettings } from "./settings.js";
 import { loadContractsFile } from "./spec.js";
@@ -80,6 +80,7 @@ export class SimGateway extends BaseGateway {
   private tickBudget = MIN_TICK_BUDGET;
   private pacedPumps = 0;
   private activeSettings: SimSettings | null = null;
+  private readonly t = simMessages.in(this.language);
   private readonly onTimer: EventHandler = () => this.venue?.publishAccount();
   private readonly sink: VenueSink = {
     contract: (contract) => this.onContract(contract),
@@ -132,6 +133,7 @@ export class SimGateway extends BaseGateway {
         store,
         clock: this.clock,
         sink: this.sink,
+        language: this.language,
       });
       venue.open();
       this.venue = venue;
@@ -236,11 +238,11 @@ export class SimGateway extends BaseGateway {
   }
 
   private requireVenue(action: string): SimVenue {
-    if (!this.venue) throw new SimError("ERR_SIM_NOT_CONNECTED", t("notConnected", { action }));
+    if (!this.venue) throw new SimError("ERR_SIM_NOT_CONNECTED", this.t("notConnected", { action }));
     return this.venue;
   }
 
   private notConnected(action: string): void {
-    this.writeLog(t("notConnected", { action }), WARNING);
+    this.writeLog(this.t("notConnected", { action }), WARNING);
   }
 }

@@ -2,9 +2,9 @@
  * What the venue says: rejection reasons and log lines, in English or VeighNa's Chinese. English lines name
  * enums by member (`{type_name}`: MARKET), Chinese ones by value (`{type}`: 市价).
  */
-import { defineMessages, enumMemberByValue, type EnumName } from "../kernel/index.js";
+import { defineMessages, enumMemberByValue, type EnumName, type TranslatorOf } from "../kernel/index.js";
 
-export const t = defineMessages({
+export const simMessages = defineMessages({
   en: {
     unknownContract: "unknown contract {vt_symbol}",
     unsupportedType: "order type {type_name} is not supported (LIMIT, MARKET, FAK and FOK are)",
@@ -64,6 +64,9 @@ export const t = defineMessages({
     storeFailed: "交易所数据库写入失败，变更未推送：{error}",
   },
 });
+
+/** The venue's texts in one language: the gateway binds it to its engine's language and hands it down. */
+export type SimTranslator = TranslatorOf<typeof simMessages>;
 
 /** An enum value's member name in lower or upper case, for English messages ("多" → "long"). */
 export function memberName(enumName: EnumName, value: string | null, lower = false): string {

@@ -14,11 +14,13 @@ import {
   WARNING,
   ERROR,
   INFO,
+  DEFAULT_LANGUAGE,
   type AccountData,
   type BarData,
   type CancelRequest,
   type ContractData,
   type HistoryRequest,
+  type Language,
   type OrderData,
   type OrderRequest,
   type PositionData,
@@ -31,7 +33,7 @@ import { Batch, orderFromRow, orderRow, positionRow, snapshotOrder, tradeFromRow
 import { closeRuleFor, commissionOf, Funds, marginOf, pnlOf, Portfolio, type CloseAllocation, type LegEntry, type MarkPrice } from "./ledger.js";
 import { LiveMarket } from "./market.js";
 import { availableVolume, crossResting, isZeroVolume, takeLiquidity } from "./matching.js";
-import { memberName, t } from "./messages.js";
+import { memberName, simMessages, type SimTranslator } from "./messages.js";
 import { ContractModel, type Book } from "./model.js";
 import { specVtSymbol, toContractData, type SimContractSpec } from "./spec.js";
 import type { AccountRow, SimStore } from "./store.js";
@@ -70,6 +72,8 @@ export interface VenueOptions {
   readonly store: SimStore;
   readonly clock: SimClock;
   readonly sink: VenueSink;
+  /** What its log lines and rejection reasons are written in (default "en"): the gateway's engine's language. */
+  readonly language?: Language;
 }
 
 /** Bars one history request may return; a longer span is cut to its most recent part. */
@@ -97,6 +101,7 @@ export class SimVenue {
   private readonly store: SimStore;
   private readonly clock: SimClock;
   private readonly sink: VenueSink;
+  private readonly t: SimTranslator;
   private readonly models = new Map<string, ContractModel>();
   private readonly markets = new Map<string, Market>();
   private readonly active = new Map<string, ActiveOrder>();
@@ -119,6 +124,7 @@ export class SimVenue {
     this.store = options.store;
     this.clock = options.clock;
     this.sink = options.sink;
+    this.t = simMessages.in(options.language ?? DEFAULT_LANGUAGE);
     this.portfolio = new Portfolio(options.gatewayName, options.accountid, new Funds(options.capital));
   }
 
@@ -169,7 +175,7 @@ export class SimVenue {
     for (const order of orders) this.sink.order(order);
     for (const row of state.trades) this.sink.trade(tradeFromRow(row, this.gatewayName));
     const summary = { contracts: this.models.size, orders: orders.length, active: this.active.size, trades: state.trades.length, path: this.store.path };
-    this.sink.log(t("connected", summary), INFO);
+    this.sink.log(this.t("connected", summary), INFO);
   }
 
   /** Models for every spec, options after their underlyings; a later spec of the same vt_symbol is ignored. */
@@ -217,7 +223,7 @@ export class SimVenue {
   subscribe(vt_symbol: string): boolean {
     const model = this.models.get(vt_symbol);
     if (!model) {
-      this.sink.log(t("subscribeUnknown", { vt_symbol }), WARNING);
+      this.sink.log(this.t("subscribeUnknown", { vt_symbol }), WARNING);
       return false;
     }
     const batch = this.begin();
@@ -249,12 +255,13 @@ export class SimVenue {
       portfolio: this.portfolio,
       mark: this.mark,
       book: (m) => this.liveMarket(m, now, batch).book,
+      t: this.t,
     });
     if (!admission.ok) {
       order.status = Status.REJECTED;
       order.extra = { reason: admission.reason, code: admission.code } satisfies OrderOutcome;
       this.publishOrder(batch, seq, order);
-      batch.events.push(() => this.sink.log(t("rejected", { vt_orderid: order.vt_orderid, reason: admission.reason }), WARNING));
+      batch.events.push(() => this.sink.log(this.t("rejected", { vt_orderid: order.vt_orderid, reason: admission.reason }), WARNING));
       this.commit(batch);
       return order.vt_orderid;
     }
@@ -288,7 +295,7 @@ export class SimVenue {
   cancelOrder(req: CancelRequest): void {
     const active = this.active.get(req.orderid);
     if (!active) {
-      this.sink.log(t("cancelUnknown", { orderid: `${this.gatewayName}.${req.orderid}` }), WARNING);
+      this.sink.log(this.t("cancelUnknown", { orderid: `${this.gatewayName}.${req.orderid}` }), WARNING);
       return;
     }
     const batch = this.begin();
@@ -361,7 +368,7 @@ export class SimVenue {
   async queryHistory(req: HistoryRequest): Promise<BarData[]> {
     const spec = this.models.get(req.vt_symbol)?.spec;
     if (!spec) {
-      this.sink.log(t("historyUnknown", { vt_symbol: req.vt_symbol }), WARNING);
+      this.sink.log(this.t("historyUnknown", { vt_symbol: req.vt_symbol }), WARNING);
       return [];
     }
     const interval = req.interval ?? Interval.MINUTE;
@@ -372,7 +379,7 @@ export class SimVenue {
     let start = instantOf(req.start);
     if ((end - start) / period.approxMs > MAX_HISTORY_BARS) {
       start = end - MAX_HISTORY_BARS * period.approxMs;
-      this.sink.log(t("historyTruncated", { vt_symbol: req.vt_symbol, count: MAX_HISTORY_BARS }), WARNING);
+      this.sink.log(this.t("historyTruncated", { vt_symbol: req.vt_symbol, count: MAX_HISTORY_BARS }), WARNING);
     }
     let dayCache = this.dayBars.get(req.vt_symbol);
     if (!dayCache) this.dayBars.set(req.vt_symbol, (dayCache = new Map()));
@@ -401,7 +408,7 @@ export class SimVenue {
       return;
     }
     const type_name = memberName("OrderType", order.type);
-    const reason = t("noLiquidity", { type: order.type, type_name, remaining: order.volume - order.traded });
+    const reason = this.t("noLiquidity", { type: order.type, type_name, remaining: order.volume - order.traded });
     this.finish(active, Status.CANCELLED, batch, { reason, code: "NO_LIQUIDITY" });
   }
 
@@ -540,7 +547,7 @@ export class SimVenue {
     }
     batch.account = true;
     const day = chinaDateTime(dayStartMs(today)).toString().slice(0, 10);
-    batch.events.push(() => this.sink.log(t("dayRolled", { day }), INFO));
+    batch.events.push(() => this.sink.log(this.t("dayRolled", { day }), INFO));
   }
 
   private publishOrder(batch: Batch, seq: number, order: OrderData): void {
@@ -569,7 +576,7 @@ export class SimVenue {
     try {
       this.store.write({ account, orders: batch.orders.values(), trades: batch.trades, positions: [...batch.legs].map(positionRow), contracts: batch.contracts });
     } catch (error) {
-      this.sink.log(t("storeFailed", { error: (error as Error).message }), ERROR);
+      this.sink.log(this.t("storeFailed", { error: (error as Error).message }), ERROR);
       throw error;
     }
     for (const publish of batch.events) publish();

@@ -22,13 +22,13 @@ import {
   PositionData,
   Product,
   QuoteRequest,
-  setLanguage,
   Status,
   SubscribeRequest,
   TickData,
   TradeData,
   type EventEngine,
   type GatewaySetting,
+  type Language,
   type LogData,
   type OrderOrigin,
 } from "../../src/kernel/index.js";
@@ -72,9 +72,9 @@ class RecordingGateway extends BaseGateway {
 const START = new DateTime({ year: 2025, month: 3, day: 3 }, CHINA_TZ);
 const orderReq = () => new OrderRequest({ symbol: "rb2505", exchange: Exchange.SHFE, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price: 3500 });
 
-function engineWithLogs(): { mainEngine: MainEngine; logs: LogData[] } {
+function engineWithLogs(language?: Language): { mainEngine: MainEngine; logs: LogData[] } {
   const logs: LogData[] = [];
-  const mainEngine = new MainEngine({ home: "unused-home", logSink: (log) => logs.push(log) });
+  const mainEngine = new MainEngine({ home: "unused-home", logSink: (log) => logs.push(log), ...(language ? { language } : {}) });
   return { mainEngine, logs };
 }
 
@@ -115,18 +115,17 @@ describe("MainEngine", () => {
   });
 
   test("in Chinese, the log lines are VeighNa's own", async () => {
-    setLanguage("zh");
-    try {
-      const { mainEngine, logs } = engineWithLogs();
-      mainEngine.addGateway(RecordingGateway);
-      await mainEngine.connect({}, "REC");
-      await mainEngine.sendOrder(orderReq(), "REC");
-      mainEngine.eventEngine.flush();
-      assert.deepEqual(logs.map((log) => log.msg), ["连接登录 -> REC", `委托下单 -> REC：${orderReq()}`]);
-      await mainEngine.close();
-    } finally {
-      setLanguage("en");
-    }
+    const { mainEngine, logs } = engineWithLogs("zh");
+    mainEngine.addGateway(RecordingGateway);
+    await mainEngine.connect({}, "REC");
+    await mainEngine.sendOrder(orderReq(), "REC");
+    mainEngine.eventEngine.flush();
+    assert.deepEqual(logs.map((log) => log.msg), ["连接登录 -> REC", `委托下单 -> REC：${orderReq()}`]);
+    await mainEngine.close();
+  });
+
+  test("an unknown language is refused when the engine is made", () => {
+    assert.throws(() => new MainEngine({ home: "unused-home", language: "fr" as Language }), RangeError);
   });
 
   test("order checks run in priority order; the first that blocks stops the order before its gateway", async () => {

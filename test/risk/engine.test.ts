@@ -11,7 +11,6 @@ import {
   LOCAL_ORIGIN,
   MainEngine,
   SettingsError,
-  setLanguage,
   type EventHandler,
   type TickData,
 } from "../../src/kernel/index.js";
@@ -74,7 +73,6 @@ test("in Chinese the blocked line is VeighNa's 委托被拦截，<reason>", asyn
     assert.ok(server.logs.some((log) => log.msg === "风控规则order_size参数更新：order_volume_limit=5"));
   } finally {
     await server.close();
-    setLanguage("en");
   }
 });
 

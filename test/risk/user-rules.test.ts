@@ -35,8 +35,8 @@ const FILES: Record<string, string> = {
       return class NoShortsRule extends RiskRule {
         name = "no_shorts";
         priority = 5;
-        blockText(block, req) {
-          return text(block, req);
+        blockText(block, req, language) {
+          return text(block, req, language);
         }
         checkAllowed(req) {
           return req.direction === Direction.SHORT ? this.block("NO_SHORTS", { price: req.price }) : true;

@@ -11,15 +11,15 @@ import {
   OrderRequest,
   OrderType,
   Product,
-  setLanguage,
+  type Language,
 } from "../../src/kernel/index.js";
 import { SimGateway } from "../../src/sim/index.js";
 import { RemoteError, RpcClient } from "../../src/rpc/index.js";
 import { EVENT_RPC_LOG, RPC_SETTING_FILENAME, RpcServiceApp, type RpcEngine } from "../../src/service/index.js";
 import { tempDir, until } from "./helpers.js";
 
-async function serverEngine() {
-  const mainEngine = new MainEngine({ home: tempDir("rpc-engine-") });
+async function serverEngine(language: Language = "en") {
+  const mainEngine = new MainEngine({ home: tempDir("rpc-engine-"), language });
   mainEngine.addGateway(SimGateway);
   await mainEngine.connect({ data_dir: ":memory:", ticks_per_second: 5 }, "SIM");
   const engine = mainEngine.addApp(RpcServiceApp) as RpcEngine;
@@ -50,18 +50,22 @@ test("start, stop and start again in one process, with VeighNa's log lines and a
     assert.ok(mainLogs.includes("RPC service started successfully"), "also in the main log");
     const saved = JSON.parse(readFileSync(join(mainEngine.home, RPC_SETTING_FILENAME), "utf8"));
     assert.equal(saved.rep_address, "tcp://127.0.0.1:0");
-    setLanguage("zh");
+    // A second engine in Chinese, beside this English one: each logs in its own language.
+    const zh = await serverEngine("zh");
     try {
+      assert.equal(await zh.engine.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0"), true);
+      assert.equal(await zh.engine.start(), false);
       assert.equal(await engine.start(), false);
       const taken = engine.addresses!.rep;
-      const other = (await serverEngine()).engine;
-      assert.equal(await other.start(taken, "tcp://127.0.0.1:0"), false);
+      assert.equal(await zh.engine.stop(), true);
+      assert.equal(await zh.engine.start(taken, "tcp://127.0.0.1:0"), false);
       mainEngine.eventEngine.flush();
-      other.mainEngine.eventEngine.flush();
-      assert.ok(rpcLogs.includes("RPC服务运行中"));
-      await other.mainEngine.close();
+      zh.mainEngine.eventEngine.flush();
+      assert.ok(zh.rpcLogs.includes("RPC服务运行中"));
+      assert.equal(rpcLogs.at(-1), "RPC service is already running");
+      assert.ok(!rpcLogs.some((line) => /[\u4e00-\u9fff]/.test(line)), "no Chinese in the English engine's log");
     } finally {
-      setLanguage("en");
+      await zh.mainEngine.close();
     }
   } finally {
     await mainEngine.close();

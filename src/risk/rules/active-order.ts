@@ -1,5 +1,5 @@
 /** A cap on working orders across the server (VeighNa 2.0), counting orders still on their way to the gateway. */
-import { type OrderRequest } from "../../kernel/index.js";
+import { type Language, type OrderRequest } from "../../kernel/index.js";
 import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 
 const text = blockMessages({
@@ -22,8 +22,8 @@ export class ActiveOrderRule extends RiskRule {
     return this.host.ownOrders.activeCount;
   }
 
-  override blockText(block: RuleBlock, req: OrderRequest): string {
-    return text(block, req);
+  override blockText(block: RuleBlock, req: OrderRequest, language: Language): string {
+    return text(block, req, language);
   }
 
   checkAllowed(_req: OrderRequest): RuleVerdict {

@@ -6,7 +6,7 @@
  * cancel at its first CANCELLED status, a trade per vt_tradeid (fills, not volume). Orders the engine accepted
  * that no event has reported yet count too, so a burst cannot overshoot the limit.
  */
-import { Status, defineMessages, type OrderData, type OrderRequest, type TradeData } from "../../kernel/index.js";
+import { Status, defineMessages, type OrderData, type Language, type OrderRequest, type TradeData } from "../../kernel/index.js";
 import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 import { TradingDayBoundary, timeOfDayProblem, timeZoneProblem } from "../trading-day.js";
 
@@ -29,7 +29,7 @@ const text = blockMessages({
   },
 });
 
-const t = defineMessages({
+const messages = defineMessages({
   en: { reset: "Daily risk counters reset for trading day {day}" },
   zh: { reset: "每日风控计数已重置，交易日{day}" },
 });
@@ -101,8 +101,8 @@ export class DailyLimitRule extends RiskRule {
     }
   }
 
-  override blockText(block: RuleBlock, req: OrderRequest): string {
-    return text(block, req);
+  override blockText(block: RuleBlock, req: OrderRequest, language: Language): string {
+    return text(block, req, language);
   }
 
   checkAllowed(req: OrderRequest): RuleVerdict {
@@ -164,7 +164,7 @@ export class DailyLimitRule extends RiskRule {
     this.seenOrders = new Set(this.host.ownOrders.ids());
     this.cancelledOrders = new Set();
     this.seenTrades = new Set();
-    this.host.writeLog(t("reset", { day: this.trading_day }));
+    this.host.writeLog(messages.in(this.host.language)("reset", { day: this.trading_day }));
     this.changed();
   }
 }

@@ -6,7 +6,7 @@
  * Identical orders are found by vt_symbol, then price, then a short scan, so checking allocates nothing; only
  * the first order of a new kind creates its entry, and entries that left the window are dropped on the timer.
  */
-import { type Direction, type Offset, type OrderRequest, type OrderType } from "../../kernel/index.js";
+import { type Direction, type Offset, type Language, type OrderRequest, type OrderType } from "../../kernel/index.js";
 import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 import { TimeRing } from "../time-ring.js";
 
@@ -62,8 +62,8 @@ export class DuplicateOrderRule extends RiskRule {
     return counts;
   }
 
-  override blockText(block: RuleBlock, req: OrderRequest): string {
-    return text(block, req);
+  override blockText(block: RuleBlock, req: OrderRequest, language: Language): string {
+    return text(block, req, language);
   }
 
   checkAllowed(req: OrderRequest): RuleVerdict {

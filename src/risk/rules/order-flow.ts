@@ -3,7 +3,7 @@
  * 1.x defaults; 1.x cleared a counter every N timer ticks, which lets twice the limit through across a clear).
  * Only orders that passed every rule count.
  */
-import { type OrderRequest } from "../../kernel/index.js";
+import { type Language, type OrderRequest } from "../../kernel/index.js";
 import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 import { TimeRing } from "../time-ring.js";
 
@@ -38,8 +38,8 @@ export class OrderFlowRule extends RiskRule {
     this.ring.resize(this.order_flow_limit);
   }
 
-  override blockText(block: RuleBlock, req: OrderRequest): string {
-    return text(block, req);
+  override blockText(block: RuleBlock, req: OrderRequest, language: Language): string {
+    return text(block, req, language);
   }
 
   checkAllowed(_req: OrderRequest): RuleVerdict {

@@ -1,5 +1,5 @@
 /** One order's volume, and its notional value (volume × price × contract size), within limits (VeighNa 2.0). */
-import { type OrderRequest } from "../../kernel/index.js";
+import { type Language, type OrderRequest } from "../../kernel/index.js";
 import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 
 const text = blockMessages({
@@ -25,8 +25,8 @@ export class OrderSizeRule extends RiskRule {
   order_volume_limit = 500;
   order_value_limit = 1_000_000;
 
-  override blockText(block: RuleBlock, req: OrderRequest): string {
-    return text(block, req);
+  override blockText(block: RuleBlock, req: OrderRequest, language: Language): string {
+    return text(block, req, language);
   }
 
   checkAllowed(req: OrderRequest): RuleVerdict {

@@ -3,7 +3,7 @@
  * known, the price a finite multiple of the tick and, for priced orders, inside the last tick's limit-up /
  * limit-down band (VeighNa 2.0's OrderValidityRule plus the price band).
  */
-import { OrderType, type OrderRequest } from "../../kernel/index.js";
+import { OrderType, type Language, type OrderRequest } from "../../kernel/index.js";
 import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 
 const text = blockMessages({
@@ -34,8 +34,8 @@ export class OrderValidityRule extends RiskRule {
   override readonly displayName = { en: "Order validity", zh: "委托指令检查" };
   override readonly priority = 10;
 
-  override blockText(block: RuleBlock, req: OrderRequest): string {
-    return text(block, req);
+  override blockText(block: RuleBlock, req: OrderRequest, language: Language): string {
+    return text(block, req, language);
   }
 
   checkAllowed(req: OrderRequest): RuleVerdict {

@@ -4,7 +4,7 @@
  * "Our own" is every working order of the server, whichever client sent it, including orders still on their way
  * to the gateway. A market order crosses anything resting on the other side.
  */
-import { Direction, OrderType, type OrderRequest } from "../../kernel/index.js";
+import { Direction, OrderType, type Language, type OrderRequest } from "../../kernel/index.js";
 import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 
 const text = blockMessages({
@@ -23,8 +23,8 @@ export class SelfTradeRule extends RiskRule {
   override readonly displayName = { en: "Self-trade prevention", zh: "自成交检查" };
   override readonly priority = 30;
 
-  override blockText(block: RuleBlock, req: OrderRequest): string {
-    return text(block, req);
+  override blockText(block: RuleBlock, req: OrderRequest, language: Language): string {
+    return text(block, req, language);
   }
 
   checkAllowed(req: OrderRequest): RuleVerdict {

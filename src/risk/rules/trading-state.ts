@@ -3,7 +3,7 @@
  * REDUCING lets through only orders that close or reduce a position. Cancels are never blocked (they are not
  * orders), so an operator can halt and then pull everything resting.
  */
-import { Direction, Offset, type OmsEngine, type OrderRequest } from "../../kernel/index.js";
+import { Direction, Offset, type OmsEngine, type Language, type OrderRequest } from "../../kernel/index.js";
 import { RiskRule, blockMessages, type RuleBlock, type RuleVerdict } from "../rule.js";
 
 export const TRADING_STATES = ["ACTIVE", "HALTED", "REDUCING"] as const;
@@ -30,8 +30,8 @@ export class TradingStateRule extends RiskRule {
 
   state: TradingState = "ACTIVE";
 
-  override blockText(block: RuleBlock, req: OrderRequest): string {
-    return text(block, req);
+  override blockText(block: RuleBlock, req: OrderRequest, language: Language): string {
+    return text(block, req, language);
   }
 
   checkAllowed(req: OrderRequest, gatewayName: string): RuleVerdict {
