@@ -247,7 +247,9 @@ describe("a relay in front of a Python VeighNa trading process", { skip: skipWit
     await relay.waitFor(/Gateway RPC disconnected/, 60_000, mark);
     mark = relay.mark();
     await upstream.start("3");
-    await relay.waitFor(/Trades queried/, 30_000, mark);
+    // Synced, not merely "Trades queried": a socket that reconnects during that first snapshot asks for another,
+    // and while a restarted upstream's run is not yet synced, orders are refused (the race this test once lost).
+    await relay.waitFor(/RPC connection synced/, 30_000, mark);
     const filled = await down.sendOrder(order(3999), "DOWN");
     assert.match(filled, /^DOWN\.3_-1$/);
     await until(() => down.getAllTrades().some((t) => t.vt_orderid === filled), 60_000, "a trade sent right after the restart");
