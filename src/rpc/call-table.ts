@@ -110,11 +110,6 @@ export class CallTable {
     return id;
   }
 
-  /** The id the next `add` will use (for transports that write it into the body first). */
-  peekId(): number {
-    return this.nextId;
-  }
-
   /** Removes a call (its reply came, or it could not be sent); undefined if gone already. */
   take(id: number): PendingCall | undefined {
     const entry = this.calls.get(id);

@@ -37,7 +37,7 @@ import {
   RpcError,
   RpcTimeoutError,
   isDeadlinePassed,
-  } from "./errors.js";
+} from "./errors.js";
 import { LockStepQueue } from "./lock-step.js";
 import {
   EMPTY,
@@ -52,8 +52,7 @@ import {
 import { StreamTracker, type StreamVerdict } from "./stream-tracker.js";
 import type { CurveClientSecurity, DealerSocket, Refusal, SubscriberSocket, Transport, TransportKind } from "./transport.js";
 import { resolveTransport } from "./transports.js";
-import { isCurveKey } from "../zmtp/index.js";
-import { curvePublicKey } from "../zmtp/index.js";
+import { curvePublicKey, isCurveKey } from "../zmtp/index.js";
 import { decodeBroadcast, decodeResult, encodeCall, peekBroadcastType } from "./wire.js";
 
 export type { CallOptions, CallResult, ConnectionState, ResyncReason, ServerKind, StreamEvent } from "./caller.js";
