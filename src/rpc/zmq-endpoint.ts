@@ -408,10 +408,11 @@ export class ZmqEndpoint implements ServerEndpoint {
       this.fail(record, "<request>", requestTooLarge(body.length, this.options.maxRequestBytes), reply);
       return;
     }
+    const context = this.contextOf(record, deadline);
     // A client over its limits is refused before its arguments are decoded: a flood costs as little as possible.
     const peeked = host.refuseEarly ? peekCallName(body) : undefined;
     if (peeked !== undefined && peeked !== HELLO_FUNCTION) {
-      const refusal = host.refuseEarly!(peeked, this.contextOf(record, deadline));
+      const refusal = host.refuseEarly!(peeked, context);
       if (refusal) {
         this.fail(record, peeked, refusal, reply);
         return;
@@ -439,7 +440,7 @@ export class ZmqEndpoint implements ServerEndpoint {
       reply(true, info, name);
       return;
     }
-    host.dispatch(name, args, kwargs, this.contextOf(record, deadline)).then(
+    host.dispatch(name, args, kwargs, context).then(
       (result) => reply(true, result, name),
       (error: unknown) => this.fail(record, name, error, reply),
     );
