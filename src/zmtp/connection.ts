@@ -4,6 +4,7 @@ import {
   FLAG_COMMAND,
   FLAG_MORE,
   FrameDecoder,
+  GREETING_VERSION_SIZE,
   buildGreeting,
   encodeCommandBody,
   encodeMetadata,
@@ -160,11 +161,16 @@ export class ZmtpConnection implements FrameSink {
   private ttlTimer: NodeJS.Timeout | null = null;
   private receiveCount = 0;
   private readonly mechanism: "NULL" | "CURVE";
+  /** The part of our greeting held back until the peer's greeting showed it speaks our mechanism (accepted side). */
+  private greetingRest: Buffer | null = null;
+  private peerGreeted = false;
 
   constructor(
     readonly socket: Socket,
     private readonly settings: ConnectionSettings,
     private readonly handler: ConnectionHandler,
+    /** Which end dialed: the accepting end holds its mechanism back until it has read the peer's greeting. */
+    role: "dialed" | "accepted" = "dialed",
   ) {
     this.id = `${settings.socketType.toLowerCase()}-${nextConnectionNumber++}`;
     this.remoteAddress = describePeer(socket);
@@ -195,13 +201,32 @@ export class ZmtpConnection implements FrameSink {
       if (this.state === "ready") this.handler.onDrain(this);
     });
     socket.on("error", (error: NodeJS.ErrnoException) => this.fail(new ZmtpError("ECONNRESET", `transport error: ${error.code ?? error.message}`)));
-    socket.on("close", () => this.fail(new ZmtpError("ECONNRESET", "peer closed the connection")));
+    socket.on("close", () => this.fail(this.closedByPeer()));
     this.handshakeTimer = setTimeout(
       () => this.fail(new ZmtpError("EHANDSHAKE_TIMEOUT", `handshake not complete within ${settings.handshakeTimeoutMs} ms`)),
       settings.handshakeTimeoutMs,
     );
     this.handshakeTimer.unref();
-    socket.write(buildGreeting(this.mechanism, settings.curveServer !== undefined));
+    const greeting = buildGreeting(this.mechanism, settings.curveServer !== undefined);
+    if (role === "accepted") {
+      // A libzmq peer that reads a mechanism it does not speak drops the connection for good (a protocol error: no
+      // reconnect), and a REQ socket left without a peer blocks its next send forever: a VeighNa client without the
+      // server's CURVE key would hang instead of timing out. So the accepting end sends its signature and version (all
+      // libzmq waits for before sending its own mechanism), and the mechanism only once the peer's matched it. A
+      // mismatch then closes before our mechanism is seen: to libzmq a connection error, which it retries.
+      socket.write(greeting.subarray(0, GREETING_VERSION_SIZE));
+      this.greetingRest = greeting.subarray(GREETING_VERSION_SIZE);
+    } else {
+      socket.write(greeting);
+    }
+  }
+
+  /** Why the peer's close ended this connection; during the greeting, that is most likely our mechanism. */
+  private closedByPeer(): ZmtpError {
+    if (this.state === "handshake" && !this.peerGreeted && this.stats.bytesIn >= GREETING_VERSION_SIZE) {
+      return new ZmtpError("EMECHANISM", `the peer closed the connection during the greeting: it does not accept mechanism ${this.mechanism}`);
+    }
+    return new ZmtpError("ECONNRESET", "peer closed the connection");
   }
 
   get isReady(): boolean {
@@ -257,6 +282,11 @@ export class ZmtpConnection implements FrameSink {
     }
     // The as-server byte is not checked: libzmq always sends 0 there, whatever its role.
     this.minorVersion = negotiatedMinor(peer);
+    this.peerGreeted = true;
+    if (this.greetingRest) {
+      this.socket.write(this.greetingRest);
+      this.greetingRest = null;
+    }
     this.sendCommands(this.handshake!.start());
   }
 

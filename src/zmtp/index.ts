@@ -20,7 +20,9 @@
  * - Heartbeats (3.1 PING/PONG with TTL) detect peers that vanish without a TCP reset.
  * - Endpoints: tcp:// (IPv4, [IPv6], `*`, host names; port 0 or `*` when binding) and ipc:// paths. Abstract
  *   ipc (`ipc://@name`) is refused: Node 20 pads abstract names, so libzmq peers could not reach them.
- * - libzmq compatibility details: the greeting's as-server byte is not checked (libzmq always sends 0);
+ * - libzmq compatibility details: the greeting's as-server byte is not checked (libzmq always sends 0); the
+ *   accepting end sends its mechanism only after the peer's greeting matched it (libzmq never retries a peer whose
+ *   mechanism it read and refused, and a REQ without a peer blocks in send);
  *   CURVE MESSAGE frames go out as plain frames with the real flags inside the box, as libzmq does; SUB
  *   subscriptions go as SUBSCRIBE/CANCEL commands to 3.1 peers (libzmq 4.3.5 does the same) and as 1/0-prefixed
  *   messages to 3.0 peers; a PUB accepts both forms from anyone.

@@ -201,7 +201,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
   async bind(endpoint: string): Promise<string> {
     this.assertOpen();
     const target = parseEndpoint(endpoint);
-    const server = net.createServer((socket) => this.adopt(socket, actual));
+    const server = net.createServer((socket) => this.adopt(socket, actual, "accepted"));
     let actual = endpoint;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) => reject(new ZmtpError("EENDPOINT", `cannot bind ${endpoint}: ${error.code ?? error.message}`)));
@@ -266,7 +266,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
     const target = dialer.target;
     const socket = target.transport === "ipc" ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port });
     this.setState(dialer, "connecting");
-    dialer.connection = this.adopt(socket, dialer.endpoint);
+    dialer.connection = this.adopt(socket, dialer.endpoint, "dialed");
     this.dialerOf.set(dialer.connection, dialer);
   }
 
@@ -288,10 +288,10 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
   /** Client sockets override to emit "state" events. */
   protected onDialerState(_endpoint: string, _state: ConnectionState): void {}
 
-  private adopt(socket: net.Socket, endpoint: string): ZmtpConnection {
+  private adopt(socket: net.Socket, endpoint: string, role: "dialed" | "accepted"): ZmtpConnection {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    const connection = new ZmtpConnection(socket, this.settings, this);
+    const connection = new ZmtpConnection(socket, this.settings, this, role);
     this.endpointOf.set(connection, endpoint);
     if (this.closed) connection.close();
     return connection;

@@ -3,6 +3,8 @@ import { ZmtpError } from "./errors.js";
 // ZMTP 3.x framing (rfc 23 / rfc 37). Everything here is pure and synchronous so it can be fuzzed directly.
 
 export const GREETING_SIZE = 64;
+/** Signature and version: the part of a greeting a peer may need before it sends its mechanism (libzmq needs 11 bytes). */
+export const GREETING_VERSION_SIZE = 12;
 export const FLAG_MORE = 0x01;
 export const FLAG_LONG = 0x02;
 export const FLAG_COMMAND = 0x04;

@@ -26,30 +26,37 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
+/** The standard output of a command that must succeed; a failure shows its exit code and standard error. */
+async function succeeds(args: string[]): Promise<string> {
+  const result = await cli(args);
+  assert.equal(result.code, 0, `rpcservice ${args.join(" ")} exited ${result.code}: ${result.stderr || "(no stderr)"}`);
+  return result.stdout;
+}
+
 test("keys authorize --role, list and revoke keep the allow-list readable by older versions and audit each change", async () => {
   const home = tempDir("rpc-cli-keys-");
   const alice = curveKeyPair().publicKey;
   const bob = curveKeyPair().publicKey;
-  assert.match((await cli(["keys", "authorize", alice, "--name", "alice", "--role", "viewer", "--home", home])).stdout, /authorized .* \(alice\) as viewer/);
-  assert.match((await cli(["keys", "authorize", bob, "--name", "bob", "--home", home])).stdout, /as trader/, "no role: a trader");
+  assert.match((await succeeds(["keys", "authorize", alice, "--name", "alice", "--role", "viewer", "--home", home])), /authorized .* \(alice\) as viewer/);
+  assert.match((await succeeds(["keys", "authorize", bob, "--name", "bob", "--home", home])), /as trader/, "no role: a trader");
   const bad = await cli(["keys", "authorize", bob, "--role", "root", "--home", home]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /root.*(viewer, trader, admin|choices)/i);
   // Promote alice: her line is rewritten, her name kept.
-  assert.match((await cli(["keys", "authorize", alice, "--role", "admin", "--home", home])).stdout, /\(alice\) as admin/);
+  assert.match((await succeeds(["keys", "authorize", alice, "--role", "admin", "--home", home])), /\(alice\) as admin/);
   const text = readFileSync(join(home, AUTHORIZED_CLIENTS_FILE), "utf8");
   assert.match(text, new RegExp(`^${alice.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} alice role=admin$`, "m"));
   assert.match(text, new RegExp(`^${bob.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} bob$`, "m"), "a trader's line stays in the old format");
 
-  const listed = JSON.parse((await cli(["keys", "list", "--json", "--home", home])).stdout) as { name: string; role: string }[];
+  const listed = JSON.parse((await succeeds(["keys", "list", "--json", "--home", home]))) as { name: string; role: string }[];
   assert.deepEqual(listed.map((e) => `${e.name}:${e.role}`), ["alice:admin", "bob:trader"]);
-  assert.match((await cli(["keys", "revoke", "bob", "--home", home])).stdout, /revoked .* \(bob\)/);
+  assert.match((await succeeds(["keys", "revoke", "bob", "--home", home])), /revoked .* \(bob\)/);
   assert.deepEqual(readAuthorizedClientEntries(join(home, AUTHORIZED_CLIENTS_FILE))?.map((e) => e.name), ["alice"]);
   const missing = await cli(["keys", "revoke", "bob", "--home", home]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no key named "bob"/);
 
-  const audit = (await cli(["audit", "--json", "--home", home])).stdout.trim().split("\n").map((line) => JSON.parse(line) as { action: string; args: string; endpoint: string; identity: string });
+  const audit = (await succeeds(["audit", "--json", "--home", home])).trim().split("\n").map((line) => JSON.parse(line) as { action: string; args: string; endpoint: string; identity: string });
   assert.deepEqual(audit.map((row) => row.action), ["keys.authorize", "keys.authorize", "keys.authorize", "keys.revoke"]);
   assert.ok(audit.every((row) => row.endpoint === "cli" && row.identity.startsWith("cli:")));
   assert.match(audit[2]!.args, /"role":"admin"/);
@@ -73,10 +80,10 @@ test("console add-user prints a token once, keeps only its hash, and refuses a s
   assert.equal(again.code, 1);
   assert.match(again.stderr, /exists/);
   assert.notEqual((await cli(["console", "add-user", "dave", "--home", home])).code, 0, "--role is required");
-  assert.match((await cli(["console", "users", "--home", home])).stdout, /carol {2}trader/);
+  assert.match((await succeeds(["console", "users", "--home", home])), /carol {2}trader/);
   const rows = (await cli(["audit", "--identity", "nobody", "--home", home]));
   assert.equal(rows.stdout, "");
-  assert.match((await cli(["audit", "--since", "1h", "--home", home])).stdout, /console\.add_user \{"name":"carol","role":"trader"\}/);
+  assert.match((await succeeds(["audit", "--since", "1h", "--home", home])), /console\.add_user \{"name":"carol","role":"trader"\}/);
 });
 
 test("audit --since takes an ISO time or an age", () => {

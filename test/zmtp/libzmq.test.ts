@@ -414,6 +414,54 @@ describe("CURVE with libzmq", () => {
     }
   });
 
+  for (const [ours, theirs] of [
+    ["CURVE", "NULL"],
+    ["NULL", "CURVE"],
+  ] as const) {
+    test(`a zeromq.js ${theirs} REQ that reached our ${ours} ROUTER keeps its peer: sends after the failed handshake queue, they never block`, async () => {
+      // libzmq drops a peer for good when it reads a mechanism it does not speak; a REQ left without one blocks in
+      // send forever (a VeighNa call would hang, not time out). Our accepting end closes before showing its mechanism.
+      const server = curveKeyPair();
+      const router = new ZmtpRouter(ours === "CURVE" ? { curve: server } : {});
+      const endpoint = await router.bind("tcp://127.0.0.1:0");
+      const rejections: ZmtpError[] = [];
+      router.on("rejected", (_connection, reason) => rejections.push(reason));
+      const keys = zmq.curveKeyPair();
+      const req = new zmq.Request({
+        linger: 0,
+        sendTimeout: 2_000,
+        receiveTimeout: 300,
+        ...(theirs === "CURVE" ? { curveServerKey: server.publicKey, curvePublicKey: keys.publicKey, curveSecretKey: keys.secretKey } : {}),
+      });
+      try {
+        req.connect(endpoint);
+        await eventually(() => rejections.length >= 2, 3000, "the handshake failed, and libzmq tried again");
+        assert.ok(rejections.every((r) => r.code === "EMECHANISM" && r.message.includes(`peer mechanism ${theirs} does not match ${ours}`)), String(rejections[0]));
+        await req.send("a call after the refusal"); // rejects with EAGAIN after 2 s if the REQ lost its peer
+        await assert.rejects(req.receive(), /timed out|temporarily unavailable/i);
+      } finally {
+        req.close();
+        await router.close();
+      }
+    });
+  }
+
+  test("our client at a server of the other mechanism says the server refused its mechanism", async () => {
+    const server = curveKeyPair();
+    const router = new ZmtpRouter({ curve: server });
+    const endpoint = await router.bind("tcp://127.0.0.1:0");
+    const dealer = new ZmtpDealer({ reconnectIntervalMs: 10_000 });
+    try {
+      dealer.connect(endpoint);
+      const [, reason] = await nextEvent<[unknown, ZmtpError]>(dealer, "rejected");
+      assert.equal(reason.code, "EMECHANISM");
+      assert.match(reason.message, /closed the connection during the greeting: it does not accept mechanism NULL/);
+    } finally {
+      await dealer.close();
+      await router.close();
+    }
+  });
+
   test("ZmtpPublisher (CURVE) -> zeromq.js SUB, and our refused client hears ERROR", async () => {
     const server = curveKeyPair();
     const subscriberKeys = zmq.curveKeyPair();

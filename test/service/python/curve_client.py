@@ -1,6 +1,8 @@
 """A VeighNa RpcClient opting in to CURVE the way a Python user would: pyzmq's curve options on both sockets.
 
-    curve_client.py REQ SUB SERVER_PUBLIC_KEY CLIENT_KEY_FILE [order]   (CLIENT_KEY_FILE "-": no CURVE at all)
+    curve_client.py REQ SUB SERVER_PUBLIC_KEY CLIENT_KEY_FILE [order] [late]   (CLIENT_KEY_FILE "-": no CURVE at all)
+
+"late" waits half a second before the first call, so that a handshake bound to fail has failed by then.
 
 Prints one JSON line: {"answered": bool, "contracts": int, "heartbeat": bool, "error": str}; with "order" also
 "order": the vt_orderid of a resting buy it sent ("" if refused) and "order_error": the server's error text.
@@ -8,6 +10,7 @@ Prints one JSON line: {"answered": bool, "contracts": int, "heartbeat": bool, "e
 import json
 import sys
 import threading
+import time
 
 import zmq
 
@@ -47,7 +50,8 @@ class Client(RpcClient):
 
 def main() -> None:
     req, sub, server_key, key_file = sys.argv[1:5]
-    with_order = len(sys.argv) > 5 and sys.argv[5] == "order"
+    flags = set(sys.argv[5:])
+    with_order = "order" in flags
     client = Client()
     if key_file != "-":
         secret = read_secret(key_file)
@@ -56,6 +60,8 @@ def main() -> None:
             socket.curve_publickey = zmq.curve_public(secret)
             socket.curve_serverkey = server_key.encode()
     client.start(req, sub)
+    if "late" in flags:
+        time.sleep(0.5)
     report = {"answered": False, "contracts": 0, "heartbeat": False, "error": ""}
     try:
         contracts = client.get_all_contracts(timeout=3000)
