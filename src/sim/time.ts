@@ -62,23 +62,9 @@ export function weekStartMs(epochMs: number): number {
   return dayStartMs(day - weekday);
 }
 
-/** An aware Asia/Shanghai datetime for an instant, to the microsecond. */
+/** An aware Asia/Shanghai datetime for an instant, to the microsecond (Shanghai has kept +08:00 since 1992). */
 export function chinaDateTime(epochMs: number): DateTime {
-  const localMicros = Math.round((epochMs + SHANGHAI_OFFSET_MS) * 1000);
-  const date = new Date(Math.floor(localMicros / 1000));
-  const microsecond = localMicros - Math.floor(localMicros / 1_000_000) * 1_000_000;
-  return new DateTime(
-    {
-      year: date.getUTCFullYear(),
-      month: date.getUTCMonth() + 1,
-      day: date.getUTCDate(),
-      hour: date.getUTCHours(),
-      minute: date.getUTCMinutes(),
-      second: date.getUTCSeconds(),
-      microsecond,
-    },
-    CHINA_TZ,
-  );
+  return DateTime.fromWallMicros(Math.round((epochMs + SHANGHAI_OFFSET_MS) * 1000), CHINA_TZ);
 }
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));

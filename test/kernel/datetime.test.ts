@@ -27,6 +27,23 @@ describe("DateTime", () => {
     assert.equal(naiveAsShanghai.epochMicros(), Date.UTC(2024, 11, 31, 1, 30) * 1000);
   });
 
+  test("the calendar date of a day number matches Date's, from year 1 to 9999 (leap days, centuries, before 1970)", () => {
+    // Every day boundary of the 400-year cycle around 2000, then random instants across the whole range.
+    const instants: number[] = [];
+    for (let day = 10_957 - 73_000; day <= 10_957 + 73_100; day++) instants.push(day * 86_400_000, day * 86_400_000 - 1);
+    let seed = 7;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 48_271) % 2_147_483_647;
+      instants.push(-62_135_596_800_000 + (seed / 2_147_483_647) * (253_402_300_799_000 + 62_135_596_800_000));
+    }
+    for (const ms of instants) {
+      const date = new Date(Math.floor(ms));
+      const dt = DateTime.fromWallMicros(Math.floor(ms) * 1000, UTC);
+      const expected = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+      assert.deepEqual([dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second], expected, `at ${ms}`);
+    }
+  });
+
   test("epoch microseconds round-trip in every kind of zone", () => {
     const micros = Date.UTC(2025, 2, 3, 1, 2, 3) * 1000 + 456_789;
     for (const zone of [UTC, CHINA_TZ, NEW_YORK, fixedOffset(-150, "X")]) {
