@@ -8,7 +8,7 @@
  * Where Python's choice depends on object identity, the encoder follows identity for JS objects, and treats
  * equal strings as one object (as Python's interning mostly does) unless a decoded value says otherwise.
  */
-import { DateTime, type EnumName, type FieldKind, type TimeZone } from "../kernel/index.js";
+import { BarSeries, DateTime, type EnumName, type FieldKind, type TimeZone } from "../kernel/index.js";
 import { PickleEncodeError } from "./errors.js";
 import { knownClassGlobals } from "./globals.js";
 import { BATCH_SIZE, FRAME_SIZE_MIN, FRAME_SIZE_TARGET, Op } from "./opcodes.js";
@@ -132,7 +132,7 @@ export class Pickler {
    * save()'s start for a plain list (no hints) whose items the caller writes: true when it was written already
    * (a reference to its memo slot: nothing more to write, no closeList).
    */
-  openList(list: unknown[]): boolean {
+  openList(list: object): boolean {
     this.boundary();
     const known = this.objMemo.get(list);
     if (known !== undefined) {
@@ -147,6 +147,14 @@ export class Pickler {
 
   closeList(): void {
     this.depth--;
+  }
+
+  /**
+   * Drops an object from the memo: for one the caller built for this encode alone and will not pass again (a
+   * BarSeries' bars), so it can die before the encode ends. Its memo slot stays numbered: the bytes do not change.
+   */
+  forget(value: object): void {
+    this.objMemo.delete(value);
   }
 
   /** One opcode byte (MARK, APPEND, APPENDS). */
@@ -438,6 +446,8 @@ export class Pickler {
     if (Array.isArray(value)) {
       if (value instanceof Tuple) this.saveTuple(value);
       else this.saveList(value);
+    } else if (value instanceof BarSeries) {
+      this.saveList(value.toArray(), value); // a list of BarData to Python
     } else {
       const prototype = Object.getPrototypeOf(value) as object | null;
       const info = prototype === null ? undefined : classInfo.get(prototype);
@@ -485,9 +495,10 @@ export class Pickler {
     this.objMemo.set(t, this.memoize());
   }
 
-  private saveList(list: unknown[]): void {
+  /** `identity`: what a second reference to this list is (the series a list was made from). */
+  private saveList(list: unknown[], identity: object = list): void {
     this.byte(Op.EMPTY_LIST);
-    this.objMemo.set(list, this.memoize());
+    this.objMemo.set(identity, this.memoize());
     const n = list.length;
     if (n === 0) return;
     const hints = (list as Hinted)[HINTS];

@@ -5,13 +5,13 @@
  *
  * It drives its own Pickler (encoder.ts) step by step: the memo and the frames carry over between slices exactly as
  * in one call, and other encodes in between use the shared pickler. Plain lists are walked here (that is where a
- * large value's length is); every other value, list items included, is written whole by the Pickler. The value must
- * not change until the promise settles (a handler's fresh result, not a live table).
+ * large value's length is), BarSeries a bar at a time; every other value, list items included, is written whole by
+ * the Pickler. The value must not change until the promise settles (a handler's fresh result, not a live table).
  */
 import { BATCH_SIZE, Op } from "./opcodes.js";
 import { DEFAULT_MAX_DEPTH, Pickler } from "./encoder.js";
 import { HINTS, Tuple, type Hinted } from "./values.js";
-import { heavyWork, type SliceScheduler } from "../kernel/index.js";
+import { BarSeries, heavyWork, type SliceScheduler } from "../kernel/index.js";
 
 export interface SlicedEncodeOptions {
   /** Whose slices (default: the process's heavyWork, shared with history queries; a SliceScheduler(0): a step a turn). */
@@ -28,6 +28,10 @@ function walked(value: unknown): value is unknown[] {
 
 /** Writes `value`, yielding (undefined) after each item of a walked list. Mirrors the Pickler's saveList. */
 function* save(pickler: Pickler, value: unknown): Generator<void, void, void> {
+  if (value instanceof BarSeries && value.length >= 2) {
+    yield* saveSeries(pickler, value);
+    return;
+  }
   if (!walked(value)) {
     pickler.saveValue(value);
     return;
@@ -47,10 +51,37 @@ function* save(pickler: Pickler, value: unknown): Generator<void, void, void> {
   pickler.closeList();
 }
 
-/** Whether `value` is, or directly holds, a long plain list: what is worth encoding in slices. */
+/**
+ * A series as the list of BarData it stands for, a bar a step: each bar is built, written, and dropped from the memo
+ * (nothing else holds it), so it dies young instead of living until the whole reply is written.
+ */
+function* saveSeries(pickler: Pickler, series: BarSeries): Generator<void, void, void> {
+  if (pickler.openList(series)) return;
+  const n = series.length;
+  let i = 0;
+  do {
+    pickler.op(Op.MARK);
+    const stop = Math.min(n, i + BATCH_SIZE);
+    for (; i < stop; i++) {
+      const bar = series.at(i);
+      pickler.saveValue(bar);
+      pickler.forget(bar);
+      pickler.forget(bar.datetime);
+      yield;
+    }
+    pickler.op(Op.APPENDS);
+  } while (i < n);
+  pickler.closeList();
+}
+
+function isLong(value: unknown): boolean {
+  return value instanceof BarSeries ? value.length >= LONG_LIST : walked(value) && value.length >= LONG_LIST;
+}
+
+/** Whether `value` is, or directly holds, a long plain list or bar series: what is worth encoding in slices. */
 export function worthSlicing(value: unknown): boolean {
-  if (!walked(value)) return false;
-  return value.length >= LONG_LIST || (value.length <= 8 && value.some((item) => walked(item) && item.length >= LONG_LIST));
+  if (isLong(value)) return true;
+  return walked(value) && value.length <= 8 && value.some(isLong);
 }
 
 function* encodeSteps(value: unknown): Generator<void, Buffer, void> {

@@ -26,6 +26,7 @@ import {
 import { NO_METRICS, type MetricsRecorder } from "./metrics.js";
 import { OmsEngine } from "./oms.js";
 import type { Exchange } from "./constants.js";
+import type { BarSeries } from "./bar-series.js";
 
 const messages = defineMessages({
   en: {
@@ -365,6 +366,13 @@ export class MainEngine {
     this.writeLog(this.t("queryHistory", { gateway: gatewayName, req }));
     const gateway = this.getGateway(gatewayName);
     return gateway ? gateway.queryHistory(req) : [];
+  }
+
+  /** queryHistory in the gateway's own form (a BarSeries where it has one), for a server that encodes the bars. */
+  async queryHistorySeries(req: HistoryRequest, gatewayName: string): Promise<BarData[] | BarSeries> {
+    this.writeLog(this.t("queryHistory", { gateway: gatewayName, req }));
+    const gateway = this.getGateway(gatewayName);
+    return gateway ? gateway.queryHistorySeries(req) : [];
   }
 
   // The OMS getters, as VeighNa binds them onto MainEngine.

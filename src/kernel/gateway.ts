@@ -6,6 +6,7 @@
  * a remote gateway has to ask its server.
  */
 import type { Exchange } from "./constants.js";
+import type { BarSeries } from "./bar-series.js";
 import { Event, type EventEngine } from "./event.js";
 import { DEFAULT_LANGUAGE, type Language } from "./locale.js";
 import { boundLogMessage } from "./log-text.js";
@@ -124,6 +125,14 @@ export abstract class BaseGateway {
 
   queryHistory(_req: HistoryRequest): MaybePromise<BarData[]> {
     return [];
+  }
+
+  /**
+   * History in the gateway's own form: a BarSeries where it can build one (columns: cheap to hold while a server
+   * encodes the reply), else queryHistory's list. Override both, or neither.
+   */
+  queryHistorySeries(req: HistoryRequest): MaybePromise<BarData[] | BarSeries> {
+    return this.queryHistory(req);
   }
 
   sendQuote(_req: QuoteRequest): MaybePromise<string> {

@@ -2,6 +2,7 @@
 export * from "./constants.js";
 export * from "./datetime.js";
 export * from "./objects.js";
+export * from "./bar-series.js";
 export * from "./event.js";
 export * from "./event-types.js";
 export * from "./gateway.js";

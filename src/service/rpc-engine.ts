@@ -683,8 +683,9 @@ export class RpcEngine extends BaseEngine {
       this.cancelOrder(args[0] as CancelRequest, args[1] as string, context),
     );
     // Long (a day of minute bars is thousands): clients take turns, so one client's flood of them waits behind itself.
+    // The gateway's own form (a BarSeries where it has one): the endpoints encode it a bar at a time.
     s.register("query_history", [p("req", instanceOf(HistoryRequest)), p("gateway_name", str)], ([req, gateway]) =>
-      me().queryHistory(req as HistoryRequest, gateway as string),
+      me().queryHistorySeries(req as HistoryRequest, gateway as string),
       { heavy: true },
     );
     s.register("get_tick", vt("vt_symbol"), ([id]) => me().getTick(id as string));

@@ -1,6 +1,8 @@
 /** SimGateway: the embedded simulated exchange, plugged into the kernel as a VeighNa gateway. */
 import { resolve } from "node:path";
 import {
+  BarSeries,
+  barList,
   BaseGateway,
   ERROR,
   EVENT_TIMER,
@@ -230,11 +232,15 @@ export class SimGateway extends BaseGateway {
   }
 
   override async queryHistory(req: HistoryRequest): Promise<BarData[]> {
+    return barList(await this.queryHistorySeries(req));
+  }
+
+  override async queryHistorySeries(req: HistoryRequest): Promise<BarData[] | BarSeries> {
     if (!this.venue) {
       this.notConnected("queryHistory");
       return [];
     }
-    return this.venue.queryHistory(req);
+    return this.venue.queryHistorySeries(req);
   }
 
   private requireVenue(action: string): SimVenue {

@@ -7,9 +7,9 @@
  * its volume the sum. A bar's datetime is its start, aware, in Asia/Shanghai. The venue trades around the
  * clock, so there is a bar for every minute.
  */
-import { BarData, Interval, heavyWork, type SliceScheduler } from "../kernel/index.js";
+import { BarSeries, CHINA_TZ, Interval, heavyWork, type SliceScheduler } from "../kernel/index.js";
 import type { ContractModel } from "./model.js";
-import { chinaDateTime, DAY_MS, dayIndexOf, dayStartMs, floorToPeriod, HOUR_MS, MINUTE_MS, weekStartMs } from "./time.js";
+import { chinaWallMicros, DAY_MS, dayIndexOf, dayStartMs, floorToPeriod, HOUR_MS, MINUTE_MS, weekStartMs } from "./time.js";
 
 export interface BarValues {
   /** Start of the bar (epoch ms). */
@@ -119,23 +119,6 @@ function barSpan(interval: Interval, startMs: number, endMs: number, nowMs: numb
   return to > from ? [from, to] : null;
 }
 
-function toBarData(model: ContractModel, interval: Interval, bar: BarValues, gatewayName: string): BarData {
-  return new BarData({
-    gateway_name: gatewayName,
-    symbol: model.spec.symbol,
-    exchange: model.spec.exchange,
-    datetime: chinaDateTime(bar.start),
-    interval,
-    volume: bar.volume,
-    turnover: bar.turnover,
-    open_interest: bar.open_interest,
-    open_price: bar.open,
-    high_price: bar.high,
-    low_price: bar.low,
-    close_price: bar.close,
-  });
-}
-
 export interface HistoryQuery {
   readonly interval: Interval;
   readonly startMs: number;
@@ -147,35 +130,26 @@ export interface HistoryQuery {
 }
 
 /**
- * Complete bars whose start lies in [start, end], as VeighNa's BarData. A bar is complete when its period has
- * ended by `now`; the unfinished current bar is left out.
+ * Complete bars whose start lies in [start, end], as VeighNa's bars (aware, Asia/Shanghai), one step per bar for a
+ * SliceScheduler. A bar is complete when its period has ended by `now`; the unfinished current bar is left out.
  */
-export function historyBars(model: ContractModel, query: HistoryQuery): BarData[] {
+function* historySeriesSteps(model: ContractModel, query: HistoryQuery): Generator<void, BarSeries, void> {
   const span = barSpan(query.interval, query.startMs, query.endMs, query.nowMs);
-  if (!span) return [];
-  const result: BarData[] = [];
+  const period = BAR_PERIODS.get(query.interval);
+  const capacity = span && period ? Math.ceil((span[1] - span[0]) / period.approxMs) + 1 : 0;
+  const series = new BarSeries({ gateway_name: query.gatewayName, symbol: model.spec.symbol, exchange: model.spec.exchange, interval: query.interval, zone: CHINA_TZ }, capacity);
+  if (!span) return series;
   for (const bar of barValues(model, query.interval, span[0], span[1], query.dayCache ?? null)) {
-    result.push(toBarData(model, query.interval, bar, query.gatewayName));
-  }
-  return result;
-}
-
-/** One step per bar, for a SliceScheduler. */
-function* historySteps(model: ContractModel, query: HistoryQuery): Generator<void, BarData[], void> {
-  const span = barSpan(query.interval, query.startMs, query.endMs, query.nowMs);
-  if (!span) return [];
-  const result: BarData[] = [];
-  for (const bar of barValues(model, query.interval, span[0], span[1], query.dayCache ?? null)) {
-    result.push(toBarData(model, query.interval, bar, query.gatewayName));
+    series.push(chinaWallMicros(bar.start), bar.open, bar.high, bar.low, bar.close, bar.volume, bar.turnover, bar.open_interest);
     yield;
   }
-  return result;
+  return series;
 }
 
 /**
- * `historyBars`, a few bars at a time in the shared heavy-work slices (about 1 ms a turn with everything else sliced),
- * so ticks, orders and other clients' calls keep flowing.
+ * The bars of a query as a BarSeries, a few at a time in the shared heavy-work slices (about 1 ms a turn with
+ * everything else sliced), so ticks, orders and other clients' calls keep flowing.
  */
-export function historyBarsAsync(model: ContractModel, query: HistoryQuery, slices: SliceScheduler = heavyWork): Promise<BarData[]> {
-  return slices.run(historySteps(model, query));
+export function historySeriesAsync(model: ContractModel, query: HistoryQuery, slices: SliceScheduler = heavyWork): Promise<BarSeries> {
+  return slices.run(historySeriesSteps(model, query));
 }

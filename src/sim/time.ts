@@ -64,7 +64,12 @@ export function weekStartMs(epochMs: number): number {
 
 /** An aware Asia/Shanghai datetime for an instant, to the microsecond (Shanghai has kept +08:00 since 1992). */
 export function chinaDateTime(epochMs: number): DateTime {
-  return DateTime.fromWallMicros(Math.round((epochMs + SHANGHAI_OFFSET_MS) * 1000), CHINA_TZ);
+  return DateTime.fromWallMicros(chinaWallMicros(epochMs), CHINA_TZ);
+}
+
+/** An instant as wall-clock microseconds in Asia/Shanghai (what DateTime.fromWallMicros and BarSeries take). */
+export function chinaWallMicros(epochMs: number): number {
+  return Math.round((epochMs + SHANGHAI_OFFSET_MS) * 1000);
 }
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));

@@ -7,6 +7,8 @@
  * client never sees a state that a crash would take back.
  */
 import {
+  BarSeries,
+  barList,
   Interval,
   OrderType,
   Status,
@@ -28,7 +30,7 @@ import {
 } from "../kernel/index.js";
 import { admit, sideOf, type RejectCode } from "./admission.js";
 import { SimError } from "./errors.js";
-import { BAR_PERIODS, historyBarsAsync, type DayBarCache } from "./history.js";
+import { BAR_PERIODS, historySeriesAsync, type DayBarCache } from "./history.js";
 import { Batch, orderFromRow, orderRow, positionRow, snapshotOrder, tradeFromRow, tradeRow } from "./journal.js";
 import { closeRuleFor, commissionOf, Funds, marginOf, pnlOf, Portfolio, type CloseAllocation, type LegEntry, type MarkPrice } from "./ledger.js";
 import { LiveMarket } from "./market.js";
@@ -364,8 +366,13 @@ export class SimVenue {
     this.sink.account(this.portfolio.accountData(this.mark));
   }
 
-  /** Bars of the contract's path; long spans yield to the event loop as they go, and day bars are cached. */
+  /** Bars of the contract's path (queryHistorySeries as a list). */
   async queryHistory(req: HistoryRequest): Promise<BarData[]> {
+    return barList(await this.queryHistorySeries(req));
+  }
+
+  /** Bars of the contract's path as columns; long spans yield to the event loop as they go, and day bars are cached. */
+  async queryHistorySeries(req: HistoryRequest): Promise<BarData[] | BarSeries> {
     const spec = this.models.get(req.vt_symbol)?.spec;
     if (!spec) {
       this.sink.log(this.t("historyUnknown", { vt_symbol: req.vt_symbol }), WARNING);
@@ -384,7 +391,7 @@ export class SimVenue {
     let dayCache = this.dayBars.get(req.vt_symbol);
     if (!dayCache) this.dayBars.set(req.vt_symbol, (dayCache = new Map()));
     // A model of its own: a long walk through the past must not disturb the live models' caches.
-    return historyBarsAsync(this.freshModel(spec), { interval, startMs: start, endMs: end, nowMs: now, gatewayName: this.gatewayName, dayCache });
+    return historySeriesAsync(this.freshModel(spec), { interval, startMs: start, endMs: end, nowMs: now, gatewayName: this.gatewayName, dayCache });
   }
 
   close(): void {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   BarData,
+  BarSeries,
   DateTime,
   Exchange,
   Interval,
@@ -48,6 +49,17 @@ function bars(count: number, symbol = "rb2701"): BarData[] {
   });
 }
 
+/** bars(count) as columns: the same values, bar for bar. */
+function series(count: number, capacity = 4): BarSeries {
+  const out = new BarSeries({ gateway_name: "SIM", symbol: "rb2701", exchange: Exchange.SHFE, interval: Interval.MINUTE, zone: CHINA_TZ }, capacity);
+  const start = Date.UTC(2026, 0, 5, 1, 0);
+  for (const [i, bar] of bars(count).entries()) {
+    const wallMicros = (start + i * 60_000 + 8 * 3_600_000) * 1000;
+    out.push(wallMicros, bar.open_price, bar.high_price, bar.low_price, bar.close_price, bar.volume, bar.turnover, bar.open_interest);
+  }
+  return out;
+}
+
 describe("encodePickleSliced", () => {
   it("writes the same bytes as encodePickle for bar lists around every batch and frame boundary", async () => {
     for (const count of [0, 1, 2, 63, 64, 999, 1000, 1001, 1439, 2000, 2001, 5000]) {
@@ -55,6 +67,25 @@ describe("encodePickleSliced", () => {
       assert.deepEqual(await encodePickleSliced(value, { slices: stepATurn }), encodePickle(value), `${count} bars`);
       assert.deepEqual(await encodeReplySliced(true, value, { slices: stepATurn }), encodeReply(true, value), `reply of ${count} bars`);
     }
+  });
+
+  it("writes a BarSeries as the list of its bars, byte for byte, in one go or a bar a step", async () => {
+    for (const count of [0, 1, 2, 63, 64, 999, 1000, 1001, 1439, 2001]) {
+      const list = bars(count);
+      const columns = series(count);
+      assert.deepEqual(columns.toArray(), list, `${count} bars built back from the columns`);
+      assert.deepEqual(encodePickle(columns), encodePickle(list), `${count} bars, one go`);
+      assert.deepEqual(await encodePickleSliced(columns, { slices: stepATurn }), encodePickle(list), `${count} bars, sliced`);
+      assert.deepEqual(await encodeReplySliced(true, columns, { slices: stepATurn }), encodeReply(true, list), `reply of ${count} bars`);
+    }
+    // The same series twice is one list referenced twice, as the same list would be.
+    const list = bars(100);
+    const columns = series(100);
+    assert.deepEqual(encodePickle([columns, columns]), encodePickle([list, list]));
+    assert.deepEqual(await encodePickleSliced([columns, columns], { slices: stepATurn }), encodePickle([list, list]));
+    assert.equal(worthSlicing(series(64)), true);
+    assert.equal(worthSlicing([true, series(100)]), true);
+    assert.equal(worthSlicing(series(10)), false);
   });
 
   it("writes the same bytes for nested, shared and mixed values (memo references across slices)", async () => {

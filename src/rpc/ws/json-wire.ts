@@ -7,7 +7,7 @@
  *   (`"2024-12-31T09:30:15.250000+08:00"`); naive ones (LogData.time) have no offset, as in VeighNa;
  * - an Event is `{"type", "data"}`.
  */
-import { DATA_CLASSES, DateTime, Event, dataClassName, type DataClassName, type FieldKinds } from "../../kernel/index.js";
+import { BarSeries, DATA_CLASSES, DateTime, Event, dataClassName, type DataClassName, type FieldKinds } from "../../kernel/index.js";
 
 /** ISO 8601 with all six microsecond digits, so every datetime on this wire has one shape. */
 export function isoMicros(dt: DateTime): string {
@@ -19,6 +19,7 @@ export function toWire(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   if (value instanceof DateTime) return isoMicros(value);
   if (Array.isArray(value)) return value.map(toWire);
+  if (value instanceof BarSeries) return value.toArray().map(toWire);
   if (value instanceof Event) return { type: value.type, data: toWire(value.data) };
   if (value instanceof Map) return toWire(Object.fromEntries(value));
   if (value instanceof Set) return [...value].map(toWire);
@@ -55,6 +56,7 @@ export function encodeJson(value: unknown): string {
     for (let i = 0; i < value.length; i++) out += (i ? "," : "") + encodeJson(value[i]);
     return out + "]";
   }
+  if (value instanceof BarSeries) return encodeJson(value.toArray());
   if (value instanceof Event) return `{"type":${JSON.stringify(value.type)},"data":${encodeJson(value.data)}}`;
   if (value instanceof Map) return encodeJson(Object.fromEntries(value));
   if (value instanceof Set) return encodeJson([...value]);
