@@ -6,7 +6,8 @@
  *   (b) 10,000 concurrent `query_history` calls from one client, repeated while the probe runs.
  * Each flood runs against the RPC service with its default per-client limits and, for comparison, with the limits
  * off (`--unlimited`, slow: an unlimited flood takes the server a long while to work through).
- * Goal: the probe's p99 under a flood at most 2x its idle p99.
+ * Goal: the probe's p99 under a flood at most 2x its idle p99. A third row runs a process that only burns a core beside
+ * the server (no calls): a flooding client is such a process too, and on a two-core machine the probe feels it.
  *
  *   node dist/bench/limits.bench.js [--unlimited] [pipeline] [history]   (default: both floods)
  * The probe keeps within its own limits (at most one call per millisecond: the default is 2,000 calls/s).
@@ -63,6 +64,14 @@ async function probe(rep: string, pub: string): Promise<void> {
   process.exit(0);
 }
 
+/** The machine's floor: a process that only burns a core, as a flooding client does, and sends the server nothing. */
+function burn(): void {
+  process.stdout.write("flooding\n");
+  for (;;) {
+    // a busy loop until killed
+  }
+}
+
 /** (a): a DEALER speaking VeighNa's REQ framing, sending and never receiving (libzmq then stops reading too). */
 async function floodPipeline(rep: string): Promise<void> {
   const dealer = new zmq.Dealer({ sendHighWaterMark: PIPELINED, receiveHighWaterMark: 10, linger: 0 });
@@ -113,12 +122,12 @@ interface ProbeResult {
   loopP99?: number;
 }
 
-async function measure(rep: string, pub: string, flood: "pipeline" | "history" | null): Promise<ProbeResult> {
+async function measure(rep: string, pub: string, flood: "pipeline" | "history" | "burn" | null): Promise<ProbeResult> {
   const prober = child(["--probe", rep, pub]);
   await prober.line(); // ready
   let flooder: ReturnType<typeof child> | null = null;
   if (flood) {
-    flooder = child([flood === "pipeline" ? "--flood-pipeline" : "--flood-history", rep, pub]);
+    flooder = child([flood === "pipeline" ? "--flood-pipeline" : flood === "history" ? "--flood-history" : "--burn", rep, pub]);
     await flooder.line(); // flooding
     await new Promise((resolve) => setTimeout(resolve, 500)); // let it build up
   }
@@ -160,6 +169,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 20; i++) await warm.call("query_history", [day, "SIM"]);
     await warm.close();
     rows.push(["idle (baseline)", await measure(rep, pub, null)]);
+    // A flooding client is a process burning a core on the same two-core machine: how much of a flood's cost is that.
+    rows.push(["a CPU-bound process beside it, no calls", await measure(rep, pub, "burn")]);
     if (floods.includes("pipeline")) rows.push([`(a) ${PIPELINED / 1000}k pipelined, unread, limits on`, await measure(rep, pub, "pipeline")]);
     if (floods.includes("history")) rows.push([`(b) ${CONCURRENT_HISTORY / 1000}k query_history, limits on`, await measure(rep, pub, "history")]);
     if (withUnlimited) {
@@ -197,4 +208,5 @@ const [mode, a, b] = process.argv.slice(2);
 if (mode === "--probe") await probe(a!, b!);
 else if (mode === "--flood-pipeline") await floodPipeline(a!);
 else if (mode === "--flood-history") await floodHistory(a!, b!);
+else if (mode === "--burn") burn();
 else await main();
