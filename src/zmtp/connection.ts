@@ -196,7 +196,7 @@ export class ZmtpConnection implements FrameSink {
     socket.on("drain", () => {
       if (this.readingPaused) {
         this.readingPaused = false;
-        if (!this.yielding) socket.resume();
+        this.continueReading();
       }
       if (this.state === "ready") this.handler.onDrain(this);
     });
@@ -248,31 +248,54 @@ export class ZmtpConnection implements FrameSink {
   private onData(chunk: Buffer): void {
     this.receiveCount++;
     this.stats.bytesIn += chunk.length;
+    this.parse(() => this.decoder.push(chunk));
+    const budget = this.settings.readBudgetMessages;
+    if (budget !== undefined && this.messagesSinceYield >= budget && !this.yielding && this.state === "ready") this.yieldReading();
+  }
+
+  /**
+   * Runs the decoder; false when the connection is closed after it (a protocol error closes it, and so does a
+   * listener's error, which is rethrown).
+   */
+  private parse(step: () => void): boolean {
     try {
-      this.decoder.push(chunk);
+      step();
+      return this.state !== "closed";
     } catch (error) {
       if (error instanceof ZmtpError) {
         this.fail(error);
-        return;
+        return false;
       }
       // An application listener threw while we delivered a message. The rest of this read is lost, so the
       // connection cannot go on; the error itself is rethrown so it surfaces like any listener error.
       this.fail(new ZmtpError("ECLOSED", `message listener threw: ${String(error)}`));
       throw error;
     }
-    const budget = this.settings.readBudgetMessages;
-    if (budget !== undefined && this.messagesSinceYield >= budget && !this.yielding && this.state === "ready") this.yieldReading();
   }
 
-  /** Stops reading this peer for one turn: the others' calls, timers and replies get theirs first. */
+  /**
+   * Stops reading this peer for one turn: the others' calls, timers and replies get theirs first. The budget is
+   * counted per message: the decoder stops at it (onFrame), mid-read, and keeps the rest for the next turn.
+   */
   private yieldReading(): void {
     this.yielding = true;
     this.socket.pause();
     setImmediate(() => {
       this.yielding = false;
       this.messagesSinceYield = 0;
-      if (!this.readingPaused && this.state !== "closed") this.socket.resume();
+      this.continueReading();
     });
+  }
+
+  /** Takes reading up again after a yield or a drained backlog: what the decoder held back first, then the socket. */
+  private continueReading(): void {
+    if (this.state === "closed" || this.yielding || this.readingPaused) return;
+    if (!this.parse(() => this.decoder.resume())) return;
+    if (this.decoder.holding) {
+      this.yieldReading(); // the held bytes used up the budget again
+      return;
+    }
+    this.socket.resume();
   }
 
   onGreeting(greeting: Buffer): void {
@@ -320,6 +343,8 @@ export class ZmtpConnection implements FrameSink {
     this.stats.messagesIn++;
     this.messagesSinceYield++;
     this.handler.onMessage(this, frames);
+    const budget = this.settings.readBudgetMessages;
+    if (budget !== undefined && this.messagesSinceYield >= budget) this.decoder.pause();
   }
 
   private onHandshakeFrame(flags: number, body: Buffer): void {

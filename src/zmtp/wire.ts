@@ -90,6 +90,10 @@ export class FrameDecoder {
   private partsLength = 0;
   private greetingDone = false;
   private stopped = false;
+  /** Parsing waits (pause()): no frame is handed out until resume(). */
+  private paused = false;
+  /** Bytes received while paused, or left unparsed when the pause came mid-chunk: resume() parses them first. */
+  private held: Buffer | null = null;
 
   constructor(
     private readonly sink: FrameSink,
@@ -101,26 +105,59 @@ export class FrameDecoder {
     this.stopped = true;
     this.parts = [];
     this.partsLength = 0;
+    this.held = null;
   }
 
-  /** Bytes held while waiting for the rest of a split greeting or frame. */
+  /** Bytes held while waiting for the rest of a split greeting or frame, or for resume(). */
   get bufferedBytes(): number {
-    return this.partsLength;
+    return this.partsLength + (this.held?.length ?? 0);
+  }
+
+  /**
+   * Hands out no more frames until resume(), starting with the next one (the sink may call it from onFrame): the
+   * rest of the chunk being parsed, and whatever is pushed meanwhile, is kept in order. A reader's budget per call.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Whether bytes wait for resume(). */
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
+  /** Parses what waited (it may pause again: check `holding`). */
+  resume(): void {
+    this.paused = false;
+    const held = this.held;
+    this.held = null;
+    if (held) this.push(held);
   }
 
   push(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return;
+    if (this.paused) {
+      this.held = this.held ? Buffer.concat([this.held, chunk]) : chunk;
+      return;
+    }
     if (!this.greetingDone) this.checkMajorVersion(chunk);
     let pos = 0;
     if (this.partsLength > 0) {
       pos = this.completePending(chunk);
       if (pos < 0 || this.stopped) return;
+      if (this.paused) {
+        if (pos < chunk.length) this.held = chunk.subarray(pos);
+        return;
+      }
     } else if (!this.greetingDone && chunk[0] !== 0xff) {
       // Reject a non-ZMTP peer on its first byte instead of waiting for 64 bytes.
       throw new ZmtpError("EPROTO", "malformed greeting signature");
     }
     pos = this.parseFrom(chunk, pos);
-    if (!this.stopped && pos < chunk.length) {
+    if (this.stopped || pos >= chunk.length) return;
+    if (this.paused) {
+      this.held = chunk.subarray(pos); // whole frames perhaps: parsed on resume()
+    } else {
       this.parts.push(chunk.subarray(pos));
       this.partsLength = chunk.length - pos;
     }
@@ -154,7 +191,7 @@ export class FrameDecoder {
   private parseFrom(chunk: Buffer, start: number): number {
     let pos = start;
     const length = chunk.length;
-    while (!this.stopped) {
+    while (!this.stopped && !this.paused) {
       const remaining = length - pos;
       if (!this.greetingDone) {
         if (remaining < GREETING_SIZE) break;

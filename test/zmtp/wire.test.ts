@@ -91,6 +91,40 @@ test("decoder: short, long, MORE and COMMAND frames survive every split point", 
   }
 });
 
+test("decoder: paused after every frame, at every split point, it hands out each frame once, in order, only when resumed", () => {
+  const stream = Buffer.concat([
+    buildGreeting("NULL", false),
+    ...Array.from({ length: 12 }, (_, i) => encodeFrame(i % 3 === 0 ? FLAG_MORE : 0, Buffer.alloc(i * 37, 0x41 + i))),
+  ]);
+  const { decoder: whole, out: expected } = capture();
+  whole.push(stream);
+  for (let split = 1; split < stream.length; split += 5) {
+    const out: Captured = { greeting: null, frames: [] };
+    let delivered = 0;
+    const decoder: FrameDecoder = new FrameDecoder(
+      {
+        onGreeting: (greeting) => (out.greeting = Buffer.from(greeting)),
+        onFrame: (flags, body) => {
+          out.frames.push({ flags, body: body.toString("latin1") });
+          delivered++;
+          decoder.pause(); // a budget of one frame
+        },
+      },
+      1 << 20,
+    );
+    decoder.push(stream.subarray(0, split));
+    decoder.push(stream.subarray(split)); // may arrive while paused: kept behind what waits
+    for (let turn = 0; turn < 100 && (decoder.holding || out.frames.length < expected.frames.length); turn++) {
+      const before = delivered;
+      decoder.resume();
+      assert.ok(delivered - before <= 1, `one frame per resume (split ${split})`);
+    }
+    assert.deepEqual(out, expected, `split at ${split}`);
+    assert.equal(decoder.holding, false);
+    assert.equal(decoder.bufferedBytes, 0);
+  }
+});
+
 test("decoder: frames inside one chunk are views, not copies", () => {
   const chunk = Buffer.concat([buildGreeting("NULL", false), encodeFrame(0, Buffer.from("zero-copy"))]);
   let body: Buffer | null = null;
