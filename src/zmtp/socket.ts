@@ -71,8 +71,9 @@ export interface SocketOptions extends HeartbeatOptions {
   pauseReadingAboveBytes?: number;
   /**
    * Messages taken from one peer before its connection yields the event loop for a turn (reading resumes on the
-   * next one). A server sets it so that a peer pipelining thousands of calls cannot fill a whole turn while the
-   * other peers' calls wait unread. Default: no budget (read whatever arrives).
+   * next one; counted per message: a read holding more stops at the budget and keeps the rest). A server sets it so
+   * that a peer pipelining thousands of calls cannot fill a whole turn while the other peers' calls wait unread.
+   * Default: no budget (read whatever arrives).
    */
   readBudgetMessages?: number;
   /** First reconnect delay (client sockets). Default 100 ms; doubles per failure up to reconnectMaxIntervalMs, with jitter. */
