@@ -3,13 +3,15 @@
  * (`['', Event('eTick.', TickData)]`, fixture pub_tick) and a `[True, get_all_contracts()]` reply of 1,000
  * contracts (fixture rep_get_all_contracts_1000). Baseline, same run, same objects: JSON.stringify / JSON.parse.
  * For the tick, also the re-labelling that writes its `eTick.<vt_symbol>` twin from the encoded frame.
+ * Third payload, a history reply: a day of minute bars (1,439) as the RPC service sends them, from a BarSeries
+ * (columns, encoded through one reused BarData), against the list of BarData built from it and encoded.
  *
  *   node dist/bench/codec.bench.js [seconds per row, default 2]
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
-import { DateTime, decodePickle, encodePickle } from "../src/index.js";
+import { BarSeries, CHINA_TZ, DateTime, Exchange, Interval, decodePickle, encodePickle } from "../src/index.js";
 import { retypePublishedEvent } from "../src/codec/index.js";
 
 const secondsPerRow = Number(process.argv[2] ?? 2);
@@ -80,6 +82,18 @@ for (const [payload, file] of [["tick event", "pub_tick.pkl"], ["1,000 contracts
   rows.push(measure(payload, "JSON.parse (baseline)", json.length, () => JSON.parse(json)));
   rows.push(measure(payload, "JSON.stringify, dates pre-rendered", plainJson.length, () => JSON.stringify(plain)));
 }
+
+// A day of minute bars, as the simulated venue's history query produces them.
+const day = new BarSeries({ gateway_name: "SIM", symbol: "rb2701", exchange: Exchange.SHFE, interval: Interval.MINUTE, zone: CHINA_TZ }, 1439);
+const nineAm = Date.UTC(2026, 0, 5, 9) * 1000; // wall clock, microseconds
+for (let i = 0; i < 1439; i++) {
+  const price = 3500 + (i % 97) - (i % 13) * 0.5;
+  day.push(nineAm + i * 60_000_000, price, price + 2, price - 1.5, price + 1, i % 50, price * (i % 50) * 10, 1000 + i);
+}
+const dayBytes = encodePickle([true, day]);
+if (!dayBytes.equals(encodePickle([true, day.toArray()]))) throw new Error("series and list encode differently");
+rows.push(measure("1,439 bars", "pickle encode, BarSeries", dayBytes.length, () => encodePickle([true, day])));
+rows.push(measure("1,439 bars", "build BarData list + encode", dayBytes.length, () => encodePickle([true, day.toArray()])));
 
 const fmt = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(2)} µs`);
 console.log(`codec: ${secondsPerRow} s per row, node ${process.version}, one call at a time\n`);

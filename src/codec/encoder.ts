@@ -150,6 +150,21 @@ export class Pickler {
   }
 
   /**
+   * A data class instance, written as a new object each time even when it is the same one: for a reader that reuses
+   * one object for many values (a BarSeries walked with fill()), each written before the object changes. The bytes
+   * are those of as many distinct objects. `keys`: its Object.keys, the same for every value.
+   */
+  saveTransient(instance: object, keys: string[]): void {
+    const prototype = Object.getPrototypeOf(instance) as object | null;
+    const info = prototype === null ? undefined : classInfo.get(prototype);
+    if (!info) throw new PickleEncodeError("ERR_CODEC_UNSUPPORTED_TYPE", "saveTransient takes data class instances only");
+    this.boundary();
+    if (++this.depth > this.maxDepth) throw new PickleEncodeError("ERR_CODEC_DEPTH_EXCEEDED", `nesting deeper than ${this.maxDepth}`);
+    this.saveInstance(instance as Record<string, unknown>, info, keys, false);
+    this.depth--;
+  }
+
+  /**
    * Drops an object from the memo: for one the caller built for this encode alone and will not pass again (a
    * BarSeries' bars), so it can die before the encode ends. Its memo slot stays numbered: the bytes do not change.
    */
@@ -447,7 +462,7 @@ export class Pickler {
       if (value instanceof Tuple) this.saveTuple(value);
       else this.saveList(value);
     } else if (value instanceof BarSeries) {
-      this.saveList(value.toArray(), value); // a list of BarData to Python
+      this.saveSeries(value); // a list of BarData to Python
     } else {
       const prototype = Object.getPrototypeOf(value) as object | null;
       const info = prototype === null ? undefined : classInfo.get(prototype);
@@ -514,6 +529,33 @@ export class Pickler {
       this.byte(Op.MARK);
       const stop = Math.min(n, i + BATCH_SIZE);
       for (; i < stop; i++) this.save(list[i], floats !== undefined && floats.has(i), distinct !== undefined && distinct.has(i));
+      this.byte(Op.APPENDS);
+    } while (i < n);
+  }
+
+  /** A BarSeries as saveList writes the list of its bars, a bar at a time through one reused BarData. */
+  private saveSeries(series: BarSeries): void {
+    this.byte(Op.EMPTY_LIST);
+    this.objMemo.set(series, this.memoize());
+    const n = series.length;
+    if (n === 0) return;
+    const bar = series.at(0);
+    const keys = Object.keys(bar);
+    const write = (i: number): void => {
+      series.fill(bar, i);
+      this.saveTransient(bar, keys); // its boundary() is where save() puts one
+      this.objMemo.delete(bar.datetime);
+    };
+    if (n === 1) {
+      write(0);
+      this.byte(Op.APPEND);
+      return;
+    }
+    let i = 0;
+    do {
+      this.byte(Op.MARK);
+      const stop = Math.min(n, i + BATCH_SIZE);
+      for (; i < stop; i++) write(i);
       this.byte(Op.APPENDS);
     } while (i < n);
   }
@@ -644,14 +686,17 @@ export class Pickler {
     remember(this.globalMemo, key, this.stamp, this.memoize());
   }
 
-  /** copyreg.__reduce_ex__ of a dataclass: cls.__new__(cls) then BUILD with the whole instance __dict__. */
-  private saveInstance(instance: Record<string, unknown>, info: ClassInfo): void {
+  /**
+   * copyreg.__reduce_ex__ of a dataclass: cls.__new__(cls) then BUILD with the whole instance __dict__.
+   * `remember` false: the memo slot is numbered but not kept for the object (saveTransient).
+   */
+  private saveInstance(instance: Record<string, unknown>, info: ClassInfo, keys = Object.keys(instance), remember = true): void {
     this.saveGlobal(info.module, info.name, true, info.globalKey);
     this.boundary();
     this.byte(Op.EMPTY_TUPLE);
     this.byte(Op.NEWOBJ);
-    this.objMemo.set(instance, this.memoize());
-    const keys = Object.keys(instance);
+    const index = this.memoize();
+    if (remember) this.objMemo.set(instance, index);
     if (keys.length === 0) return; // an empty __dict__ pickles as state None: no BUILD
     this.boundary();
     this.byte(Op.EMPTY_DICT);

@@ -52,20 +52,21 @@ function* save(pickler: Pickler, value: unknown): Generator<void, void, void> {
 }
 
 /**
- * A series as the list of BarData it stands for, a bar a step: each bar is built, written, and dropped from the memo
- * (nothing else holds it), so it dies young instead of living until the whole reply is written.
+ * A series as the list of BarData it stands for, a bar a step, through one reused BarData (BarSeries.fill): no object
+ * per bar outlives its step, and the memo keeps none of them (each bar's datetime is forgotten once written).
  */
 function* saveSeries(pickler: Pickler, series: BarSeries): Generator<void, void, void> {
   if (pickler.openList(series)) return;
   const n = series.length;
+  const bar = series.at(0);
+  const keys = Object.keys(bar);
   let i = 0;
   do {
     pickler.op(Op.MARK);
     const stop = Math.min(n, i + BATCH_SIZE);
     for (; i < stop; i++) {
-      const bar = series.at(i);
-      pickler.saveValue(bar);
-      pickler.forget(bar);
+      series.fill(bar, i);
+      pickler.saveTransient(bar, keys);
       pickler.forget(bar.datetime);
       yield;
     }

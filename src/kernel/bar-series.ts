@@ -74,7 +74,7 @@ export class BarSeries implements Iterable<BarData> {
 
   /** The i-th bar as a fresh BarData (nothing else holds it: it can die as soon as its reader is done with it). */
   at(i: number): BarData {
-    if (!Number.isInteger(i) || i < 0 || i >= this.count) throw new RangeError(`bar ${i} of ${this.count}`);
+    this.check(i);
     const c = this.columns;
     return new BarData({
       gateway_name: this.gateway_name,
@@ -90,6 +90,28 @@ export class BarSeries implements Iterable<BarData> {
       low_price: c.low[i]!,
       close_price: c.close[i]!,
     });
+  }
+
+  /**
+   * Writes the i-th bar's values into `bar`, a BarData of this series (from at()): a reader that is done with each
+   * bar before the next walks the whole series with one object. The datetime is a new DateTime.
+   */
+  fill(bar: BarData, i: number): BarData {
+    this.check(i);
+    const c = this.columns;
+    bar.datetime = DateTime.fromWallMicros(c.starts[i]!, this.zone);
+    bar.volume = c.volume[i]!;
+    bar.turnover = c.turnover[i]!;
+    bar.open_interest = c.openInterest[i]!;
+    bar.open_price = c.open[i]!;
+    bar.high_price = c.high[i]!;
+    bar.low_price = c.low[i]!;
+    bar.close_price = c.close[i]!;
+    return bar;
+  }
+
+  private check(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) throw new RangeError(`bar ${i} of ${this.count}`);
   }
 
   *[Symbol.iterator](): Iterator<BarData> {
