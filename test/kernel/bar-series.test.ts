@@ -33,6 +33,10 @@ describe("BarSeries", () => {
       }),
     );
     assert.equal(bar.vt_symbol, "rb2701.SHFE");
+    // fill() walks the series with one object: each step reads as at(i) would.
+    const reused = series.at(0);
+    for (const i of [5, 36, 0]) assert.deepEqual(series.fill(reused, i), series.at(i));
+    assert.throws(() => series.fill(reused, 37), RangeError);
     assert.notEqual(series.at(0), series.at(0), "a fresh object each time: nothing holds it but its reader");
   });
 
