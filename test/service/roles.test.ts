@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
+  BarData,
   CancelRequest,
   Direction,
   Exchange,
@@ -214,6 +215,39 @@ describe("roles on every endpoint", () => {
   });
   after(async () => {
     await server?.close();
+  });
+
+  it("query_history answers the bars MainEngine.queryHistory lists, over ZeroMQ (a series encoded bar by bar) and /ws", async () => {
+    await until(() => future(server) !== undefined, 10_000, "the venue's contracts");
+    const contract = future(server);
+    const history = new HistoryRequest({
+      symbol: contract.symbol,
+      exchange: contract.exchange,
+      start: DateTime.fromDate(new Date(Date.now() - 3_600_000)),
+      end: DateTime.fromDate(new Date()),
+      interval: Interval.MINUTE,
+    });
+    const req = [history, "SIM"];
+    const local = await server.mainEngine.queryHistory(history, "SIM");
+    assert.ok(local.length >= 59, `an hour of minute bars, got ${local.length}`);
+    const zmq = zmqClient(server, server.keys.viewer);
+    const ws = wsClient(server.wsUrl, server.tokens.viewer);
+    const row = (bar: BarData) => [bar.datetime.toISOString(), bar.vt_symbol, bar.interval, bar.open_price, bar.high_price, bar.low_price, bar.close_price, bar.volume, bar.turnover, bar.open_interest];
+    try {
+      zmq.start();
+      ws.start();
+      await zmq.waitConnected(10_000);
+      await ws.waitConnected(10_000);
+      for (const [endpoint, client] of [["zmq", zmq], ["ws", ws]] as const) {
+        const bars = await client.call<BarData[]>("query_history", req);
+        // The clock may have closed another minute since the local query: compare the bars both have.
+        assert.deepEqual(bars.slice(0, local.length).map(row), local.map(row), endpoint);
+        assert.ok(bars.every((bar) => bar instanceof BarData), `${endpoint}: BarData objects`);
+      }
+    } finally {
+      await zmq.close();
+      await ws.close();
+    }
   });
 
   for (const role of ROLES) {
