@@ -17,6 +17,8 @@ import {
   type FrameSink,
 } from "./wire.js";
 import {
+  REFUSAL_AS_ERROR,
+  REFUSAL_PROPERTY,
   CurveClientHandshake,
   CurveServerHandshake,
   type CurveClientKeys,
@@ -180,6 +182,8 @@ export class ZmtpConnection implements FrameSink {
     if (settings.socketType === "REQ" || settings.socketType === "DEALER" || settings.socketType === "ROUTER") {
       properties.push(["Identity", settings.identity]);
     }
+    // We take a refusal's ERROR and report it; a libzmq client would hang on it (the server closes on those instead).
+    if (settings.curveClient) properties.push([REFUSAL_PROPERTY, Buffer.from(REFUSAL_AS_ERROR, "latin1")]);
     const metadata = encodeMetadata(properties);
     if (settings.curveServer) {
       this.mechanism = "CURVE";

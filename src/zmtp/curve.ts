@@ -156,6 +156,13 @@ export class CurveCodec {
   }
 }
 
+/**
+ * A client's metadata property asking a CURVE server to say why it refuses the client's key (an ERROR command, ZAP
+ * status 400) rather than close: our clients send it, libzmq's never do (see CurveServerHandshake).
+ */
+export const REFUSAL_PROPERTY = "X-Refusal";
+export const REFUSAL_AS_ERROR = "error";
+
 /** A MESSAGE command's name, length-prefixed: the first 8 bytes of every post-handshake frame. */
 const MESSAGE_NAME = Buffer.from("\x07MESSAGE", "latin1");
 
@@ -298,16 +305,17 @@ export class CurveServerHandshake {
         fail("INITIATE vouch does not match");
       }
       const clientPublicKey = z85Encode(clientKey);
-      if (this.keys.authorize && !this.keys.authorize(clientPublicKey)) {
-        // The ZAP status libzmq sends for a refused key: libzmq clients then report it as an authentication
-        // failure (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, status 400); any other text they would ignore.
-        const reason = Buffer.from("400", "latin1");
-        return {
-          send: [Buffer.concat([Buffer.from("\x05ERROR", "latin1"), Buffer.from([reason.length]), reason])],
-          error: new ZmtpError("EAUTH", `CURVE client key ${clientPublicKey} is not allowed`),
-        };
-      }
       const metadata = parseMetadata(plain.subarray(128));
+      if (this.keys.authorize && !this.keys.authorize(clientPublicKey)) {
+        const error = new ZmtpError("EAUTH", `CURVE client key ${clientPublicKey} is not allowed`);
+        // An ERROR makes a libzmq client drop the server for good, and a REQ (VeighNa's RpcClient) left without one
+        // blocks in its next send forever: only a peer that asks for it hears why (our clients, REFUSAL_PROPERTY).
+        // The others see the connection close, which libzmq retries: their calls time out instead of hanging.
+        if (metadata.get(REFUSAL_PROPERTY.toLowerCase())?.toString("latin1") !== REFUSAL_AS_ERROR) return { send: [], error };
+        // The ZAP status libzmq servers send for a refused key.
+        const reason = Buffer.from("400", "latin1");
+        return { send: [Buffer.concat([Buffer.from("\x05ERROR", "latin1"), Buffer.from([reason.length]), reason])], error };
+      }
       const short = shortNonce(this.nonceCounter++);
       const readyBox = seal(this.metadata, nonce("CurveZMQREADY---", short), sessionKey);
       this.state = "done";

@@ -327,6 +327,16 @@ describe("CURVE failures a client can see", () => {
       assert.equal(report.heartbeat, true, "heartbeats arrive on the CURVE SUB socket");
     });
 
+    it("a VeighNa client whose key the server refuses gets no answer: its call times out, early or late", async () => {
+      // Refused with an ERROR, libzmq would drop the server for good and the REQ block in its next send: the server
+      // closes instead (only our clients ask for the ERROR), so libzmq retries and the call times out.
+      const stranger = keyFile(server.home, "py-stranger", curveKeyPair());
+      for (const report of [await runPython(stranger), await runPython(stranger, "late")]) {
+        assert.equal(report.answered, false);
+        assert.match(report.error, /Timeout/);
+      }
+    });
+
     it("without CURVE a VeighNa client gets no answer: its call times out, early or late", async () => {
       // "late": the call comes after the refused handshake. Had libzmq dropped its peer, the REQ would block in send
       // forever (the CI failure of 2026-12-04); the server closes before showing its mechanism, so libzmq retries.

@@ -446,6 +446,33 @@ describe("CURVE with libzmq", () => {
     });
   }
 
+  test("a zeromq.js REQ whose key the server refuses keeps its peer: its calls time out, they never block (ours hear ERROR 400)", async () => {
+    // An ERROR would make libzmq drop the server for good and the REQ block in send: only our clients ask for one.
+    const server = curveKeyPair();
+    const router = new ZmtpRouter({ curve: { ...server, authorize: () => false } });
+    const endpoint = await router.bind("tcp://127.0.0.1:0");
+    const rejections: ZmtpError[] = [];
+    router.on("rejected", (_connection, reason) => rejections.push(reason));
+    const keys = zmq.curveKeyPair();
+    const req = new zmq.Request({ linger: 0, sendTimeout: 2_000, receiveTimeout: 300, curveServerKey: server.publicKey, curvePublicKey: keys.publicKey, curveSecretKey: keys.secretKey });
+    const ours = new ZmtpDealer({ curve: { ...curveKeyPair(), serverKey: server.publicKey }, reconnectIntervalMs: 10_000 });
+    try {
+      req.connect(endpoint);
+      await eventually(() => rejections.length >= 2, 3000, "the key refused, and libzmq tried again");
+      assert.ok(rejections.every((r) => r.code === "EAUTH"), String(rejections[0]));
+      await req.send("a call after the refusal"); // rejects with EAGAIN after 2 s if the REQ lost its peer
+      await assert.rejects(req.receive(), /timed out|temporarily unavailable/i);
+      ours.connect(endpoint);
+      const [, reason] = await nextEvent<[unknown, ZmtpError]>(ours, "rejected");
+      assert.equal(reason.code, "EAUTH");
+      assert.match(reason.message, /client key not allowed \(400\)/);
+    } finally {
+      req.close();
+      await ours.close();
+      await router.close();
+    }
+  });
+
   test("our client at a server of the other mechanism says the server refused its mechanism", async () => {
     const server = curveKeyPair();
     const router = new ZmtpRouter({ curve: server });
