@@ -57,6 +57,8 @@ export interface ConnectionSettings extends HeartbeatOptions {
   acceptPeerTypes: ReadonlySet<SocketTypeName | string>;
   maxMessageSize: number;
   handshakeTimeoutMs: number;
+  /** See SocketOptions.refusalHoldMs. */
+  refusalHoldMs: number;
   /** Queued bytes at which `writable` turns false (flow "block"). */
   writableLimit: number;
   /** Unsent bytes above which reading from this peer pauses until they drain (see SocketOptions). */
@@ -81,6 +83,12 @@ const MAX_FRAMES_PER_MESSAGE = 65_536;
 const COPY_THRESHOLD = 16 * 1024;
 /** Flush at once past this many pending bytes instead of waiting for the end of the tick. */
 const FLUSH_THRESHOLD = 64 * 1024;
+/** See SocketOptions.refusalHoldMs. */
+export const DEFAULT_REFUSAL_HOLD_MS = 1_000;
+/** Refused connections held open at once, process-wide; past it they close at once (a flood must not pin sockets). */
+const MAX_HELD_REFUSALS = 256;
+let heldRefusals = 0;
+
 /** Default pending + Node-buffered bytes above which a connection reports itself not writable (backpressure). */
 export const DEFAULT_WRITABLE_LIMIT = 256 * 1024;
 
@@ -166,6 +174,9 @@ export class ZmtpConnection implements FrameSink {
   /** The part of our greeting held back until the peer's greeting showed it speaks our mechanism (accepted side). */
   private greetingRest: Buffer | null = null;
   private peerGreeted = false;
+  private readonly accepted: boolean;
+  /** The handshake failed with an ERROR sent to the peer. */
+  private toldRefusal = false;
 
   constructor(
     readonly socket: Socket,
@@ -174,6 +185,7 @@ export class ZmtpConnection implements FrameSink {
     /** Which end dialed: the accepting end holds its mechanism back until it has read the peer's greeting. */
     role: "dialed" | "accepted" = "dialed",
   ) {
+    this.accepted = role === "accepted";
     this.id = `${settings.socketType.toLowerCase()}-${nextConnectionNumber++}`;
     this.remoteAddress = describePeer(socket);
     if (socket.connecting) socket.once("connect", () => (this.remoteAddress = describePeer(socket)));
@@ -355,7 +367,10 @@ export class ZmtpConnection implements FrameSink {
     if (!(flags & FLAG_COMMAND) || flags & FLAG_MORE) throw new ZmtpError("EPROTO", "data frame before handshake completed");
     const step = guardCrypto(() => this.handshake!.onCommand(body));
     this.sendCommands(step.send);
-    if (step.error) throw step.error;
+    if (step.error) {
+      this.toldRefusal = step.send.length > 0;
+      throw step.error;
+    }
     if (!step.done) return;
     const socketType = step.done.metadata.get("socket-type")?.toString("latin1") ?? "";
     if (!this.settings.acceptPeerTypes.has(socketType)) {
@@ -542,10 +557,30 @@ export class ZmtpConnection implements FrameSink {
   /** Closes because of an error (protocol, timeout, transport); tells the handler once. */
   fail(reason: ZmtpError): void {
     if (this.state === "closed") return;
+    const hold = this.holdsRefusal(reason);
     this.flush(); // an ERROR command queued just before the failure still goes out
     this.shutdown(reason);
+    if (hold) {
+      // Not a word, not closed yet: the peer waits in its handshake, and retries only when we close.
+      heldRefusals++;
+      this.socket.pause();
+      const timer = setTimeout(() => this.socket.destroy(), this.settings.refusalHoldMs);
+      timer.unref();
+      this.socket.once("close", () => {
+        clearTimeout(timer);
+        heldRefusals--;
+      });
+      return;
+    }
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 200).unref();
+  }
+
+  /** A server's refusal the peer was not told of (no ERROR): hold it (SocketOptions.refusalHoldMs). */
+  private holdsRefusal(reason: ZmtpError): boolean {
+    if (!this.accepted || this.state !== "handshake" || this.settings.refusalHoldMs <= 0 || heldRefusals >= MAX_HELD_REFUSALS) return false;
+    if (this.toldRefusal) return false; // the peer heard an ERROR: it knows, and closes itself
+    return reason.code === "EAUTH" || reason.code === "EMECHANISM";
   }
 
   private shutdown(reason: ZmtpError): void {

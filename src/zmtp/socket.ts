@@ -5,6 +5,7 @@ import { TypedEmitter, type EventMap } from "./emitter.js";
 import { formatIpcEndpoint, formatTcpEndpoint, parseEndpoint, type ParsedEndpoint } from "./endpoint.js";
 import { keyBytes, type CurveKey } from "./curve.js";
 import {
+  DEFAULT_REFUSAL_HOLD_MS,
   DEFAULT_WRITABLE_LIMIT,
   ZmtpConnection,
   type ConnectionHandler,
@@ -60,6 +61,13 @@ export interface SocketOptions extends HeartbeatOptions {
   maxMessageSize?: number;
   /** Greeting + security handshake must complete within this time. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /**
+   * How long a server keeps a connection it refused without an ERROR (a mechanism it does not speak, a CURVE key
+   * it does not allow) open before closing it. libzmq retries a closed connection at once and forever (every
+   * 100 ms, each a CURVE handshake of ~8 ms here), and its queued calls time out either way; our clients report the
+   * refusal when the connection closes. Default 1 s; 0 closes at once.
+   */
+  refusalHoldMs?: number;
   /** "block" (default): never drop; send returns false when the caller should await drained(). "drop": drop at the high-water mark and count it. */
   flow?: FlowControl;
   highWaterMark?: HighWaterMark;
@@ -160,6 +168,7 @@ export abstract class ZmtpSocketBase<Events extends EventMap> extends TypedEmitt
       acceptPeerTypes: new Set(acceptPeerTypes),
       maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      refusalHoldMs: options.refusalHoldMs ?? DEFAULT_REFUSAL_HOLD_MS,
       // At least 64 KiB: below Node's own socket high-water mark no "drain" event would announce the way out.
       writableLimit: options.flow === "drop" ? Number.MAX_SAFE_INTEGER : Math.max(64 * 1024, options.highWaterMark?.bytes ?? DEFAULT_WRITABLE_LIMIT),
       ...(options.pauseReadingAboveBytes !== undefined ? { pauseReadingAboveBytes: options.pauseReadingAboveBytes } : {}),

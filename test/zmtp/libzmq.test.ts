@@ -422,7 +422,7 @@ describe("CURVE with libzmq", () => {
       // libzmq drops a peer for good when it reads a mechanism it does not speak; a REQ left without one blocks in
       // send forever (a VeighNa call would hang, not time out). Our accepting end closes before showing its mechanism.
       const server = curveKeyPair();
-      const router = new ZmtpRouter(ours === "CURVE" ? { curve: server } : {});
+      const router = new ZmtpRouter({ ...(ours === "CURVE" ? { curve: server } : {}), refusalHoldMs: 100 });
       const endpoint = await router.bind("tcp://127.0.0.1:0");
       const rejections: ZmtpError[] = [];
       router.on("rejected", (_connection, reason) => rejections.push(reason));
@@ -449,7 +449,7 @@ describe("CURVE with libzmq", () => {
   test("a zeromq.js REQ whose key the server refuses keeps its peer: its calls time out, they never block (ours hear ERROR 400)", async () => {
     // An ERROR would make libzmq drop the server for good and the REQ block in send: only our clients ask for one.
     const server = curveKeyPair();
-    const router = new ZmtpRouter({ curve: { ...server, authorize: () => false } });
+    const router = new ZmtpRouter({ curve: { ...server, authorize: () => false }, refusalHoldMs: 100 });
     const endpoint = await router.bind("tcp://127.0.0.1:0");
     const rejections: ZmtpError[] = [];
     router.on("rejected", (_connection, reason) => rejections.push(reason));
@@ -469,6 +469,27 @@ describe("CURVE with libzmq", () => {
     } finally {
       req.close();
       await ours.close();
+      await router.close();
+    }
+  });
+
+  test("a refused libzmq client is held before the close (refusalHoldMs): one CURVE handshake a hold, not ten a second", async () => {
+    const server = curveKeyPair();
+    const router = new ZmtpRouter({ curve: { ...server, authorize: () => false }, refusalHoldMs: 1_500 });
+    const endpoint = await router.bind("tcp://127.0.0.1:0");
+    let rejections = 0;
+    router.on("rejected", () => rejections++);
+    const keys = zmq.curveKeyPair();
+    const req = new zmq.Request({ linger: 0, sendTimeout: 2_000, curveServerKey: server.publicKey, curvePublicKey: keys.publicKey, curveSecretKey: keys.secretKey });
+    try {
+      req.connect(endpoint);
+      await eventually(() => rejections === 1, 3000, "the first refusal");
+      await delay(1_000);
+      assert.equal(rejections, 1, "no retry while the refused connection is held");
+      await req.send("queued meanwhile"); // the REQ still has its peer
+      await eventually(() => rejections >= 2, 3000, "the retry after the hold");
+    } finally {
+      req.close();
       await router.close();
     }
   });
