@@ -461,8 +461,6 @@ export class Pickler {
     if (Array.isArray(value)) {
       if (value instanceof Tuple) this.saveTuple(value);
       else this.saveList(value);
-    } else if (value instanceof BarSeries) {
-      this.saveSeries(value); // a list of BarData to Python
     } else {
       const prototype = Object.getPrototypeOf(value) as object | null;
       const info = prototype === null ? undefined : classInfo.get(prototype);
@@ -479,6 +477,7 @@ export class Pickler {
       else if (value instanceof PyObject) this.savePlaceholder(value);
       else if (value instanceof PyGlobal) this.saveGlobal(value.module, value.name, true);
       else if (value instanceof TimeDelta) this.saveTimeDelta(value.days, value.seconds, value.microseconds, value);
+      else if (value instanceof BarSeries) this.saveSeries(value); // a list of BarData to Python
       else {
         const name = (prototype as { constructor?: { name?: string } } | null)?.constructor?.name ?? "object";
         throw new PickleEncodeError("ERR_CODEC_UNSUPPORTED_TYPE", `cannot pickle a ${name}`);
@@ -519,33 +518,14 @@ export class Pickler {
     const hints = (list as Hinted)[HINTS];
     const floats = hints && SlotHints.of(hints.floats, n);
     const distinct = hints && SlotHints.of(hints.distinct, n);
-    if (n === 1) {
-      this.save(list[0], floats !== undefined && floats.has(0), distinct !== undefined && distinct.has(0));
-      this.byte(Op.APPEND);
-      return;
-    }
-    let i = 0;
-    do {
-      this.byte(Op.MARK);
-      const stop = Math.min(n, i + BATCH_SIZE);
-      for (; i < stop; i++) this.save(list[i], floats !== undefined && floats.has(i), distinct !== undefined && distinct.has(i));
-      this.byte(Op.APPENDS);
-    } while (i < n);
+    this.appendItems(n, (i) => this.save(list[i], floats !== undefined && floats.has(i), distinct !== undefined && distinct.has(i)));
   }
 
-  /** A BarSeries as saveList writes the list of its bars, a bar at a time through one reused BarData. */
-  private saveSeries(series: BarSeries): void {
-    this.byte(Op.EMPTY_LIST);
-    this.objMemo.set(series, this.memoize());
-    const n = series.length;
-    if (n === 0) return;
-    const bar = series.at(0);
-    const keys = Object.keys(bar);
-    const write = (i: number): void => {
-      series.fill(bar, i);
-      this.saveTransient(bar, keys); // its boundary() is where save() puts one
-      this.objMemo.delete(bar.datetime);
-    };
+  /**
+   * The items of a list of `n` > 0 after its EMPTY_LIST, as CPython's batch_list_exact writes them: one item is
+   * APPEND, more are MARK ... APPENDS per 1000 (the sliced encoder walks the same steps).
+   */
+  private appendItems(n: number, write: (i: number) => void): void {
     if (n === 1) {
       write(0);
       this.byte(Op.APPEND);
@@ -558,6 +538,21 @@ export class Pickler {
       for (; i < stop; i++) write(i);
       this.byte(Op.APPENDS);
     } while (i < n);
+  }
+
+  /** A BarSeries as saveList writes the list of its bars, a bar at a time through one reused BarData. */
+  private saveSeries(series: BarSeries): void {
+    this.byte(Op.EMPTY_LIST);
+    this.objMemo.set(series, this.memoize());
+    const n = series.length;
+    if (n === 0) return;
+    const bar = series.at(0);
+    const keys = Object.keys(bar);
+    this.appendItems(n, (i) => {
+      series.fill(bar, i);
+      this.saveTransient(bar, keys); // its boundary() is where save() puts one
+      this.objMemo.delete(bar.datetime);
+    });
   }
 
   /** A plain object: a dict with str keys. */

@@ -28,12 +28,9 @@ function walked(value: unknown): value is unknown[] {
 
 /** Writes `value`, yielding (undefined) after each item of a walked list. Mirrors the Pickler's saveList. */
 function* save(pickler: Pickler, value: unknown): Generator<void, void, void> {
-  if (value instanceof BarSeries && value.length >= 2) {
-    yield* saveSeries(pickler, value);
-    return;
-  }
   if (!walked(value)) {
-    pickler.saveValue(value);
+    if (value instanceof BarSeries && value.length >= 2) yield* saveSeries(pickler, value);
+    else pickler.saveValue(value);
     return;
   }
   if (pickler.openList(value)) return;

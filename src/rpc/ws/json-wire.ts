@@ -19,10 +19,10 @@ export function toWire(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   if (value instanceof DateTime) return isoMicros(value);
   if (Array.isArray(value)) return value.map(toWire);
-  if (value instanceof BarSeries) return value.toArray().map(toWire);
   if (value instanceof Event) return { type: value.type, data: toWire(value.data) };
   if (value instanceof Map) return toWire(Object.fromEntries(value));
   if (value instanceof Set) return [...value].map(toWire);
+  if (value instanceof BarSeries) return value.toArray().map(toWire); // before toJSON: its bars get their $class
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return (value as { toJSON(): unknown }).toJSON();
   const name = dataClassName(value);
   const out: Record<string, unknown> = name === undefined ? {} : { $class: name };
@@ -56,10 +56,10 @@ export function encodeJson(value: unknown): string {
     for (let i = 0; i < value.length; i++) out += (i ? "," : "") + encodeJson(value[i]);
     return out + "]";
   }
-  if (value instanceof BarSeries) return encodeJson(value.toArray());
   if (value instanceof Event) return `{"type":${JSON.stringify(value.type)},"data":${encodeJson(value.data)}}`;
   if (value instanceof Map) return encodeJson(Object.fromEntries(value));
   if (value instanceof Set) return encodeJson([...value]);
+  if (value instanceof BarSeries) return encodeJson(value.toArray()); // before toJSON: its bars get their $class
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return JSON.stringify(value);
   const name = dataClassName(value);
   let out = name === undefined ? "{" : `{"$class":"${name}"`;
