@@ -75,21 +75,9 @@ export class BarSeries implements Iterable<BarData> {
   /** The i-th bar as a fresh BarData (nothing else holds it: it can die as soon as its reader is done with it). */
   at(i: number): BarData {
     this.check(i);
-    const c = this.columns;
-    return new BarData({
-      gateway_name: this.gateway_name,
-      symbol: this.symbol,
-      exchange: this.exchange,
-      datetime: DateTime.fromWallMicros(c.starts[i]!, this.zone),
-      interval: this.interval,
-      volume: c.volume[i]!,
-      turnover: c.turnover[i]!,
-      open_interest: c.openInterest[i]!,
-      open_price: c.open[i]!,
-      high_price: c.high[i]!,
-      low_price: c.low[i]!,
-      close_price: c.close[i]!,
-    });
+    const datetime = DateTime.fromWallMicros(this.columns.starts[i]!, this.zone);
+    const bar = new BarData({ gateway_name: this.gateway_name, symbol: this.symbol, exchange: this.exchange, datetime, interval: this.interval });
+    return this.fillValues(bar, i);
   }
 
   /**
@@ -98,8 +86,13 @@ export class BarSeries implements Iterable<BarData> {
    */
   fill(bar: BarData, i: number): BarData {
     this.check(i);
+    bar.datetime = DateTime.fromWallMicros(this.columns.starts[i]!, this.zone);
+    return this.fillValues(bar, i);
+  }
+
+  /** The columns' numbers for bar i (its datetime aside). */
+  private fillValues(bar: BarData, i: number): BarData {
     const c = this.columns;
-    bar.datetime = DateTime.fromWallMicros(c.starts[i]!, this.zone);
     bar.volume = c.volume[i]!;
     bar.turnover = c.turnover[i]!;
     bar.open_interest = c.openInterest[i]!;

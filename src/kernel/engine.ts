@@ -26,7 +26,7 @@ import {
 import { NO_METRICS, type MetricsRecorder } from "./metrics.js";
 import { OmsEngine } from "./oms.js";
 import type { Exchange } from "./constants.js";
-import type { BarSeries } from "./bar-series.js";
+import { barList, type BarSeries } from "./bar-series.js";
 
 const messages = defineMessages({
   en: {
@@ -363,9 +363,7 @@ export class MainEngine {
   }
 
   async queryHistory(req: HistoryRequest, gatewayName: string): Promise<BarData[]> {
-    this.writeLog(this.t("queryHistory", { gateway: gatewayName, req }));
-    const gateway = this.getGateway(gatewayName);
-    return gateway ? gateway.queryHistory(req) : [];
+    return barList(await this.queryHistorySeries(req, gatewayName));
   }
 
   /** queryHistory in the gateway's own form (a BarSeries where it has one), for a server that encodes the bars. */
