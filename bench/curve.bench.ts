@@ -6,6 +6,8 @@
  *
  *   node dist/bench/curve.bench.js [rounds]   (about two minutes; rounds of the goal check, default 3)
  *
+ * Last lines: a libzmq REQ whose key the server refuses, with the refusal held (default) and closed at once.
+ *
  * Goal (issue 15): a zmtp CURVE call round trip (libsodium) <= 1.3x NULL at p50. On a shared machine the load moves
  * between phases, so the verdict comes from NULL and CURVE measured in alternating rounds, median of the ratios.
  */
@@ -14,7 +16,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { DateTime, Event, Exchange, TickData } from "../src/kernel/index.js";
 import { RpcClient, RpcServer, ZmqEndpoint, str, type RpcClientCurve, type TransportKind } from "../src/rpc/index.js";
-import { curveCrypto, curveKeyPair, selectCurveCrypto } from "../src/zmtp/index.js";
+import * as zmq from "zeromq";
+import { DEFAULT_REFUSAL_HOLD_MS, ZmtpRouter, curveCrypto, curveKeyPair, selectCurveCrypto } from "../src/zmtp/index.js";
 import { MAC_BYTES, loadSodiumBox, tweetnaclBox, type SecretBox } from "../src/zmtp/secretbox.js";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -228,6 +231,33 @@ async function main(): Promise<void> {
   console.log(`zmtp CURVE (${native.name}) / NULL call p50, alternating rounds: ${ratios.map((r) => `${r.toFixed(2)}x`).join(" ")}`);
   console.log(`goal (CURVE <= ${CURVE_GOAL}x NULL at p50): ${median <= CURVE_GOAL ? "MET" : "NOT MET"} (median ${median.toFixed(2)}x)`);
   console.log(`one box of a 200 B frame (what CURVE adds per frame, 12 per call round trip): ${boxCosts()}`);
+  for (const holdMs of [0, DEFAULT_REFUSAL_HOLD_MS]) {
+    const { refusals, cpuMs } = await refusedClient(holdMs);
+    console.log(
+      `a libzmq REQ whose key is refused, ${REFUSED_SECONDS} s, refusalHoldMs ${holdMs}: ${refusals} refused handshakes, ` +
+        `${cpuMs.toFixed(0)} ms of CPU (this process: the server and the zeromq.js client)`,
+    );
+  }
+}
+
+const REFUSED_SECONDS = 5;
+
+/** A zeromq.js REQ with a key the server refuses, connecting for a while: how often it retries, and what that costs. */
+async function refusedClient(holdMs: number): Promise<{ refusals: number; cpuMs: number }> {
+  const server = curveKeyPair();
+  const router = new ZmtpRouter({ curve: { ...server, authorize: () => false }, refusalHoldMs: holdMs });
+  const endpoint = await router.bind("tcp://127.0.0.1:0");
+  let refusals = 0;
+  router.on("rejected", () => refusals++);
+  const keys = zmq.curveKeyPair();
+  const req = new zmq.Request({ linger: 0, curveServerKey: server.publicKey, curvePublicKey: keys.publicKey, curveSecretKey: keys.secretKey });
+  const before = process.cpuUsage();
+  req.connect(endpoint);
+  await new Promise((resolve) => setTimeout(resolve, REFUSED_SECONDS * 1000));
+  const used = process.cpuUsage(before);
+  req.close();
+  await router.close();
+  return { refusals, cpuMs: (used.user + used.system) / 1000 };
 }
 
 const CURVE_GOAL = 1.3;

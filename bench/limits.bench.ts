@@ -120,9 +120,11 @@ interface ProbeResult {
   failures: number;
   /** The server's event-loop delay while the probe ran (ms): how long one turn held everyone up. */
   loopP99?: number;
+  /** The flooding client's calls so far, and how many of them were refused at once (from the clients view). */
+  flood?: { calls: number; refused: number };
 }
 
-async function measure(rep: string, pub: string, flood: "pipeline" | "history" | "burn" | null): Promise<ProbeResult> {
+async function measure(rpc: RpcEngine, rep: string, pub: string, flood: "pipeline" | "history" | "burn" | null): Promise<ProbeResult> {
   const prober = child(["--probe", rep, pub]);
   await prober.line(); // ready
   let flooder: ReturnType<typeof child> | null = null;
@@ -137,6 +139,11 @@ async function measure(rep: string, pub: string, flood: "pipeline" | "history" |
   const result = JSON.parse(await prober.line()) as ProbeResult;
   loop.disable();
   result.loopP99 = loop.percentile(99) / 1e6;
+  if (flood === "pipeline" || flood === "history") {
+    // The client with the most calls is the flood (the probe makes a few thousand).
+    const busiest = rpc.clients().sort((a, b) => b.calls - a.calls)[0];
+    if (busiest) result.flood = { calls: busiest.calls, refused: busiest.rateLimited ?? 0 };
+  }
   if (flooder) {
     flooder.process.kill("SIGKILL");
     await new Promise((resolve) => flooder!.process.once("exit", resolve));
@@ -168,15 +175,15 @@ async function main(): Promise<void> {
     const day = new HistoryRequest({ symbol: "rb2701", exchange: Exchange.SHFE, start: DateTime.fromDate(new Date(Date.now() - 86_400_000)), end: now, interval: Interval.MINUTE });
     for (let i = 0; i < 20; i++) await warm.call("query_history", [day, "SIM"]);
     await warm.close();
-    rows.push(["idle (baseline)", await measure(rep, pub, null)]);
+    rows.push(["idle (baseline)", await measure(rpc, rep, pub, null)]);
     // A flooding client is a process burning a core on the same two-core machine: how much of a flood's cost is that.
-    rows.push(["a CPU-bound process beside it, no calls", await measure(rep, pub, "burn")]);
-    if (floods.includes("pipeline")) rows.push([`(a) ${PIPELINED / 1000}k pipelined, unread, limits on`, await measure(rep, pub, "pipeline")]);
-    if (floods.includes("history")) rows.push([`(b) ${CONCURRENT_HISTORY / 1000}k query_history, limits on`, await measure(rep, pub, "history")]);
+    rows.push(["a CPU-bound process beside it, no calls", await measure(rpc, rep, pub, "burn")]);
+    if (floods.includes("pipeline")) rows.push([`(a) ${PIPELINED / 1000}k pipelined, unread, limits on`, await measure(rpc, rep, pub, "pipeline")]);
+    if (floods.includes("history")) rows.push([`(b) ${CONCURRENT_HISTORY / 1000}k query_history, limits on`, await measure(rpc, rep, pub, "history")]);
     if (withUnlimited) {
       rpc.accessControl.limits.update(unlimited);
-      if (floods.includes("pipeline")) rows.push([`(a) ${PIPELINED / 1000}k pipelined, unread, limits off`, await measure(rep, pub, "pipeline")]);
-      if (floods.includes("history")) rows.push([`(b) ${CONCURRENT_HISTORY / 1000}k query_history, limits off`, await measure(rep, pub, "history")]);
+      if (floods.includes("pipeline")) rows.push([`(a) ${PIPELINED / 1000}k pipelined, unread, limits off`, await measure(rpc, rep, pub, "pipeline")]);
+      if (floods.includes("history")) rows.push([`(b) ${CONCURRENT_HISTORY / 1000}k query_history, limits off`, await measure(rpc, rep, pub, "history")]);
       rpc.accessControl.limits.update(defaults);
     }
   } finally {
@@ -185,7 +192,7 @@ async function main(): Promise<void> {
   }
   const idle = rows[0]![1];
   console.log(`Another client's get_all_accounts round trip (lock-step, ${PROBE_SECONDS} s) while one client floods; limits ${JSON.stringify(defaults)}`);
-  const header = ["phase", "p50 µs", "p99 µs", "p99 / idle", "probe calls", "probe failures", "server loop delay p99 ms"];
+  const header = ["phase", "p50 µs", "p99 µs", "p99 / idle", "probe calls", "probe failures", "server loop delay p99 ms", "flood calls (refused at once)"];
   const table = rows.map(([label, r]) => [
     label,
     (r.p50 * 1000).toFixed(0),
@@ -194,6 +201,7 @@ async function main(): Promise<void> {
     String(r.calls),
     String(r.failures),
     (r.loopP99 ?? Number.NaN).toFixed(1),
+    r.flood ? `${r.flood.calls} (${r.flood.refused})` : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");

@@ -67,7 +67,7 @@ export { ZmtpError, type ZmtpErrorCode } from "./errors.js";
 export { isCurveKey, z85Decode, z85Encode } from "./z85.js";
 export { curveKeyPair, curvePublicKey, type CurveKey, type CurveKeyPair } from "./curve.js";
 export { curveCrypto, selectCurveCrypto } from "./secretbox.js";
-export type { HeartbeatOptions, PeerStats, SocketTypeName } from "./connection.js";
+export { DEFAULT_REFUSAL_HOLD_MS, type HeartbeatOptions, type PeerStats, type SocketTypeName } from "./connection.js";
 export type {
   BaseEvents,
   ConnectionState,

@@ -64,8 +64,8 @@ export interface SocketOptions extends HeartbeatOptions {
   /**
    * How long a server keeps a connection it refused without an ERROR (a mechanism it does not speak, a CURVE key
    * it does not allow) open before closing it. libzmq retries a closed connection at once and forever (every
-   * 100 ms, each a CURVE handshake of ~8 ms here), and its queued calls time out either way; our clients report the
-   * refusal when the connection closes. Default 1 s; 0 closes at once.
+   * 100 ms, each a CURVE handshake: bench/curve measures the cost), and its queued calls time out either way; our
+   * clients report the refusal when the connection closes. Default 1 s; 0 closes at once.
    */
   refusalHoldMs?: number;
   /** "block" (default): never drop; send returns false when the caller should await drained(). "drop": drop at the high-water mark and count it. */
