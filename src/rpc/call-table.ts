@@ -66,7 +66,10 @@ export function armDeadline(
   timeout: number,
   expire: (error: RpcTimeoutError) => void,
   callerStack = false,
-): NodeJS.Timeout {
+): NodeJS.Timeout | undefined {
+  // setTimeout fires at once past 2^31-1 ms (~24.8 days): Infinity is no deadline (as in CallTable), and so is a
+  // finite one that far.
+  if (timeout > MAX_TIMER_MS) return undefined;
   if (callerStack) {
     const error = new RpcTimeoutError(name, timeout);
     return setTimeout(() => expire(error), timeout);

@@ -9,7 +9,7 @@ import { armDeadline, type CallTableOptions, type PendingCall } from "./call-tab
 
 interface Queued extends PendingCall {
   readonly body: Buffer;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export interface LockStepWire {

@@ -129,6 +129,26 @@ describe("LockStepQueue", () => {
     assert.equal(queue.reply(() => assert.fail("no call on the wire")), false);
   });
 
+  it("a call without a deadline (Infinity, or past setTimeout's 24.8 days) waits for its answer, in the queue and the table", async () => {
+    // setTimeout fires at once past 2^31-1 ms: armed as is, these calls timed out in the lock-step queue after 1 ms.
+    const queue = new LockStepQueue({ send: async () => {}, stuck: () => {}, unsent: () => {} });
+    const table = new CallTable();
+    const calls = [pending("forever", Number.POSITIVE_INFINITY), pending("a month", 30 * 86_400_000)];
+    const settled: string[] = [];
+    for (const { call, result } of calls) void result.then(() => settled.push(`${call.name} answered`), () => settled.push(`${call.name} failed`));
+    queue.enqueue(calls[0]!.call, Buffer.from("forever"));
+    const id = table.add(calls[1]!.call);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(settled, []);
+    } finally {
+      queue.failAll((name) => new RpcClosedError(name));
+      table.take(id)?.resolve({ value: 1, position: null });
+    }
+    await Promise.allSettled(calls.map((c) => c.result));
+    assert.deepEqual(settled.sort(), ["a month answered", "forever failed"]);
+  });
+
   it("a lost connection fails the call on the wire (outcome unknown) and sends the next", async () => {
     const sent: string[] = [];
     const queue = new LockStepQueue({ send: async (body) => void sent.push(body.toString()), stuck: () => {}, unsent: () => {} });
