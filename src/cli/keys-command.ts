@@ -10,7 +10,7 @@
  * Role changes are written to the audit trail.
  */
 import { join, resolve } from "node:path";
-import { Option, type Command } from "commander";
+import { Command, Option } from "commander";
 import {
   AUTHORIZED_CLIENTS_FILE,
   DEFAULT_KEY_ROLE,
@@ -21,7 +21,7 @@ import {
   writeKeyFile,
   type Role,
 } from "../service/index.js";
-import { curveKeyPair } from "../zmtp/index.js";
+import { curveKeyPair, isCurveKey } from "../zmtp/index.js";
 import { auditCommandLine } from "./audit-command.js";
 import { CliError } from "./errors.js";
 
@@ -51,8 +51,9 @@ The public key is the only line on stdout, so it can be captured:
       process.stderr.write(`secret key written to ${path} (mode 600), public key to ${publicPath}\n`);
     });
 
-  keys
-    .command("authorize")
+  const authorize = new KeyOperandCommand("authorize").copyInheritedSettings(keys);
+  keys.addCommand(authorize);
+  authorize
     .description(`allow a client public key to connect to a CURVE server, with a role (<home>/${AUTHORIZED_CLIENTS_FILE})`)
     .argument("<public-key>", "the client's public key (40 Z85 characters)")
     .option("--name <name>", "what the client is called in logs, the clients view, order ownership and the audit trail")
@@ -91,8 +92,9 @@ The public key is the only line on stdout, so it can be captured:
       for (const e of entries) process.stdout.write(`${e.name.padEnd(width)}  ${e.role.padEnd(6)}  ${e.public_key}\n`);
     });
 
-  keys
-    .command("revoke")
+  const revoke = new KeyOperandCommand("revoke").copyInheritedSettings(keys);
+  keys.addCommand(revoke);
+  revoke
     .description("remove a client key by its name (or the key itself): new calls are refused at once and its connections closed")
     .argument("<name>", "the name given at authorize (every key of that name), or a public key")
     .option("--home <dir>", "the server's settings folder", ".rpcservice")
@@ -105,4 +107,27 @@ The public key is the only line on stdout, so it can be captured:
         process.stdout.write(`revoked ${entry.publicKey}${entry.name ? ` (${entry.name})` : ""}\n`);
       }
     });
+}
+
+/**
+ * A command whose operand may be a public key that starts with "-". '-' is one of Z85's 85 characters, so one key in
+ * 85 does, and commander would read it as an unknown option ("error: unknown option '-tE]V(…'"). Such a key is moved
+ * behind "--" before commander parses, unless it is the value of an option (`--name -x…` keeps its value).
+ */
+class KeyOperandCommand extends Command {
+  override parseOptions(args: string[]): { operands: string[]; unknown: string[] } {
+    const kept: string[] = [];
+    const keys: string[] = [];
+    let i = 0;
+    for (; i < args.length && args[i] !== "--"; i++) {
+      const arg = args[i]!;
+      const option = this.options.find((o) => arg === o.long || arg === o.short);
+      if (option && (option.required || option.optional) && i + 1 < args.length) kept.push(arg, args[++i]!);
+      else if (arg.startsWith("-") && isCurveKey(arg) && !this.options.some((o) => arg.startsWith(`${o.long}=`))) keys.push(arg);
+      else kept.push(arg);
+    }
+    if (keys.length === 0) return super.parseOptions(args);
+    // These commands take one operand, so moving it behind the other words changes no meaning.
+    return super.parseOptions([...kept, "--", ...keys, ...args.slice(i + 1)]);
+  }
 }

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AUTHORIZED_CLIENTS_FILE, CONSOLE_USERS_FILE, ConsoleUsers, readAuthorizedClientEntries } from "../../src/service/index.js";
-import { curveKeyPair } from "../../src/zmtp/index.js";
+import { curveKeyPair, isCurveKey } from "../../src/zmtp/index.js";
 import { parseSince } from "../../src/cli/audit-command.js";
 import { tempDir } from "../service/helpers.js";
 
@@ -60,6 +60,25 @@ test("keys authorize --role, list and revoke keep the allow-list readable by old
   assert.deepEqual(audit.map((row) => row.action), ["keys.authorize", "keys.authorize", "keys.authorize", "keys.revoke"]);
   assert.ok(audit.every((row) => row.endpoint === "cli" && row.identity.startsWith("cli:")));
   assert.match(audit[2]!.args, /"role":"admin"/);
+});
+
+test("keys authorize and revoke take a public key that starts with '-' (one key in 85 does), as an operand or after --", async () => {
+  const home = tempDir("rpc-cli-dash-");
+  // The first is the key CI generated when commander read it as an unknown option; '-' is a Z85 character.
+  const dash = "-tE]V(kM=I8Xn32Y4Z74*=?OQpt?iP[/K@CN9RjJ";
+  const dashDash = "--E]V(kM=I8Xn32Y4Z74*=?OQpt?iP[/K@CN9RjJ";
+  assert.ok(isCurveKey(dash) && isCurveKey(dashDash));
+  assert.match(await succeeds(["keys", "authorize", dash, "--name", "dash", "--home", home]), /authorized .* \(dash\) as trader/);
+  assert.match(await succeeds(["keys", "authorize", "--home", home, "--name", "-odd-name", dashDash, "--role", "viewer"]), /\(-odd-name\) as viewer/, "an option's value may start with '-' too");
+  assert.match(await succeeds(["keys", "authorize", "--home", home, "--", dash]), /already authorized .* as trader/);
+  assert.deepEqual(readAuthorizedClientEntries(join(home, AUTHORIZED_CLIENTS_FILE))?.map((e) => `${e.publicKey} ${e.name}`), [`${dash} dash`, `${dashDash} -odd-name`]);
+  assert.match(await succeeds(["keys", "revoke", dashDash, "--home", home]), /revoked .* \(-odd-name\)/);
+  const longName = "abcdefghijklmnopqrstuvwxyzABCDEFG"; // --name=<it> is 40 Z85 characters, and still an option
+  assert.ok(isCurveKey(`--name=${longName}`));
+  assert.match(await succeeds(["keys", "authorize", dash, `--name=${longName}`, "--home", home]), new RegExp(`\\(${longName}\\)`));
+  const unknown = await cli(["keys", "authorize", dash, "--nmae", "x", "--home", home]);
+  assert.equal(unknown.code, 1, "a mistyped option is still refused");
+  assert.match(unknown.stderr, /unknown option '--nmae'/);
 });
 
 test("console add-user prints a token once, keeps only its hash, and refuses a second user of that name", async () => {
