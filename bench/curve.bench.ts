@@ -230,7 +230,7 @@ async function main(): Promise<void> {
   const median = ratios[Math.floor(ratios.length / 2)]!;
   console.log(`zmtp CURVE (${native.name}) / NULL call p50, alternating rounds: ${ratios.map((r) => `${r.toFixed(2)}x`).join(" ")}`);
   console.log(`goal (CURVE <= ${CURVE_GOAL}x NULL at p50): ${median <= CURVE_GOAL ? "MET" : "NOT MET"} (median ${median.toFixed(2)}x)`);
-  console.log(`one box of a 200 B frame (what CURVE adds per frame, 12 per call round trip): ${boxCosts()}`);
+  console.log(`one box of a 200 B frame (what CURVE adds per frame: 4 per call round trip in the compact framing, 12 in the classic one): ${boxCosts()}`);
   for (const holdMs of [0, DEFAULT_REFUSAL_HOLD_MS]) {
     const { refusals, cpuMs } = await refusedClient(holdMs);
     console.log(

@@ -20,6 +20,11 @@ export interface EncodeOptions {
   protocol?: 4 | 5;
   /** Deepest nesting of containers before a DEPTH_EXCEEDED error (CPython's own limit is about 1000). */
   maxDepth?: number;
+  /**
+   * Zeroed bytes before the pickle in the returned buffer, for a header the caller writes there: a header and its
+   * pickle then travel as one frame without a second copy (our RPC protocol's compact framing). Default 0.
+   */
+  headroom?: number;
 }
 
 const FRAME_HEADER = 9;
@@ -97,11 +102,11 @@ export class Pickler {
   private maxDepth = DEFAULT_MAX_DEPTH;
   busy = false;
 
-  encode(value: unknown, protocol: number, maxDepth: number): Buffer {
+  encode(value: unknown, protocol: number, maxDepth: number, headroom = 0): Buffer {
     this.begin(protocol, maxDepth);
     try {
       this.save(value);
-      return this.finish();
+      return this.finish(headroom);
     } finally {
       this.release();
     }
@@ -177,12 +182,13 @@ export class Pickler {
     this.byte(code);
   }
 
-  /** encode()'s end: STOP and the bytes. */
-  finish(): Buffer {
+  /** encode()'s end: STOP and the bytes, after `headroom` zero bytes. */
+  finish(headroom = 0): Buffer {
     this.byte(Op.STOP);
     this.commitFrame();
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    const out = Buffer.allocUnsafe(headroom + this.pos);
+    if (headroom > 0) out.fill(0, 0, headroom);
+    this.buf.copy(out, headroom, 0, this.pos);
     return out;
   }
 
@@ -868,6 +874,8 @@ export function encodePickle(value: unknown, options?: EncodeOptions): Buffer {
   const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (!Number.isSafeInteger(maxDepth) || maxDepth < 1) throw new RangeError(`maxDepth must be a positive integer, got ${String(maxDepth)}`);
   // A getter on a value could call encodePickle again: a busy shared encoder is never re-entered.
+  const headroom = options?.headroom ?? 0;
+  if (!Number.isSafeInteger(headroom) || headroom < 0) throw new RangeError(`headroom must be a whole number of bytes, got ${String(headroom)}`);
   const pickler = shared.busy ? new Pickler() : shared;
-  return pickler.encode(value, protocol, maxDepth);
+  return pickler.encode(value, protocol, maxDepth, headroom);
 }

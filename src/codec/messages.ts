@@ -47,10 +47,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
-/** `RpcClient.__getattr__` → `[name, args, kwargs]`. */
-export function encodeRequest(name: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}): Buffer {
+/** `RpcClient.__getattr__` → `[name, args, kwargs]`, after `headroom` zero bytes for the caller's header. */
+export function encodeRequest(
+  name: string,
+  args: readonly unknown[] = [],
+  kwargs: Readonly<Record<string, unknown>> = {},
+  headroom = 0,
+): Buffer {
   const argsTuple = args instanceof Tuple ? args : tuple(...args);
-  return encodePickle([name, argsTuple, kwargs]);
+  return encodePickle([name, argsTuple, kwargs], headroom > 0 ? { headroom } : undefined);
 }
 
 /** Decodes a client's request, strictly (request mode), and checks its shape. */
@@ -63,13 +68,13 @@ export function decodeRequest(bytes: Uint8Array, options?: MessageDecodeOptions)
   return { name, args: args instanceof Tuple ? args : Tuple.from(args), kwargs };
 }
 
-/** `[True, result]`, or `[False, traceback_text]` for a failed call. */
-export function encodeReply(ok: true, result: unknown): Buffer;
-export function encodeReply(ok: false, traceback: string): Buffer;
-export function encodeReply(ok: boolean, resultOrTraceback: unknown): Buffer;
-export function encodeReply(ok: boolean, resultOrTraceback: unknown): Buffer {
+/** `[True, result]`, or `[False, traceback_text]` for a failed call (after `headroom` zero bytes, as encodeRequest). */
+export function encodeReply(ok: true, result: unknown, headroom?: number): Buffer;
+export function encodeReply(ok: false, traceback: string, headroom?: number): Buffer;
+export function encodeReply(ok: boolean, resultOrTraceback: unknown, headroom?: number): Buffer;
+export function encodeReply(ok: boolean, resultOrTraceback: unknown, headroom = 0): Buffer {
   if (!ok && typeof resultOrTraceback !== "string") throw new TypeError("a failed reply carries the traceback text");
-  return encodePickle([ok, resultOrTraceback]);
+  return encodePickle([ok, resultOrTraceback], headroom > 0 ? { headroom } : undefined);
 }
 
 /** Decodes a server's reply (event mode: results may hold app objects of unknown classes). */

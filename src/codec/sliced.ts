@@ -16,6 +16,8 @@ import { BarSeries, heavyWork, type SliceScheduler } from "../kernel/index.js";
 export interface SlicedEncodeOptions {
   /** Whose slices (default: the process's heavyWork, shared with history queries; a SliceScheduler(0): a step a turn). */
   slices?: SliceScheduler;
+  /** Zeroed bytes before the pickle, for the caller's header (EncodeOptions.headroom). */
+  headroom?: number;
 }
 
 /** A reply whose lists are all shorter than this is encoded in one go: nothing to gain from slices. */
@@ -82,12 +84,12 @@ export function worthSlicing(value: unknown): boolean {
   return walked(value) && value.length <= 8 && value.some(isLong);
 }
 
-function* encodeSteps(value: unknown): Generator<void, Buffer, void> {
+function* encodeSteps(value: unknown, headroom: number): Generator<void, Buffer, void> {
   const pickler = new Pickler();
   pickler.begin(4, DEFAULT_MAX_DEPTH);
   try {
     yield* save(pickler, value);
-    return pickler.finish();
+    return pickler.finish(headroom);
   } finally {
     pickler.release();
   }
@@ -95,7 +97,7 @@ function* encodeSteps(value: unknown): Generator<void, Buffer, void> {
 
 /** encodePickle(value) (protocol 4), a list item a step in the shared heavy-work slices. */
 export function encodePickleSliced(value: unknown, options: SlicedEncodeOptions = {}): Promise<Buffer> {
-  return (options.slices ?? heavyWork).run(encodeSteps(value));
+  return (options.slices ?? heavyWork).run(encodeSteps(value, options.headroom ?? 0));
 }
 
 /** encodeReply(ok, value) in slices: `[ok, value]`. */

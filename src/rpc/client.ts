@@ -40,13 +40,18 @@ import {
 } from "./errors.js";
 import { LockStepQueue } from "./lock-step.js";
 import {
+  COMPACT_CALL_HEADROOM,
+  COMPACT_PROTOCOL,
   EMPTY,
   HELLO_FUNCTION,
+  NO_SPECIFIC_TICKS,
   SIGNATURE,
   decodeReplyHeader,
   encodeCallHeader,
   isHelloInfo,
   isSignature,
+  readCompactReply,
+  writeCompactCallHeader,
   type HelloInfo,
 } from "./protocol.js";
 import { StreamTracker, type StreamVerdict } from "./stream-tracker.js";
@@ -94,6 +99,12 @@ export interface RpcClientOptions {
    * count in the sequence, so gap detection is unchanged.
    */
   skipEvent?: (type: string) => boolean;
+  /**
+   * false: ask our server not to send the specific ticks (`eTick.<vt_symbol>`, copies of each `eTick.`) at all, by a
+   * marker subscription (NO_SPECIFIC_TICKS in protocol.ts); a server that does not read it (VeighNa's) sends them
+   * anyway, so skip them with `skipEvent` too. Default true: every event the server publishes.
+   */
+  specificTicks?: boolean;
   /** CURVE encryption and authentication on both sockets; absent: VeighNa's NULL mechanism. */
   curve?: RpcClientCurve;
   /** A timed-out call's error carries the stack of the code that made the call (costs ~3 µs a call). Default false. */
@@ -113,11 +124,14 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
   private readonly probeInterval: number;
   private readonly helloTimeout: number;
   private readonly skipEvent: ((type: string) => boolean) | undefined;
+  private readonly specificTicks: boolean;
   private readonly curve: CurveClientSecurity | undefined;
   private lastRefusal = "";
 
   private readonly connection = new ConnectionStateMachine((state, previous, reason) => this.emit("state", state, previous, reason));
   private kind: ServerKind | null = null;
+  /** The server's hello said protocol >= 2: calls go in the compact framing (one frame, see protocol.ts). */
+  private compact = false;
   private dealer: DealerSocket | null = null;
   private subscriber: SubscriberSocket | null = null;
   private started = false;
@@ -157,6 +171,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     this.probeInterval = options.probeInterval ?? 250;
     this.helloTimeout = options.helloTimeout ?? 2_000;
     this.skipEvent = options.skipEvent;
+    this.specificTicks = options.specificTicks ?? true;
     const callerStacks = options.callerStacks === true;
     this.calls = new CallTable({ callerStacks });
     this.lockStep = new LockStepQueue(
@@ -217,7 +232,10 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
         rejected: (refusal) => this.onRefused(refusal),
         up: () => this.onLinkUp("subscriber"),
       },
-      this.curve ? { curve: this.curve } : undefined,
+      {
+        ...(this.curve ? { curve: this.curve } : {}),
+        ...(this.specificTicks ? {} : { markers: [NO_SPECIFIC_TICKS] }),
+      },
     );
     this.subscriber.connect(this.subAddress);
     this.dealer = this.newDealer();
@@ -238,20 +256,24 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
 
   /** Like `call`, plus where the server's event stream stood when the result was computed. */
   callWithPosition<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<CallResult<T>> {
+    return this.startCall<T>(name, args, options, this.compact);
+  }
+
+  private startCall<T>(name: string, args: readonly unknown[], options: CallOptions, compact: boolean): Promise<CallResult<T>> {
     const timeout = options.timeout ?? this.defaultTimeout;
     if (this.connection.closed) return Promise.reject(new RpcClosedError(name));
     if (!this.connection.usable) return Promise.reject(new RpcDisconnectedError(name, `client is ${this.connection.state}`));
     if (!(timeout > 0)) return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `timeout must be > 0 ms, got ${timeout}`));
     let body: Buffer;
     try {
-      body = encodeCall(name, [...args], { ...(options.kwargs ?? {}) });
+      body = encodeCall(name, [...args], { ...(options.kwargs ?? {}) }, compact ? COMPACT_CALL_HEADROOM : 0);
     } catch (error) {
       return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `cannot encode the arguments of ${name}(): ${messageOf(error)}`, { cause: error }));
     }
     return new Promise<CallResult<T>>((resolve, reject) => {
       const call: PendingCall = { name, timeout, resolve: resolve as PendingCall["resolve"], reject };
-      if (this.kind === "veighna") this.lockStep.enqueue(call, body);
-      else this.sendPipelined(call, body);
+      if (this.kind === "veighna") this.lockStep.enqueue(call, compact ? body.subarray(COMPACT_CALL_HEADROOM) : body);
+      else this.sendPipelined(call, body, compact);
     });
   }
 
@@ -274,7 +296,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
 
   // ---- calls --------------------------------------------------------------------------------------------------
 
-  private sendPipelined(call: PendingCall, body: Buffer): void {
+  /** `compact`: `body` was encoded behind COMPACT_CALL_HEADROOM bytes, which take the signature and header. */
+  private sendPipelined(call: PendingCall, body: Buffer, compact: boolean): void {
     // Translate our deadline to the server clock, keeping half a round trip for the reply to travel back.
     const deadline = Date.now() + call.timeout + this.clockOffset - this.roundTrip / 2;
     const id = this.calls.add(call);
@@ -283,12 +306,23 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
       this.calls.take(id)?.reject(new RpcDisconnectedError(call.name));
       return;
     }
-    dealer.send([SIGNATURE, encodeCallHeader({ id, deadline }), body]).catch(() => {
+    let frames: Buffer[];
+    if (compact) {
+      writeCompactCallHeader(body, { id, deadline });
+      frames = [body];
+    } else frames = [SIGNATURE, encodeCallHeader({ id, deadline }), body];
+    dealer.send(frames).catch(() => {
       this.calls.take(id)?.reject(new RpcDisconnectedError(call.name, "the connection to the server is down"));
     });
   }
 
   private onReply(frames: Buffer[]): void {
+    const compact = frames.length === 1 ? readCompactReply(frames[0]!) : null;
+    if (compact) {
+      const call = this.calls.take(compact.header.id);
+      if (call) this.deliver(call, compact.body, { epoch: compact.header.epoch, seq: compact.header.seq });
+      return;
+    }
     if (isSignature(frames[0]) && frames.length === 3) {
       const header = decodeReplyHeader(frames[1]!);
       if (!header) return;
@@ -447,6 +481,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
       this.applyHello(info, probing.started, now);
     } else if (!reply.ok && typeof reply.value === "string" && reply.value.includes("KeyError")) {
       this.kind = "veighna";
+      this.compact = false;
       this.heartbeatInterval = VEIGHNA_HEARTBEAT_INTERVAL;
     } else {
       this.emit("warning", `unexpected hello reply from ${this.reqAddress}; retrying`);
@@ -457,6 +492,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
   }
 
   private applyHello(info: HelloInfo, sentAt: number, receivedAt: number): void {
+    this.compact = info.protocol >= COMPACT_PROTOCOL;
     this.roundTrip = receivedAt - sentAt;
     this.clockOffset = info.time - (sentAt + receivedAt) / 2;
     this.heartbeatInterval = info.heartbeat_interval;
@@ -520,7 +556,9 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     if (this.pingInFlight || this.connection.closed) return;
     this.pingInFlight = true;
     const sentAt = Date.now();
-    this.callWithPosition<unknown>(HELLO_FUNCTION, [], { timeout: this.heartbeatInterval, kwargs: { client: this.clientName } })
+    // In the classic framing, which every version of our server reads: one that came back older (protocol 1, which
+    // drops compact frames) still answers, and its hello turns the compact framing off.
+    this.startCall<unknown>(HELLO_FUNCTION, [], { timeout: this.heartbeatInterval, kwargs: { client: this.clientName } }, false)
       .then(({ value }) => {
         this.failedPings = 0;
         if (!isHelloInfo(value)) return;

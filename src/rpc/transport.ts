@@ -87,9 +87,16 @@ export interface PublisherSocket {
    * Never blocks. `conflationKey`: a message that may be replaced by a newer one with the same key while it waits
    * for a slow subscriber (market data); without one it is never replaced (orders, trades...). A transport without
    * per-subscriber queues ignores the key and drops at its high-water mark. `only` picks subscribers by their
-   * CURVE key, on transports with `curvePeerKeys` (others send to all).
+   * CURVE key, on transports with `curvePeerKeys` (others send to all). `optOut`: subscribers holding this marker
+   * subscription do not get the message.
    */
-  send(frames: Buffer[], conflationKey?: string, only?: (subscriber: { readonly curvePublicKey?: string }) => boolean): void;
+  send(frames: Buffer[], conflationKey?: string, only?: (subscriber: { readonly curvePublicKey?: string }) => boolean, optOut?: Buffer): void;
+  /**
+   * Whether a message sent with `optOut` would reach anyone: false when every subscriber holds that marker
+   * subscription (ClientSocketOptions.markers), so the caller need not even build it. Transports that cannot see
+   * subscriptions leave it out (and ignore `optOut`: everyone gets everything).
+   */
+  reaches?(optOut: Buffer): boolean;
   /** Per-subscriber queues and counters, when the transport keeps them. */
   subscriberStats?(): SubscriberStats[];
   /** Closes the subscriber connections authenticated with this CURVE client key; how many. */
@@ -146,6 +153,12 @@ export interface ServerSocketOptions extends SocketTuning {
 
 export interface ClientSocketOptions extends SocketTuning {
   curve?: CurveClientSecurity;
+  /**
+   * A subscriber's extra subscriptions that match no message (each starts with a zero byte; every message here is a
+   * pickle, whose first byte is 0x80): they tell a publisher that reads them what this subscriber does without (see
+   * PublisherSocket.send's `optOut`). Any other ZeroMQ publisher holds them and sends nothing more.
+   */
+  markers?: readonly Buffer[];
 }
 
 export interface Transport {

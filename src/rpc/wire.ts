@@ -33,12 +33,13 @@ export function peekCallName(bytes: Buffer): string | undefined {
   return peekRequestName(bytes);
 }
 
-export function encodeCall(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Buffer {
-  return encodeRequest(name, args, kwargs);
+/** `headroom`: zero bytes before the pickle, for a header written in place (the compact framing of protocol.ts). */
+export function encodeCall(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, headroom = 0): Buffer {
+  return encodeRequest(name, args, kwargs, headroom);
 }
 
-export function encodeResult(ok: boolean, value: unknown): Buffer {
-  return encodeReply(ok, value);
+export function encodeResult(ok: boolean, value: unknown, headroom = 0): Buffer {
+  return encodeReply(ok, value, headroom);
 }
 
 /** Whether a result is long enough (a list of many items) to be worth encodeResultSliced. */
@@ -47,8 +48,8 @@ export function worthEncodingInSlices(value: unknown): boolean {
 }
 
 /** encodeResult's bytes, encoded in slices of about a millisecond with yields to the event loop between them. */
-export function encodeResultSliced(ok: boolean, value: unknown): Promise<Buffer> {
-  return encodeReplySliced(ok, value);
+export function encodeResultSliced(ok: boolean, value: unknown, headroom = 0): Promise<Buffer> {
+  return encodeReplySliced(ok, value, headroom > 0 ? { headroom } : undefined);
 }
 
 /** `value` is the result, or the traceback text when `ok` is false. */

@@ -185,6 +185,7 @@ class ZeromqSubscriber implements SubscriberSocket {
     watchLink(this.socket, handlers);
     // Only the empty topic is meaningful with VeighNa's single-frame pickles (the topic sits inside the pickle).
     this.socket.subscribe();
+    for (const marker of tuning?.markers ?? []) this.socket.subscribe(marker);
     void readLoop(this.socket, (frames) => handlers.message(frames));
   }
 

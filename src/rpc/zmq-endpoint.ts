@@ -22,18 +22,23 @@ import {
   retypeBroadcast,
   worthEncodingInSlices,
 } from "./wire.js";
-import { ERROR, Event, LogLimiter, WARNING, marketDataKey, messageOf, untrusted } from "../kernel/index.js";
+import { ERROR, EVENT_TICK, Event, LogLimiter, WARNING, isMarketDataType, marketDataKey, messageOf, untrusted } from "../kernel/index.js";
 import type { CallContext, ConnectedClient, EndpointHost, PublishedEvent, ServerEndpoint } from "./endpoint.js";
 import { RpcError, formatTraceback, malformedRequest, requestTooLarge, unencodableResult } from "./errors.js";
 import {
+  COMPACT_REPLY_HEADROOM,
   EMPTY,
   HELLO_FUNCTION,
+  NO_SPECIFIC_TICKS,
   PROTOCOL_VERSION,
   SIGNATURE,
   decodeCallHeader,
   encodeReplyHeader,
   isSignature,
+  readCompactCall,
+  writeCompactReplyHeader,
   type HelloInfo,
+  type ReplyHeader,
 } from "./protocol.js";
 import { resolveTransport } from "./transports.js";
 import type { CurveServerSecurity, PublisherSocket, Refusal, RouterSocket, Transport, TransportKind } from "./transport.js";
@@ -226,6 +231,10 @@ export class ZmqEndpoint implements ServerEndpoint {
     const publisher = this.publisher;
     if (!publisher) return;
     const { event, seq, epoch } = published;
+    // A specific tick (`eTick.<vt_symbol>`) goes only to subscribers that did not opt out of them (NO_SPECIFIC_TICKS);
+    // with none left it is not even re-labelled.
+    const specificTick = event.type.length > EVENT_TICK.length && isMarketDataType(event.type);
+    if (specificTick && publisher.reaches?.(NO_SPECIFIC_TICKS) === false) return;
     const frame = this.encodeEvent(event, seq, epoch);
     const host = this.host;
     const conflationKey = marketDataKey(event);
@@ -235,7 +244,7 @@ export class ZmqEndpoint implements ServerEndpoint {
       publisher.send([frame], conflationKey, (subscriber) => subscriber.curvePublicKey === undefined || visible(event, this.subscriberContext(subscriber.curvePublicKey)));
       return;
     }
-    publisher.send([frame], conflationKey);
+    publisher.send([frame], conflationKey, undefined, specificTick ? NO_SPECIFIC_TICKS : undefined);
   }
 
   /**
@@ -376,6 +385,20 @@ export class ZmqEndpoint implements ServerEndpoint {
       this.handleCall(record, body[0]!, 0, reply);
       return;
     }
+    // Our compact framing (protocol 2): signature, header and pickle in one frame; the reply comes back the same way.
+    const compact = frames.length === 1 ? readCompactCall(frames[0]!) : null;
+    if (compact) {
+      record.rpcservice = true;
+      const { id } = compact.header;
+      const reply = (ok: boolean, value: unknown, name: string) => {
+        // The stream position when the result was computed, not when its (maybe sliced) encode ends.
+        const position = this.host?.position() ?? { epoch: "0", seq: 0 };
+        const header: ReplyHeader = { id, seq: position.seq, epoch: position.epoch };
+        this.reply(peerId, [], ok, value, name, (frame) => writeCompactReplyHeader(frame, header));
+      };
+      this.handleCall(record, compact.body, compact.header.deadline, reply);
+      return;
+    }
     if (isSignature(frames[0])) {
       const header = frames.length === 3 ? decodeCallHeader(frames[1]!) : null;
       if (!header) {
@@ -503,30 +526,39 @@ export class ZmqEndpoint implements ServerEndpoint {
     reply(false, formatTraceback(name, error), name);
   }
 
-  private reply(peerId: string, prefix: Buffer[], ok: boolean, value: unknown, name: string): void {
+  /**
+   * Sends `[...prefix, reply pickle]`; with `header`, the pickle is encoded behind COMPACT_REPLY_HEADROOM bytes that
+   * `header` fills (the compact framing: one frame).
+   */
+  private reply(peerId: string, prefix: Buffer[], ok: boolean, value: unknown, name: string, header?: (frame: Buffer) => void): void {
     const router = this.router;
     if (!router) return;
+    const headroom = header ? COMPACT_REPLY_HEADROOM : 0;
+    const send = (payload: Buffer) => {
+      header?.(payload);
+      router.send(peerId, prefix.length === 0 ? [payload] : [...prefix, payload]);
+    };
     // A heavy call's long result (a history query's bars) is encoded in slices: other clients' calls run in between.
     if (ok && this.host?.heavy?.(name) && worthEncodingInSlices(value)) {
-      encodeResultSliced(ok, value).then(
-        (payload) => this.router === router && router.send(peerId, [...prefix, payload]),
-        (error: unknown) => this.router === router && router.send(peerId, [...prefix, this.unencodable(name, error)]),
+      encodeResultSliced(ok, value, headroom).then(
+        (payload) => this.router === router && send(payload),
+        (error: unknown) => this.router === router && send(this.unencodable(name, error, headroom)),
       );
       return;
     }
     let payload: Buffer;
     try {
-      payload = encodeResult(ok, value);
+      payload = encodeResult(ok, value, headroom);
     } catch (error) {
-      payload = this.unencodable(name, error);
+      payload = this.unencodable(name, error, headroom);
     }
-    router.send(peerId, [...prefix, payload]);
+    send(payload);
   }
 
-  private unencodable(name: string, error: unknown): Buffer {
+  private unencodable(name: string, error: unknown, headroom: number): Buffer {
     const failure = unencodableResult(name, error);
     this.host?.log(ERROR, `RPC ${untrusted(name)}: ${untrusted(failure.message, 400)}`);
-    return encodeResult(false, formatTraceback(name, failure));
+    return encodeResult(false, formatTraceback(name, failure), headroom);
   }
 }
 

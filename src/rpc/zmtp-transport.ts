@@ -127,8 +127,12 @@ class ZmtpPublisherSocket implements PublisherSocket {
     return this.socket.bind(address);
   }
 
-  send(frames: Buffer[], conflationKey?: string, only?: (subscriber: { readonly curvePublicKey?: string }) => boolean): void {
-    this.socket.publish(frames, conflationKey, only);
+  send(frames: Buffer[], conflationKey?: string, only?: (subscriber: { readonly curvePublicKey?: string }) => boolean, optOut?: Buffer): void {
+    this.socket.publish(frames, conflationKey, only, optOut);
+  }
+
+  reaches(optOut: Buffer): boolean {
+    return this.socket.reaches(optOut);
   }
 
   subscriberStats(): SubscriberStats[] {
@@ -193,6 +197,7 @@ class ZmtpSubscriberSocket implements SubscriberSocket {
     this.socket = new ZmtpSubscriber({ ...options(tuning), ...(tuning?.curve ? { curve: tuning.curve } : {}) });
     forwardRejections(this.socket, handlers.rejected);
     this.socket.subscribe("");
+    for (const marker of tuning?.markers ?? []) this.socket.subscribe(marker);
     this.socket.on("connect", () => handlers.up?.());
     this.socket.on("disconnect", () => handlers.down?.());
     this.socket.on("message", (frames) => handlers.message(frames));

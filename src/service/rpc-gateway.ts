@@ -655,8 +655,10 @@ function createCaller(req: string, sub: string, setting: GatewaySetting, curve: 
     ...(transport ? { transport: transport as TransportKind } : {}),
     ...common,
     ...(typeof setting["heartbeat_tolerance"] === "number" ? { heartbeatTolerance: setting["heartbeat_tolerance"] } : {}),
-    // VeighNa servers publish every event twice (generic + specific); half the decoding is saved here.
+    // VeighNa servers publish every event twice (generic + specific); half the decoding is saved here, and our
+    // servers do not even send the specific ticks.
     skipEvent: isSpecificTwin,
+    specificTicks: false,
     ...(curve ? { curve } : {}),
   });
 }

@@ -65,6 +65,8 @@ const DEFAULT_SOCKET_BYTES = 1 << 20;
 export class ZmtpPublisher extends ZmtpSocketBase<PublisherEvents> {
   private subscriptions: Subscription[] = [];
   private readonly backlogOptions: Required<BacklogOptions> | null;
+  private lastTopic: Buffer | null = null;
+  private lastTopicKey = "";
 
   constructor(options: PublisherOptions = {}) {
     super("PUB", ["SUB", "XSUB"], options, options.curve ? { server: options.curve } : {});
@@ -152,16 +154,20 @@ export class ZmtpPublisher extends ZmtpSocketBase<PublisherEvents> {
   }
 
   /**
-   * Sends to every subscriber whose prefix matches the first frame (and that `only`, when given, accepts).
+   * Sends to every subscriber whose prefix matches the first frame (and that `only`, when given, accepts), except
+   * those holding the subscription `optOut`: a marker no message starts with, by which a subscriber opts out of a kind.
    * Returns true when the caller may go on publishing; false (flow "block" only) means some subscriber is backed
    * up: the message is queued for it anyway, and the caller should await drained() before publishing more.
    */
-  publish(frames: readonly Buffer[], conflationKey?: string, only?: (peer: PeerInfo) => boolean): boolean {
+  publish(frames: readonly Buffer[], conflationKey?: string, only?: (peer: PeerInfo) => boolean, optOut?: Buffer): boolean {
     if (frames.length === 0) throw new ZmtpError("EINVAL", "a message needs at least one frame");
     const first = frames[0]!;
+    const skipKey = optOut === undefined ? undefined : this.topicKey(optOut);
     let writable = true;
     for (const subscription of this.subscriptions) {
       if (!subscription.matchesEverything && !matches(subscription, first)) continue;
+      // A subscriber holding the opt-out subscription said it does without such messages.
+      if (skipKey !== undefined && subscription.topics.has(skipKey)) continue;
       // An application filter on top of topics (e.g. by the subscriber's CURVE key): `only` says who gets it.
       if (only && !only(subscription.info)) continue;
       if (subscription.backlog) {
@@ -172,6 +178,21 @@ export class ZmtpPublisher extends ZmtpSocketBase<PublisherEvents> {
       if (this.flow === "block" && !subscription.connection.writable) writable = false;
     }
     return writable;
+  }
+
+  /** Whether some subscriber does not hold the subscription `optOut` (a message published with it reaches someone). */
+  reaches(optOut: Buffer): boolean {
+    const key = this.topicKey(optOut);
+    return this.subscriptions.some((s) => !s.topics.has(key));
+  }
+
+  /** A topic's key in the subscription maps; the last one is remembered (publishers pass the same Buffer each time). */
+  private topicKey(topic: Buffer): string {
+    if (topic !== this.lastTopic) {
+      this.lastTopic = topic;
+      this.lastTopicKey = topic.toString("latin1");
+    }
+    return this.lastTopicKey;
   }
 
   /** Connected subscribers with their topics and live stats (incl. dropped and conflated). */

@@ -69,6 +69,18 @@ describe("encodePickleSliced", () => {
     }
   });
 
+  it("leaves zeroed headroom for a caller's header before the same bytes, in one go and in slices", async () => {
+    const value = bars(1001);
+    const plain = encodePickle(value);
+    const expected = Buffer.concat([Buffer.alloc(36), plain]);
+    assert.deepEqual(encodePickle(value, { headroom: 36 }), expected);
+    assert.deepEqual(await encodePickleSliced(value, { slices: stepATurn, headroom: 36 }), expected);
+    assert.deepEqual(encodeReply(true, value, 36), Buffer.concat([Buffer.alloc(36), encodeReply(true, value)]));
+    assert.deepEqual(await encodeReplySliced(true, value, { slices: stepATurn, headroom: 36 }), Buffer.concat([Buffer.alloc(36), encodeReply(true, value)]));
+    assert.throws(() => encodePickle(1, { headroom: -1 }), RangeError);
+    assert.throws(() => encodePickle(1, { headroom: 1.5 }), RangeError);
+  });
+
   it("writes a BarSeries as the list of its bars, byte for byte, in one go or a bar a step", async () => {
     for (const count of [0, 1, 2, 63, 64, 999, 1000, 1001, 1439, 2001]) {
       const list = bars(count);

@@ -1,7 +1,22 @@
 /** The headers of our call/reply framing: exact bytes, and round trips whatever epochs alternate. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CALL_HEADER_SIZE, REPLY_HEADER_SIZE, decodeCallHeader, decodeReplyHeader, encodeCallHeader, encodeReplyHeader } from "../../src/rpc/protocol.js";
+import {
+  CALL_HEADER_SIZE,
+  COMPACT_CALL_HEADROOM,
+  COMPACT_REPLY_HEADROOM,
+  REPLY_HEADER_SIZE,
+  SIGNATURE,
+  decodeCallHeader,
+  decodeReplyHeader,
+  encodeCallHeader,
+  encodeReplyHeader,
+  readCompactCall,
+  readCompactReply,
+  writeCompactCallHeader,
+  writeCompactReplyHeader,
+} from "../../src/rpc/protocol.js";
+import { decodeReply, decodeRequest, encodeReply, encodeRequest } from "../../src/codec/index.js";
 
 describe("call and reply headers", () => {
   it("a call header is kind 1, three zero bytes, the id and the deadline", () => {
@@ -35,5 +50,38 @@ describe("call and reply headers", () => {
     const bytes = encodeReplyHeader({ id: 1, seq: 0, epoch: "0123456789abcdef" });
     assert.equal(decodeReplyHeader(bytes.subarray(0, 23)), null);
     assert.equal(decodeReplyHeader(Buffer.concat([Buffer.from([1]), bytes.subarray(1)])), null);
+  });
+
+  it("a compact call is the classic call's three frames joined, version 2, its pickle encoded behind the header in one buffer", () => {
+    const frame = encodeRequest("add", [2, 3], {}, COMPACT_CALL_HEADROOM);
+    assert.ok(frame.subarray(0, COMPACT_CALL_HEADROOM).every((byte) => byte === 0), "the headroom comes zeroed");
+    writeCompactCallHeader(frame, { id: 9, deadline: 1_700_000_000_000 });
+    const classic = [SIGNATURE, encodeCallHeader({ id: 9, deadline: 1_700_000_000_000 }), encodeRequest("add", [2, 3], {})];
+    assert.equal(frame.toString("latin1", 0, 12), "rpcservice/2");
+    assert.deepEqual(frame.subarray(12), Buffer.concat(classic.slice(1)), "header and pickle: the classic frames' bytes");
+    const read = readCompactCall(frame);
+    assert.deepEqual(read?.header, { id: 9, deadline: 1_700_000_000_000 });
+    assert.deepEqual([...decodeRequest(read!.body).args], [2, 3]);
+    assert.equal(read!.body.buffer, frame.buffer, "the pickle is a view of the frame, not a copy");
+  });
+
+  it("a compact reply carries the reply header and pickle in one frame", () => {
+    const frame = encodeReply(true, "ok", COMPACT_REPLY_HEADROOM);
+    writeCompactReplyHeader(frame, { id: 3, seq: 12, epoch: "00000000000000aa" });
+    const read = readCompactReply(frame);
+    assert.deepEqual(read?.header, { id: 3, seq: 12, epoch: "00000000000000aa" });
+    assert.deepEqual(decodeReply(read!.body), { ok: true, result: "ok" });
+  });
+
+  it("frames that are not compact are told apart: other signatures, short frames, the other kind", () => {
+    const call = encodeRequest("x", [], {}, COMPACT_CALL_HEADROOM);
+    writeCompactCallHeader(call, { id: 1, deadline: 0 });
+    assert.equal(readCompactCall(call.subarray(0, COMPACT_CALL_HEADROOM - 1)), null, "shorter than its header");
+    assert.equal(readCompactReply(call), null, "a call is not a reply");
+    const v1 = Buffer.from(call);
+    v1.write("rpcservice/1", 0, "latin1");
+    assert.equal(readCompactCall(v1), null, "version 1's signature");
+    assert.equal(readCompactCall(Buffer.alloc(0)), null);
+    assert.equal(readCompactCall(encodeRequest("x", [], {})), null, "a bare pickle");
   });
 });
