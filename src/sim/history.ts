@@ -26,11 +26,16 @@ export interface BarValues {
 const SAMPLE_MS = 15_000;
 const SAMPLES_PER_MINUTE = MINUTE_MS / SAMPLE_MS;
 
-/** Minute bars starting in [fromMs, toMs) (fromMs is aligned down to a minute). */
+/**
+ * Minute bars starting in [fromMs, toMs) (fromMs is aligned down to a minute), each written into one reused
+ * BarValues: a bar is valid until the next is asked for (every consumer copies what it keeps), so a day of minutes
+ * allocates no BarValues per bar (garbage that a flood of history queries multiplies).
+ */
 export function* minuteBars(model: ContractModel, fromMs: number, toMs: number): Generator<BarValues> {
   const size = model.spec.size;
   let start = floorToPeriod(fromMs, MINUTE_MS);
   let open = model.roundPrice(model.price(start));
+  const bar: BarValues = { start, open, high: open, low: open, close: open, volume: 0, turnover: 0, open_interest: 0 };
   for (; start < toMs; start += MINUTE_MS) {
     let high = open;
     let low = open;
@@ -41,16 +46,15 @@ export function* minuteBars(model: ContractModel, fromMs: number, toMs: number):
       if (close < low) low = close;
     }
     const volume = model.minuteVolume(start / MINUTE_MS);
-    yield {
-      start,
-      open,
-      high,
-      low,
-      close,
-      volume,
-      turnover: volume * ((open + close) / 2) * size,
-      open_interest: model.openInterestAt(start + MINUTE_MS),
-    };
+    bar.start = start;
+    bar.open = open;
+    bar.high = high;
+    bar.low = low;
+    bar.close = close;
+    bar.volume = volume;
+    bar.turnover = volume * ((open + close) / 2) * size;
+    bar.open_interest = model.openInterestAt(start + MINUTE_MS);
+    yield bar;
     open = close; // the next minute opens where this one closed: one path, no gaps
   }
 }
