@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   if (!(await rpc.start("tcp://127.0.0.1:0", "tcp://127.0.0.1:0"))) throw new Error("the RPC service did not start");
   const { rep, pub } = rpc.addresses!;
   const defaults: ClientLimitSettings = { ...rpc.clientLimits };
-  const unlimited: ClientLimitSettings = { calls_per_second: 0, burst: 0, calls_in_flight: 0, subscriptions: 0 };
+  const unlimited: ClientLimitSettings = { calls_per_second: 0, burst: 0, calls_in_flight: 0, subscriptions: 0, heavy_calls_per_second: 0, heavy_burst: 0 };
   const rows: [string, ProbeResult][] = [];
   try {
     // Warm the history path first (generation, the encoder's paths for bars): a cold first call takes 30x longer, and

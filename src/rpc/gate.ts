@@ -10,6 +10,8 @@ export interface GatedCall {
   /** Arguments already bound to the function's parameters (positional). */
   readonly args: readonly unknown[];
   readonly context: CallContext;
+  /** A function registered `heavy` (a history query): a gate may budget these apart (RpcFunctionOptions.heavy). */
+  readonly heavy?: boolean;
 }
 
 export type CallOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
@@ -29,7 +31,7 @@ export interface CallGate {
    * client over its limits), so that a flood costs the server as little as possible; undefined: decode, then enter().
    * A refusal here must be one enter() would make too (counted the same way).
    */
-  refuseEarly?(name: string, context: CallContext): Error | undefined;
+  refuseEarly?(name: string, context: CallContext, heavy: boolean): Error | undefined;
   /** Extra per-client figures for the connected-clients view (e.g. calls refused as rate limited). */
   describe?(client: ConnectedClient): Partial<Pick<ConnectedClient, "role" | "rateLimited" | "refused">>;
 }

@@ -187,8 +187,9 @@ export class RpcServer {
 
   /** A call refused before its arguments are decoded (see CallGate.refuseEarly); counted as a failed call. */
   private refuseEarly(name: string, context: CallContext): Error | undefined {
-    if (!this.functions.has(name)) return undefined;
-    const refusal = this.gate?.refuseEarly?.(name, context);
+    const spec = this.functions.get(name);
+    if (!spec) return undefined;
+    const refusal = this.gate?.refuseEarly?.(name, context, spec.heavy);
     if (refusal) this.metrics().callFinished(name, context.endpoint, 0, false);
     return refusal;
   }
@@ -226,7 +227,7 @@ export class RpcServer {
     if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);
     if (!spec.heavy) return await runGated(this.gate, { name, args: bound, context }, (gated) => spec.handler(bound, gated));
     // Admitted (and counted in flight) by the gate first: a client over its limit is refused now, not queued.
-    return await runGated(this.gate, { name, args: bound, context }, (gated) =>
+    return await runGated(this.gate, { name, args: bound, context, heavy: true }, (gated) =>
       this.heavyQueue.run(context.identity ?? context.clientId, () => spec.handler(bound, gated), () => {
         if (context.signal?.aborted) throw deadlinePassed(name);
         if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);

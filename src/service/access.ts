@@ -100,7 +100,7 @@ export class AccessControl implements CallGate {
     }
     let ticket: LimitTicket;
     try {
-      ticket = this.options.limits.admit(caller.limitKey, name === "subscribe" ? subscriptionName(args[0]) : undefined);
+      ticket = this.options.limits.admit(caller.limitKey, name === "subscribe" ? subscriptionName(args[0]) : undefined, call.heavy === true);
     } catch (error) {
       this.refuse(call, caller, error, "limit");
       throw error;
@@ -134,7 +134,7 @@ export class AccessControl implements CallGate {
    * A client over its limits is refused before its call is decoded, except for the one refusal a second that is
    * logged and audited with its arguments (enter() does that). Role and credential refusals always go through enter().
    */
-  refuseEarly(name: string, context: CallContext): Error | undefined {
+  refuseEarly(name: string, context: CallContext, heavy = false): Error | undefined {
     let caller: Caller;
     try {
       caller = this.caller(context);
@@ -142,7 +142,7 @@ export class AccessControl implements CallGate {
       return undefined;
     }
     if (!roleAllows(caller.role, permissionFor(name)) || this.limitReportDue(caller.limitKey)) return undefined;
-    return this.options.limits.refusal(caller.limitKey);
+    return this.options.limits.refusal(caller.limitKey, heavy);
   }
 
   describe(client: ConnectedClient): Partial<Pick<ConnectedClient, "role" | "rateLimited" | "refused">> {

@@ -6,6 +6,11 @@
  * Over a limit the call is refused at once with a "rate limited" error, never queued: a queue would only hide
  * the overload and grow memory. Because one client can hold at most `calls_in_flight` calls running, the others
  * always find the server with room: that is the fairness between clients.
+ *
+ * Heavy calls (functions registered `heavy`: a history query, which costs the server a thousand `get_*` calls) also
+ * draw on a bucket of their own, as brokers pace historical data requests (Interactive Brokers: 60 per ten minutes):
+ * without it one client's stream of queries, each within the call rate, keeps the server's one thread saturated
+ * and every other client waits behind its slices of work.
  */
 import { rateLimited } from "../rpc/index.js";
 
@@ -18,6 +23,10 @@ export interface ClientLimitSettings {
   calls_in_flight: number;
   /** Distinct subscribe requests per client (0: unlimited). */
   subscriptions: number;
+  /** Sustained heavy calls (history queries) per second per client (0: unlimited). */
+  heavy_calls_per_second: number;
+  /** Heavy calls a client may make at once above their sustained rate (a strategy loading its symbols' history). */
+  heavy_burst: number;
 }
 
 export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimitSettings> = {
@@ -26,6 +35,9 @@ export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimitSettings> = {
   burst: 4_000,
   calls_in_flight: 128,
   subscriptions: 2_000,
+  // A day of minute bars costs the SIM server ~3 ms here: 20 a second is ~6 % of its thread per client.
+  heavy_calls_per_second: 20,
+  heavy_burst: 100,
 };
 
 /** Parses the `client_limits` setting; unknown or invalid fields keep their default (and are reported). */
@@ -50,16 +62,38 @@ export function parseClientLimits(value: unknown, problems: string[] = []): Clie
   return limits;
 }
 
+/** A token bucket: `rate` tokens a second, at most `capacity` saved up. */
+class Bucket {
+  private refilled: number;
+  constructor(
+    private tokens: number,
+    now: number,
+  ) {
+    this.refilled = now;
+  }
+
+  /** Whether a token is there after refilling to `now`. */
+  has(now: number, rate: number, capacity: number): boolean {
+    this.tokens = Math.min(capacity, this.tokens + ((now - this.refilled) / 1000) * rate);
+    this.refilled = now;
+    return this.tokens >= 1;
+  }
+
+  take(): void {
+    this.tokens -= 1;
+  }
+}
+
 class ClientState {
-  tokens: number;
-  refilled: number;
+  readonly calls: Bucket;
+  readonly heavyCalls: Bucket;
   inFlight = 0;
   readonly subscriptions = new Set<string>();
   rateLimited = 0;
   lastUsed: number;
-  constructor(now: number, burst: number) {
-    this.tokens = burst;
-    this.refilled = now;
+  constructor(now: number, settings: ClientLimitSettings) {
+    this.calls = new Bucket(Math.max(1, settings.burst), now);
+    this.heavyCalls = new Bucket(Math.max(1, settings.heavy_burst), now);
     this.lastUsed = now;
   }
 }
@@ -77,33 +111,35 @@ export class ClientLimits {
   private readonly clients = new Map<string, ClientState>();
   private lastSweep = 0;
 
-  constructor(settings: ClientLimitSettings = DEFAULT_CLIENT_LIMITS, private readonly now: () => number = Date.now) {
-    this.settings = { ...settings };
+  /** Settings left out take their default (DEFAULT_CLIENT_LIMITS). */
+  constructor(settings: Partial<ClientLimitSettings> = DEFAULT_CLIENT_LIMITS, private readonly now: () => number = Date.now) {
+    this.settings = { ...DEFAULT_CLIENT_LIMITS, ...settings };
   }
 
   get current(): Readonly<ClientLimitSettings> {
     return this.settings;
   }
 
-  update(settings: ClientLimitSettings): void {
-    this.settings = { ...settings };
+  /** Settings left out take their default. */
+  update(settings: Partial<ClientLimitSettings>): void {
+    this.settings = { ...DEFAULT_CLIENT_LIMITS, ...settings };
   }
 
   /**
    * Admits one call of `client` or throws the rate-limited error. `subscription` names what a subscribe call
-   * subscribes to (counted once per distinct name).
+   * subscribes to (counted once per distinct name); `heavy`: a heavy call, which also takes a heavy-call token.
    */
-  admit(client: string, subscription?: string): LimitTicket {
+  admit(client: string, subscription?: string, heavy = false): LimitTicket {
     const now = this.now();
     this.sweep(now);
     const s = this.settings;
     let state = this.clients.get(client);
     if (!state) {
-      state = new ClientState(now, Math.max(1, s.burst));
+      state = new ClientState(now, s);
       this.clients.set(client, state);
     }
     state.lastUsed = now;
-    const over = this.overLimit(state, now);
+    const over = this.overLimit(state, now, heavy);
     if (over !== undefined) {
       state.rateLimited++;
       throw rateLimited(over);
@@ -115,7 +151,8 @@ export class ClientLimits {
       }
       state.subscriptions.add(subscription);
     }
-    if (s.calls_per_second > 0) state.tokens -= 1;
+    if (s.calls_per_second > 0) state.calls.take();
+    if (heavy && s.heavy_calls_per_second > 0) state.heavyCalls.take();
     state.inFlight++;
     const held = state;
     let released = false;
@@ -132,25 +169,25 @@ export class ClientLimits {
    * The error admit() would throw for `client` now, whatever the call (subscriptions aside), counted as refused;
    * undefined when it would be admitted (nothing is admitted here). Lets a flood be refused before it is decoded.
    */
-  refusal(client: string): Error | undefined {
+  refusal(client: string, heavy = false): Error | undefined {
     const state = this.clients.get(client);
     if (!state) return undefined; // a client not seen yet has its whole burst
     const now = this.now();
-    const over = this.overLimit(state, now);
+    const over = this.overLimit(state, now, heavy);
     if (over === undefined) return undefined;
     state.lastUsed = now;
     state.rateLimited++;
     return rateLimited(over);
   }
 
-  /** Why a call of `state`'s client is over the rate or in-flight limit now (the bucket refilled to `now`). */
-  private overLimit(state: ClientState, now: number): string | undefined {
+  /** Why a call of `state`'s client is over a rate or the in-flight limit now (the buckets refilled to `now`). */
+  private overLimit(state: ClientState, now: number, heavy: boolean): string | undefined {
     const s = this.settings;
-    if (s.calls_per_second > 0) {
-      const capacity = Math.max(1, s.burst);
-      state.tokens = Math.min(capacity, state.tokens + ((now - state.refilled) / 1000) * s.calls_per_second);
-      state.refilled = now;
-      if (state.tokens < 1) return `more than ${s.calls_per_second} calls per second (burst ${s.burst})`;
+    if (s.calls_per_second > 0 && !state.calls.has(now, s.calls_per_second, Math.max(1, s.burst))) {
+      return `more than ${s.calls_per_second} calls per second (burst ${s.burst})`;
+    }
+    if (heavy && s.heavy_calls_per_second > 0 && !state.heavyCalls.has(now, s.heavy_calls_per_second, Math.max(1, s.heavy_burst))) {
+      return `more than ${s.heavy_calls_per_second} heavy calls (history queries) per second (burst ${s.heavy_burst})`;
     }
     if (s.calls_in_flight > 0 && state.inFlight >= s.calls_in_flight) return `${state.inFlight} calls already running (limit ${s.calls_in_flight})`;
     return undefined;

@@ -430,6 +430,30 @@ describe("roles on every endpoint", () => {
     }
   });
 
+  it("history queries draw on a bucket of their own: past its burst a client's query_history is refused at once, its other calls and another client's queries are not", async () => {
+    server.rpc.accessControl.limits.update({ calls_per_second: 0, calls_in_flight: 0, subscriptions: 0, heavy_calls_per_second: 0.01, heavy_burst: 3 });
+    const client = zmqClient(server, server.keys.trader);
+    const other = zmqClient(server, server.keys.admin);
+    try {
+      client.start();
+      other.start();
+      await Promise.all([client.waitConnected(10_000), other.waitConnected(10_000)]);
+      const history = callsFor(server).find(([name]) => name === "query_history")![1];
+      const results: string[] = [];
+      for (let i = 0; i < 6; i++) results.push(await failureOf(client.call("query_history", history)));
+      assert.deepEqual(results.slice(0, 3), ["", "", ""], "the burst is served");
+      for (const refused of results.slice(3)) assert.match(refused, /RateLimitedError: rate limited: more than 0\.01 heavy calls \(history queries\) per second \(burst 3\)/);
+      assert.equal(await failureOf(client.call("get_all_contracts")), "", "a light call of the same client still runs");
+      assert.equal(await failureOf(other.call("query_history", history)), "", "another client has its own bucket");
+      const view = server.rpc.clients().find((c) => c.identity === "trader-key");
+      assert.ok((view?.rateLimited ?? 0) >= 3, `counter ${view?.rateLimited}`);
+    } finally {
+      server.rpc.accessControl.limits.update(server.rpc.clientLimits);
+      await client.close();
+      await other.close();
+    }
+  });
+
   describe("Python VeighNa clients (pyzmq) with CURVE keys", { skip: noPython }, () => {
     const runPython = async (role: Role) => {
       const keyFile = join(server.home, `py-${role}.key`);
