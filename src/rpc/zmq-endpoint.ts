@@ -45,6 +45,11 @@ import type { CurveServerSecurity, PublisherSocket, Refusal, RouterSocket, Trans
 import { curvePublicKey, isCurveKey } from "../zmtp/index.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
+/** Function names, and messages per name, whose refusal pickle is kept (refusalPayload); a full table starts afresh. */
+const MAX_CACHED_REFUSALS = 64;
+
+/** Answers one call; `encoded`: its reply pickle, already encoded (a refusal's, shared: see refusalPayload). */
+type Reply = (ok: boolean, value: unknown, name: string, encoded?: Buffer) => void;
 export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
 export const DEFAULT_PUBLISH_MAX_LAG = 30_000;
 /** Events that could not be encoded are replaced by one of these, so subscribers see no false gap. */
@@ -133,6 +138,8 @@ export class ZmqEndpoint implements ServerEndpoint {
   private readonly peers = new Map<string, ClientRecord>();
   private nextClient = 1;
   private bound: { rep: string; pub: string } | null = null;
+  /** Encoded refusals by function name, then message (refusalPayload). */
+  private readonly refusals = new Map<string, Map<string, Buffer>>();
   /** The last event encoded, so that its twin (same data, seq and epoch) reuses its bytes. */
   private lastFrame: { data: unknown; seq: number; epoch: string; frame: Buffer } | null = null;
 
@@ -377,7 +384,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     if (frames.length > 0 && frames[0]!.length === 0) {
       // VeighNa (REQ) framing: envelope up to the empty delimiter, then exactly one body frame.
       const body = frames.slice(1);
-      const reply = (ok: boolean, value: unknown, name: string) => this.reply(peerId, [EMPTY], ok, value, name);
+      const reply: Reply = (ok, value, name, encoded) => this.reply(peerId, [EMPTY], ok, value, name, undefined, encoded);
       if (body.length !== 1) {
         this.fail(record, "<request>", malformedRequest(`expected one frame after the delimiter, got ${body.length}`), reply);
         return;
@@ -390,11 +397,11 @@ export class ZmqEndpoint implements ServerEndpoint {
     if (compact) {
       record.rpcservice = true;
       const { id } = compact.header;
-      const reply = (ok: boolean, value: unknown, name: string) => {
+      const reply: Reply = (ok, value, name, encoded) => {
         // The stream position when the result was computed, not when its (maybe sliced) encode ends.
         const position = this.host?.position() ?? { epoch: "0", seq: 0 };
         const header: ReplyHeader = { id, seq: position.seq, epoch: position.epoch };
-        this.reply(peerId, [], ok, value, name, (frame) => writeCompactReplyHeader(frame, header));
+        this.reply(peerId, [], ok, value, name, (frame) => writeCompactReplyHeader(frame, header), encoded);
       };
       this.handleCall(record, compact.body, compact.header.deadline, reply);
       return;
@@ -406,10 +413,10 @@ export class ZmqEndpoint implements ServerEndpoint {
         return;
       }
       record.rpcservice = true;
-      const reply = (ok: boolean, value: unknown, name: string) => {
+      const reply: Reply = (ok, value, name, encoded) => {
         const position = this.host?.position() ?? { epoch: "0", seq: 0 };
         const replyHeader = encodeReplyHeader({ id: header.id, seq: position.seq, epoch: position.epoch });
-        this.reply(peerId, [SIGNATURE, replyHeader], ok, value, name);
+        this.reply(peerId, [SIGNATURE, replyHeader], ok, value, name, undefined, encoded);
       };
       this.handleCall(record, frames[2]!, header.deadline, reply);
       return;
@@ -422,7 +429,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     record: ClientRecord,
     body: Buffer,
     deadline: number,
-    reply: (ok: boolean, value: unknown, name: string) => void,
+    reply: Reply,
   ): void {
     const host = this.host;
     if (!host) return;
@@ -513,7 +520,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     record: ClientRecord,
     name: string,
     error: unknown,
-    reply: (ok: boolean, value: unknown, name: string) => void,
+    reply: Reply,
   ): void {
     // Refusals by the server's gate (role, limits) are logged there, once per client and second, not per call.
     const refused = error instanceof RpcError && (error.code === "ERR_RPC_RATE_LIMITED" || error.code === "ERR_RPC_PERMISSION");
@@ -523,6 +530,11 @@ export class ZmqEndpoint implements ServerEndpoint {
       if (typeof code === "string" && PEER_FAULTS.has(code)) this.peerFault(record.peerId, code, line);
       else this.host?.log(WARNING, line);
     }
+    if (refused) {
+      // Refused the same way, a call gets the same words: a flood's refusals share one encoded reply.
+      reply(false, undefined, name, this.refusalPayload(name, error as RpcError));
+      return;
+    }
     reply(false, formatTraceback(name, error), name);
   }
 
@@ -530,7 +542,15 @@ export class ZmqEndpoint implements ServerEndpoint {
    * Sends `[...prefix, reply pickle]`; with `header`, the pickle is encoded behind COMPACT_REPLY_HEADROOM bytes that
    * `header` fills (the compact framing: one frame).
    */
-  private reply(peerId: string, prefix: Buffer[], ok: boolean, value: unknown, name: string, header?: (frame: Buffer) => void): void {
+  private reply(
+    peerId: string,
+    prefix: Buffer[],
+    ok: boolean,
+    value: unknown,
+    name: string,
+    header?: (frame: Buffer) => void,
+    encoded?: Buffer,
+  ): void {
     const router = this.router;
     if (!router) return;
     const headroom = header ? COMPACT_REPLY_HEADROOM : 0;
@@ -548,11 +568,30 @@ export class ZmqEndpoint implements ServerEndpoint {
     }
     let payload: Buffer;
     try {
-      payload = encodeResult(ok, value, headroom);
+      payload = encoded ? withHeadroom(encoded, headroom) : encodeResult(ok, value, headroom);
     } catch (error) {
       payload = this.unencodable(name, error, headroom);
     }
     send(payload);
+  }
+
+  /**
+   * A refusal's reply pickle (the traceback of `error` in `name`), encoded once per function and message: a flood is
+   * refused thousands of times a second in the same words. Shared: a frame is never written to.
+   */
+  private refusalPayload(name: string, error: RpcError): Buffer {
+    let byMessage = this.refusals.get(name);
+    if (!byMessage) {
+      if (this.refusals.size >= MAX_CACHED_REFUSALS) this.refusals.clear();
+      this.refusals.set(name, (byMessage = new Map()));
+    }
+    let bytes = byMessage.get(error.message);
+    if (!bytes) {
+      if (byMessage.size >= MAX_CACHED_REFUSALS) byMessage.clear();
+      bytes = encodeResult(false, formatTraceback(name, error));
+      byMessage.set(error.message, bytes);
+    }
+    return bytes;
   }
 
   private unencodable(name: string, error: unknown, headroom: number): Buffer {
@@ -588,4 +627,12 @@ function checkCurve(curve: ZmqCurveOptions, transport: Transport): ZmqCurveOptio
 /** An Event with the stream position as extra attributes: pickled state `{type, data, seq, epoch}`. */
 function sequenced(type: string, data: unknown, seq: number, epoch: string): Event {
   return Object.assign(new Event(type, data), { seq, epoch });
+}
+
+/** `bytes` behind `headroom` bytes of room for a header (a copy), or `bytes` itself when there is none. */
+function withHeadroom(bytes: Buffer, headroom: number): Buffer {
+  if (headroom === 0) return bytes;
+  const out = Buffer.allocUnsafe(headroom + bytes.length);
+  bytes.copy(out, headroom);
+  return out;
 }

@@ -7,7 +7,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as zmq from "zeromq";
 import { decodeRequest, encodeReply, encodeRequest } from "../../src/codec/index.js";
-import { RpcClient, RpcServer, ZmqEndpoint, str } from "../../src/rpc/index.js";
+import { RpcClient, RpcServer, ZmqEndpoint, rateLimited, str } from "../../src/rpc/index.js";
 import {
   COMPACT_CALL_HEADROOM,
   COMPACT_REPLY_HEADROOM,
@@ -81,6 +81,44 @@ test("a compact frame cut short or of an unknown kind is dropped with a log line
   const [reply] = await dealer.receive();
   assert.equal(readCompactReply(reply!)?.header.id, 1, "the good call is answered; the two before it got nothing");
   assert.ok(logs.some((line) => /unknown framing dropped/.test(line)), logs.join("\n"));
+});
+
+test("refusals share one encoded reply: each still answers its own call, in every framing, the bytes a fresh encode gives", async () => {
+  const server = new RpcServer({ log: () => {} });
+  server.register("echo", [{ name: "text", type: str }], ([text]) => text);
+  server.setGate({
+    enter: () => {
+      throw rateLimited("more than 0 calls per second (burst 0)");
+    },
+  });
+  const endpoint = new ZmqEndpoint({ repAddress: "tcp://127.0.0.1:0", pubAddress: "tcp://127.0.0.1:0" });
+  await server.start([endpoint]);
+  cleanups.push(() => server.stop());
+  const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 5_000 });
+  cleanups.push(() => dealer.close());
+  dealer.connect(endpoint.addresses!.rep);
+  const expected = encodeReply(false, "Traceback (most recent call last):\n  File \"rpcservice/server\", line 1, in echo\nRateLimitedError: rate limited: more than 0 calls per second (burst 0)\n");
+  for (const id of [1, 2, 3]) {
+    const frame = encodeRequest("echo", ["x"], {}, COMPACT_CALL_HEADROOM);
+    writeCompactCallHeader(frame, { id, deadline: 0 });
+    await dealer.send([frame]);
+  }
+  for (const id of [1, 2, 3]) {
+    const read = readCompactReply((await dealer.receive())[0]!);
+    assert.equal(read?.header.id, id, "each refusal carries its own call's id");
+    assert.deepEqual(read!.body, expected);
+  }
+  await dealer.send([SIGNATURE, encodeCallHeader({ id: 4, deadline: 0 }), encodeRequest("echo", ["x"], {})]);
+  const classic = await dealer.receive();
+  assert.equal(decodeReplyHeader(classic[1]!)?.id, 4);
+  assert.deepEqual(classic[2], expected);
+  const veighna = new zmq.Request({ linger: 0, receiveTimeout: 5_000 });
+  cleanups.push(() => veighna.close());
+  veighna.connect(endpoint.addresses!.rep);
+  for (let i = 0; i < 2; i++) {
+    await veighna.send(encodeRequest("echo", ["x"], {}));
+    assert.deepEqual((await veighna.receive())[0], expected, "VeighNa's REQ: the same bytes, call after call");
+  }
 });
 
 /**
