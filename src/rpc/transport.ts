@@ -62,6 +62,11 @@ export interface RouterSocket {
   peerDetails(peerId: string): PeerDetails | undefined;
   /** Closes the connections authenticated with this CURVE client key (transports with `curvePeerKeys`); how many. */
   closeKey?(publicKey: string): number;
+  /**
+   * Reads nothing more from this peer for `ms`, from its next message: its calls wait in its own socket (TCP holds
+   * it back). Transports that cannot leave it out.
+   */
+  holdReading?(peerId: string, ms: number): void;
   close(): Promise<void>;
 }
 

@@ -2,12 +2,13 @@
  * The ZeroMQ endpoint: VeighNa's two sockets, serving unmodified VeighNa clients and our own at once.
  *
  * - request address: a ROUTER. A REQ-framed message (`["", pickle]`) is a VeighNa call and gets VeighNa's reply
- *   `[True, result]` / `[False, traceback text]`; a message starting with our signature frame is a pipelined call
- *   of our protocol (see protocol.ts). Requests are decoded in strict "request" mode: a hostile pickle is
- *   rejected, never executed.
+ *   `[True, result]` / `[False, traceback text]`; a message starting with our signature (protocol 1's own frame,
+ *   protocol 2's prefix of the one frame) is a pipelined call of our protocol, answered in the same framing (see
+ *   protocol.ts). Requests are decoded in strict "request" mode: a hostile pickle is rejected, never executed.
  * - publish address: a PUB sending single-frame `["", Event]` pickles, with the server's seq and epoch as extra
  *   attributes of the Event (Python's unpickler just sets them on the instance), and `["heartbeat", time]`
- *   from its own timer every `heartbeatInterval`, whatever the calls are doing.
+ *   from its own timer every `heartbeatInterval`, whatever the calls are doing. Subscribers holding the
+ *   NO_SPECIFIC_TICKS subscription are not sent the `eTick.<vt_symbol>` copies.
  * - optional CURVE (rfc 26) on both sockets: encryption, the server proven by its key, and with an allow-list
  *   only listed client keys get in (on either socket). The client's key, or the name the allow-list gives it, is
  *   the caller's `identity`: unlike the name a client declares, no other client can claim it.
@@ -45,18 +46,19 @@ import type { CurveServerSecurity, PublisherSocket, Refusal, RouterSocket, Trans
 import { curvePublicKey, isCurveKey } from "../zmtp/index.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
-/** Function names, and messages per name, whose refusal pickle is kept (refusalPayload); a full table starts afresh. */
-const MAX_CACHED_REFUSALS = 64;
-
-/** Answers one call; `encoded`: its reply pickle, already encoded (a refusal's, shared: see refusalPayload). */
-type Reply = (ok: boolean, value: unknown, name: string, encoded?: Buffer) => void;
 export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
 export const DEFAULT_PUBLISH_MAX_LAG = 30_000;
+export const DEFAULT_OVER_LIMIT_READ_PAUSE = 1;
 /** Events that could not be encoded are replaced by one of these, so subscribers see no false gap. */
 export const EVENT_RPC_SKIPPED = "eRpcSkipped";
 
 /** Errors that say the peer sent something wrong: their lines are rate-limited per kind and address. */
 const PEER_FAULTS: ReadonlySet<string> = new Set(["ERR_RPC_UNKNOWN_FUNCTION", "ERR_RPC_BAD_ARGUMENTS", "ERR_RPC_MALFORMED", "ERR_RPC_TOO_LARGE"]);
+/** Function names, and messages per name, whose refusal pickle is kept (refusalPayload); a full table starts afresh. */
+const MAX_CACHED_REFUSALS = 64;
+
+/** Answers one call; `encoded`: its reply pickle, already encoded (a refusal's, shared: see refusalPayload). */
+type Reply = (ok: boolean, value: unknown, name: string, encoded?: Buffer) => void;
 
 export interface ZmqCurveOptions {
   /** The server's long-term key pair, Z85 text (40 characters each). */
@@ -104,6 +106,12 @@ export interface ZmqEndpointOptions {
   publishMaxLag?: number;
   /** CURVE on both sockets; absent: VeighNa's NULL mechanism (no encryption, no authentication). */
   curve?: ZmqCurveOptions;
+  /**
+   * After a call refused for its client's limits, that connection is not read for this long (ms; zmtp; default 1,
+   * 0: off): a flooding client costs the server at most one refusal a millisecond, its other calls wait in its own
+   * socket (each still gets its refusal, or runs once the client is back within its limits).
+   */
+  overLimitReadPause?: number;
 }
 
 interface ClientRecord {
@@ -157,7 +165,9 @@ export class ZmqEndpoint implements ServerEndpoint {
       publishHighWaterMark: options.publishHighWaterMark ?? 20_000,
       publishHighWaterMarkBytes: options.publishHighWaterMarkBytes ?? 32 << 20,
       publishMaxLag: options.publishMaxLag ?? DEFAULT_PUBLISH_MAX_LAG,
+      overLimitReadPause: options.overLimitReadPause ?? DEFAULT_OVER_LIMIT_READ_PAUSE,
     };
+    if (!(this.options.overLimitReadPause >= 0)) throw new RpcError("ERR_RPC_OPTIONS", `overLimitReadPause must be >= 0, got ${this.options.overLimitReadPause}`);
     for (const key of ["publishHighWaterMark", "publishHighWaterMarkBytes", "publishMaxLag"] as const) {
       if (!(this.options[key] > 0)) throw new RpcError("ERR_RPC_OPTIONS", `${key} must be > 0, got ${this.options[key]}`);
     }
@@ -533,6 +543,9 @@ export class ZmqEndpoint implements ServerEndpoint {
     if (refused) {
       // Refused the same way, a call gets the same words: a flood's refusals share one encoded reply.
       reply(false, undefined, name, this.refusalPayload(name, error as RpcError));
+      // And a client over its limits is read at a bounded pace: its flood waits in its own socket, not in our turns.
+      const pause = this.options.overLimitReadPause;
+      if (pause > 0 && (error as RpcError).code === "ERR_RPC_RATE_LIMITED") this.router?.holdReading?.(record.peerId, pause);
       return;
     }
     reply(false, formatTraceback(name, error), name);

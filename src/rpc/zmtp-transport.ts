@@ -92,6 +92,10 @@ class ZmtpRouterSocket implements RouterSocket {
     this.socket.send(peerId, wire);
   }
 
+  holdReading(peerId: string, ms: number): void {
+    this.socket.holdReading(peerId, ms);
+  }
+
   peerDetails(peerId: string): PeerDetails | undefined {
     const peer = this.peers.get(peerId);
     if (!peer) return undefined;

@@ -35,9 +35,9 @@ export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimitSettings> = {
   burst: 4_000,
   calls_in_flight: 128,
   subscriptions: 2_000,
-  // A day of minute bars costs the SIM server ~3 ms here: 20 a second is ~6 % of its thread per client.
-  heavy_calls_per_second: 20,
-  heavy_burst: 100,
+  // A day of minute bars costs the SIM server ~3 ms here: 10 a second is ~3 % of its thread per client.
+  heavy_calls_per_second: 10,
+  heavy_burst: 50,
 };
 
 /** Parses the `client_limits` setting; unknown or invalid fields keep their default (and are reported). */

@@ -165,6 +165,8 @@ export class ZmtpConnection implements FrameSink {
   private yielding = false;
   /** Messages taken since reading last yielded. */
   private messagesSinceYield = 0;
+  /** Reading held by the application (holdReading) until this timer fires. */
+  private holdTimer: NodeJS.Timeout | null = null;
   private handshakeTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatTimeoutTimer: NodeJS.Timeout | null = null;
@@ -303,9 +305,23 @@ export class ZmtpConnection implements FrameSink {
     });
   }
 
+  /**
+   * Reads nothing more from this peer for `ms`, from the message after the one being delivered: the application
+   * paces a peer (a client over its limits), whose further messages wait in its own socket meanwhile.
+   */
+  holdReading(ms: number): void {
+    if (this.state !== "ready" || this.holdTimer) return;
+    this.decoder.pause();
+    this.socket.pause();
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null;
+      this.continueReading();
+    }, ms);
+  }
+
   /** Takes reading up again after a yield or a drained backlog: what the decoder held back first, then the socket. */
   private continueReading(): void {
-    if (this.state === "closed" || this.yielding || this.readingPaused) return;
+    if (this.state === "closed" || this.yielding || this.readingPaused || this.holdTimer) return;
     if (!this.parse(() => this.decoder.resume())) return;
     if (this.decoder.holding) {
       this.yieldReading(); // the held bytes used up the budget again
@@ -587,7 +603,7 @@ export class ZmtpConnection implements FrameSink {
     const wasReady = this.state === "ready";
     this.state = "closed";
     this.decoder.stop();
-    for (const timer of [this.handshakeTimer, this.heartbeatTimeoutTimer, this.ttlTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.handshakeTimer, this.heartbeatTimeoutTimer, this.ttlTimer, this.holdTimer]) if (timer) clearTimeout(timer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.handshakeTimer = this.heartbeatTimer = this.heartbeatTimeoutTimer = this.ttlTimer = null;
     this.pendingFlags = [];

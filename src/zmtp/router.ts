@@ -51,6 +51,11 @@ export class ZmtpRouter extends ZmtpSocketBase<RouterEvents> {
     return this.flow === "drop" || connection.writable;
   }
 
+  /** Reads nothing more from this peer for `ms` (ZmtpConnection.holdReading); a peer that is gone is ignored. */
+  holdReading(peerId: string, ms: number): void {
+    this.peersById.get(peerId)?.holdReading(ms);
+  }
+
   hasPeer(peerId: string): boolean {
     return this.peersById.has(peerId);
   }

@@ -199,4 +199,45 @@ describe("a router's read budget", () => {
       await router.close();
     }
   });
+
+  test("holdReading: a held peer's next messages wait until the hold ends, then come in order, none lost; others are read meanwhile", async () => {
+    const router = new ZmtpRouter();
+    const endpoint = await router.bind("tcp://127.0.0.1:0");
+    const connected: string[] = [];
+    router.on("connect", (peer: PeerInfo) => connected.push(peer.id));
+    const held = await RawPeer.connect(endpoint);
+    const other = await RawPeer.connect(endpoint);
+    try {
+      held.handshake("DEALER");
+      await eventually(() => connected.length === 1, 5_000, "the held peer ready");
+      other.handshake("DEALER");
+      await eventually(() => connected.length === 2, 5_000, "both peers ready");
+      const heldId = connected[0]!;
+      const arrivals: { text: string; at: number }[] = [];
+      let holdStarted = 0;
+      router.on("message", (peer: PeerInfo, frames: Buffer[]) => {
+        const text = frames[0]!.toString();
+        arrivals.push({ text, at: performance.now() });
+        // The first message of the held peer holds its reading for 300 ms, from the next message on.
+        if (peer.id === heldId && text === "h0") {
+          holdStarted = performance.now();
+          router.holdReading(peer.id, 300);
+        }
+      });
+      // All in one write: the hold must stop mid-read, not only between reads.
+      held.socket.write(Buffer.concat(Array.from({ length: 50 }, (_, i) => encodeFrame(0, Buffer.from(`h${i}`)))));
+      await eventually(() => holdStarted > 0, 5_000, "the first message");
+      other.sendFrame(0, Buffer.from("other"));
+      await eventually(() => arrivals.length === 51, 10_000, "every message");
+      const texts = arrivals.map((a) => a.text);
+      assert.deepEqual(texts.filter((t) => t !== "other"), Array.from({ length: 50 }, (_, i) => `h${i}`), "in order, none lost");
+      assert.equal(texts.indexOf("other"), 1, "the other peer is read during the hold");
+      const resumed = arrivals.find((a) => a.text === "h1")!.at - holdStarted;
+      assert.ok(resumed >= 290, `the held peer's next message waited for the hold (${resumed.toFixed(0)} ms)`);
+    } finally {
+      held.destroy();
+      other.destroy();
+      await router.close();
+    }
+  });
 });
