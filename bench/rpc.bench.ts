@@ -20,7 +20,8 @@
  * tick latency under 50 ms; a subscriber that merely buffers the burst falls behind linearly and fails that).
  * Each rung gets a second attempt, so one scheduling hiccup on a shared machine does not end the search.
  * Latency is tick creation (publisher clock) to the subscriber's callback, at 10,000 ticks/s published in 1 ms
- * slices, so it is the latency of one tick, not the wait for a large batch to be encoded and decoded.
+ * slices, so it is the latency of one tick, not the wait for a large batch to be encoded and decoded. (Ten ticks a
+ * slice still wait for each other: RPC_BENCH_LATENCY_RATE=1000 measures one tick a slice.)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -350,6 +351,8 @@ async function publishRun(running: Running, subscribers: Worker[], rate: number,
 const delivered = (reports: BurstReport[], count: number) => reports.every((r) => r.received === count && r.p99 < 50);
 
 const LADDER = [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 120_000, 160_000];
+/** Ticks per second of the latency phase (10,000 unless RPC_BENCH_LATENCY_RATE says otherwise). */
+const LATENCY_RATE = Number(process.env["RPC_BENCH_LATENCY_RATE"] ?? 10_000);
 
 async function tickRuns(side: Side, subscriberCount: number, measureLatency: boolean) {
   const running = await startSide(side, "tcp");
@@ -375,9 +378,10 @@ async function tickRuns(side: Side, subscriberCount: number, measureLatency: boo
       if (publisherBound) break;
     }
     if (!measureLatency) return { best, publisherBound, latency: null };
-    // Tick-to-callback latency at 10,000 ticks/s, 2 s.
-    const latency = (await publishRun(running, subscribers, 10_000, 20_000)).reports[0]!;
-    return { best, publisherBound, latency: { ...latency, lost: 20_000 - latency.received } };
+    // Tick-to-callback latency at LATENCY_RATE ticks/s, 2 s.
+    const count = 2 * LATENCY_RATE;
+    const latency = (await publishRun(running, subscribers, LATENCY_RATE, count)).reports[0]!;
+    return { best, publisherBound, latency: { ...latency, lost: count - latency.received } };
   } finally {
     for (const s of subscribers) s.kill();
     await running.stop();
@@ -465,9 +469,9 @@ async function benchTicks(sides: readonly Side[]): Promise<void> {
   const rate = (r: { best: number; publisherBound: boolean }) => `${r.best}/s${r.publisherBound ? " (publisher-bound)" : ""}`;
   console.log(
     "\nTicks over tcp: highest rate of the ladder 5k..160k/s delivered in full and on pace (1 s bursts, 2 attempts per rung),\n" +
-      "and tick-to-callback latency at 10,000 ticks/s (1 subscriber, 2 s). The service side publishes 2 events per tick (eTick. and eTick.<vt_symbol>, as VeighNa); RpcGateway opts out of the second, so 1 frame per tick reaches it.",
+      `and tick-to-callback latency at ${LATENCY_RATE.toLocaleString("en-US")} ticks/s (1 subscriber, 2 s). The service side publishes 2 events per tick (eTick. and eTick.<vt_symbol>, as VeighNa); RpcGateway opts out of the second, so 1 frame per tick reaches it.`,
   );
-  console.log("| side | 1 subscriber | 4 subscribers | latency p50 ms | latency p99 ms | lost at 10k/s |\n|---|---|---|---|---|---|");
+  console.log(`| side | 1 subscriber | 4 subscribers | latency p50 ms | latency p99 ms | lost at ${LATENCY_RATE / 1000}k/s |\n|---|---|---|---|---|---|`);
   for (const side of sides) {
     const one = await tickRuns(side, 1, true);
     const four = await tickRuns(side, 4, false);
@@ -555,8 +559,10 @@ function printVerdicts(): void {
   if (bare && service) {
     const r50 = service.p50 / bare.p50;
     const r99 = service.p99 / bare.p99;
-    verdict("tick latency p50 ≤ 1.2× bare", `${service.p50.toFixed(3)} / ${bare.p50.toFixed(3)} ms = ${r50.toFixed(2)}×`, r50 <= 1.2);
-    verdict("tick latency p99 ≤ 1.5× bare", `${service.p99.toFixed(3)} / ${bare.p99.toFixed(3)} ms = ${r99.toFixed(2)}×`, r99 <= 1.5);
+    // The goals are set at 10,000 ticks/s; at another rate the line says so.
+    const at = LATENCY_RATE === 10_000 ? "" : ` (at ${LATENCY_RATE}/s)`;
+    verdict(`tick latency p50 ≤ 1.2× bare${at}`, `${service.p50.toFixed(3)} / ${bare.p50.toFixed(3)} ms = ${r50.toFixed(2)}×`, r50 <= 1.2);
+    verdict(`tick latency p99 ≤ 1.5× bare${at}`, `${service.p99.toFixed(3)} / ${bare.p99.toFixed(3)} ms = ${r99.toFixed(2)}×`, r99 <= 1.5);
     for (const [what, ours, base] of [["1 subscriber", service.one, bare.one], ["4 subscribers", service.four, bare.four]] as const) {
       // A baseline that delivered no rung of the ladder (a starved machine) cannot judge anything.
       if (base === 0) verdict(`lossless ticks/s, ${what} ≥ 0.9× bare`, `${ours} / 0 (the baseline reached no rung)`, null);
