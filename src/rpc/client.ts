@@ -272,7 +272,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     }
     return new Promise<CallResult<T>>((resolve, reject) => {
       const call: PendingCall = { name, timeout, resolve: resolve as PendingCall["resolve"], reject };
-      if (this.kind === "veighna") this.lockStep.enqueue(call, compact ? body.subarray(COMPACT_CALL_HEADROOM) : body);
+      // `compact` is only ever set by our server's hello, so a VeighNa server's lock-step calls are plain pickles.
+      if (this.kind === "veighna") this.lockStep.enqueue(call, body);
       else this.sendPipelined(call, body, compact);
     });
   }

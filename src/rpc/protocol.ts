@@ -111,21 +111,22 @@ export function decodeCallHeader(frame: Buffer): CallHeader | null {
   return frame.length === CALL_HEADER_SIZE ? readCallHeader(frame, 0) : null;
 }
 
-function startsWithCompactSignature(frame: Buffer): boolean {
-  return COMPACT_SIGNATURE.compare(frame, 0, SIGNATURE_SIZE, 0, SIGNATURE_SIZE) === 0;
-}
-
 /** Fills the headroom of a call pickle encoded with COMPACT_CALL_HEADROOM: the frame is then a compact call. */
 export function writeCompactCallHeader(frame: Buffer, header: CallHeader): void {
   COMPACT_SIGNATURE.copy(frame, 0);
   writeCallHeader(frame, SIGNATURE_SIZE, header);
 }
 
+/** A compact frame's header (read by `read` behind the signature) and pickle (a view), or null when it is not one. */
+function readCompact<H>(frame: Buffer, headroom: number, read: (frame: Buffer, at: number) => H | null): { header: H; body: Buffer } | null {
+  if (frame.length < headroom || COMPACT_SIGNATURE.compare(frame, 0, SIGNATURE_SIZE, 0, SIGNATURE_SIZE) !== 0) return null;
+  const header = read(frame, SIGNATURE_SIZE);
+  return header && { header, body: frame.subarray(headroom) };
+}
+
 /** A compact call frame's header and pickle (a view), or null when the frame is not one. */
 export function readCompactCall(frame: Buffer): { header: CallHeader; body: Buffer } | null {
-  if (frame.length < COMPACT_CALL_HEADROOM || !startsWithCompactSignature(frame)) return null;
-  const header = readCallHeader(frame, SIGNATURE_SIZE);
-  return header && { header, body: frame.subarray(COMPACT_CALL_HEADROOM) };
+  return readCompact(frame, COMPACT_CALL_HEADROOM, readCallHeader);
 }
 
 /** Epochs are 16 hex digits so they fit the reply header's 8 bytes. */
@@ -189,9 +190,7 @@ export function writeCompactReplyHeader(frame: Buffer, header: ReplyHeader): voi
 
 /** A compact reply frame's header and pickle (a view), or null when the frame is not one. */
 export function readCompactReply(frame: Buffer): { header: ReplyHeader; body: Buffer } | null {
-  if (frame.length < COMPACT_REPLY_HEADROOM || !startsWithCompactSignature(frame)) return null;
-  const header = readReplyHeader(frame, SIGNATURE_SIZE);
-  return header && { header, body: frame.subarray(COMPACT_REPLY_HEADROOM) };
+  return readCompact(frame, COMPACT_REPLY_HEADROOM, readReplyHeader);
 }
 
 export function isHelloInfo(value: unknown): value is HelloInfo {

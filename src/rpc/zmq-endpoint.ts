@@ -410,8 +410,7 @@ export class ZmqEndpoint implements ServerEndpoint {
       const reply: Reply = (ok, value, name, encoded) => {
         // The stream position when the result was computed, not when its (maybe sliced) encode ends.
         const position = this.host?.position() ?? { epoch: "0", seq: 0 };
-        const header: ReplyHeader = { id, seq: position.seq, epoch: position.epoch };
-        this.reply(peerId, [], ok, value, name, (frame) => writeCompactReplyHeader(frame, header), encoded);
+        this.reply(peerId, [], ok, value, name, { id, seq: position.seq, epoch: position.epoch }, encoded);
       };
       this.handleCall(record, compact.body, compact.header.deadline, reply);
       return;
@@ -552,8 +551,8 @@ export class ZmqEndpoint implements ServerEndpoint {
   }
 
   /**
-   * Sends `[...prefix, reply pickle]`; with `header`, the pickle is encoded behind COMPACT_REPLY_HEADROOM bytes that
-   * `header` fills (the compact framing: one frame).
+   * Sends `[...prefix, reply pickle]`; with `header`, the compact framing: the pickle is encoded behind
+   * COMPACT_REPLY_HEADROOM bytes that take the signature and this header (one frame).
    */
   private reply(
     peerId: string,
@@ -561,21 +560,17 @@ export class ZmqEndpoint implements ServerEndpoint {
     ok: boolean,
     value: unknown,
     name: string,
-    header?: (frame: Buffer) => void,
+    header?: ReplyHeader,
     encoded?: Buffer,
   ): void {
     const router = this.router;
     if (!router) return;
     const headroom = header ? COMPACT_REPLY_HEADROOM : 0;
-    const send = (payload: Buffer) => {
-      header?.(payload);
-      router.send(peerId, prefix.length === 0 ? [payload] : [...prefix, payload]);
-    };
     // A heavy call's long result (a history query's bars) is encoded in slices: other clients' calls run in between.
     if (ok && this.host?.heavy?.(name) && worthEncodingInSlices(value)) {
       encodeResultSliced(ok, value, headroom).then(
-        (payload) => this.router === router && send(payload),
-        (error: unknown) => this.router === router && send(this.unencodable(name, error, headroom)),
+        (payload) => this.router === router && sendReply(router, peerId, prefix, payload, header),
+        (error: unknown) => this.router === router && sendReply(router, peerId, prefix, this.unencodable(name, error, headroom), header),
       );
       return;
     }
@@ -585,7 +580,7 @@ export class ZmqEndpoint implements ServerEndpoint {
     } catch (error) {
       payload = this.unencodable(name, error, headroom);
     }
-    send(payload);
+    sendReply(router, peerId, prefix, payload, header);
   }
 
   /**
@@ -640,6 +635,12 @@ function checkCurve(curve: ZmqCurveOptions, transport: Transport): ZmqCurveOptio
 /** An Event with the stream position as extra attributes: pickled state `{type, data, seq, epoch}`. */
 function sequenced(type: string, data: unknown, seq: number, epoch: string): Event {
   return Object.assign(new Event(type, data), { seq, epoch });
+}
+
+/** A reply's frames to its peer: the compact header written into the payload's headroom, or the prefix frames. */
+function sendReply(router: RouterSocket, peerId: string, prefix: Buffer[], payload: Buffer, header: ReplyHeader | undefined): void {
+  if (header) writeCompactReplyHeader(payload, header);
+  router.send(peerId, prefix.length === 0 ? [payload] : [...prefix, payload]);
 }
 
 /** `bytes` behind `headroom` bytes of room for a header (a copy), or `bytes` itself when there is none. */
