@@ -7,7 +7,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as zmq from "zeromq";
 import { decodeRequest, encodeReply, encodeRequest } from "../../src/codec/index.js";
-import { RpcClient, RpcServer, ZmqEndpoint, rateLimited, str } from "../../src/rpc/index.js";
+import { RpcClient, RpcServer, ZmqEndpoint, rateLimited, str, type CallGate } from "../../src/rpc/index.js";
 import {
   COMPACT_CALL_HEADROOM,
   COMPACT_REPLY_HEADROOM,
@@ -29,24 +29,30 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function startServer(): Promise<{ server: RpcServer; rep: string; pub: string }> {
-  const server = new RpcServer({ log: () => {} });
+/** Our server with an `echo` function (its log lines into `logs`, its calls through `gate`), and a raw DEALER to it. */
+async function startServer(options: { logs?: string[]; gate?: CallGate } = {}): Promise<{ server: RpcServer; rep: string; dealer: zmq.Dealer }> {
+  const server = new RpcServer({ log: (_level, message) => options.logs?.push(message) });
   server.register("echo", [{ name: "text", type: str }], ([text]) => text);
+  if (options.gate) server.setGate(options.gate);
   const endpoint = new ZmqEndpoint({ repAddress: "tcp://127.0.0.1:0", pubAddress: "tcp://127.0.0.1:0", heartbeatInterval: 200 });
   await server.start([endpoint]);
   cleanups.push(() => server.stop());
-  return { server, ...endpoint.addresses! };
+  const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 5_000 });
+  cleanups.push(() => dealer.close());
+  dealer.connect(endpoint.addresses!.rep);
+  return { server, rep: endpoint.addresses!.rep, dealer };
+}
+
+/** A compact call frame of `echo(text)`. */
+function compactEcho(text: string, id: number, deadline = 0): Buffer {
+  const frame = encodeRequest("echo", [text], {}, COMPACT_CALL_HEADROOM);
+  writeCompactCallHeader(frame, { id, deadline });
+  return frame;
 }
 
 test("our server answers a compact call with one frame and a classic call with three, the same pickle and stream position", async () => {
-  const { server, rep } = await startServer();
-  const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 5_000 });
-  cleanups.push(() => dealer.close());
-  dealer.connect(rep);
-
-  const compact = encodeRequest("echo", ["hi"], {}, COMPACT_CALL_HEADROOM);
-  writeCompactCallHeader(compact, { id: 41, deadline: Date.now() + 5_000 });
-  await dealer.send([compact]);
+  const { server, dealer } = await startServer();
+  await dealer.send([compactEcho("hi", 41, Date.now() + 5_000)]);
   const compactReply = await dealer.receive();
   assert.equal(compactReply.length, 1, "one frame back");
   const read = readCompactReply(compactReply[0]!);
@@ -63,16 +69,8 @@ test("our server answers a compact call with one frame and a classic call with t
 
 test("a compact frame cut short or of an unknown kind is dropped with a log line, and the server keeps serving", async () => {
   const logs: string[] = [];
-  const server = new RpcServer({ log: (_level, message) => logs.push(message) });
-  server.register("echo", [{ name: "text", type: str }], ([text]) => text);
-  const endpoint = new ZmqEndpoint({ repAddress: "tcp://127.0.0.1:0", pubAddress: "tcp://127.0.0.1:0" });
-  await server.start([endpoint]);
-  cleanups.push(() => server.stop());
-  const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 5_000 });
-  cleanups.push(() => dealer.close());
-  dealer.connect(endpoint.addresses!.rep);
-  const frame = encodeRequest("echo", ["x"], {}, COMPACT_CALL_HEADROOM);
-  writeCompactCallHeader(frame, { id: 1, deadline: 0 });
+  const { dealer } = await startServer({ logs });
+  const frame = compactEcho("x", 1);
   await dealer.send([frame.subarray(0, 20)]);
   const wrongKind = Buffer.from(frame);
   wrongKind[12] = 9;
@@ -84,25 +82,14 @@ test("a compact frame cut short or of an unknown kind is dropped with a log line
 });
 
 test("refusals share one encoded reply: each still answers its own call, in every framing, the bytes a fresh encode gives", async () => {
-  const server = new RpcServer({ log: () => {} });
-  server.register("echo", [{ name: "text", type: str }], ([text]) => text);
-  server.setGate({
+  const gate: CallGate = {
     enter: () => {
       throw rateLimited("more than 0 calls per second (burst 0)");
     },
-  });
-  const endpoint = new ZmqEndpoint({ repAddress: "tcp://127.0.0.1:0", pubAddress: "tcp://127.0.0.1:0" });
-  await server.start([endpoint]);
-  cleanups.push(() => server.stop());
-  const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 5_000 });
-  cleanups.push(() => dealer.close());
-  dealer.connect(endpoint.addresses!.rep);
+  };
+  const { rep, dealer } = await startServer({ gate });
   const expected = encodeReply(false, "Traceback (most recent call last):\n  File \"rpcservice/server\", line 1, in echo\nRateLimitedError: rate limited: more than 0 calls per second (burst 0)\n");
-  for (const id of [1, 2, 3]) {
-    const frame = encodeRequest("echo", ["x"], {}, COMPACT_CALL_HEADROOM);
-    writeCompactCallHeader(frame, { id, deadline: 0 });
-    await dealer.send([frame]);
-  }
+  for (const id of [1, 2, 3]) await dealer.send([compactEcho("x", id)]);
   for (const id of [1, 2, 3]) {
     const read = readCompactReply((await dealer.receive())[0]!);
     assert.equal(read?.header.id, id, "each refusal carries its own call's id");
@@ -114,22 +101,37 @@ test("refusals share one encoded reply: each still answers its own call, in ever
   assert.deepEqual(classic[2], expected);
   const veighna = new zmq.Request({ linger: 0, receiveTimeout: 5_000 });
   cleanups.push(() => veighna.close());
-  veighna.connect(endpoint.addresses!.rep);
+  veighna.connect(rep);
   for (let i = 0; i < 2; i++) {
     await veighna.send(encodeRequest("echo", ["x"], {}));
     assert.deepEqual((await veighna.receive())[0], expected, "VeighNa's REQ: the same bytes, call after call");
   }
 });
 
+/** Binds, retrying while the port is still held: zeromq.js releases a closed socket's port in the background. */
+async function bindAgain(socket: zmq.Router | zmq.Publisher, address: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await socket.bind(address);
+    } catch (error) {
+      if (attempt >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
 /**
  * A server of our protocol announcing `protocol` in its hello (1: an older version of ours, which reads classic
- * frames only), built on zeromq.js: it records the framing of every call it receives.
+ * frames only), built on zeromq.js, on new ports or `at` given ones: it records the framing of every call it receives.
  */
-async function fakeServer(protocol: number): Promise<{ rep: string; pub: string; framings: Map<string, Set<string>>; stop(): void }> {
+async function fakeServer(
+  protocol: number,
+  at: { rep: string; pub: string } = { rep: "tcp://127.0.0.1:0", pub: "tcp://127.0.0.1:0" },
+): Promise<{ rep: string; pub: string; framings: Map<string, Set<string>>; stop(): void }> {
   const router = new zmq.Router({ linger: 0 });
   const publisher = new zmq.Publisher({ linger: 0 });
-  await router.bind("tcp://127.0.0.1:0");
-  await publisher.bind("tcp://127.0.0.1:0");
+  await bindAgain(router, at.rep);
+  await bindAgain(publisher, at.pub);
   const framings = new Map<string, Set<string>>();
   const seen = (name: string, framing: string) => framings.set(name, (framings.get(name) ?? new Set()).add(framing));
   const epoch = "00000000000000ee";
@@ -190,41 +192,8 @@ test("a client whose server comes back older (protocol 1) finds the classic fram
   assert.equal(await client.call("echo", ["new"]), "new");
   assert.deepEqual([...first.framings.get("echo")!], ["compact"]);
   // The same addresses, now served by an older version: libzmq-style reconnects are silent, only the ping tells.
-  const rep = first.rep;
-  const pub = first.pub;
   first.stop();
-  const router = new zmq.Router({ linger: 0 });
-  const publisher = new zmq.Publisher({ linger: 0 });
-  cleanups.push(() => router.close(), () => publisher.close());
-  // zeromq.js releases a closed socket's port in the background: bind again until it is free.
-  const bindAgain = async (socket: zmq.Router | zmq.Publisher, address: string) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await socket.bind(address);
-      } catch (error) {
-        if (attempt >= 100) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
-  };
-  await bindAgain(router, rep);
-  await bindAgain(publisher, pub);
-  const framings: string[] = [];
-  void (async () => {
-    for await (const [peer, ...frames] of router) {
-      if (frames.length === 3 && frames[0]!.equals(SIGNATURE)) {
-        const header = decodeCallHeader(frames[1]!)!;
-        const { name, args } = decodeRequest(frames[2]!);
-        framings.push(`${name}:classic`);
-        const value = name === HELLO_FUNCTION ? { protocol: 1, epoch: "00000000000000ee", seq: 0, time: Date.now(), heartbeat_interval: 200 } : args[0];
-        await router.send([peer!, SIGNATURE, encodeReplyHeader({ id: header.id, seq: 0, epoch: "00000000000000ee" }), encodeReply(true, value)]);
-      } else if (frames.length === 2 && frames[0]!.length === 0) {
-        const value = { protocol: 1, epoch: "00000000000000ee", seq: 0, time: Date.now(), heartbeat_interval: 200 };
-        framings.push("hello:req");
-        await router.send([peer!, Buffer.alloc(0), encodeReply(true, value)]);
-      } else framings.push("dropped");
-    }
-  })().catch(() => {});
+  const older = await fakeServer(1, first);
   const deadline = Date.now() + 10_000;
   let answered = false;
   while (!answered && Date.now() < deadline) {
@@ -235,7 +204,9 @@ test("a client whose server comes back older (protocol 1) finds the classic fram
     // A disconnected client refuses at once: leave the event loop its turn.
     if (!answered) await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  assert.ok(answered, `the older server answers once a ping has switched the framing: ${framings.join(" ")}`);
-  assert.ok(framings.includes("echo:classic"));
-  assert.ok(framings.includes(`${HELLO_FUNCTION}:classic`), "its pings reached the older server in a framing it reads");
+  const seen = [...older.framings].map(([name, kinds]) => `${name}: ${[...kinds].join(", ")}`).join("; ");
+  assert.ok(answered, `the older server answers once a ping has switched the framing (${seen})`);
+  assert.ok(older.framings.get("echo")?.has("classic"), seen);
+  assert.ok(older.framings.get(HELLO_FUNCTION)?.has("classic"), `its pings reached the older server in a framing it reads (${seen})`);
+  assert.ok(!older.framings.get(HELLO_FUNCTION)?.has("compact"), `no ping went compact (${seen})`);
 });
