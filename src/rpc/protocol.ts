@@ -117,16 +117,23 @@ export function writeCompactCallHeader(frame: Buffer, header: CallHeader): void 
   writeCallHeader(frame, SIGNATURE_SIZE, header);
 }
 
-/** A compact frame's header (read by `read` behind the signature) and pickle (a view), or null when it is not one. */
-function readCompact<H>(frame: Buffer, headroom: number, read: (frame: Buffer, at: number) => H | null): { header: H; body: Buffer } | null {
-  if (frame.length < headroom || COMPACT_SIGNATURE.compare(frame, 0, SIGNATURE_SIZE, 0, SIGNATURE_SIZE) !== 0) return null;
-  const header = read(frame, SIGNATURE_SIZE);
-  return header && { header, body: frame.subarray(headroom) };
+/** The compact signature as three little-endian words: every call and reply checks it, three reads beat a compare. */
+const SIGNATURE_WORDS = [COMPACT_SIGNATURE.readUInt32LE(0), COMPACT_SIGNATURE.readUInt32LE(4), COMPACT_SIGNATURE.readUInt32LE(8)] as const;
+
+/** Whether `frame` is at least `headroom` long and starts with the compact signature. */
+function isCompact(frame: Buffer, headroom: number): boolean {
+  return (
+    frame.length >= headroom &&
+    frame.readUInt32LE(0) === SIGNATURE_WORDS[0] &&
+    frame.readUInt32LE(4) === SIGNATURE_WORDS[1] &&
+    frame.readUInt32LE(8) === SIGNATURE_WORDS[2]
+  );
 }
 
 /** A compact call frame's header and pickle (a view), or null when the frame is not one. */
 export function readCompactCall(frame: Buffer): { header: CallHeader; body: Buffer } | null {
-  return readCompact(frame, COMPACT_CALL_HEADROOM, readCallHeader);
+  const header = isCompact(frame, COMPACT_CALL_HEADROOM) ? readCallHeader(frame, SIGNATURE_SIZE) : null;
+  return header && { header, body: frame.subarray(COMPACT_CALL_HEADROOM) };
 }
 
 /** Epochs are 16 hex digits so they fit the reply header's 8 bytes. */
@@ -190,7 +197,8 @@ export function writeCompactReplyHeader(frame: Buffer, header: ReplyHeader): voi
 
 /** A compact reply frame's header and pickle (a view), or null when the frame is not one. */
 export function readCompactReply(frame: Buffer): { header: ReplyHeader; body: Buffer } | null {
-  return readCompact(frame, COMPACT_REPLY_HEADROOM, readReplyHeader);
+  const header = isCompact(frame, COMPACT_REPLY_HEADROOM) ? readReplyHeader(frame, SIGNATURE_SIZE) : null;
+  return header && { header, body: frame.subarray(COMPACT_REPLY_HEADROOM) };
 }
 
 export function isHelloInfo(value: unknown): value is HelloInfo {
