@@ -10,6 +10,7 @@
  *                                                  stall; "ticks" alone measures bare ZMTP and the service side,
  *                                                  "ticks all-ticks" every side; "cpu service" one side)
  *   node dist/bench/rpc.bench.js calls ticks cpu stall   (issue 19's goals, each with a verdict at the end)
+ *   node dist/bench/rpc.bench.js hops                    (a tick's time per hop, bare ZMTP and the product path)
  *   node --cpu-prof dist/bench/rpc.bench.js cpu service  (profiles of the server and its subscriber process)
  *
  * cpu: the server's CPU per published tick (process CPU while publishing, minus the tick generator alone).
@@ -34,6 +35,7 @@ import { DEFAULT_PUBLISH_MAX_LAG, RpcClient, RpcServer, ZmqEndpoint, str, type C
 import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/service/index.js";
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
+import { HopSamples, traceServerSockets, traceServiceServer, traceSubscriber, type HopSummary } from "./tick-hops.js";
 import { makeTick, nowMs, percentile, sleep, startWorker, type Worker } from "./workers.js";
 
 /** "bare": zeromq.js sockets + codec; "bare-zmtp": our ZMTP sockets + codec; "service": RpcServiceApp -> RpcGateway. */
@@ -131,33 +133,46 @@ async function workerCalls(side: Side, req: string, sub: string, mode: string, s
   process.exit(0);
 }
 
-/** Counts ticks and their latency; reports (and resets) on every end marker. */
-function tickCounter(): { onTick(tick: TickData): void; onEnd(): void } {
+/** Counts ticks and their latency; reports (and resets) on every end marker, with the per-hop stamps if traced. */
+function tickCounter(hops?: HopSamples): { onTick(tick: TickData): void; onEnd(): void } {
   let received = 0;
   let latencies: number[] = [];
   return {
     onTick: (tick) => {
       received++;
       const sent = (tick.extra as { t?: number } | null | undefined)?.t;
-      if (typeof sent === "number") latencies.push(nowMs() - sent);
+      if (typeof sent !== "number") return;
+      const now = nowMs();
+      latencies.push(now - sent);
+      hops?.stamp("handler", sent, now);
     },
     onEnd: () => {
       latencies.sort((a, b) => a - b);
-      const report = { received, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN };
+      const report = {
+        received, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN,
+        ...(hops ? { hops: hops.summary() } : {}),
+      };
       process.stdout.write(JSON.stringify(report) + "\n");
       received = 0;
       latencies = [];
+      hops?.clear();
     },
   };
 }
 
-async function workerSubscriber(side: Side, req: string, sub: string, home: string): Promise<void> {
+/** `mode` "hops": every tick's hops are stamped too (see tick-hops.ts). */
+async function workerSubscriber(side: Side, req: string, sub: string, mode: string, home: string): Promise<void> {
   process.on("SIGTERM", () => process.exit(0)); // a normal exit, so that a --cpu-prof profile is written
-  const counter = tickCounter();
+  const hops = mode === "hops" ? new HopSamples() : undefined;
+  const trace = hops ? traceSubscriber(hops) : undefined;
+  const counter = tickCounter(hops);
   const onEvent = (data: unknown) => {
     if (!(data instanceof Event)) return;
     if (data.type === END) counter.onEnd();
-    else if (data.data instanceof TickData) counter.onTick(data.data);
+    else if (data.data instanceof TickData) {
+      if (side !== "service") trace?.decoded(data.data); // the product path stamps it in RpcGateway.onTick
+      counter.onTick(data.data);
+    }
   };
   const ready = () => process.stdout.write(JSON.stringify({ ready: true }) + "\n");
   if (side === "bare") {
@@ -238,7 +253,8 @@ function bareReply(request: Buffer): Buffer {
   return encodeReply(true, name === "get_all_contracts" ? contracts1000 : "x");
 }
 
-async function startSide(side: Side, kind: "tcp" | "ipc"): Promise<Running> {
+/** `hops`: the server's hops of every tick are stamped there (the "hops" section; see tick-hops.ts). */
+async function startSide(side: Side, kind: "tcp" | "ipc", hops?: HopSamples): Promise<Running> {
   const base = join(tmpdir(), `rpc-bench-${process.pid}-${side}-${kind}`);
   const rep = kind === "tcp" ? "tcp://127.0.0.1:0" : `ipc://${base}-rep`;
   const pub = kind === "tcp" ? "tcp://127.0.0.1:0" : `ipc://${base}-pub`;
@@ -273,9 +289,13 @@ async function startSide(side: Side, kind: "tcp" | "ipc"): Promise<Running> {
     const reqAddress = await router.bind(rep);
     const pubAddress = await publisher.bind(pub);
     const send = (event: Event) => publisher.publish([encodePublish("", sequenced(event, ++seq))]);
+    const trace = hops ? traceServerSockets(hops) : undefined;
     return {
       side, req: reqAddress, pub: pubAddress,
-      publishTick: (tick) => send(new Event("eTick.", tick)),
+      publishTick: (tick) => {
+        if (trace) trace.markPublishing((tick.extra as { t: number }).t);
+        send(new Event("eTick.", tick));
+      },
       publishEnd: () => send(new Event(END, null)),
       stop: async () => {
         await router.close();
@@ -288,6 +308,7 @@ async function startSide(side: Side, kind: "tcp" | "ipc"): Promise<Running> {
     const feed = mainEngine.addGateway(FeedGateway);
     const app = mainEngine.addApp(RpcServiceApp);
     if (!(await app.start(rep, pub, { transport: "zmtp" }))) throw new Error("the RPC service did not start");
+    if (hops) traceServiceServer(hops, mainEngine.eventEngine, app.server, traceServerSockets(hops).markPublishing);
     return {
       side, req: app.addresses!.rep, pub: app.addresses!.pub,
       publishTick: (tick) => feed.onTick(tick),
@@ -549,6 +570,50 @@ async function benchStall(): Promise<void> {
   }
 }
 
+/**
+ * Where a tick's time goes: every hop of every tick stamped (tick-hops.ts) at LATENCY_RATE ticks/s for 2 s to one
+ * subscriber process, bare ZMTP and the product path in alternating rounds. Each cell is the p50 (and p99) of the
+ * hop's time since the tick was made, in µs; the last row is the handler, the latency the ticks section reports.
+ */
+async function benchHops(rounds = Number(process.env["RPC_BENCH_HOP_ROUNDS"] ?? 2)): Promise<void> {
+  const sides = ["bare-zmtp", "service"] as const;
+  const columns: { side: Side; hops: HopSummary[] }[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const hops = new HopSamples();
+      const running = await startSide(side, "tcp", hops);
+      const subscriber = startWorker(SELF, ["sub", side, running.req, running.pub, "hops", "", "", tempHome()]);
+      try {
+        await subscriber.next();
+        await sleep(300);
+        await publishRun(running, [subscriber], LATENCY_RATE, LATENCY_RATE); // warm-up
+        hops.clear();
+        const report = (await publishRun(running, [subscriber], LATENCY_RATE, 2 * LATENCY_RATE)).reports[0] as unknown as { hops: HopSummary[] };
+        columns.push({ side, hops: [...hops.summary(), ...report.hops] });
+      } finally {
+        subscriber.kill();
+        await running.stop();
+      }
+    }
+  }
+  const order = [...new Set(columns.flatMap((column) => column.hops.map((h) => h.hop)))];
+  const rank = (hop: string) => columns.find((c) => c.side === "service")?.hops.findIndex((h) => h.hop === hop) ?? order.indexOf(hop);
+  order.sort((a, b) => rank(a) - rank(b));
+  const us = (ms: number) => (ms * 1000).toFixed(0);
+  console.log(
+    `\nA tick's hops at ${LATENCY_RATE.toLocaleString("en-US")} ticks/s (tcp, 1 subscriber process, 2 s; ${rounds} rounds alternating), ` +
+      "µs since the tick was made, p50 / p99 (server: the bench process; subscriber: its own process, same clock)",
+  );
+  console.log(`| hop | ${columns.map((c) => LABEL[c.side]).join(" | ")} |\n|---|${"---|".repeat(columns.length)}`);
+  for (const hop of order) {
+    const cells = columns.map((c) => {
+      const h = c.hops.find((x) => x.hop === hop);
+      return h ? `${us(h.p50)} / ${us(h.p99)}` : "";
+    });
+    console.log(`| ${hop} | ${cells.join(" | ")} |`);
+  }
+}
+
 /** Issue 19's goals, each judged against the bare-ZMTP baseline of this run (or said to be unmeasured). */
 function printVerdicts(): void {
   const lines: string[] = [];
@@ -639,6 +704,8 @@ async function main(sections: readonly string[]): Promise<void> {
     if (run("cpu")) await benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]);
     if (run("stall")) await benchStall();
     printVerdicts();
+    // Last: the tracing hooks it installs stay in this process.
+    if (run("hops")) await benchHops();
   } finally {
     for (const home of homes) rmSync(home, { recursive: true, force: true });
   }
@@ -649,7 +716,7 @@ const args = process.argv.slice(2);
 if (args[0] === "--worker") {
   const [, role, side, req, sub, mode, seconds, fn, home] = args as [string, string, Side, string, string, string, string, string, string];
   if (role === "calls") await workerCalls(side, req, sub, mode, Number(seconds), fn);
-  else await workerSubscriber(side, req, sub, home);
+  else await workerSubscriber(side, req, sub, mode, home);
 } else {
   await main(args);
 }
