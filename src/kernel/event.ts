@@ -2,8 +2,11 @@
  * The event engine: one queue, handlers by event type, a timer event every interval.
  *
  * Node is single-threaded, so `put` is safe from anywhere (a socket callback, a timer, another handler).
- * Events are processed in batches on `setImmediate`, never one promise or timer per event: every broadcast
- * of the server passes through here.
+ * A `put` never runs a handler inside its caller: events are processed in batches on `setImmediate` (never one
+ * promise or timer per event: every broadcast of the server passes through here), so the caller's promise chain
+ * goes on first: `const id = await gateway.sendOrder(req)` registers its `eOrder.<id>` handler before the order's
+ * first event is handled. A source that reads many events at once (RpcGateway, one socket read) hands each over
+ * with `deliver` instead: its handlers run before the next one is decoded.
  *
  * The queue is bounded for market data: past `conflateAbove` waiting events, a tick replaces the unsent tick of
  * the same event type and symbol (a trader wants the latest price, not a backlog of stale ones). Orders, trades,
@@ -75,6 +78,8 @@ export class EventEngine {
   private head = 0;
   private active = false;
   private drainScheduled = false;
+  /** A drain is running (a handler may be putting events), or a `deliver` source is. */
+  private busy = false;
   private timer: NodeJS.Timeout | undefined;
   private errorListener: HandlerErrorListener = (error, event) => {
     console.error(`event handler failed on ${event.type}:`, error);
@@ -176,6 +181,24 @@ export class EventEngine {
     this.scheduleDrain();
   }
 
+  /**
+   * Runs `source`, a callback that puts events (a gateway applying one message it read), then processes what waits
+   * right away instead of at the end of the turn: of ten ticks in one socket read, the first reaches its handlers
+   * before the second is decoded. What `put` promises still holds: no handler runs inside `source`, events are
+   * handled in order, one handler at a time; inside a handler (or another `deliver`) it is a plain call, and the
+   * events wait their turn in the queue.
+   */
+  deliver<T>(source: () => T): T {
+    if (this.busy) return source();
+    this.busy = true;
+    try {
+      return source();
+    } finally {
+      this.busy = false;
+      if (this.active && this.pending > 0) this.drainTurn();
+    }
+  }
+
   private setOverloaded(overloaded: boolean): void {
     this.overloadedValue = overloaded;
     for (const listener of this.overloadListeners) {
@@ -229,19 +252,29 @@ export class EventEngine {
   }
 
   private scheduleDrain(): void {
-    if (this.drainScheduled || !this.active) return;
+    if (this.drainScheduled || this.busy || !this.active) return;
     this.drainScheduled = true;
     setImmediate(this.drainTurn);
   }
 
   private readonly drainTurn = (): void => {
     this.drainScheduled = false;
-    if (!this.active) return;
+    if (!this.active || this.busy) return;
     this.drain(this.batchSize, TURN_BUDGET_MS);
     if (this.pending > 0) this.scheduleDrain();
   };
 
   private drain(limit: number, budgetMs = Number.POSITIVE_INFINITY): void {
+    const outer = this.busy;
+    this.busy = true;
+    try {
+      this.drainQueue(limit, budgetMs);
+    } finally {
+      this.busy = outer;
+    }
+  }
+
+  private drainQueue(limit: number, budgetMs: number): void {
     let count = 0;
     const deadline = budgetMs === Number.POSITIVE_INFINITY ? budgetMs : performance.now() + budgetMs;
     while (this.head < this.queue.length && count < limit) {

@@ -454,7 +454,8 @@ export class RpcGateway extends BaseGateway {
       this.held.push(pushed);
       return;
     }
-    this.applyEvent(pushed.event);
+    // Handled before the next event of the same socket read is decoded (see EventEngine.deliver).
+    this.eventEngine.deliver(() => this.applyEvent(pushed.event));
   }
 
   private applyEvent(event: Event): void {

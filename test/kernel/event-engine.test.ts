@@ -140,6 +140,78 @@ describe("EventEngine", () => {
     engine.stop();
   });
 
+  test("a put is handled after the caller's promise chain: a handler registered after `await` still sees the event", async () => {
+    // What `const id = await gateway.sendOrder(req); register("eOrder." + id, …)` relies on, locally (SIM fills
+    // inside sendOrder and puts the order's events before it returns).
+    const engine = new EventEngine();
+    engine.start();
+    const seen: string[] = [];
+    const sendOrder = async (): Promise<string> => {
+      engine.put(new Event("eOrder.SIM.1"));
+      return "SIM.1";
+    };
+    const id = await sendOrder();
+    await Promise.resolve(); // a few more links of the caller's chain
+    engine.register(`eOrder.${id}`, (event) => seen.push(event.type));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seen, ["eOrder.SIM.1"]);
+    engine.stop();
+  });
+
+  test("deliver handles what its source put before the caller goes on, in order, never inside the source", () => {
+    const engine = new EventEngine();
+    engine.start();
+    const log: string[] = [];
+    engine.register("tick", (event) => log.push(`handled ${(event.data as number).toString()}`));
+    engine.put(new Event("tick", 0)); // waiting from before: handled first
+    for (let read = 1; read <= 2; read++) {
+      engine.deliver(() => {
+        engine.put(new Event("tick", read));
+        log.push(`put ${read}`); // the handler has not run inside the source
+      });
+      log.push(`decoding the next after ${read}`);
+    }
+    assert.deepEqual(log, ["put 1", "handled 0", "handled 1", "decoding the next after 1", "put 2", "handled 2", "decoding the next after 2"]);
+    assert.equal(engine.pending, 0);
+    engine.stop();
+  });
+
+  test("deliver inside a handler (or another deliver) only queues: one handler at a time, in order", () => {
+    const engine = new EventEngine();
+    engine.start();
+    const log: string[] = [];
+    engine.register("outer", () => {
+      engine.deliver(() => engine.put(new Event("inner")));
+      log.push("outer done");
+    });
+    engine.register("inner", () => log.push("inner"));
+    engine.register("next", () => log.push("next"));
+    engine.deliver(() => {
+      engine.put(new Event("outer"));
+      engine.deliver(() => engine.put(new Event("next")));
+      assert.equal(engine.processed, 0, "nested: nothing handled yet");
+    });
+    assert.deepEqual(log, ["outer done", "next", "inner"]);
+    engine.stop();
+  });
+
+  test("deliver still handles what was put when its source throws, and on a stopped engine only queues", () => {
+    const engine = new EventEngine();
+    let count = 0;
+    engine.register("x", () => count++);
+    engine.deliver(() => engine.put(new Event("x")));
+    assert.equal(count, 0, "not started: it waits, as put does");
+    engine.start();
+    assert.throws(() =>
+      engine.deliver(() => {
+        engine.put(new Event("x"));
+        throw new Error("undecodable");
+      }),
+    );
+    assert.equal(count, 2);
+    engine.stop();
+  });
+
   test("stop processes what is queued, and a stopped engine waits for flush", () => {
     const engine = new EventEngine();
     let count = 0;
