@@ -5,8 +5,9 @@
  * A `put` never runs a handler inside its caller: events are processed in batches on `setImmediate` (never one
  * promise or timer per event: every broadcast of the server passes through here), so the caller's promise chain
  * goes on first: `const id = await gateway.sendOrder(req)` registers its `eOrder.<id>` handler before the order's
- * first event is handled. A source that reads many events at once (RpcGateway, one socket read) hands each over
- * with `deliver` instead: its handlers run before the next one is decoded.
+ * first event is handled. Market data is handed over with `deliver` instead (a gateway's `onTick`, RpcGateway's
+ * reads): when nothing else waits, its handlers run as soon as the gateway's call returns, so of ten ticks parsed
+ * from one read the first is handled (and published) before the second is parsed.
  *
  * The queue is bounded for market data: past `conflateAbove` waiting events, a tick replaces the unsent tick of
  * the same event type and symbol (a trader wants the latest price, not a backlog of stale ones). Orders, trades,
@@ -182,14 +183,15 @@ export class EventEngine {
   }
 
   /**
-   * Runs `source`, a callback that puts events (a gateway applying one message it read), then processes what waits
-   * right away instead of at the end of the turn: of ten ticks in one socket read, the first reaches its handlers
-   * before the second is decoded. What `put` promises still holds: no handler runs inside `source`, events are
-   * handled in order, one handler at a time; inside a handler (or another `deliver`) it is a plain call, and the
-   * events wait their turn in the queue.
+   * Runs `source`, a callback that puts events (a gateway handing over a tick, or applying one message it read),
+   * then processes them right away instead of at the end of the turn: of ten ticks in one socket read, the first
+   * reaches its handlers before the second is decoded. No handler runs inside `source`, events are handled in
+   * order, one handler at a time. It is a plain call (the events wait for the scheduled drain, as with `put`) inside
+   * a handler or another `deliver`, and when events already wait: those go first, and they may be an order's
+   * events that a `sendOrder` put before its caller has gone on to register for them.
    */
   deliver<T>(source: () => T): T {
-    if (this.busy) return source();
+    if (this.busy || this.pending > 0) return source();
     this.busy = true;
     try {
       return source();

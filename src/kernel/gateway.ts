@@ -71,9 +71,12 @@ export abstract class BaseGateway {
     this.eventEngine.put(new Event(type, data));
   }
 
+  /** Handled (and published) before the gateway goes on to its next tick when nothing else waits: see EventEngine.deliver. */
   onTick(tick: TickData): void {
-    this.onEvent(EVENT_TICK, tick);
-    this.onEvent(EVENT_TICK + tick.vt_symbol, tick);
+    this.eventEngine.deliver(() => {
+      this.onEvent(EVENT_TICK, tick);
+      this.onEvent(EVENT_TICK + tick.vt_symbol, tick);
+    });
   }
 
   onTrade(trade: TradeData): void {

@@ -163,7 +163,6 @@ describe("EventEngine", () => {
     engine.start();
     const log: string[] = [];
     engine.register("tick", (event) => log.push(`handled ${(event.data as number).toString()}`));
-    engine.put(new Event("tick", 0)); // waiting from before: handled first
     for (let read = 1; read <= 2; read++) {
       engine.deliver(() => {
         engine.put(new Event("tick", read));
@@ -171,8 +170,27 @@ describe("EventEngine", () => {
       });
       log.push(`decoding the next after ${read}`);
     }
-    assert.deepEqual(log, ["put 1", "handled 0", "handled 1", "decoding the next after 1", "put 2", "handled 2", "decoding the next after 2"]);
+    assert.deepEqual(log, ["put 1", "handled 1", "decoding the next after 1", "put 2", "handled 2", "decoding the next after 2"]);
     assert.equal(engine.pending, 0);
+    engine.stop();
+  });
+
+  test("deliver waits like put when events already wait: a sendOrder's events are not handled under its caller", async () => {
+    const engine = new EventEngine();
+    engine.start();
+    const log: string[] = [];
+    engine.registerGeneral((event) => log.push(event.type));
+    // A local venue fills inside sendOrder: the order's events, then the tick its trade printed.
+    const sendOrder = async (): Promise<string> => {
+      engine.put(new Event("eOrder.SIM.1"));
+      engine.deliver(() => engine.put(new Event("eTick.")));
+      return "SIM.1";
+    };
+    const id = await sendOrder();
+    assert.equal(log.length, 0, "nothing handled before the caller went on");
+    engine.register(`eOrder.${id}`, () => log.push("the caller's handler"));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(log, ["the caller's handler", "eOrder.SIM.1", "eTick."]); // a type's handlers, then general ones
     engine.stop();
   });
 
@@ -202,6 +220,8 @@ describe("EventEngine", () => {
     engine.deliver(() => engine.put(new Event("x")));
     assert.equal(count, 0, "not started: it waits, as put does");
     engine.start();
+    engine.flush();
+    assert.equal(count, 1);
     assert.throws(() =>
       engine.deliver(() => {
         engine.put(new Event("x"));

@@ -115,6 +115,42 @@ describe("SimGateway through MainEngine", () => {
     }
   });
 
+  test("a strategy that trades from its tick handler (run while SIM hands the tick over) gets every order filled, in order", async () => {
+    const dir = tempDir("reentry");
+    const mainEngine = new MainEngine({ home: dir.path });
+    mainEngine.addGateway(SimGateway);
+    const problems: string[] = [];
+    mainEngine.eventEngine.register(EVENT_LOG, (event) => {
+      if (event.data.level >= ERROR) problems.push(event.data.msg);
+    });
+    try {
+      await mainEngine.connect({ data_dir: join(dir.path, "sim"), ticks_per_second: 20 }, "SIM");
+      await nextEvent<AccountData>(mainEngine, EVENT_ACCOUNT);
+      const rb = mainEngine.getAllContracts().find((c) => /^rb\d+$/.test(c.symbol))!;
+      const sent: Promise<string>[] = [];
+      const trades: TradeData[] = [];
+      mainEngine.eventEngine.register(EVENT_TRADE, (event) => trades.push(event.data));
+      // Ticks are delivered (EventEngine.deliver): this handler runs inside SIM's feed, and its sendOrder goes back
+      // into SIM there, synchronously, crossing the book each time.
+      mainEngine.eventEngine.register(EVENT_TICK + rb.vt_symbol, (event) => {
+        const tick = event.data as TickData;
+        if (sent.length === 3) return;
+        const price = Math.min(tick.ask_price_1 + 5 * rb.pricetick, tick.limit_up);
+        sent.push(mainEngine.sendOrder(new OrderRequest({ symbol: rb.symbol, exchange: rb.exchange, direction: Direction.LONG, type: OrderType.LIMIT, volume: 1, price, offset: Offset.OPEN }), "SIM"));
+      });
+      await mainEngine.subscribe(new SubscribeRequest({ symbol: rb.symbol, exchange: rb.exchange }), "SIM");
+      await nextEvent<PositionData>(mainEngine, EVENT_POSITION, (p) => p.vt_symbol === rb.vt_symbol && p.volume === 3, 10_000);
+      const ids = await Promise.all(sent);
+      assert.deepEqual(ids, ["SIM.1", "SIM.2", "SIM.3"]);
+      assert.deepEqual(trades.map((t) => t.vt_orderid), ids, "one fill each, in the order sent");
+      for (const id of ids) assert.equal(mainEngine.getOrder(id)!.status, Status.ALLTRADED);
+      assert.deepEqual(problems, []);
+    } finally {
+      await mainEngine.close();
+      dir.remove();
+    }
+  });
+
   test("the timer refreshes the account and held positions on every eTimer", () => {
     const dir = tempDir("timer");
     const eventEngine = new EventEngine();
