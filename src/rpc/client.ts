@@ -250,16 +250,18 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
   }
 
   /** Calls a server function by name with positional args; resolves with its result. */
-  async call<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<T> {
-    return (await this.callWithPosition<T>(name, args, options)).value;
+  call<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<T> {
+    // Not a wrapper around callWithPosition: one promise per call, not two (every call's path).
+    return this.startCall<T, T>(name, args, options, this.compact, (result) => result.value);
   }
 
   /** Like `call`, plus where the server's event stream stood when the result was computed. */
   callWithPosition<T = unknown>(name: string, args: readonly unknown[] = [], options: CallOptions = {}): Promise<CallResult<T>> {
-    return this.startCall<T>(name, args, options, this.compact);
+    return this.startCall<T, CallResult<T>>(name, args, options, this.compact, (result) => result);
   }
 
-  private startCall<T>(name: string, args: readonly unknown[], options: CallOptions, compact: boolean): Promise<CallResult<T>> {
+  /** `take`: what the caller's promise resolves with, from the result and its stream position. */
+  private startCall<T, R>(name: string, args: readonly unknown[], options: CallOptions, compact: boolean, take: (result: CallResult<T>) => R): Promise<R> {
     const timeout = options.timeout ?? this.defaultTimeout;
     if (this.connection.closed) return Promise.reject(new RpcClosedError(name));
     if (!this.connection.usable) return Promise.reject(new RpcDisconnectedError(name, `client is ${this.connection.state}`));
@@ -270,8 +272,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     } catch (error) {
       return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `cannot encode the arguments of ${name}(): ${messageOf(error)}`, { cause: error }));
     }
-    return new Promise<CallResult<T>>((resolve, reject) => {
-      const call: PendingCall = { name, timeout, resolve: resolve as PendingCall["resolve"], reject };
+    return new Promise<R>((resolve, reject) => {
+      const call: PendingCall = { name, timeout, resolve: (result) => resolve(take(result as CallResult<T>)), reject };
       // `compact` is only ever set by our server's hello, so a VeighNa server's lock-step calls are plain pickles.
       if (this.kind === "veighna") this.lockStep.enqueue(call, body);
       else this.sendPipelined(call, body, compact);
@@ -559,8 +561,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     const sentAt = Date.now();
     // In the classic framing, which every version of our server reads: one that came back older (protocol 1, which
     // drops compact frames) still answers, and its hello turns the compact framing off.
-    this.startCall<unknown>(HELLO_FUNCTION, [], { timeout: this.heartbeatInterval, kwargs: { client: this.clientName } }, false)
-      .then(({ value }) => {
+    this.startCall(HELLO_FUNCTION, [], { timeout: this.heartbeatInterval, kwargs: { client: this.clientName } }, false, (result) => result.value)
+      .then((value) => {
         this.failedPings = 0;
         if (!isHelloInfo(value)) return;
         this.applyHello(value, sentAt, Date.now());

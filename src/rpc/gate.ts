@@ -36,16 +36,39 @@ export interface CallGate {
   describe?(client: ConnectedClient): Partial<Pick<ConnectedClient, "role" | "rateLimited" | "refused">>;
 }
 
-/** Runs `handler` through `gate` (when there is one): refused before it runs, its outcome reported after. */
-export async function runGated<T>(gate: CallGate | undefined, call: GatedCall, handler: (context: CallContext) => T | Promise<T>): Promise<T> {
-  if (!gate) return await handler(call.context);
-  const pass = gate.enter(call);
+/**
+ * Runs `handler` through `gate` (when there is one): refused before it runs, its outcome reported after. A handler
+ * that answers at once is reported at once, and its promise is the only one made (no chain of async layers: this is
+ * on every call's path).
+ */
+export function runGated<T>(gate: CallGate | undefined, call: GatedCall, handler: (context: CallContext) => T | Promise<T>): Promise<T> {
+  let pass: CallPass | undefined;
+  let result: T | Promise<T>;
   try {
-    const value = await handler(pass.context);
-    pass.done({ ok: true, value });
-    return value;
+    pass = gate?.enter(call);
+    result = handler(pass ? pass.context : call.context);
   } catch (error) {
-    pass.done({ ok: false, error });
-    throw error;
+    pass?.done({ ok: false, error });
+    return Promise.reject(error);
   }
+  if (!isThenable(result)) {
+    pass?.done({ ok: true, value: result });
+    return Promise.resolve(result);
+  }
+  if (!pass) return Promise.resolve(result);
+  const entered = pass;
+  return Promise.resolve(result).then(
+    (value) => {
+      entered.done({ ok: true, value });
+      return value;
+    },
+    (error: unknown) => {
+      entered.done({ ok: false, error });
+      throw error;
+    },
+  );
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }

@@ -194,7 +194,8 @@ export class RpcServer {
     return refusal;
   }
 
-  private async dispatch(
+  /** Not `async`, nor is run(): a call answered at once makes one promise, not one per layer (every call's path). */
+  private dispatch(
     name: string,
     args: readonly unknown[],
     kwargs: Readonly<Record<string, unknown>>,
@@ -205,29 +206,37 @@ export class RpcServer {
     const started = performance.now();
     // Names a client made up must not become label values: one series each would have no bound.
     const label = this.functions.has(name) ? name : UNKNOWN_FUNCTION_LABEL;
-    try {
-      const result = await this.run(name, args, kwargs, context);
-      metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, true);
-      return result;
-    } catch (error) {
-      metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, false);
-      throw error;
-    }
+    const finished = (ok: boolean) => metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, ok);
+    return this.run(name, args, kwargs, context).then(
+      (result) => {
+        finished(true);
+        return result;
+      },
+      (error: unknown) => {
+        finished(false);
+        throw error;
+      },
+    );
   }
 
-  private async run(
+  private run(
     name: string,
     args: readonly unknown[],
     kwargs: Readonly<Record<string, unknown>>,
     context: CallContext,
   ): Promise<unknown> {
     const spec = this.functions.get(name);
-    if (!spec) throw unknownFunction(name);
-    const bound = bindArguments(name, spec.params, args, kwargs);
-    if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);
-    if (!spec.heavy) return await runGated(this.gate, { name, args: bound, context }, (gated) => spec.handler(bound, gated));
+    if (!spec) return Promise.reject(unknownFunction(name));
+    let bound: unknown[];
+    try {
+      bound = bindArguments(name, spec.params, args, kwargs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) return Promise.reject(deadlinePassed(name));
+    if (!spec.heavy) return runGated(this.gate, { name, args: bound, context }, (gated) => spec.handler(bound, gated));
     // Admitted (and counted in flight) by the gate first: a client over its limit is refused now, not queued.
-    return await runGated(this.gate, { name, args: bound, context, heavy: true }, (gated) =>
+    return runGated(this.gate, { name, args: bound, context, heavy: true }, (gated) =>
       this.heavyQueue.run(context.identity ?? context.clientId, () => spec.handler(bound, gated), () => {
         if (context.signal?.aborted) throw deadlinePassed(name);
         if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);
