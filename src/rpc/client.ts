@@ -68,6 +68,8 @@ export const DEFAULT_CALL_TIMEOUT = 30_000;
 /** VeighNa's heartbeat period, assumed for a VeighNa server (ours tells its own in the hello). */
 const VEIGHNA_HEARTBEAT_INTERVAL = 10_000;
 const HEARTBEAT_TOPIC = "heartbeat";
+/** The keyword arguments of a call that has none: encoded, never written to. */
+const NO_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** CURVE settings of a client (Z85 keys, 40 characters). */
 export interface RpcClientCurve {
@@ -268,7 +270,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     if (!(timeout > 0)) return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `timeout must be > 0 ms, got ${timeout}`));
     let body: Buffer;
     try {
-      body = encodeCall(name, [...args], { ...(options.kwargs ?? {}) }, compact ? COMPACT_CALL_HEADROOM : 0);
+      // Encoded here and now, so neither is copied: a caller's later change to them cannot reach the wire.
+      body = encodeCall(name, args, options.kwargs ?? NO_KWARGS, compact ? COMPACT_CALL_HEADROOM : 0);
     } catch (error) {
       return Promise.reject(new RpcError("ERR_RPC_OPTIONS", `cannot encode the arguments of ${name}(): ${messageOf(error)}`, { cause: error }));
     }
@@ -314,9 +317,10 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
       writeCompactCallHeader(body, { id, deadline });
       frames = [body];
     } else frames = [SIGNATURE, encodeCallHeader({ id, deadline }), body];
-    dealer.send(frames).catch(() => {
-      this.calls.take(id)?.reject(new RpcDisconnectedError(call.name, "the connection to the server is down"));
-    });
+    const unsent = () => this.calls.take(id)?.reject(new RpcDisconnectedError(call.name, "the connection to the server is down"));
+    if (dealer.trySend) {
+      if (!dealer.trySend(frames)) unsent();
+    } else dealer.send(frames).catch(unsent);
   }
 
   private onReply(frames: Buffer[]): void {

@@ -3,7 +3,7 @@
  * NATS...). The RPC layer knows nothing of roles or limits; the service layer plugs them in here, so an endpoint
  * added later through the seam is covered without a line of its own.
  */
-import type { CallContext, ConnectedClient } from "./endpoint.js";
+import type { CallContext, CallSettler, ConnectedClient } from "./endpoint.js";
 
 export interface GatedCall {
   readonly name: string;
@@ -36,12 +36,16 @@ export interface CallGate {
   describe?(client: ConnectedClient): Partial<Pick<ConnectedClient, "role" | "rateLimited" | "refused">>;
 }
 
-/**
- * Runs `handler` through `gate` (when there is one): refused before it runs, its outcome reported after. A handler
- * that answers at once is reported at once, and its promise is the only one made (no chain of async layers: this is
- * on every call's path).
- */
+/** Runs `handler` through `gate` (when there is one): refused before it runs, its outcome reported after. */
 export function runGated<T>(gate: CallGate | undefined, call: GatedCall, handler: (context: CallContext) => T | Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => settleGated(gate, call, handler, (ok, value) => (ok ? resolve(value as T) : reject(value))));
+}
+
+/**
+ * runGated answering through `settle`: a handler that answers at once is reported to the gate and settled at once,
+ * with no promise made (this is on every call's path); one that returns a promise is settled when it does.
+ */
+export function settleGated<T>(gate: CallGate | undefined, call: GatedCall, handler: (context: CallContext) => T | Promise<T>, settle: CallSettler): void {
   let pass: CallPass | undefined;
   let result: T | Promise<T>;
   try {
@@ -49,22 +53,23 @@ export function runGated<T>(gate: CallGate | undefined, call: GatedCall, handler
     result = handler(pass ? pass.context : call.context);
   } catch (error) {
     pass?.done({ ok: false, error });
-    return Promise.reject(error);
+    settle(false, error);
+    return;
   }
   if (!isThenable(result)) {
     pass?.done({ ok: true, value: result });
-    return Promise.resolve(result);
+    settle(true, result);
+    return;
   }
-  if (!pass) return Promise.resolve(result);
   const entered = pass;
-  return Promise.resolve(result).then(
+  Promise.resolve(result).then(
     (value) => {
-      entered.done({ ok: true, value });
-      return value;
+      entered?.done({ ok: true, value });
+      settle(true, value);
     },
     (error: unknown) => {
-      entered.done({ ok: false, error });
-      throw error;
+      entered?.done({ ok: false, error });
+      settle(false, error);
     },
   );
 }

@@ -6,10 +6,10 @@
  * stop the server: each failure becomes an error reply and a log line.
  */
 import { ERROR, NO_METRICS, isMarketDataType, type Event, type MetricsRecorder } from "../kernel/index.js";
-import type { CallContext, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
+import type { CallContext, CallSettler, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
 import { RpcError, deadlinePassed, unknownFunction } from "./errors.js";
 import { FairQueue } from "./fair-queue.js";
-import { runGated, type CallGate } from "./gate.js";
+import { settleGated, type CallGate } from "./gate.js";
 import { newEpoch } from "./protocol.js";
 import { bindArguments, type Param } from "./signature.js";
 
@@ -120,6 +120,7 @@ export class RpcServer {
     this.lastSeq = 0;
     const host: EndpointHost = {
       dispatch: (name, args, kwargs, context) => this.dispatch(name, args, kwargs, context),
+      dispatchInto: (name, args, kwargs, context, settle) => this.dispatchInto(name, args, kwargs, context, settle),
       position: () => this.position(),
       functions: () => this.functionNames(),
       log: (level, message) => this.log(level, message),
@@ -194,29 +195,35 @@ export class RpcServer {
     return refusal;
   }
 
-  /** Not `async`, nor is run(): a call answered at once makes one promise, not one per layer (every call's path). */
   private dispatch(
     name: string,
     args: readonly unknown[],
     kwargs: Readonly<Record<string, unknown>>,
     context: CallContext,
   ): Promise<unknown> {
+    return new Promise((resolve, reject) => this.dispatchInto(name, args, kwargs, context, (ok, value) => (ok ? resolve(value) : reject(value))));
+  }
+
+  /** Runs a call and settles it: at once, with no promise made, when its function answers at once (every call's path). */
+  private dispatchInto(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+    context: CallContext,
+    settle: CallSettler,
+  ): void {
     const metrics = this.metrics();
-    if (metrics === NO_METRICS) return this.run(name, args, kwargs, context);
+    if (metrics === NO_METRICS) {
+      this.run(name, args, kwargs, context, settle);
+      return;
+    }
     const started = performance.now();
     // Names a client made up must not become label values: one series each would have no bound.
     const label = this.functions.has(name) ? name : UNKNOWN_FUNCTION_LABEL;
-    const finished = (ok: boolean) => metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, ok);
-    return this.run(name, args, kwargs, context).then(
-      (result) => {
-        finished(true);
-        return result;
-      },
-      (error: unknown) => {
-        finished(false);
-        throw error;
-      },
-    );
+    this.run(name, args, kwargs, context, (ok, value) => {
+      metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, ok);
+      settle(ok, value);
+    });
   }
 
   private run(
@@ -224,23 +231,28 @@ export class RpcServer {
     args: readonly unknown[],
     kwargs: Readonly<Record<string, unknown>>,
     context: CallContext,
-  ): Promise<unknown> {
+    settle: CallSettler,
+  ): void {
     const spec = this.functions.get(name);
-    if (!spec) return Promise.reject(unknownFunction(name));
+    if (!spec) return settle(false, unknownFunction(name));
     let bound: unknown[];
     try {
       bound = bindArguments(name, spec.params, args, kwargs);
     } catch (error) {
-      return Promise.reject(error);
+      return settle(false, error);
     }
-    if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) return Promise.reject(deadlinePassed(name));
-    if (!spec.heavy) return runGated(this.gate, { name, args: bound, context }, (gated) => spec.handler(bound, gated));
+    if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) return settle(false, deadlinePassed(name));
+    if (!spec.heavy) return settleGated(this.gate, { name, args: bound, context }, (gated) => spec.handler(bound, gated), settle);
     // Admitted (and counted in flight) by the gate first: a client over its limit is refused now, not queued.
-    return runGated(this.gate, { name, args: bound, context, heavy: true }, (gated) =>
-      this.heavyQueue.run(context.identity ?? context.clientId, () => spec.handler(bound, gated), () => {
-        if (context.signal?.aborted) throw deadlinePassed(name);
-        if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);
-      }),
+    settleGated(
+      this.gate,
+      { name, args: bound, context, heavy: true },
+      (gated) =>
+        this.heavyQueue.run(context.identity ?? context.clientId, () => spec.handler(bound, gated), () => {
+          if (context.signal?.aborted) throw deadlinePassed(name);
+          if (context.deadline !== undefined && context.deadline > 0 && Date.now() >= context.deadline) throw deadlinePassed(name);
+        }),
+      settle,
     );
   }
 }

@@ -479,10 +479,7 @@ export class ZmqEndpoint implements ServerEndpoint {
       reply(true, info, name);
       return;
     }
-    host.dispatch(name, args, kwargs, context).then(
-      (result) => reply(true, result, name),
-      (error: unknown) => this.fail(record, name, error, reply),
-    );
+    host.dispatchInto(name, args, kwargs, context, (ok, value) => (ok ? reply(true, value, name) : this.fail(record, name, value, reply)));
   }
 
   private contextOf(record: ClientRecord, deadline: number): CallContext {

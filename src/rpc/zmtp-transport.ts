@@ -184,9 +184,13 @@ class ZmtpDealerSocket implements DealerSocket {
   }
 
   send(frames: Buffer[]): Promise<void> {
-    // Never let the socket keep a backlog for a server that is not there.
     if (this.connected <= 0) return Promise.reject(new Error("not connected"));
     return this.socket.send(frames) ? Promise.resolve() : Promise.reject(new Error("send queue full"));
+  }
+
+  trySend(frames: Buffer[]): boolean {
+    // Never let the socket keep a backlog for a server that is not there.
+    return this.connected > 0 && this.socket.send(frames);
   }
 
   close(): Promise<void> {
