@@ -1,12 +1,14 @@
 /**
- * The EventEngine's hop: how a put() reaches its handlers. Today a drain is scheduled with setImmediate (one
- * batch per event-loop turn); the alternatives are a microtask (drain right after the current callback) or a
- * direct call (drain inside put() unless a drain is running, so handlers still run one at a time and in order).
+ * The EventEngine's hop: how an event reaches its handlers. put() schedules a drain with setImmediate (one batch per
+ * event-loop turn); deliver() (market data: a gateway's onTick, RpcGateway's reads) drains as soon as its source
+ * returns, unless a drain is running or events wait, so handlers still run one at a time and in order. Between them,
+ * a microtask drain (right after the current callback), measured on a copy of the queue: put() does not use it, as
+ * it would run a local venue's order events before `await sendOrder(...)` has returned to its caller.
  *
  * Events come the way they do in production: from socket reads (a sender process writes 16-byte messages over
  * loopback tcp at the given rate, in 1 ms slices; each read puts one Event per message). Per rate and strategy:
  * put-to-handler latency p50/p99 (sender clock to handler, so it includes the socket) and this process's CPU per
- * event. The real EventEngine is the setImmediate row; the other rows use the same queue with another schedule.
+ * event. The put and deliver rows are the real EventEngine; the microtask row is a copy of its queue.
  *
  *   node dist/bench/hop.bench.js [seconds per row, default 3]
  */
@@ -18,7 +20,7 @@ import { nowMs, percentile, sleep, startWorker } from "./workers.js";
 const SELF = fileURLToPath(import.meta.url);
 const MESSAGE = 16;
 
-type Strategy = "setImmediate (EventEngine)" | "microtask" | "direct";
+type Strategy = "put: setImmediate" | "microtask" | "deliver: direct";
 
 /** put + register, the part of the EventEngine the hop is about. */
 interface Hop {
@@ -27,51 +29,42 @@ interface Hop {
   stop(): void;
 }
 
-/** The EventEngine's queue and drain with another schedule: microtask, or a drain inside put(). */
-class OtherHop implements Hop {
+/** The EventEngine's queue and drain on a microtask. */
+class MicrotaskHop implements Hop {
   private queue: Event[] = [];
   private head = 0;
-  private draining = false;
   private scheduled = false;
   private readonly handlers = new Map<string, ((event: Event) => void)[]>();
-  constructor(private readonly mode: "microtask" | "direct") {}
   register(type: string, handler: (event: Event) => void): void {
     this.handlers.set(type, [...(this.handlers.get(type) ?? []), handler]);
   }
   put(event: Event): void {
     this.queue.push(event);
-    if (this.mode === "direct") {
-      if (!this.draining) this.drain();
-    } else if (!this.scheduled) {
+    if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.drain);
     }
   }
   private readonly drain = (): void => {
     this.scheduled = false;
-    this.draining = true;
-    try {
-      while (this.head < this.queue.length) {
-        const event = this.queue[this.head]!;
-        this.queue[this.head++] = undefined as unknown as Event;
-        const list = this.handlers.get(event.type);
-        if (list) for (const handler of list) handler(event);
-      }
-      this.queue = [];
-      this.head = 0;
-    } finally {
-      this.draining = false;
+    while (this.head < this.queue.length) {
+      const event = this.queue[this.head]!;
+      this.queue[this.head++] = undefined as unknown as Event;
+      const list = this.handlers.get(event.type);
+      if (list) for (const handler of list) handler(event);
     }
+    this.queue = [];
+    this.head = 0;
   };
   stop(): void {}
 }
 
 function makeHop(strategy: Strategy): Hop {
-  if (strategy === "microtask") return new OtherHop("microtask");
-  if (strategy === "direct") return new OtherHop("direct");
+  if (strategy === "microtask") return new MicrotaskHop();
   const engine = new EventEngine();
   engine.start();
-  return { put: (e) => engine.put(e), register: (t, h) => engine.register(t, h), stop: () => engine.stop() };
+  const put = strategy === "deliver: direct" ? (e: Event) => engine.deliver(() => engine.put(e)) : (e: Event) => engine.put(e);
+  return { put, register: (t, h) => engine.register(t, h), stop: () => engine.stop() };
 }
 
 async function measure(strategy: Strategy, rate: number, seconds: number): Promise<{ p50: number; p99: number; cpuPerEvent: number; received: number }> {
@@ -140,7 +133,7 @@ if (args[0] === "--worker") {
   console.log(`EventEngine hop: socket read -> put -> handler (${seconds} s per row; latency from the sender's clock)`);
   console.log("| events/s | strategy | latency p50 µs | latency p99 µs | CPU µs per event | received |\n|---|---|---|---|---|---|");
   for (const rate of [1_000, 10_000, 100_000]) {
-    for (const strategy of ["setImmediate (EventEngine)", "microtask", "direct"] as const) {
+    for (const strategy of ["put: setImmediate", "microtask", "deliver: direct"] as const) {
       const r = await measure(strategy, rate, seconds);
       console.log(`| ${rate} | ${strategy} | ${(r.p50 * 1000).toFixed(0)} | ${(r.p99 * 1000).toFixed(0)} | ${r.cpuPerEvent.toFixed(2)} | ${r.received} |`);
     }

@@ -27,6 +27,11 @@ export function startWorker(script: string, args: string[]): Worker {
   const lines: Record<string, unknown>[] = [];
   const waiters: ((line: Record<string, unknown>) => void)[] = [];
   createInterface({ input: child.stdout! }).on("line", (text) => {
+    // A Node flag passed on to the workers may print too (--trace-gc does, on stdout): only JSON lines are theirs.
+    if (!text.startsWith("{")) {
+      process.stderr.write(`${text}\n`);
+      return;
+    }
     const line = JSON.parse(text) as Record<string, unknown>;
     const waiter = waiters.shift();
     if (waiter) waiter(line);
