@@ -28,6 +28,7 @@ import {
   writeCompactReplyHeader,
   type ReplyHeader,
 } from "../src/rpc/protocol.js";
+import { median } from "./workers.js";
 
 const CALLS = 1_000_000;
 const TIMEOUT = 30_000;
@@ -135,11 +136,6 @@ function run(table: Table, headers: Headers, inFlight: number): number {
   }
   for (const id of ids) table.take(id);
   return Number(process.hrtime.bigint() - started) / CALLS;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const rounds = Number(process.argv[2] ?? 5);

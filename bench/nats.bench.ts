@@ -24,7 +24,7 @@ import { fileURLToPath } from "node:url";
 import { Event, TickData } from "../src/kernel/index.js";
 import { NatsEndpoint, NatsRpcClient, RpcClient, RpcServer, ZmqEndpoint, str, type RpcCaller } from "../src/rpc/index.js";
 import { NATS_SERVER_BIN, startNatsCluster, type NatsCluster } from "../test/rpc/nats/nats-cluster.js";
-import { makeTick, nowMs, percentile, sleep, startWorker, type Worker } from "./workers.js";
+import { makeTick, median, nowMs, percentile, sleep, startWorker, type Worker } from "./workers.js";
 
 type Side = "zmtp" | "nats";
 const SELF = fileURLToPath(import.meta.url);
@@ -127,11 +127,6 @@ interface Report {
 function sample(sorted: number[]): number[] {
   if (sorted.length <= 200) return sorted;
   return Array.from({ length: 200 }, (_, i) => sorted[Math.floor((i * sorted.length) / 200)]!);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** p50/p99 over every subscriber's sampled latencies (one slow subscriber shows in p99). */

@@ -38,7 +38,7 @@ import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/serv
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
 import { HopSamples, traceServerSockets, traceServiceServer, traceSubscriber, type HopSummary } from "./tick-hops.js";
-import { makeTick, nowMs, percentile, sleep, startWorker, type Worker } from "./workers.js";
+import { makeTick, median, nowMs, percentile, sleep, startWorker, type Worker } from "./workers.js";
 
 /** "bare": zeromq.js sockets + codec; "bare-zmtp": our ZMTP sockets + codec; "service": RpcServiceApp -> RpcGateway. */
 type Side = TransportKind | "bare" | "bare-zmtp" | "service";
@@ -466,10 +466,6 @@ async function callGoalRounds(rounds = 7): Promise<void> {
 Call p50 over tcp in ${rounds} alternating 1 s rounds, µs: bare ZMTP + codec ${us(p50s["bare-zmtp"])}; RpcServer/RpcClient ${us(p50s.zmtp)}; added in each round ${us(added)}`);
 }
 
-/** The middle value (the upper one of an even count). */
-function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-}
 
 async function benchThroughput(sides: readonly Side[]): Promise<void> {
   console.log("\nThroughput over tcp, calls/s (3 s)");
