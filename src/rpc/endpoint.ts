@@ -58,6 +58,11 @@ export type CallSettling = (
   settle: CallSettler,
 ) => void;
 
+/** The promise of something that settles through a CallSettler (for callers that want one). */
+export function settled<T>(start: (settle: CallSettler) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => start((ok, value) => (ok ? resolve(value as T) : reject(value))));
+}
+
 /** An event as it leaves the server: numbered per server run, so clients can detect gaps and restarts. */
 export interface PublishedEvent {
   /** 1, 2, 3, ... for one server epoch. */

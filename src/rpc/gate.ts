@@ -3,7 +3,7 @@
  * NATS...). The RPC layer knows nothing of roles or limits; the service layer plugs them in here, so an endpoint
  * added later through the seam is covered without a line of its own.
  */
-import type { CallContext, CallSettler, ConnectedClient } from "./endpoint.js";
+import { settled, type CallContext, type CallSettler, type ConnectedClient } from "./endpoint.js";
 
 export interface GatedCall {
   readonly name: string;
@@ -38,7 +38,7 @@ export interface CallGate {
 
 /** Runs `handler` through `gate` (when there is one): refused before it runs, its outcome reported after. */
 export function runGated<T>(gate: CallGate | undefined, call: GatedCall, handler: (context: CallContext) => T | Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => settleGated(gate, call, handler, (ok, value) => (ok ? resolve(value as T) : reject(value))));
+  return settled<T>((settle) => settleGated(gate, call, handler, settle));
 }
 
 /**

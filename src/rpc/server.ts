@@ -6,7 +6,7 @@
  * stop the server: each failure becomes an error reply and a log line.
  */
 import { ERROR, NO_METRICS, isMarketDataType, type Event, type MetricsRecorder } from "../kernel/index.js";
-import type { CallContext, CallSettler, ConnectedClient, EndpointHost, ServerEndpoint, StreamPosition } from "./endpoint.js";
+import { settled, type CallContext, type CallDispatcher, type CallSettling, type ConnectedClient, type EndpointHost, type ServerEndpoint, type StreamPosition } from "./endpoint.js";
 import { RpcError, deadlinePassed, unknownFunction } from "./errors.js";
 import { FairQueue } from "./fair-queue.js";
 import { settleGated, type CallGate } from "./gate.js";
@@ -119,8 +119,8 @@ export class RpcServer {
     this.currentEpoch = newEpoch();
     this.lastSeq = 0;
     const host: EndpointHost = {
-      dispatch: (name, args, kwargs, context) => this.dispatch(name, args, kwargs, context),
-      dispatchInto: (name, args, kwargs, context, settle) => this.dispatchInto(name, args, kwargs, context, settle),
+      dispatch: this.dispatch,
+      dispatchInto: this.dispatchInto,
       position: () => this.position(),
       functions: () => this.functionNames(),
       log: (level, message) => this.log(level, message),
@@ -195,28 +195,13 @@ export class RpcServer {
     return refusal;
   }
 
-  private dispatch(
-    name: string,
-    args: readonly unknown[],
-    kwargs: Readonly<Record<string, unknown>>,
-    context: CallContext,
-  ): Promise<unknown> {
-    return new Promise((resolve, reject) => this.dispatchInto(name, args, kwargs, context, (ok, value) => (ok ? resolve(value) : reject(value))));
-  }
+  private readonly dispatch: CallDispatcher = (name, args, kwargs, context) =>
+    settled((settle) => this.dispatchInto(name, args, kwargs, context, settle));
 
   /** Runs a call and settles it: at once, with no promise made, when its function answers at once (every call's path). */
-  private dispatchInto(
-    name: string,
-    args: readonly unknown[],
-    kwargs: Readonly<Record<string, unknown>>,
-    context: CallContext,
-    settle: CallSettler,
-  ): void {
+  private readonly dispatchInto: CallSettling = (name, args, kwargs, context, settle) => {
     const metrics = this.metrics();
-    if (metrics === NO_METRICS) {
-      this.run(name, args, kwargs, context, settle);
-      return;
-    }
+    if (metrics === NO_METRICS) return this.run(name, args, kwargs, context, settle);
     const started = performance.now();
     // Names a client made up must not become label values: one series each would have no bound.
     const label = this.functions.has(name) ? name : UNKNOWN_FUNCTION_LABEL;
@@ -224,15 +209,9 @@ export class RpcServer {
       metrics.callFinished(label, context.endpoint, (performance.now() - started) / 1000, ok);
       settle(ok, value);
     });
-  }
+  };
 
-  private run(
-    name: string,
-    args: readonly unknown[],
-    kwargs: Readonly<Record<string, unknown>>,
-    context: CallContext,
-    settle: CallSettler,
-  ): void {
+  private readonly run: CallSettling = (name, args, kwargs, context, settle) => {
     const spec = this.functions.get(name);
     if (!spec) return settle(false, unknownFunction(name));
     let bound: unknown[];
@@ -254,5 +233,5 @@ export class RpcServer {
         }),
       settle,
     );
-  }
+  };
 }
