@@ -261,7 +261,7 @@ export class EventEngine {
 
   private readonly drainTurn = (): void => {
     this.drainScheduled = false;
-    if (!this.active || this.busy) return;
+    if (!this.active) return;
     this.drain(this.batchSize, TURN_BUDGET_MS);
     if (this.pending > 0) this.scheduleDrain();
   };
