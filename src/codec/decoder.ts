@@ -109,7 +109,7 @@ class Unpickler implements CallSite {
   private readonly seenSlotEpoch = new Int32Array(CACHE_SLOTS);
   private readonly seenSlotText: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
   private epoch = 0;
-  private readonly seenStrings = new Set<string>();
+  private seenStrings = new Set<string>();
   /** Stack index of the string pushed last, and its cache slot. */
   private lastStringAt = -1;
   private lastStringSlot = -1;
@@ -160,8 +160,9 @@ class Unpickler implements CallSite {
     }
     this.memoHigh = 0;
     this.memoCount = 0;
-    if (this.seenStrings.size) this.seenStrings.clear();
-    if (this.dictSizes.size) this.dictSizes.clear();
+    // Fresh collections, not clear(): see Pickler.release().
+    if (this.seenStrings.size) this.seenStrings = new Set();
+    if (this.dictSizes.size) this.dictSizes = new Map();
     this.lastStringAt = -1;
     this.forwarded = null;
     this.buf = EMPTY;
