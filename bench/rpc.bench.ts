@@ -38,7 +38,7 @@ import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/serv
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
 import { HopSamples, traceServerSockets, traceServiceServer, traceSubscriber, type HopSummary } from "./tick-hops.js";
-import { makeTick, median, nowMs, percentile, sleep, startWorker, type Worker } from "./workers.js";
+import { makeTick, median, nowMs, percentile, pinBench, sleep, startWorker, type Worker } from "./workers.js";
 
 /** "bare": zeromq.js sockets + codec; "bare-zmtp": our ZMTP sockets + codec; "service": RpcServiceApp -> RpcGateway. */
 type Side = TransportKind | "bare" | "bare-zmtp" | "service";
@@ -744,6 +744,7 @@ async function cpuPerTick(side: Side, rate: number, count: number): Promise<{ to
 }
 
 async function main(sections: readonly string[]): Promise<void> {
+  console.log(pinBench());
   const reply = decodeReply(readFileSync(FIXTURE_1000));
   contracts1000 = reply.ok ? (reply.result as unknown[]) : [];
   const run = (section: string) => sections.length === 0 || sections.includes(section);

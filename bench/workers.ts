@@ -1,5 +1,6 @@
 /** What the process-based benchmarks share: worker processes speaking JSON lines, ticks stamped with their send time, percentiles. */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
 import { DateTime, Exchange, TickData } from "../src/kernel/index.js";
 
@@ -25,10 +26,37 @@ export interface Worker {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/**
+ * The CPUs workers run on, once pinBench() has kept CPU 0 for the bench process (the server); undefined when not
+ * pinned. Placement matters on this machine: one of its two vCPUs is often ~1.7× slower than the other at cache-bound
+ * work (which one changes over minutes), and a fresh worker lands on either, so two rounds seconds apart differed by
+ * that alone.
+ */
+let workerCpus: string | undefined;
+
+/**
+ * Pins the bench process (all its threads) to CPU 0 and its future workers to the other CPUs, with taskset, so that
+ * every round of every side has the same placement: the server never shares a CPU with its clients. Skipped with
+ * RPC_BENCH_PIN=0, on one CPU, or without taskset. Returns a line saying what was done.
+ */
+export function pinBench(): string {
+  const cpus = availableParallelism();
+  if (process.env["RPC_BENCH_PIN"] === "0") return "CPU placement: left to the scheduler (RPC_BENCH_PIN=0)";
+  if (cpus < 2) return "CPU placement: left to the scheduler (one CPU)";
+  const pinned = spawnSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" });
+  if (pinned.status !== 0) return "CPU placement: left to the scheduler (taskset unavailable)";
+  workerCpus = cpus === 2 ? "1" : `1-${cpus - 1}`;
+  return `CPU placement: this process (the servers) on CPU 0, every worker on CPU ${workerCpus} (RPC_BENCH_PIN=0 to leave it to the scheduler)`;
+}
+
 /** `script --worker ...args` as a child process; `next()` is its next JSON line on stdout. */
 export function startWorker(script: string, args: string[]): Worker {
   // Node flags (e.g. --cpu-prof) apply to the workers too, so a profile covers both ends.
-  const child = spawn(process.execPath, [...process.execArgv, script, "--worker", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const command = [process.execPath, ...process.execArgv, script, "--worker", ...args];
+  const child =
+    workerCpus === undefined
+      ? spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "inherit"] })
+      : spawn("taskset", ["-c", workerCpus, ...command], { stdio: ["ignore", "pipe", "inherit"] });
   const lines: Record<string, unknown>[] = [];
   const waiters: ((line: Record<string, unknown>) => void)[] = [];
   createInterface({ input: child.stdout! }).on("line", (text) => {
