@@ -15,7 +15,7 @@
 import { createServer, connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Event, EventEngine } from "../src/kernel/index.js";
-import { nowMs, percentile, pinBench, sleep, startWorker } from "./workers.js";
+import { nowMs, percentile, placeBench, sleep, startWorker } from "./workers.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const MESSAGE = 16;
@@ -130,7 +130,7 @@ if (args[0] === "--worker") {
   await sender(Number(args[1]), Number(args[2]), Number(args[3]));
 } else {
   const seconds = Number(args[0] ?? 3);
-  console.log(pinBench());
+  console.log(placeBench(true));
   console.log(`EventEngine hop: socket read -> put -> handler (${seconds} s per row; latency from the sender's clock)`);
   console.log("| events/s | strategy | latency p50 µs | latency p99 µs | CPU µs per event | received |\n|---|---|---|---|---|---|");
   for (const rate of [1_000, 10_000, 100_000]) {

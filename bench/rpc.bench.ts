@@ -14,6 +14,8 @@
  *   node --cpu-prof dist/bench/rpc.bench.js cpu service  (profiles of the server and its subscriber process)
  *
  * cpu: the server's CPU per published tick (process CPU while publishing, minus the tick generator alone).
+ * calls, throughput, contracts and cpu run with this process on CPU 0 and its workers on the others (taskset;
+ * RPC_BENCH_PIN=0 leaves them to the scheduler), ticks, stall and hops on every CPU: see placeBench.
  * stall: one subscriber process frozen (SIGSTOP) next to a healthy RpcGateway; the healthy one's latency and the
  * frozen one's queue, conflated count and lag from the connected-clients view.
  *
@@ -38,7 +40,7 @@ import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/serv
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
 import { HopSamples, traceServerSockets, traceServiceServer, traceSubscriber, type HopSummary } from "./tick-hops.js";
-import { makeTick, median, nowMs, percentile, pinBench, sleep, startWorker, type Worker } from "./workers.js";
+import { makeTick, median, nowMs, percentile, placeBench, sleep, startWorker, type Worker } from "./workers.js";
 
 /** "bare": zeromq.js sockets + codec; "bare-zmtp": our ZMTP sockets + codec; "service": RpcServiceApp -> RpcGateway. */
 type Side = TransportKind | "bare" | "bare-zmtp" | "service";
@@ -744,22 +746,28 @@ async function cpuPerTick(side: Side, rate: number, count: number): Promise<{ to
 }
 
 async function main(sections: readonly string[]): Promise<void> {
-  console.log(pinBench());
   const reply = decodeReply(readFileSync(FIXTURE_1000));
   contracts1000 = reply.ok ? (reply.result as unknown[]) : [];
   const run = (section: string) => sections.length === 0 || sections.includes(section);
   const callSides: Side[] = ["bare", "bare-zmtp", "zmtp", "zeromq"];
   try {
-    if (run("calls")) await benchCalls(callSides);
-    if (run("throughput")) await benchThroughput(callSides);
-    if (run("contracts")) await benchContracts(callSides);
-    if (run("ticks")) await benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]);
+    // Request/response and one subscriber run pinned, so that every round has the same placement; several subscriber
+    // processes run wherever the scheduler puts them (see placeBench).
+    const section = async (name: string, pinned: boolean, body: () => Promise<void>): Promise<void> => {
+      if (!run(name)) return;
+      console.log(`\n${placeBench(pinned)}`);
+      await body();
+    };
     const named = sections.filter((section): section is Side => section in LABEL);
-    if (run("cpu")) await benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]);
-    if (run("stall")) await benchStall();
+    await section("calls", true, () => benchCalls(callSides));
+    await section("throughput", true, () => benchThroughput(callSides));
+    await section("contracts", true, () => benchContracts(callSides));
+    await section("ticks", false, () => benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]));
+    await section("cpu", true, () => benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]));
+    await section("stall", false, benchStall);
     printVerdicts();
     // Last: the tracing hooks it installs stay in this process.
-    if (run("hops")) await benchHops();
+    await section("hops", false, benchHops);
   } finally {
     for (const home of homes) rmSync(home, { recursive: true, force: true });
   }

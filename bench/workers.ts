@@ -27,26 +27,33 @@ export interface Worker {
 }
 
 /**
- * The CPUs workers run on, once pinBench() has kept CPU 0 for the bench process (the server); undefined when not
- * pinned. Placement matters on this machine: one of its two vCPUs is often ~1.7× slower than the other at cache-bound
- * work (which one changes over minutes), and a fresh worker lands on either, so two rounds seconds apart differed by
- * that alone.
+ * The CPUs workers run on while placeBench(true) holds; undefined otherwise. Placement matters on this machine: one of
+ * its two vCPUs is often ~1.7× slower than the other at cache-bound work (which one changes over minutes), and a
+ * fresh worker lands on either, so two rounds seconds apart differed by that alone.
  */
 let workerCpus: string | undefined;
 
 /**
- * Pins the bench process (all its threads) to CPU 0 and its future workers to the other CPUs, with taskset, so that
- * every round of every side has the same placement: the server never shares a CPU with its clients. Skipped with
- * RPC_BENCH_PIN=0, on one CPU, or without taskset. Returns a line saying what was done.
+ * pinned: the bench process (all its threads: the servers) on CPU 0 and the workers started from now on the other
+ * CPUs, with taskset, so that every round of every side has the same placement and a server never shares its CPU
+ * with its clients. Right for a request/response client or one subscriber; not for several subscriber processes,
+ * which it would crowd onto the other CPU. Not pinned: all CPUs for everyone, as the scheduler likes. Pinning is
+ * skipped with RPC_BENCH_PIN=0, on one CPU, or without taskset. Returns a line saying what holds.
  */
-export function pinBench(): string {
+export function placeBench(pinned: boolean): string {
   const cpus = availableParallelism();
-  if (process.env["RPC_BENCH_PIN"] === "0") return "CPU placement: left to the scheduler (RPC_BENCH_PIN=0)";
-  if (cpus < 2) return "CPU placement: left to the scheduler (one CPU)";
-  const pinned = spawnSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" });
-  if (pinned.status !== 0) return "CPU placement: left to the scheduler (taskset unavailable)";
+  const all = cpus === 1 ? "0" : `0-${cpus - 1}`;
+  const unpinned = (why: string): string => {
+    if (workerCpus !== undefined) spawnSync("taskset", ["-a", "-p", "-c", all, String(process.pid)], { stdio: "ignore" });
+    workerCpus = undefined;
+    return `CPU placement: left to the scheduler (${why})`;
+  };
+  if (!pinned) return unpinned("all CPUs for every process");
+  if (process.env["RPC_BENCH_PIN"] === "0") return unpinned("RPC_BENCH_PIN=0");
+  if (cpus < 2) return unpinned("one CPU");
+  if (spawnSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" }).status !== 0) return unpinned("no taskset");
   workerCpus = cpus === 2 ? "1" : `1-${cpus - 1}`;
-  return `CPU placement: this process (the servers) on CPU 0, every worker on CPU ${workerCpus} (RPC_BENCH_PIN=0 to leave it to the scheduler)`;
+  return `CPU placement: this process (the servers) on CPU 0, its workers on CPU ${workerCpus} (RPC_BENCH_PIN=0: left to the scheduler)`;
 }
 
 /** `script --worker ...args` as a child process; `next()` is its next JSON line on stdout. */
