@@ -32,6 +32,8 @@ export interface Worker {
  * fresh worker lands on either, so two rounds seconds apart differed by that alone.
  */
 let workerCpus: string | undefined;
+/** Read before any pinning: availableParallelism() counts only the CPUs this process may use. */
+const CPUS = availableParallelism();
 
 /**
  * pinned: the bench process (all its threads: the servers) on CPU 0 and the workers started from now on the other
@@ -41,7 +43,7 @@ let workerCpus: string | undefined;
  * skipped with RPC_BENCH_PIN=0, on one CPU, or without taskset. Returns a line saying what holds.
  */
 export function placeBench(pinned: boolean): string {
-  const cpus = availableParallelism();
+  const cpus = CPUS;
   const all = cpus === 1 ? "0" : `0-${cpus - 1}`;
   const unpinned = (why: string): string => {
     if (workerCpus !== undefined) spawnSync("taskset", ["-a", "-p", "-c", all, String(process.pid)], { stdio: "ignore" });
