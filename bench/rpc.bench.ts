@@ -481,7 +481,6 @@ async function callGoalRounds(rounds = 7): Promise<void> {
 Call p50 over tcp in ${rounds} alternating 1 s rounds, µs: bare ZMTP + codec ${us(p50s["bare-zmtp"])}; RpcServer/RpcClient ${us(p50s.zmtp)}; added in each round ${us(added)}`);
 }
 
-
 async function benchThroughput(sides: readonly Side[]): Promise<void> {
   console.log("\nThroughput over tcp, calls/s (3 s)");
   console.log("| side | 1 client | 4 client processes | 1 pipelined client (64 in flight) |\n|---|---|---|---|");
@@ -528,7 +527,8 @@ async function benchTicks(sides: readonly Side[]): Promise<void> {
 /**
  * The latency goals compare two sides measured minutes apart in the table above, long enough for the machine to
  * change under them (one run read bare's call p50 45 µs, the next 60). As for calls: 2 s rounds of the two sides
- * alternate, each on a fresh server and subscriber, and the verdict takes the median of each side's p50s and p99s.
+ * alternate, each on a fresh server and subscriber, and the verdict takes the median of the rounds' ratios (the
+ * table then shows each side's median p50 and p99).
  */
 async function latencyGoalRounds(rounds = Number(process.env["RPC_BENCH_LATENCY_ROUNDS"] ?? 3)): Promise<void> {
   const sides = ["bare-zmtp", "service"] as const;
@@ -764,14 +764,14 @@ async function main(sections: readonly string[]): Promise<void> {
   const run = (section: string) => sections.length === 0 || sections.includes(section);
   const callSides: Side[] = ["bare", "bare-zmtp", "zmtp", "zeromq"];
   try {
-    // Request/response and one subscriber run pinned, so that every round has the same placement; several subscriber
-    // processes run wherever the scheduler puts them (see placeBench).
+    // Calls and the server's CPU run pinned, so that every round of either side has the same placement; the tick
+    // sections (several subscriber processes, or figures measured that way before) where the scheduler puts them.
     const section = async (name: string, pinned: boolean, body: () => Promise<void>): Promise<void> => {
       if (!run(name)) return;
       console.log(`\n${placeBench(pinned)}`);
       await body();
     };
-    const named = sections.filter((section): section is Side => section in LABEL);
+    const named = sections.filter((name): name is Side => name in LABEL);
     await section("calls", true, () => benchCalls(callSides));
     await section("throughput", true, () => benchThroughput(callSides));
     await section("contracts", true, () => benchContracts(callSides));
