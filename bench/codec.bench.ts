@@ -1,7 +1,9 @@
 /**
- * Codec speed on the two payloads that matter: a tick event as every broadcast carries it
+ * Codec speed on the payloads that matter: a call and its reply as every request carries them (`send_order`,
+ * fixtures req_send_order and rep_send_order), a tick event as every broadcast carries it
  * (`['', Event('eTick.', TickData)]`, fixture pub_tick) and a `[True, get_all_contracts()]` reply of 1,000
  * contracts (fixture rep_get_all_contracts_1000). Baseline, same run, same objects: JSON.stringify / JSON.parse.
+ * ops/s counts every operation in the row's time, collections included; p50 and p99 are single operations.
  * For the tick, also the re-labelling that writes its `eTick.<vt_symbol>` twin from the encoded frame.
  * Third payload, a history reply: a day of minute bars (1,439) as the RPC service sends them, from a BarSeries
  * (columns, encoded through one reused BarData), against the list of BarData built from it and encoded.
@@ -63,7 +65,13 @@ function jsonReady(value: unknown): unknown {
 
 const dir = vnpyWireDir;
 const rows: Row[] = [];
-for (const [payload, file] of [["tick event", "pub_tick.pkl"], ["1,000 contracts", "rep_get_all_contracts_1000.pkl"]] as const) {
+const payloads = [
+  ["send_order call", "req_send_order.pkl"],
+  ["send_order reply", "rep_send_order.pkl"],
+  ["tick event", "pub_tick.pkl"],
+  ["1,000 contracts", "rep_get_all_contracts_1000.pkl"],
+] as const;
+for (const [payload, file] of payloads) {
   const pickled = readFileSync(join(dir, file));
   const value = decodePickle(pickled, { mode: "event" });
   const json = JSON.stringify(value);
