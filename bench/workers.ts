@@ -28,8 +28,8 @@ export interface Worker {
 
 /**
  * The CPUs workers run on while placeBench(true) holds; undefined otherwise. Placement matters on this machine: one of
- * its two vCPUs is often ~1.7× slower than the other at cache-bound work (which one changes over minutes), and a
- * fresh worker lands on either, so two rounds seconds apart differed by that alone.
+ * its two vCPUs is often much slower than the other at cache-bound work, and which one changes over minutes
+ * (bench/cpus.bench.ts measures it); a fresh worker lands on either, so two rounds seconds apart differed by that alone.
  */
 let workerCpus: string | undefined;
 /** Read before any pinning: availableParallelism() counts only the CPUs this process may use. */
