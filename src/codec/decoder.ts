@@ -109,7 +109,11 @@ class Unpickler implements CallSite {
   private readonly seenSlotEpoch = new Int32Array(CACHE_SLOTS);
   private readonly seenSlotText: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
   private epoch = 0;
+  /** The epoch of the decode that memoized an empty string ("" has no cache bucket, and is in every tick). */
+  private emptySeenEpoch = 0;
   private seenStrings = new Set<string>();
+  /** A class's template was replaced in this decode: instances made before it may hold the older keys. */
+  private templateReplaced = false;
   /** Stack index of the string pushed last, and its cache slot. */
   private lastStringAt = -1;
   private lastStringSlot = -1;
@@ -128,6 +132,7 @@ class Unpickler implements CallSite {
     if (++this.epoch === 0x7fffffff) {
       this.epoch = 1;
       this.seenSlotEpoch.fill(0);
+      this.emptySeenEpoch = 0;
     }
     this.strict = strict;
     this.limits = limits;
@@ -164,6 +169,7 @@ class Unpickler implements CallSite {
     if (this.seenStrings.size) this.seenStrings = new Set();
     if (this.dictSizes.size) this.dictSizes = new Map();
     this.lastStringAt = -1;
+    this.templateReplaced = false;
     this.forwarded = null;
     this.buf = EMPTY;
     this.onGlobal = undefined;
@@ -713,6 +719,11 @@ class Unpickler implements CallSite {
    * long strings, and any that find no slot within a few probes, in a Set.
    */
   private seenBefore(text: string, at: number): boolean {
+    if (text.length === 0) {
+      if (this.emptySeenEpoch === this.epoch) return true;
+      this.emptySeenEpoch = this.epoch;
+      return false;
+    }
     let slot = at === this.lastStringAt ? this.lastStringSlot : -1;
     if (slot >= 0) {
       for (let probe = 0; probe < 16; probe++) {
@@ -919,7 +930,9 @@ class Unpickler implements CallSite {
     const shape = shapeOf(Object.getPrototypeOf(instance) as object | null)!;
     const n = (this.sp - from) / 2;
     const keys = shape.keys;
-    let same = !started && shape.template !== undefined && keys.length === n && Object.keys(instance).length === n;
+    // An instance holds the keys of the template it was made from: the current one, unless a template was replaced
+    // in this decode (an object inside this one, of the same class but another shape). Then it is rebuilt key by key.
+    let same = !started && !this.templateReplaced && shape.template !== undefined && keys.length === n;
     for (let i = 0; same && i < n; i++) same = this.stack[from + 2 * i] === keys[i];
     let floats: Slot[] | undefined;
     let distinct: Slot[] | undefined;
@@ -937,6 +950,7 @@ class Unpickler implements CallSite {
         for (const key of Object.keys(instance)) delete instance[key];
         shape.keys = seen;
         shape.template = makeTemplate(seen);
+        this.templateReplaced = true;
       }
     }
     for (let i = from; i < this.sp; i += 2) {

@@ -138,6 +138,23 @@ describe("kernel objects", () => {
     assert.ok(!Object.keys(usual as object).includes("attr_0"));
   });
 
+  it("an object made before its class's shape changed within the same pickle gets exactly its own keys", () => {
+    const make = () => new TickData({ gateway_name: "SIM", symbol: "IF2501", exchange: Exchange.CFFEX, datetime: DateTime.now(CHINA_TZ) });
+    // The class's template learns a shape with one attribute more: "attr_x".
+    const earlier = make() as unknown as Record<string, unknown>;
+    earlier.attr_x = 1;
+    roundTrip(earlier);
+    // As many keys, one of them another: "extra", holding a tick of that shape too. The inner object's state comes
+    // first and moves the template to it; the outer one was made from the template before.
+    const inner = make() as unknown as Record<string, unknown>;
+    inner.extra = null;
+    const outer = make() as unknown as Record<string, unknown>;
+    outer.extra = inner;
+    const back = roundTrip(outer) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(back), Object.keys(outer));
+    assert.deepEqual(Object.keys(back.extra as object), Object.keys(inner));
+  });
+
   it("gives enum fields plain kernel values and other enums a PyEnum identity", () => {
     const [, orders] = decodePickle(fixture("rep_get_all_orders"), { mode: "event" }) as [boolean, OrderData[]];
     assert.equal(orders[0]!.status, Status.PARTTRADED);
