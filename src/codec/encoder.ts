@@ -78,6 +78,84 @@ function isTimeZone(value: object): value is TimeZone {
   return kind === "zoneinfo" || kind === "utc" || kind === "fixed";
 }
 
+/** Objects an identity memo holds in its arrays before a Map takes over. */
+const SMALL_MEMO = 16;
+
+/**
+ * One encode's memo of objects by identity. Most encodes memoize a handful (a tick's event: its list, the Event,
+ * the TickData, its datetime): those sit in two arrays kept from encode to encode and searched in order, which
+ * allocates nothing. A fresh Map per encode was about a fifth of the bytes a tick's encode allocates. Past
+ * SMALL_MEMO objects, a Map of this encode alone takes over.
+ */
+class IdentityMemo {
+  private readonly objects: (object | undefined)[] = [];
+  private readonly indexes: number[] = [];
+  private count = 0;
+  private large: Map<object, number> | null = null;
+
+  get(value: object): number | undefined {
+    if (this.large !== null) return this.large.get(value);
+    const objects = this.objects;
+    for (let i = 0; i < this.count; i++) if (objects[i] === value) return this.indexes[i];
+    return undefined;
+  }
+
+  set(value: object, index: number): void {
+    if (this.large !== null) {
+      this.large.set(value, index);
+      return;
+    }
+    const objects = this.objects;
+    for (let i = 0; i < this.count; i++) {
+      if (objects[i] === value) {
+        this.indexes[i] = index;
+        return;
+      }
+    }
+    if (this.count === SMALL_MEMO) {
+      this.large = new Map();
+      for (let i = 0; i < this.count; i++) this.large.set(objects[i]!, this.indexes[i]!);
+      this.large.set(value, index);
+      this.drop();
+      return;
+    }
+    objects[this.count] = value;
+    this.indexes[this.count++] = index;
+  }
+
+  delete(value: object): void {
+    if (this.large !== null) {
+      this.large.delete(value);
+      return;
+    }
+    const objects = this.objects;
+    for (let i = 0; i < this.count; i++) {
+      if (objects[i] !== value) continue;
+      const last = --this.count;
+      objects[i] = objects[last];
+      this.indexes[i] = this.indexes[last]!;
+      objects[last] = undefined;
+      return;
+    }
+  }
+
+  /**
+   * Forgets everything, keeping no reference to this encode's objects. The Map, if any, is dropped rather than
+   * cleared: V8's clear() links the old table to the new one and, once a table has been promoted, allocates the
+   * next in old space, so each encode's values (its tick, its datetime) would survive young collections and be
+   * promoted, for full collections to find (test/codec/retention.test.ts).
+   */
+  reset(): void {
+    this.drop();
+    this.large = null;
+  }
+
+  private drop(): void {
+    this.objects.fill(undefined, 0, this.count);
+    this.count = 0;
+  }
+}
+
 const float64 = new Float64Array(1);
 const float64Bytes = new Uint8Array(float64.buffer);
 if (new Uint16Array(new Uint8Array([1, 0]).buffer)[0] !== 1) throw new Error("the codec assumes a little-endian host");
@@ -88,7 +166,7 @@ export class Pickler {
   private frameStart = -1;
   private framing = false;
   private memoCount = 0;
-  private objMemo = new Map<object, number>();
+  private readonly objMemo = new IdentityMemo();
   /**
    * Strings, globals by name and zoneinfo zones by key (Python has one object for each). Entries outlive an
    * encode and count only when they carry its stamp: updating an entry in place is much cheaper than
@@ -196,11 +274,7 @@ export class Pickler {
   release(): void {
     this.memoCount = 0;
     this.depth = 0;
-    // A fresh Map, not clear(): V8's clear() keeps the old table's entries, links it to the new table and, once a
-    // table has been promoted, allocates the next one in old space. Each encode's values (its tick, its datetime) then
-    // survive young collections and are promoted, for full collections to find: one every 0.2 s at 10,000 ticks/s,
-    // about 40% of the server's CPU per tick (test/codec/retention.test.ts).
-    if (this.objMemo.size > 0) this.objMemo = new Map();
+    this.objMemo.reset();
     // Do not pin what one huge value needed: its scratch buffer, or its strings.
     if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024);
     if (this.strMemo.size > MAX_REMEMBERED) this.strMemo.clear();

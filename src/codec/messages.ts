@@ -8,6 +8,7 @@ import { decodePickle, type DecodeLimits, type DecodeMode, type DecodeOptions } 
 import { encodePickle } from "./encoder.js";
 import { MessageShapeError } from "./errors.js";
 import { FRAME_SIZE_TARGET } from "./opcodes.js";
+import { decodeUtf8 } from "./utf8.js";
 import { Tuple, tuple } from "./values.js";
 
 export interface MessageDecodeOptions {
@@ -111,53 +112,65 @@ interface TypeLocation {
   readonly memoized: boolean;
 }
 
+/** The position after a SHORT_BINUNICODE at `at` (of exactly `expect`'s bytes, when given), or -1. */
+function afterShortText(bytes: Uint8Array, at: number, expect?: Uint8Array): number {
+  if (bytes[at] !== 0x8c || at + 2 > bytes.length) return -1;
+  const length = bytes[at + 1]!;
+  const start = at + 2;
+  const end = start + length;
+  if (end > bytes.length) return -1;
+  if (expect) {
+    if (length !== expect.length) return -1;
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== expect[i]) return -1;
+  }
+  return end;
+}
+
 /**
  * Finds the Event type in a frame that starts the way both CPython's pickler and ours write `["topic", Event]`
  * (protocol 4+: list, topic, `vnpy.event.engine.Event` by STACK_GLOBAL, NEWOBJ, state dict whose first key is
- * "type"); undefined for any other start.
+ * "type"); undefined for any other start. Straight-line, without closures: a subscriber may run it on every event.
  */
 function locateEventType(bytes: Uint8Array): TypeLocation | undefined {
-  let at = 0;
+  if (bytes[0] !== 0x80 || !(bytes[1]! >= 4)) return undefined; // PROTO 4+
+  let at = bytes[2] === 0x95 ? 11 : 2; // FRAME and its length
   let memos = 0;
-  const op = (code: number): boolean => (bytes[at] === code ? (at++, true) : false);
-  const memoize = (): boolean => (op(0x94) ? (memos++, true) : false);
-  /** A SHORT_BINUNICODE; with `expect`, only those exact bytes. Returns [start, end) of its text, or null. */
-  const shortText = (expect?: Uint8Array): [number, number] | null => {
-    if (bytes[at] !== 0x8c || at + 2 > bytes.length) return null;
-    const length = bytes[at + 1]!;
-    const start = at + 2;
-    const end = start + length;
-    if (end > bytes.length) return null;
-    if (expect) {
-      if (length !== expect.length) return null;
-      for (let i = 0; i < length; i++) if (bytes[start + i] !== expect[i]) return null;
+  /** Steps over the MEMOIZE that may follow what was just read. */
+  const memoize = (): void => {
+    if (bytes[at] === 0x94) {
+      at++;
+      memos++;
     }
-    at = end;
-    return [start, end];
   };
-  if (!(op(0x80) && bytes[at] !== undefined && bytes[at]! >= 4)) return undefined;
+  if (bytes[at] !== 0x5d) return undefined; // EMPTY_LIST
   at++;
-  if (op(0x95)) at += 8;
-  if (!op(0x5d)) return undefined; // EMPTY_LIST
   memoize();
-  if (!op(0x28) || !shortText()) return undefined; // MARK, topic
+  if (bytes[at] !== 0x28) return undefined; // MARK
+  at = afterShortText(bytes, at + 1); // the topic
+  if (at < 0) return undefined;
   memoize();
-  if (!shortText(EVENT_MODULE)) return undefined;
+  at = afterShortText(bytes, at, EVENT_MODULE);
+  if (at < 0) return undefined;
   memoize();
-  if (!shortText(EVENT_NAME)) return undefined;
+  at = afterShortText(bytes, at, EVENT_NAME);
+  if (at < 0) return undefined;
   memoize();
-  if (!op(0x93)) return undefined; // STACK_GLOBAL
+  if (bytes[at] !== 0x93) return undefined; // STACK_GLOBAL
+  at++;
   memoize();
-  if (!op(0x29) || !op(0x81)) return undefined; // EMPTY_TUPLE NEWOBJ
+  if (bytes[at] !== 0x29 || bytes[at + 1] !== 0x81) return undefined; // EMPTY_TUPLE NEWOBJ
+  at += 2;
   memoize();
-  if (!op(0x7d)) return undefined; // EMPTY_DICT
+  if (bytes[at] !== 0x7d) return undefined; // EMPTY_DICT
+  at++;
   memoize();
-  if (!op(0x28) || !shortText(TYPE_KEY)) return undefined;
+  if (bytes[at] !== 0x28) return undefined; // MARK
+  at = afterShortText(bytes, at + 1, TYPE_KEY);
+  if (at < 0) return undefined;
   memoize();
-  const memoBefore = memos;
-  const type = shortText();
-  if (!type) return undefined;
-  return { start: type[0], end: type[1], memoBefore, memoized: bytes[type[1]] === 0x94 };
+  const end = afterShortText(bytes, at);
+  if (end < 0) return undefined;
+  return { start: at + 2, end, memoBefore: memos, memoized: bytes[end] === 0x94 };
 }
 
 /**
@@ -166,10 +179,15 @@ function locateEventType(bytes: Uint8Array): TypeLocation | undefined {
  * It only lets a subscriber skip an event it would throw away; undefined means "decode it to know".
  */
 export function peekPublishedEventType(bytes: Uint8Array): string | undefined {
-  const type = locateEventType(bytes);
-  if (!type) return undefined;
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  return buf.toString("utf8", type.start, type.end);
+  const type = typeAfterOurPrefix(buf) ?? locateEventType(buf);
+  if (!type) return undefined;
+  // Through the decoder's string cache: the same few types arrive thousands of times a second.
+  try {
+    return decodeUtf8(buf, type.start, type.end, type.start);
+  } catch {
+    return buf.toString("utf8", type.start, type.end);
+  }
 }
 
 /** FRAME opcode + 8-byte length, right after PROTO. */

@@ -190,11 +190,14 @@ export class EventEngine {
    * a handler or another `deliver`, and when events already wait: those go first, and they may be an order's
    * events that a `sendOrder` put before its caller has gone on to register for them.
    */
-  deliver<T>(source: () => T): T {
-    if (this.busy || this.pending > 0) return source();
+  deliver<T>(source: () => T): T;
+  /** The same, for a source taking one argument: a method bound once, rather than a closure per tick. */
+  deliver<T, A>(source: (arg: A) => T, arg: A): T;
+  deliver<T, A>(source: (arg?: A) => T, arg?: A): T {
+    if (this.busy || this.pending > 0) return source(arg);
     this.busy = true;
     try {
-      return source();
+      return source(arg);
     } finally {
       this.busy = false;
       if (this.active && this.pending > 0) this.drainTurn();

@@ -73,11 +73,13 @@ export abstract class BaseGateway {
 
   /** Handled (and published) before the gateway goes on to its next tick when nothing else waits: see EventEngine.deliver. */
   onTick(tick: TickData): void {
-    this.eventEngine.deliver(() => {
-      this.onEvent(EVENT_TICK, tick);
-      this.onEvent(EVENT_TICK + tick.vt_symbol, tick);
-    });
+    this.eventEngine.deliver(this.putTick, tick);
   }
+
+  private readonly putTick = (tick: TickData): void => {
+    this.onEvent(EVENT_TICK, tick);
+    this.onEvent(EVENT_TICK + tick.vt_symbol, tick);
+  };
 
   onTrade(trade: TradeData): void {
     this.onEvent(EVENT_TRADE, trade);

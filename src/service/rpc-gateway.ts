@@ -455,10 +455,11 @@ export class RpcGateway extends BaseGateway {
       return;
     }
     // Handled before the next event of the same socket read is decoded (see EventEngine.deliver).
-    this.eventEngine.deliver(() => this.applyEvent(pushed.event));
+    this.eventEngine.deliver(this.applyEvent, pushed.event);
   }
 
-  private applyEvent(event: Event): void {
+  /** Bound once (an arrow), so `deliver` takes it without a closure per event. */
+  private readonly applyEvent = (event: Event): void => {
     const { type, data } = event;
     switch (type) {
       case EVENT_TICK:
@@ -502,7 +503,7 @@ export class RpcGateway extends BaseGateway {
     // Specific twins are re-derived locally with local ids by the on* methods above.
     if (isSpecificTwin(type)) return;
     this.onEvent(type, data);
-  }
+  };
 
   private applyContract(contract: ContractData): void {
     const serverGateway = contract.gateway_name;

@@ -364,13 +364,18 @@ export class ZmtpConnection implements FrameSink {
     if (this.messageBytes > this.settings.maxMessageSize) {
       throw new ZmtpError("EMSGSIZE", `message exceeds maxMessageSize ${this.settings.maxMessageSize}`);
     }
-    this.messageFrames.push(body);
-    if (this.messageFrames.length > MAX_FRAMES_PER_MESSAGE) {
-      throw new ZmtpError("EMSGSIZE", `message has more than ${MAX_FRAMES_PER_MESSAGE} frames`);
+    let frames: Buffer[];
+    if (this.messageFrames.length === 0 && !(flags & FLAG_MORE)) {
+      frames = [body]; // most messages are one frame: an array of one, rather than one grown by push
+    } else {
+      this.messageFrames.push(body);
+      if (this.messageFrames.length > MAX_FRAMES_PER_MESSAGE) {
+        throw new ZmtpError("EMSGSIZE", `message has more than ${MAX_FRAMES_PER_MESSAGE} frames`);
+      }
+      if (flags & FLAG_MORE) return;
+      frames = this.messageFrames;
+      this.messageFrames = [];
     }
-    if (flags & FLAG_MORE) return;
-    const frames = this.messageFrames;
-    this.messageFrames = [];
     this.messageBytes = 0;
     this.stats.messagesIn++;
     this.messagesSinceYield++;
