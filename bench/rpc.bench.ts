@@ -98,12 +98,12 @@ async function workerCalls(side: Side, req: string, sub: string, mode: string, s
   const args = fn === "echo" ? ["x"] : [];
   if (side === "bare" || side === "bare-zmtp") {
     const requester = await bareRequester(side, req);
-    const body = encodeRequest(fn, args, {});
-    decodeReply(await requester.call(body));
+    decodeReply(await requester.call(encodeRequest(fn, args, {})));
     deadline = performance.now() + seconds * 1000;
     while (!end()) {
       const t0 = performance.now();
-      decodeReply(await requester.call(body));
+      // Each request encoded, as RpcClient does (reusing one encoded body left ~0.7 µs of codec work out of bare).
+      decodeReply(await requester.call(encodeRequest(fn, args, {})));
       latencies.push(performance.now() - t0);
       count++;
     }
