@@ -11,10 +11,11 @@
  *                                                  "ticks all-ticks" every side; "cpu service" one side)
  *   node dist/bench/rpc.bench.js calls ticks cpu stall   (issue 19's goals, each with a verdict at the end)
  *   node dist/bench/rpc.bench.js hops                    (a tick's time per hop, bare ZMTP and the product path)
+ *   node dist/bench/rpc.bench.js alloc                   (bytes allocated per tick, server and subscriber, same two)
  *   node --cpu-prof dist/bench/rpc.bench.js cpu service  (profiles of the server and its subscriber process)
  *
  * cpu: the server's CPU per published tick (process CPU while publishing, minus the tick generator alone).
- * calls, throughput, contracts and cpu run with this process on CPU 0 and its workers on the others (taskset;
+ * calls, throughput, contracts, cpu and alloc run with this process on CPU 0 and its workers on the others (taskset;
  * RPC_BENCH_PIN=0 leaves them to the scheduler), ticks, stall and hops on every CPU: see placeBench.
  * stall: one subscriber process frozen (SIGSTOP) next to a healthy RpcGateway; the healthy one's latency and the
  * frozen one's queue, conflated count and lag from the connected-clients view.
@@ -41,7 +42,7 @@ import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/serv
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
 import { HopSamples, traceServerSockets, traceServiceServer, traceSubscriber, type HopSummary } from "./tick-hops.js";
-import { makeTick, median, nowMs, percentile, placeBench, sleep, startWorker, type Worker } from "./workers.js";
+import { allocationSampler, makeTick, median, nowMs, percentile, placeBench, sleep, startWorker, type Allocations, type Worker } from "./workers.js";
 
 /** "bare": zeromq.js sockets + codec; "bare-zmtp": our ZMTP sockets + codec; "service": RpcServiceApp -> RpcGateway. */
 type Side = TransportKind | "bare" | "bare-zmtp" | "service";
@@ -67,7 +68,7 @@ function sequenced(event: Event, seq: number): Event {
 
 // ---------------------------------------------------------------------------------------------------- workers
 
-/** A bare REQ client: one call in flight, the request encoded once (as a REQ client would), the reply decoded. */
+/** A bare REQ client: one call in flight; its caller encodes each request and decodes each reply. */
 interface BareRequester {
   call(body: Buffer): Promise<Buffer>;
   close(): void;
@@ -138,8 +139,14 @@ async function workerCalls(side: Side, req: string, sub: string, mode: string, s
   process.exit(0);
 }
 
-/** Counts ticks and their latency; reports (and resets) on every end marker, with the per-hop stamps if traced. */
-function tickCounter(hops?: HopSamples): { onTick(tick: TickData): void; onEnd(): void } {
+/**
+ * Counts ticks and their latency; reports (and resets) on every end marker, with the per-hop stamps if traced.
+ * `mode` "alloc": the allocation sampler starts after the first burst (the warm-up) and the second burst's report
+ * carries the bytes this process allocated during it, and where.
+ */
+function tickCounter(hops?: HopSamples, mode = ""): { onTick(tick: TickData): void; onEnd(): void } {
+  const sampler = mode === "alloc" ? allocationSampler() : undefined;
+  let bursts = 0;
   let received = 0;
   let latencies: number[] = [];
   return {
@@ -157,20 +164,25 @@ function tickCounter(hops?: HopSamples): { onTick(tick: TickData): void; onEnd()
         received, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN,
         ...(hops ? { hops: hops.summary() } : {}),
       };
-      process.stdout.write(JSON.stringify(report) + "\n");
       received = 0;
       latencies = [];
       hops?.clear();
+      const write = (extra?: object) => process.stdout.write(JSON.stringify({ ...report, ...extra }) + "\n");
+      bursts++;
+      // The report goes out once the sampler has started (or stopped): the next burst waits for it.
+      if (sampler && bursts === 1) void sampler.start().then(() => write());
+      else if (sampler && bursts === 2) void sampler.stop().then((allocations) => write({ allocations }));
+      else write();
     },
   };
 }
 
-/** `mode` "hops": every tick's hops are stamped too (see tick-hops.ts). */
+/** `mode` "hops": every tick's hops are stamped too (see tick-hops.ts); "alloc": see tickCounter. */
 async function workerSubscriber(side: Side, req: string, sub: string, mode: string, home: string): Promise<void> {
   process.on("SIGTERM", () => process.exit(0)); // a normal exit, so that a --cpu-prof profile is written
   const hops = mode === "hops" ? new HopSamples() : undefined;
   const trace = hops ? traceSubscriber(hops) : undefined;
-  const counter = tickCounter(hops);
+  const counter = tickCounter(hops, mode);
   const onEvent = (data: unknown) => {
     if (!(data instanceof Event)) return;
     if (data.type === END) counter.onEnd();
@@ -435,8 +447,9 @@ const results: {
   latencyRatios?: { p50: number; p99: number };
   ticks: Partial<Record<Side, { one: number; four: number; p50: number; p99: number }>>;
   cpu: Partial<Record<Side, number>>;
+  alloc: Partial<Record<Side, { server: number; subscriber: number }>>;
   stall?: { rate: number; alone: BurstReport; withStalled: BurstReport; stalled: ConnectedClient | undefined };
-} = { callP50Tcp: {}, ticks: {}, cpu: {} };
+} = { callP50Tcp: {}, ticks: {}, cpu: {}, alloc: {} };
 
 async function benchCalls(sides: readonly Side[]): Promise<void> {
   const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : "-");
@@ -583,6 +596,51 @@ async function benchCpu(sides: readonly Side[]): Promise<void> {
     results.cpu[side] = best;
     console.log(`| ${LABEL[side]} | ${values.map((v) => (v.total - v.generator).toFixed(1)).join(" | ")} | ${best.toFixed(1)} |`);
   }
+}
+
+/**
+ * Bytes allocated per tick at both ends, at 10,000 ticks/s to 1 subscriber process: the server's (this process,
+ * minus the tick generator alone, as for CPU) and the subscriber's, each from V8's sampling heap profiler. Every
+ * byte is young garbage that a collection must pass over, and each young collection holds every tick behind it.
+ * A count of bytes does not move with the machine's load as time does: two runs, or two trees, compare directly.
+ */
+async function benchAlloc(sides: readonly Side[]): Promise<void> {
+  const rate = 10_000;
+  const count = 20_000;
+  const perTick = (allocations: Allocations, ticks: number) => Math.round(allocations.bytes / ticks);
+  const where = (allocations: Allocations, ticks: number) =>
+    allocations.sites.map(([site, bytes]) => `${site} ${Math.round(bytes / ticks)}`).join(", ");
+  console.log(`\nBytes allocated per tick (${rate} ticks/s for ${count / rate} s to 1 subscriber process; the server's minus the tick generator's alone)`);
+  console.log("| side | server | subscriber |\n|---|---|---|");
+  const notes: string[] = [];
+  for (const side of sides) {
+    const running = await startSide(side, "tcp");
+    const subscriber = startWorker(SELF, ["sub", side, running.req, running.pub, "alloc", "", "", tempHome()]);
+    try {
+      await subscriber.next();
+      await sleep(300);
+      await publishRun(running, [subscriber], rate, rate); // warm-up; the subscriber's sampler starts after it
+      const sampler = allocationSampler();
+      const idle: Running = { ...running, publishTick: () => undefined, publishEnd: () => undefined };
+      await sampler.start();
+      await publishLoop(idle, rate, count);
+      const generator = await sampler.stop();
+      await sampler.start();
+      const run = await publishRun(running, [subscriber], rate, count);
+      const server = await sampler.stop();
+      const report = run.reports[0] as BurstReport & { allocations?: Allocations };
+      const received = report.received;
+      const serverBytes = Math.max(0, Math.round((server.bytes - generator.bytes) / count));
+      const subscriberBytes = report.allocations ? perTick(report.allocations, received) : Number.NaN;
+      results.alloc[side] = { server: serverBytes, subscriber: subscriberBytes };
+      console.log(`| ${LABEL[side]} | ${serverBytes} | ${subscriberBytes} |`);
+      notes.push(`${LABEL[side]}: the server's most (the generator's included) ${where(server, count)}; the subscriber's ${report.allocations ? where(report.allocations, received) : "-"}`);
+    } finally {
+      subscriber.kill("SIGTERM");
+      await running.stop();
+    }
+  }
+  console.log(`\nWhere, bytes per tick:\n${notes.map((note) => `- ${note}`).join("\n")}`);
 }
 
 /**
@@ -777,6 +835,7 @@ async function main(sections: readonly string[]): Promise<void> {
     await section("contracts", true, () => benchContracts(callSides));
     await section("ticks", false, () => benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]));
     await section("cpu", true, () => benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]));
+    await section("alloc", true, () => benchAlloc(named.length > 0 ? named : ["bare-zmtp", "service"]));
     await section("stall", false, benchStall);
     printVerdicts();
     // Last: the tracing hooks it installs stay in this process.

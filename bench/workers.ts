@@ -1,5 +1,6 @@
 /** What the process-based benchmarks share: worker processes speaking JSON lines, ticks stamped with their send time, percentiles. */
 import { spawn, spawnSync } from "node:child_process";
+import { Session } from "node:inspector/promises";
 import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
 import { DateTime, Exchange, TickData } from "../src/kernel/index.js";
@@ -109,4 +110,43 @@ export function makeTick(seq: number): TickData {
   });
   tick.extra = { seq, t: nowMs() };
   return tick;
+}
+
+/** What one sampling window saw: bytes allocated (an estimate), and the functions that allocated most. */
+export interface Allocations {
+  bytes: number;
+  /** [function file:line, bytes], most first. */
+  sites: [string, number][];
+}
+
+/**
+ * Bytes this process allocates between start() and stop(), from V8's sampling heap profiler with the objects that
+ * young and full collections freed counted too (its sizes are scaled to estimate every allocation, not only those
+ * sampled). Unlike time, a count of bytes does not move with the machine's load: runs and trees compare directly.
+ */
+export function allocationSampler(samplingInterval = 256): { start(): Promise<void>; stop(top?: number): Promise<Allocations> } {
+  const session = new Session();
+  session.connect();
+  return {
+    start: async () => {
+      await session.post("HeapProfiler.enable");
+      await session.post("HeapProfiler.startSampling", { samplingInterval, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    },
+    stop: async (top = 4) => {
+      const { profile } = await session.post("HeapProfiler.stopSampling");
+      const bySite = new Map<string, number>();
+      let bytes = 0;
+      const walk = (node: typeof profile.head): void => {
+        if (node.selfSize > 0) {
+          const frame = node.callFrame;
+          const site = `${frame.functionName || "(anonymous)"} ${frame.url.split("/").slice(-2).join("/")}:${frame.lineNumber + 1}`;
+          bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+          bytes += node.selfSize;
+        }
+        for (const child of node.children) walk(child);
+      };
+      walk(profile.head);
+      return { bytes, sites: [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top) };
+    },
+  };
 }
