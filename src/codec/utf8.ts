@@ -16,6 +16,14 @@ const cacheLength = new Uint8Array(CACHE_SIZE);
 const cacheBytes = new Uint8Array(CACHE_SIZE * SHORT_MAX);
 /** Per pair of slots: which one was hit last (the other is replaced first). */
 const recent = new Uint8Array(CACHE_SIZE / 2);
+/**
+ * Per slot: the slot of the string decoded right after it last time, or -1. A tick's field names and values come
+ * in the same order in every frame, so the next string is usually the one that followed last time: checking that
+ * slot's bytes finds it without hashing them first. A wrong guess costs one compare (usually of the length alone).
+ */
+const successor = new Int32Array(CACHE_SIZE).fill(-1);
+/** The slot of the last cached string decoded, or -1 after one that was not cacheable. */
+let previousSlot = -1;
 
 /**
  * Side result of the last decodeUtf8: its cache bucket (a function of its bytes alone, whatever the cache
@@ -29,7 +37,19 @@ export const CACHE_SLOTS = CACHE_SIZE;
 export function decodeUtf8(buf: Buffer, start: number, end: number, offset: number): string {
   const length = end - start;
   lastDecoded.bucket = -1;
+  const previous = previousSlot;
+  previousSlot = -1;
   if (length === 0 || length > SHORT_MAX) return length === 0 ? "" : decodeLong(buf, start, end, offset);
+  if (previous >= 0) {
+    const guess = successor[previous]!;
+    if (guess >= 0 && cacheLength[guess] === length && sameBytes(guess, buf, start, end)) {
+      // Its pair's first slot is the bucket that hashing its bytes gives (it was filed there).
+      lastDecoded.bucket = guess & ~1;
+      recent[guess >> 1] = guess & 1;
+      previousSlot = guess;
+      return cacheText[guess]!;
+    }
+  }
   // FNV-1a over every byte: identifiers such as "IO2501-C-3084.CFFEX" differ only in a few inner bytes, so a
   // hash of sampled bytes puts whole families of them in one bucket. The full comparison below settles hits.
   let hash = 0x811c9dc5 ^ length;
@@ -38,17 +58,29 @@ export function decodeUtf8(buf: Buffer, start: number, end: number, offset: numb
   const first = (hash ^ (hash >>> 16)) & (CACHE_SIZE - 2);
   lastDecoded.bucket = first;
   for (let slot = first; slot <= first + 1; slot++) {
-    if (cacheLength[slot] !== length) continue;
-    const base = slot * SHORT_MAX - start;
-    let i = start;
-    while (i < end && cacheBytes[base + i] === buf[i]) i++;
-    if (i === end) {
+    if (cacheLength[slot] === length && sameBytes(slot, buf, start, end)) {
       recent[first >> 1] = slot - first;
+      if (previous >= 0) successor[previous] = slot;
+      previousSlot = slot;
       return cacheText[slot]!;
     }
   }
-  return cacheMiss(buf, start, end, offset, first);
+  const text = cacheMiss(buf, start, end, offset, first);
+  if (previous >= 0) successor[previous] = missSlot;
+  previousSlot = missSlot;
+  return text;
 }
+
+/** Whether cache slot `slot` holds exactly `buf[start, end)` (its length already checked). */
+function sameBytes(slot: number, buf: Buffer, start: number, end: number): boolean {
+  const base = slot * SHORT_MAX - start;
+  let i = start;
+  while (i < end && cacheBytes[base + i] === buf[i]) i++;
+  return i === end;
+}
+
+/** The slot cacheMiss filed its string in. */
+let missSlot = -1;
 
 function cacheMiss(buf: Buffer, start: number, end: number, offset: number, first: number): string {
   const length = end - start;
@@ -63,6 +95,7 @@ function cacheMiss(buf: Buffer, start: number, end: number, offset: number, firs
   // An empty slot of the pair, else the one not hit last.
   const slot = cacheLength[first] === 0 ? first : cacheLength[first + 1] === 0 ? first + 1 : first + 1 - recent[first >> 1]!;
   recent[first >> 1] = slot - first;
+  missSlot = slot;
   const base = slot * SHORT_MAX;
   cacheText[slot] = text;
   cacheLength[slot] = length;
