@@ -84,7 +84,7 @@ const SMALL_MEMO = 16;
 /**
  * One encode's memo of objects by identity. Most encodes memoize a handful (a tick's event: its list, the Event,
  * the TickData, its datetime): those sit in two arrays kept from encode to encode and searched in order, which
- * allocates nothing. A fresh Map per encode was about a fifth of the bytes a tick's encode allocates. Past
+ * allocates nothing. A fresh Map per encode was over a quarter of the bytes a tick's encode allocated. Past
  * SMALL_MEMO objects, a Map of this encode alone takes over.
  */
 class IdentityMemo {

@@ -129,7 +129,8 @@ function afterShortText(bytes: Uint8Array, at: number, expect?: Uint8Array): num
 /**
  * Finds the Event type in a frame that starts the way both CPython's pickler and ours write `["topic", Event]`
  * (protocol 4+: list, topic, `vnpy.event.engine.Event` by STACK_GLOBAL, NEWOBJ, state dict whose first key is
- * "type"); undefined for any other start. Straight-line, without closures: a subscriber may run it on every event.
+ * "type"); undefined for any other start. No arrays and one closure per call: our own frames are found before it,
+ * by one compare (typeAfterOurPrefix), so this runs for the others, e.g. a frame whose topic is not "".
  */
 function locateEventType(bytes: Uint8Array): TypeLocation | undefined {
   if (bytes[0] !== 0x80 || !(bytes[1]! >= 4)) return undefined; // PROTO 4+
