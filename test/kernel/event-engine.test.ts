@@ -295,6 +295,32 @@ describe("EventEngine under overload", () => {
     assert.deepEqual(rb, [...rb].sort((a, b) => a - b), "ticks of one symbol stay in order");
   });
 
+  test("an emptied queue starts again from its first slot: a shorter second burst conflates right and nothing runs twice", () => {
+    const engine = new EventEngine({ conflateAbove: 4, maxQueued: 1_000 });
+    const gateway = new PushOnlyGateway(engine, "SIM");
+    const seen: string[] = [];
+    engine.register(EVENT_TICK, (event) => seen.push(`${(event.data as TickData).symbol}@${(event.data as TickData).last_price}`));
+    engine.register("eOrder.", (event) => seen.push(`order ${String(event.data)}`));
+    for (let price = 1; price <= 50; price++) gateway.onTick(tick("rb2701", price));
+    engine.put(new Event("eOrder.", 1));
+    engine.flush();
+    assert.equal(engine.pending, 0);
+    seen.length = 0;
+    // The array the first burst grew is kept; the second burst is shorter, so slots past it hold nothing.
+    engine.put(new Event("eOrder.", 2));
+    for (let price = 101; price <= 110; price++) gateway.onTick(tick("cu2701", price));
+    engine.put(new Event("eOrder.", 3));
+    engine.flush();
+    assert.deepEqual(seen.filter((s) => s.startsWith("order")), ["order 2", "order 3"]);
+    assert.ok(!seen.some((s) => s.startsWith("rb2701")), "nothing of the first burst runs again");
+    const cu = seen.filter((s) => s.startsWith("cu2701@")).map((s) => Number(s.split("@")[1]));
+    assert.equal(cu.at(-1), 110, "the latest tick is delivered");
+    assert.deepEqual(cu, [...cu].sort((a, b) => a - b), "in order");
+    assert.ok(cu.length < 10, `conflated past the bound (${cu.length} of 10 delivered)`);
+    engine.flush();
+    assert.equal(seen.length, cu.length + 2, "a flush of an empty queue handles nothing");
+  });
+
   test("below the bound every tick is delivered", () => {
     const engine = new EventEngine({ conflateAbove: 10_000 });
     const gateway = new PushOnlyGateway(engine, "SIM");
