@@ -100,18 +100,13 @@ class IdentityMemo {
     return undefined;
   }
 
+  /** Adds an object not in the memo yet: the encoder writes an object only after get() missed it. */
   set(value: object, index: number): void {
     if (this.large !== null) {
       this.large.set(value, index);
       return;
     }
     const objects = this.objects;
-    for (let i = 0; i < this.count; i++) {
-      if (objects[i] === value) {
-        this.indexes[i] = index;
-        return;
-      }
-    }
     if (this.count === SMALL_MEMO) {
       this.large = new Map();
       for (let i = 0; i < this.count; i++) this.large.set(objects[i]!, this.indexes[i]!);
