@@ -181,14 +181,20 @@ function locateEventType(bytes: Uint8Array): TypeLocation | undefined {
  */
 export function peekPublishedEventType(bytes: Uint8Array): string | undefined {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  const type = typeAfterOurPrefix(buf) ?? locateEventType(buf);
+  const type = eventTypeAt(buf);
   if (!type) return undefined;
-  // Through the decoder's string cache: the same few types arrive thousands of times a second.
+  // Through the decoder's string cache: the same few types arrive thousands of times a second. Bytes that are not
+  // UTF-8 are "don't know", as the decode would refuse them too.
   try {
     return decodeUtf8(buf, type.start, type.end, type.start);
   } catch {
-    return buf.toString("utf8", type.start, type.end);
+    return undefined;
   }
+}
+
+/** Where a publish frame's Event type is: our encoder's frames by one compare, any other by parsing its start. */
+function eventTypeAt(frame: Buffer): TypeLocation | undefined {
+  return typeAfterOurPrefix(frame) ?? locateEventType(frame);
 }
 
 /** FRAME opcode + 8-byte length, right after PROTO. */
@@ -227,7 +233,7 @@ const PLAIN_TYPE = /^[\x20-\x7e]{0,255}$/;
  */
 export function retypePublishedEvent(frame: Buffer, type: string): Buffer | undefined {
   // Our encoder memoizes every object up to the type: 8 slots (list, topic, module, name, global, obj, dict, "type").
-  const at = typeAfterOurPrefix(frame) ?? locateEventType(frame);
+  const at = eventTypeAt(frame);
   if (!at || at.memoBefore !== 8 || !at.memoized || !PLAIN_TYPE.test(type)) return undefined;
   if (frame[FRAME_AT] !== 0x95 || frame.readUInt32LE(FRAME_AT + 5) !== 0 || frame.readUInt32LE(FRAME_AT + 1) !== frame.length - FRAME_HEADER_END) return undefined;
   const text = Buffer.from(type, "latin1");

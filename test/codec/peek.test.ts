@@ -32,6 +32,11 @@ describe("peekPublishedEventType", () => {
     assert.equal(peekPublishedEventType(encodePublish("heartbeat", 1.5)), undefined);
     assert.equal(peekPublishedEventType(encodePublish("", { type: "eTick." })), undefined);
     assert.equal(peekPublishedEventType(Buffer.alloc(0)), undefined);
+    // A type whose bytes are not UTF-8: the decode refuses the frame, so the peek does not guess a text for it.
+    const invalid = Buffer.from(encodePublish("", new Event("eTick.", null)));
+    invalid[invalid.indexOf("eTick.", 0, "latin1") + 5] = 0xff;
+    assert.throws(() => decodePublish(invalid));
+    assert.equal(peekPublishedEventType(invalid), undefined);
     const frame = encodePublish("", new Event("eTick.", null));
     const full = peekPublishedEventType(frame);
     for (let length = 0; length < frame.length; length++) {
