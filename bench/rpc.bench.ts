@@ -377,6 +377,11 @@ async function publishLoop(running: Running, rate: number, count: number): Promi
   return { achieved: count / ((performance.now() - started) / 1000) };
 }
 
+/** The same loop making the same ticks, publishing none: the tick generator's own cost, which CPU and allocation figures subtract. */
+function generateOnly(running: Running, rate: number, count: number): Promise<{ achieved: number }> {
+  return publishLoop({ ...running, publishTick: () => undefined, publishEnd: () => undefined }, rate, count);
+}
+
 /** Publishes `count` ticks at `rate` per second in 1 ms slices, then an end marker; collects every subscriber's report. */
 async function publishRun(running: Running, subscribers: Worker[], rate: number, count: number) {
   const { achieved } = await publishLoop(running, rate, count);
@@ -621,9 +626,8 @@ async function benchAlloc(sides: readonly Side[]): Promise<void> {
       await sleep(300);
       await publishRun(running, [subscriber], rate, rate); // warm-up; the subscriber's sampler starts after it
       const sampler = allocationSampler();
-      const idle: Running = { ...running, publishTick: () => undefined, publishEnd: () => undefined };
       await sampler.start();
-      await publishLoop(idle, rate, count);
+      await generateOnly(running, rate, count);
       const generator = await sampler.stop();
       await sampler.start();
       const run = await publishRun(running, [subscriber], rate, count);
@@ -798,13 +802,12 @@ async function cpuPerTick(side: Side, rate: number, count: number): Promise<{ to
     await subscriber.next();
     await sleep(300);
     await publishRun(running, [subscriber], rate, Math.min(count, rate)); // warm-up
-    const idle: Running = { ...running, publishTick: () => undefined, publishEnd: () => undefined };
     const cpu = () => {
       const { user, system } = process.cpuUsage();
       return user + system;
     };
     const t0 = cpu();
-    await publishLoop(idle, rate, count);
+    await generateOnly(running, rate, count);
     const generator = cpu() - t0;
     const t1 = cpu();
     await publishRun(running, [subscriber], rate, count);
