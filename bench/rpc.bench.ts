@@ -11,7 +11,8 @@
  *                                                  "ticks all-ticks" every side; "cpu service" one side)
  *   node dist/bench/rpc.bench.js calls ticks cpu stall   (issue 19's goals, each with a verdict at the end)
  *   node dist/bench/rpc.bench.js hops                    (a tick's time per hop, bare ZMTP and the product path)
- *   node dist/bench/rpc.bench.js alloc                   (bytes allocated per tick, server and subscriber, same two)
+ *   node dist/bench/rpc.bench.js alloc                   (bytes allocated per tick, server and subscriber, same two;
+ *                                                         and per call, bare ZMTP against RpcServer/RpcClient)
  *   node --cpu-prof dist/bench/rpc.bench.js cpu service  (profiles of the server and its subscriber process)
  *
  * cpu: the server's CPU per published tick (process CPU while publishing, minus the tick generator alone).
@@ -91,6 +92,7 @@ async function bareRequester(side: "bare" | "bare-zmtp", address: string): Promi
   return { call: async (body) => (await socket.request([body]))[0]!, close: () => void socket.close() };
 }
 
+/** `mode` "seq": one call at a time; "pipe": 64 in flight (our client only); "alloc": see workerCallAllocations. */
 async function workerCalls(side: Side, req: string, sub: string, mode: string, seconds: number, fn: string): Promise<void> {
   const latencies: number[] = [];
   let count = 0;
@@ -99,12 +101,14 @@ async function workerCalls(side: Side, req: string, sub: string, mode: string, s
   const args = fn === "echo" ? ["x"] : [];
   if (side === "bare" || side === "bare-zmtp") {
     const requester = await bareRequester(side, req);
-    decodeReply(await requester.call(encodeRequest(fn, args, {})));
+    // Each request encoded, as RpcClient does (reusing one encoded body left ~0.7 µs of codec work out of bare).
+    const call = async () => decodeReply(await requester.call(encodeRequest(fn, args, {})));
+    await call();
+    if (mode === "alloc") return workerCallAllocations(call);
     deadline = performance.now() + seconds * 1000;
     while (!end()) {
       const t0 = performance.now();
-      // Each request encoded, as RpcClient does (reusing one encoded body left ~0.7 µs of codec work out of bare).
-      decodeReply(await requester.call(encodeRequest(fn, args, {})));
+      await call();
       latencies.push(performance.now() - t0);
       count++;
     }
@@ -113,6 +117,7 @@ async function workerCalls(side: Side, req: string, sub: string, mode: string, s
     const client = new RpcClient({ reqAddress: req, subAddress: sub, transport: side as TransportKind, timeout: 10_000 });
     client.start();
     await client.waitConnected(10_000);
+    if (mode === "alloc") return workerCallAllocations(() => client.call(fn, args));
     deadline = performance.now() + seconds * 1000;
     if (mode === "pipe") {
       const inFlight = 64;
@@ -136,6 +141,25 @@ async function workerCalls(side: Side, req: string, sub: string, mode: string, s
   }
   latencies.sort((a, b) => a - b);
   process.stdout.write(JSON.stringify({ count, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }) + "\n");
+  process.exit(0);
+}
+
+/** Calls a client process makes for the alloc section, after as many to warm up. */
+const ALLOC_CALLS = 20_000;
+
+/**
+ * The alloc section's client: warms up, says "sampling" (the server starts its own sampler then), and reports the
+ * bytes it allocated over ALLOC_CALLS calls made one at a time, and where.
+ */
+async function workerCallAllocations(call: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < ALLOC_CALLS; i++) await call();
+  process.stdout.write(JSON.stringify({ sampling: true }) + "\n");
+  await sleep(200);
+  const sampler = allocationSampler();
+  await sampler.start();
+  for (let i = 0; i < ALLOC_CALLS; i++) await call();
+  const allocations = await sampler.stop();
+  process.stdout.write(JSON.stringify({ count: ALLOC_CALLS, allocations }) + "\n");
   process.exit(0);
 }
 
@@ -393,6 +417,14 @@ async function publishRun(running: Running, subscribers: Worker[], rate: number,
 /** Every tick arrived, and the subscriber kept pace instead of buffering the burst. */
 const delivered = (reports: BurstReport[], count: number) => reports.every((r) => r.received === count && r.p99 < 50);
 
+/** RPC_BENCH_TRACE=1: each attempt of the rate search on stderr (received and p99 per subscriber), to see why a rung failed. */
+const TRACE_RUNGS = process.env["RPC_BENCH_TRACE"] === "1";
+
+function traceRung(side: Side, subscriberCount: number, rate: number, run: { reports: BurstReport[]; achieved: number }): void {
+  const each = run.reports.map((r) => `${r.received === rate ? "all" : `${r.received}`} p99 ${r.p99.toFixed(1)} ms`).join(", ");
+  process.stderr.write(`  ${side} x${subscriberCount} at ${rate}/s (published ${Math.round(run.achieved)}/s): ${each}\n`);
+}
+
 const LADDER = [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 120_000, 160_000];
 /** Ticks per second of the latency phase (10,000 unless RPC_BENCH_LATENCY_RATE says otherwise). */
 const LATENCY_RATE = Number(process.env["RPC_BENCH_LATENCY_RATE"] ?? 10_000);
@@ -414,6 +446,7 @@ async function tickRuns(side: Side, subscriberCount: number, measureLatency: boo
     const tryRate = async (rate: number): Promise<boolean> => {
       for (let attempt = 0; attempt < 2; attempt++) {
         const run = await publishRun(running, subscribers, rate, rate);
+        if (TRACE_RUNGS) traceRung(side, subscriberCount, rate, run);
         if (!delivered(run.reports, rate)) continue;
         publisherBound = run.achieved < rate * 0.95;
         best = publisherBound ? Math.round(run.achieved) : rate;
@@ -648,6 +681,35 @@ async function benchAlloc(sides: readonly Side[]): Promise<void> {
 }
 
 /**
+ * Bytes allocated per call (`echo("x")`, one at a time from 1 client process, after as many to warm up): the server's
+ * (this process) and the client's, bare ZMTP REQ/ROUTER with the codec against RpcServer/RpcClient, the call goal's pair.
+ */
+async function benchCallAlloc(): Promise<void> {
+  console.log(`\nBytes allocated per call (echo("x"), ${ALLOC_CALLS.toLocaleString("en-US")} calls one at a time from 1 client process)`);
+  console.log("| side | server | client |\n|---|---|---|");
+  const notes: string[] = [];
+  for (const side of ["bare-zmtp", "zmtp"] as const) {
+    const running = await startSide(side, "tcp");
+    const client = startWorker(SELF, ["calls", side, running.req, running.pub, "alloc", "0", "echo"]);
+    try {
+      await client.next(); // warmed up
+      const sampler = allocationSampler();
+      await sampler.start();
+      const report = (await client.next()) as { count: number; allocations: Allocations };
+      const server = await sampler.stop();
+      const perCall = (allocations: Allocations) => Math.round(allocations.bytes / report.count);
+      const where = (allocations: Allocations) => allocations.sites.map(([site, bytes]) => `${site} ${Math.round(bytes / report.count)}`).join(", ");
+      console.log(`| ${LABEL[side]} | ${perCall(server)} | ${perCall(report.allocations)} |`);
+      notes.push(`${LABEL[side]}: the server's most ${where(server)}; the client's ${where(report.allocations)}`);
+    } finally {
+      client.kill();
+      await running.stop();
+    }
+  }
+  console.log(`\nWhere, bytes per call:\n${notes.map((note) => `- ${note}`).join("\n")}`);
+}
+
+/**
  * One stalled subscriber next to a healthy one: the healthy one's tick latency at the top rate it takes in full
  * for 3 s next to a reading neighbour, then with that neighbour frozen (SIGSTOP) for the whole burst; and what the
  * stalled one's queue looks like at the end (conflated, dropped, lag), from the server's connected-clients view.
@@ -838,7 +900,10 @@ async function main(sections: readonly string[]): Promise<void> {
     await section("contracts", true, () => benchContracts(callSides));
     await section("ticks", false, () => benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]));
     await section("cpu", true, () => benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]));
-    await section("alloc", true, () => benchAlloc(named.length > 0 ? named : ["bare-zmtp", "service"]));
+    await section("alloc", true, async () => {
+      await benchAlloc(named.length > 0 ? named : ["bare-zmtp", "service"]);
+      await benchCallAlloc();
+    });
     await section("stall", false, benchStall);
     printVerdicts();
     // Last: the tracing hooks it installs stay in this process.

@@ -3,7 +3,7 @@
  * named parameters and type-checked once, at the edge, with the TypeError texts Python would give.
  * VeighNa clients send keyword arguments too (`send_order(req=..., gateway_name=...)`).
  */
-import { badArguments } from "./errors.js";
+import { badArguments, type RpcCallError } from "./errors.js";
 
 /** A runtime type test with the name used in error messages. */
 export interface ArgType {
@@ -41,30 +41,28 @@ function pythonTypeName(value: unknown): string {
   return ctor && ctor !== Object ? ctor.name : "dict";
 }
 
-/** Binds `args`/`kwargs` to `params`; throws RpcCallError(TypeError) like Python would. */
+/**
+ * Binds `args`/`kwargs` to `params`; throws RpcCallError(TypeError) like Python would. Every call passes here, so
+ * a call that binds allocates only the array it returns; the lists an error message needs are built for errors only.
+ */
 export function bindArguments(
   fn: string,
   params: readonly Param[],
   args: readonly unknown[],
   kwargs: Readonly<Record<string, unknown>>,
 ): unknown[] {
-  const required = params.filter((p) => !p.optional).length;
-  if (args.length > params.length) {
-    const expected = required === params.length ? `${params.length}` : `from ${required} to ${params.length}`;
-    throw badArguments(`${fn}() takes ${expected} positional argument${params.length === 1 ? "" : "s"} but ${args.length} were given`);
-  }
-  const bound: unknown[] = [...args];
-  for (const key of Object.keys(kwargs)) {
-    const index = params.findIndex((p) => p.name === key);
+  if (args.length > params.length) throw tooManyPositional(fn, params, args.length);
+  const bound: unknown[] = args.slice();
+  for (const key in kwargs) {
+    if (!Object.hasOwn(kwargs, key)) continue;
+    const index = indexOfParam(params, key);
     if (index < 0) throw badArguments(`${fn}() got an unexpected keyword argument '${key}'`);
     if (index < args.length) throw badArguments(`${fn}() got multiple values for argument '${key}'`);
     bound[index] = kwargs[key];
   }
-  const missing = params.filter((p, i) => !p.optional && !(i in bound)).map((p) => `'${p.name}'`);
-  if (missing.length > 0) {
-    throw badArguments(
-      `${fn}() missing ${missing.length} required positional argument${missing.length === 1 ? "" : "s"}: ${missing.join(" and ")}`,
-    );
+  // Every missing argument is named before any type is judged, as Python does.
+  for (let i = 0; i < params.length; i++) {
+    if (!params[i]!.optional && !(i in bound)) throw missingArguments(fn, params, bound);
   }
   for (let i = 0; i < params.length; i++) {
     const param = params[i]!;
@@ -78,4 +76,22 @@ export function bindArguments(
   }
   bound.length = params.length;
   return bound;
+}
+
+function indexOfParam(params: readonly Param[], name: string): number {
+  for (let i = 0; i < params.length; i++) if (params[i]!.name === name) return i;
+  return -1;
+}
+
+function tooManyPositional(fn: string, params: readonly Param[], given: number): RpcCallError {
+  const required = params.filter((p) => !p.optional).length;
+  const expected = required === params.length ? `${params.length}` : `from ${required} to ${params.length}`;
+  return badArguments(`${fn}() takes ${expected} positional argument${params.length === 1 ? "" : "s"} but ${given} were given`);
+}
+
+function missingArguments(fn: string, params: readonly Param[], bound: readonly unknown[]): RpcCallError {
+  const missing = params.filter((p, i) => !p.optional && !(i in bound)).map((p) => `'${p.name}'`);
+  return badArguments(
+    `${fn}() missing ${missing.length} required positional argument${missing.length === 1 ? "" : "s"}: ${missing.join(" and ")}`,
+  );
 }
