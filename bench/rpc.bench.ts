@@ -176,6 +176,8 @@ function tickCounter(hops?: HopSamples, mode = ""): { onTick(tick: TickData): vo
   let bursts = 0;
   let received = 0;
   let latencies: number[] = [];
+  // This process's CPU since the previous report: the burst's decode and handling, plus the idle wait before it.
+  let cpuMark = process.cpuUsage();
   return {
     onTick: (tick) => {
       received++;
@@ -187,8 +189,11 @@ function tickCounter(hops?: HopSamples, mode = ""): { onTick(tick: TickData): vo
     },
     onEnd: () => {
       latencies.sort((a, b) => a - b);
+      const cpu = process.cpuUsage(cpuMark);
+      cpuMark = process.cpuUsage();
       const report = {
         received, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN,
+        cpuMicros: cpu.user + cpu.system,
         ...(hops ? { hops: hops.summary() } : {}),
       };
       received = 0;
@@ -389,6 +394,8 @@ interface BurstReport {
   p50: number;
   p99: number;
   max: number;
+  /** The subscriber process's CPU (user + system) since its previous report, µs. */
+  cpuMicros: number;
 }
 
 /** Publishes `count` ticks at `rate` per second in 1 ms slices; returns the rate reached. */
@@ -665,7 +672,7 @@ async function benchCpu(sides: readonly Side[]): Promise<void> {
       ` ${rounds} rounds, sides alternating; best = lowest run minus lowest generator: other processes only ever add), µs`,
   );
   console.log(`| side | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(" | ")} | best |\n|---|${"---|".repeat(rounds + 1)}`);
-  const rows = new Map<Side, { total: number; generator: number }[]>(sides.map((side) => [side, []]));
+  const rows = new Map<Side, { total: number; generator: number; subscriber: number }[]>(sides.map((side) => [side, []]));
   for (let round = 0; round < rounds; round++) {
     for (const side of sides) rows.get(side)!.push(await cpuPerTick(side, rate, count));
   }
@@ -674,6 +681,14 @@ async function benchCpu(sides: readonly Side[]): Promise<void> {
     const best = Math.max(0, Math.min(...values.map((v) => v.total)) - Math.min(...values.map((v) => v.generator)));
     results.cpu[side] = best;
     console.log(`| ${LABEL[side]} | ${values.map((v) => (v.total - v.generator).toFixed(1)).join(" | ")} | ${best.toFixed(1)} |`);
+  }
+  // The other end of the same runs: what a subscriber pays per tick decides how many fit on the cores (the lossless
+  // rate to 4 subscriber processes), and the product path's is the bare decode plus the client's event semantics.
+  console.log(`\nThe subscriber process's CPU per tick in the same runs (its own clock: the burst, and its idle wait before it), µs`);
+  console.log(`| side | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(" | ")} | best |\n|---|${"---|".repeat(rounds + 1)}`);
+  for (const [side, values] of rows) {
+    const each = values.map((v) => v.subscriber);
+    console.log(`| ${LABEL[side]} | ${each.map((v) => v.toFixed(1)).join(" | ")} | ${Math.min(...each).toFixed(1)} |`);
   }
 }
 
@@ -907,7 +922,7 @@ function printVerdicts(): void {
  * to one subscriber process of the same side, minus the CPU of the same loop that only makes the ticks (measured
  * just before, same run): what the publishing path itself costs. The service side's tick goes out as 2 events.
  */
-async function cpuPerTick(side: Side, rate: number, count: number): Promise<{ total: number; generator: number }> {
+async function cpuPerTick(side: Side, rate: number, count: number): Promise<{ total: number; generator: number; subscriber: number }> {
   const running = await startSide(side, "tcp");
   const subscriber = startWorker(SELF, ["sub", side, running.req, running.pub, "", "", "", tempHome()]);
   try {
@@ -922,9 +937,9 @@ async function cpuPerTick(side: Side, rate: number, count: number): Promise<{ to
     await generateOnly(running, rate, count);
     const generator = cpu() - t0;
     const t1 = cpu();
-    await publishRun(running, [subscriber], rate, count);
+    const run = await publishRun(running, [subscriber], rate, count);
     const total = cpu() - t1;
-    return { total: total / count, generator: generator / count };
+    return { total: total / count, generator: generator / count, subscriber: run.reports[0]!.cpuMicros / count };
   } finally {
     subscriber.kill("SIGTERM");
     await running.stop();
