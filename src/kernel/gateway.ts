@@ -78,7 +78,7 @@ export abstract class BaseGateway {
 
   private readonly putTick = (tick: TickData): void => {
     this.onEvent(EVENT_TICK, tick);
-    this.onEvent(EVENT_TICK + tick.vt_symbol, tick);
+    this.onEvent(tickTwinType(tick.vt_symbol), tick);
   };
 
   onTrade(trade: TradeData): void {
@@ -149,4 +149,20 @@ export abstract class BaseGateway {
   getDefaultSetting(): GatewaySetting {
     return { ...(this.constructor as GatewayClass).defaultSetting };
   }
+}
+
+/** Twin types of ticks by vt_symbol, kept: made afresh, each tick's type would be a new string to hash at every lookup. */
+const tickTwinTypes = new Map<string, string>();
+/** Symbols a feed may name (a full exchange's contracts); past this the table starts afresh. */
+const MAX_TICK_TWIN_TYPES = 20_000;
+
+/** `eTick.<vt_symbol>`, the specific event every tick is put as too. */
+function tickTwinType(vt_symbol: string): string {
+  let type = tickTwinTypes.get(vt_symbol);
+  if (type === undefined) {
+    if (tickTwinTypes.size >= MAX_TICK_TWIN_TYPES) tickTwinTypes.clear();
+    type = EVENT_TICK + vt_symbol;
+    tickTwinTypes.set(vt_symbol, type);
+  }
+  return type;
 }

@@ -154,6 +154,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
 
   private heartbeatInterval = VEIGHNA_HEARTBEAT_INTERVAL;
   private lastTraffic = 0;
+  /** An event arrived since the watchdog last looked: it then moves lastTraffic, rather than a clock read per event. */
+  private trafficSeen = false;
   private readonly stream = new StreamTracker(true);
   /** Server clock minus ours, ms, and the round trip of the hello that measured it. */
   private clockOffset = 0;
@@ -536,6 +538,10 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
   }
 
   private checkSilence(): void {
+    if (this.trafficSeen) {
+      this.trafficSeen = false;
+      this.lastTraffic = Date.now();
+    }
     if (!this.connection.usable) return;
     const silence = Date.now() - this.lastTraffic;
     if (silence > this.heartbeatTolerance) {
@@ -587,7 +593,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
   // ---- events -------------------------------------------------------------------------------------------------
 
   private onBroadcast(frames: Buffer[]): void {
-    this.lastTraffic = Date.now();
+    this.trafficSeen = true;
     if (frames.length !== 1) return;
     if (this.skipEvent) {
       // Decoding is most of a subscriber's work; an event the owner drops is only counted. Each skipped event

@@ -57,6 +57,27 @@ describe("EventEngine", () => {
     assert.deepEqual(types, [EVENT_TICK, `${EVENT_TICK}rb2505.SHFE`, "eLog"]);
   });
 
+  test("every tick's specific event names its own symbol, for as many symbols as a whole exchange lists", () => {
+    const engine = new EventEngine();
+    const wrong: string[] = [];
+    let specific = 0;
+    engine.registerGeneral((event) => {
+      if (event.type === EVENT_TICK) return;
+      specific++;
+      const tick = event.data as TickData;
+      if (event.type !== `${EVENT_TICK}${tick.vt_symbol}`) wrong.push(`${event.type} for ${tick.vt_symbol}`);
+    });
+    const gateway = new PushOnlyGateway(engine, "G");
+    const datetime = new DateTime({ year: 2025, month: 3, day: 3 }, CHINA_TZ);
+    // Past the 20,000 twin types kept, and the first symbols again after the table started afresh.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 20_050; i++) gateway.onTick(new TickData({ gateway_name: "G", symbol: `s${i}`, exchange: Exchange.SHFE, datetime }));
+      engine.flush();
+    }
+    assert.equal(specific, 40_100);
+    assert.deepEqual(wrong, []);
+  });
+
   test("registering twice has no effect, and unregistering removes the handler", () => {
     const engine = new EventEngine();
     const log: string[] = [];
@@ -125,6 +146,50 @@ describe("EventEngine", () => {
     assert.deepEqual(log, ["first", "second", "third"]);
     assert.equal(engine.processed, 3);
     assert.equal(engine.pending, 0);
+  });
+
+  /** Busy for `ms`: a handler slow enough that 256 of them overrun the 20 ms turn budget on any machine. */
+  const spin = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  const nextTurns = async (turns: number, until: () => boolean) => {
+    for (let i = 0; i < turns && !until(); i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  test("a queued batch of slow handlers stops at the turn's time budget (looked at every 256 events); the rest waits for the next turn", async () => {
+    const engine = new EventEngine();
+    let count = 0;
+    engine.register("x", () => {
+      count++;
+      spin(0.1);
+    });
+    engine.start();
+    for (let i = 0; i < 1000; i++) engine.put(new Event("x"));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(count, 255, "the first look at the clock, after 255 events (25 ms), ends the turn");
+    await nextTurns(20, () => count === 1000);
+    assert.equal(count, 1000);
+    engine.stop();
+  });
+
+  test("a deliver whose handlers put a flood of slow events still yields to I/O, though its short drain reads no clock at first", async () => {
+    const engine = new EventEngine();
+    let count = 0;
+    engine.register("x", () => {
+      count++;
+      spin(0.1);
+    });
+    engine.register("start", () => {
+      for (let i = 0; i < 1000; i++) engine.put(new Event("x"));
+    });
+    engine.start();
+    engine.flush();
+    engine.deliver(() => engine.put(new Event("start")));
+    assert.ok(count > 0 && count < 1000, `the deliver's drain ended at the budget, not at the end of the flood (processed ${count})`);
+    await nextTurns(20, () => count === 1000);
+    assert.equal(count, 1000);
+    engine.stop();
   });
 
   test("a started engine processes on its own, in batches that yield to I/O", async () => {
