@@ -615,7 +615,7 @@ async function rateGoalRounds(rounds = Number(process.env["RPC_BENCH_RATE_ROUNDS
   const finite = (values: number[]) => values.filter((v) => Number.isFinite(v));
   results.rateRatios = { one: median(finite(ratios("one"))), four: median(finite(ratios("four"))) };
   const k = (values: number[]) => values.map((v) => `${Math.round(v / 1000)}k`).join(" ");
-  const times = (values: number[]) => values.map((v) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : "-")).join(" ");
+  const times = (values: number[]) => values.map((v) => (Number.isFinite(v) ? `${v.toFixed(3)}×` : "-")).join(" ");
   console.log(
     `\nLossless ticks/s in ${rounds} rounds (the table's, then the two sides in alternating order; the goals take the median ratio): ` +
       `1 subscriber: bare ZMTP + codec ${k(rates.one.bare)}, RpcServiceApp -> RpcGateway ${k(rates.one.service)}, over bare ${times(ratios("one"))}; ` +
@@ -882,7 +882,7 @@ function printVerdicts(): void {
       if (rateRatios) {
         const ratio = rateRatios[key];
         if (Number.isNaN(ratio)) verdict(goal, "no round's baseline reached a rung", null);
-        else verdict(goal, `the table's ${ours} / ${base}; median of the rounds' ratios: ${ratio.toFixed(2)}×`, ratio >= 0.9);
+        else verdict(goal, `the table's ${ours} / ${base}; median of the rounds' ratios: ${ratio.toFixed(3)}×`, ratio >= 0.9);
       } else if (base === 0) {
         // A baseline that delivered no rung of the ladder (a starved machine) cannot judge anything.
         verdict(goal, `${ours} / 0 (the baseline reached no rung)`, null);
