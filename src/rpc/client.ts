@@ -538,12 +538,13 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
   }
 
   private checkSilence(): void {
+    const now = Date.now();
     if (this.trafficSeen) {
       this.trafficSeen = false;
-      this.lastTraffic = Date.now();
+      this.lastTraffic = now;
     }
     if (!this.connection.usable) return;
-    const silence = Date.now() - this.lastTraffic;
+    const silence = now - this.lastTraffic;
     if (silence > this.heartbeatTolerance) {
       this.onLost(`no message from the server for ${silence} ms`);
     } else if (silence > 1.5 * this.heartbeatInterval || this.failedPings >= 2) {
