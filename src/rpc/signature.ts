@@ -53,8 +53,7 @@ export function bindArguments(
 ): unknown[] {
   if (args.length > params.length) throw tooManyPositional(fn, params, args.length);
   const bound: unknown[] = args.slice();
-  for (const key in kwargs) {
-    if (!Object.hasOwn(kwargs, key)) continue;
+  for (const key of Object.keys(kwargs)) {
     const index = indexOfParam(params, key);
     if (index < 0) throw badArguments(`${fn}() got an unexpected keyword argument '${key}'`);
     if (index < args.length) throw badArguments(`${fn}() got multiple values for argument '${key}'`);
