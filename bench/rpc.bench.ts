@@ -671,7 +671,7 @@ async function benchCpu(sides: readonly Side[]): Promise<void> {
     `\nServer CPU per published tick (${rate} ticks/s for ${count / rate} s to 1 subscriber process, minus the tick generator alone;` +
       ` ${rounds} rounds, sides alternating; best = lowest run minus lowest generator: other processes only ever add), µs`,
   );
-  console.log(`| side | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(" | ")} | best |\n|---|${"---|".repeat(rounds + 1)}`);
+  console.log(roundsHeader(rounds));
   const rows = new Map<Side, { total: number; generator: number; subscriber: number }[]>(sides.map((side) => [side, []]));
   for (let round = 0; round < rounds; round++) {
     for (const side of sides) rows.get(side)!.push(await cpuPerTick(side, rate, count));
@@ -685,11 +685,21 @@ async function benchCpu(sides: readonly Side[]): Promise<void> {
   // The other end of the same runs: what a subscriber pays per tick decides how many fit on the cores (the lossless
   // rate to 4 subscriber processes), and the product path's is the bare decode plus the client's event semantics.
   console.log(`\nThe subscriber process's CPU per tick in the same runs (its own clock: the burst, and its idle wait before it), µs`);
-  console.log(`| side | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(" | ")} | best |\n|---|${"---|".repeat(rounds + 1)}`);
+  console.log(roundsHeader(rounds));
   for (const [side, values] of rows) {
     const each = values.map((v) => v.subscriber);
     console.log(`| ${LABEL[side]} | ${each.map((v) => v.toFixed(1)).join(" | ")} | ${Math.min(...each).toFixed(1)} |`);
   }
+}
+
+/** A table's header: a side, then one column per round, then the best. */
+function roundsHeader(rounds: number): string {
+  return `| side | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(" | ")} | best |\n|---|${"---|".repeat(rounds + 1)}`;
+}
+
+/** The sites that allocated most, in bytes per tick or per call (`units` of them in the window). */
+function topSites(allocations: Allocations, units: number): string {
+  return allocations.sites.map(([site, bytes]) => `${site} ${Math.round(bytes / units)}`).join(", ");
 }
 
 /**
@@ -702,8 +712,6 @@ async function benchAlloc(sides: readonly Side[]): Promise<void> {
   const rate = 10_000;
   const count = 20_000;
   const perTick = (allocations: Allocations, ticks: number) => Math.round(allocations.bytes / ticks);
-  const where = (allocations: Allocations, ticks: number) =>
-    allocations.sites.map(([site, bytes]) => `${site} ${Math.round(bytes / ticks)}`).join(", ");
   console.log(`\nBytes allocated per tick (${rate} ticks/s for ${count / rate} s to 1 subscriber process; the server's minus the tick generator's alone)`);
   console.log("| side | server | subscriber |\n|---|---|---|");
   const notes: string[] = [];
@@ -727,7 +735,7 @@ async function benchAlloc(sides: readonly Side[]): Promise<void> {
       const subscriberBytes = report.allocations ? perTick(report.allocations, received) : Number.NaN;
       results.alloc[side] = { server: serverBytes, subscriber: subscriberBytes };
       console.log(`| ${LABEL[side]} | ${serverBytes} | ${subscriberBytes} |`);
-      notes.push(`${LABEL[side]}: the server's most (the generator's included) ${where(server, count)}; the subscriber's ${report.allocations ? where(report.allocations, received) : "-"}`);
+      notes.push(`${LABEL[side]}: the server's most (the generator's included) ${topSites(server, count)}; the subscriber's ${report.allocations ? topSites(report.allocations, received) : "-"}`);
     } finally {
       subscriber.kill("SIGTERM");
       await running.stop();
@@ -754,9 +762,8 @@ async function benchCallAlloc(): Promise<void> {
       const report = (await client.next()) as { count: number; allocations: Allocations };
       const server = await sampler.stop();
       const perCall = (allocations: Allocations) => Math.round(allocations.bytes / report.count);
-      const where = (allocations: Allocations) => allocations.sites.map(([site, bytes]) => `${site} ${Math.round(bytes / report.count)}`).join(", ");
       console.log(`| ${LABEL[side]} | ${perCall(server)} | ${perCall(report.allocations)} |`);
-      notes.push(`${LABEL[side]}: the server's most ${where(server)}; the client's ${where(report.allocations)}`);
+      notes.push(`${LABEL[side]}: the server's most ${topSites(server, report.count)}; the client's ${topSites(report.allocations, report.count)}`);
     } finally {
       client.kill();
       await running.stop();
