@@ -18,7 +18,7 @@ import { decodePublish, encodePublish } from "../src/codec/index.js";
 import { Event, EventEngine, MainEngine, TickData } from "../src/kernel/index.js";
 import type { RpcClient } from "../src/rpc/index.js";
 import { RpcGateway } from "../src/service/index.js";
-import { makeTick, median, placeBench } from "./workers.js";
+import { makeTick, median, placeBench, sequenced } from "./workers.js";
 
 const TICKS = 40_000;
 const FRAMES = 1_000;
@@ -37,7 +37,7 @@ async function main(rounds: number): Promise<void> {
   const client = (gateway as unknown as { client: RpcClient }).client;
   const onBroadcast = (client as unknown as { onBroadcast(frames: Buffer[]): void }).onBroadcast.bind(client);
   const frames = Array.from({ length: FRAMES }, (_, i) =>
-    encodePublish("", Object.assign(new Event("eTick.", makeTick(i)), { seq: 5, epoch: "0123456789abcdef" })),
+    encodePublish("", sequenced(new Event("eTick.", makeTick(i)), 5)),
   );
 
   let bareTicks = 0;

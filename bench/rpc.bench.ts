@@ -46,15 +46,13 @@ import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/serv
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
 import { HopSamples, traceServerSockets, traceServiceServer, traceSubscriber, type HopSummary } from "./tick-hops.js";
-import { allocationSampler, makeTick, median, nowMs, percentile, placeBench, sleep, startWorker, type Allocations, type Worker } from "./workers.js";
+import { allocationSampler, makeTick, median, nowMs, percentile, placeBench, sequenced, sleep, startWorker, type Allocations, type Worker } from "./workers.js";
 
 /** "bare": zeromq.js sockets + codec; "bare-zmtp": our ZMTP sockets + codec; "service": RpcServiceApp -> RpcGateway. */
 type Side = TransportKind | "bare" | "bare-zmtp" | "service";
 const SELF = fileURLToPath(import.meta.url);
 const FIXTURE_1000 = join(vnpyWireDir, "rep_get_all_contracts_1000.pkl");
 const END = "eBenchEnd";
-/** A stream position as our server stamps it, so the bare sides encode exactly the bytes the RPC server sends. */
-const EPOCH = "0123456789abcdef";
 
 const LABEL: Record<Side, string> = {
   bare: "bare zeromq.js + codec",
@@ -64,11 +62,6 @@ const LABEL: Record<Side, string> = {
   service: "RpcServiceApp -> RpcGateway (zmtp)",
 };
 
-
-
-function sequenced(event: Event, seq: number): Event {
-  return Object.assign(event, { seq, epoch: EPOCH });
-}
 
 // ---------------------------------------------------------------------------------------------------- workers
 

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { Session } from "node:inspector/promises";
 import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
-import { DateTime, Exchange, TickData } from "../src/kernel/index.js";
+import { DateTime, Exchange, TickData, type Event } from "../src/kernel/index.js";
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -110,6 +110,14 @@ export function makeTick(seq: number): TickData {
   });
   tick.extra = { seq, t: nowMs() };
   return tick;
+}
+
+/** A stream position as our server stamps it, so the bare sides encode exactly the bytes the RPC server sends. */
+const EPOCH = "0123456789abcdef";
+
+/** `event` numbered as our RPC server publishes it (seq and epoch attributes). */
+export function sequenced(event: Event, seq: number): Event {
+  return Object.assign(event, { seq, epoch: EPOCH });
 }
 
 /** What one sampling window saw: bytes allocated (an estimate), and the functions that allocated most. */
