@@ -423,9 +423,12 @@ const delivered = (reports: BurstReport[], count: number) => reports.every((r) =
 /** RPC_BENCH_TRACE=1: each attempt of the rate search on stderr (received and p99 per subscriber), to see why a rung failed. */
 const TRACE_RUNGS = process.env["RPC_BENCH_TRACE"] === "1";
 
-function traceRung(side: Side, subscriberCount: number, rate: number, run: { reports: BurstReport[]; achieved: number }): void {
+function traceRung(running: Running, subscriberCount: number, rate: number, run: { reports: BurstReport[]; achieved: number }): void {
   const each = run.reports.map((r) => `${r.received === rate ? "all" : `${r.received}`} p99 ${r.p99.toFixed(1)} ms`).join(", ");
-  process.stderr.write(`  ${side} x${subscriberCount} at ${rate}/s (published ${Math.round(run.achieved)}/s): ${each}\n`);
+  // Where the server keeps counters (the service side), whether it conflated or dropped: a loss the subscriber did not cause.
+  const counters = running.subscribers?.().map((s) => `${s.eventsConflated ?? 0}/${s.eventsDropped}`).join(", ");
+  const server = counters === undefined ? "" : `; server conflated/dropped so far: ${counters}`;
+  process.stderr.write(`  ${running.side} x${subscriberCount} at ${rate}/s (published ${Math.round(run.achieved)}/s): ${each}${server}\n`);
 }
 
 /** Halvings of the gap above the ladder's last rung delivered (see tickRuns). */
@@ -452,7 +455,7 @@ async function tickRuns(side: Side, subscriberCount: number, measureLatency: boo
     const tryRate = async (rate: number): Promise<boolean> => {
       for (let attempt = 0; attempt < 2; attempt++) {
         const run = await publishRun(running, subscribers, rate, rate);
-        if (TRACE_RUNGS) traceRung(side, subscriberCount, rate, run);
+        if (TRACE_RUNGS) traceRung(running, subscriberCount, rate, run);
         if (!delivered(run.reports, rate)) continue;
         publisherBound = run.achieved < rate * 0.95;
         best = publisherBound ? Math.round(run.achieved) : rate;

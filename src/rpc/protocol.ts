@@ -83,6 +83,11 @@ export interface HelloInfo {
   readonly heartbeat_interval: number;
   /** Events the server has published, ticks included (our servers; seq leaves ticks out). */
   readonly published?: number;
+  /**
+   * true: the publish socket leaves the specific ticks out for a subscriber holding NO_SPECIFIC_TICKS (our ZMTP
+   * publisher; libzmq's sends them regardless). Absent from older servers: assume they come.
+   */
+  readonly specific_ticks_withheld?: boolean;
 }
 
 export function isSignature(frame: Buffer | undefined): boolean {

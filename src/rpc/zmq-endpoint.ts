@@ -475,6 +475,7 @@ export class ZmqEndpoint implements ServerEndpoint {
         time: Date.now(),
         heartbeat_interval: this.options.heartbeatInterval,
         ...(position.published !== undefined ? { published: position.published } : {}),
+        ...(this.publisher?.reaches ? { specific_ticks_withheld: true } : {}),
       };
       reply(true, info, name);
       return;

@@ -7,7 +7,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as zmq from "zeromq";
 import { Event } from "../../src/kernel/index.js";
-import { RpcClient, RpcServer, ZmqEndpoint, type StreamEvent, type TransportKind } from "../../src/rpc/index.js";
+import { HELLO_FUNCTION, RpcClient, RpcServer, ZmqEndpoint, type HelloInfo, type StreamEvent, type TransportKind } from "../../src/rpc/index.js";
 import { NO_SPECIFIC_TICKS } from "../../src/rpc/protocol.js";
 import { decodeBroadcast } from "../../src/rpc/wire.js";
 import { ZmtpPublisher, ZmtpSubscriber } from "../../src/zmtp/index.js";
@@ -19,8 +19,8 @@ after(async () => {
 });
 
 /** A client that records the types it is handed and every resync; connected and subscribed (a heartbeat came). */
-async function recordingClient(rep: string, pub: string, transport: TransportKind, specificTicks: boolean) {
-  const client = new RpcClient({ reqAddress: rep, subAddress: pub, transport, timeout: 2_000, specificTicks });
+async function recordingClient(rep: string, pub: string, transport: TransportKind, specificTicks: boolean, skipEvent?: (type: string) => boolean) {
+  const client = new RpcClient({ reqAddress: rep, subAddress: pub, transport, timeout: 2_000, specificTicks, ...(skipEvent ? { skipEvent } : {}) });
   cleanups.push(() => client.close());
   const types: string[] = [];
   const resyncs: string[] = [];
@@ -31,7 +31,7 @@ async function recordingClient(rep: string, pub: string, transport: TransportKin
   client.start();
   await client.waitConnected(5_000);
   await until(() => heartbeats > 0, 5_000, "a heartbeat: subscribed");
-  return { types, resyncs };
+  return { client, types, resyncs };
 }
 
 function publishTicks(server: RpcServer): void {
@@ -81,6 +81,31 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     assert.deepEqual(withoutCopies.types, transport === "zmtp" ? all.filter((type) => type !== "eTick.rb2501.SHFE") : all);
     assert.deepEqual(everything.resyncs, ["connected"]);
     assert.deepEqual(withoutCopies.resyncs, ["connected"], "no gap: specific ticks are not numbered");
+  });
+}
+
+for (const transport of ["zmtp", "zeromq"] as const) {
+  test(`[${transport} server] a client skipping every twin (RpcGateway's options) is handed none, of ticks or orders, and counts them all: no gap`, async () => {
+    const server = new RpcServer({ log: () => {} });
+    const endpoint = new ZmqEndpoint({ repAddress: "tcp://127.0.0.1:0", pubAddress: "tcp://127.0.0.1:0", heartbeatInterval: 100, transport });
+    await server.start([endpoint]);
+    cleanups.push(() => server.stop());
+    const { rep, pub } = endpoint.addresses!;
+    // Against our ZMTP publisher the client decodes the rare twins it skips instead of peeking at every tick; against
+    // libzmq's, which sends every tick's twin, it peeks. Either way, the owner never sees one.
+    const isTwin = (type: string) => type.includes(".") && !type.endsWith(".");
+    const { client, types, resyncs } = await recordingClient(rep, pub, "zmtp", false, isTwin);
+    const hello = await client.call<HelloInfo>(HELLO_FUNCTION);
+    assert.equal(hello.specific_ticks_withheld, transport === "zmtp" ? true : undefined, "the hello says whether the specific ticks are left out");
+
+    publishTicks(server);
+    server.publish(new Event("eTrade.", null));
+    server.publish(new Event("eTrade.SIM.1", null));
+    server.publish(new Event("eLog", null));
+    await until(() => types.filter((type) => type === "eLog").length === 2, 5_000, "the last event");
+    assert.deepEqual(types, ["eTick.", "eTick.", "eTick.", "eOrder.", "eLog", "eTrade.", "eLog"]);
+    assert.deepEqual(resyncs, ["connected"], "the skipped twins were counted: no gap");
+    assert.equal(client.streamPosition.seq, server.position().seq);
   });
 }
 
