@@ -776,7 +776,7 @@ interface StallRound {
   withStalled: BurstReport;
   /** The frozen one as the server's connected-clients view shows it at the end of the frozen burst. */
   stalled: ConnectedClient | undefined;
-  /** Ticks conflated for it in this round (the view's count runs across rounds). */
+  /** Ticks the server conflated in the frozen burst (the view's count runs from the connection on). */
   conflated: number;
 }
 
@@ -807,16 +807,15 @@ async function benchStall(rounds = Number(process.env["RPC_BENCH_STALL_ROUNDS"] 
       alone = (await publishRun(running, [healthy], rate, rate * 3)).reports[0]!;
     }
     const done: StallRound[] = [];
-    let conflatedBefore = 0;
+    const conflatedSoFar = () => (running.subscribers?.() ?? []).reduce((sum, s) => sum + (s.eventsConflated ?? 0), 0);
     for (let round = 0; round < rounds; round++) {
       if (round > 0) alone = (await publishRun(running, [healthy], rate, rate * 3)).reports[0]!;
+      const conflatedBefore = conflatedSoFar();
       stalled.kill("SIGSTOP");
       const withStalled = (await publishRun(running, [healthy], rate, rate * 3)).reports[0]!;
       const subscribers = running.subscribers?.() ?? [];
       const view = subscribers.sort((a, b) => (b.eventsConflated ?? 0) - (a.eventsConflated ?? 0))[0];
-      const conflatedSoFar = view?.eventsConflated ?? 0;
-      done.push({ alone, withStalled, stalled: view && { ...view }, conflated: conflatedSoFar - conflatedBefore });
-      conflatedBefore = conflatedSoFar;
+      done.push({ alone, withStalled, stalled: view && { ...view }, conflated: conflatedSoFar() - conflatedBefore });
       stalled.kill("SIGCONT");
       await sleep(1_000); // it reads what its socket holds (its queue was conflated to a few events)
     }
