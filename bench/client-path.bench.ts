@@ -92,7 +92,7 @@ async function main(rounds: number): Promise<void> {
   for (const name of names) {
     const own = times.get(name)!;
     const over = median(own.map((t, i) => t - bare[i]!));
-    console.log(`| ${name} | ${median(own).toFixed(3)} | ${name === names[0] ? "-" : `+${over.toFixed(3)}`} |`);
+    console.log(`| ${name} | ${median(own).toFixed(3)} | ${name === names[0] ? "-" : `${over >= 0 ? "+" : ""}${over.toFixed(3)}`} |`);
   }
   const expected = TICKS * rounds * 2;
   if (handled !== expected) throw new Error(`the handler saw ${handled} ticks, not ${expected}: the product path was not measured whole`);
