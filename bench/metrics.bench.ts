@@ -5,7 +5,8 @@
  *   1. dispatch: RpcServer's call path in process (bind arguments, run `get_tick`, reply), no transport;
  *      the whole cost of recording shows here, nothing hides it.
  *   2. call over zmtp: RpcClient -> RpcServer on loopback in this process, one call in flight: what a client sees.
- *   3. publish: RpcServer.publish of a tick to an endpoint that drops it (counting by event type).
+ *   3. publish: RpcServer.publish of a tick and its eTick.<vt_symbol> twin, as a gateway's tick is published, to
+ *      an endpoint that drops them (counting by event kind: the twin counts as eTick.).
  *
  *   node dist/bench/metrics.bench.js [seconds per round, default 0.5] [rounds, default 12]
  *
@@ -158,7 +159,11 @@ async function main(): Promise<void> {
     const server = makeServer(recorder);
     await server.start([new InProcessEndpoint()]);
     const event = new Event("eTick.", tick);
-    const op = () => server.publish(event);
+    const twin = new Event(`eTick.${tick.vt_symbol}`, tick);
+    const op = () => {
+      server.publish(event);
+      server.publish(twin);
+    };
     await compare("publish", (t) => syncRound(op, t));
     await server.stop();
   }

@@ -42,6 +42,15 @@ function gatewayState(gateway: object): string {
   return "unknown";
 }
 
+/** Published events of one stream and kind not yet moved into the prom-client counter. */
+interface EventTally {
+  readonly labels: { stream: string; type: string };
+  uncounted: number;
+}
+
+/** Event types remembered with their tally (symbols' twins, orders' twins); past this the table starts afresh. */
+const MAX_TALLIED_TYPES = 20_000;
+
 export class PromMetrics implements MetricsRecorder {
   readonly registry = new Registry();
   readonly callDuration: Histogram<"function" | "endpoint">;
@@ -55,7 +64,13 @@ export class PromMetrics implements MetricsRecorder {
   private readonly pending = new Map<string, PendingOrder>();
   /** Label objects and children kept per name: the hot path then allocates nothing. */
   private readonly callLabels = new Map<string, Map<string, { function: string; endpoint: string }>>();
-  private readonly eventChildren = new Map<string, Counter.Internal>();
+  /**
+   * Published events counted by kind, moved into `events` when it is read (a scrape, the console's sampler): a
+   * prom-client `inc` builds its label hash string per call, twice per tick (the tick and its twin), on the
+   * server's publish path. The full event type finds its tally, so a twin's kind is not sliced out per event.
+   */
+  private readonly eventTallies = new Map<string, EventTally>();
+  private readonly tallyByType = new Map<string, EventTally>();
   private mainEngine: MainEngine | undefined;
 
   constructor() {
@@ -69,7 +84,20 @@ export class PromMetrics implements MetricsRecorder {
       registers,
     });
     this.callErrors = new Counter({ name: "rpcservice_call_errors_total", help: "Calls answered with an error, by function and endpoint", labelNames: ["function", "endpoint"], registers });
-    this.events = new Counter({ name: "rpcservice_events_published_total", help: "Events sent to subscribers, by stream and event type", labelNames: ["stream", "type"], registers });
+    const tallies = this.eventTallies;
+    this.events = new Counter({
+      name: "rpcservice_events_published_total",
+      help: "Events sent to subscribers, by stream and event type",
+      labelNames: ["stream", "type"],
+      registers,
+      collect() {
+        for (const tally of tallies.values()) {
+          if (tally.uncounted === 0) continue;
+          this.inc(tally.labels, tally.uncounted);
+          tally.uncounted = 0;
+        }
+      },
+    });
     this.orderAck = new Histogram({ name: "rpcservice_order_ack_seconds", help: "From an order leaving the checks to its gateway's first answer", buckets: LATENCY_BUCKETS, registers });
     this.orderFill = new Histogram({ name: "rpcservice_order_first_fill_seconds", help: "From an order leaving the checks to its first fill", buckets: LATENCY_BUCKETS, registers });
     this.riskBlocks = new Counter({ name: "rpcservice_risk_blocks_total", help: "Orders blocked by the risk manager, by rule", labelNames: ["rule"], registers });
@@ -162,16 +190,25 @@ export class PromMetrics implements MetricsRecorder {
   }
 
   eventPublished(stream: string, type: string): void {
-    // "eTick.rb2501.SHFE" counts as "eTick.": one series per kind, not per symbol or order.
+    const byType = stream === "rpc" ? type : `${stream}\u0000${type}`;
+    let tally = this.tallyByType.get(byType);
+    if (tally === undefined) {
+      tally = this.tallyOf(stream, type);
+      // Twins of orders and trades are one type each: the table starts afresh rather than grow with them.
+      if (this.tallyByType.size >= MAX_TALLIED_TYPES) this.tallyByType.clear();
+      this.tallyByType.set(byType, tally);
+    }
+    tally.uncounted++;
+  }
+
+  /** "eTick.rb2501.SHFE" counts as "eTick.": one series per kind, not per symbol or order. */
+  private tallyOf(stream: string, type: string): EventTally {
     const dot = type.indexOf(".");
     const kind = dot >= 0 && dot < type.length - 1 ? type.slice(0, dot + 1) : type;
-    const key = stream === "rpc" ? kind : `${stream}\u0000${kind}`;
-    let child = this.eventChildren.get(key);
-    if (!child) {
-      child = this.events.labels({ stream, type: kind });
-      this.eventChildren.set(key, child);
-    }
-    child.inc();
+    const key = `${stream}\u0000${kind}`;
+    let tally = this.eventTallies.get(key);
+    if (tally === undefined) this.eventTallies.set(key, (tally = { labels: { stream, type: kind }, uncounted: 0 }));
+    return tally;
   }
 
   orderSent(vt_orderid: string, sentAt: number): void {

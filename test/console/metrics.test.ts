@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Direction, Offset, OrderRequest, OrderType, SubscribeRequest, type MainEngine, type TickData } from "../../src/kernel/index.js";
 import { WsRpcClient } from "../../src/rpc/index.js";
-import { quantile, type MetricsSample } from "../../src/console/index.js";
+import { PromMetrics, quantile, type MetricsSample } from "../../src/console/index.js";
 import { startConsoleFixture, tradedSymbol } from "./fixture.js";
 import { until } from "../helpers/until.js";
 import { RawClient } from "../rpc/ws/helpers.js";
@@ -31,6 +31,30 @@ test("histogram quantiles interpolate inside their bucket, as Prometheus does", 
   assert.ok(Math.abs(quantile(bounds, [0, 10, 10, 10], 0.5)! - 0.0055) < 1e-12);
   // Past the last finite bound: that bound, not infinity.
   assert.equal(quantile(bounds, [0, 0, 0, 4], 0.99), 0.1);
+});
+
+test("published events count by stream and kind, exactly, across reads and past the remembered types", async () => {
+  const metrics = new PromMetrics();
+  const count = async (stream: string, type: string) => sampleValue(await metrics.registry.metrics(), "rpcservice_events_published_total", { stream, type });
+  for (let i = 0; i < 3; i++) {
+    metrics.eventPublished("rpc", "eTick.");
+    metrics.eventPublished("rpc", "eTick.rb2501.SHFE");
+  }
+  metrics.eventPublished("rpc", "eOrder.");
+  metrics.eventPublished("rpc", "eOrder.SIM.1");
+  metrics.eventPublished("console", "eTick.");
+  assert.equal(await count("rpc", "eTick."), 6, "a tick and its twin are one kind");
+  assert.equal(await count("rpc", "eOrder."), 2);
+  assert.equal(await count("console", "eTick."), 1, "each stream its own series");
+  // A second read adds what came since, once; the sampler's read (Counter#get) sees the same.
+  metrics.eventPublished("rpc", "eTick.");
+  assert.equal(await count("rpc", "eTick."), 7);
+  assert.equal(await count("rpc", "eTick."), 7);
+  // Twins of 25,000 orders: more types than are remembered, none lost.
+  for (let i = 0; i < 25_000; i++) metrics.eventPublished("rpc", `eOrder.SIM.${i}`);
+  const values = (await metrics.events.get()).values;
+  assert.equal(values.find((v) => v.labels["stream"] === "rpc" && v.labels["type"] === "eOrder.")?.value, 25_002);
+  assert.equal(values.length, 3, "one series per stream and kind");
 });
 
 test("/metrics follows the page's token rule and reports calls, events, clients, orders, risk blocks, gateways and the process", async () => {
