@@ -24,8 +24,8 @@
  * the server answers each call in the framing it came in, so clients of protocol 1 keep working.
  *
  * Handshake: the client's first message is a valid REQ-style call of `HELLO_FUNCTION`, `["", pickle]`. Our server
- * answers `[True, {protocol, epoch, seq, time, heartbeat_interval}]`; a Python VeighNa server answers
- * `[False, "...KeyError: '__rpcservice_hello__'"]`, and the client falls back to lock-step REQ calls. The same
+ * answers `[True, {protocol, epoch, seq, time, heartbeat_interval, ...}]` (HelloInfo); a Python VeighNa server
+ * answers `[False, "...KeyError: '__rpcservice_hello__'"]`, and the client falls back to lock-step REQ calls. The same
  * hello, sent in our framing every heartbeat interval, is the client's liveness probe: it also reports the
  * epoch (restart detection), the last seq (a lost tail of the stream) and the server clock (for deadlines).
  *
