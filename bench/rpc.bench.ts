@@ -18,6 +18,7 @@
  * cpu: the server's CPU per published tick (process CPU while publishing, minus the tick generator alone).
  * calls, throughput, contracts, cpu and alloc run with this process on CPU 0 and its workers on the others (taskset;
  * RPC_BENCH_PIN=0 leaves them to the scheduler), ticks, stall and hops on every CPU: see placeBench.
+ * RPC_BENCH_METRICS=1 attaches the console's metrics recorder to the service side, as `npm start` runs the product.
  * stall: one subscriber process frozen (SIGSTOP) next to a healthy RpcGateway; the healthy one's latency and the
  * frozen one's queue, conflated count and lag from the connected-clients view.
  *
@@ -44,6 +45,7 @@ import * as zmq from "zeromq";
 import { decodePublish, decodeReply, decodeRequest, encodePublish, encodeReply, encodeRequest } from "../src/codec/index.js";
 import { BaseGateway, Event, EventEngine, Exchange, MainEngine, TickData, type GatewaySetting } from "../src/kernel/index.js";
 import { DEFAULT_PUBLISH_MAX_LAG, RpcClient, RpcServer, ZmqEndpoint, str, type ConnectedClient, type TransportKind } from "../src/rpc/index.js";
+import { PromMetrics } from "../src/console/index.js";
 import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/service/index.js";
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
@@ -349,6 +351,8 @@ async function startSide(side: Side, kind: "tcp" | "ipc", hops?: HopSamples): Pr
   }
   if (side === "service") {
     const mainEngine = new MainEngine({ home: tempHome(), eventEngine: new EventEngine() });
+    // RPC_BENCH_METRICS=1: the console's recorder on, as `npm start` runs the product (every call and event counted).
+    if (RECORDER_ON) new PromMetrics().attach(mainEngine);
     const feed = mainEngine.addGateway(FeedGateway);
     const app = mainEngine.addApp(RpcServiceApp);
     if (!(await app.start(rep, pub, { transport: "zmtp" }))) throw new Error("the RPC service did not start");
@@ -437,6 +441,9 @@ function traceRung(running: Running, subscriberCount: number, rate: number, run:
 const RATE_HALVINGS = 4;
 
 const LADDER = [5_000, 10_000, 20_000, 40_000, 60_000, 80_000, 120_000, 160_000];
+/** The service side with the console's metrics recorder attached (see startSide). */
+const RECORDER_ON = process.env["RPC_BENCH_METRICS"] === "1";
+
 /** Ticks per second of the latency phase (10,000 unless RPC_BENCH_LATENCY_RATE says otherwise). */
 const LATENCY_RATE = Number(process.env["RPC_BENCH_LATENCY_RATE"] ?? 10_000);
 
