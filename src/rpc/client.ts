@@ -608,14 +608,19 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     this.trafficSeen = true;
     if (frames.length !== 1) return;
     const skipEvent = this.skipEvent;
+    // Whether skipEvent still has to judge the decoded event: not when the peek read its type and it was kept.
+    let judge = skipEvent !== undefined;
     if (skipEvent && this.peekBeforeDecode) {
       // Decoding is most of a subscriber's work; an event the owner drops is only counted. Each skipped event
       // other than market data (which the server does not number) is one seq, so the count equals the server's
       // seq unless something was lost, which the next decoded event (or hello) then shows as a gap.
       const type = peekBroadcastType(frames[0]!);
-      if (type !== undefined && skipEvent(type)) {
-        if (!isMarketDataType(type)) this.stream.skipped();
-        return;
+      if (type !== undefined) {
+        if (skipEvent(type)) {
+          if (!isMarketDataType(type)) this.stream.skipped();
+          return;
+        }
+        judge = false;
       }
     }
     let topic: string;
@@ -641,7 +646,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> implements RpcCalle
     // counts one too many); a decoded seq is the truth.
     if (seq !== null && epoch !== null) this.report(this.stream.observe(epoch, seq, skipEvent !== undefined));
     // Decoded, not peeked (see peekBeforeDecode), or a frame the peek could not read: still never emitted.
-    if (skipEvent?.(data.type)) return;
+    if (judge && skipEvent?.(data.type)) return;
     const pushed: StreamEvent = { event: data, seq, epoch };
     this.emit("event", pushed);
   }

@@ -93,11 +93,16 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     const { rep, pub } = endpoint.addresses!;
     // Against our ZMTP publisher the client decodes the rare twins it skips instead of peeking at every tick; against
     // libzmq's, which sends every tick's twin, it peeks. Either way, the owner never sees one.
-    const isTwin = (type: string) => type.includes(".") && !type.endsWith(".");
+    const asked: string[] = [];
+    const isTwin = (type: string) => {
+      asked.push(type);
+      return type.includes(".") && !type.endsWith(".");
+    };
     const { client, types, resyncs } = await recordingClient(rep, pub, "zmtp", false, isTwin);
     const hello = await client.call<HelloInfo>(HELLO_FUNCTION);
     assert.equal(hello.specific_ticks_withheld, transport === "zmtp" ? true : undefined, "the hello says whether the specific ticks are left out");
 
+    asked.length = 0;
     publishTicks(server);
     server.publish(new Event("eTrade.", null));
     server.publish(new Event("eTrade.SIM.1", null));
@@ -106,6 +111,9 @@ for (const transport of ["zmtp", "zeromq"] as const) {
     assert.deepEqual(types, ["eTick.", "eTick.", "eTick.", "eOrder.", "eLog", "eTrade.", "eLog"]);
     assert.deepEqual(resyncs, ["connected"], "the skipped twins were counted: no gap");
     assert.equal(client.streamPosition.seq, server.position().seq);
+    // The owner's filter is asked once per event that reached the client, peeked or decoded, never twice.
+    const reached = ["eTick.", "eTick.rb2501.SHFE", "eTick.", "eTick.rb2501.SHFE", "eTick.", "eTick.rb2501.SHFE", "eOrder.", "eOrder.SIM.1", "eLog", "eTrade.", "eTrade.SIM.1", "eLog"];
+    assert.deepEqual(asked, transport === "zmtp" ? reached.filter((type) => type !== "eTick.rb2501.SHFE") : reached);
   });
 }
 
