@@ -87,13 +87,18 @@ async function main(rounds: number): Promise<void> {
     }
   }
   const bare = times.get(names[0]!)!;
+  const signed = (n: number) => `${n >= 0 ? "+" : ""}${n.toFixed(3)}`;
   console.log(`\nA tick's cost in one subscriber process, no socket (${TICKS.toLocaleString("en-US")} ticks a round, ${rounds} rounds alternating), µs per tick`);
   console.log("| path | median | over bare (median of the rounds' differences) |\n|---|---|---|");
   for (const name of names) {
     const own = times.get(name)!;
     const over = median(own.map((t, i) => t - bare[i]!));
-    console.log(`| ${name} | ${median(own).toFixed(3)} | ${name === names[0] ? "-" : `${over >= 0 ? "+" : ""}${over.toFixed(3)}`} |`);
+    console.log(`| ${name} | ${median(own).toFixed(3)} | ${name === names[0] ? "-" : signed(over)} |`);
   }
+  // What the peek costs where it is skipped now: the last two paths, round by round.
+  const withPeek = times.get(names[3]!)!;
+  const without = times.get(names[2]!)!;
+  console.log(`\nThe type peek, per tick (median of the rounds' differences, peeking minus not): ${signed(median(withPeek.map((t, i) => t - without[i]!)))} µs`);
   const expected = TICKS * rounds * 2;
   if (handled !== expected) throw new Error(`the handler saw ${handled} ticks, not ${expected}: the product path was not measured whole`);
   if (bareTicks !== TICKS * rounds * 2) throw new Error(`bare and RpcClient alone saw ${bareTicks} ticks, not ${TICKS * rounds * 2}`);

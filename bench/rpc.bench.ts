@@ -11,6 +11,8 @@
  *                                                  "ticks all-ticks" every side; "cpu service" one side)
  *   node dist/bench/rpc.bench.js calls ticks cpu stall   (issue 19's goals, each with a verdict at the end)
  *   node dist/bench/rpc.bench.js hops                    (a tick's time per hop, bare ZMTP and the product path)
+ *   node dist/bench/rpc.bench.js latency                 (only the latency goals' alternating rounds, which "ticks"
+ *                                                         also runs; RPC_BENCH_LATENCY_ROUNDS sets how many)
  *   node dist/bench/rpc.bench.js alloc                   (bytes allocated per tick, server and subscriber, same two;
  *                                                         and per call, bare ZMTP against RpcServer/RpcClient)
  *   node --cpu-prof dist/bench/rpc.bench.js cpu service  (profiles of the server and its subscriber process)
@@ -1001,6 +1003,8 @@ async function main(sections: readonly string[]): Promise<void> {
     await section("calls", true, () => benchCalls(callSides));
     await section("throughput", true, () => benchThroughput(callSides));
     await section("contracts", true, () => benchContracts(callSides));
+    // Alone, when "ticks" does not run them anyway (after its rate search).
+    if (!run("ticks")) await section("latency", false, () => latencyGoalRounds());
     await section("ticks", false, () => benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]));
     await section("cpu", true, () => benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]));
     await section("alloc", true, async () => {
