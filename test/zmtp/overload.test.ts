@@ -1,7 +1,7 @@
 /** What a publisher does with a subscriber that stops reading, and what a peer of an old ZMTP version gets. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SendBacklog, ZmtpPublisher, ZmtpRouter, ZmtpSubscriber, encodeFrame, type PeerInfo, type RejectedConnection, type ZmtpError } from "../../src/zmtp/index.js";
+import { FLAG_COMMAND, SendBacklog, ZmtpPublisher, ZmtpRouter, ZmtpSubscriber, encodeFrame, type PeerInfo, type RejectedConnection, type ZmtpError } from "../../src/zmtp/index.js";
 import { eventually, nextEvent } from "./helpers.js";
 import { RawPeer } from "./raw-peer.js";
 
@@ -133,6 +133,49 @@ describe("a publisher with a conflating backlog", () => {
     } finally {
       stalled.destroy();
       await healthy.close();
+      await publisher.close();
+    }
+  });
+});
+
+describe("a peer that stops reading", () => {
+  test("every message reaches it intact and in order once it reads again: a write the kernel did not take whole keeps its buffer", async () => {
+    // Each flush coalesces small messages into one buffer, kept for the next flush when the kernel took the write at
+    // once. Reused while the socket still held it, it would be overwritten under the bytes waiting to go out.
+    const publisher = new ZmtpPublisher({ flow: "block" });
+    const endpoint = await publisher.bind("tcp://127.0.0.1:0");
+    const peer = await RawPeer.connect(endpoint);
+    try {
+      peer.handshake("SUB");
+      peer.sendCommand("SUBSCRIBE");
+      await eventually(() => publisher.subscribers()[0]?.topics.length === 1, 5_000, "subscribed");
+      peer.socket.pause();
+      const message = (i: number): Buffer => {
+        const body = Buffer.alloc(200 + ((i * 37) % 1_500), i % 251);
+        body.writeUInt32BE(i, 0);
+        return body;
+      };
+      // Ten messages a turn, a flush each; on past the point where the kernel stops taking them (publish says so).
+      let sent = 0;
+      let turnsBackedUp = 0;
+      for (let turn = 0; turnsBackedUp < 50 && turn < 20_000; turn++) {
+        let writable = true;
+        for (let i = 0; i < 10; i++) writable = publisher.publish([message(sent++)]);
+        if (!writable) turnsBackedUp++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.equal(turnsBackedUp, 50, "the kernel's buffers filled");
+      peer.socket.resume();
+      const data = () => peer.frames.filter((f) => (f.flags & FLAG_COMMAND) === 0);
+      // A garbled stream ends in a frame the peer cannot parse: it closes, and the count below says how far it got.
+      await peer.until(() => data().length >= sent || peer.closed, `all ${sent} messages`, 20_000);
+      const frames = data();
+      assert.equal(frames.length, sent, "messages received whole");
+      for (let i = 0; i < sent; i++) {
+        if (!frames[i]!.body.equals(message(i))) assert.fail(`message ${i} of ${sent} arrived changed (it starts with number ${frames[i]!.body.readUInt32BE(0)})`);
+      }
+    } finally {
+      peer.destroy();
       await publisher.close();
     }
   });
