@@ -13,6 +13,8 @@
  *   node dist/bench/rpc.bench.js hops                    (a tick's time per hop, bare ZMTP and the product path)
  *   node dist/bench/rpc.bench.js latency                 (only the latency goals' alternating rounds, which "ticks"
  *                                                         also runs; RPC_BENCH_LATENCY_ROUNDS sets how many)
+ *   node dist/bench/rpc.bench.js sustained               (the same latency from two servers kept for a minute, with
+ *                                                         the full garbage collections of each window)
  *   node dist/bench/rpc.bench.js alloc                   (bytes allocated per tick, server and subscriber, same two;
  *                                                         and per call, bare ZMTP against RpcServer/RpcClient)
  *   node --cpu-prof dist/bench/rpc.bench.js cpu service  (profiles of the server and its subscriber process)
@@ -52,7 +54,7 @@ import { RpcGateway, RpcServiceApp, type RpcConnectionStatus } from "../src/serv
 import { ZmtpPublisher, ZmtpRequest, ZmtpRouter, ZmtpSubscriber } from "../src/zmtp/index.js";
 import { vnpyWireDir } from "../test/fixtures/paths.js";
 import { HopSamples, traceServerSockets, traceServiceServer, traceSubscriber, type HopSummary } from "./tick-hops.js";
-import { allocationSampler, makeTick, median, nowMs, percentile, placeBench, sequenced, sleep, startWorker, type Allocations, type Worker } from "./workers.js";
+import { allocationSampler, bufferBytesMeter, gcCounter, makeTick, median, nowMs, percentile, placeBench, sequenced, sleep, startWorker, type Allocations, type GcPauses, type Worker } from "./workers.js";
 
 /** "bare": zeromq.js sockets + codec; "bare-zmtp": our ZMTP sockets + codec; "service": RpcServiceApp -> RpcGateway. */
 type Side = TransportKind | "bare" | "bare-zmtp" | "service";
@@ -177,6 +179,7 @@ function tickCounter(hops?: HopSamples, mode = ""): { onTick(tick: TickData): vo
   let latencies: number[] = [];
   // This process's CPU since the previous report: the burst's decode and handling, plus the idle wait before it.
   let cpuMark = process.cpuUsage();
+  const collections = gcCounter();
   return {
     onTick: (tick) => {
       received++;
@@ -193,6 +196,7 @@ function tickCounter(hops?: HopSamples, mode = ""): { onTick(tick: TickData): vo
       const report = {
         received, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN,
         cpuMicros: cpu.user + cpu.system,
+        gc: collections.take(),
         ...(hops ? { hops: hops.summary() } : {}),
       };
       received = 0;
@@ -397,6 +401,8 @@ interface BurstReport {
   max: number;
   /** The subscriber process's CPU (user + system) since its previous report, µs. */
   cpuMicros: number;
+  /** The subscriber process's garbage collections since its previous report. */
+  gc: GcPauses;
 }
 
 /** Publishes `count` ticks at `rate` per second in 1 ms slices; returns the rate reached. */
@@ -639,6 +645,9 @@ async function rateGoalRounds(rounds = Number(process.env["RPC_BENCH_RATE_ROUNDS
 async function latencyGoalRounds(rounds = Number(process.env["RPC_BENCH_LATENCY_ROUNDS"] ?? 7)): Promise<void> {
   const sides = ["bare-zmtp", "service"] as const;
   const runs: Record<(typeof sides)[number], BurstReport[]> = { "bare-zmtp": [], service: [] };
+  // The server's (this process's) collections during each side's measured runs.
+  const serverGc: Record<(typeof sides)[number], GcPauses[]> = { "bare-zmtp": [], service: [] };
+  const collections = gcCounter();
   for (let round = 0; round < rounds; round++) {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const running = await startSide(side, "tcp");
@@ -647,7 +656,9 @@ async function latencyGoalRounds(rounds = Number(process.env["RPC_BENCH_LATENCY_
         await subscriber.next();
         await sleep(300);
         await publishRun(running, [subscriber], LATENCY_RATE, LATENCY_RATE); // warm-up
+        collections.take();
         runs[side].push((await publishRun(running, [subscriber], LATENCY_RATE, 2 * LATENCY_RATE)).reports[0]!);
+        serverGc[side].push(collections.take());
       } finally {
         subscriber.kill();
         await running.stop();
@@ -668,6 +679,70 @@ async function latencyGoalRounds(rounds = Number(process.env["RPC_BENCH_LATENCY_
       `RpcServiceApp -> RpcGateway p50 ${ms(runs.service, "p50")}, p99 ${ms(runs.service, "p99")}; ` +
       `over bare in each round: p50 ${times(ratio("p50"))}, p99 ${times(ratio("p99"))}`,
   );
+  // A p99 of a few ms is often a full collection (mark-compact) in one of the two processes during the round.
+  const full = (windows: GcPauses[]) => {
+    const count = windows.reduce((sum, w) => sum + w.full, 0);
+    const pause = windows.reduce((sum, w) => sum + w.fullMs, 0);
+    return `${count} (${pause.toFixed(1)} ms)`;
+  };
+  console.log(
+    `Full collections (mark-compact) in those ${rounds} measured rounds, count (pauses in total): ` +
+      `the server process ${full(serverGc["bare-zmtp"])} publishing bare ZMTP, ${full(serverGc.service)} for the product path; ` +
+      `the subscriber ${full(runs["bare-zmtp"].map((r) => r.gc))} bare, ${full(runs.service.map((r) => r.gc))} RpcGateway`,
+  );
+}
+
+/**
+ * A server that has been publishing for a while, where `latency` starts every round on a fresh one: both servers
+ * (bare ZMTP and the product path) start once and stay, one subscriber process each, and 2 s windows at the latency
+ * rate alternate between them (RPC_BENCH_SUSTAINED_WINDOWS, default 12). Full collections are counted per window in
+ * the server process (both servers: one heap) and in the subscriber, since a p99 of a few ms is often one of them
+ * (see REUSED_WRITE_BUFFER_MAX in src/zmtp/connection.ts for the server's that used to come every ~0.6 s).
+ */
+async function sustainedWindows(windows = Number(process.env["RPC_BENCH_SUSTAINED_WINDOWS"] ?? 12)): Promise<void> {
+  const sides = ["bare-zmtp", "service"] as const;
+  const servers = { "bare-zmtp": await startSide("bare-zmtp", "tcp"), service: await startSide("service", "tcp") };
+  const subscribers = {
+    "bare-zmtp": startWorker(SELF, ["sub", "bare-zmtp", servers["bare-zmtp"].req, servers["bare-zmtp"].pub, "", "", "", tempHome()]),
+    service: startWorker(SELF, ["sub", "service", servers.service.req, servers.service.pub, "", "", "", tempHome()]),
+  };
+  const rows: { side: (typeof sides)[number]; report: BurstReport; server: GcPauses }[] = [];
+  try {
+    for (const side of sides) await subscribers[side].next();
+    await sleep(300);
+    for (const side of sides) await publishRun(servers[side], [subscribers[side]], LATENCY_RATE, LATENCY_RATE); // warm-up
+    const collections = gcCounter();
+    for (let window = 0; window < windows; window++) {
+      const side = sides[window % 2]!;
+      collections.take();
+      const report = (await publishRun(servers[side], [subscribers[side]], LATENCY_RATE, 2 * LATENCY_RATE)).reports[0]!;
+      await sleep(50); // the observer hears of a collection a turn after it
+      rows.push({ side, report, server: collections.take() });
+    }
+  } finally {
+    for (const side of sides) {
+      subscribers[side].kill();
+      await servers[side].stop();
+    }
+  }
+  const gc = (pauses: GcPauses) => (pauses.full === 0 ? "-" : `${pauses.full} (${pauses.fullMs.toFixed(1)} ms)`);
+  console.log(
+    `\nSustained: both servers kept, ${windows} alternating 2 s windows at ${LATENCY_RATE.toLocaleString("en-US")} ticks/s, 1 subscriber process each; ` +
+      "full collections (mark-compact) per window, count (pauses in total)",
+  );
+  console.log("| window | side | latency p50 ms | latency p99 ms | lost | server full GCs | subscriber full GCs |\n|---|---|---|---|---|---|---|");
+  for (const [i, { side, report, server }] of rows.entries()) {
+    console.log(`| ${i + 1} | ${LABEL[side]} | ${report.p50.toFixed(3)} | ${report.p99.toFixed(3)} | ${2 * LATENCY_RATE - report.received} | ${gc(server)} | ${gc(report.gc)} |`);
+  }
+  for (const side of sides) {
+    const mine = rows.filter((row) => row.side === side);
+    const total = (pick: (row: (typeof rows)[number]) => GcPauses) =>
+      gc(mine.map(pick).reduce((sum, p) => ({ full: sum.full + p.full, fullMs: sum.fullMs + p.fullMs, young: 0, youngMs: 0 }), { full: 0, fullMs: 0, young: 0, youngMs: 0 }));
+    console.log(
+      `${LABEL[side]}: median p99 ${median(mine.map((row) => row.report.p99)).toFixed(3)} ms over ${mine.length} windows; ` +
+        `full collections in them: server ${total((row) => row.server)}, subscriber ${total((row) => row.report.gc)}`,
+    );
+  }
 }
 
 async function benchCpu(sides: readonly Side[]): Promise<void> {
@@ -719,8 +794,11 @@ async function benchAlloc(sides: readonly Side[]): Promise<void> {
   const rate = 10_000;
   const count = 20_000;
   const perTick = (allocations: Allocations, ticks: number) => Math.round(allocations.bytes / ticks);
-  console.log(`\nBytes allocated per tick (${rate} ticks/s for ${count / rate} s to 1 subscriber process; the server's minus the tick generator's alone)`);
-  console.log("| side | server | subscriber |\n|---|---|---|");
+  console.log(
+    `\nBytes allocated per tick (${rate} ticks/s for ${count / rate} s to 1 subscriber process; the server's minus the tick generator's alone)` +
+      "; and the server's Buffer bytes per tick, outside V8's heap (see bufferBytesMeter)",
+  );
+  console.log("| side | server | subscriber | server, Buffers |\n|---|---|---|---|");
   const notes: string[] = [];
   for (const side of sides) {
     const running = await startSide(side, "tcp");
@@ -730,18 +808,24 @@ async function benchAlloc(sides: readonly Side[]): Promise<void> {
       await sleep(300);
       await publishRun(running, [subscriber], rate, rate); // warm-up; the subscriber's sampler starts after it
       const sampler = allocationSampler();
+      const buffers = bufferBytesMeter();
       await sampler.start();
+      buffers.start();
       await generateOnly(running, rate, count);
+      const generatorBuffers = buffers.stop();
       const generator = await sampler.stop();
       await sampler.start();
+      buffers.start();
       const run = await publishRun(running, [subscriber], rate, count);
+      const serverBuffers = buffers.stop();
       const server = await sampler.stop();
       const report = run.reports[0] as BurstReport & { allocations?: Allocations };
       const received = report.received;
       const serverBytes = Math.max(0, Math.round((server.bytes - generator.bytes) / count));
       const subscriberBytes = report.allocations ? perTick(report.allocations, received) : Number.NaN;
       results.alloc[side] = { server: serverBytes, subscriber: subscriberBytes };
-      console.log(`| ${LABEL[side]} | ${serverBytes} | ${subscriberBytes} |`);
+      const bufferBytes = Math.max(0, Math.round((serverBuffers - generatorBuffers) / count));
+      console.log(`| ${LABEL[side]} | ${serverBytes} | ${subscriberBytes} | ${bufferBytes} |`);
       notes.push(`${LABEL[side]}: the server's most (the generator's included) ${topSites(server, count)}; the subscriber's ${report.allocations ? topSites(report.allocations, received) : "-"}`);
     } finally {
       subscriber.kill("SIGTERM");
@@ -1005,6 +1089,7 @@ async function main(sections: readonly string[]): Promise<void> {
     await section("contracts", true, () => benchContracts(callSides));
     // Alone, when "ticks" does not run them anyway (after its rate search).
     if (!run("ticks")) await section("latency", false, () => latencyGoalRounds());
+    await section("sustained", false, () => sustainedWindows());
     await section("ticks", false, () => benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]));
     await section("cpu", true, () => benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]));
     await section("alloc", true, async () => {

@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { Session } from "node:inspector/promises";
 import { availableParallelism } from "node:os";
+import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { DateTime, Exchange, TickData, type Event } from "../src/kernel/index.js";
 
@@ -118,6 +119,71 @@ const EPOCH = "0123456789abcdef";
 /** `event` numbered as our RPC server publishes it (seq and epoch attributes). */
 export function sequenced(event: Event, seq: number): Event {
   return Object.assign(event, { seq, epoch: EPOCH });
+}
+
+/** Garbage collections in a window: full ones (mark-compact, which stop the process for milliseconds) and young ones. */
+export interface GcPauses {
+  full: number;
+  fullMs: number;
+  young: number;
+  youngMs: number;
+}
+
+/**
+ * Counts this process's garbage collections from now on; each take() returns those since the previous one. A tick
+ * late by a few ms at p99 is often one of these, in the publishing process or the subscriber's.
+ */
+export function gcCounter(): { take(): GcPauses } {
+  let window: GcPauses = { full: 0, fullMs: 0, young: 0, youngMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+      const kind = entry.detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+        window.full++;
+        window.fullMs += entry.duration;
+      } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
+        window.young++;
+        window.youngMs += entry.duration;
+      }
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return {
+    take: () => {
+      const taken = window;
+      window = { full: 0, fullMs: 0, young: 0, youngMs: 0 };
+      return taken;
+    },
+  };
+}
+
+/**
+ * Bytes of Buffers (ArrayBuffers, outside V8's heap) this process allocated in a window, approximately: the sum of the
+ * rises of process.memoryUsage().arrayBuffers sampled every 2 ms (they fall only when a collection frees them, so
+ * what a window allocates and frees between two samples is all that escapes). V8 counts these bytes toward starting
+ * a full collection, which the heap sampler does not see.
+ */
+export function bufferBytesMeter(): { start(): void; stop(): number } {
+  let timer: NodeJS.Timeout | undefined;
+  let last = 0;
+  let total = 0;
+  const sample = () => {
+    const now = process.memoryUsage().arrayBuffers;
+    if (now > last) total += now - last;
+    last = now;
+  };
+  return {
+    start: () => {
+      total = 0;
+      last = process.memoryUsage().arrayBuffers;
+      timer = setInterval(sample, 2);
+    },
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return total;
+    },
+  };
 }
 
 /** What one sampling window saw: bytes allocated (an estimate), and the functions that allocated most. */

@@ -86,9 +86,9 @@ const FLUSH_THRESHOLD = 64 * 1024;
 /**
  * A flush's coalescing buffer is kept for the next flush when the kernel took the whole write at once (and it is no
  * larger than this). Every Buffer is memory outside V8's heap, and V8 counts such memory allocated since its last
- * full collection against the old generation: a fresh copy per flush (a second kilobyte per tick per subscriber, on
- * top of the encoded event) started a mark-compact every ~0.6 s in a server publishing 10k ticks/s, each a 2-6 ms
- * pause that every subscriber saw as late ticks.
+ * full collection toward starting the next one: a fresh copy per flush, a second kilobyte per tick per subscriber on
+ * top of the encoded event, was enough for a mark-compact (a 2-6 ms pause every subscriber sees as late ticks) every
+ * ~0.6 s at 10k ticks/s in a server whose young generation had grown to 16 MB.
  */
 const REUSED_WRITE_BUFFER_MAX = 128 * 1024;
 /** See SocketOptions.refusalHoldMs. */
