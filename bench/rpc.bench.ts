@@ -13,8 +13,6 @@
  *   node dist/bench/rpc.bench.js hops                    (a tick's time per hop, bare ZMTP and the product path)
  *   node dist/bench/rpc.bench.js latency                 (only the latency goals' alternating rounds, which "ticks"
  *                                                         also runs; RPC_BENCH_LATENCY_ROUNDS sets how many)
- *   node dist/bench/rpc.bench.js sustained               (the same latency from two servers kept for a minute, with
- *                                                         the full garbage collections of each window)
  *   node dist/bench/rpc.bench.js alloc                   (bytes allocated per tick, server and subscriber, same two;
  *                                                         and per call, bare ZMTP against RpcServer/RpcClient)
  *   node --cpu-prof dist/bench/rpc.bench.js cpu service  (profiles of the server and its subscriber process)
@@ -682,67 +680,13 @@ async function latencyGoalRounds(rounds = Number(process.env["RPC_BENCH_LATENCY_
   // A p99 of a few ms is often a full collection (mark-compact) in one of the two processes during the round.
   const full = (windows: GcPauses[]) => {
     const count = windows.reduce((sum, w) => sum + w.full, 0);
-    const pause = windows.reduce((sum, w) => sum + w.fullMs, 0);
-    return `${count} (${pause.toFixed(1)} ms)`;
+    return `${count} (${windows.reduce((sum, w) => sum + w.fullMs, 0).toFixed(1)} ms)`;
   };
   console.log(
     `Full collections (mark-compact) in those ${rounds} measured rounds, count (pauses in total): ` +
       `the server process ${full(serverGc["bare-zmtp"])} publishing bare ZMTP, ${full(serverGc.service)} for the product path; ` +
       `the subscriber ${full(runs["bare-zmtp"].map((r) => r.gc))} bare, ${full(runs.service.map((r) => r.gc))} RpcGateway`,
   );
-}
-
-/**
- * A server that has been publishing for a while, where `latency` starts every round on a fresh one: both servers
- * (bare ZMTP and the product path) start once and stay, one subscriber process each, and 2 s windows at the latency
- * rate alternate between them (RPC_BENCH_SUSTAINED_WINDOWS, default 12). Full collections are counted per window in
- * the server process (both servers: one heap) and in the subscriber, since a p99 of a few ms is often one of them
- * (see REUSED_WRITE_BUFFER_MAX in src/zmtp/connection.ts for the server's that used to come every ~0.6 s).
- */
-async function sustainedWindows(windows = Number(process.env["RPC_BENCH_SUSTAINED_WINDOWS"] ?? 12)): Promise<void> {
-  const sides = ["bare-zmtp", "service"] as const;
-  const servers = { "bare-zmtp": await startSide("bare-zmtp", "tcp"), service: await startSide("service", "tcp") };
-  const subscribers = {
-    "bare-zmtp": startWorker(SELF, ["sub", "bare-zmtp", servers["bare-zmtp"].req, servers["bare-zmtp"].pub, "", "", "", tempHome()]),
-    service: startWorker(SELF, ["sub", "service", servers.service.req, servers.service.pub, "", "", "", tempHome()]),
-  };
-  const rows: { side: (typeof sides)[number]; report: BurstReport; server: GcPauses }[] = [];
-  try {
-    for (const side of sides) await subscribers[side].next();
-    await sleep(300);
-    for (const side of sides) await publishRun(servers[side], [subscribers[side]], LATENCY_RATE, LATENCY_RATE); // warm-up
-    const collections = gcCounter();
-    for (let window = 0; window < windows; window++) {
-      const side = sides[window % 2]!;
-      collections.take();
-      const report = (await publishRun(servers[side], [subscribers[side]], LATENCY_RATE, 2 * LATENCY_RATE)).reports[0]!;
-      await sleep(50); // the observer hears of a collection a turn after it
-      rows.push({ side, report, server: collections.take() });
-    }
-  } finally {
-    for (const side of sides) {
-      subscribers[side].kill();
-      await servers[side].stop();
-    }
-  }
-  const gc = (pauses: GcPauses) => (pauses.full === 0 ? "-" : `${pauses.full} (${pauses.fullMs.toFixed(1)} ms)`);
-  console.log(
-    `\nSustained: both servers kept, ${windows} alternating 2 s windows at ${LATENCY_RATE.toLocaleString("en-US")} ticks/s, 1 subscriber process each; ` +
-      "full collections (mark-compact) per window, count (pauses in total)",
-  );
-  console.log("| window | side | latency p50 ms | latency p99 ms | lost | server full GCs | subscriber full GCs |\n|---|---|---|---|---|---|---|");
-  for (const [i, { side, report, server }] of rows.entries()) {
-    console.log(`| ${i + 1} | ${LABEL[side]} | ${report.p50.toFixed(3)} | ${report.p99.toFixed(3)} | ${2 * LATENCY_RATE - report.received} | ${gc(server)} | ${gc(report.gc)} |`);
-  }
-  for (const side of sides) {
-    const mine = rows.filter((row) => row.side === side);
-    const total = (pick: (row: (typeof rows)[number]) => GcPauses) =>
-      gc(mine.map(pick).reduce((sum, p) => ({ full: sum.full + p.full, fullMs: sum.fullMs + p.fullMs, young: 0, youngMs: 0 }), { full: 0, fullMs: 0, young: 0, youngMs: 0 }));
-    console.log(
-      `${LABEL[side]}: median p99 ${median(mine.map((row) => row.report.p99)).toFixed(3)} ms over ${mine.length} windows; ` +
-        `full collections in them: server ${total((row) => row.server)}, subscriber ${total((row) => row.report.gc)}`,
-    );
-  }
 }
 
 async function benchCpu(sides: readonly Side[]): Promise<void> {
@@ -1089,7 +1033,6 @@ async function main(sections: readonly string[]): Promise<void> {
     await section("contracts", true, () => benchContracts(callSides));
     // Alone, when "ticks" does not run them anyway (after its rate search).
     if (!run("ticks")) await section("latency", false, () => latencyGoalRounds());
-    await section("sustained", false, () => sustainedWindows());
     await section("ticks", false, () => benchTicks(run("all-ticks") || sections.length === 0 ? ["bare", "bare-zmtp", "zmtp", "zeromq", "service"] : ["bare-zmtp", "service"]));
     await section("cpu", true, () => benchCpu(named.length > 0 ? named : ["bare-zmtp", "zmtp", "service"]));
     await section("alloc", true, async () => {

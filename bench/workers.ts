@@ -121,37 +121,30 @@ export function sequenced(event: Event, seq: number): Event {
   return Object.assign(event, { seq, epoch: EPOCH });
 }
 
-/** Garbage collections in a window: full ones (mark-compact, which stop the process for milliseconds) and young ones. */
+/** Full garbage collections (mark-compact, which stop the process for milliseconds) in a window. */
 export interface GcPauses {
   full: number;
   fullMs: number;
-  young: number;
-  youngMs: number;
 }
 
 /**
- * Counts this process's garbage collections from now on; each take() returns those since the previous one. A tick
+ * Counts this process's full garbage collections from now on; each take() returns those since the previous one. A tick
  * late by a few ms at p99 is often one of these, in the publishing process or the subscriber's.
  */
 export function gcCounter(): { take(): GcPauses } {
-  let window: GcPauses = { full: 0, fullMs: 0, young: 0, youngMs: 0 };
+  let window: GcPauses = { full: 0, fullMs: 0 };
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
-      const kind = entry.detail?.kind;
-      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
-        window.full++;
-        window.fullMs += entry.duration;
-      } else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) {
-        window.young++;
-        window.youngMs += entry.duration;
-      }
+      if (entry.detail?.kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR) continue;
+      window.full++;
+      window.fullMs += entry.duration;
     }
   });
   observer.observe({ entryTypes: ["gc"] });
   return {
     take: () => {
       const taken = window;
-      window = { full: 0, fullMs: 0, young: 0, youngMs: 0 };
+      window = { full: 0, fullMs: 0 };
       return taken;
     },
   };
