@@ -58,14 +58,13 @@ function* saveSeries(pickler: Pickler, series: BarSeries): Generator<void, void,
   if (pickler.openList(series)) return;
   const n = series.length;
   const bar = series.at(0);
-  const keys = Object.keys(bar);
   let i = 0;
   do {
     pickler.op(Op.MARK);
     const stop = Math.min(n, i + BATCH_SIZE);
     for (; i < stop; i++) {
       series.fill(bar, i);
-      pickler.saveTransient(bar, keys);
+      pickler.saveTransient(bar);
       pickler.forget(bar.datetime);
       yield;
     }
