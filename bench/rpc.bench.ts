@@ -513,7 +513,7 @@ const results: {
   ticks: Partial<Record<Side, { one: number; four: number; p50: number; p99: number }>>;
   cpu: Partial<Record<Side, number>>;
   alloc: Partial<Record<Side, { server: number; subscriber: number }>>;
-  stall?: { rate: number; rounds: StallRound[] };
+  stall?: { rounds: StallRound[] };
 } = { callP50Tcp: {}, ticks: {}, cpu: {}, alloc: {} };
 
 async function benchCalls(sides: readonly Side[]): Promise<void> {
@@ -809,6 +809,8 @@ async function benchCallAlloc(): Promise<void> {
 
 /** One round of the stall comparison: the healthy subscriber next to a reading neighbour, then next to it frozen. */
 interface StallRound {
+  /** Ticks/s of both bursts: the highest the round's own baseline delivered in full (see benchStall). */
+  rate: number;
   alone: BurstReport;
   withStalled: BurstReport;
   /** The frozen one as the server's connected-clients view shows it at the end of the frozen burst. */
@@ -836,37 +838,39 @@ async function benchStall(rounds = Number(process.env["RPC_BENCH_STALL_ROUNDS"] 
     await Promise.all([healthy.next(), stalled.next()]);
     await sleep(300);
     await publishRun(running, [healthy, stalled], rate, Math.min(rate, 10_000)); // warm-up, both reading
-    // The baseline must lose nothing, or the comparison measures an overload rather than the stalled neighbour: the
-    // ladder's top rate holds for 1 s bursts to one subscriber, so halve it until 3 s next to a reading one do.
-    let alone = (await publishRun(running, [healthy], rate, rate * 3)).reports[0]!;
-    for (let tries = 0; alone.received < rate * 3 && rate > 5_000 && tries < 4; tries++) {
-      rate = Math.max(5_000, Math.round(rate / 2000) * 1000);
-      alone = (await publishRun(running, [healthy], rate, rate * 3)).reports[0]!;
-    }
     const done: StallRound[] = [];
     const conflatedSoFar = () => (running.subscribers?.() ?? []).reduce((sum, s) => sum + (s.eventsConflated ?? 0), 0);
     for (let round = 0; round < rounds; round++) {
-      if (round > 0) alone = (await publishRun(running, [healthy], rate, rate * 3)).reports[0]!;
+      // Each round's baseline must lose nothing, or its comparison measures an overload rather than the stalled
+      // neighbour: the ladder's top rate holds for 1 s bursts to one subscriber, and the machine's pace moves from
+      // round to round, so every round halves the rate until 3 s next to a reading subscriber lose nothing.
+      let alone = (await publishRun(running, [healthy], rate, rate * 3)).reports[0]!;
+      for (let tries = 0; alone.received < rate * 3 && rate > 5_000 && tries < 4; tries++) {
+        rate = Math.max(5_000, Math.round(rate / 2000) * 1000);
+        alone = (await publishRun(running, [healthy], rate, rate * 3)).reports[0]!;
+      }
       const conflatedBefore = conflatedSoFar();
       stalled.kill("SIGSTOP");
       const withStalled = (await publishRun(running, [healthy], rate, rate * 3)).reports[0]!;
       const subscribers = running.subscribers?.() ?? [];
       const view = subscribers.sort((a, b) => (b.eventsConflated ?? 0) - (a.eventsConflated ?? 0))[0];
-      done.push({ alone, withStalled, stalled: view && { ...view }, conflated: conflatedSoFar() - conflatedBefore });
+      done.push({ rate, alone, withStalled, stalled: view && { ...view }, conflated: conflatedSoFar() - conflatedBefore });
       stalled.kill("SIGCONT");
       await sleep(1_000); // it reads what its socket holds (its queue was conflated to a few events)
     }
-    results.stall = { rate, rounds: done };
+    results.stall = { rounds: done };
     const fmt = (n: number) => n.toFixed(3);
-    const lowered = rate < topRate ? ` (the ladder's ${topRate}/s, halved until the baseline lost nothing)` : "";
-    console.log(`\nOne stalled subscriber (SIGSTOP) next to a healthy RpcGateway, ${rate} ticks/s for 3 s${lowered} (service side), ${rounds} rounds`);
-    console.log("| round | healthy subscriber | received | latency p50 ms | latency p99 ms | the stalled one at the end |\n|---|---|---|---|---|---|");
-    done.forEach(({ alone, withStalled, stalled: view, conflated }, i) => {
+    console.log(
+      `\nOne stalled subscriber (SIGSTOP) next to a healthy RpcGateway, 3 s bursts from the ladder's ${topRate} ticks/s, halved in a ` +
+        `round until its baseline lost nothing (service side), ${rounds} rounds`,
+    );
+    console.log("| round | ticks/s | healthy subscriber | received | latency p50 ms | latency p99 ms | the stalled one at the end |\n|---|---|---|---|---|---|---|");
+    done.forEach(({ rate: roundRate, alone, withStalled, stalled: view, conflated }, i) => {
       const queue = view
         ? `queued ${view.eventsBehind} (${view.bytesBehind ?? 0} B), conflated ${conflated}, dropped ${view.eventsDropped}, lag ${Math.round(view.lagMs ?? 0)} ms`
         : "not found";
-      console.log(`| ${i + 1} | next to a subscriber that reads | ${alone.received} | ${fmt(alone.p50)} | ${fmt(alone.p99)} | |`);
-      console.log(`| ${i + 1} | next to the stalled one | ${withStalled.received} | ${fmt(withStalled.p50)} | ${fmt(withStalled.p99)} | ${queue} |`);
+      console.log(`| ${i + 1} | ${roundRate} | next to a subscriber that reads | ${alone.received} | ${fmt(alone.p50)} | ${fmt(alone.p99)} | |`);
+      console.log(`| ${i + 1} | ${roundRate} | next to the stalled one | ${withStalled.received} | ${fmt(withStalled.p50)} | ${fmt(withStalled.p99)} | ${queue} |`);
     });
   } finally {
     healthy.kill();
@@ -963,7 +967,7 @@ function printVerdicts(): void {
   if (stall) {
     const ratios = stall.rounds.map((r) => r.withStalled.p99 / r.alone.p99);
     const moved = median(ratios);
-    const lost = stall.rounds.filter((r) => r.withStalled.received !== stall.rate * 3).length;
+    const lost = stall.rounds.filter((r) => r.withStalled.received !== r.rate * 3).length;
     verdict(
       "a stalled subscriber: the healthy one's p99 does not move (≤ 1.5×), nothing lost",
       `next to it stalled / next to it reading, each round: ${ratios.map((v) => `${v.toFixed(2)}×`).join(" ")}; median ${moved.toFixed(2)}×; ` +
