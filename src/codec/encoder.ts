@@ -791,7 +791,7 @@ export class Pickler {
   private layoutOf(instance: Record<string, unknown>, info: ClassInfo): FieldLayout | undefined {
     if ((instance as Hinted)[HINTS] !== undefined) return undefined;
     let known = this.layouts.get(info);
-    if (known === undefined || known[0]?.generation !== this.generation) this.layouts.set(info, (known = []));
+    if (known === undefined || (known.length > 0 && known[0]!.generation !== this.generation)) this.layouts.set(info, (known = []));
     for (const layout of known) if (forInWalks(instance, layout.keys)) return layout;
     const keys = Object.keys(instance);
     if (keys.length >= BATCH_SIZE || !forInWalks(instance, keys)) return undefined;
