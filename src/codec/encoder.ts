@@ -28,6 +28,8 @@ export interface EncodeOptions {
 }
 
 const FRAME_HEADER = 9;
+/** A str of at most this many UTF-16 units has at most 255 UTF-8 bytes: SHORT_BINUNICODE, written in one pass. */
+const SHORT_STR_CHARS = 85;
 /** Distinct strings remembered across encodes before the tables start afresh (bounds memory). */
 const MAX_REMEMBERED = 50_000;
 
@@ -54,16 +56,15 @@ function remember(table: Map<string, MemoEntry>, key: string, stamp: number, ind
 
 /**
  * A data class's field names as the encoder last wrote them, kept per class from encode to encode. `entries` are the
- * string memo's own entries for them (valid while `generation` is the encoder's: a cleared memo starts another).
+ * string memo's own entries for them: the layouts go when the memo is cleared.
  */
 interface FieldLayout {
   readonly keys: string[];
   readonly entries: readonly MemoEntry[];
-  /** What each name writes where it is new in an encode, SHORT_BINUNICODE and MEMOIZE (undefined: writeStr does). */
-  readonly written: readonly (WordBytes | undefined)[];
+  /** What each name's writeStr and MEMOIZE wrote the first time, to write again (undefined: not yet, or not short). */
+  readonly written: (WordBytes | undefined)[];
   /** The enum each field holds, if any. */
   readonly enumKinds: readonly (EnumName | undefined)[];
-  readonly generation: number;
 }
 
 /** Key sets remembered per class: a tick with `extra` and one without, and room for a few more. */
@@ -75,19 +76,10 @@ interface WordBytes {
   readonly length: number;
 }
 
-/** SHORT_BINUNICODE of `text` and MEMOIZE, as writeStr and memoize() write them; none past 255 UTF-8 bytes or for lone surrogates. */
-function shortStrMemoized(text: string): WordBytes | undefined {
-  if (!wellFormed(text)) return undefined;
-  const utf8 = Buffer.from(text, "utf8");
-  if (utf8.length > 255) return undefined;
-  const length = utf8.length + 3;
-  const words = new Int32Array(Math.ceil(length / 4));
-  const bytes = new Uint8Array(words.buffer);
-  bytes[0] = Op.SHORT_BINUNICODE;
-  bytes[1] = utf8.length;
-  bytes.set(utf8, 2);
-  bytes[length - 1] = Op.MEMOIZE;
-  return { words, length };
+function wordsOf(bytes: Uint8Array): WordBytes {
+  const words = new Int32Array(Math.ceil(bytes.length / 4));
+  new Uint8Array(words.buffer).set(bytes);
+  return { words, length: bytes.length };
 }
 
 /** Whether a for-in over `instance` walks exactly `keys`: its own keys, in order, and nothing enumerable inherited. */
@@ -222,10 +214,9 @@ export class Pickler {
   private stamp = 0;
   /**
    * Field layouts by class, the latest first (a class's instances may differ in keys: `extra` set or not). They hold
-   * strMemo entries: valid while `generation` (bumped when strMemo is cleared) holds.
+   * strMemo entries, so they are cleared with it.
    */
   private readonly layouts = new Map<ClassInfo, FieldLayout[]>();
-  private generation = 0;
   private depth = 0;
   private maxDepth = DEFAULT_MAX_DEPTH;
   busy = false;
@@ -332,7 +323,7 @@ export class Pickler {
     }
     if (this.strMemo.size > MAX_REMEMBERED) {
       this.strMemo.clear();
-      this.generation++;
+      this.layouts.clear();
     }
     if (this.zoneMemo.size > MAX_REMEMBERED) this.zoneMemo.clear();
     if (this.globalMemo.size > MAX_REMEMBERED) this.globalMemo.clear();
@@ -373,6 +364,20 @@ export class Pickler {
     const p = this.pos;
     for (let i = 0; i < words.length; i++) view.setInt32(p + 4 * i, words[i]!, true);
     this.pos = p + bytes.length;
+  }
+
+  /**
+   * writeStr and MEMOIZE (the memo index is the caller's to count), returning those bytes for writeWords to write
+   * again (a frame opened for them stays out: its header precedes them).
+   */
+  private writeStrKept(text: string): WordBytes | undefined {
+    const before = this.pos;
+    this.writeStr(text);
+    this.byte(Op.MEMOIZE);
+    // Past writeStr's short path a large str may close the frame and move bytes: nothing kept then.
+    if (text.length > SHORT_STR_CHARS) return undefined;
+    const start = this.frameStart === before ? before + FRAME_HEADER : before;
+    return wordsOf(this.buf.subarray(start, this.pos));
   }
 
   private byte(b: number): void {
@@ -504,7 +509,7 @@ export class Pickler {
 
   private writeStr(text: string): void {
     const n = text.length;
-    if (n <= 85) {
+    if (n <= SHORT_STR_CHARS) {
       // At most 255 UTF-8 bytes: SHORT_BINUNICODE, its length patched in after writing.
       this.reserve(2 + 3 * n);
       const buf = this.buf;
@@ -767,13 +772,9 @@ export class Pickler {
       if (entry.stamp === this.stamp) this.writeGet(entry.index);
       else {
         const bytes = written[i];
-        if (bytes !== undefined) {
-          this.writeWords(bytes);
-          entry.index = this.memoCount++;
-        } else {
-          this.writeStr(key);
-          entry.index = this.memoize();
-        }
+        if (bytes !== undefined) this.writeWords(bytes);
+        else written[i] = this.writeStrKept(key);
+        entry.index = this.memoCount++;
         entry.stamp = this.stamp;
       }
       let value = instance[key];
@@ -791,7 +792,7 @@ export class Pickler {
   private layoutOf(instance: Record<string, unknown>, info: ClassInfo): FieldLayout | undefined {
     if ((instance as Hinted)[HINTS] !== undefined) return undefined;
     let known = this.layouts.get(info);
-    if (known === undefined || (known.length > 0 && known[0]!.generation !== this.generation)) this.layouts.set(info, (known = []));
+    if (known === undefined) this.layouts.set(info, (known = []));
     for (const layout of known) if (forInWalks(instance, layout.keys)) return layout;
     const keys = Object.keys(instance);
     if (keys.length >= BATCH_SIZE || !forInWalks(instance, keys)) return undefined;
@@ -802,9 +803,8 @@ export class Pickler {
         if (entry === undefined) this.strMemo.set(key, (entry = { stamp: 0, index: 0 }));
         return entry;
       }),
-      written: keys.map(shortStrMemoized),
+      written: keys.map(() => undefined),
       enumKinds: keys.map((key) => info.enumKinds.get(key)),
-      generation: this.generation,
     };
     known.unshift(layout);
     if (known.length > LAYOUTS_PER_CLASS) known.pop();
@@ -897,7 +897,7 @@ export class Pickler {
     const index = this.memoize();
     if (remember) this.objMemo.set(instance, index);
     const layout = this.layoutOf(instance, info);
-    const keys = layout === undefined ? Object.keys(instance) : layout.keys;
+    const keys = layout?.keys ?? Object.keys(instance);
     if (keys.length === 0) return; // an empty __dict__ pickles as state None: no BUILD
     this.boundary();
     this.byte(Op.EMPTY_DICT);

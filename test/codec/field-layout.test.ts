@@ -127,6 +127,17 @@ describe("data class fields through the encoder's cached layout", () => {
     assertSameBytes(ticks, "800 ticks of varied sizes");
   });
 
+  it("keep a name's bytes without the header of a frame that opened for it", () => {
+    // A string just short of a frame's 64 KiB, then a tick of a key set not seen before: for some padding the frame
+    // closes right before one of the tick's names, whose first write (the one kept) then opens the next frame.
+    for (let padding = 65_536 - 200; padding < 65_536 - 16; padding++) {
+      const fresh = tick("rb2501", 3512, { [`k${padding}`]: padding } as Partial<TickData>);
+      encodePickle(["x".repeat(padding), fresh]); // the layout's first writes, kept
+      assertSameBytes(["x".repeat(padding), fresh], `padding ${padding}, again`);
+      assertSameBytes(fresh, `padding ${padding}, the tick alone`);
+    }
+  });
+
   it("write only own fields when the class's prototype has an enumerable property, as the generic path does", () => {
     Object.defineProperty(TickData.prototype, "inherited", { value: 1, enumerable: true, configurable: true, writable: true });
     try {
