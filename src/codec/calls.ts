@@ -229,8 +229,9 @@ export function newObject(site: CallSite, cls: unknown, args: unknown[]): unknow
     const prototype = meaning.kind === "dataclass" ? (meaning.cls.prototype as object) : meaning.kind === "event" ? (Event.prototype as object) : undefined;
     if (prototype) {
       const shape = shapeOf(prototype)!;
-      if (!shape.template) return Object.create(prototype) as object;
       // Its own keys exist from the start (null until BUILD), in the order the last state of this class had.
+      if (shape.make) return new shape.make();
+      if (!shape.template) return Object.create(prototype) as object;
       const instance = { ...shape.template };
       Object.setPrototypeOf(instance, prototype);
       return instance;

@@ -8,7 +8,7 @@
 import { PickleDecodeError, PickleSecurityError } from "./errors.js";
 import { isPlainObject, newObject, reduce, resolveGlobal, setOwn, typeName, type CallSite } from "./calls.js";
 import { HIGHEST_PROTOCOL, Op } from "./opcodes.js";
-import { makeTemplate, shapeOf } from "./shapes.js";
+import { learnShape, shapeOf } from "./shapes.js";
 import { parseFloatText, parseIndex, parseIntText, pythonStringLiteral, rawUnicodeEscape, toInt } from "./text-opcodes.js";
 import { CACHE_SLOTS, decodeUtf8, lastDecoded } from "./utf8.js";
 import { HINTS, PyEnum, PyObject, Tuple, asTuple, attachHints, type Hinted, type Slot } from "./values.js";
@@ -948,17 +948,23 @@ class Unpickler implements CallSite {
         // Another shape (an extra attribute, an older vnpy...): start from an empty instance, and let the
         // class's template follow this shape from now on.
         for (const key of Object.keys(instance)) delete instance[key];
-        shape.keys = seen;
-        shape.template = makeTemplate(seen);
+        learnShape(shape, seen);
         this.templateReplaced = true;
       }
     }
+    // The usual case: the keys the instance was made with (by the shape's compiled maker, when it has one), whose
+    // writer stores every value at once (a tuple is escaped again below); the loop after it only reads meta words.
+    const write = same ? shape.write : undefined;
+    const written = write !== undefined;
+    if (written) write(instance, this.stack, from);
     for (let i = from; i < this.sp; i += 2) {
       const key = this.stack[i] as string;
       const vm = this.meta[i + 1]!;
-      const value = vm & Meta.TUPLE ? this.escape(this.stack[i + 1], vm) : this.stack[i + 1];
-      if (same || key !== "__proto__") instance[key] = value;
-      else setOwn(instance, key, value);
+      if (!written || vm & Meta.TUPLE) {
+        const value = vm & Meta.TUPLE ? this.escape(this.stack[i + 1], vm) : this.stack[i + 1];
+        if (same || key !== "__proto__") instance[key] = value;
+        else setOwn(instance, key, value);
+      }
       if (vm & Meta.FLOAT) (floats ??= []).push(key);
       if (vm & Meta.DISTINCT) (distinct ??= []).push(key);
       if (vm >= Meta.DEPTH_ONE) m = this.deeper(m, vm);
