@@ -34,7 +34,7 @@ export function shapeOf(prototype: object | null): ClassShape | undefined {
 }
 
 /** A fast-mode object holding `keys` in order, and the hints slot (JSON.parse builds objects in fast mode). */
-export function makeTemplate(keys: readonly string[]): object | undefined {
+function makeTemplate(keys: readonly string[]): object | undefined {
   if (keys.length === 0 || keys.length > 256) return undefined;
   const template = JSON.parse(`{${keys.map((k) => `${JSON.stringify(k)}:null`).join(",")}}`) as Hinted;
   template[HINTS] = undefined;
@@ -55,18 +55,18 @@ export function learnShape(shape: ClassShape, keys: readonly string[]): void {
 /**
  * Why compile: a decoder makes instances of every class at one site. Cloning a template there (`{ ...template }`
  * and a prototype swap) and storing each value with a computed key (`instance[key] = value`) go megamorphic as soon
- * as a process decodes a second class, and each falls to V8's generic paths: +1.0 µs on every tick of a subscriber
- * that has also decoded orders, contracts and accounts, against a process that decoded ticks alone. A constructor
- * and a writer per key set, whose property names are literals, keep their own inline caches, monomorphic.
+ * as a process decodes a second class, and each then takes V8's generic paths: about a microsecond more on every
+ * tick of a subscriber that has also decoded orders, contracts and accounts, against a process that decoded ticks
+ * alone. A constructor and a writer per key set, whose property names are literals, keep their own inline caches.
  *
  * Only from keys that are plain identifiers, written as `this.name` / `instance.name`: no text of a key is ever
  * quoted into code, so no key can put anything but a property name into it. Every VeighNa field name qualifies; a
  * state with any other key (or `__proto__`, which as `this.__proto__` would set the prototype) is decoded through
- * the template and keyed stores, as before. Where code generation is off (node --disallow-code-generation-from-strings)
- * the same fallback holds.
+ * the template and keyed stores, as before. So is every state where code generation is off
+ * (node --disallow-code-generation-from-strings).
  */
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-/** Key sets compiled per class: a tick with `extra` and one without, an older peer's... A peer sending ever new shapes gets the fallback. */
+/** Key sets compiled per class (a tick with `extra` and one without, an older peer's...); past them, the fallback. */
 const COMPILED_PER_CLASS = 4;
 const COMPILED_MAX_KEYS = 256;
 
