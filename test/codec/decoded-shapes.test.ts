@@ -9,24 +9,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import {
-  AccountData,
-  BarData,
-  CHINA_TZ,
-  ContractData,
   DateTime,
-  Direction,
   Event,
-  Exchange,
-  Interval,
-  LogData,
-  Offset,
-  OrderData,
-  OrderType,
-  PositionData,
-  Product,
-  Status,
   TickData,
-  TradeData,
   Tuple,
   decodePickle,
   encodePickle,
@@ -35,14 +20,10 @@ import {
   tuple,
 } from "../../src/index.js";
 import { shapeOf } from "../../src/codec/shapes.js";
+import { oneOfEachDataClass, testTick } from "./helpers.js";
 
-const dt = new DateTime({ year: 2026, month: 12, day: 5, hour: 21, minute: 0, second: 1, microsecond: 500 }, CHINA_TZ);
 const decode = (bytes: Buffer): unknown => decodePickle(bytes, { mode: "event" });
-
-function tick(fields: Record<string, unknown> = {}): TickData {
-  const made = new TickData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, datetime: dt, last_price: 3500, volume: 7 });
-  return Object.assign(made, fields);
-}
+const tick = (fields: object = {}): TickData => testTick("rb2501", 3500, fields);
 
 /** Decoded twice: the first decode may learn the shape, the second makes its instance from what was learned. */
 function twice(value: unknown): [unknown, unknown, Buffer] {
@@ -63,16 +44,7 @@ function assertSameObject(decoded: unknown, original: object): void {
 
 describe("decoded data objects: compiled makers and writers per key set", () => {
   it("rebuilds every kernel class as it was encoded, and encodes it back to the same bytes", () => {
-    const objects: object[] = [
-      tick({ extra: { seq: 1, t: 1.5 } }),
-      new OrderData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, orderid: "7", type: OrderType.LIMIT, direction: Direction.LONG, offset: Offset.OPEN, price: 3500.5, volume: 2, status: Status.NOTTRADED, datetime: dt }),
-      new TradeData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, orderid: "7", tradeid: "9", direction: Direction.SHORT, offset: Offset.CLOSE, price: 3501, volume: 1, datetime: dt }),
-      new PositionData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, direction: Direction.NET, volume: 3, price: 3499.25 }),
-      new AccountData({ gateway_name: "SIM", accountid: "A1", balance: 1_000_000, frozen: 12.5 }),
-      new ContractData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, name: "螺纹钢2501", product: Product.FUTURES, size: 10, pricetick: 1 }),
-      new LogData({ gateway_name: "SIM", msg: "connected" }),
-      new BarData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, datetime: dt, interval: Interval.MINUTE, close_price: 3500 }),
-    ];
+    const objects = Object.values({ ...oneOfEachDataClass(), tick: tick({ extra: { seq: 1, t: 1.5 } }) });
     for (const original of objects) {
       const [first, second, bytes] = twice(original);
       assertSameObject(first, original);

@@ -9,8 +9,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  AccountData,
-  BarData,
   BarSeries,
   CHINA_TZ,
   ContractData,
@@ -19,25 +17,15 @@ import {
   Event,
   Exchange,
   Interval,
-  LogData,
-  Offset,
   OrderData,
-  OrderType,
-  PositionData,
   Product,
   Status,
   TickData,
-  TradeData,
   encodePickle,
   encodeReplySliced,
 } from "../../src/index.js";
 import { attachHints } from "../../src/codec/values.js";
-
-const dt = new DateTime({ year: 2026, month: 12, day: 5, hour: 9, minute: 30, second: 15, microsecond: 123456 }, CHINA_TZ);
-
-function tick(symbol: string, price: number, fields: Partial<TickData> = {}): TickData {
-  return Object.assign(new TickData({ gateway_name: "SIM", symbol, exchange: Exchange.SHFE, datetime: dt, last_price: price, volume: 12 }), fields);
-}
+import { oneOfEachDataClass, testTick as tick } from "./helpers.js";
 
 /** Every data class instance reachable from `value` (own enumerable properties, arrays, maps). */
 function instances(value: unknown, seen = new Set<object>()): object[] {
@@ -78,19 +66,8 @@ function firstDifference(a: Buffer, b: Buffer): number {
 
 describe("data class fields through the encoder's cached layout", () => {
   it("write the generic path's bytes for every kernel class", () => {
-    const cases: Record<string, unknown> = {
-      tick_event: ["", new Event("eTick.", tick("rb2501", 3512.5))],
-      order: new OrderData({
-        gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, orderid: "7", type: OrderType.LIMIT, direction: Direction.LONG,
-        offset: Offset.OPEN, price: 3500, volume: 2, traded: 1, status: Status.PARTTRADED, datetime: dt, reference: "ref",
-      }),
-      trade: new TradeData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, orderid: "7", tradeid: "9", direction: Direction.SHORT, price: 3501, volume: 1, datetime: dt }),
-      position: new PositionData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, direction: Direction.NET, volume: 3, price: 3500.25 }),
-      account: new AccountData({ gateway_name: "SIM", accountid: "A1", balance: 1_000_000.5, frozen: 2000 }),
-      log: new LogData({ gateway_name: "RPC", msg: "连接成功", level: 20 }),
-      contract: new ContractData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, name: "螺纹钢2501", product: Product.FUTURES, size: 10, pricetick: 1 }),
-      bar: new BarData({ gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE, datetime: dt, interval: Interval.MINUTE, volume: 10, close_price: 3501 }),
-    };
+    const { tick: oneTick, ...others } = oneOfEachDataClass();
+    const cases: Record<string, unknown> = { tick_event: ["", new Event("eTick.", oneTick)], ...others };
     for (const [label, value] of Object.entries(cases)) assertSameBytes(value, label);
   });
 
@@ -131,7 +108,7 @@ describe("data class fields through the encoder's cached layout", () => {
     // A string just short of a frame's 64 KiB, then a tick of a key set not seen before: for some padding the frame
     // closes right before one of the tick's names, whose first write (the one kept) then opens the next frame.
     for (let padding = 65_536 - 200; padding < 65_536 - 16; padding++) {
-      const fresh = tick("rb2501", 3512, { [`k${padding}`]: padding } as Partial<TickData>);
+      const fresh = tick("rb2501", 3512, { [`k${padding}`]: padding });
       encodePickle(["x".repeat(padding), fresh]); // the layout's first writes, kept
       assertSameBytes(["x".repeat(padding), fresh], `padding ${padding}, again`);
       assertSameBytes(fresh, `padding ${padding}, the tick alone`);

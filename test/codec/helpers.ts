@@ -7,9 +7,25 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { vnpyWireDir } from "../fixtures/paths.js";
 import {
+  AccountData,
+  BarData,
+  CHINA_TZ,
+  ContractData,
   DATA_CLASSES,
   DateTime,
+  Direction,
   Event,
+  Exchange,
+  Interval,
+  LogData,
+  Offset,
+  OrderData,
+  OrderType,
+  PositionData,
+  Product,
+  Status,
+  TickData,
+  TradeData,
   PyEnum,
   PyFloat,
   PyGlobal,
@@ -52,6 +68,37 @@ export function loadFixtures(dir = fixturesDir): Fixture[] {
         meta: JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8")) as Fixture["meta"],
       };
     });
+}
+
+/** A moment with microseconds, in China's zone: the datetime of the data objects below. */
+export const TEST_DATETIME = new DateTime({ year: 2026, month: 12, day: 5, hour: 9, minute: 30, second: 15, microsecond: 123456 }, CHINA_TZ);
+
+/** A tick of `symbol` on SHFE at `price`, with `fields` assigned over it (any keys: tests give it odd ones). */
+export function testTick(symbol: string, price: number, fields: object = {}): TickData {
+  const tick = new TickData({ gateway_name: "SIM", symbol, exchange: Exchange.SHFE, datetime: TEST_DATETIME, last_price: price, volume: 12 });
+  return Object.assign(tick, fields);
+}
+
+/**
+ * One instance of each data class a server publishes or replies with, by label: enums, a datetime, fractional and
+ * integral floats, non-ASCII text, a field left at its default.
+ */
+export function oneOfEachDataClass(): Record<string, object> {
+  const dt = TEST_DATETIME;
+  const at = { gateway_name: "SIM", symbol: "rb2501", exchange: Exchange.SHFE };
+  return {
+    tick: testTick("rb2501", 3512.5),
+    order: new OrderData({
+      ...at, orderid: "7", type: OrderType.LIMIT, direction: Direction.LONG, offset: Offset.OPEN, price: 3500, volume: 2, traded: 1,
+      status: Status.PARTTRADED, datetime: dt, reference: "ref",
+    }),
+    trade: new TradeData({ ...at, orderid: "7", tradeid: "9", direction: Direction.SHORT, price: 3501, volume: 1, datetime: dt }),
+    position: new PositionData({ ...at, direction: Direction.NET, volume: 3, price: 3500.25 }),
+    account: new AccountData({ gateway_name: "SIM", accountid: "A1", balance: 1_000_000.5, frozen: 2000 }),
+    log: new LogData({ gateway_name: "RPC", msg: "连接成功", level: 20 }),
+    contract: new ContractData({ ...at, name: "螺纹钢2501", product: Product.FUTURES, size: 10, pricetick: 1 }),
+    bar: new BarData({ ...at, datetime: dt, interval: Interval.MINUTE, volume: 10, close_price: 3501 }),
+  };
 }
 
 /** Seeded PRNG (mulberry32): fuzzing is reproducible. */
