@@ -166,10 +166,10 @@ export class ZmtpConnection implements FrameSink {
    * socket may still hold it. Every Buffer is memory outside V8's heap, and V8 counts such memory allocated since
    * its last full collection toward starting the next one: a fresh copy per flush, a second kilobyte per tick per
    * subscriber on top of the encoded event, was enough for a mark-compact (a 2-6 ms pause every subscriber sees as
-   * late ticks) every ~0.6 s at 10k ticks/s in a server whose young generation had grown to 16 MB. A flush copies little
-   * more than FLUSH_THRESHOLD + COPY_THRESHOLD bytes (~80 KiB), so that is all a connection keeps. (Keeping only flushes up to
-   * FLUSH_THRESHOLD dropped the buffer after every burst: 1,082-1,094 Buffer bytes per tick in the `alloc` section
-   * instead of 1,003-1,019.)
+   * late ticks) every ~0.6 s at 10k ticks/s in a server whose young generation had grown to 16 MB. A flush copies
+   * little more than FLUSH_THRESHOLD + COPY_THRESHOLD bytes (~80 KiB), so that is all a connection keeps. (Keeping
+   * only flushes up to FLUSH_THRESHOLD dropped the buffer after every burst: 1,082-1,094 Buffer bytes per tick in
+   * the `alloc` section instead of 1,003-1,019.)
    */
   private spareWriteBuffer: Buffer | null = null;
   /** Reading stopped because the peer does not take what we send (pauseReadingAboveBytes). */
