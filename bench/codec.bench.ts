@@ -101,6 +101,14 @@ const madeEvent = ["", new Event("eTick.", madeTick)];
 const madeBytes = encodePickle(madeEvent).length;
 rows.push(measure("tick, made in JS", "pickle encode", madeBytes, () => encodePickle(madeEvent)));
 rows.push(measure("tick, made in JS", "JSON.stringify (baseline)", JSON.stringify(madeEvent).length, () => JSON.stringify(madeEvent)));
+// Decoded alone, and in turn with the same tick carrying `extra` (a gateway that sets it on some ticks only): each
+// decode then makes its instance in the other shape's keys, and reshapes it when the state says otherwise.
+const madeFrame = encodePickle(madeEvent);
+const withExtra = Object.assign(new TickData(madeTick as unknown as TickDataInit), { extra: { seq: 1 } });
+const otherFrame = encodePickle(["", new Event("eTick.", withExtra)]);
+rows.push(measure("tick, made in JS", "pickle decode", madeFrame.length, () => decodePickle(madeFrame, { mode: "event" })));
+let turn = 0;
+rows.push(measure("tick, made in JS", "decode, 2 shapes in turn", madeFrame.length, () => decodePickle(turn++ & 1 ? otherFrame : madeFrame, { mode: "event" })));
 
 // A day of minute bars, as the simulated venue's history query produces them.
 const day = new BarSeries({ gateway_name: "SIM", symbol: "rb2701", exchange: Exchange.SHFE, interval: Interval.MINUTE, zone: CHINA_TZ }, 1439);

@@ -945,9 +945,14 @@ class Unpickler implements CallSite {
         seen.push(key);
       }
       if (!started) {
-        // Another shape (an extra attribute, an older vnpy...): start from an empty instance, and let the
-        // class's template follow this shape from now on.
-        for (const key of Object.keys(instance)) delete instance[key];
+        // Another shape (an extra attribute, an older vnpy...): the instance keeps the keys it shares with the state
+        // from the start, in order, and loses the rest, last first (V8 undoes the last property added without
+        // leaving fast mode: a tick without `extra` made as one with it loses one key). The stores below add the
+        // state's other keys in its order. The class's template follows this shape from now on.
+        const own = Object.keys(instance);
+        let common = 0;
+        while (common < own.length && common < seen.length && own[common] === seen[common]) common++;
+        for (let k = own.length - 1; k >= common; k--) delete instance[own[k]!];
         learnShape(shape, seen);
         this.templateReplaced = true;
       }

@@ -21,7 +21,7 @@ export interface ClassShape {
   keys: readonly string[];
   /** A fast-mode object holding `keys` in order, cloned per instance where no compiled maker exists. */
   template: object | undefined;
-  /** The compiled maker and writer for `keys` (see compiledFor), or undefined: the template and keyed stores then. */
+  /** The compiled maker and writer for `keys` (see compile), or undefined: the template and keyed stores then. */
   make: InstanceMaker | undefined;
   write: StateWriter | undefined;
 }
@@ -43,11 +43,37 @@ function makeTemplate(keys: readonly string[]): object | undefined {
 
 /** From now on the class's instances are made with `keys`, in this order (the shape of the last state seen). */
 export function learnShape(shape: ClassShape, keys: readonly string[]): void {
-  shape.keys = keys;
-  shape.template = makeTemplate(keys);
-  const compiled = compiledFor(shape.prototype, keys);
-  shape.make = compiled?.make;
-  shape.write = compiled?.write;
+  const known = keySetsByClass.get(shape.prototype) ?? [];
+  let keySet = known.find((k) => k.keys.length === keys.length && k.keys.every((key, i) => key === keys[i]));
+  if (keySet === undefined) {
+    // A class's instances take a few shapes (a tick with `extra` and one without, an older peer's...), and a stream
+    // may alternate between them: each is built once, and kept. A peer sending ever more shapes gets a template made
+    // anew at each switch, never code compiled for it.
+    const room = known.length < KEY_SETS_PER_CLASS;
+    keySet = makeKeySet(shape.prototype, keys, room);
+    if (room) keySetsByClass.set(shape.prototype, [...known, keySet]);
+  }
+  shape.keys = keySet.keys;
+  shape.template = keySet.template;
+  shape.make = keySet.make;
+  shape.write = keySet.write;
+}
+
+/** What instances with one sequence of keys are made and filled with. */
+interface KeySet {
+  readonly keys: readonly string[];
+  readonly template: object | undefined;
+  readonly make: InstanceMaker | undefined;
+  readonly write: StateWriter | undefined;
+}
+
+const KEY_SETS_PER_CLASS = 4;
+const keySetsByClass = new Map<object, readonly KeySet[]>();
+
+function makeKeySet(prototype: object, keys: readonly string[], compiled: boolean): KeySet {
+  const template = makeTemplate(keys);
+  const functions = compiled && template !== undefined && keys.every(isCompilable) ? compile(prototype, keys) : undefined;
+  return { keys: [...keys], template, make: functions?.make, write: functions?.write };
 }
 
 // ---- compiled makers and writers --------------------------------------------------------------------------
@@ -66,42 +92,23 @@ export function learnShape(shape: ClassShape, keys: readonly string[]): void {
  * (node --disallow-code-generation-from-strings).
  */
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-/** Key sets compiled per class (a tick with `extra` and one without, an older peer's...); past them, the fallback. */
-const COMPILED_PER_CLASS = 4;
-const COMPILED_MAX_KEYS = 256;
 
-interface Compiled {
-  readonly keys: readonly string[];
-  readonly make: InstanceMaker;
-  readonly write: StateWriter;
+function isCompilable(key: string): boolean {
+  return IDENTIFIER.test(key) && key !== "__proto__";
 }
 
-const compiledByClass = new Map<object, Compiled[]>();
-
-function compiledFor(prototype: object, keys: readonly string[]): Compiled | undefined {
-  const known = compiledByClass.get(prototype) ?? [];
-  const found = known.find((c) => c.keys.length === keys.length && c.keys.every((key, i) => key === keys[i]));
-  if (found || known.length >= COMPILED_PER_CLASS) return found;
-  if (keys.length === 0 || keys.length > COMPILED_MAX_KEYS) return undefined;
-  if (!keys.every((key) => IDENTIFIER.test(key) && key !== "__proto__")) return undefined;
-  let compiled: Compiled;
+function compile(prototype: object, keys: readonly string[]): { make: InstanceMaker; write: StateWriter } | undefined {
+  const fields = keys.map((key) => `this.${key} = null;`).join("\n");
+  const stores = keys.map((key, i) => `instance.${key} = stack[from + ${2 * i + 1}];`).join("\n");
   try {
-    compiled = compile(prototype, keys);
+    // The hints slot first: the fields are then the last properties added, which a reshape may remove (decoder.ts).
+    const make = new Function("hints", `return function DecodedInstance() {\nthis[hints] = undefined;\n${fields}\n};`)(HINTS) as InstanceMaker;
+    make.prototype = prototype;
+    const write = new Function("instance", "stack", "from", stores) as StateWriter;
+    return { make, write };
   } catch {
     return undefined; // code generation from strings is disallowed in this process
   }
-  known.push(compiled);
-  compiledByClass.set(prototype, known);
-  return compiled;
-}
-
-function compile(prototype: object, keys: readonly string[]): Compiled {
-  const fields = keys.map((key) => `this.${key} = null;`).join("\n");
-  const make = new Function("hints", `return function DecodedInstance() {\n${fields}\nthis[hints] = undefined;\n};`)(HINTS) as InstanceMaker;
-  make.prototype = prototype;
-  const stores = keys.map((key, i) => `instance.${key} = stack[from + ${2 * i + 1}];`).join("\n");
-  const write = new Function("instance", "stack", "from", stores) as StateWriter;
-  return { keys: [...keys], make, write };
 }
 
 // ---- the kernel's classes ---------------------------------------------------------------------------------
