@@ -48,6 +48,8 @@ import { curvePublicKey, isCurveKey } from "../zmtp/index.js";
 export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
 export const DEFAULT_PUBLISH_MAX_LAG = 30_000;
+/** Each event subscriber's queue beyond its socket buffer, in messages and bytes (see publishHighWaterMark). */
+export const DEFAULT_PUBLISH_QUEUE = { messages: 20_000, bytes: 32 << 20 } as const;
 export const DEFAULT_OVER_LIMIT_READ_PAUSE = 1;
 /** Events that could not be encoded are replaced by one of these, so subscribers see no false gap. */
 export const EVENT_RPC_SKIPPED = "eRpcSkipped";
@@ -162,8 +164,8 @@ export class ZmqEndpoint implements ServerEndpoint {
       heartbeatInterval,
       maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       clientIdleTimeout: options.clientIdleTimeout ?? 3 * heartbeatInterval,
-      publishHighWaterMark: options.publishHighWaterMark ?? 20_000,
-      publishHighWaterMarkBytes: options.publishHighWaterMarkBytes ?? 32 << 20,
+      publishHighWaterMark: options.publishHighWaterMark ?? DEFAULT_PUBLISH_QUEUE.messages,
+      publishHighWaterMarkBytes: options.publishHighWaterMarkBytes ?? DEFAULT_PUBLISH_QUEUE.bytes,
       publishMaxLag: options.publishMaxLag ?? DEFAULT_PUBLISH_MAX_LAG,
       overLimitReadPause: options.overLimitReadPause ?? DEFAULT_OVER_LIMIT_READ_PAUSE,
     };
