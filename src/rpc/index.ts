@@ -25,7 +25,6 @@ export {
   DEFAULT_HEARTBEAT_INTERVAL,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_PUBLISH_MAX_LAG,
-  DEFAULT_PUBLISH_QUEUE,
   EVENT_RPC_SKIPPED,
   type ClientKeyDirectory,
   type ZmqCurveOptions,
@@ -41,6 +40,7 @@ export type {
   Transport,
   TransportKind,
 } from "./transport.js";
+export { DEFAULT_PUBLISH_QUEUE } from "./transport.js";
 export { DEFAULT_TRANSPORT, resolveTransport } from "./transports.js";
 export * from "./ws/index.js";
 export * from "./nats/index.js";

@@ -7,6 +7,12 @@
  */
 export type TransportKind = "zmtp" | "zeromq";
 
+/**
+ * Each event subscriber's queue beyond its socket buffer (1 MiB), in messages and bytes, unless told otherwise: where
+ * its market data is conflated, and past which a subscriber behind on other events is cut.
+ */
+export const DEFAULT_PUBLISH_QUEUE = { messages: 20_000, bytes: 32 << 20 } as const;
+
 export interface PeerDetails {
   /** Remote address as the transport sees it, when it knows it. */
   readonly remoteAddress?: string;

@@ -42,14 +42,12 @@ import {
   type ReplyHeader,
 } from "./protocol.js";
 import { resolveTransport } from "./transports.js";
-import type { CurveServerSecurity, PublisherSocket, Refusal, RouterSocket, Transport, TransportKind } from "./transport.js";
+import { DEFAULT_PUBLISH_QUEUE, type CurveServerSecurity, type PublisherSocket, type Refusal, type RouterSocket, type Transport, type TransportKind } from "./transport.js";
 import { curvePublicKey, isCurveKey } from "../zmtp/index.js";
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 10_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
 export const DEFAULT_PUBLISH_MAX_LAG = 30_000;
-/** Each event subscriber's queue beyond its socket buffer, in messages and bytes (see publishHighWaterMark). */
-export const DEFAULT_PUBLISH_QUEUE = { messages: 20_000, bytes: 32 << 20 } as const;
 export const DEFAULT_OVER_LIMIT_READ_PAUSE = 1;
 /** Events that could not be encoded are replaced by one of these, so subscribers see no false gap. */
 export const EVENT_RPC_SKIPPED = "eRpcSkipped";

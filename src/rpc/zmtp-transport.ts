@@ -16,28 +16,26 @@ import {
   type ZmtpError,
 } from "../zmtp/index.js";
 import { EMPTY } from "./protocol.js";
-import type {
-  ClientSocketOptions,
-  DealerHandlers,
-  DealerSocket,
-  PeerDetails,
-  PublisherHandlers,
-  PublisherSocket,
-  Refusal,
-  RouterHandlers,
-  RouterSocket,
-  ServerSocketOptions,
-  SocketTuning,
-  SubscriberHandlers,
-  SubscriberSocket,
-  SubscriberStats,
-  Transport,
+import {
+  DEFAULT_PUBLISH_QUEUE,
+  type ClientSocketOptions,
+  type DealerHandlers,
+  type DealerSocket,
+  type PeerDetails,
+  type PublisherHandlers,
+  type PublisherSocket,
+  type Refusal,
+  type RouterHandlers,
+  type RouterSocket,
+  type ServerSocketOptions,
+  type SocketTuning,
+  type SubscriberHandlers,
+  type SubscriberSocket,
+  type SubscriberStats,
+  type Transport,
 } from "./transport.js";
 
 const DEFAULT_HWM = 100_000;
-/** Per subscriber: messages and bytes waiting beyond its socket buffer (1 MiB) before it is cut. */
-export const DEFAULT_PUB_BACKLOG = 20_000;
-export const DEFAULT_PUB_BACKLOG_BYTES = 32 << 20;
 /** Unsent replies to one client beyond which the router stops reading its calls (see SocketOptions). */
 const ROUTER_PAUSE_READING_BYTES = 1 << 20;
 /** Calls taken from one client before its connection lets the others' calls in (one event-loop turn). */
@@ -117,8 +115,8 @@ class ZmtpPublisherSocket implements PublisherSocket {
   constructor(tuning?: ServerSocketOptions, handlers?: PublisherHandlers) {
     // A bounded, conflating backlog per subscriber: a slow one gets the latest market data, never a stale queue.
     const backlog = {
-      messages: tuning?.highWaterMark ?? DEFAULT_PUB_BACKLOG,
-      bytes: tuning?.highWaterMarkBytes ?? DEFAULT_PUB_BACKLOG_BYTES,
+      messages: tuning?.highWaterMark ?? DEFAULT_PUBLISH_QUEUE.messages,
+      bytes: tuning?.highWaterMarkBytes ?? DEFAULT_PUBLISH_QUEUE.bytes,
       ...(tuning?.maxLagMs !== undefined ? { maxLagMs: tuning.maxLagMs } : {}),
     };
     this.socket = new ZmtpPublisher({ ...options(tuning), backlog, ...(tuning?.curve ? { curve: tuning.curve } : {}) });
