@@ -109,6 +109,12 @@ const otherFrame = encodePickle(["", new Event("eTick.", withExtra)]);
 rows.push(measure("tick, made in JS", "pickle decode", madeFrame.length, () => decodePickle(madeFrame, { mode: "event" })));
 let turn = 0;
 rows.push(measure("tick, made in JS", "decode, 2 shapes in turn", madeFrame.length, () => decodePickle(turn++ & 1 ? otherFrame : madeFrame, { mode: "event" })));
+// The same two ticks, each ahead of the 1,000 contracts in one frame: a reshape of one class leaves the other
+// classes' objects of the frame on their compiled path.
+const contracts = (decodePickle(readFileSync(join(dir, "rep_get_all_contracts_1000.pkl")), { mode: "event" }) as [boolean, unknown[]])[1];
+const behindMade = encodePickle([madeTick, contracts]);
+const behindOther = encodePickle([withExtra, contracts]);
+rows.push(measure("1,000 contracts", "decode behind ticks of 2 shapes in turn", behindMade.length, () => decodePickle(turn++ & 1 ? behindOther : behindMade, { mode: "event" })));
 
 // A day of minute bars, as the simulated venue's history query produces them.
 const day = new BarSeries({ gateway_name: "SIM", symbol: "rb2701", exchange: Exchange.SHFE, interval: Interval.MINUTE, zone: CHINA_TZ }, 1439);

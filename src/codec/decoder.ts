@@ -8,7 +8,7 @@
 import { PickleDecodeError, PickleSecurityError } from "./errors.js";
 import { isPlainObject, newObject, reduce, resolveGlobal, setOwn, typeName, type CallSite } from "./calls.js";
 import { HIGHEST_PROTOCOL, Op } from "./opcodes.js";
-import { learnShape, shapeOf } from "./shapes.js";
+import { learnShape, shapeOf, type ClassShape } from "./shapes.js";
 import { parseFloatText, parseIndex, parseIntText, pythonStringLiteral, rawUnicodeEscape, toInt } from "./text-opcodes.js";
 import { CACHE_SLOTS, decodeUtf8, lastDecoded } from "./utf8.js";
 import { HINTS, PyEnum, PyObject, Tuple, asTuple, attachHints, type Hinted, type Slot } from "./values.js";
@@ -112,8 +112,11 @@ class Unpickler implements CallSite {
   /** The epoch of the decode that memoized an empty string ("" has no cache bucket, and is in every tick). */
   private emptySeenEpoch = 0;
   private seenStrings = new Set<string>();
-  /** A class's template was replaced in this decode: instances made before it may hold the older keys. */
-  private templateReplaced = false;
+  /**
+   * Classes whose keys changed in this decode: their instances made before the change may hold the older keys (an
+   * instance's class tells no more). Other classes' instances are unaffected. Almost always empty.
+   */
+  private reshaped: ClassShape[] = [];
   /** Stack index of the string pushed last, and its cache slot. */
   private lastStringAt = -1;
   private lastStringSlot = -1;
@@ -169,7 +172,7 @@ class Unpickler implements CallSite {
     if (this.seenStrings.size) this.seenStrings = new Set();
     if (this.dictSizes.size) this.dictSizes = new Map();
     this.lastStringAt = -1;
-    this.templateReplaced = false;
+    if (this.reshaped.length > 0) this.reshaped = [];
     this.forwarded = null;
     this.buf = EMPTY;
     this.onGlobal = undefined;
@@ -930,9 +933,9 @@ class Unpickler implements CallSite {
     const shape = shapeOf(Object.getPrototypeOf(instance) as object | null)!;
     const n = (this.sp - from) / 2;
     const keys = shape.keys;
-    // An instance holds the keys of the template it was made from: the current one, unless a template was replaced
-    // in this decode (an object inside this one, of the same class but another shape). Then it is rebuilt key by key.
-    let same = !started && !this.templateReplaced && shape.template !== undefined && keys.length === n;
+    // An instance holds the keys its class had when it was made: the current ones, unless they changed in this decode
+    // (an object inside this one, of the same class but another shape). Then it is rebuilt key by key.
+    let same = !started && shape.template !== undefined && keys.length === n && !(this.reshaped.length > 0 && this.reshaped.includes(shape));
     for (let i = 0; same && i < n; i++) same = this.stack[from + 2 * i] === keys[i];
     let floats: Slot[] | undefined;
     let distinct: Slot[] | undefined;
@@ -954,7 +957,7 @@ class Unpickler implements CallSite {
         while (common < own.length && common < seen.length && own[common] === seen[common]) common++;
         for (let k = own.length - 1; k >= common; k--) delete instance[own[k]!];
         learnShape(shape, seen);
-        this.templateReplaced = true;
+        if (!this.reshaped.includes(shape)) this.reshaped.push(shape);
       }
     }
     // The usual case: the keys the instance was made with (by the shape's compiled maker, when it has one), whose
